@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// Swift 6 language mode (strict concurrency) follows from the tools version.
+import PackageDescription
+
+let package = Package(
+  name: "Glimpse",
+  products: [
+    .executable(name: "glimpse", targets: ["glimpse"]),
+    .library(name: "GlimpseCore", targets: ["GlimpseCore"]),
+    .library(name: "GlimpseData", targets: ["GlimpseData"]),
+    .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // Layer 0: system libraries (module map + shim.h each).
+    .systemLibrary(
+      name: "CBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+    .systemLibrary(name: "CBZ2", providers: [.apt(["libbz2-dev"])]),
+    .systemLibrary(name: "CZLib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // Layer 1: value types, BLAS/LAPACK, seeded randomness.
+    .target(name: "GlimpseCore", dependencies: ["CBLAS"]),
+    // Layer 2: data in and out; figures.
+    .target(
+      name: "GlimpseData", dependencies: ["GlimpseCore", "CPNG", "CJPEG", "CZLib", "CBZ2"]),
+    .target(name: "GlimpseRender", dependencies: ["GlimpseCore", "CCairo"]),
+
+    // Layer 4: the command-line tool; no algorithms.
+    .executableTarget(
+      name: "glimpse",
+      dependencies: [
+        "GlimpseCore", "GlimpseData", "GlimpseRender",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // Tests.
+    .target(
+      name: "GlimpseTestSupport", dependencies: ["GlimpseCore"], path: "Tests/GlimpseTestSupport"),
+    .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore", "GlimpseTestSupport"]),
+    .testTarget(
+      name: "GlimpseDataTests",
+      dependencies: ["GlimpseData", "GlimpseTestSupport"]),
+    .testTarget(
+      name: "GlimpseRenderTests",
+      dependencies: ["GlimpseRender", "GlimpseData", "GlimpseTestSupport"]),
+    .testTarget(
+      name: "GlimpseCommandTests",
+      dependencies: ["glimpse", "GlimpseData", "GlimpseTestSupport"]),
+  ]
+)

@@ -1,0 +1,38 @@
+import GlimpseCore
+
+/// The image file formats Glimpse reads and writes.
+public enum ImageFileFormat: String, Sendable, CaseIterable {
+  /// Portable Network Graphics (lossless).
+  case png
+  /// JPEG (lossy).
+  case jpeg
+
+  /// The format a file name's extension names (`.png`, `.jpg`, `.jpeg`, any case), if any.
+  public init?(pathExtensionOf path: String) {
+    guard let dot = path.lastIndex(of: ".") else { return nil }
+    switch path[path.index(after: dot)...].lowercased() {
+    case "png": self = .png
+    case "jpg", "jpeg": self = .jpeg
+    default: return nil
+    }
+  }
+
+  /// The extension written for this format.
+  public var fileExtension: String { self == .png ? "png" : "jpg" }
+
+  /// Decodes bytes; the format is taken from the bytes' signature when it disagrees with the
+  /// name (a `.jpg` that is really a PNG still reads).
+  public static func decode(_ bytes: [UInt8]) throws(CodecError) -> Image {
+    if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNGCodec.decode(bytes) }
+    if bytes.starts(with: [0xFF, 0xD8]) { return try JPEGCodec.decode(bytes) }
+    throw CodecError("not a PNG or JPEG file (unrecognised signature)")
+  }
+
+  /// Encodes an image in this format.
+  public func encode(_ image: Image, jpegQuality: Int = 90) throws(CodecError) -> [UInt8] {
+    switch self {
+    case .png: try PNGCodec.encode(image)
+    case .jpeg: try JPEGCodec.encode(image, quality: jpegQuality)
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import GlimpseCore
+
+/// Writes an image dataset as a folder `root/<class>/<row>.png|jpg`, the layout
+/// `ImageFolderReader` reads, so every command also runs on folders.
+public enum ImageFolderWriter {
+  /// Writes every row of `dataset` as an image file, each atomically.
+  ///
+  /// File names are the zero-padded row number, so reading the folder back gives the rows of each
+  /// class in their original order. A class name is used as a folder name with `/` replaced.
+  /// - Parameters:
+  ///   - overwrite: Allow writing into a directory that already holds entries.
+  ///   - progress: Called with the number of files written so far.
+  /// - Returns: The paths written, in row order.
+  /// - Throws: `DataError.notImages`, `.outputNotEmpty`, `.writeFailed`.
+  public static func write(
+    _ dataset: Dataset, to root: String, format: ImageFileFormat = .png, jpegQuality: Int = 90,
+    overwrite: Bool = false, progress: (Int) -> Void = { _ in }
+  ) throws -> [String] {
+    guard let shape = dataset.imageShape else { throw DataError.notImages(path: root) }
+    if !overwrite, let entries = ImageFolderReader.directoryEntries(root), !entries.isEmpty {
+      throw DataError.outputNotEmpty(path: root)
+    }
+    let digits = String(max(dataset.count - 1, 0)).count
+    var written: [String] = []
+    written.reserveCapacity(dataset.count)
+    for row in 0..<dataset.count {
+      let folder = dataset.classNames[dataset.labels[row]].replacingAll("/", with: "_")
+      let number = String(row)
+      let name = String(repeating: "0", count: max(0, digits - number.count)) + number
+      let path = "\(root)/\(folder)/\(name).\(format.fileExtension)"
+      let image = Image(shape: shape, pixels: Array(dataset.features.row(row)))
+      let bytes: [UInt8]
+      do {
+        bytes = try format.encode(image, jpegQuality: jpegQuality)
+      } catch {
+        throw DataError.writeFailed(path: path, reason: error.reason)
+      }
+      try AtomicFile.write(bytes, to: path)
+      written.append(path)
+      progress(written.count)
+    }
+    return written
+  }
+}

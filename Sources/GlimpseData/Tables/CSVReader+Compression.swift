@@ -1,0 +1,158 @@
+import CBZ2
+import CZLib
+import Glibc
+
+// The only file of GlimpseData that talks to zlib and bzip2. Whole files are inflated in memory:
+// the tables Glimpse reads are megabytes, and one contiguous buffer lets the CSV parser split
+// the work across cores.
+
+/// The compression a file's first bytes announce.
+public enum Compression: Sendable, Equatable {
+  /// Plain bytes.
+  case none
+  /// gzip (RFC 1952), as `.gz`.
+  case gzip
+  /// bzip2, as `.bz2`.
+  case bzip2
+
+  /// Detects gzip (`1f 8b`) and bzip2 (`BZh` + block size digit) by signature, not by name.
+  public init(signatureOf bytes: [UInt8]) {
+    if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
+      self = .gzip
+    } else if bytes.count >= 4 && bytes[0] == 0x42 && bytes[1] == 0x5A && bytes[2] == 0x68
+      && (0x31...0x39).contains(bytes[3])
+    {
+      self = .bzip2
+    } else {
+      self = .none
+    }
+  }
+}
+
+/// Reads whole files, inflating gzip and bzip2 transparently.
+public enum FileBytes {
+  /// The bytes of the file at `path`, decompressed when its signature says gzip or bzip2.
+  /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.corruptCompressedFile`.
+  public static func read(_ path: String) throws -> [UInt8] {
+    let raw = try readRaw(path)
+    switch Compression(signatureOf: raw) {
+    case .none: return raw
+    case .gzip: return try gunzip(raw, path: path)
+    case .bzip2: return try bunzip2(raw, path: path)
+    }
+  }
+
+  /// The file's bytes as stored.
+  public static func readRaw(_ path: String) throws -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+      let code = errno
+      if code == ENOENT { throw DataError.fileNotFound(path: path) }
+      throw DataError.unreadableFile(path: path, reason: String(cString: strerror(code)))
+    }
+    defer { fclose(file) }
+    var bytes = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+      if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+      if count < chunk.count {
+        if ferror(file) != 0 {
+          // Reading a directory lands here with EISDIR.
+          throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        break
+      }
+    }
+    return bytes
+  }
+
+  /// Inflates one or more concatenated gzip members.
+  static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+    var output = [UInt8]()
+    output.reserveCapacity(input.count * 4)
+    var stream = z_stream()
+    // 15 window bits + 16: expect a gzip header.
+    guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+    else { throw DataError.corruptCompressedFile(path: path, reason: "zlib failed to start") }
+    defer { inflateEnd(&stream) }
+    var chunk = [UInt8](repeating: 0, count: 1 << 18)
+    var consumed = 0
+    try input.withUnsafeBufferPointer { source in
+      guard let base = source.baseAddress else { return }
+      stream.next_in = UnsafeMutablePointer(mutating: base)
+      stream.avail_in = UInt32(source.count)
+      while true {
+        let status = chunk.withUnsafeMutableBufferPointer { target -> Int32 in
+          stream.next_out = target.baseAddress
+          stream.avail_out = UInt32(target.count)
+          return inflate(&stream, Z_NO_FLUSH)
+        }
+        let produced = chunk.count - Int(stream.avail_out)
+        output.append(contentsOf: chunk[0..<produced])
+        consumed = source.count - Int(stream.avail_in)
+        if status == Z_STREAM_END {
+          // Another gzip member may follow (`cat a.gz b.gz`); trailing zero padding is allowed.
+          let rest = source[consumed...]
+          if rest.isEmpty || rest.allSatisfy({ $0 == 0 }) { return }
+          guard inflateReset(&stream) == Z_OK else {
+            throw DataError.corruptCompressedFile(path: path, reason: "cannot restart inflate")
+          }
+          continue
+        }
+        if status == Z_OK || (status == Z_BUF_ERROR && stream.avail_in > 0) { continue }
+        if status == Z_BUF_ERROR {
+          throw DataError.corruptCompressedFile(
+            path: path, reason: "gzip stream ends early (truncated file)")
+        }
+        let reason = stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
+        throw DataError.corruptCompressedFile(path: path, reason: reason)
+      }
+    }
+    return output
+  }
+
+  /// Decompresses one or more concatenated bzip2 streams.
+  static func bunzip2(_ input: [UInt8], path: String) throws -> [UInt8] {
+    var output = [UInt8]()
+    output.reserveCapacity(input.count * 8)
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    try input.withUnsafeBufferPointer { source in
+      guard let base = source.baseAddress else { return }
+      var offset = 0
+      while offset < source.count {
+        var stream = bz_stream()
+        guard BZ2_bzDecompressInit(&stream, 0, 0) == BZ_OK else {
+          throw DataError.corruptCompressedFile(path: path, reason: "bzip2 failed to start")
+        }
+        defer { BZ2_bzDecompressEnd(&stream) }
+        stream.next_in = UnsafeMutableRawPointer(mutating: base + offset)
+          .assumingMemoryBound(to: CChar.self)
+        stream.avail_in = UInt32(source.count - offset)
+        var status: Int32 = BZ_OK
+        repeat {
+          status = chunk.withUnsafeMutableBytes { target -> Int32 in
+            stream.next_out = target.baseAddress?.assumingMemoryBound(to: CChar.self)
+            stream.avail_out = UInt32(target.count)
+            return BZ2_bzDecompress(&stream)
+          }
+          let produced = chunk.count - Int(stream.avail_out)
+          output.append(contentsOf: chunk[0..<produced])
+          if status == BZ_OK && stream.avail_in == 0 && produced == 0 {
+            throw DataError.corruptCompressedFile(
+              path: path, reason: "bzip2 stream ends early (truncated file)")
+          }
+        } while status == BZ_OK
+        guard status == BZ_STREAM_END else {
+          throw DataError.corruptCompressedFile(
+            path: path, reason: "bzip2 data error (code \(status))")
+        }
+        offset = source.count - Int(stream.avail_in)
+        // Trailing bytes that do not start another stream are ignored, as bzip2(1) warns and does.
+        if Compression(signatureOf: Array(source[offset..<min(offset + 4, source.count)])) != .bzip2 {
+          break
+        }
+      }
+    }
+    return output
+  }
+}

@@ -1,0 +1,390 @@
+import GlimpseCore
+import Glibc
+
+// Implementation notes
+// 1. The whole (decompressed) file is parsed from one byte buffer. After the header the body is
+//    cut at line breaks into one chunk per core and the chunks are parsed in parallel; their rows
+//    are concatenated in file order, and the first error in file order is the one reported. A
+//    body containing a double quote is parsed in one chunk, since a quoted field may hold a line
+//    break.
+// 2. Numbers take Clinger's fast path: a decimal with at most 19 significant digits whose value
+//    m·10^e has m ≤ 2^53 and |e| ≤ 22 is computed as one correctly rounded multiplication or
+//    division of two exact doubles. Everything else (long mantissas, large exponents) goes to
+//    strtod, so every cell parses to the same double as strtod/pandas' "round_trip" parser.
+// 3. Blank lines are skipped (pandas' skip_blank_lines); quoted fields follow RFC 4180.
+
+/// Reads comma-separated tables with a header line.
+public enum CSVReader {
+  /// Reads a CSV file (plain, gzip or bzip2, detected by signature).
+  ///
+  /// - Parameters:
+  ///   - path: The file.
+  ///   - textColumns: Column names kept as strings; every other column must be numeric.
+  ///     The pandas index column (an empty first header cell) is always kept as text.
+  /// - Throws: `DataError` naming the file, line and column of the first bad cell.
+  public static func read(_ path: String, textColumns: Set<String> = []) throws -> CSVTable {
+    try parse(FileBytes.read(path), path: path, textColumns: textColumns)
+  }
+
+  /// The header's column names, without parsing the rows.
+  public static func header(of bytes: [UInt8]) -> [String] {
+    bytes.withUnsafeBufferPointer { buffer in
+      var cursor = bodyStart(buffer)
+      return parseHeader(buffer, cursor: &cursor).names
+    }
+  }
+
+  /// Parses CSV bytes; see `read(_:textColumns:)`.
+  public static func parse(
+    _ bytes: [UInt8], path: String, textColumns: Set<String> = []
+  ) throws -> CSVTable {
+    try bytes.withUnsafeBufferPointer { buffer -> CSVTable in
+      var cursor = bodyStart(buffer)
+      let (header, headerLine) = parseHeader(buffer, cursor: &cursor)
+      guard !header.isEmpty else { throw DataError.emptyDataset(path: path) }
+      var kinds = [ColumnKind]()
+      var numericNames = [String]()
+      var textNames = [String]()
+      for (position, name) in header.enumerated() {
+        if textColumns.contains(name) || (position == 0 && CSVTable.isIndexColumnName(name)) {
+          kinds.append(.text(textNames.count))
+          textNames.append(name)
+        } else {
+          kinds.append(.numeric(numericNames.count))
+          numericNames.append(name)
+        }
+      }
+      let layout = Layout(path: path, header: header, kinds: kinds, textCount: textNames.count)
+      let chunks = splitBody(buffer, from: cursor, firstLine: headerLine + 1)
+      let parsed = parallelMap(chunks.count) { index in
+        Result { try parseChunk(buffer, chunks[index], layout: layout) }
+      }
+      var values = [Double]()
+      var lines = [Int]()
+      var texts = [[String]](repeating: [], count: textNames.count)
+      for result in parsed {
+        let chunk = try result.get()
+        values.append(contentsOf: chunk.values)
+        lines.append(contentsOf: chunk.lines)
+        for column in texts.indices { texts[column].append(contentsOf: chunk.texts[column]) }
+      }
+      var textColumns = [String: [String]]()
+      for (column, name) in textNames.enumerated() { textColumns[name] = texts[column] }
+      return CSVTable(
+        path: path, header: header, numericColumnNames: numericNames,
+        values: Matrix(rows: lines.count, columns: numericNames.count, storage: values),
+        textColumns: textColumns, lineNumbers: lines)
+    }
+  }
+
+  // MARK: - Parsing
+
+  enum ColumnKind: Sendable { case numeric(Int), text(Int) }
+
+  struct Layout: Sendable {
+    let path: String
+    let header: [String]
+    let kinds: [ColumnKind]
+    let textCount: Int
+  }
+
+  struct Chunk: Sendable {
+    let start: Int
+    let end: Int
+    let firstLine: Int
+  }
+
+  struct ParsedChunk {
+    var values: [Double] = []
+    var lines: [Int] = []
+    var texts: [[String]]
+  }
+
+  private static let comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n")
+  private static let carriageReturn = UInt8(ascii: "\r"), quote = UInt8(ascii: "\"")
+
+  /// Skips a UTF-8 byte-order mark.
+  static func bodyStart(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+    buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
+  }
+
+  /// Reads the first non-blank line as the header; returns its names and line number.
+  static func parseHeader(
+    _ buffer: UnsafeBufferPointer<UInt8>, cursor: inout Int
+  ) -> (names: [String], line: Int) {
+    var line = 1
+    while cursor < buffer.count && isBlankLine(buffer, at: cursor) {
+      cursor = lineEnd(buffer, from: cursor) + 1
+      line += 1
+    }
+    guard cursor < buffer.count else { return ([], line) }
+    var names = [String]()
+    while true {
+      let (start, end, next) = scanField(buffer, from: cursor)
+      names.append(fieldText(buffer, start, end).trimmingSpaces())
+      cursor = next
+      if cursor < buffer.count && buffer[cursor] == comma {
+        cursor += 1
+        continue
+      }
+      break
+    }
+    if cursor < buffer.count { cursor += 1 }  // the line break
+    return (names, line)
+  }
+
+  /// Cuts the body into per-core chunks at line breaks.
+  static func splitBody(
+    _ buffer: UnsafeBufferPointer<UInt8>, from start: Int, firstLine: Int
+  ) -> [Chunk] {
+    let length = buffer.count - start
+    guard length > 0 else { return [] }
+    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    let hasQuotes = memchr(buffer.baseAddress! + start, Int32(quote), length) != nil
+    guard length > 1 << 16, cores > 1, !hasQuotes else {
+      return [Chunk(start: start, end: buffer.count, firstLine: firstLine)]
+    }
+    var cuts = [start]
+    for part in 1..<cores {
+      var cut = start + length * part / cores
+      cut = lineEnd(buffer, from: max(cut, cuts.last!)) + 1
+      if cut < buffer.count && cut > cuts.last! { cuts.append(cut) }
+    }
+    cuts.append(buffer.count)
+    var chunks = [Chunk]()
+    var line = firstLine
+    for index in 0..<(cuts.count - 1) {
+      chunks.append(Chunk(start: cuts[index], end: cuts[index + 1], firstLine: line))
+      line += countNewlines(buffer, cuts[index], cuts[index + 1])
+    }
+    return chunks
+  }
+
+  static func parseChunk(
+    _ buffer: UnsafeBufferPointer<UInt8>, _ chunk: Chunk, layout: Layout
+  ) throws -> ParsedChunk {
+    let columnCount = layout.kinds.count
+    let numericCount = layout.kinds.reduce(0) { count, kind in
+      if case .numeric = kind { count + 1 } else { count }
+    }
+    var result = ParsedChunk(texts: [[String]](repeating: [], count: layout.textCount))
+    // Reserve from the first line's length to avoid regrowing the value array.
+    let firstLineLength = max(1, lineEnd(buffer, from: chunk.start) - chunk.start + 1)
+    let estimatedRows = (chunk.end - chunk.start) / firstLineLength + 1
+    result.values.reserveCapacity(estimatedRows * numericCount)
+    result.lines.reserveCapacity(estimatedRows)
+    var cursor = chunk.start
+    var line = chunk.firstLine
+    while cursor < chunk.end {
+      if isBlankLine(buffer, at: cursor) {
+        cursor = lineEnd(buffer, from: cursor) + 1
+        line += 1
+        continue
+      }
+      let rowLine = line
+      var field = 0
+      while true {
+        let (start, end, next) = scanField(buffer, from: cursor)
+        if field < columnCount {
+          switch layout.kinds[field] {
+          case .numeric:
+            guard let value = parseNumber(buffer, start, end), value.isFinite else {
+              throw DataError.nonNumericCell(
+                path: layout.path, line: rowLine, column: field + 1,
+                columnName: layout.header[field], text: fieldText(buffer, start, end))
+            }
+            result.values.append(value)
+          case .text(let column):
+            result.texts[column].append(fieldText(buffer, start, end).trimmingSpaces())
+          }
+        }
+        field += 1
+        // Line breaks inside quoted fields still count as lines of the file.
+        line += countNewlines(buffer, start, end)
+        cursor = next
+        if cursor < buffer.count && buffer[cursor] == comma {
+          cursor += 1
+          continue
+        }
+        break
+      }
+      if field != columnCount {
+        throw DataError.raggedRow(
+          path: layout.path, line: rowLine, expected: columnCount, found: field)
+      }
+      result.lines.append(rowLine)
+      cursor += 1  // the line break (or past the end)
+      line += 1
+    }
+    return result
+  }
+
+  /// Scans one field starting at `from`; returns the content range (without quotes) and the
+  /// index of the byte that ended it (a comma, a line break, or the end of the buffer).
+  @inline(__always)
+  static func scanField(
+    _ buffer: UnsafeBufferPointer<UInt8>, from: Int
+  ) -> (start: Int, end: Int, next: Int) {
+    var cursor = from
+    let count = buffer.count
+    if cursor < count && buffer[cursor] == quote {
+      let start = cursor + 1
+      cursor = start
+      while cursor < count {
+        if buffer[cursor] == quote {
+          if cursor + 1 < count && buffer[cursor + 1] == quote {
+            cursor += 2
+            continue
+          }
+          break
+        }
+        cursor += 1
+      }
+      let end = cursor
+      cursor = min(cursor + 1, count)
+      // Anything between the closing quote and the separator is ignored, as in pandas.
+      while cursor < count && buffer[cursor] != comma && buffer[cursor] != newline { cursor += 1 }
+      return (start, end, cursor)
+    }
+    while cursor < count {
+      let byte = buffer[cursor]
+      if byte == comma || byte == newline { break }
+      cursor += 1
+    }
+    var end = cursor
+    if end > from && buffer[end - 1] == carriageReturn { end -= 1 }
+    return (from, end, cursor)
+  }
+
+  @inline(__always)
+  static func isBlankLine(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+    let byte = buffer[index]
+    return byte == newline
+      || (byte == carriageReturn && (index + 1 == buffer.count || buffer[index + 1] == newline))
+  }
+
+  static func lineEnd(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    guard start < buffer.count else { return buffer.count }
+    guard let found = memchr(buffer.baseAddress! + start, Int32(newline), buffer.count - start)
+    else { return buffer.count }
+    return buffer.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+  }
+
+  static func countNewlines(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+    var count = 0
+    var cursor = start
+    while cursor < end {
+      guard let found = memchr(buffer.baseAddress! + cursor, Int32(newline), end - cursor) else {
+        break
+      }
+      count += 1
+      cursor = buffer.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+    }
+    return count
+  }
+
+  static func fieldText(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+    let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+    return text.contains("\"\"") ? text.replacingAll("\"\"", with: "\"") : text
+  }
+
+  private static let powersOfTen: [Double] = (0...22).map { exponent in
+    var value = 1.0
+    for _ in 0..<exponent { value *= 10 }
+    return value
+  }
+
+  /// Parses a decimal number with optional sign, fraction and exponent, allowing surrounding
+  /// spaces; `nil` when the field is not a number.
+  @inline(__always)
+  static func parseNumber(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+    var i = start
+    var stop = end
+    while i < stop && buffer[i] == 0x20 { i += 1 }
+    while stop > i && buffer[stop - 1] == 0x20 { stop -= 1 }
+    guard i < stop else { return nil }
+    var negative = false
+    if buffer[i] == UInt8(ascii: "-") || buffer[i] == UInt8(ascii: "+") {
+      negative = buffer[i] == UInt8(ascii: "-")
+      i += 1
+    }
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var exponent = 0
+    var sawDigit = false
+    while i < stop, case let digit = buffer[i] &- 48, digit < 10 {
+      if digits < 19 {
+        mantissa = mantissa &* 10 &+ UInt64(digit)
+        if mantissa != 0 { digits += 1 }
+      } else {
+        return strtodFallback(buffer, start, end)
+      }
+      sawDigit = true
+      i += 1
+    }
+    if i < stop && buffer[i] == UInt8(ascii: ".") {
+      i += 1
+      while i < stop, case let digit = buffer[i] &- 48, digit < 10 {
+        if digits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(digit)
+          if mantissa != 0 { digits += 1 }
+          exponent -= 1
+        } else {
+          return strtodFallback(buffer, start, end)
+        }
+        sawDigit = true
+        i += 1
+      }
+    }
+    guard sawDigit else { return strtodFallback(buffer, start, end) }  // "nan", "inf", ...
+    if i < stop && (buffer[i] == UInt8(ascii: "e") || buffer[i] == UInt8(ascii: "E")) {
+      return strtodFallback(buffer, start, end)
+    }
+    guard i == stop else { return nil }
+    guard mantissa <= 1 << 53, exponent >= -22 else { return strtodFallback(buffer, start, end) }
+    let magnitude =
+      exponent == 0 ? Double(mantissa) : Double(mantissa) / powersOfTen[-exponent]
+    return negative ? -magnitude : magnitude
+  }
+
+  static func strtodFallback(
+    _ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
+  ) -> Double? {
+    var text = Array(buffer[start..<end])
+    while let last = text.last, last == 0x20 { text.removeLast() }
+    guard !text.isEmpty, text.count < 400 else { return nil }
+    text.append(0)
+    return text.withUnsafeBufferPointer { pointer -> Double? in
+      pointer.withMemoryRebound(to: CChar.self) { chars in
+        var endPointer: UnsafeMutablePointer<CChar>?
+        let value = strtod(chars.baseAddress!, &endPointer)
+        guard let endPointer, endPointer.pointee == 0, endPointer != chars.baseAddress! else {
+          return nil
+        }
+        return value
+      }
+    }
+  }
+}
+
+extension String {
+  /// The string without leading and trailing spaces and tabs.
+  func trimmingSpaces() -> String {
+    var slice = Substring(self)
+    while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+    while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+    return String(slice)
+  }
+
+  /// Every occurrence of `target` replaced (a Foundation-free `replacingOccurrences`).
+  func replacingAll(_ target: String, with replacement: String) -> String {
+    var result = ""
+    var rest = Substring(self)
+    while let range = rest.firstRange(of: target) {
+      result += rest[..<range.lowerBound]
+      result += replacement
+      rest = rest[range.upperBound...]
+    }
+    return result + rest
+  }
+}

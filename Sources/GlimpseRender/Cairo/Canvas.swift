@@ -1,0 +1,87 @@
+import CCairo
+import GlimpseCore
+
+/// A drawing context on a white canvas: the few Cairo operations the figures need, each
+/// checked. Figures draw on a `Canvas` and return its PNG bytes.
+final class Canvas {
+  let surface: CairoSurface
+  private let context: OpaquePointer
+
+  /// A white canvas of the given size.
+  init(width: Int, height: Int) throws(RenderError) {
+    surface = try CairoSurface(width: width, height: height)
+    guard let context = cairo_create(surface.pointer) else {
+      throw RenderError("cairo_create returned NULL")
+    }
+    if let error = RenderError(cairo_status(context)) {
+      cairo_destroy(context)
+      throw error
+    }
+    self.context = context
+    cairo_set_source_rgb(context, 1, 1, 1)
+    cairo_paint(context)
+  }
+
+  deinit { cairo_destroy(context) }
+
+  /// Draws `image` scaled to fit the box (aspect kept, centred). Pixels stay crisp squares
+  /// when the image is enlarged (nearest neighbour); shrinking uses Cairo's good filter.
+  func draw(_ image: Image, invert: Bool, x: Double, y: Double, width: Double, height: Double)
+    throws(RenderError)
+  {
+    let source = try CairoSurface(image: image, invert: invert)
+    let scale = min(width / Double(image.width), height / Double(image.height))
+    let drawnWidth = Double(image.width) * scale, drawnHeight = Double(image.height) * scale
+    cairo_save(context)
+    cairo_translate(context, x + (width - drawnWidth) / 2, y + (height - drawnHeight) / 2)
+    cairo_scale(context, scale, scale)
+    cairo_set_source_surface(context, source.pointer, 0, 0)
+    cairo_pattern_set_filter(
+      cairo_get_source(context), scale >= 1 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD)
+    cairo_rectangle(context, 0, 0, Double(image.width), Double(image.height))
+    cairo_fill(context)
+    cairo_restore(context)
+    try check()
+  }
+
+  /// Outlines a rectangle.
+  func strokeRectangle(
+    x: Double, y: Double, width: Double, height: Double, gray: Double, lineWidth: Double = 1
+  ) {
+    cairo_set_source_rgb(context, gray, gray, gray)
+    cairo_set_line_width(context, lineWidth)
+    cairo_rectangle(context, x, y, width, height)
+    cairo_stroke(context)
+  }
+
+  /// Draws one line of text centred on `centerX` with its baseline at `baseline`, shrunk to fit
+  /// `maxWidth` when given.
+  func text(
+    _ string: String, centerX: Double, baseline: Double, size: Double, bold: Bool = false,
+    gray: Double = 0, maxWidth: Double? = nil
+  ) {
+    cairo_select_font_face(
+      context, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+      bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+    cairo_set_font_size(context, size)
+    var extents = cairo_text_extents_t()
+    cairo_text_extents(context, string, &extents)
+    if let maxWidth, extents.x_advance > maxWidth, extents.x_advance > 0 {
+      cairo_set_font_size(context, size * maxWidth / extents.x_advance)
+      cairo_text_extents(context, string, &extents)
+    }
+    cairo_set_source_rgb(context, gray, gray, gray)
+    cairo_move_to(context, centerX - extents.x_advance / 2, baseline)
+    cairo_show_text(context, string)
+  }
+
+  /// The canvas as PNG bytes.
+  func pngData() throws(RenderError) -> [UInt8] {
+    try check()
+    return try surface.pngData()
+  }
+
+  private func check() throws(RenderError) {
+    if let error = RenderError(cairo_status(context)) { throw error }
+  }
+}

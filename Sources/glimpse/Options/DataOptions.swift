@@ -1,0 +1,73 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseData
+
+extension ImageShape: ExpressibleByArgument {
+  public init?(argument: String) { self.init(parsing: argument) }
+}
+
+/// Where a dataset comes from and how to read it; shared by every command that reads data.
+struct DataOptions: ParsableArguments {
+  @Argument(
+    help: ArgumentHelp(
+      "A CSV table (.csv/.gz/.bz2), an MNIST IDX file, or an image folder root/<class>/*.png|jpg.",
+      valueName: "data"))
+  var data: String
+
+  @Option(help: "A label table (pandas layout) or IDX label file aligned with DATA's rows.")
+  var labels: String?
+
+  @Option(help: "The label column of a table that holds features and labels together.")
+  var labelColumn = "label"
+
+  @Option(
+    help: ArgumentHelp(
+      "Image shape of a table's rows, HxW or HxWxC; inferred when the width is a square.",
+      valueName: "HxWxC"))
+  var shape: ImageShape?
+
+  @Flag(help: "Keep 8-bit image tables in 0-255 instead of scaling them to [0, 1].")
+  var raw = false
+
+  @Flag(help: "Convert images to one grey channel (BT.601 luma).")
+  var gray = false
+
+  @Option(
+    help: ArgumentHelp(
+      "Resize folder images to this size (antialiased bilinear); needed when sizes differ.",
+      valueName: "HxW"))
+  var size: ImageShape?
+
+  var readOptions: ReadOptions {
+    var options = ReadOptions()
+    options.labelsPath = labels
+    options.labelColumn = labelColumn
+    options.shape = shape
+    options.raw = raw
+    options.gray = gray
+    if let size { options.size = (size.height, size.width) }
+    return options
+  }
+
+  /// Reads the dataset, reports skipped files on standard error, and returns it.
+  func load() throws -> DatasetReading {
+    let reading = try DatasetReader.read(data, options: readOptions)
+    reportSkipped(reading.skipped)
+    return reading
+  }
+
+  /// A short name for output files: the last path component without extensions.
+  var stem: String {
+    var name = data.hasSuffix("/") ? String(data.dropLast()) : data
+    if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
+    if let dot = name.firstIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
+    return name.isEmpty ? "data" : name
+  }
+}
+
+/// Lists skipped files on standard error, one per line.
+func reportSkipped(_ skipped: [SkippedFile]) {
+  guard !skipped.isEmpty else { return }
+  printError("glimpse: skipped \(skipped.count) unreadable file\(skipped.count == 1 ? "" : "s"):")
+  for file in skipped { printError("  \(file)") }
+}
