@@ -45,7 +45,8 @@ let package = Package(
     .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseDataTests",
-      dependencies: ["GlimpseData", "GlimpseTestSupport"]),
+      dependencies: ["GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "GlimpseRenderTests",
       dependencies: ["GlimpseRender", "GlimpseData", "GlimpseTestSupport"]),

@@ -20,6 +20,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
   }
 
+  /// Creates a generator with the given 256-bit state (for the algorithm's published test
+  /// vectors); `stream(_:)` of such a generator derives from seed 0.
+  public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+    precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
+    self.seed = 0
+    self.state = state
+  }
+
   /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     let result = rotateLeft(state.1 &* 5, 7) &* 9

@@ -66,6 +66,29 @@ public enum FileBytes {
     return bytes
   }
 
+  /// Compresses bytes as one gzip member (for `.gz` outputs).
+  public static func gzip(_ input: [UInt8], level: Int = 6) -> [UInt8] {
+    var stream = z_stream()
+    // 15 window bits + 16: write a gzip header; 8 is zlib's default memory level.
+    let started = deflateInit2_(
+      &stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+      Int32(MemoryLayout<z_stream>.size))
+    precondition(started == Z_OK, "deflateInit2 failed (\(started))")
+    defer { deflateEnd(&stream) }
+    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+    let status = input.withUnsafeBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target -> Int32 in
+        stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+        stream.avail_in = UInt32(source.count)
+        stream.next_out = target.baseAddress
+        stream.avail_out = UInt32(target.count)
+        return deflate(&stream, Z_FINISH)
+      }
+    }
+    precondition(status == Z_STREAM_END, "deflate did not finish (\(status))")
+    return Array(output[0..<Int(stream.total_out)])
+  }
+
   /// Inflates one or more concatenated gzip members.
   static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
     var output = [UInt8]()

@@ -1,0 +1,44 @@
+# Glimpse: `make demo` and `make test` are the whole set-up on Debian 12 with Swift 6.3.
+# Both first install the system libraries Glimpse links (OpenBLAS, LAPACKE, Cairo, libpng,
+# libjpeg, bzip2, zlib) when any is missing.
+
+SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libcairo2-dev libpng-dev libjpeg-dev \
+                   libbz2-dev zlib1g-dev pkg-config fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Tests are checked with one BLAS thread, so results do not depend on the machine's cores.
+TEST_ENV := OPENBLAS_NUM_THREADS=1
+
+.PHONY: all deps build release demo test bench lint clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:" $$missing; \
+	  $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+demo: release
+	.build/release/glimpse demo
+
+test: deps
+	$(TEST_ENV) swift test --disable-xctest
+
+bench: release
+	bash .ci/bench
+
+lint:
+	swift format lint --strict -r Sources Tests
+
+clean:
+	rm -rf .build output/*.png
