@@ -182,6 +182,7 @@ public enum CSVReader {
         continue
       }
       let rowLine = line
+      let rowStart = cursor
       var field = 0
       while true {
         let (start, end, next) = scanField(buffer, from: cursor)
@@ -189,6 +190,12 @@ public enum CSVReader {
           switch layout.kinds[field] {
           case .numeric:
             guard let value = parseNumber(buffer, start, end), value.isFinite else {
+              // A short or long row usually misplaces cells: report the count first.
+              let found = fieldCount(buffer, from: rowStart)
+              if found != columnCount {
+                throw DataError.raggedRow(
+                  path: layout.path, line: rowLine, expected: columnCount, found: found)
+              }
               throw DataError.nonNumericCell(
                 path: layout.path, line: rowLine, column: field + 1,
                 columnName: layout.header[field], text: fieldText(buffer, start, end))
@@ -217,6 +224,18 @@ public enum CSVReader {
       line += 1
     }
     return result
+  }
+
+  /// The number of fields on the row starting at `from`.
+  static func fieldCount(_ buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+    var cursor = from
+    var count = 0
+    while true {
+      cursor = scanField(buffer, from: cursor).next
+      count += 1
+      guard cursor < buffer.count, buffer[cursor] == comma else { return count }
+      cursor += 1
+    }
   }
 
   /// Scans one field starting at `from`; returns the content range (without quotes) and the
