@@ -91,7 +91,9 @@ struct CSVReaderTests {
     }
     for text in texts {
       let bytes = Array(text.utf8)
-      let parsed = bytes.withUnsafeBufferPointer { CSVReader.parseNumber($0, 0, $0.count) }
+      let parsed = bytes.withUnsafeBufferPointer { pointer in
+        ByteView(pointer).flatMap { CSVReader.parseNumber($0, 0, $0.count) }
+      }
       let reference = strtod(text, nil)
       #expect(parsed?.bitPattern == reference.bitPattern, "\(text)")
     }

@@ -28,7 +28,8 @@ public enum CSVReader {
 
   /// The header's column names, without parsing the rows.
   public static func header(of bytes: [UInt8]) -> [String] {
-    bytes.withUnsafeBufferPointer { buffer in
+    bytes.withUnsafeBufferPointer { pointer in
+      guard let buffer = ByteView(pointer) else { return [] }
       var cursor = bodyStart(buffer)
       return parseHeader(buffer, cursor: &cursor).names
     }
@@ -38,7 +39,8 @@ public enum CSVReader {
   public static func parse(
     _ bytes: [UInt8], path: String, textColumns: Set<String> = []
   ) throws -> CSVTable {
-    try bytes.withUnsafeBufferPointer { buffer -> CSVTable in
+    try bytes.withUnsafeBufferPointer { pointer -> CSVTable in
+      guard let buffer = ByteView(pointer) else { throw DataError.emptyDataset(path: path) }
       var cursor = bodyStart(buffer)
       let (header, headerLine) = parseHeader(buffer, cursor: &cursor)
       guard !header.isEmpty else { throw DataError.emptyDataset(path: path) }
@@ -104,13 +106,13 @@ public enum CSVReader {
   private static let carriageReturn = UInt8(ascii: "\r"), quote = UInt8(ascii: "\"")
 
   /// Skips a UTF-8 byte-order mark.
-  static func bodyStart(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+  static func bodyStart(_ buffer: ByteView) -> Int {
     buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
   }
 
   /// Reads the first non-blank line as the header; returns its names and line number.
   static func parseHeader(
-    _ buffer: UnsafeBufferPointer<UInt8>, cursor: inout Int
+    _ buffer: ByteView, cursor: inout Int
   ) -> (names: [String], line: Int) {
     var line = 1
     while cursor < buffer.count && isBlankLine(buffer, at: cursor) {
@@ -135,12 +137,12 @@ public enum CSVReader {
 
   /// Cuts the body into per-core chunks at line breaks.
   static func splitBody(
-    _ buffer: UnsafeBufferPointer<UInt8>, from start: Int, firstLine: Int
+    _ buffer: ByteView, from start: Int, firstLine: Int
   ) -> [Chunk] {
     let length = buffer.count - start
     guard length > 0 else { return [] }
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    let hasQuotes = memchr(buffer.baseAddress! + start, Int32(quote), length) != nil
+    let hasQuotes = memchr(buffer.base + start, Int32(quote), length) != nil
     guard length > 1 << 16, cores > 1, !hasQuotes else {
       return [Chunk(start: start, end: buffer.count, firstLine: firstLine)]
     }
@@ -161,73 +163,81 @@ public enum CSVReader {
   }
 
   static func parseChunk(
-    _ buffer: UnsafeBufferPointer<UInt8>, _ chunk: Chunk, layout: Layout
+    _ buffer: ByteView, _ chunk: Chunk, layout: Layout
   ) throws -> ParsedChunk {
     let columnCount = layout.kinds.count
     let numericCount = layout.kinds.reduce(0) { count, kind in
       if case .numeric = kind { count + 1 } else { count }
     }
-    var result = ParsedChunk(texts: [[String]](repeating: [], count: layout.textCount))
+    var texts = [[String]](repeating: [], count: layout.textCount)
     // Reserve from the first line's length to avoid regrowing the value array.
     let firstLineLength = max(1, lineEnd(buffer, from: chunk.start) - chunk.start + 1)
     let estimatedRows = (chunk.end - chunk.start) / firstLineLength + 1
-    result.values.reserveCapacity(estimatedRows * numericCount)
-    result.lines.reserveCapacity(estimatedRows)
+    var values = [Double]()
+    var lines = [Int]()
+    values.reserveCapacity(estimatedRows * numericCount)
+    lines.reserveCapacity(estimatedRows)
+    // Column kinds as a flat table: the text column index, or -1 for a numeric column.
+    let textIndex = layout.kinds.map { kind -> Int in
+      if case .text(let column) = kind { column } else { -1 }
+    }
     var cursor = chunk.start
     var line = chunk.firstLine
-    while cursor < chunk.end {
-      if isBlankLine(buffer, at: cursor) {
-        cursor = lineEnd(buffer, from: cursor) + 1
-        line += 1
-        continue
-      }
-      let rowLine = line
-      let rowStart = cursor
-      var field = 0
-      while true {
-        let (start, end, next) = scanField(buffer, from: cursor)
-        if field < columnCount {
-          switch layout.kinds[field] {
-          case .numeric:
-            guard let value = parseNumber(buffer, start, end), value.isFinite else {
-              // A short or long row usually misplaces cells: report the count first.
-              let found = fieldCount(buffer, from: rowStart)
-              if found != columnCount {
-                throw DataError.raggedRow(
-                  path: layout.path, line: rowLine, expected: columnCount, found: found)
-              }
-              throw DataError.nonNumericCell(
-                path: layout.path, line: rowLine, column: field + 1,
-                columnName: layout.header[field], text: fieldText(buffer, start, end))
-            }
-            result.values.append(value)
-          case .text(let column):
-            result.texts[column].append(fieldText(buffer, start, end).trimmingSpaces())
-          }
-        }
-        field += 1
-        // Line breaks inside quoted fields still count as lines of the file.
-        line += countNewlines(buffer, start, end)
-        cursor = next
-        if cursor < buffer.count && buffer[cursor] == comma {
-          cursor += 1
+    try textIndex.withUnsafeBufferPointer { textIndex in
+      while cursor < chunk.end {
+        if isBlankLine(buffer, at: cursor) {
+          cursor = lineEnd(buffer, from: cursor) + 1
+          line += 1
           continue
         }
-        break
+        let rowLine = line
+        let rowStart = cursor
+        var field = 0
+        while true {
+          let (start, end, next) = scanField(buffer, from: cursor)
+          if field < columnCount {
+            let column = textIndex[field]
+            if column < 0 {
+              guard let value = parseNumber(buffer, start, end), value.isFinite else {
+                // A short or long row usually misplaces cells: report the count first.
+                let found = fieldCount(buffer, from: rowStart)
+                if found != columnCount {
+                  throw DataError.raggedRow(
+                    path: layout.path, line: rowLine, expected: columnCount, found: found)
+                }
+                throw DataError.nonNumericCell(
+                  path: layout.path, line: rowLine, column: field + 1,
+                  columnName: layout.header[field], text: fieldText(buffer, start, end))
+              }
+              values.append(value)
+            } else {
+              texts[column].append(fieldText(buffer, start, end).trimmingSpaces())
+            }
+          }
+          field += 1
+          // Line breaks inside quoted fields still count as lines of the file.
+          if start > 0 && buffer[start - 1] == quote { line += countNewlines(buffer, start, end) }
+          cursor = next
+          if cursor < buffer.count && buffer[cursor] == comma {
+            cursor += 1
+            continue
+          }
+          break
+        }
+        if field != columnCount {
+          throw DataError.raggedRow(
+            path: layout.path, line: rowLine, expected: columnCount, found: field)
+        }
+        lines.append(rowLine)
+        cursor += 1  // the line break (or past the end)
+        line += 1
       }
-      if field != columnCount {
-        throw DataError.raggedRow(
-          path: layout.path, line: rowLine, expected: columnCount, found: field)
-      }
-      result.lines.append(rowLine)
-      cursor += 1  // the line break (or past the end)
-      line += 1
     }
-    return result
+    return ParsedChunk(values: values, lines: lines, texts: texts)
   }
 
   /// The number of fields on the row starting at `from`.
-  static func fieldCount(_ buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+  static func fieldCount(_ buffer: ByteView, from: Int) -> Int {
     var cursor = from
     var count = 0
     while true {
@@ -242,7 +252,7 @@ public enum CSVReader {
   /// index of the byte that ended it (a comma, a line break, or the end of the buffer).
   @inline(__always)
   static func scanField(
-    _ buffer: UnsafeBufferPointer<UInt8>, from: Int
+    _ buffer: ByteView, from: Int
   ) -> (start: Int, end: Int, next: Int) {
     var cursor = from
     let count = buffer.count
@@ -276,34 +286,35 @@ public enum CSVReader {
   }
 
   @inline(__always)
-  static func isBlankLine(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+  static func isBlankLine(_ buffer: ByteView, at index: Int) -> Bool {
     let byte = buffer[index]
     return byte == newline
       || (byte == carriageReturn && (index + 1 == buffer.count || buffer[index + 1] == newline))
   }
 
-  static func lineEnd(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+  static func lineEnd(_ buffer: ByteView, from start: Int) -> Int {
     guard start < buffer.count else { return buffer.count }
-    guard let found = memchr(buffer.baseAddress! + start, Int32(newline), buffer.count - start)
+    guard let found = memchr(buffer.base + start, Int32(newline), buffer.count - start)
     else { return buffer.count }
-    return buffer.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    return buffer.base.distance(to: found.assumingMemoryBound(to: UInt8.self))
   }
 
-  static func countNewlines(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+  static func countNewlines(_ buffer: ByteView, _ start: Int, _ end: Int) -> Int {
     var count = 0
     var cursor = start
     while cursor < end {
-      guard let found = memchr(buffer.baseAddress! + cursor, Int32(newline), end - cursor) else {
+      guard let found = memchr(buffer.base + cursor, Int32(newline), end - cursor) else {
         break
       }
       count += 1
-      cursor = buffer.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+      cursor = buffer.base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
     }
     return count
   }
 
-  static func fieldText(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
-    let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+  static func fieldText(_ buffer: ByteView, _ start: Int, _ end: Int) -> String {
+    let text = String(
+      decoding: UnsafeBufferPointer(start: buffer.base + start, count: end - start), as: UTF8.self)
     return text.contains("\"\"") ? text.replacingAll("\"\"", with: "\"") : text
   }
 
@@ -316,7 +327,7 @@ public enum CSVReader {
   /// Parses a decimal number with optional sign, fraction and exponent, allowing surrounding
   /// spaces; `nil` when the field is not a number.
   @inline(__always)
-  static func parseNumber(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+  static func parseNumber(_ buffer: ByteView, _ start: Int, _ end: Int) -> Double? {
     var i = start
     var stop = end
     while i < stop && buffer[i] == 0x20 { i += 1 }
@@ -367,9 +378,9 @@ public enum CSVReader {
   }
 
   static func strtodFallback(
-    _ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
+    _ buffer: ByteView, _ start: Int, _ end: Int
   ) -> Double? {
-    var text = Array(buffer[start..<end])
+    var text = Array(UnsafeBufferPointer(start: buffer.base + start, count: end - start))
     while let last = text.last, last == 0x20 { text.removeLast() }
     guard !text.isEmpty, text.count < 400 else { return nil }
     text.append(0)
@@ -384,6 +395,22 @@ public enum CSVReader {
       }
     }
   }
+}
+
+/// Bytes read without bounds checks (`UnsafeBufferPointer`'s subscript checks even under -O);
+/// every index is kept in `0..<count` by the parser's loops.
+struct ByteView: @unchecked Sendable {
+  let base: UnsafePointer<UInt8>
+  let count: Int
+
+  init?(_ buffer: UnsafeBufferPointer<UInt8>) {
+    guard let base = buffer.baseAddress else { return nil }
+    self.base = base
+    self.count = buffer.count
+  }
+
+  @inline(__always)
+  subscript(index: Int) -> UInt8 { base[index] }
 }
 
 extension String {

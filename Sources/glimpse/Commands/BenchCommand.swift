@@ -11,6 +11,8 @@ struct BenchCommand: ParsableCommand {
 
   enum Stage: String, CaseIterable, ExpressibleByArgument {
     case readCSV = "read-csv"
+    case decompressBZ2 = "decompress-bz2"
+    case parseCSV = "parse-csv"
   }
 
   @Argument(help: "The stage to time.")
@@ -35,6 +37,17 @@ struct BenchCommand: ParsableCommand {
         _ = try TableDatasetReader.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2", options: options)
       }
       print("read-csv\t\(seconds)")
+    case .decompressBZ2:
+      let seconds = try median(repeats) {
+        _ = try FileBytes.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2")
+      }
+      print("decompress-bz2\t\(seconds)")
+    case .parseCSV:
+      let bytes = try FileBytes.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2")
+      let seconds = try median(repeats) {
+        _ = try CSVReader.parse(bytes, path: "mnist-imgs-mini.csv")
+      }
+      print("parse-csv\t\(seconds)")
     }
   }
 
