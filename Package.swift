@@ -8,6 +8,7 @@ let package = Package(
     .executable(name: "glimpse", targets: ["glimpse"]),
     .library(name: "GlimpseCore", targets: ["GlimpseCore"]),
     .library(name: "GlimpseData", targets: ["GlimpseData"]),
+    .library(name: "GlimpseModels", targets: ["GlimpseModels"]),
     .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
   ],
   dependencies: [
@@ -30,12 +31,13 @@ let package = Package(
     .target(
       name: "GlimpseData", dependencies: ["GlimpseCore", "CPNG", "CJPEG", "CZLib", "CBZ2"]),
     .target(name: "GlimpseRender", dependencies: ["GlimpseCore", "CCairo"]),
+    .target(name: "GlimpseModels", dependencies: ["GlimpseCore"]),
 
     // Layer 4: the command-line tool; no algorithms.
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "GlimpseCore", "GlimpseData", "GlimpseRender",
+        "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseRender",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -46,6 +48,10 @@ let package = Package(
     .testTarget(
       name: "GlimpseDataTests",
       dependencies: ["GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseModelsTests",
+      dependencies: ["GlimpseModels", "GlimpseData", "GlimpseTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "GlimpseRenderTests",

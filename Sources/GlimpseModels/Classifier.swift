@@ -1,0 +1,81 @@
+import GlimpseCore
+
+/// A trained model that assigns a probability to each class for each feature row.
+///
+/// Conventions follow scikit-learn's estimators: hyperparameters are chosen before seeing data;
+/// `fit` returns a new model and never changes an old one; probability columns are in
+/// `classNames` order (the dataset's sorted classes). Scoring is batched: one call scores
+/// thousands of rows through BLAS.
+public protocol Classifier: Sendable {
+  /// Settings chosen before seeing data (scikit-learn's `__init__` parameters).
+  associatedtype Hyperparameters: Sendable & Codable
+
+  /// The model's name in files and on the command line (`svm`, `logistic`, `knn`).
+  static var kind: String { get }
+
+  /// Trains a new model on `data`.
+  /// - Parameters:
+  ///   - rng: The only source of randomness (same seed, same model).
+  ///   - progress: Called with the fraction done, from 0 to 1, during long fits.
+  /// - Throws: `ModelError.unsuitableData` or `.invalidHyperparameter`.
+  static func fit(
+    _ data: Dataset, hyperparameters: Hyperparameters,
+    using rng: inout some RandomNumberGenerator, progress: (Double) -> Void
+  ) throws(ModelError) -> Self
+
+  /// The hyperparameters the model was trained with.
+  var hyperparameters: Hyperparameters { get }
+
+  /// Class names in the order of the probability columns.
+  var classNames: [String] { get }
+
+  /// Number of features each row must have.
+  var featureCount: Int { get }
+
+  /// Class probabilities.
+  /// - Parameter features: `[rows, featureCount]`.
+  /// - Returns: `[rows, classNames.count]`; each row sums to 1.
+  func predictProbabilities(_ features: Matrix) -> Matrix
+
+  /// The predicted class index of each row. By default the argmax of the probabilities (first
+  /// class on ties); models with their own decision rule (the SVM's one-vs-one votes) override it.
+  func predict(_ features: Matrix) -> [Int]
+
+  /// The model's learned arrays and scalars, for saving.
+  func archive() -> ModelArchive
+
+  /// Restores a model from its archive.
+  /// - Throws: `ModelError.corruptModelFile` when arrays are missing or have the wrong size.
+  init(archive: ModelArchive) throws(ModelError)
+}
+
+extension Classifier {
+  public func predict(_ features: Matrix) -> [Int] {
+    predictProbabilities(features).argmaxRows()
+  }
+
+  /// Trains without progress reports.
+  public static func fit(
+    _ data: Dataset, hyperparameters: Hyperparameters, using rng: inout some RandomNumberGenerator
+  ) throws(ModelError) -> Self {
+    try fit(data, hyperparameters: hyperparameters, using: &rng, progress: { _ in })
+  }
+
+  /// Refuses data whose column count differs from the model's.
+  public func checkFeatures(_ features: Matrix) throws(ModelError) {
+    guard features.columns == featureCount else {
+      throw .featureCountMismatch(model: featureCount, data: features.columns)
+    }
+  }
+}
+
+extension Dataset {
+  /// Refuses data no classifier can learn from: no rows, or fewer than two classes present.
+  public func checkTrainable() throws(ModelError) {
+    guard count > 0 else { throw .unsuitableData("the dataset has no rows") }
+    let present = classCounts.filter { $0 > 0 }.count
+    guard present >= 2 else {
+      throw .unsuitableData("only \(present) class has rows; a classifier needs two")
+    }
+  }
+}

@@ -1,0 +1,255 @@
+#if canImport(FoundationEssentials)
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
+import GlimpseCore
+
+/// A trained model as named arrays plus a JSON header: what a model file holds.
+///
+/// File format, version 1 (all integers little-endian):
+///
+/// | bytes | content |
+/// |---|---|
+/// | 8 | magic `GLIMPSE` followed by a NUL byte |
+/// | 4 | format version (UInt32) |
+/// | 4 | header length H (UInt32) |
+/// | H | UTF-8 JSON header: `kind`, `classNames`, `featureCount`, `imageShape`, `hyperparameters`, `scalars`, and `arrays`, a list of `{name, type, count}` with type `f64` or `i64` |
+/// | … | the arrays in header order, 8 bytes per element (IEEE 754 doubles or Int64) |
+/// | 4 | CRC-32 (zlib's) of every byte before it |
+///
+/// The header is readable with `head -c 2000 model.glimpse | strings`; the arrays keep full
+/// precision. A file with another magic, a newer version, a short length or a wrong checksum is
+/// refused with a `ModelError` that says which.
+public struct ModelArchive: Sendable, Equatable {
+  /// The format version written by this Glimpse.
+  public static let formatVersion = 1
+  static let magic: [UInt8] = Array("GLIMPSE".utf8) + [0]
+
+  /// The model's kind (`Classifier.kind`).
+  public var kind: String
+  /// Class names in probability-column order.
+  public var classNames: [String]
+  /// Features per row.
+  public var featureCount: Int
+  /// The image shape of the training rows, when they were images.
+  public var imageShape: ImageShape?
+  /// Named scalars (intercepts, kernel parameters).
+  public var scalars: [String: Double]
+  /// Named arrays of doubles.
+  public var doubles: [String: [Double]]
+  /// Named arrays of integers.
+  public var integers: [String: [Int]]
+  /// The hyperparameters as JSON.
+  public var hyperparametersJSON: [UInt8]
+
+  /// An archive of a model with typed hyperparameters.
+  public init<H: Encodable>(
+    kind: String, classNames: [String], featureCount: Int, imageShape: ImageShape? = nil,
+    hyperparameters: H, scalars: [String: Double] = [:], doubles: [String: [Double]] = [:],
+    integers: [String: [Int]] = [:]
+  ) {
+    self.kind = kind
+    self.classNames = classNames
+    self.featureCount = featureCount
+    self.imageShape = imageShape
+    self.scalars = scalars
+    self.doubles = doubles
+    self.integers = integers
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // Hyperparameters are plain Codable values; encoding them cannot fail.
+    self.hyperparametersJSON = (try? Array(encoder.encode(hyperparameters))) ?? Array("{}".utf8)
+  }
+
+  /// The hyperparameters decoded as `type`.
+  public func hyperparameters<H: Decodable>(as type: H.Type) throws(ModelError) -> H {
+    do {
+      return try JSONDecoder().decode(H.self, from: Data(hyperparametersJSON))
+    } catch {
+      throw .corruptModelFile("hyperparameters do not decode: \(error)")
+    }
+  }
+
+  /// The named double array, which must have `count` elements when given.
+  public func doubles(_ name: String, count: Int? = nil) throws(ModelError) -> [Double] {
+    guard let array = doubles[name] else { throw .corruptModelFile("array '\(name)' is missing") }
+    if let count, array.count != count {
+      throw .corruptModelFile("array '\(name)' has \(array.count) values, expected \(count)")
+    }
+    return array
+  }
+
+  /// The named integer array, which must have `count` elements when given.
+  public func integers(_ name: String, count: Int? = nil) throws(ModelError) -> [Int] {
+    guard let array = integers[name] else { throw .corruptModelFile("array '\(name)' is missing") }
+    if let count, array.count != count {
+      throw .corruptModelFile("array '\(name)' has \(array.count) values, expected \(count)")
+    }
+    return array
+  }
+
+  /// The named scalar.
+  public func scalar(_ name: String) throws(ModelError) -> Double {
+    guard let value = scalars[name] else { throw .corruptModelFile("scalar '\(name)' is missing") }
+    return value
+  }
+
+  // MARK: - Bytes
+
+  struct ArrayEntry: Codable {
+    var name: String
+    var type: String
+    var count: Int
+  }
+
+  struct Header: Codable {
+    var kind: String
+    var classNames: [String]
+    var featureCount: Int
+    var imageShape: ImageShape?
+    var scalars: [String: Double]
+    var arrays: [ArrayEntry]
+  }
+
+  /// The archive as the bytes of a model file.
+  public func encoded() -> [UInt8] {
+    let entries =
+      doubles.keys.sorted().map { ArrayEntry(name: $0, type: "f64", count: doubles[$0]!.count) }
+      + integers.keys.sorted().map { ArrayEntry(name: $0, type: "i64", count: integers[$0]!.count) }
+    let header = Header(
+      kind: kind, classNames: classNames, featureCount: featureCount, imageShape: imageShape,
+      scalars: scalars, arrays: entries)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    var headerJSON = (try? Array(encoder.encode(header))) ?? []
+    // Splice the hyperparameters in as a JSON object, so the header stays plain JSON.
+    headerJSON.removeLast()  // "}"
+    headerJSON += Array(",\"hyperparameters\":".utf8) + hyperparametersJSON + [UInt8(ascii: "}")]
+
+    var bytes = Self.magic
+    append(UInt32(Self.formatVersion), to: &bytes)
+    append(UInt32(headerJSON.count), to: &bytes)
+    bytes += headerJSON
+    for entry in entries {
+      if entry.type == "f64" {
+        for value in doubles[entry.name]! { append(value.bitPattern, to: &bytes) }
+      } else {
+        for value in integers[entry.name]! { append(UInt64(bitPattern: Int64(value)), to: &bytes) }
+      }
+    }
+    append(CRC32.checksum(bytes), to: &bytes)
+    return bytes
+  }
+
+  /// Reads a model file's bytes.
+  /// - Throws: `ModelError.corruptModelFile` or `.unsupportedVersion`.
+  public init(decoding bytes: [UInt8]) throws(ModelError) {
+    guard bytes.count >= 20, Array(bytes.prefix(8)) == Self.magic else {
+      throw .corruptModelFile("it does not start with the GLIMPSE magic bytes")
+    }
+    let version = Int(Self.readUInt32(bytes, at: 8))
+    guard version <= Self.formatVersion else {
+      throw .unsupportedVersion(found: version, supported: Self.formatVersion)
+    }
+    let headerLength = Int(Self.readUInt32(bytes, at: 12))
+    guard 16 + headerLength + 4 <= bytes.count else {
+      throw .corruptModelFile("the file is cut short (header of \(headerLength) bytes)")
+    }
+    let headerBytes = Array(bytes[16..<(16 + headerLength)])
+    struct HyperparameterHolder: Decodable {
+      var hyperparameters: JSONValue
+    }
+    let header: Header
+    let hyperparameters: JSONValue
+    do {
+      header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
+      hyperparameters = try JSONDecoder().decode(HyperparameterHolder.self, from: Data(headerBytes))
+        .hyperparameters
+    } catch {
+      throw .corruptModelFile("the header is not valid JSON (\(error))")
+    }
+    let payload = header.arrays.reduce(0) { $0 + $1.count * 8 }
+    let expectedLength = 16 + headerLength + payload + 4
+    guard bytes.count == expectedLength else {
+      throw .corruptModelFile(
+        bytes.count < expectedLength
+          ? "the file is cut short (\(bytes.count) of \(expectedLength) bytes)"
+          : "\(bytes.count - expectedLength) unexpected bytes after the data")
+    }
+    let stored = Self.readUInt32(bytes, at: bytes.count - 4)
+    guard stored == CRC32.checksum(bytes[0..<(bytes.count - 4)]) else {
+      throw .corruptModelFile("the checksum does not match (the file is damaged)")
+    }
+    var offset = 16 + headerLength
+    var doubles: [String: [Double]] = [:]
+    var integers: [String: [Int]] = [:]
+    for entry in header.arrays {
+      var values = [UInt64](repeating: 0, count: entry.count)
+      for index in 0..<entry.count { values[index] = Self.readUInt64(bytes, at: offset + 8 * index) }
+      offset += 8 * entry.count
+      switch entry.type {
+      case "f64": doubles[entry.name] = values.map(Double.init(bitPattern:))
+      case "i64": integers[entry.name] = values.map { Int(Int64(bitPattern: $0)) }
+      default: throw .corruptModelFile("array '\(entry.name)' has unknown type '\(entry.type)'")
+      }
+    }
+    kind = header.kind
+    classNames = header.classNames
+    featureCount = header.featureCount
+    imageShape = header.imageShape
+    scalars = header.scalars
+    self.doubles = doubles
+    self.integers = integers
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    hyperparametersJSON = (try? Array(encoder.encode(hyperparameters))) ?? Array("{}".utf8)
+  }
+
+  private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+
+  private static func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
+  }
+
+  private static func readUInt64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+    (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
+  }
+}
+
+/// Any JSON value, to carry hyperparameters through without knowing their type.
+enum JSONValue: Codable, Equatable, Sendable {
+  case null, bool(Bool), number(Double), string(String), array([JSONValue])
+  case object([String: JSONValue])
+
+  init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  func encode(to encoder: Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .null: try container.encodeNil()
+    case .bool(let value): try container.encode(value)
+    case .number(let value): try container.encode(value)
+    case .string(let value): try container.encode(value)
+    case .array(let value): try container.encode(value)
+    case .object(let value): try container.encode(value)
+    }
+  }
+}
