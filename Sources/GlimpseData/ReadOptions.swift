@@ -17,6 +17,9 @@ public struct ReadOptions: Sendable {
   public var size: (height: Int, width: Int)?
   /// Refuse datasets with fewer classes than this (a classifier needs two).
   public var minimumClassCount = 2
+  /// When false, data without labels is read with every row in one unnamed class (`""`), for
+  /// predicting on new data; a flat folder of images is then allowed too.
+  public var requireLabels = true
 
   /// The defaults.
   public init() {}
@@ -72,6 +75,7 @@ extension Dataset {
   /// Checks the class count against the options.
   func checkClasses(path: String, options: ReadOptions) throws {
     guard count > 0 else { throw DataError.emptyDataset(path: path) }
+    guard options.requireLabels else { return }
     let present = classCounts.filter { $0 > 0 }.count
     if present < options.minimumClassCount, present == 1,
       let only = classCounts.firstIndex(where: { $0 > 0 })

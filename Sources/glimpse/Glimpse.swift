@@ -15,7 +15,10 @@ struct Glimpse: ParsableCommand {
       IDX file (with --labels), or an image folder laid out as root/<class>/*.png|jpg.
       """,
     version: version,
-    subcommands: [InfoCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
+    subcommands: [
+      InfoCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self,
+      PredictCommand.self, DemoCommand.self, BenchCommand.self,
+    ])
 
   static func main() {
     let status = execute(Array(CommandLine.arguments.dropFirst())) { line in

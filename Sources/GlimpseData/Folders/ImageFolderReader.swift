@@ -18,7 +18,9 @@ public enum ImageFolderReader {
   ) throws -> DatasetReading {
     let root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     guard let entries = directoryEntries(root) else { throw DataError.fileNotFound(path: root) }
-    let classNames = entries.filter { isDirectory("\(root)/\($0)") }
+    var classNames = entries.filter { isDirectory("\(root)/\($0)") }
+    let flat = classNames.isEmpty && !options.requireLabels
+    if flat { classNames = [""] }
     guard !classNames.isEmpty else {
       if entries.contains(where: { ImageFileFormat(pathExtensionOf: $0) != nil }) {
         throw DataError.noClassFolders(path: root)
@@ -27,7 +29,7 @@ public enum ImageFolderReader {
     }
     var files: [(path: String, classIndex: Int)] = []
     for (classIndex, name) in classNames.enumerated() {
-      let folder = "\(root)/\(name)"
+      let folder = flat ? root : "\(root)/\(name)"
       for file in directoryEntries(folder) ?? []
       where ImageFileFormat(pathExtensionOf: file) != nil && !isDirectory("\(folder)/\(file)") {
         files.append(("\(folder)/\(file)", classIndex))

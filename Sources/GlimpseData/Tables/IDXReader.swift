@@ -79,17 +79,22 @@ public enum IDXReader {
     guard images.dimensions.count >= 2 else {
       throw DataError.malformedIDX(path: path, reason: "an image file needs 2 or more dimensions")
     }
-    guard let labelsPath = options.labelsPath else {
-      throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
-    }
-    let labels = try parse(FileBytes.read(labelsPath), path: labelsPath)
-    guard labels.dimensions.count == 1 else {
-      throw DataError.malformedIDX(path: labelsPath, reason: "a label file has one dimension")
-    }
     let rows = images.dimensions[0]
-    guard labels.dimensions[0] == rows else {
-      throw DataError.labelCountMismatch(
-        path: path, labels: labels.dimensions[0], labelsPath: labelsPath, rows: rows)
+    let labelStrings: [String]
+    if let labelsPath = options.labelsPath {
+      let labels = try parse(FileBytes.read(labelsPath), path: labelsPath)
+      guard labels.dimensions.count == 1 else {
+        throw DataError.malformedIDX(path: labelsPath, reason: "a label file has one dimension")
+      }
+      guard labels.dimensions[0] == rows else {
+        throw DataError.labelCountMismatch(
+          path: path, labels: labels.dimensions[0], labelsPath: labelsPath, rows: rows)
+      }
+      labelStrings = labels.values.map { String(Int($0)) }
+    } else if !options.requireLabels {
+      labelStrings = [String](repeating: "", count: rows)
+    } else {
+      throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }
     let columns = rows == 0 ? 0 : images.values.count / rows
     var options = options
@@ -101,7 +106,7 @@ public enum IDXReader {
     guard rows > 0 else { throw DataError.emptyDataset(path: path) }
     return try TableDatasetReader.assemble(
       values: Matrix(rows: rows, columns: columns, storage: images.values),
-      labelStrings: labels.values.map { String(Int($0)) },
+      labelStrings: labelStrings,
       sources: (0..<rows).map { "\(path)#\($0)" }, path: path, options: options,
       bytesAreImages: images.isUnsignedBytes)
   }

@@ -27,6 +27,8 @@ public enum TableDatasetReader {
       labelStrings = try readLabelTable(labelsPath, for: table, options: options)
     } else if ownLabels, let labels = table.textColumns[options.labelColumn] {
       labelStrings = labels
+    } else if !options.requireLabels {
+      labelStrings = [String](repeating: "", count: table.rowCount)
     } else {
       throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }

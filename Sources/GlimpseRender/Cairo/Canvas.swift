@@ -54,11 +54,28 @@ final class Canvas {
     cairo_stroke(context)
   }
 
+  /// Fills a rectangle with an RGB colour (components in [0, 1]).
+  func fillRectangle(x: Double, y: Double, width: Double, height: Double, color: RGB) {
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_rectangle(context, x, y, width, height)
+    cairo_fill(context)
+  }
+
   /// Draws one line of text centred on `centerX` with its baseline at `baseline`, shrunk to fit
   /// `maxWidth` when given.
   func text(
     _ string: String, centerX: Double, baseline: Double, size: Double, bold: Bool = false,
     gray: Double = 0, maxWidth: Double? = nil
+  ) {
+    text(string, centerX: centerX, baseline: baseline, size: size, bold: bold,
+         color: RGB(gray, gray, gray), maxWidth: maxWidth)
+  }
+
+  /// Draws text in a colour, optionally rotated by `angle` radians about its anchor
+  /// (−π/2 reads bottom to top, for a vertical axis label).
+  func text(
+    _ string: String, centerX: Double, baseline: Double, size: Double, bold: Bool = false,
+    color: RGB, maxWidth: Double? = nil, angle: Double = 0
   ) {
     cairo_select_font_face(
       context, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
@@ -70,9 +87,13 @@ final class Canvas {
       cairo_set_font_size(context, size * maxWidth / extents.x_advance)
       cairo_text_extents(context, string, &extents)
     }
-    cairo_set_source_rgb(context, gray, gray, gray)
-    cairo_move_to(context, centerX - extents.x_advance / 2, baseline)
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_save(context)
+    cairo_translate(context, centerX, baseline)
+    cairo_rotate(context, angle)
+    cairo_move_to(context, -extents.x_advance / 2, 0)
     cairo_show_text(context, string)
+    cairo_restore(context)
   }
 
   /// The canvas as PNG bytes.

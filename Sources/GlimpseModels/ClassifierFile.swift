@@ -1,0 +1,21 @@
+import GlimpseCore
+
+/// Reads a model file of any kind.
+public enum ClassifierFile {
+  /// The model kinds this Glimpse reads.
+  public static var kinds: [String] { loaders.keys.sorted() }
+
+  private static let loaders: [String: @Sendable (ModelArchive) throws(ModelError) -> any Classifier] = [
+    SVMClassifier.kind: { archive throws(ModelError) in try SVMClassifier(archive: archive) },
+  ]
+
+  /// The model stored in `bytes`, with its archive (for the image shape and class names).
+  /// - Throws: `ModelError` when the file is not a valid model.
+  public static func decode(_ bytes: [UInt8]) throws(ModelError) -> (model: any Classifier, archive: ModelArchive) {
+    let archive = try ModelArchive(decoding: bytes)
+    guard let load = loaders[archive.kind] else {
+      throw .corruptModelFile("unknown model kind '\(archive.kind)' (this Glimpse reads \(kinds.joined(separator: ", ")))")
+    }
+    return (try load(archive), archive)
+  }
+}

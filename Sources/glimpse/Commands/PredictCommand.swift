@@ -1,0 +1,48 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseData
+import GlimpseModels
+
+/// `glimpse predict MODEL DATA --out probs.csv`: class probabilities for every row.
+struct PredictCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Write class probabilities and the predicted class of every row to a CSV file.",
+    discussion: "DATA need not have labels. Columns: row, source, one column per class, predicted (and vote for an SVM).")
+
+  @Argument(help: "A model file written by glimpse train.")
+  var modelPath: String
+
+  @OptionGroup var dataOptions: DataOptions
+
+  @Option(help: "The CSV file to write.")
+  var out: String
+
+  func run() throws {
+    let (model, _) = try loadModel(modelPath)
+    var options = dataOptions.readOptions
+    options.requireLabels = false
+    options.minimumClassCount = 0
+    let read = try DatasetReader.read(dataOptions.data, options: options)
+    reportSkipped(read.skipped)
+    let data = read.dataset
+    guard data.featureCount == model.featureCount else {
+      throw ModelError.featureCountMismatch(model: model.featureCount, data: data.featureCount)
+    }
+    let probabilities = model.predictProbabilities(data.features)
+    let argmax = probabilities.argmaxRows()
+    let votes = (model as? SVMClassifier)?.predict(data.features)
+    var header = ["row", "source"] + model.classNames.map { "p_\($0)" } + ["predicted"]
+    if votes != nil { header.append("vote") }
+    var rows: [[String]] = []
+    for row in 0..<data.count {
+      var fields = [String(row), data.sources[row]]
+      fields += probabilities.row(row).map { String($0) }
+      fields.append(model.classNames[argmax[row]])
+      if let votes { fields.append(model.classNames[votes[row]]) }
+      rows.append(fields)
+    }
+    try AtomicFile.write(CSVWriter.text(header: header, rows: rows), to: out)
+    print("wrote \(data.count) rows × \(model.classNames.count) classes to \(out)")
+  }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseData
+import GlimpseModels
+
+/// `glimpse train DATA --model svm --out model.glimpse`.
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a classifier on a dataset and save it.",
+    discussion: """
+      Train on all of DATA, or split it: --split FILE (JSON {"train": [rows], "test": [rows]}, \
+      e.g. samples/mnist/split.json) or --train-size N (a seeded random N rows; the rest is the \
+      test set); or evaluate on a separate --test DATA. Prints fit time and accuracy.
+      """)
+
+  @OptionGroup var dataOptions: DataOptions
+  @OptionGroup var modelOptions: ModelOptions
+
+  @Option(help: "Where to save the model.")
+  var out: String
+
+  @Option(help: "A JSON file with \"train\" and \"test\" row numbers of DATA.")
+  var split: String?
+
+  @Option(help: "Train on a seeded random subset of this many rows; test on the rest.")
+  var trainSize: Int?
+
+  @Option(help: "A separate labelled test set (read like DATA).")
+  var test: String?
+
+  @Option(help: "The test set's label table, when it has one.")
+  var testLabels: String?
+
+  @Option(help: "Seed for the split and for the model's randomness.")
+  var seed: UInt64 = 0
+
+  @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+  var threads: Int?
+
+  func validate() throws {
+    let ways = [split != nil, trainSize != nil, test != nil].filter { $0 }.count
+    if ways > 1 { throw ValidationError("choose one of --split, --train-size and --test") }
+    if let trainSize, trainSize < 2 { throw ValidationError("--train-size must be at least 2") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
+  func run() throws {
+    if let threads { BLAS.setThreadCount(threads) }
+    let data = try dataOptions.load().dataset
+    var train = data
+    var testSet: (data: Dataset, name: String)?
+    if let split {
+      let file = try SplitFile.read(split)
+      try file.check(rows: data.count, path: split)
+      train = data.subset(file.train)
+      testSet = (data.subset(file.test), "test (\(split))")
+    } else if let trainSize {
+      guard trainSize < data.count else {
+        throw CommandFailure(message: "--train-size \(trainSize) leaves no test rows (DATA has \(data.count))", status: 64)
+      }
+      var rng = SeededGenerator(seed: seed).stream(1)
+      let order = Array(0..<data.count).shuffled(using: &rng)
+      train = data.subset(Array(order[..<trainSize]))
+      testSet = (data.subset(Array(order[trainSize...])), "test (the other \(data.count - trainSize) rows)")
+    } else if let test {
+      var options = dataOptions.readOptions
+      options.labelsPath = testLabels
+      options.minimumClassCount = 1
+      let read = try DatasetReader.read(test, options: options)
+      reportSkipped(read.skipped)
+      testSet = (try read.dataset.aligned(to: data.classNames, path: test), "test (\(test))")
+    }
+    print("training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))")
+    let bar = ProgressBar(total: 1000, label: "fit")
+    let started = monotonicSeconds()
+    let model = try modelOptions.fit(train, seed: seed) { bar.update(Int($0 * 1000)) }
+    let fitTime = monotonicSeconds() - started
+    bar.finish()
+    print("  fitted in \(formatDuration(fitTime))")
+    if let svm = model as? SVMClassifier {
+      print("  support vectors: \(svm.supportIndices.count) (per class \(svm.supportCountsPerClass.map(String.init).joined(separator: " ")))")
+    }
+    for line in ModelReport.lines(model, on: train, name: "  train").lines { print(line) }
+    if let testSet {
+      for line in ModelReport.lines(model, on: testSet.data, name: "  \(testSet.name)").lines { print(line) }
+    }
+    var archive = model.archive()
+    archive.imageShape = data.imageShape
+    try AtomicFile.write(archive.encoded(), to: out)
+    print("  saved \(out)")
+  }
+}

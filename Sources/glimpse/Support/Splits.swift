@@ -1,0 +1,58 @@
+import FoundationEssentials
+import GlimpseCore
+import GlimpseData
+import GlimpseModels
+
+/// A train/test split read from JSON (`{"train": [rows], "test": [rows]}`, as
+/// `samples/mnist/split.json`).
+struct SplitFile: Decodable {
+  var train: [Int]
+  var test: [Int]
+
+  static func read(_ path: String) throws -> SplitFile {
+    let bytes = try FileBytes.readRaw(path)
+    let split: SplitFile
+    do {
+      split = try JSONDecoder().decode(SplitFile.self, from: Data(bytes))
+    } catch {
+      throw CommandFailure(message: "\(path): not a split file ({\"train\": [...], \"test\": [...]}): \(error)", status: ExitStatus.badInput)
+    }
+    return split
+  }
+
+  /// Checks every row number against the dataset's size.
+  func check(rows: Int, path: String) throws {
+    if let bad = (train + test).first(where: { $0 < 0 || $0 >= rows }) {
+      throw CommandFailure(message: "\(path): row \(bad) is outside the data's 0..<\(rows)", status: ExitStatus.badInput)
+    }
+  }
+}
+
+extension Dataset {
+  /// The same rows with labels re-indexed into `classNames` (a test set read on its own may list
+  /// its classes differently); a class the model does not know is an error.
+  func aligned(to classNames: [String], path: String) throws -> Dataset {
+    guard classNames != self.classNames else { return self }
+    let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+    var mapped: [Int] = []
+    for label in labels {
+      guard let target = index[self.classNames[label]] else {
+        throw CommandFailure(
+          message: "\(path): class '\(self.classNames[label])' is not one of the model's classes (\(classNames.joined(separator: ", ")))",
+          status: ExitStatus.badInput)
+      }
+      mapped.append(target)
+    }
+    return Dataset(features: features, labels: mapped, classNames: classNames, imageShape: imageShape, sources: sources)
+  }
+}
+
+/// Loads a model file.
+func loadModel(_ path: String) throws -> (model: any Classifier, archive: ModelArchive) {
+  let bytes = try FileBytes.readRaw(path)
+  do {
+    return try ClassifierFile.decode(bytes)
+  } catch {
+    throw CommandFailure(message: "\(path): \(error.description)", status: ExitStatus.badInput)
+  }
+}
