@@ -1,13 +1,32 @@
 import Dispatch
+import Synchronization
 
-/// Computes `transform(i)` for every `i` in `0..<count` on all cores and returns the results in
-/// index order.
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// How many threads Glimpse's own parallel loops use.
+public enum Parallelism {
+  /// The online cores, or the `GLIMPSE_THREADS` environment variable when set (benchmarks use
+  /// it to compare with single-threaded references; OpenBLAS has its own `OPENBLAS_NUM_THREADS`).
+  public static let threadCount: Int = {
+    if let text = getenv("GLIMPSE_THREADS"), let value = Int(String(cString: text)), value >= 1 {
+      return value
+    }
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+  }()
+}
+
+/// Computes `transform(i)` for every `i` in `0..<count` on `Parallelism.threadCount` threads and
+/// returns the results in index order.
 ///
-/// The order of the results never depends on scheduling, so a deterministic `transform` gives a
-/// deterministic result. `transform` must be safe to call from several threads at once.
+/// Workers take the next index from a shared counter, so uneven items balance out. The order of
+/// the results never depends on scheduling, so a deterministic `transform` gives a deterministic
+/// result. `transform` must be safe to call from several threads at once.
 public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
   guard count > 0 else { return [] }
-  if count == 1 { return [transform(0)] }
+  let workers = min(Parallelism.threadCount, count)
+  if workers == 1 { return (0..<count).map(transform) }
   let results = UnsafeMutablePointer<T?>.allocate(capacity: count)
   results.initialize(repeating: nil, count: count)
   defer {
@@ -15,10 +34,15 @@ public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
     results.deallocate()
   }
   let slots = SendablePointer(results)
+  let next = Atomic(0)
   withoutActuallyEscaping(transform) { transform in
     let box = UncheckedSendable(transform)
-    DispatchQueue.concurrentPerform(iterations: count) { index in
-      slots.pointer[index] = box.value(index)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while true {
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        guard index < count else { return }
+        slots.pointer[index] = box.value(index)
+      }
     }
   }
   return (0..<count).map { index in

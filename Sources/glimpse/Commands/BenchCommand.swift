@@ -1,6 +1,7 @@
 import ArgumentParser
 import GlimpseCore
 import GlimpseData
+import GlimpseModels
 
 /// `glimpse bench STAGE`: times one stage for `make bench` (tab-separated `stage seconds`).
 struct BenchCommand: ParsableCommand {
@@ -13,6 +14,8 @@ struct BenchCommand: ParsableCommand {
     case readCSV = "read-csv"
     case decompressBZ2 = "decompress-bz2"
     case parseCSV = "parse-csv"
+    case svmFit = "svm-fit"
+    case svmPredictProba = "svm-predict-proba"
   }
 
   @Argument(help: "The stage to time.")
@@ -29,26 +32,39 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     BLAS.setThreadCount(threads)
+    let images = "\(samples)/mnist/mnist-imgs-mini.csv.bz2"
+    var options = ReadOptions()
+    options.labelsPath = "\(samples)/mnist/mnist-lbls-mini.csv.bz2"
+    let seconds: Double
     switch stage {
     case .readCSV:
-      var options = ReadOptions()
-      options.labelsPath = "\(samples)/mnist/mnist-lbls-mini.csv.bz2"
-      let seconds = try median(repeats) {
-        _ = try TableDatasetReader.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2", options: options)
-      }
-      print("read-csv\t\(seconds)")
+      seconds = try median(repeats) { _ = try TableDatasetReader.read(images, options: options) }
     case .decompressBZ2:
-      let seconds = try median(repeats) {
-        _ = try FileBytes.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2")
-      }
-      print("decompress-bz2\t\(seconds)")
+      seconds = try median(repeats) { _ = try FileBytes.read(images) }
     case .parseCSV:
-      let bytes = try FileBytes.read("\(samples)/mnist/mnist-imgs-mini.csv.bz2")
-      let seconds = try median(repeats) {
-        _ = try CSVReader.parse(bytes, path: "mnist-imgs-mini.csv")
+      let bytes = try FileBytes.read(images)
+      seconds = try median(repeats) { _ = try CSVReader.parse(bytes, path: "mnist-imgs-mini.csv") }
+    case .svmFit, .svmPredictProba:
+      let (train, test) = try anchorSplit(images, options)
+      var rng = SeededGenerator(seed: 0)
+      let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+      if stage == .svmFit {
+        seconds = try median(repeats) {
+          var rng = SeededGenerator(seed: 0)
+          _ = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+        }
+      } else {
+        seconds = try median(repeats) { _ = model.predictProbabilities(test.features) }
       }
-      print("parse-csv\t\(seconds)")
     }
+    print("\(stage.rawValue)\t\(seconds)")
+  }
+
+  /// The anchors' split: 1000 training and 1000 test digits, pixels / 255.
+  private func anchorSplit(_ images: String, _ options: ReadOptions) throws -> (Dataset, Dataset) {
+    let data = try TableDatasetReader.read(images, options: options)
+    let split = try SplitFile.read("\(samples)/mnist/split.json")
+    return (data.subset(split.train), data.subset(split.test))
   }
 
   private func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
