@@ -32,9 +32,7 @@ struct EvaluateCommand: ParsableCommand {
       try file.check(rows: data.count, path: split)
       data = data.subset(file.test)
     }
-    guard data.featureCount == model.featureCount else {
-      throw ModelError.featureCountMismatch(model: model.featureCount, data: data.featureCount)
-    }
+    try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let (lines, report) = ModelReport.lines(model, on: data, name: dataOptions.stem)
     for line in lines { print(line) }
     for line in ModelReport.perClass(report, classNames: model.classNames) { print(line) }

@@ -26,9 +26,7 @@ struct PredictCommand: ParsableCommand {
     let read = try DatasetReader.read(dataOptions.data, options: options)
     reportSkipped(read.skipped)
     let data = read.dataset
-    guard data.featureCount == model.featureCount else {
-      throw ModelError.featureCountMismatch(model: model.featureCount, data: data.featureCount)
-    }
+    try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let probabilities = model.predictProbabilities(data.features)
     let argmax = probabilities.argmaxRows()
     let votes = (model as? SVMClassifier)?.predict(data.features)

@@ -56,3 +56,12 @@ func loadModel(_ path: String) throws -> (model: any Classifier, archive: ModelA
     throw CommandFailure(message: "\(path): \(error.description)", status: ExitStatus.badInput)
   }
 }
+
+/// Refuses data whose width differs from the model's, naming both files.
+func checkFeatureCount(_ data: Dataset, of dataPath: String, model: any Classifier, path: String) throws {
+  guard data.featureCount == model.featureCount else {
+    throw CommandFailure(
+      message: "\(dataPath): rows have \(data.featureCount) features, but \(path) was trained on \(model.featureCount)",
+      status: ExitStatus.badInput)
+  }
+}
