@@ -1,6 +1,7 @@
 import ArgumentParser
 import GlimpseCore
 import GlimpseData
+import GlimpseModels
 
 /// `glimpse demo`: the main job on the bundled samples; grows as capabilities land.
 struct DemoCommand: ParsableCommand {
@@ -37,6 +38,23 @@ struct DemoCommand: ParsableCommand {
     try writeSheet(
       folder.dataset, title: "samples/digits: \(folder.dataset.count) PNG files",
       name: "digits-contact")
+
+    print("3. An SVM (RBF, C = 1, Platt probabilities) on the 1000 training digits of the anchor split")
+    let split = try SplitFile.read("\(samples)/mnist/split.json")
+    let train = digits.subset(split.train), test = digits.subset(split.test)
+    started = monotonicSeconds()
+    var rng = SeededGenerator(seed: 0)
+    let svm = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+    print("   fitted in \(formatDuration(monotonicSeconds() - started)); \(svm.supportIndices.count) support vectors")
+    let (lines, report) = ModelReport.lines(svm, on: test, name: "1000 test digits")
+    for line in lines { print("   " + line) }
+    let confusion = "\(output)/svm-confusion.png"
+    try AtomicFile.write(
+      ModelReport.confusionPNG(
+        report, classNames: svm.classNames,
+        title: "SVM on 1000 test digits: accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"),
+      to: confusion)
+    print("   wrote \(confusion)")
     print("Done: pictures are in \(output)/")
   }
 
