@@ -9,6 +9,8 @@ let package = Package(
     .library(name: "GlimpseCore", targets: ["GlimpseCore"]),
     .library(name: "GlimpseData", targets: ["GlimpseData"]),
     .library(name: "GlimpseModels", targets: ["GlimpseModels"]),
+    .library(name: "GlimpseSegmentation", targets: ["GlimpseSegmentation"]),
+    .library(name: "GlimpseExplain", targets: ["GlimpseExplain"]),
     .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
   ],
   dependencies: [
@@ -32,12 +34,16 @@ let package = Package(
       name: "GlimpseData", dependencies: ["GlimpseCore", "CPNG", "CJPEG", "CZLib", "CBZ2"]),
     .target(name: "GlimpseRender", dependencies: ["GlimpseCore", "CCairo"]),
     .target(name: "GlimpseModels", dependencies: ["GlimpseCore"]),
+    .target(name: "GlimpseSegmentation", dependencies: ["GlimpseCore"]),
+    // Layer 3: explanations.
+    .target(name: "GlimpseExplain", dependencies: ["GlimpseModels", "GlimpseSegmentation"]),
 
     // Layer 4: the command-line tool; no algorithms.
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseRender",
+        "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
+        "GlimpseRender",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -52,6 +58,14 @@ let package = Package(
     .testTarget(
       name: "GlimpseModelsTests",
       dependencies: ["GlimpseModels", "GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseSegmentationTests",
+      dependencies: ["GlimpseSegmentation", "GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseExplainTests",
+      dependencies: ["GlimpseExplain", "GlimpseData", "GlimpseTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "GlimpseRenderTests",

@@ -1,0 +1,1 @@
+// The explanation layer: ambiguity finder, LIME explainer, combination across segmenters.

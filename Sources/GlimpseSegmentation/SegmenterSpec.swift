@@ -1,0 +1,77 @@
+import GlimpseCore
+
+/// A segmenter named the way the command line names it: `kind:parameter:parameter…`.
+///
+/// `slic:25:0.01` is SLIC with 25 segments at compactness 0.01, `grid:7` a 7 × 7 grid. The text
+/// is parsed once into this typed value; `makeSegmenter()` builds the segmenter and checks the
+/// parameters, and `description` gives the text back.
+public struct SegmenterSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+  /// The segmentation algorithm.
+  public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    case slic, grid, felzenszwalb, quickshift
+  }
+
+  /// The algorithm.
+  public var kind: Kind
+  /// Its parameters in the documented order.
+  public var parameters: [Double]
+
+  /// A spec from its parts.
+  public init(kind: Kind, parameters: [Double]) {
+    self.kind = kind
+    self.parameters = parameters
+  }
+
+  /// Parses `kind:p1:p2…`.
+  /// - Throws: `SegmenterSpecError` for an unknown kind or a parameter that is not a number.
+  public init(parsing text: String) throws(SegmenterSpecError) {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard let name = parts.first, let kind = Kind(rawValue: name.lowercased()) else {
+      throw SegmenterSpecError(
+        spec: text,
+        reason: "unknown segmenter; use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    var parameters: [Double] = []
+    for part in parts.dropFirst() {
+      guard let value = Double(part), value.isFinite else {
+        throw SegmenterSpecError(spec: text, reason: "'\(part)' is not a number")
+      }
+      parameters.append(value)
+    }
+    self.init(kind: kind, parameters: parameters)
+  }
+
+  /// `kind:p1:p2…`, integers without a decimal point.
+  public var description: String {
+    ([kind.rawValue] + parameters.map { value in
+      value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }).joined(separator: ":")
+  }
+
+  /// The seed notebook's six segmenters: SLIC with 25 segments at compactness 0.01, 0.1 and 1
+  /// (no Lab conversion), and grids of 5, 7 and 11 cells a side.
+  public static let seedDefaults: [SegmenterSpec] = [
+    SegmenterSpec(kind: .slic, parameters: [25, 0.01]),
+    SegmenterSpec(kind: .slic, parameters: [25, 0.1]),
+    SegmenterSpec(kind: .slic, parameters: [25, 1]),
+    SegmenterSpec(kind: .grid, parameters: [5]),
+    SegmenterSpec(kind: .grid, parameters: [7]),
+    SegmenterSpec(kind: .grid, parameters: [11]),
+  ]
+}
+
+/// A segmenter spec that cannot be used.
+public struct SegmenterSpecError: GlimpseError, Equatable {
+  /// The text given.
+  public var spec: String
+  /// What is wrong with it.
+  public var reason: String
+
+  /// An error for a spec.
+  public init(spec: String, reason: String) {
+    self.spec = spec
+    self.reason = reason
+  }
+
+  public var description: String { "segmenter '\(spec)': \(reason)" }
+}
