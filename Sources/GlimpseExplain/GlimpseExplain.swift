@@ -1,1 +1,0 @@
-// The explanation layer: ambiguity finder, LIME explainer, combination across segmenters.
