@@ -54,3 +54,14 @@ struct SeededGeneratorTests {
     #expect(abs(values.reduce(0, +) / 20_000 - 0.5) < 0.01)
   }
 }
+
+@Suite("Hashes")
+struct HashTests {
+  @Test("SHA-256 matches the FIPS 180-4 examples")
+  func sha256Vectors() {
+    #expect(SHA256.hexDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(SHA256.hexDigest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(SHA256.hexDigest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+      == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+  }
+}

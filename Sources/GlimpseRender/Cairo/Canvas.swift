@@ -44,6 +44,47 @@ final class Canvas {
     try check()
   }
 
+  /// Draws the edges between pixels of different segments as thin lines over a picture drawn
+  /// at (x, y) with `scale` display pixels per image pixel.
+  func drawBoundaries(_ segments: SegmentMap, x: Double, y: Double, scale: Double, color: RGB) {
+    cairo_save(context)
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_set_line_width(context, max(1, scale / 6))
+    cairo_set_line_cap(context, CAIRO_LINE_CAP_SQUARE)
+    for row in 0..<segments.height {
+      for column in 0..<segments.width {
+        let label = segments[column, row]
+        if column + 1 < segments.width && segments[column + 1, row] != label {
+          let edge = x + Double(column + 1) * scale
+          cairo_move_to(context, edge, y + Double(row) * scale)
+          cairo_line_to(context, edge, y + Double(row + 1) * scale)
+        }
+        if row + 1 < segments.height && segments[column, row + 1] != label {
+          let edge = y + Double(row + 1) * scale
+          cairo_move_to(context, x + Double(column) * scale, edge)
+          cairo_line_to(context, x + Double(column + 1) * scale, edge)
+        }
+      }
+    }
+    cairo_stroke(context)
+    cairo_restore(context)
+  }
+
+  /// A horizontal colour key: `colors` sampled left to right, with labels under both ends and
+  /// the middle.
+  func colorKey(x: Double, y: Double, width: Double, height: Double, color: (Double) -> RGB, labels: [String]) {
+    let steps = max(Int(width), 1)
+    for step in 0..<steps {
+      let t = Double(step) / Double(max(steps - 1, 1))
+      fillRectangle(x: x + Double(step), y: y, width: 1.5, height: height, color: color(t))
+    }
+    strokeRectangle(x: x, y: y, width: width, height: height, gray: 0.5)
+    for (index, label) in labels.enumerated() {
+      let t = labels.count > 1 ? Double(index) / Double(labels.count - 1) : 0.5
+      text(label, centerX: x + t * width, baseline: y + height + 13, size: 11, gray: 0.2)
+    }
+  }
+
   /// Outlines a rectangle.
   func strokeRectangle(
     x: Double, y: Double, width: Double, height: Double, gray: Double, lineWidth: Double = 1

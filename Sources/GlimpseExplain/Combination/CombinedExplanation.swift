@@ -1,0 +1,36 @@
+import GlimpseCore
+import GlimpseModels
+import GlimpseSegmentation
+
+/// LIME explanations of one image under several segmentations, and their combination.
+public struct CombinedExplanation: Sendable {
+  /// One explanation per segmenter, in the order given.
+  public var explanations: [ImageExplanation]
+  /// The explained classes.
+  public var labels: [Int]
+  /// Per explained class, the combined per-pixel map in [−1, 1] (`WeightMap.combined`).
+  public var combined: [WeightMap]
+  /// Per explained class, the mean rank correlation of the segmenters' maps (`nil` for one).
+  public var agreement: [Double?]
+
+  /// Explains `image` with every segmenter; segmenter i draws its masks from stream i of a
+  /// generator seeded with `seed`, so each explanation can be reproduced on its own.
+  public static func explain(
+    _ image: Image, segmenters: [any Segmenter], labels: [Int], explainer: LimeImageExplainer,
+    seed: UInt64, predict: (Matrix) -> Matrix
+  ) -> CombinedExplanation {
+    precondition(!segmenters.isEmpty, "at least one segmenter is needed")
+    let root = SeededGenerator(seed: seed)
+    var explanations: [ImageExplanation] = []
+    for (index, segmenter) in segmenters.enumerated() {
+      var rng = root.stream(UInt64(index))
+      let segments = segmenter.segment(image)
+      explanations.append(
+        explainer.explain(image, segments: segments, segmenter: segmenter.spec, labels: labels, using: &rng, predict: predict))
+    }
+    let maps = labels.indices.map { k in explanations.map { WeightMap($0, label: k) } }
+    return CombinedExplanation(
+      explanations: explanations, labels: labels, combined: maps.map(WeightMap.combined),
+      agreement: maps.map(SegmenterAgreement.meanRankCorrelation))
+  }
+}

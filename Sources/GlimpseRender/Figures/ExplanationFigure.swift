@@ -1,0 +1,176 @@
+import GlimpseCore
+
+/// The picture of one prediction explained by several segmentations: for the model's first and
+/// second class, which regions support it (green) and which speak against it (red), per
+/// segmenter and combined, plus a contrast panel that answers "why the first and not the second".
+///
+/// Columns layout (`glimpse explain`): the first column holds the image and the combined maps,
+/// each further column one segmenter; rows are boundaries, first class, second class, contrast.
+/// Rows layout (`glimpse compare-segmenters`): the same panels transposed, one row per
+/// segmenter and the combined row last. Per-segmenter weights are in probability units, shown
+/// at full colour from ±`weightScale` on (the same scale for every image, so figures compare);
+/// combined maps are normalised to [−1, 1] as the seed combines them.
+public struct ExplanationFigure: Sendable {
+  /// One segmenter's explanation, as per-pixel weights.
+  public struct Column: Sendable {
+    /// The segmenter's spec, e.g. `slic:25:0.1`.
+    public var name: String
+    /// Its segmentation.
+    public var segments: SegmentMap
+    /// Per-pixel weights for the first class.
+    public var firstWeights: [Double]
+    /// Per-pixel weights for the second class.
+    public var secondWeights: [Double]
+    /// The surrogate's R² for the first and the second class.
+    public var scores: (first: Double, second: Double)
+
+    /// A column from its parts.
+    public init(name: String, segments: SegmentMap, firstWeights: [Double], secondWeights: [Double], scores: (Double, Double)) {
+      self.name = name
+      self.segments = segments
+      self.firstWeights = firstWeights
+      self.secondWeights = secondWeights
+      self.scores = (scores.0, scores.1)
+    }
+  }
+
+  /// Panel arrangement.
+  public enum Layout: Sendable { case columns, rows }
+
+  /// The explained image as the model sees it.
+  public var image: Image
+  /// What the image is (source, truth), shown above it.
+  public var caption: String
+  /// The heading.
+  public var title: String
+  /// Names of the first and second class.
+  public var classNames: (first: String, second: String)
+  /// The model's probabilities for them.
+  public var probabilities: (first: Double, second: Double)
+  /// One column per segmenter.
+  public var columns: [Column]
+  /// The combined maps for the first and second class, in [−1, 1].
+  public var combined: (first: [Double], second: [Double])
+  /// Mean rank correlation between the segmenters' maps, when there are several.
+  public var agreement: Double?
+  /// Show images as 1 − v (MNIST-style bright strokes on black become ink on white).
+  public var invert = false
+  /// |weight| shown at full colour in per-segmenter panels.
+  public var weightScale = 0.2
+  /// Side of one panel in pixels.
+  public var panelSize = 120
+  /// Panel arrangement.
+  public var layout = Layout.columns
+
+  /// A figure from its parts (see the properties).
+  public init(
+    image: Image, caption: String, title: String, classNames: (String, String),
+    probabilities: (Double, Double), columns: [Column], combined: ([Double], [Double]),
+    agreement: Double?
+  ) {
+    self.image = image
+    self.caption = caption
+    self.title = title
+    self.classNames = (classNames.0, classNames.1)
+    self.probabilities = (probabilities.0, probabilities.1)
+    self.columns = columns
+    self.combined = (combined.0, combined.1)
+    self.agreement = agreement
+  }
+
+  enum Panel {
+    case picture(Image, invert: Bool)
+    case boundaries(SegmentMap)
+    case empty
+  }
+
+  /// `62% 4`: a probability and a class, the seed's panel title.
+  static func percent(_ p: Double, _ name: String) -> String { "\(Int((p * 100).rounded()))% \(name)" }
+
+  /// The figure as PNG bytes.
+  public func pngData() throws(RenderError) -> [UInt8] {
+    let invertImages = invert
+    let (first, second) = classNames
+    // Grid in the columns layout: grid[row][column].
+    var grid: [[(title: String, panel: Panel)]] = [[], [], [], []]
+    let contrastCombined = zip(combined.first, combined.second).map { $0 - $1 }
+    let contrastScale = contrastCombined.reduce(0) { max($0, abs($1)) }
+    grid[0].append((caption, .picture(image, invert: invertImages)))
+    grid[1].append(("combined: " + Self.percent(probabilities.first, first),
+                    .picture(Overlays.hsv(image, weights: combined.first, scale: 1, invert: invertImages), invert: false)))
+    grid[2].append(("combined: " + Self.percent(probabilities.second, second),
+                    .picture(Overlays.hsv(image, weights: combined.second, scale: 1, invert: invertImages), invert: false)))
+    grid[3].append(("combined: \(first) rather than \(second)",
+                    .picture(Overlays.hsv(image, weights: contrastCombined, scale: max(contrastScale, 1e-12), invert: invertImages), invert: false)))
+    for column in columns {
+      grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
+      grid[1].append(("\(first) · R² \(Self.fixed(column.scores.first))",
+                      .picture(Overlays.hsv(image, weights: column.firstWeights, scale: weightScale, invert: invertImages), invert: false)))
+      grid[2].append(("\(second) · R² \(Self.fixed(column.scores.second))",
+                      .picture(Overlays.hsv(image, weights: column.secondWeights, scale: weightScale, invert: invertImages), invert: false)))
+      let contrast = zip(column.firstWeights, column.secondWeights).map { $0 - $1 }
+      grid[3].append(("\(first) − \(second)",
+                      .picture(Overlays.hsv(image, weights: contrast, scale: weightScale, invert: invertImages), invert: false)))
+    }
+    if layout == .rows {
+      // One row per segmenter (boundaries, first, second, contrast), the combined row last.
+      var transposed: [[(title: String, panel: Panel)]] = []
+      for c in 1..<grid[0].count { transposed.append(grid.map { $0[c] }) }
+      transposed.append(grid.map { $0[0] })
+      grid = transposed
+    }
+    let rows = grid.count, cols = grid.map(\.count).max() ?? 1
+    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 40.0, footer = 56.0
+    let width = Int(2 * margin + Double(cols) * (size + gap) - gap)
+    let height = Int(heading + Double(rows) * (titleBand + size + gap) + footer)
+    let canvas = try Canvas(width: width, height: height)
+    canvas.text(title, centerX: Double(width) / 2, baseline: 26, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
+    for (r, row) in grid.enumerated() {
+      for (c, cell) in row.enumerated() {
+        let x = margin + Double(c) * (size + gap)
+        let y = heading + Double(r) * (titleBand + size + gap)
+        canvas.text(cell.title, centerX: x + size / 2, baseline: y + 13, size: 11.5, bold: false, gray: 0.1, maxWidth: size + gap - 2)
+        let top = y + titleBand
+        switch cell.panel {
+        case let .picture(picture, invert):
+          try canvas.draw(picture, invert: invert, x: x, y: top, width: size, height: size)
+        case let .boundaries(segments):
+          try canvas.draw(image, invert: invertImages, x: x, y: top, width: size, height: size)
+          let scale = min(size / Double(image.width), size / Double(image.height))
+          canvas.drawBoundaries(
+            segments, x: x + (size - scale * Double(image.width)) / 2,
+            y: top + (size - scale * Double(image.height)) / 2, scale: scale, color: RGB(1, 0.78, 0))
+        case .empty:
+          break
+        }
+        canvas.strokeRectangle(x: x - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
+      }
+    }
+    // Footer: colour key and agreement.
+    let keyWidth = min(260.0, Double(width) - 2 * margin)
+    let keyY = Double(height) - footer + 10
+    canvas.colorKey(
+      x: margin, y: keyY, width: keyWidth, height: 10,
+      color: { t in
+        let w = 2 * t - 1
+        let (r, g, b) = Overlays.hsvToRGB(hue: w >= 0 ? 1.0 / 3 : 0, saturation: abs(w), value: min(0.5 + 0.5 * abs(w), 1))
+        return RGB(r, g, b)
+      },
+      labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
+    var note = "segmenter panels: weight in probability units; combined: normalised to ±1"
+    if let agreement { note += " · segmenter agreement (mean Spearman ρ) \(Self.fixed(agreement))" }
+    canvas.text(note, centerX: margin + keyWidth + (Double(width) - margin - keyWidth) / 2, baseline: keyY + 9,
+                size: 11, gray: 0.25, maxWidth: Double(width) - keyWidth - 3 * margin)
+    return try canvas.pngData()
+  }
+
+  static func fixed(_ value: Double) -> String {
+    let rounded = (value * 100).rounded() / 100
+    var text = String(rounded)
+    if let dot = text.firstIndex(of: ".") {
+      let decimals = text.distance(from: dot, to: text.endIndex) - 1
+      if decimals < 2 { text += String(repeating: "0", count: 2 - decimals) }
+    }
+    return text
+  }
+}
