@@ -45,6 +45,12 @@ public struct SkippedFile: Sendable, Equatable, CustomStringConvertible {
   public var path: String
   /// What was wrong with it.
   public var reason: String
+
+  /// A skipped file and why.
+  public init(path: String, reason: String) {
+    self.path = path
+    self.reason = reason
+  }
   /// `path: reason`.
   public var description: String { "\(path): \(reason)" }
 }

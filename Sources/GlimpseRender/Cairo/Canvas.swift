@@ -1,6 +1,9 @@
 import CCairo
 import GlimpseCore
 
+/// Where text sits relative to its anchor point.
+enum TextAlignment { case left, center, right }
+
 /// A drawing context on a white canvas: the few Cairo operations the figures need, each
 /// checked. Figures draw on a `Canvas` and return its PNG bytes.
 final class Canvas {
@@ -81,7 +84,8 @@ final class Canvas {
     strokeRectangle(x: x, y: y, width: width, height: height, gray: 0.5)
     for (index, label) in labels.enumerated() {
       let t = labels.count > 1 ? Double(index) / Double(labels.count - 1) : 0.5
-      text(label, centerX: x + t * width, baseline: y + height + 13, size: 11, gray: 0.2)
+      let align: TextAlignment = index == 0 && labels.count > 1 ? .left : (index == labels.count - 1 && labels.count > 1 ? .right : .center)
+      text(label, centerX: x + t * width, baseline: y + height + 13, size: 11, color: RGB(0.2, 0.2, 0.2), align: align)
     }
   }
 
@@ -116,7 +120,7 @@ final class Canvas {
   /// (−π/2 reads bottom to top, for a vertical axis label).
   func text(
     _ string: String, centerX: Double, baseline: Double, size: Double, bold: Bool = false,
-    color: RGB, maxWidth: Double? = nil, angle: Double = 0
+    color: RGB, maxWidth: Double? = nil, angle: Double = 0, align: TextAlignment = .center
   ) {
     cairo_select_font_face(
       context, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
@@ -132,7 +136,13 @@ final class Canvas {
     cairo_save(context)
     cairo_translate(context, centerX, baseline)
     cairo_rotate(context, angle)
-    cairo_move_to(context, -extents.x_advance / 2, 0)
+    let offset: Double
+    switch align {
+    case .center: offset = -extents.x_advance / 2
+    case .left: offset = 0
+    case .right: offset = -extents.x_advance
+    }
+    cairo_move_to(context, offset, 0)
     cairo_show_text(context, string)
     cairo_restore(context)
   }

@@ -85,7 +85,7 @@ public struct ExplanationFigure: Sendable {
   }
 
   /// `62% 4`: a probability and a class, the seed's panel title.
-  static func percent(_ p: Double, _ name: String) -> String { "\(Int((p * 100).rounded()))% \(name)" }
+  public static func percent(_ p: Double, _ name: String) -> String { "\(Int((p * 100).rounded()))% \(name)" }
 
   /// The figure as PNG bytes.
   public func pngData() throws(RenderError) -> [UInt8] {

@@ -6,14 +6,8 @@ extension ImageShape: ExpressibleByArgument {
   public init?(argument: String) { self.init(parsing: argument) }
 }
 
-/// Where a dataset comes from and how to read it; shared by every command that reads data.
-struct DataOptions: ParsableArguments {
-  @Argument(
-    help: ArgumentHelp(
-      "A CSV table (.csv/.gz/.bz2), an MNIST IDX file, or an image folder root/<class>/*.png|jpg.",
-      valueName: "data"))
-  var data: String
-
+/// How to read a dataset (everything but its path); shared by every command that reads data.
+struct ReadingOptions: ParsableArguments {
   @Option(help: "A label table (pandas layout) or IDX label file aligned with DATA's rows.")
   var labels: String?
 
@@ -48,6 +42,19 @@ struct DataOptions: ParsableArguments {
     if let size { options.size = (size.height, size.width) }
     return options
   }
+}
+
+/// Where a dataset comes from and how to read it.
+struct DataOptions: ParsableArguments {
+  @Argument(
+    help: ArgumentHelp(
+      "A CSV table (.csv/.gz/.bz2), an MNIST IDX file, or an image folder root/<class>/*.png|jpg.",
+      valueName: "data"))
+  var data: String
+
+  @OptionGroup var reading: ReadingOptions
+
+  var readOptions: ReadOptions { reading.readOptions }
 
   /// Reads the dataset, reports skipped files on standard error, and returns it.
   func load() throws -> DatasetReading {
@@ -57,12 +64,15 @@ struct DataOptions: ParsableArguments {
   }
 
   /// A short name for output files: the last path component without extensions.
-  var stem: String {
-    var name = data.hasSuffix("/") ? String(data.dropLast()) : data
-    if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
-    if let dot = name.firstIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
-    return name.isEmpty ? "data" : name
-  }
+  var stem: String { fileStem(data) }
+}
+
+/// The last path component without extensions (`a/b/digits.csv.bz2` → `digits`).
+func fileStem(_ path: String) -> String {
+  var name = path.hasSuffix("/") ? String(path.dropLast()) : path
+  if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
+  if let dot = name.firstIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
+  return name.isEmpty ? "data" : name
 }
 
 /// Lists skipped files on standard error, one per line.

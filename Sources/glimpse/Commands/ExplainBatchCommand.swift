@@ -1,0 +1,181 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import GlimpseCore
+import GlimpseData
+import GlimpseExplain
+import GlimpseModels
+
+/// `k/n`: shard k of n (1-based), for Slurm and Kubernetes array jobs.
+struct Shard: ExpressibleByArgument, Equatable {
+  var index: Int
+  var count: Int
+
+  init?(argument: String) {
+    let parts = argument.split(separator: "/")
+    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+    index = k
+    count = n
+  }
+
+  /// Whether item `position` (0-based, in the sorted order of all items) belongs to this shard:
+  /// items are dealt round-robin, so every shard gets a similar mix.
+  func contains(_ position: Int) -> Bool { position % count == index - 1 }
+}
+
+/// `glimpse explain-batch MODEL (--folder DIR | DATA --ambiguous)`.
+struct ExplainBatchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain-batch",
+    abstract: "Explain many images: a folder of image files, or the ambiguous rows of a dataset; write PNGs, sidecars and an index.html gallery.",
+    discussion: """
+      Images are processed one at a time (memory stays bounded); an unreadable file is skipped \
+      and listed, the rest goes on. --shard k/n takes every n-th item starting at the k-th, in \
+      sorted order, so n processes (a Slurm array, a Kubernetes indexed job) split the work \
+      deterministically; each rebuilds the gallery from every sidecar in the output folder, and \
+      `glimpse gallery DIR` rebuilds it once all shards are done.
+      """)
+
+  @Argument(help: "A model file written by glimpse train.")
+  var modelPath: String
+
+  @Argument(help: "A dataset whose ambiguous rows to explain (with --ambiguous).")
+  var data: String?
+
+  @Option(help: "A folder of PNG/JPEG files (searched recursively) to explain.")
+  var folder: String?
+
+  @Flag(help: "Explain the rows of DATA that the ambiguity rule selects.")
+  var ambiguous = false
+
+  @OptionGroup var reading: ReadingOptions
+  @OptionGroup var ambiguity: AmbiguityOptions
+  @OptionGroup var explanation: ExplanationOptions
+
+  @Option(help: "Only the \"test\" rows of this split file (with DATA).")
+  var split: String?
+
+  @Option(help: "The output folder.")
+  var out = "output/explanations"
+
+  @Option(help: "This process's shard, k/n.")
+  var shard: Shard?
+
+  @Option(help: "At most this many items (after sharding).")
+  var limit: Int?
+
+  func validate() throws {
+    if (folder == nil) == (data == nil) { throw ValidationError("give --folder DIR or DATA --ambiguous") }
+    if data != nil && !ambiguous { throw ValidationError("with DATA, pass --ambiguous (explaining every row is rarely wanted)") }
+  }
+
+  func run() throws {
+    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
+    let (_, archive) = try loadModel(modelPath)
+    var skipped: [SkippedFile] = []
+    var items: [(name: String, load: () throws -> (Image, String, String?))] = []
+    if let folder {
+      let files = imageFiles(under: folder)
+      for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
+        items.append((fileStem(path) + "-\(position)", {
+          let decoded: Image
+          do {
+            decoded = try ImageFileFormat.decode(FileBytes.readRaw(path))
+          } catch let error as CodecError {
+            throw DataError.unreadableImage(path: path, reason: error.reason)
+          }
+          let truth = folderClass(of: path, root: folder)
+          return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
+        }))
+      }
+    } else if let data {
+      let (dataset, rows) = try loadLabelledRows(
+        data, options: reading.readOptions, model: job.model, modelPath: modelPath, split: split)
+      let found = try rankAmbiguous(job.model, data: dataset, query: ambiguity.query(classNames: job.model.classNames))
+      print("\(found.count) ambiguous rows of \(dataset.count)")
+      for (position, ranked) in found.enumerated() where shard?.contains(position) ?? true {
+        let row = ranked.row
+        items.append(("row-\(rows[row])", {
+          let image = Image(shape: dataset.imageShape ?? archive.imageShape ?? ImageShape(height: 1, width: dataset.featureCount),
+                            pixels: Array(dataset.features.row(row)))
+          return (try job.prepare(image, shape: archive.imageShape ?? dataset.imageShape, source: dataset.sources[row]),
+                  dataset.sources[row], dataset.classNames[dataset.labels[row]])
+        }))
+      }
+    }
+    if let limit { items = Array(items.prefix(max(limit, 0))) }
+    let bar = ProgressBar(total: items.count, label: "explain")
+    let started = monotonicSeconds()
+    var written = 0
+    for (done, item) in items.enumerated() {
+      do {
+        let (image, source, truth) = try item.load()
+        let output = try job.explain(image, source: source, truth: truth)
+        try job.write(output, to: "\(out)/\(item.name).png")
+        written += 1
+      } catch let error as DataError {
+        if case let .unreadableImage(path, reason) = error {
+          skipped.append(SkippedFile(path: path, reason: reason))
+        } else {
+          throw error
+        }
+      }
+      bar.update(done + 1)
+    }
+    bar.finish()
+    let elapsed = monotonicSeconds() - started
+    if !skipped.isEmpty {
+      reportSkipped(skipped)
+      let name = shard.map { "skipped-\($0.index)-of-\($0.count).txt" } ?? "skipped.txt"
+      try AtomicFile.write(skipped.map(\.description).joined(separator: "\n") + "\n", to: "\(out)/\(name)")
+    }
+    let gallery = try Gallery.write(folder: out)
+    print("explained \(written) images in \(formatDuration(elapsed)) (\(formatDuration(elapsed / Double(max(written, 1)))) each); skipped \(skipped.count)")
+    print("gallery: \(gallery)")
+  }
+}
+
+/// `glimpse gallery DIR`: rebuilds index.html from the sidecars in a folder (after sharded runs).
+struct GalleryCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "gallery", abstract: "Rebuild the index.html gallery of an explanation folder from its sidecars.")
+
+  @Argument(help: "A folder written by explain-batch (possibly by several shards).")
+  var folder: String
+
+  func run() throws {
+    print("wrote \(try Gallery.write(folder: folder))")
+  }
+}
+
+/// Image files under a folder, recursively, sorted by path.
+func imageFiles(under root: String) -> [String] {
+  var found: [String] = []
+  func walk(_ directory: String) {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    for entry in entries.sorted() where !entry.hasPrefix(".") {
+      let path = directory + "/" + entry
+      if isDirectoryPath(path) {
+        walk(path)
+      } else if ImageFileFormat(pathExtensionOf: entry) != nil {
+        found.append(path)
+      }
+    }
+  }
+  walk(root.hasSuffix("/") ? String(root.dropLast()) : root)
+  return found
+}
+
+/// The class folder of a file in a `root/<class>/file` layout, if it is one.
+func folderClass(of path: String, root: String) -> String? {
+  let trimmed = root.hasSuffix("/") ? String(root.dropLast()) : root
+  guard path.hasPrefix(trimmed + "/") else { return nil }
+  let parts = path.dropFirst(trimmed.count + 1).split(separator: "/")
+  return parts.count == 2 ? String(parts[0]) : nil
+}
+
+/// Whether a path names a directory.
+func isDirectoryPath(_ path: String) -> Bool {
+  var info = stat()
+  return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}

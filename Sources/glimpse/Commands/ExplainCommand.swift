@@ -1,0 +1,109 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseData
+import GlimpseRender
+
+/// Picks one image to explain: row `--index` of DATA, or an image file.
+struct ImageChoice: ParsableArguments {
+  @Argument(help: "A dataset to take the image from (with --index).")
+  var data: String?
+
+  @Option(help: "The row of DATA to explain.")
+  var index: Int?
+
+  @Option(help: "An image file (PNG or JPEG) to explain instead; converted to the model's input shape.")
+  var image: String?
+
+  @OptionGroup var reading: ReadingOptions
+
+  func validate() throws {
+    switch (data, index, image) {
+    case (.some, .some, nil), (nil, nil, .some): break
+    default: throw ValidationError("give DATA --index ROW, or --image FILE")
+    }
+  }
+
+  /// The image in the model's shape, its source and its true class (when known).
+  func load(for job: ExplanationJob, shape: ImageShape?) throws -> (Image, String, String?) {
+    if let image {
+      let decoded: Image
+      do {
+        decoded = try ImageFileFormat.decode(FileBytes.readRaw(image))
+      } catch let error as CodecError {
+        throw DataError.unreadableImage(path: image, reason: error.reason)
+      }
+      return (try job.prepare(decoded, shape: shape, source: image), image, nil)
+    }
+    guard let data, let index else { throw ValidationError("give DATA --index ROW, or --image FILE") }
+    var options = reading.readOptions
+    options.minimumClassCount = 0
+    options.requireLabels = false
+    let reading = try DatasetReader.read(data, options: options)
+    reportSkipped(reading.skipped)
+    let dataset = reading.dataset
+    guard index >= 0 && index < dataset.count else {
+      throw CommandFailure(message: "--index \(index) is outside \(data)'s rows 0..<\(dataset.count)", status: 64)
+    }
+    let row = Image(shape: dataset.imageShape ?? shape ?? ImageShape(height: 1, width: dataset.featureCount),
+                    pixels: Array(dataset.features.row(index)))
+    let truth = dataset.classNames[dataset.labels[index]]
+    return (try job.prepare(row, shape: shape ?? dataset.imageShape, source: dataset.sources[index]),
+            dataset.sources[index], truth.isEmpty ? nil : truth)
+  }
+}
+
+/// `glimpse explain MODEL (DATA --index i | --image FILE)`.
+struct ExplainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain",
+    abstract: "Explain one prediction with LIME over several segmentations; write a PNG and a JSON sidecar.")
+
+  @Argument(help: "A model file written by glimpse train.")
+  var modelPath: String
+
+  @OptionGroup var choice: ImageChoice
+  @OptionGroup var explanation: ExplanationOptions
+
+  @Option(help: "The PNG to write (default: output/explain-<name>.png); the sidecar gets .json.")
+  var out: String?
+
+  func run() throws {
+    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
+    let (_, archive) = try loadModel(modelPath)
+    let started = monotonicSeconds()
+    let (image, source, truth) = try choice.load(for: job, shape: archive.imageShape)
+    let output = try job.explain(image, source: source, truth: truth)
+    let path = out ?? "output/explain-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
+    try job.write(output, to: path)
+    print("\(source): \(output.summary)")
+    print("explained with \(job.segmenters.count) segmenters × \(explanation.samples) samples in \(formatDuration(monotonicSeconds() - started))")
+    print("wrote \(path) and \(sidecarPath(for: path))")
+  }
+}
+
+/// `glimpse compare-segmenters MODEL --image FILE`: one row per segmenter.
+struct CompareSegmentersCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare-segmenters",
+    abstract: "Explain one image with each segmenter: one row per segmenter (boundaries, both classes, contrast), the combined row last.")
+
+  @Argument(help: "A model file written by glimpse train.")
+  var modelPath: String
+
+  @OptionGroup var choice: ImageChoice
+  @OptionGroup var explanation: ExplanationOptions
+
+  @Option(help: "The PNG to write (default: output/compare-<name>.png).")
+  var out: String?
+
+  func run() throws {
+    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
+    let (_, archive) = try loadModel(modelPath)
+    let (image, source, truth) = try choice.load(for: job, shape: archive.imageShape)
+    let output = try job.explain(image, source: source, truth: truth, layout: .rows)
+    let path = out ?? "output/compare-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
+    try job.write(output, to: path)
+    print("\(source): \(output.summary)")
+    print("wrote \(path) and \(sidecarPath(for: path))")
+  }
+}

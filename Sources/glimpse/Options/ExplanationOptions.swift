@@ -1,0 +1,75 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseExplain
+import GlimpseSegmentation
+
+/// How explanations are computed and drawn; shared by the explanation commands.
+struct ExplanationOptions: ParsableArguments {
+  @Option(
+    name: .customLong("segmenter"),
+    help: ArgumentHelp(
+      "A segmenter spec, repeatable (default: the seed's six: slic:25:0.01 slic:25:0.1 slic:25:1 grid:5 grid:7 grid:11).",
+      valueName: "spec"))
+  var segmenterSpecs: [String] = []
+
+  @Option(help: "Perturbed samples per segmenter (lime's num_samples).")
+  var samples = 1000
+
+  @Option(help: "Rows per classifier call.")
+  var batchSize = 100
+
+  @Option(help: "Seed for the perturbations.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Fill of hidden segments: mean (each segment's mean colour, lime's default) or a number.")
+  var hideColor = "mean"
+
+  @Option(help: "Explain these two classes instead of the model's first and second, e.g. 4,9.")
+  var classes: String?
+
+  @Option(help: "Show images inverted (dark on white): auto (for dark grey images), yes, no.")
+  var invert: DatasetSummary.Polarity = .auto
+
+  @Option(help: "Weight (in probability) drawn at full colour in per-segmenter panels; fixed across images.")
+  var weightScale = 0.2
+
+  func validate() throws {
+    guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    guard weightScale > 0 else { throw ValidationError("--weight-scale must be > 0") }
+    guard hideColor == "mean" || Double(hideColor) != nil else {
+      throw ValidationError("--hide-color must be 'mean' or a number")
+    }
+  }
+
+  /// The specs, the seed's six when none were given.
+  func specs() throws -> [SegmenterSpec] {
+    if segmenterSpecs.isEmpty { return SegmenterSpec.seedDefaults }
+    return try segmenterSpecs.map { spec throws(SegmenterSpecError) in try SegmenterSpec(parsing: spec) }
+  }
+
+  /// The segmenters, parameters checked.
+  func segmenters() throws -> [any Segmenter] {
+    try specs().map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+  }
+
+  /// The configured LIME explainer.
+  var explainer: LimeImageExplainer {
+    var explainer = LimeImageExplainer()
+    explainer.sampleCount = samples
+    explainer.batchSize = batchSize
+    explainer.hideColor = hideColor == "mean" ? .segmentMean : .constant(Double(hideColor) ?? 0)
+    return explainer
+  }
+
+  /// The two class indices to explain, when given by name.
+  func classPair(_ classNames: [String]) throws -> (Int, Int)? {
+    guard let classes else { return nil }
+    let names = classes.split(separator: ",").map(String.init)
+    let indices = names.compactMap { classNames.firstIndex(of: $0) }
+    guard names.count == 2, indices.count == 2 else {
+      throw CommandFailure(message: "--classes \(classes): give two of the model's classes (\(classNames.joined(separator: ", ")))", status: 64)
+    }
+    return (indices[0], indices[1])
+  }
+}

@@ -1,0 +1,153 @@
+import FoundationEssentials
+import GlimpseCore
+import GlimpseData
+import GlimpseExplain
+import GlimpseModels
+import GlimpseRender
+import GlimpseSegmentation
+
+/// One model, one set of segmenters and options: explains images and renders the results.
+struct ExplanationJob {
+  let model: any Classifier
+  let modelPath: String
+  let modelHash: String
+  let options: ExplanationOptions
+  let segmenters: [any Segmenter]
+
+  init(modelPath: String, options: ExplanationOptions) throws {
+    let bytes = try FileBytes.readRaw(modelPath)
+    (model, _) = try loadModel(modelPath)
+    self.modelPath = modelPath
+    modelHash = SHA256.hexDigest(bytes)
+    self.options = options
+    segmenters = try options.segmenters()
+  }
+
+  /// What one explanation produced.
+  struct Output {
+    var png: [UInt8]
+    var sidecar: ExplanationSidecar
+    var summary: String
+  }
+
+  /// Explains an image (already in the model's shape) and renders it.
+  func explain(_ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns) throws -> Output {
+    let row = Matrix(rows: 1, columns: image.pixels.count, storage: image.pixels)
+    let probabilities = model.predictProbabilities(row)
+    let ranked = AmbiguityFinder.rank(probabilities)[0]
+    let pair = try options.classPair(model.classNames) ?? (ranked.first, ranked.second)
+    let result = CombinedExplanation.explain(
+      image, segmenters: segmenters, labels: [pair.0, pair.1], explainer: options.explainer,
+      seed: options.seed, predict: { model.predictProbabilities($0) })
+    let names = (model.classNames[pair.0], model.classNames[pair.1])
+    let p = (probabilities[0, pair.0], probabilities[0, pair.1])
+    var caption = fileStem(source)
+    if let truth { caption += " · truth \(truth)" }
+    let invert: Bool
+    switch options.invert {
+    case .auto: invert = ContactSheet.prefersInverted([image])
+    case .yes: invert = true
+    case .no: invert = false
+    }
+    var figure = ExplanationFigure(
+      image: image, caption: caption,
+      title: "\(source): \(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
+        + (truth.map { " (truth \($0))" } ?? "") + " — green supports the class, red speaks against it",
+      classNames: names, probabilities: p,
+      columns: result.explanations.map { e in
+        ExplanationFigure.Column(
+          name: e.segmenter?.description ?? "?", segments: e.segments, firstWeights: e.pixelWeights(0),
+          secondWeights: e.pixelWeights(1), scores: (e.scores[0], e.scores[1]))
+      },
+      combined: (result.combined[0].values, result.combined[1].values), agreement: result.agreement[0])
+    figure.invert = invert
+    figure.weightScale = options.weightScale
+    figure.layout = layout
+    let sidecar = ExplanationSidecar(
+      glimpseVersion: Glimpse.version,
+      model: .init(path: modelPath, sha256: modelHash, kind: type(of: model).kind, classNames: model.classNames),
+      source: source, truth: truth,
+      probabilities: Dictionary(uniqueKeysWithValues: zip(model.classNames, probabilities.row(0))),
+      explained: [names.0, names.1], seed: options.seed, samples: options.samples,
+      hideColor: options.hideColor, width: image.width, height: image.height,
+      segmenters: result.explanations.map { e in
+        .init(spec: e.segmenter?.description ?? "?", segmentCount: e.segments.count,
+              segments: e.segments.labels, weights: e.weights, intercepts: e.intercepts,
+              r2: e.scores, localPredictions: e.localPredictions)
+      },
+      combined: result.combined.map(\.values), agreement: result.agreement, png: "")
+    let summary = "\(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
+      + (result.agreement[0].map { "; segmenter agreement \(formatFixed($0, digits: 2))" } ?? "")
+    return Output(png: try figure.pngData(), sidecar: sidecar, summary: summary)
+  }
+
+  /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
+  func write(_ output: Output, to pngPath: String) throws {
+    var sidecar = output.sidecar
+    sidecar.png = AtomicFile.lastComponent(of: pngPath)
+    try AtomicFile.write(output.png, to: pngPath)
+    try AtomicFile.write(sidecar.encoded(), to: sidecarPath(for: pngPath))
+  }
+
+  /// Brings an image read from a file to the model's input shape (channels, then size).
+  func prepare(_ image: Image, shape: ImageShape?, source: String) throws -> Image {
+    guard let shape else {
+      throw CommandFailure(message: "\(modelPath): the model was not trained on images (no image shape)", status: ExitStatus.badInput)
+    }
+    var prepared = image.channels == shape.channels ? image : image.converted(toChannels: shape.channels == 1 ? 1 : 3)
+    if prepared.height != shape.height || prepared.width != shape.width {
+      prepared = prepared.resized(height: shape.height, width: shape.width)
+    }
+    guard prepared.pixels.count == model.featureCount else {
+      throw CommandFailure(message: "\(source): image has \(prepared.pixels.count) values, the model expects \(model.featureCount)", status: ExitStatus.badInput)
+    }
+    return prepared
+  }
+}
+
+func sidecarPath(for pngPath: String) -> String {
+  (pngPath.hasSuffix(".png") ? String(pngPath.dropLast(4)) : pngPath) + ".json"
+}
+
+/// The JSON written beside every explanation PNG: enough to redraw or audit it.
+struct ExplanationSidecar: Codable {
+  struct Model: Codable {
+    var path: String
+    var sha256: String
+    var kind: String
+    var classNames: [String]
+  }
+  struct Segmentation: Codable {
+    var spec: String
+    var segmentCount: Int
+    /// Row-major segment of every pixel.
+    var segments: [Int32]
+    /// Per explained class, one weight per segment.
+    var weights: [[Double]]
+    var intercepts: [Double]
+    var r2: [Double]
+    var localPredictions: [Double]
+  }
+  var glimpseVersion: String
+  var model: Model
+  var source: String
+  var truth: String?
+  var probabilities: [String: Double]
+  var explained: [String]
+  var seed: UInt64
+  var samples: Int
+  var hideColor: String
+  var width: Int
+  var height: Int
+  var segmenters: [Segmentation]
+  /// Per explained class, the combined per-pixel map in [−1, 1].
+  var combined: [[Double]]
+  var agreement: [Double?]
+  var png: String
+
+  func encoded() throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return Array(try encoder.encode(self))
+  }
+}

@@ -1,0 +1,60 @@
+import FoundationEssentials
+import GlimpseData
+
+/// The index.html of an explanation folder, built from the sidecars it holds.
+enum Gallery {
+  /// Writes `folder/index.html` listing every explanation (by sidecar) and every skipped file.
+  static func write(folder: String) throws -> String {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    var cards: [String] = []
+    for name in entries.sorted() where name.hasSuffix(".json") {
+      guard let bytes = try? FileBytes.readRaw("\(folder)/\(name)"),
+        let sidecar = try? JSONDecoder().decode(ExplanationSidecar.self, from: Data(bytes))
+      else { continue }
+      let first = sidecar.explained.first ?? "", second = sidecar.explained.dropFirst().first ?? ""
+      let p1 = Int(((sidecar.probabilities[first] ?? 0) * 100).rounded())
+      let p2 = Int(((sidecar.probabilities[second] ?? 0) * 100).rounded())
+      let agreement = sidecar.agreement.first.flatMap { $0 }.map { " · agreement \(formatFixed($0, digits: 2))" } ?? ""
+      cards.append("""
+        <figure><a href="\(escape(sidecar.png))"><img src="\(escape(sidecar.png))" loading="lazy" alt="\(escape(sidecar.source))"></a>
+        <figcaption><b>\(p1)% \(escape(first))</b>, \(p2)% \(escape(second))\(sidecar.truth.map { " · truth <b>\(escape($0))</b>" } ?? "")\(agreement)<br><small>\(escape(sidecar.source))</small></figcaption></figure>
+        """)
+    }
+    var skipped: [String] = []
+    for name in entries.sorted() where name.hasPrefix("skipped") && name.hasSuffix(".txt") {
+      if let bytes = try? FileBytes.readRaw("\(folder)/\(name)") {
+        skipped += String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { "<li>\(escape(String($0)))</li>" }
+      }
+    }
+    let html = """
+      <!doctype html>
+      <html><head><meta charset="utf-8"><title>Glimpse explanations</title>
+      <style>body{font-family:DejaVu Sans,sans-serif;margin:24px;background:#fafafa}
+      figure{display:inline-block;margin:8px;padding:8px;background:#fff;border:1px solid #ddd;vertical-align:top}
+      img{max-width:560px;image-rendering:pixelated}figcaption{font-size:13px;max-width:560px}</style></head>
+      <body><h1>Glimpse explanations</h1>
+      <p>\(cards.count) explanations. Green regions support the class, red ones speak against it; each picture links to the full-size PNG, and a JSON sidecar with the same name holds the numbers.</p>
+      \(cards.joined(separator: "\n"))
+      \(skipped.isEmpty ? "" : "<h2>Skipped files</h2><ul>\(skipped.joined())</ul>")
+      </body></html>
+
+      """
+    let path = "\(folder)/index.html"
+    try AtomicFile.write(html, to: path)
+    return path
+  }
+
+  static func escape(_ text: String) -> String {
+    var result = ""
+    for character in text {
+      switch character {
+      case "&": result += "&amp;"
+      case "<": result += "&lt;"
+      case ">": result += "&gt;"
+      case "\"": result += "&quot;"
+      default: result.append(character)
+      }
+    }
+    return result
+  }
+}
