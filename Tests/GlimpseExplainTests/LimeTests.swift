@@ -1,5 +1,6 @@
 import Foundation
 import GlimpseCore
+import GlimpseData
 import GlimpseSegmentation
 import GlimpseTestSupport
 import Testing
@@ -152,6 +153,23 @@ struct CombinationTests {
 
 @Suite("Ambiguity")
 struct AmbiguityTests {
+  struct Split: Decodable { var test: [Int] }
+
+  @Test("on the anchor's SVM probabilities the rule selects exactly the anchor's 37 test digits")
+  func anchorAmbiguousDigits() throws {
+    let probabilities = try CSVReader.read(TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv").values
+    let split = try loadJSON(Split.self, from: TestPaths.samples + "/mnist/split.json")
+    let labels = try CSVReader.read(TestPaths.samples + "/mnist/mnist-lbls-mini.csv.bz2").values
+    let truth = split.test.map { Int(labels[$0, 0]) }
+    // ambiguous_anchor.py applies the rule without the vote check (it has no votes).
+    let query = AmbiguityQuery(maximumMargin: 0.5, wrongOnly: true, truthInTopTwo: true)
+    let found = AmbiguityFinder.find(AmbiguityFinder.rank(probabilities, truth: truth), matching: query)
+    #expect(found.map(\.row).sorted() == [
+      71, 139, 268, 293, 295, 296, 310, 326, 430, 458, 471, 494, 512, 514, 536, 606, 614, 626, 722,
+      738, 743, 744, 745, 748, 785, 807, 809, 822, 840, 856, 903, 913, 927, 938, 951, 966, 970,
+    ])
+  }
+
   @Test("the seed rule keeps wrong, close calls whose truth is the runner-up")
   func seedRule() {
     let p = Matrix([
