@@ -120,11 +120,14 @@ public struct ExplanationFigure: Sendable {
       grid = transposed
     }
     let rows = grid.count, cols = grid.map(\.count).max() ?? 1
-    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 40.0, footer = 56.0
+    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 58.0, footer = 64.0
     let width = Int(2 * margin + Double(cols) * (size + gap) - gap)
     let height = Int(heading + Double(rows) * (titleBand + size + gap) + footer)
     let canvas = try Canvas(width: width, height: height)
-    canvas.text(title, centerX: Double(width) / 2, baseline: 26, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
+    canvas.text(title, centerX: Double(width) / 2, baseline: 24, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
+    canvas.text(
+      "green: the region supports the class · red: it speaks against it", centerX: Double(width) / 2,
+      baseline: 44, size: 12, gray: 0.3, maxWidth: Double(width) - 2 * margin)
     for (r, row) in grid.enumerated() {
       for (c, cell) in row.enumerated() {
         let x = margin + Double(c) * (size + gap)
@@ -157,10 +160,10 @@ public struct ExplanationFigure: Sendable {
         return RGB(r, g, b)
       },
       labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
-    var note = "segmenter panels: weight in probability units; combined: normalised to ±1"
-    if let agreement { note += " · segmenter agreement (mean Spearman ρ) \(Self.fixed(agreement))" }
-    canvas.text(note, centerX: margin + keyWidth + (Double(width) - margin - keyWidth) / 2, baseline: keyY + 9,
-                size: 11, gray: 0.25, maxWidth: Double(width) - keyWidth - 3 * margin)
+    var note = "panels per segmenter: LIME weight in probability; combined: normalised to ±1"
+    if let agreement { note += " · agreement between segmenters (mean Spearman ρ): \(Self.fixed(agreement))" }
+    canvas.text(note, centerX: Double(width) / 2, baseline: keyY + 42, size: 11, gray: 0.25,
+                maxWidth: Double(width) - 2 * margin)
     return try canvas.pngData()
   }
 

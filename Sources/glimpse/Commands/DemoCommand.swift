@@ -1,7 +1,10 @@
 import ArgumentParser
 import GlimpseCore
 import GlimpseData
+import GlimpseExplain
 import GlimpseModels
+import GlimpseRender
+import GlimpseSegmentation
 
 /// `glimpse demo`: the main job on the bundled samples; grows as capabilities land.
 struct DemoCommand: ParsableCommand {
@@ -55,6 +58,48 @@ struct DemoCommand: ParsableCommand {
         title: "SVM on 1000 test digits: accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"),
       to: confusion)
     print("   wrote \(confusion)")
+    var modelArchive = svm.archive()
+    modelArchive.imageShape = digits.imageShape
+    let modelPath = "\(output)/svm.glimpse"
+    try AtomicFile.write(modelArchive.encoded(), to: modelPath)
+
+    print("4. Where the SVM hesitates: test digits whose truth is its runner-up (the seed rule)")
+    let probabilities = svm.predictProbabilities(test.features)
+    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: svm.predict(test.features))
+    let ambiguous = AmbiguityFinder.find(ranked, matching: .seedRule)
+    print("   \(ambiguous.count) of \(test.count) test digits qualify; explaining the \(min(4, ambiguous.count)) closest calls")
+    let explanationOptions = try ExplanationOptions.parse(["--samples", "500", "--seed", "0"])
+    let job = try ExplanationJob(modelPath: modelPath, options: explanationOptions)
+    started = monotonicSeconds()
+    for pick in ambiguous.prefix(4) {
+      let row = pick.row
+      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: Array(test.features.row(row)))
+      let explained = try job.explain(image, source: test.sources[row], truth: test.classNames[test.labels[row]])
+      let path = "\(output)/explanations/row-\(split.test[row]).png"
+      try job.write(explained, to: path)
+      print("   \(path): \(explained.summary), truth \(test.classNames[test.labels[row]])")
+    }
+    print("   6 segmenters × 500 samples each, \(formatDuration((monotonicSeconds() - started) / Double(max(min(4, ambiguous.count), 1)))) per digit")
+    print("   gallery: \(try Gallery.write(folder: "\(output)/explanations"))")
+    if let first = ambiguous.first {
+      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: Array(test.features.row(first.row)))
+      let compared = try job.explain(image, source: test.sources[first.row], truth: test.classNames[test.labels[first.row]], layout: ExplanationFigure.Layout.rows)
+      try job.write(compared, to: "\(output)/compare-segmenters.png")
+      print("   wrote \(output)/compare-segmenters.png (one row per segmenter)")
+    }
+
+    let photo = "\(samples)/photos/astronaut.png"
+    if let bytes = try? FileBytes.readRaw(photo), let picture = try? ImageFileFormat.decode(bytes) {
+      print("5. SLIC on a 512 × 512 colour photo (scikit-image's defaults, 250 segments)")
+      let spec = SegmenterSpec(kind: .slic, parameters: [250, 10, 0, 10, 1])
+      let segmenter = try spec.makeSegmenter()
+      started = monotonicSeconds()
+      let segments = segmenter.segment(picture)
+      print("   \(segments.count) segments in \(formatDuration(monotonicSeconds() - started))")
+      let png = try SegmentationFigure(image: picture, segments: segments, title: "astronaut: \(spec) → \(segments.count) segments", invert: false).pngData()
+      try AtomicFile.write(png, to: "\(output)/slic-astronaut.png")
+      print("   wrote \(output)/slic-astronaut.png")
+    }
     print("Done: pictures are in \(output)/")
   }
 

@@ -51,8 +51,8 @@ struct ExplanationJob {
     }
     var figure = ExplanationFigure(
       image: image, caption: caption,
-      title: "\(source): \(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
-        + (truth.map { " (truth \($0))" } ?? "") + " — green supports the class, red speaks against it",
+      title: "\(ExplanationFigure.percent(p.0, names.0)) or \(ExplanationFigure.percent(p.1, names.1))?"
+        + (truth.map { " truth \($0)" } ?? "") + " · \(source)",
       classNames: names, probabilities: p,
       columns: result.explanations.map { e in
         ExplanationFigure.Column(
