@@ -52,6 +52,34 @@ def svm_model():
     return SVC(probability=True, random_state=0), Xtr, ytr, Xte
 
 
+def lime_digit_setup():
+    import sys as _sys
+    _sys.path.insert(0, ANCHORS)
+    import warnings
+    warnings.filterwarnings("ignore")
+    import lime_anchor
+    from common import load
+    X, y, split = load()
+    model = lime_anchor.fit_model(X, y, split)
+    pos, c1, c2, _ = lime_anchor.ambiguous(model, X, y, split)
+    i = pos[0]
+    img = X[split["test"][i]].reshape(28, 28) / 255.0
+    fn = lime_anchor.make_classifier_fn(model)
+    segs = lime_anchor.segmenters()
+    labels = (int(c1[i]), int(c2[i]))
+    return lambda: [lime_anchor.explain(img, fn, labels, seg) for _, seg in segs]
+
+
+def slic_setup():
+    import numpy as np
+    from PIL import Image
+    from skimage.segmentation import slic
+    photo = np.array(Image.open(f"{samples}/photos/astronaut.png").convert("RGB"))
+    return lambda: slic(photo, n_segments=250)
+
+
+ANCHORS = sys.argv[4] if len(sys.argv) > 4 else "../shared/anchors/python"
+
 if stage.startswith("svm"):
     model, Xtr, ytr, Xte = svm_model()
     fitted = model.fit(Xtr, ytr)
@@ -61,6 +89,10 @@ stages = {
     "svm-fit": lambda: model.fit(Xtr, ytr),
     "svm-predict-proba": lambda: fitted.predict_proba(Xte),
 }
+if stage == "lime-digit":
+    stages[stage] = lime_digit_setup()
+if stage == "slic-512":
+    stages[stage] = slic_setup()
 times = []
 for _ in range(repeats):
     t0 = time.perf_counter()

@@ -37,6 +37,10 @@ public protocol Classifier: Sendable {
   /// - Returns: `[rows, classNames.count]`; each row sums to 1.
   func predictProbabilities(_ features: Matrix) -> Matrix
 
+  /// Class probabilities of a masked batch (LIME's perturbations). By default the rows are
+  /// written out and scored; models whose first step is a dot product score it faster, exactly.
+  func predictProbabilities(_ batch: MaskedBatch) -> Matrix
+
   /// The predicted class index of each row. By default the argmax of the probabilities (first
   /// class on ties); models with their own decision rule (the SVM's one-vs-one votes) override it.
   func predict(_ features: Matrix) -> [Int]
@@ -50,6 +54,10 @@ public protocol Classifier: Sendable {
 }
 
 extension Classifier {
+  public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
+    predictProbabilities(batch.materialized())
+  }
+
   public func predict(_ features: Matrix) -> [Int] {
     predictProbabilities(features).argmaxRows()
   }

@@ -99,6 +99,19 @@ struct LimeTests {
     #expect(set.masks.prefix(5).allSatisfy { $0 == 1 })
   }
 
+  @Test("the masked form of the perturbations (hidden image + masks · deltas) equals the rendered images")
+  func lowRankPerturbations() {
+    let image = Image(shape: ImageShape(height: 5, width: 4, channels: 3), pixels: randomValues(60, seed: 4))
+    let segments = SegmentMap(width: 4, height: 5, relabeling: (0..<20).map { ($0 * 7) % 3 })
+    let fill = LimeImageExplainer().fudgedValues(image, segments)
+    var rng = SeededGenerator(seed: 5)
+    let set = PerturbationSet(segmentCount: segments.count, sampleCount: 12, using: &rng)
+    let (base, delta, groups) = PerturbationSet.maskedParts(image: image, segments: segments, fill: fill)
+    let batch = MaskedBatch(base: base, delta: delta, groups: groups, groupCount: 3, coefficients: set.coefficients(rows: 2..<12))
+    let rendered = set.render(rows: 2..<12, image: image, segments: segments, fill: fill)
+    #expect(maxAbsoluteDifference(batch.materialized().storage, rendered.storage) < 1e-12)
+  }
+
   @Test("the fudged image fills each segment with its mean colour")
   func fudgedImage() {
     let image = Image(shape: ImageShape(height: 1, width: 4, channels: 2), pixels: [0, 1, 0.2, 1, 0.6, 0, 1, 0])

@@ -280,3 +280,23 @@ struct SVMAnchorTests {
     #expect(model.supportIndices.count > 700 && model.supportIndices.count < 830)  // sklearn: 766
   }
 }
+
+@Suite("Masked batches")
+struct MaskedBatchTests {
+  @Test("an SVM scores a masked batch exactly as the rows written out", arguments: [SVMClassifier.KernelName.rbf, .linear, .poly])
+  func svmMaskedBatchMatchesRows(kernel: SVMClassifier.KernelName) throws {
+    var h = SVMClassifier.Hyperparameters()
+    h.kernel = kernel
+    let data = Digits.subset(Array(0..<30) + Array(500..<530) + Array(1000..<1030), classes: [0, 1, 2])
+    var rng = SeededGenerator(seed: 0)
+    let model = try SVMClassifier.fit(data, hyperparameters: h, using: &rng)
+    let base = randomValues(196, seed: 1)
+    let delta = randomValues(196, seed: 2).map { $0 - 0.5 }
+    let groups = (0..<196).map { Int32(($0 * 7) % 5) }
+    let coefficients = Matrix(rows: 20, columns: 5, storage: randomValues(100, seed: 3).map { $0 < 0.5 ? 0 : 1 })
+    let batch = MaskedBatch(base: base, delta: delta, groups: groups, groupCount: 5, coefficients: coefficients)
+    let rows = batch.materialized()
+    #expect(maxAbsoluteDifference(model.decisionValues(batch).storage, model.decisionValues(rows).storage) < 1e-9)
+    #expect(maxAbsoluteDifference(model.predictProbabilities(batch).storage, model.predictProbabilities(rows).storage) < 1e-9)
+  }
+}

@@ -19,14 +19,32 @@ public struct CombinedExplanation: Sendable {
     _ image: Image, segmenters: [any Segmenter], labels: [Int], explainer: LimeImageExplainer,
     seed: UInt64, predict: (Matrix) -> Matrix
   ) -> CombinedExplanation {
+    combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
+      explainer.explain(image, segments: segments, segmenter: spec, labels: labels, using: &rng, predict: predict)
+    }
+  }
+
+  /// Explains `image` with every segmenter and a classifier (perturbations scored as low-rank
+  /// batches, see `LimeImageExplainer`).
+  public static func explain(
+    _ image: Image, segmenters: [any Segmenter], labels: [Int], explainer: LimeImageExplainer,
+    seed: UInt64, classifier: any Classifier
+  ) -> CombinedExplanation {
+    combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
+      explainer.explain(image, segments: segments, segmenter: spec, labels: labels, classifier: classifier, using: &rng)
+    }
+  }
+
+  static func combine(
+    _ image: Image, segmenters: [any Segmenter], labels: [Int], seed: UInt64,
+    explain: (SegmentMap, SegmenterSpec, inout SeededGenerator) -> ImageExplanation
+  ) -> CombinedExplanation {
     precondition(!segmenters.isEmpty, "at least one segmenter is needed")
     let root = SeededGenerator(seed: seed)
     var explanations: [ImageExplanation] = []
     for (index, segmenter) in segmenters.enumerated() {
       var rng = root.stream(UInt64(index))
-      let segments = segmenter.segment(image)
-      explanations.append(
-        explainer.explain(image, segments: segments, segmenter: segmenter.spec, labels: labels, using: &rng, predict: predict))
+      explanations.append(explain(segmenter.segment(image), segmenter.spec, &rng))
     }
     let maps = labels.indices.map { k in explanations.map { WeightMap($0, label: k) } }
     return CombinedExplanation(

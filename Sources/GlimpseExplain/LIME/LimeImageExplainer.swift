@@ -43,7 +43,7 @@ public struct LimeImageExplainer: Sendable {
   /// lime's defaults (1000 samples; batches of 100).
   public init() {}
 
-  /// Explains `image` for the classes `labels`.
+  /// Explains `image` for the classes `labels` with a black-box probability function.
   /// - Parameters:
   ///   - image: the image as the model sees it (its values, flattened, are a feature row).
   ///   - segments: its segmentation.
@@ -54,17 +54,42 @@ public struct LimeImageExplainer: Sendable {
     _ image: Image, segments: SegmentMap, segmenter: SegmenterSpec? = nil, labels: [Int],
     using rng: inout some RandomNumberGenerator, predict: (Matrix) -> Matrix
   ) -> ImageExplanation {
+    let fill = fudgedValues(image, segments)
+    return explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
+      predict(masks.render(rows: rows, image: image, segments: segments, fill: fill))
+    }
+  }
+
+  /// Explains with a classifier's probabilities. The perturbed images go to the classifier as a
+  /// `MaskedBatch` (the hidden image, what each segment adds back, and the masks), which kernel
+  /// and linear models score without writing the images out.
+  public func explain(
+    _ image: Image, segments: SegmentMap, segmenter: SegmenterSpec? = nil, labels: [Int],
+    classifier: some Classifier, using rng: inout some RandomNumberGenerator
+  ) -> ImageExplanation {
+    let fill = fudgedValues(image, segments)
+    let (base, delta, groups) = PerturbationSet.maskedParts(image: image, segments: segments, fill: fill)
+    return explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
+      classifier.predictProbabilities(
+        MaskedBatch(base: base, delta: delta, groups: groups, groupCount: segments.count,
+                    coefficients: masks.coefficients(rows: rows)))
+    }
+  }
+
+  /// The common path: masks, scores in batches, kernel weights, surrogate.
+  func explain(
+    _ image: Image, segments: SegmentMap, segmenter: SegmenterSpec?, labels: [Int],
+    using rng: inout some RandomNumberGenerator, score: (PerturbationSet, Range<Int>) -> Matrix
+  ) -> ImageExplanation {
     precondition(segments.width == image.width && segments.height == image.height,
                  "segments \(segments.width)×\(segments.height) do not match image \(image.width)×\(image.height)")
     precondition(sampleCount >= 2 && batchSize >= 1, "need at least 2 samples and a batch of 1")
     let masks = PerturbationSet(segmentCount: segments.count, sampleCount: sampleCount, using: &rng)
-    let fill = fudgedValues(image, segments)
     var probabilities = Matrix(rows: 0, columns: 0)
     var start = 0
     while start < sampleCount {
       let rows = min(batchSize, sampleCount - start)
-      let batch = masks.render(rows: start..<(start + rows), image: image, segments: segments, fill: fill)
-      let predicted = predict(batch)
+      let predicted = score(masks, start..<(start + rows))
       if probabilities.rows == 0 {
         probabilities = Matrix(rows: sampleCount, columns: predicted.columns)
       }
@@ -84,16 +109,6 @@ public struct LimeImageExplainer: Sendable {
       intercepts: surrogate.intercepts, scores: surrogate.scores,
       localPredictions: labels.indices.map { surrogate.predict(allOn, target: $0) },
       probabilities: labels.map { probabilities[0, $0] }, sampleCount: sampleCount)
-  }
-
-  /// Explains with a classifier's probabilities.
-  public func explain(
-    _ image: Image, segments: SegmentMap, segmenter: SegmenterSpec? = nil, labels: [Int],
-    classifier: some Classifier, using rng: inout some RandomNumberGenerator
-  ) -> ImageExplanation {
-    explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) {
-      classifier.predictProbabilities($0)
-    }
   }
 
   /// The value a hidden pixel takes, per segment and channel, `[segments.count × channels]`.

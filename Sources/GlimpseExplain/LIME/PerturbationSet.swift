@@ -70,6 +70,31 @@ struct PerturbationSet {
     return batch
   }
 
+  /// The masks of `rows` as a `[rows, segments]` matrix of 0/1.
+  func coefficients(rows: Range<Int>) -> Matrix {
+    Matrix(rows: rows.count, columns: segmentCount,
+           storage: masks[(rows.lowerBound * segmentCount)..<(rows.upperBound * segmentCount)].map(Double.init))
+  }
+
+  /// The perturbed images as a `MaskedBatch`'s parts: the base is the image with every segment
+  /// hidden, `delta` is image − fill, and each column's group is its pixel's segment.
+  static func maskedParts(image: Image, segments: SegmentMap, fill: [Double]) -> (base: [Double], delta: [Double], groups: [Int32]) {
+    let channels = image.channels, width = image.pixels.count
+    var base = [Double](repeating: 0, count: width)
+    var delta = [Double](repeating: 0, count: width)
+    var groups = [Int32](repeating: 0, count: width)
+    for (pixel, label) in segments.labels.enumerated() {
+      let s = Int(label)
+      for c in 0..<channels {
+        let index = pixel * channels + c
+        base[index] = fill[s * channels + c]
+        delta[index] = image.pixels[index] - fill[s * channels + c]
+        groups[index] = label
+      }
+    }
+    return (base, delta, groups)
+  }
+
   /// The masks as a `[samples, segments]` matrix of 0/1, the surrogate's inputs.
   func designMatrix() -> Matrix {
     Matrix(rows: sampleCount, columns: segmentCount, storage: masks.map(Double.init))

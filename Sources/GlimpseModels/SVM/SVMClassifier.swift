@@ -1,6 +1,10 @@
 import GlimpseCore
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A C-support vector classifier with libsvm's one-vs-one scheme and probability estimates.
 ///
 /// Mirrors scikit-learn's `SVC` (which wraps libsvm): `C`, `kernel` (`rbf` default, `linear`,
@@ -297,11 +301,44 @@ public struct SVMClassifier: Classifier {
     } else {
       kernelBlock = kernel.block(features, supportVectors, bNorms: supportNorms)
     }
+    return decisionValues(kernelBlock: kernelBlock)
+  }
+
+  /// Decision values from the kernel between rows and support vectors, `[rows, supportCount]`.
+  func decisionValues(kernelBlock: Matrix) -> Matrix {
     var values = Matrix.product(kernelBlock, dualCoefficients)
     for row in 0..<values.rows {
       for p in 0..<pairs.count { values[row, p] -= rho[p] }
     }
     return values
+  }
+
+  /// Decision values of a masked batch: the kernel needs only dot products and norms, which the
+  /// batch gives from one pass over the support vectors plus a product of size groups ×
+  /// supports (exact; ~25× fewer operations for LIME on a digit with 25 segments).
+  public func decisionValues(_ batch: MaskedBatch) -> Matrix {
+    let dots = batch.dotProducts(with: supportVectors)
+    let norms = batch.rowSquaredNorms()
+    var block = dots
+    let columns = block.columns
+    switch kernel {
+    case .linear:
+      break
+    case let .polynomial(gamma, coef0, degree):
+      for index in block.storage.indices { block.storage[index] = power(gamma * block.storage[index] + coef0, degree) }
+    case let .rbf(gamma):
+      for row in 0..<block.rows {
+        for column in 0..<columns {
+          let distance = max(norms[row] + supportNorms[column] - 2 * dots[row, column], 0)
+          block[row, column] = exp(-gamma * distance)
+        }
+      }
+    }
+    return decisionValues(kernelBlock: block)
+  }
+
+  public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
+    probabilities(fromDecisionValues: decisionValues(batch))
   }
 
   /// libsvm's one-vs-one vote: each pair votes for its first class when its decision value is
@@ -323,7 +360,11 @@ public struct SVMClassifier: Classifier {
   /// `svm_predict_probability`, pairwise estimates clipped to [1e-7, 1 − 1e-7]). Without fitted
   /// sigmoids, the vote shares are returned.
   public func predictProbabilities(_ features: Matrix) -> Matrix {
-    let values = decisionValues(features)
+    probabilities(fromDecisionValues: decisionValues(features))
+  }
+
+  /// Probabilities from decision values `[rows, pairs]`.
+  func probabilities(fromDecisionValues values: Matrix) -> Matrix {
     let k = classNames.count
     var result = Matrix(rows: values.rows, columns: k)
     let presentClasses = Array(Set(pairs.flatMap { [$0.first, $0.second] })).sorted()

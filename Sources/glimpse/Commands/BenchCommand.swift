@@ -1,7 +1,9 @@
 import ArgumentParser
 import GlimpseCore
 import GlimpseData
+import GlimpseExplain
 import GlimpseModels
+import GlimpseSegmentation
 
 /// `glimpse bench STAGE`: times one stage for `make bench` (tab-separated `stage seconds`).
 struct BenchCommand: ParsableCommand {
@@ -16,6 +18,9 @@ struct BenchCommand: ParsableCommand {
     case parseCSV = "parse-csv"
     case svmFit = "svm-fit"
     case svmPredictProba = "svm-predict-proba"
+    case limeDigit = "lime-digit"
+    case wholeProcess = "whole-process"
+    case slic512 = "slic-512"
   }
 
   @Argument(help: "The stage to time.")
@@ -44,6 +49,38 @@ struct BenchCommand: ParsableCommand {
     case .parseCSV:
       let bytes = try FileBytes.read(images)
       seconds = try median(repeats) { _ = try CSVReader.parse(bytes, path: "mnist-imgs-mini.csv") }
+    case .limeDigit:
+      let (train, test) = try anchorSplit(images, options)
+      var rng = SeededGenerator(seed: 0)
+      let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+      let (image, labels) = firstAmbiguous(model, test)
+      let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+      var explainer = LimeImageExplainer()
+      explainer.sampleCount = 500
+      seconds = try median(repeats) {
+        _ = CombinedExplanation.explain(
+          image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0,
+          classifier: model)
+      }
+    case .wholeProcess:
+      // As `lime_anchor.py --one`: load the table, fit the SVM, scan the 1000 test digits,
+      // explain the first ambiguous one with the six segmenters, exit.
+      let started = monotonicSeconds()
+      let (train, test) = try anchorSplit(images, options)
+      var rng = SeededGenerator(seed: 0)
+      let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+      let (image, labels) = firstAmbiguous(model, test)
+      let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+      var explainer = LimeImageExplainer()
+      explainer.sampleCount = 500
+      _ = CombinedExplanation.explain(
+        image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0,
+        classifier: model)
+      seconds = monotonicSeconds() - started
+    case .slic512:
+      let photo = try ImageFileFormat.decode(FileBytes.readRaw("\(samples)/photos/astronaut.png"))
+      let segmenter = try SegmenterSpec(kind: .slic, parameters: [250, 10, 0, 10, 1]).makeSegmenter()
+      seconds = try median(repeats) { _ = segmenter.segment(photo) }
     case .svmFit, .svmPredictProba:
       let (train, test) = try anchorSplit(images, options)
       var rng = SeededGenerator(seed: 0)
@@ -58,6 +95,16 @@ struct BenchCommand: ParsableCommand {
       }
     }
     print("\(stage.rawValue)\t\(seconds)")
+  }
+
+  /// The first test digit the seed rule finds ambiguous (or the closest call), and its top two.
+  private func firstAmbiguous(_ model: SVMClassifier, _ test: Dataset) -> (Image, [Int]) {
+    let ranked = AmbiguityFinder.rank(
+      model.predictProbabilities(test.features), truth: test.labels, votes: model.predict(test.features))
+    let pick = AmbiguityFinder.find(ranked, matching: .seedRule).first
+      ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
+    let shape = test.imageShape ?? ImageShape(height: 28, width: 28)
+    return (Image(shape: shape, pixels: Array(test.features.row(pick.row))), [pick.first, pick.second])
   }
 
   /// The anchors' split: 1000 training and 1000 test digits, pixels / 255.

@@ -38,7 +38,7 @@ struct ExplanationJob {
     let pair = try options.classPair(model.classNames) ?? (ranked.first, ranked.second)
     let result = CombinedExplanation.explain(
       image, segmenters: segmenters, labels: [pair.0, pair.1], explainer: options.explainer,
-      seed: options.seed, predict: { model.predictProbabilities($0) })
+      seed: options.seed, classifier: model)
     let names = (model.classNames[pair.0], model.classNames[pair.1])
     let p = (probabilities[0, pair.0], probabilities[0, pair.1])
     var caption = fileStem(source)
