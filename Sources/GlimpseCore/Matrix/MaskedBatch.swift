@@ -61,14 +61,19 @@ public struct MaskedBatch: Sendable {
               guard let bValues = bValues.baseAddress, let base = base.baseAddress,
                 let delta = delta.baseAddress, let groups = groups.baseAddress, let out = out.baseAddress
               else { return }
+              // Accumulate one row of B into a contiguous per-group buffer, then scatter it.
+              let local = UnsafeMutablePointer<Double>.allocate(capacity: groupCount)
+              defer { local.deallocate() }
               for j in 0..<m {
                 let row = bValues + j * width
+                local.initialize(repeating: 0, count: groupCount)
                 var dot = 0.0
                 for p in 0..<width {
                   dot += base[p] * row[p]
-                  out[Int(groups[p]) * m + j] += delta[p] * row[p]
+                  local[Int(groups[p])] += delta[p] * row[p]
                 }
                 baseDots[j] = dot
+                for g in 0..<groupCount { out[g * m + j] = local[g] }
               }
             }
           }
