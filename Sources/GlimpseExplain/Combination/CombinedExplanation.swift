@@ -14,7 +14,8 @@ public struct CombinedExplanation: Sendable {
   public var agreement: [Double?]
 
   /// Explains `image` with every segmenter; segmenter i draws its masks from stream i of a
-  /// generator seeded with `seed`, so each explanation can be reproduced on its own.
+  /// generator seeded with `seed`, so each explanation can be reproduced on its own. The
+  /// segmenters run in parallel (`predict` must be safe to call from several threads).
   public static func explain(
     _ image: Image, segmenters: [any Segmenter], labels: [Int], explainer: LimeImageExplainer,
     seed: UInt64, predict: (Matrix) -> Matrix
@@ -41,10 +42,11 @@ public struct CombinedExplanation: Sendable {
   ) -> CombinedExplanation {
     precondition(!segmenters.isEmpty, "at least one segmenter is needed")
     let root = SeededGenerator(seed: seed)
-    var explanations: [ImageExplanation] = []
-    for (index, segmenter) in segmenters.enumerated() {
+    // Each segmenter's explanation depends only on its own stream: the same on any core count.
+    let explanations = parallelMap(segmenters.count) { index -> ImageExplanation in
       var rng = root.stream(UInt64(index))
-      explanations.append(explain(segmenter.segment(image), segmenter.spec, &rng))
+      let segmenter = segmenters[index]
+      return explain(segmenter.segment(image), segmenter.spec, &rng)
     }
     let maps = labels.indices.map { k in explanations.map { WeightMap($0, label: k) } }
     return CombinedExplanation(

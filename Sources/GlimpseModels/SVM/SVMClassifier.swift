@@ -379,7 +379,9 @@ public struct SVMClassifier: Classifier {
     let local = Dictionary(uniqueKeysWithValues: presentClasses.enumerated().map { ($1, $0) })
     let m = presentClasses.count
     let minimum = 1e-7
-    let rows = parallelMap(values.rows) { row -> [Double] in
+    // Coupling costs microseconds per row: spread it over cores only for large batches (LIME's
+    // batches arrive from threads that are already running side by side).
+    let couple = { (row: Int) -> [Double] in
       var r = [[Double]](repeating: [Double](repeating: 0, count: m), count: m)
       for (p, pair) in pairs.enumerated() {
         let probability = min(max(sigmoids[p].probability(values[row, p]), minimum), 1 - minimum)
@@ -389,6 +391,7 @@ public struct SVMClassifier: Classifier {
       }
       return m == 2 ? [r[0][1], r[1][0]] : PairwiseCoupling.probabilities(r)
     }
+    let rows = values.rows >= 4096 ? parallelMap(values.rows, couple) : (0..<values.rows).map(couple)
     for (row, probabilities) in rows.enumerated() {
       for (position, c) in presentClasses.enumerated() { result[row, c] = probabilities[position] }
     }

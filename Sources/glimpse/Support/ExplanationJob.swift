@@ -15,6 +15,9 @@ struct ExplanationJob {
   let segmenters: [any Segmenter]
 
   init(modelPath: String, options: ExplanationOptions) throws {
+    // LIME's products are small and run side by side on all cores: one BLAS thread each
+    // avoids oversubscription (OpenBLAS threads spin while they wait).
+    BLAS.setThreadCount(1)
     let bytes = try FileBytes.readRaw(modelPath)
     (model, _) = try loadModel(modelPath)
     self.modelPath = modelPath
