@@ -107,20 +107,30 @@ struct ExplainBatchCommand: ParsableCommand {
     let bar = ProgressBar(total: items.count, label: "explain")
     let started = monotonicSeconds()
     var written = 0
-    for (done, item) in items.enumerated() {
-      do {
-        let (image, source, truth) = try item.load()
-        let output = try job.explain(image, source: source, truth: truth)
-        try job.write(output, to: "\(out)/\(item.name).png")
-        written += 1
-      } catch let error as DataError {
-        if case let .unreadableImage(path, reason) = error {
-          skipped.append(SkippedFile(path: path, reason: reason))
-        } else {
-          throw error
+    // Items are explained and drawn a few at a time in parallel, then written in order: memory
+    // stays bounded by the group size, and the outputs do not depend on the core count.
+    let group = max(2, Parallelism.threadCount * 2)
+    var done = 0
+    while done < items.count {
+      let slice = Array(items[done..<min(done + group, items.count)])
+      let results = parallelMap(slice.count) { index -> Result<ExplanationJob.Output, Error> in
+        Result {
+          let (image, source, truth) = try slice[index].load()
+          return try job.explain(image, source: source, truth: truth)
         }
       }
-      bar.update(done + 1)
+      for (item, result) in zip(slice, results) {
+        switch result {
+        case .success(let output):
+          try job.write(output, to: "\(out)/\(item.name).png")
+          written += 1
+        case .failure(let error):
+          guard case let .unreadableImage(path, reason)? = error as? DataError else { throw error }
+          skipped.append(SkippedFile(path: path, reason: reason))
+        }
+      }
+      done += slice.count
+      bar.update(done)
     }
     bar.finish()
     let elapsed = monotonicSeconds() - started
