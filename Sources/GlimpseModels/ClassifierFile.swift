@@ -7,6 +7,7 @@ public enum ClassifierFile {
 
   private static let loaders: [String: @Sendable (ModelArchive) throws(ModelError) -> any Classifier] = [
     SVMClassifier.kind: { archive throws(ModelError) in try SVMClassifier(archive: archive) },
+    CNNClassifier.kind: { archive throws(ModelError) in try CNNClassifier(archive: archive) },
   ]
 
   /// The model stored in `bytes`, with its archive (for the image shape and class names).

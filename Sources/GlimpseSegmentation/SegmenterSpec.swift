@@ -5,6 +5,19 @@ import GlimpseCore
 /// `slic:25:0.01` is SLIC with 25 segments at compactness 0.01, `grid:7` a 7 × 7 grid. The text
 /// is parsed once into this typed value; `makeSegmenter()` builds the segmenter and checks the
 /// parameters, and `description` gives the text back.
+///
+/// Parameter orders (trailing parameters may be left out and take the default in brackets,
+/// scikit-image's except SLIC's `convert2lab`, which follows the seed notebook):
+///
+/// - `slic:n_segments:compactness:sigma:max_num_iter:convert2lab`: `SLICSegmenter`, with
+///   n_segments [100], compactness [10], sigma [0], max_num_iter [10] and convert2lab 0 or 1
+///   [0, no Lab, as lime's seed calls it]; `slic:250:10:0:10:1` is scikit-image's
+///   `slic(image, n_segments=250)` with its Lab conversion. Grey images are segmented as
+///   lime's three-channel `gray2rgb` copy, which is what the seed's compactness values mean.
+/// - `grid:n`: `GridSegmenter`, n × n cells (n required).
+/// - `felzenszwalb:scale:sigma:min_size`: `FelzenszwalbSegmenter`, [1], [0.8], [20].
+/// - `quickshift:kernel_size:max_dist:ratio`: `QuickshiftSegmenter`, [5], [10], [1], always
+///   in Lab (scikit-image's `convert2lab=True`).
 public struct SegmenterSpec: Sendable, Hashable, Codable, CustomStringConvertible {
   /// The segmentation algorithm.
   public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {

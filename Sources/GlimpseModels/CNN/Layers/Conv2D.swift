@@ -1,0 +1,246 @@
+import GlimpseCore
+
+// Implementation notes
+// 1. One GEMM per batch and direction. The batch is unfolded once (im2col) into
+//    `cols[(c, i, j), (n, y, x)] = input[c, n, y + i − p, x + j − p]`, `[C·kh·kw, N·Ho·Wo]`; then
+//    forward is `W · cols` (`[F, C·kh·kw] · [C·kh·kw, N·Ho·Wo]`, already channel-major),
+//    ∂W is `∂out · colsᵀ` and ∂cols is `Wᵀ · ∂out`, folded back onto the input (col2im).
+//    Chellapilla, Puri & Simard, "High Performance Convolutional Neural Networks for Document
+//    Processing", IWFHR 2006, §2 (the unfolding); Caffe's `im2col_cpu` has the same row order.
+// 2. The unfolded batch is kept for the backward pass instead of being rebuilt: for the seed
+//    network's second layer and a batch of 32 it is 288 × 3872 Float32 values, 4.5 MB.
+// 3. Stride 1 and symmetric zero padding only: the architectures here need no more, and the
+//    copies stay runs of contiguous values, which is what makes im2col cheap.
+// 4. Unfolding splits over rows of `cols` and folding over input channels, so threads write
+//    disjoint memory and each value is summed in the same order at any thread count.
+// 5. Cross-correlation, not convolution (no kernel flip), as PyTorch, Keras and Caffe compute it.
+
+/// A 2-D convolution layer (cross-correlation), stride 1, with optional zero padding.
+///
+/// Mirrors PyTorch's `nn.Conv2d(in_channels, out_channels, kernel_size, padding=p)` and Keras'
+/// `Conv2D(filters, kernel_size)` (`padding="valid"` is `padding: 0`): weights are
+/// `[filters, inputChannels, kernelHeight, kernelWidth]`, PyTorch's layout, so PyTorch weights
+/// load as they are. Output size `H + 2p − kh + 1` by `W + 2p − kw + 1`.
+///
+/// - Complexity: O(N · F · C · kh · kw · Ho · Wo) in one GEMM per pass.
+public struct Conv2D<Scalar: GEMMScalar>: Sendable, Equatable {
+  /// Channels of the input maps.
+  public let inputChannels: Int
+  /// Output channels (filters).
+  public let filters: Int
+  /// Kernel rows.
+  public let kernelHeight: Int
+  /// Kernel columns.
+  public let kernelWidth: Int
+  /// Zero rows and columns added on every side of the input.
+  public let padding: Int
+  /// `[filters, inputChannels, kernelHeight, kernelWidth]`, row-major.
+  public var weights: [Scalar]
+  /// `[filters]`.
+  public var bias: [Scalar]
+
+  /// A layer with the given weights and biases.
+  public init(
+    inputChannels: Int, filters: Int, kernelHeight: Int, kernelWidth: Int, padding: Int = 0,
+    weights: [Scalar], bias: [Scalar]
+  ) {
+    precondition(
+      inputChannels > 0 && filters > 0 && kernelHeight > 0 && kernelWidth > 0 && padding >= 0,
+      "conv sizes \(inputChannels)→\(filters), kernel \(kernelHeight)×\(kernelWidth), padding \(padding)"
+    )
+    precondition(
+      weights.count == filters * inputChannels * kernelHeight * kernelWidth,
+      "weights.count (\(weights.count)) != \(filters)·\(inputChannels)·\(kernelHeight)·\(kernelWidth)"
+    )
+    precondition(bias.count == filters, "bias.count (\(bias.count)) != filters (\(filters))")
+    self.inputChannels = inputChannels
+    self.filters = filters
+    self.kernelHeight = kernelHeight
+    self.kernelWidth = kernelWidth
+    self.padding = padding
+    self.weights = weights
+    self.bias = bias
+  }
+
+  /// Values each output sees: `inputChannels · kernelHeight · kernelWidth` (the fan-in).
+  public var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
+
+  /// The output shape, or `nil` when the input is smaller than the kernel.
+  public func outputShape(_ input: MapShape) -> MapShape? {
+    guard input.channels == inputChannels else { return nil }
+    let height = input.height + 2 * padding - kernelHeight + 1
+    let width = input.width + 2 * padding - kernelWidth + 1
+    guard height > 0, width > 0 else { return nil }
+    return MapShape(channels: filters, count: input.count, height: height, width: width)
+  }
+
+  /// What the backward pass needs from the forward pass.
+  public struct Cache: Sendable {
+    /// The input's shape.
+    let inputShape: MapShape
+    /// The unfolded input, `[patchSize, count · Ho · Wo]`.
+    let columns: [Scalar]
+  }
+
+  /// The layer's output.
+  public func callAsFunction(_ input: FeatureMaps<Scalar>) -> FeatureMaps<Scalar> {
+    forward(input).output
+  }
+
+  /// The output and what `backward` needs.
+  public func forward(_ input: FeatureMaps<Scalar>) -> (output: FeatureMaps<Scalar>, cache: Cache) {
+    guard let shape = outputShape(input.shape) else {
+      preconditionFailure(
+        "conv \(inputChannels)→\(filters) (\(kernelHeight)×\(kernelWidth), padding \(padding)) cannot take maps \(input.shape)"
+      )
+    }
+    let columns = unfold(input)
+    let n = shape.count * shape.planeSize
+    let output = weights.withBase { w in
+      bias.withBase { b in
+        columns.withBase { cols in
+          FeatureMaps(shape: shape) { out in
+            // The bias first, then the product added onto it (beta = 1): one pass fewer
+            // than adding the bias afterwards.
+            fillRows(out, rows: filters, length: n, values: b)
+            Scalar.gemm(
+              transposeA: false, transposeB: false, m: filters, n: n, k: patchSize, alpha: 1,
+              a: w, lda: patchSize, b: cols, ldb: n, beta: 1, c: out, ldc: n)
+          }
+        }
+      }
+    }
+    return (output, Cache(inputShape: input.shape, columns: columns))
+  }
+
+  /// Gradients of the loss with respect to the parameters and, when asked, the input.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: ∂loss/∂output, shaped like the output.
+  ///   - needsInputGradient: `false` for a first layer, whose input gradient nobody reads.
+  public func backward(
+    _ outputGradient: FeatureMaps<Scalar>, cache: Cache, needsInputGradient: Bool = true
+  ) -> (input: FeatureMaps<Scalar>?, parameters: ParameterGradient<Scalar>) {
+    guard let shape = outputShape(cache.inputShape), shape == outputGradient.shape else {
+      preconditionFailure(
+        "output gradient \(outputGradient.shape) does not fit input \(cache.inputShape)")
+    }
+    let n = shape.count * shape.planeSize
+    var weightGradient = [Scalar]()
+    var columnGradient = [Scalar]()
+    let biasGradient = outputGradient.storage.withBase { dOut in
+      rowSums(dOut, rows: filters, length: n)
+    }
+    // GEMMs with beta = 0 write every value of C without reading it, so C starts unfilled.
+    outputGradient.storage.withBase { dOut in
+      cache.columns.withBase { cols in
+        weightGradient = .filled(count: weights.count) { dW in
+          Scalar.gemm(
+            transposeA: false, transposeB: true, m: filters, n: patchSize, k: n, alpha: 1,
+            a: dOut, lda: n, b: cols, ldb: n, beta: 0, c: dW, ldc: patchSize)
+        }
+      }
+      guard needsInputGradient else { return }
+      weights.withBase { w in
+        columnGradient = .filled(count: patchSize * n) { dCols in
+          Scalar.gemm(
+            transposeA: true, transposeB: false, m: patchSize, n: n, k: filters, alpha: 1,
+            a: w, lda: patchSize, b: dOut, ldb: n, beta: 0, c: dCols, ldc: n)
+        }
+      }
+    }
+    let parameters = ParameterGradient(weights: weightGradient, bias: biasGradient)
+    guard needsInputGradient else { return (nil, parameters) }
+    return (fold(columnGradient, into: cache.inputShape, output: shape), parameters)
+  }
+
+  /// im2col: `[patchSize, count · Ho · Wo]`, row `(c, i, j)` holding input channel c shifted by
+  /// (i − p, j − p) for every output position of every image.
+  func unfold(_ input: FeatureMaps<Scalar>) -> [Scalar] {
+    guard let output = outputShape(input.shape) else { preconditionFailure("input too small") }
+    let s = input.shape
+    let outH = output.height
+    let outW = output.width
+    let length = s.count * outH * outW
+    let (kh, kw, p) = (kernelHeight, kernelWidth, padding)
+    // Without padding every value is a copy; with it, the zeros of the border stay from the
+    // zero-fill.
+    var columns =
+      p == 0
+      ? .filled(count: patchSize * length) { _ in }
+      : [Scalar](repeating: 0, count: patchSize * length)
+    input.storage.withBase { source in
+      columns.withMutableBase { target in
+        // Row r = (c, i, j) of the unfolded batch, on any thread: rows are disjoint.
+        forEachRange(patchSize, costPerItem: length) { patchRows in
+          for r in patchRows {
+            let c = r / (kh * kw)
+            let i = (r / kw) % kh
+            let j = r % kw
+            let row = target + r * length
+            // Output columns whose input column x + j − p lies inside the image.
+            let low = max(0, p - j)
+            let high = min(outW, s.width + p - j)
+            guard low < high else { continue }
+            for n in 0..<s.count {
+              let plane = source + (c * s.count + n) * s.planeSize
+              let block = row + n * outH * outW
+              for y in 0..<outH {
+                let inputY = y + i - p
+                // Rows and columns in the padding keep their zeros.
+                guard inputY >= 0, inputY < s.height else { continue }
+                let to = block + y * outW
+                let from = plane + inputY * s.width + (j - p)
+                // Runs are short (11 values for the seed network's second layer): a plain
+                // loop beats a call to memmove per run.
+                for x in low..<high { to[x] = from[x] }
+              }
+            }
+          }
+        }
+      }
+    }
+    return columns
+  }
+
+  /// col2im: adds each column value back onto the input position it was copied from.
+  func fold(_ columns: [Scalar], into inputShape: MapShape, output: MapShape) -> FeatureMaps<Scalar>
+  {
+    let s = inputShape
+    let outH = output.height
+    let outW = output.width
+    let length = s.count * outH * outW
+    var result = FeatureMaps<Scalar>(shape: s)
+    let (kh, kw, p) = (kernelHeight, kernelWidth, padding)
+    columns.withBase { source in
+      result.storage.withMutableBase { target in
+        // Input channel c receives only rows (c, ·, ·): channels are disjoint across threads,
+        // and within one, rows are added in a fixed order.
+        forEachRange(s.channels, costPerItem: kh * kw * length) { channels in
+          for c in channels {
+            for i in 0..<kh {
+              for j in 0..<kw {
+                let row = source + ((c * kh + i) * kw + j) * length
+                let low = max(0, p - j)
+                let high = min(outW, s.width + p - j)
+                guard low < high else { continue }
+                for n in 0..<s.count {
+                  let plane = target + (c * s.count + n) * s.planeSize
+                  let block = row + n * outH * outW
+                  for y in 0..<outH {
+                    let inputY = y + i - p
+                    guard inputY >= 0, inputY < s.height else { continue }
+                    let from = block + y * outW
+                    let to = plane + inputY * s.width + (j - p)
+                    for x in low..<high { to[x] += from[x] }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,139 @@
+import Dispatch
+import GlimpseCore
+
+// Raw-pointer access to array storage for the layers' loops, and the helpers they share.
+// `UnsafeBufferPointer` subscripts stay bounds-checked under -O (a compare and branch per
+// access, which also keeps the copy loops from vectorising); plain pointers are not. Layers
+// check their sizes once, up front, with preconditions.
+
+extension Array {
+  /// Calls `body` with the address of the first element.
+  /// - Precondition: the array is not empty (layers never run on empty batches).
+  @inline(__always)
+  func withBase<Result>(_ body: (UnsafePointer<Element>) throws -> Result) rethrows -> Result {
+    try withUnsafeBufferPointer { buffer in
+      guard let base = buffer.baseAddress, !buffer.isEmpty else {
+        preconditionFailure("a layer was handed an empty array")
+      }
+      return try body(base)
+    }
+  }
+
+  /// Calls `body` with the mutable address of the first element.
+  /// - Precondition: the array is not empty.
+  @inline(__always)
+  mutating func withMutableBase<Result>(
+    _ body: (UnsafeMutablePointer<Element>) throws -> Result
+  ) rethrows -> Result {
+    try withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress, !buffer.isEmpty else {
+        preconditionFailure("a layer was handed an empty array")
+      }
+      return try body(base)
+    }
+  }
+}
+
+extension Array where Element: GEMMScalar {
+  /// An array of `count` values written by `body`, which must set every one: outputs that a
+  /// layer overwrites entirely skip the zero-fill (a memset of megabytes per batch).
+  @inline(__always)
+  static func filled(count: Int, _ body: (UnsafeMutablePointer<Element>) -> Void) -> [Element] {
+    precondition(count > 0, "a layer produced an empty array")
+    return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+      guard let base = buffer.baseAddress else { preconditionFailure("no storage") }
+      body(base)
+      initialized = count
+    }
+  }
+}
+
+/// The gradient of a loss with respect to one layer's parameters, in the layer's own layout.
+public struct ParameterGradient<Scalar: GEMMScalar>: Sendable, Equatable {
+  /// ∂loss/∂weights, shaped like the layer's `weights` (empty for layers without parameters).
+  public var weights: [Scalar]
+  /// ∂loss/∂bias, shaped like the layer's `bias`.
+  public var bias: [Scalar]
+
+  /// A gradient of the given parts.
+  public init(weights: [Scalar], bias: [Scalar]) {
+    self.weights = weights
+    self.bias = bias
+  }
+
+  /// The gradient of a layer without parameters.
+  public static var none: ParameterGradient { ParameterGradient(weights: [], bias: []) }
+}
+
+/// `target[i] = value` for `count` rows of `length` values, each row filled with its own value:
+/// the bias of each output channel written before a GEMM that accumulates onto it (`beta = 1`).
+@inline(__always)
+func fillRows<Scalar: GEMMScalar>(
+  _ target: UnsafeMutablePointer<Scalar>, rows: Int, length: Int, values: UnsafePointer<Scalar>
+) {
+  forEachRange(rows, costPerItem: length) { range in
+    for row in range { (target + row * length).update(repeating: values[row], count: length) }
+  }
+}
+
+/// Row sums of a `[rows, length]` array: the bias gradient from an output gradient.
+@inline(__always)
+func rowSums<Scalar: GEMMScalar>(_ source: UnsafePointer<Scalar>, rows: Int, length: Int)
+  -> [Scalar]
+{
+  var sums = [Scalar](repeating: 0, count: rows)
+  sums.withMutableBase { sums in
+    forEachRange(rows, costPerItem: length) { range in
+      for row in range {
+        // Four running sums break the chain of dependent additions (a fixed order, so the
+        // result does not depend on anything but the values).
+        let values = source + row * length
+        var s0: Scalar = 0
+        var s1: Scalar = 0
+        var s2: Scalar = 0
+        var s3: Scalar = 0
+        var i = 0
+        while i + 4 <= length {
+          s0 += values[i]
+          s1 += values[i + 1]
+          s2 += values[i + 2]
+          s3 += values[i + 3]
+          i += 4
+        }
+        while i < length {
+          s0 += values[i]
+          i += 1
+        }
+        sums[row] = (s0 + s1) + (s2 + s3)
+      }
+    }
+  }
+  return sums
+}
+
+/// Runs `body` over `0..<count` split into contiguous ranges, on `Parallelism.threadCount`
+/// threads when the work (`count · costPerItem`, in values touched) is large enough to pay for
+/// waking them (~10 µs), else on the calling thread.
+///
+/// Every caller writes disjoint parts of its output from each item and computes each value the
+/// same way whatever the split, so the result does not depend on the thread count.
+func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
+  let threads = min(Parallelism.threadCount, count)
+  guard threads > 1, count * costPerItem >= 1 << 16 else {
+    if count > 0 { body(0..<count) }
+    return
+  }
+  let ranges = contiguousChunks(of: count, parts: threads)
+  withoutActuallyEscaping(body) { body in
+    let shared = UncheckedSendableClosure(body)
+    DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
+      shared.body(ranges[part])
+    }
+  }
+}
+
+/// A closure handed to worker threads that each touch disjoint memory.
+private struct UncheckedSendableClosure: @unchecked Sendable {
+  let body: (Range<Int>) -> Void
+  init(_ body: @escaping (Range<Int>) -> Void) { self.body = body }
+}

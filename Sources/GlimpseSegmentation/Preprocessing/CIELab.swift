@@ -1,0 +1,113 @@
+import GlimpseCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+// Implementation notes
+// 1. The constants are scikit-image's `rgb2lab` defaults (illuminant D65, 2° observer): the
+//    sRGB companding of `rgb2xyz` (easyrgb.com's formulas, no ×100), its `xyz_from_rgb` matrix,
+//    the white point (0.95047, 1, 1.08883) and the CIE 1976 function with 0.008856 and 7.787.
+//    Users compare our superpixels with scikit-image's, so we follow it, not the exact CIE
+//    values (6/29)³ and 841/108.
+// 2. Images read from 8-bit files hold at most 256 distinct values per channel, so the
+//    companding `pow` (the costliest step) goes through a small exact cache keyed by the value's
+//    bits: a hit returns the very number `pow` returned before, so results do not change.
+// 3. scikit-image multiplies by the matrix with NumPy's `@`, which may round differently in the
+//    last bit; labels are compared by the adjusted Rand index, which such bits do not move.
+
+/// scikit-image's RGB → CIE Lab conversion, on planar images.
+enum CIELab {
+  /// scikit-image's `xyz_from_rgb` (sRGB primaries, D65), row-major.
+  static let m00 = 0.412453, m01 = 0.357580, m02 = 0.180423
+  static let m10 = 0.212671, m11 = 0.715160, m12 = 0.072169
+  static let m20 = 0.019334, m21 = 0.119193, m22 = 0.950227
+  /// scikit-image's D65 2° reference white, `xyz_tristimulus_values("D65", "2")`.
+  static let whiteX = 0.95047, whiteY = 1.0, whiteZ = 1.08883
+
+  /// Lab planes `[L, a, b]` of RGB planes, or of a grey plane read as `(g, g, g)`.
+  /// - Parameters:
+  ///   - rgb: `[3 or 1, pixelCount]`, planar.
+  ///   - grey: whether `rgb` is one grey plane.
+  /// - Returns: `[3, pixelCount]`, planar.
+  static func planes(fromRGBPlanes rgb: [Double], pixelCount: Int, grey: Bool) -> [Double] {
+    var result = [Double](repeating: 0, count: 3 * pixelCount)
+    rgb.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        guard let input = source.baseAddress, let output = target.baseAddress else { return }
+        let red = input
+        let green = grey ? input : input + pixelCount
+        let blue = grey ? input : input + 2 * pixelCount
+        // Conversion is per pixel, so any split into chunks gives the same planes.
+        let parts = pixelCount >= 1 << 14 ? Parallelism.threadCount * 4 : 1
+        let chunks = contiguousChunks(of: pixelCount, parts: parts)
+        _ = parallelMap(chunks.count) { index in
+          var cache = CompandingCache()
+          for p in chunks[index] {
+            let r = cache.linear(red[p])
+            let g = cache.linear(green[p])
+            let b = cache.linear(blue[p])
+            let (l, a, bb) = Self.lab(linearRed: r, green: g, blue: b)
+            output[p] = l
+            output[pixelCount + p] = a
+            output[2 * pixelCount + p] = bb
+          }
+          return 0
+        }
+      }
+    }
+    return result
+  }
+
+  /// sRGB companding inverted, `rgb2xyz`'s first step.
+  @inline(__always)
+  static func linearize(_ v: Double) -> Double {
+    v > 0.04045 ? pow((v + 0.055) / 1.055, 2.4) : v / 12.92
+  }
+
+  /// Lab of one pixel from linear RGB.
+  @inline(__always)
+  static func lab(linearRed r: Double, green g: Double, blue b: Double) -> (Double, Double, Double)
+  {
+    let x = (r * m00 + g * m01 + b * m02) / whiteX
+    let y = (r * m10 + g * m11 + b * m12) / whiteY
+    let z = (r * m20 + g * m21 + b * m22) / whiteZ
+    let fx = f(x)
+    let fy = f(y)
+    let fz = f(z)
+    return (116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz))
+  }
+
+  /// `xyz2lab`'s nonlinearity.
+  @inline(__always)
+  static func f(_ t: Double) -> Double {
+    t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0
+  }
+}
+
+/// A direct-mapped memo of `CIELab.linearize`, keyed by the exact bits of its argument.
+struct CompandingCache {
+  private static let bits = 11
+  private var keys: [UInt64]
+  private var results: [Double]
+
+  init() {
+    // Every slot starts as the valid entry for 0.0, so a lookup never needs a validity flag.
+    keys = [UInt64](repeating: (0.0 as Double).bitPattern, count: 1 << Self.bits)
+    results = [Double](repeating: CIELab.linearize(0), count: 1 << Self.bits)
+  }
+
+  /// `CIELab.linearize(v)`, from the memo when `v` was seen before.
+  @inline(__always)
+  mutating func linear(_ v: Double) -> Double {
+    let key = v.bitPattern
+    let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - Self.bits))
+    if keys[slot] == key { return results[slot] }
+    let result = CIELab.linearize(v)
+    keys[slot] = key
+    results[slot] = result
+    return result
+  }
+}

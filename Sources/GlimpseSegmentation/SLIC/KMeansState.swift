@@ -1,0 +1,545 @@
+import GlimpseCore
+
+// Implementation notes (how `assign` skips work without changing a label)
+// 1. The incumbent. Each pixel first takes its previous centre (in the first iteration the
+//    nearest seed) when that centre's window still covers it, with the distance D computed
+//    exactly as for any other centre. Its best distance starts near its final value, and a
+//    re-evaluation of that same centre later gives the same D back and changes nothing.
+// 2. Lower bounds. D = spatial + colour with both terms ≥ 0, and IEEE rounding is monotone,
+//    so fl(s + c) ≥ fl(s' + c') whenever s ≥ s' and c ≥ c'. For a block of `blockWidth`
+//    pixels in a row, the spatial term of its pixel nearest the centre and the colour term
+//    of the centre's distance to the block's colour box (per-channel min…max) are computed
+//    with the same operations, so they bound every pixel's D from below.
+// 3. The skip. A centre skips a block when that bound strictly exceeds the block's largest
+//    incumbent distance: no pixel can become closer, nor equally close (which would hand it
+//    to a lower-numbered centre). Tiles of `tileHeight` such blocks are tested first with the
+//    nearest row, and a block (or tile) whose pixels all have this centre as incumbent is
+//    skipped too (see 1).
+// 4. The first iteration. Every centre's colour is 0, so the colour term C of a pixel is the
+//    same for all centres and would swamp the incumbent distance; the bound is taken on the
+//    spatial term alone, with a margin of 4 ulps of the incumbent's D (`firstBound`).
+
+/// Pixels per block of the pruning bound.
+let blockWidth = 8
+/// Rows per tile of blocks.
+let tileHeight = 8
+
+/// Pixels `start..<end` (row-major indices, within one row) all labelled `label` (-1: none).
+struct LabelRun {
+  var start: Int
+  var end: Int
+  var label: Int
+}
+
+/// A centre's search window, `[yMin, yMax) × [xMin, xMax)`; empty for a dead centre.
+struct Window {
+  var yMin = 0
+  var yMax = 0
+  var xMin = 0
+  var xMax = 0
+}
+
+/// The k-means state: centres, and per pixel its owner and best distance.
+///
+/// Buffers are raw so that the parallel bands can write their own rows without copies; each
+/// band touches only its rows of the per-pixel buffers and reads the centres.
+final class KMeansState: @unchecked Sendable {
+  let width: Int
+  let height: Int
+  let channels: Int
+  let pixelCount: Int
+  let centreCount: Int
+  let spatialWeight: Double
+  let colourWeight: Double
+  let blocksPerRow: Int
+  /// Feature planes, `channels × pixelCount` (borrowed for the state's lifetime).
+  let planes: UnsafePointer<Double>
+  /// Centre rows, columns and colours (`centreCount × channels`).
+  let centreY: UnsafeMutablePointer<Double>
+  let centreX: UnsafeMutablePointer<Double>
+  let centreColour: UnsafeMutablePointer<Double>
+  let alive: UnsafeMutablePointer<Bool>
+  let windows: UnsafeMutablePointer<Window>
+  /// Each pixel's centre, as a `Double` so that it is selected with the same vector mask as
+  /// `best`; -1 before any window covered it.
+  let owner: UnsafeMutablePointer<Double>
+  /// Each pixel's best distance in the current iteration.
+  let best: UnsafeMutablePointer<Double>
+  /// Each pixel's pruning bound in the first iteration (see `firstBound`).
+  let bound: UnsafeMutablePointer<Double>
+  /// The largest incumbent distance of each block of `blockWidth` pixels in a row.
+  let blockMaximum: UnsafeMutablePointer<Double>
+  /// The incumbent centre of each block when all its pixels share one, else -1.
+  let blockOwner: UnsafeMutablePointer<Double>
+  /// The seed nearest to each pixel, its first incumbent.
+  let home: UnsafeMutablePointer<Double>
+  /// Per block, the smallest and largest value of each channel: `[lo_0…lo_3, hi_0…hi_3]`
+  /// (channels beyond the fourth are not boxed; unused lanes are 0).
+  let colourBoxes: UnsafeMutablePointer<SIMD8<Double>>
+
+  init(features: FeaturePlanes, planes: UnsafePointer<Double>, seeds: SLICSeeds) {
+    width = features.width
+    height = features.height
+    channels = features.channels
+    pixelCount = features.pixelCount
+    centreCount = seeds.count
+    spatialWeight = 1.0 / (seeds.step * seeds.step)
+    colourWeight = features.colourWeight
+    blocksPerRow = (width + blockWidth - 1) / blockWidth
+
+    self.planes = planes
+    centreY = .allocate(capacity: centreCount)
+    centreY.initialize(from: seeds.rows, count: centreCount)
+    centreX = .allocate(capacity: centreCount)
+    centreX.initialize(from: seeds.columns, count: centreCount)
+    centreColour = .allocate(capacity: centreCount * channels)
+    centreColour.initialize(repeating: 0, count: centreCount * channels)
+    alive = .allocate(capacity: centreCount)
+    alive.initialize(repeating: true, count: centreCount)
+    windows = .allocate(capacity: centreCount)
+    windows.initialize(repeating: Window(), count: centreCount)
+    owner = .allocate(capacity: pixelCount)
+    owner.initialize(repeating: -1, count: pixelCount)
+    best = .allocate(capacity: pixelCount)
+    best.initialize(repeating: .infinity, count: pixelCount)
+    bound = .allocate(capacity: pixelCount)
+    bound.initialize(repeating: .infinity, count: pixelCount)
+    blockMaximum = .allocate(capacity: blocksPerRow * height)
+    blockMaximum.initialize(repeating: .infinity, count: blocksPerRow * height)
+    blockOwner = .allocate(capacity: blocksPerRow * height)
+    blockOwner.initialize(repeating: -1, count: blocksPerRow * height)
+    colourBoxes = .allocate(capacity: blocksPerRow * height)
+    for y in 0..<height {
+      for b in 0..<blocksPerRow {
+        var box = SIMD8<Double>()
+        for c in 0..<min(channels, 4) {
+          let plane = planes + c * pixelCount + y * width
+          var low = Double.infinity
+          var high = -Double.infinity
+          for x in (b * blockWidth)..<min((b + 1) * blockWidth, width) {
+            low = min(low, plane[x])
+            high = max(high, plane[x])
+          }
+          box[c] = low
+          box[4 + c] = high
+        }
+        (colourBoxes + y * blocksPerRow + b).initialize(to: box)
+      }
+    }
+    home = .allocate(capacity: pixelCount)
+    let rowSeeds = (0..<height).map { seeds.homeSeed(x: 0, y: $0) - seeds.homeSeed(x: 0, y: 0) }
+    let columnSeeds = (0..<width).map { seeds.homeSeed(x: $0, y: 0) }
+    for y in 0..<height {
+      for x in 0..<width {
+        (home + y * width + x).initialize(to: Double(rowSeeds[y] + columnSeeds[x]))
+      }
+    }
+  }
+
+  deinit {
+    for pointer in [
+      centreY, centreX, centreColour, owner, best, bound, blockMaximum, blockOwner, home,
+    ] {
+      pointer.deallocate()
+    }
+    alive.deallocate()
+    windows.deallocate()
+    colourBoxes.deallocate()
+  }
+
+  /// The labels as integers.
+  func labels() -> [Int32] {
+    (0..<pixelCount).map { Int32(truncatingIfNeeded: Int(owner[$0])) }
+  }
+
+  /// Windows as `_slic_cython` computes them: `<Py_ssize_t>max(c - 2 * step, 0)` and
+  /// `<Py_ssize_t>min(c + 2 * step + 1, size)`, in floating point, then truncated.
+  func computeWindows(stepY: Int, stepX: Int) {
+    let stepY = Double(stepY)
+    let stepX = Double(stepX)
+    for k in 0..<centreCount {
+      guard alive[k] else {
+        windows[k] = Window()
+        continue
+      }
+      windows[k] = Window(
+        yMin: Int(max(centreY[k] - 2 * stepY, 0)),
+        yMax: Int(min(centreY[k] + 2 * stepY + 1, Double(height))),
+        xMin: Int(max(centreX[k] - 2 * stepX, 0)),
+        xMax: Int(min(centreX[k] + 2 * stepX + 1, Double(width))))
+    }
+  }
+
+  /// Means over each centre's pixels, from the runs of equal labels the bands found.
+  ///
+  /// Counts and coordinate sums are integers, exact in any order. Colour sums are accumulated
+  /// pixel by pixel in raster order, as scikit-image does (so they round as its do); along a
+  /// run the running sum stays in a register.
+  func updateCentres(runs bandRuns: [[LabelRun]]) {
+    var counts = [Int](repeating: 0, count: centreCount)
+    var sumY = [Int](repeating: 0, count: centreCount)
+    var sumX = [Int](repeating: 0, count: centreCount)
+    for runs in bandRuns {
+      for run in runs where run.label >= 0 {
+        let k = run.label
+        let n = run.end &- run.start
+        let y = run.start / width
+        let x = run.start &- y &* width
+        counts[k] &+= n
+        sumY[k] &+= y &* n
+        sumX[k] &+= (2 &* x &+ n &- 1) &* n / 2
+      }
+    }
+    // Work items take the centres k ≡ item (mod items); a centre's sums do not depend on
+    // which item computes them. Two consecutive runs of different centres are summed side by
+    // side, so the processor overlaps their (otherwise serial) chains of additions.
+    // Small images stay on one thread: waking others costs more than the sums.
+    let items = pixelCount >= 1 << 14 ? Swift.min(Parallelism.threadCount, centreCount) : 1
+    let partial = parallelMap(items) { item in
+      var sums = [Double](repeating: 0, count: centreCount &* channels)
+      var mine: [LabelRun] = []
+      for runs in bandRuns {
+        for run in runs where run.label >= 0 && run.label % items == item { mine.append(run) }
+      }
+      sums.withUnsafeMutableBufferPointer { buffer in
+        guard let sum = buffer.baseAddress else { return }
+        var i = 0
+        while i < mine.count {
+          let first = mine[i]
+          if i &+ 1 < mine.count && mine[i &+ 1].label != first.label {
+            let second = mine[i &+ 1]
+            for c in 0..<channels {
+              let plane = planes + c &* pixelCount
+              var a = sum[first.label &* channels &+ c]
+              var b = sum[second.label &* channels &+ c]
+              let shared = Swift.min(first.end &- first.start, second.end &- second.start)
+              for j in 0..<shared {
+                a += plane[first.start &+ j]
+                b += plane[second.start &+ j]
+              }
+              for p in (first.start &+ shared)..<first.end { a += plane[p] }
+              for p in (second.start &+ shared)..<second.end { b += plane[p] }
+              sum[first.label &* channels &+ c] = a
+              sum[second.label &* channels &+ c] = b
+            }
+            i &+= 2
+          } else {
+            for c in 0..<channels {
+              let plane = planes + c &* pixelCount
+              var a = sum[first.label &* channels &+ c]
+              for p in first.start..<first.end { a += plane[p] }
+              sum[first.label &* channels &+ c] = a
+            }
+            i &+= 1
+          }
+        }
+      }
+      return sums
+    }
+    for k in 0..<centreCount {
+      // An empty centre divides 0 by 0 in scikit-image and turns NaN; `alive` says so here.
+      let n = Double(counts[k])
+      alive[k] = counts[k] > 0
+      centreY[k] = Double(sumY[k]) / n
+      centreX[k] = Double(sumX[k]) / n
+      let sums = partial[k % items]
+      for c in 0..<channels {
+        centreColour[k &* channels &+ c] = sums[k &* channels &+ c] / n
+      }
+    }
+  }
+
+  /// The runs of equal labels along the rows of a band, in raster order.
+  func labelRuns(rows: Range<Int>) -> [LabelRun] {
+    var runs: [LabelRun] = []
+    runs.reserveCapacity(rows.count * 16)
+    for y in rows {
+      let row = y &* width
+      var x = 0
+      while x < width {
+        let label = owner[row &+ x]
+        var end = x &+ 1
+        while end < width && owner[row &+ end] == label { end &+= 1 }
+        runs.append(LabelRun(start: row &+ x, end: row &+ end, label: Int(label)))
+        x = end
+      }
+    }
+    return runs
+  }
+
+  /// Offers pixel p to centre `label` at distance d under scikit-image's rule.
+  @inline(__always)
+  private func offer(_ d: Double, label: Double, pixel p: Int) {
+    let incumbent = best[p]
+    if d < incumbent || (d == incumbent && label < owner[p]) {
+      best[p] = d
+      owner[p] = label
+    }
+  }
+
+  /// The distances of pixels `xStart..<xEnd` of row `y` to centre k, written into `best`.
+  @inline(__always)
+  private func incumbentDistances<Metric: ColourMetric>(
+    row y: Int, from xStart: Int, to xEnd: Int, centre k: Int, metric: Metric.Type
+  ) {
+    let dy = centreY[k] - Double(y)
+    let dyy = dy * dy
+    let x0 = centreX[k]
+    let colour = Metric.centre(centreColour + k &* channels)
+    let context = MetricContext(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let weight = SIMD2(repeating: spatialWeight)
+    var p = y &* width &+ xStart
+    let end = y &* width &+ xEnd
+    var columns = SIMD2(Double(xStart), Double(xStart) + 1)
+    while p &+ 2 <= end {
+      let dx = SIMD2(repeating: x0) - columns
+      let d =
+        (SIMD2(repeating: dyy) + dx * dx) * weight
+        + Metric.squaredPair(planes: planes, pixel: p, centre: colour, context: context)
+      storePair(d, best + p)
+      columns += 2
+      p &+= 2
+    }
+    if p < end {
+      let dx = x0 - columns[0]
+      best[p] =
+        (dyy + dx * dx) * spatialWeight
+        + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
+    }
+  }
+
+  /// The pruning bound of pixel (x, y) in the first iteration, on the spatial term alone.
+  ///
+  /// Every centre starts with colour 0, so the colour term C is the same for all of them and
+  /// the incumbent's distance swamps the spatial differences that decide. But a centre whose
+  /// spatial term exceeds the incumbent's s by 4 ulps of the incumbent's distance b = fl(s + C)
+  /// is strictly farther: s' + C > s + C + 3.5 ulp ≥ b + 3 ulp, and rounding keeps it above b.
+  @inline(__always)
+  private func firstBound(row y: Int, column x: Int) -> Double {
+    let p = y &* width &+ x
+    let incumbent = best[p]
+    guard incumbent.isFinite else { return .infinity }
+    let k = Int(home[p])
+    let dy = centreY[k] - Double(y)
+    let dx = centreX[k] - Double(x)
+    return (dy * dy + dx * dx) * spatialWeight + 4 * incumbent.ulp
+  }
+
+  /// Assigns the pixels of `rows` to their nearest centre; returns whether any window met
+  /// them.
+  func assign<Metric: ColourMetric>(
+    rows: Range<Int>, previousRuns: UnsafeBufferPointer<LabelRun>?, metric: Metric.Type
+  ) -> Bool {
+    let firstIteration = previousRuns == nil
+    // Incumbents, run by run of equal labels along each row (the runs the previous update
+    // used; at first, runs of nearest seeds): the previous centre where its window covers the
+    // pixel; elsewhere none (∞), and the pixel keeps its old label unless a window covers it.
+    var runIndex = 0
+    for y in rows {
+      let row = y &* width
+      var x = 0
+      while x < width {
+        let guess: Double
+        let end: Int
+        if let previousRuns {
+          let run = previousRuns[runIndex]
+          runIndex &+= 1
+          guess = Double(run.label)
+          end = run.end &- row
+        } else {
+          guess = home[row &+ x]
+          var scan = x &+ 1
+          while scan < width && home[row &+ scan] == guess { scan &+= 1 }
+          end = scan
+        }
+        var coveredStart = end
+        var coveredEnd = end
+        let k = Int(guess)
+        if k >= 0 {
+          let window = windows[k]
+          if y >= window.yMin && y < window.yMax {
+            coveredStart = Swift.min(Swift.max(x, window.xMin), end)
+            coveredEnd = Swift.max(Swift.min(end, window.xMax), coveredStart)
+          }
+        }
+        for i in x..<coveredStart { best[row &+ i] = .infinity }
+        if coveredStart < coveredEnd {
+          incumbentDistances(
+            row: y, from: coveredStart, to: coveredEnd, centre: k, metric: Metric.self)
+          // Later, `owner` already holds the guess.
+          if firstIteration {
+            for i in coveredStart..<coveredEnd { owner[row &+ i] = guess }
+          }
+        }
+        for i in coveredEnd..<end { best[row &+ i] = .infinity }
+        x = end
+      }
+      let maxima = blockMaximum + y &* blocksPerRow
+      let owners = blockOwner + y &* blocksPerRow
+      if firstIteration {
+        for x in 0..<width { bound[row &+ x] = firstBound(row: y, column: x) }
+      }
+      let bounds = firstIteration ? bound : best
+      for b in 0..<blocksPerRow {
+        let start = b &* blockWidth
+        let end = Swift.min(start &+ blockWidth, width)
+        let common = owner[row &+ start]
+        if end &- start == blockWidth {
+          // Whole blocks, two pixels at a time: the largest bound, and whether every pixel
+          // has the first one's incumbent (an uncovered pixel's ∞ bound makes that moot).
+          var maximum = loadPair(bounds + (row &+ start))
+          var same = loadPair(owner + (row &+ start)) .== SIMD2(repeating: common)
+          var i = start &+ 2
+          while i < end {
+            maximum = pointwiseMax(maximum, loadPair(bounds + (row &+ i)))
+            same .&= loadPair(owner + (row &+ i)) .== SIMD2(repeating: common)
+            i &+= 2
+          }
+          let largest = Swift.max(maximum[0], maximum[1])
+          maxima[b] = largest
+          owners[b] = all(same) && largest.isFinite ? common : -1
+        } else {
+          var maximum = -Double.infinity
+          var same = true
+          for i in start..<end {
+            maximum = Swift.max(maximum, bounds[row &+ i])
+            same = same && owner[row &+ i] == common
+          }
+          maxima[b] = maximum
+          owners[b] = same && maximum.isFinite ? common : -1
+        }
+      }
+    }
+
+    // Tiles of `tileHeight` rows × one block, within the band: the largest bound and the
+    // common incumbent of their blocks, to skip 8 rows of a block with one test.
+    let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
+    let tileMaximum = UnsafeMutablePointer<Double>.allocate(capacity: tileRows * blocksPerRow)
+    let tileOwner = UnsafeMutablePointer<Double>.allocate(capacity: tileRows * blocksPerRow)
+    let spans = UnsafeMutablePointer<(Int, Int, Double)>.allocate(capacity: blocksPerRow)
+    defer {
+      tileMaximum.deallocate()
+      tileOwner.deallocate()
+      spans.deallocate()
+    }
+    for t in 0..<tileRows {
+      let top = rows.lowerBound &+ t &* tileHeight
+      let bottom = Swift.min(top &+ tileHeight, rows.upperBound)
+      for b in 0..<blocksPerRow {
+        var maximum = -Double.infinity
+        let common = blockOwner[top &* blocksPerRow &+ b]
+        var shared = true
+        for y in top..<bottom {
+          maximum = Swift.max(maximum, blockMaximum[y &* blocksPerRow &+ b])
+          shared = shared && blockOwner[y &* blocksPerRow &+ b] == common
+        }
+        tileMaximum[t &* blocksPerRow &+ b] = maximum
+        tileOwner[t &* blocksPerRow &+ b] = shared ? common : -1
+      }
+    }
+
+    var assigned = false
+    let context = MetricContext(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let weight = SIMD2(repeating: spatialWeight)
+    for k in 0..<centreCount {
+      let window = windows[k]
+      let yMin = Swift.max(window.yMin, rows.lowerBound)
+      let yMax = Swift.min(window.yMax, rows.upperBound)
+      guard yMin < yMax && window.xMin < window.xMax else { continue }
+      assigned = true
+      let y0 = centreY[k]
+      let x0 = centreX[k]
+      let x0Pair = SIMD2(repeating: x0)
+      let colour = Metric.centre(centreColour + k &* channels)
+      let label = Double(k)
+      let labelPair = SIMD2(repeating: label)
+      let firstBlock = window.xMin / blockWidth
+      let lastBlock = (window.xMax &- 1) / blockWidth
+      // Each block's span in the window and the squared column distance of its pixel nearest
+      // the centre, the same for every row. Distances are computed as in the loop below
+      // (c − x, squared), and rounding is monotone, so these are lower bounds of its terms.
+      let blockCount = lastBlock &- firstBlock &+ 1
+      for i in 0..<blockCount {
+        let b = firstBlock &+ i
+        let xStart = Swift.max(b &* blockWidth, window.xMin)
+        let xEnd = Swift.min((b &+ 1) &* blockWidth, window.xMax)
+        let first = Double(xStart)
+        let last = Double(xEnd &- 1)
+        let nearest = x0 < first ? x0 - first : (x0 > last ? x0 - last : 0)
+        spans[i] = (xStart, xEnd, nearest * nearest)
+      }
+      let firstTile = (yMin &- rows.lowerBound) / tileHeight
+      let lastTile = (yMax &- 1 &- rows.lowerBound) / tileHeight
+      for t in firstTile...lastTile {
+        let top = Swift.max(rows.lowerBound &+ t &* tileHeight, yMin)
+        let bottom = Swift.min(rows.lowerBound &+ (t &+ 1) &* tileHeight, yMax)
+        let firstRow = Double(top)
+        let lastRow = Double(bottom &- 1)
+        let nearestRow = y0 < firstRow ? y0 - firstRow : (y0 > lastRow ? y0 - lastRow : 0)
+        let nearestRowSquared = nearestRow * nearestRow
+        let tileMaxima = tileMaximum + (t &* blocksPerRow &+ firstBlock)
+        let tileOwners = tileOwner + (t &* blocksPerRow &+ firstBlock)
+        for i in 0..<blockCount {
+          let (xStart, xEnd, nearestSquared) = spans[i]
+          // The tile's pixels are all farther in space than their incumbents, or all have
+          // this centre as incumbent: nothing in it can change (see the per-block tests).
+          if (nearestRowSquared + nearestSquared) * spatialWeight > tileMaxima[i]
+            || tileOwners[i] == label
+          {
+            continue
+          }
+          let block = firstBlock &+ i
+          for y in top..<bottom {
+            let dy = y0 - Double(y)
+            let dyy = dy * dy
+            let spatialBound = (dyy + nearestSquared) * spatialWeight
+            let slot = y &* blocksPerRow &+ block
+            let maximum = blockMaximum[slot]
+            if spatialBound > maximum { continue }
+            // A block whose every pixel has this centre as incumbent: re-evaluating gives
+            // each pixel its own incumbent distance back, which changes nothing (others may
+            // have taken pixels meanwhile, by being closer, or as close and lower).
+            if blockOwner[slot] == label { continue }
+            // After the first iteration the maxima bound whole distances, so the colour
+            // term's lower bound can be added (in the first they bound spatial terms alone).
+            if !firstIteration
+              && spatialBound
+                + Metric.lowerBound(box: colourBoxes[slot], centre: colour, context: context)
+                > maximum
+            {
+              continue
+            }
+            let dyyPair = SIMD2(repeating: dyy)
+            let row = y &* width
+            var p = row &+ xStart
+            let end = row &+ xEnd
+            var columns = SIMD2(Double(xStart), Double(xStart) + 1)
+            while p &+ 2 <= end {
+              let dx = x0Pair - columns
+              let spatial = (dyyPair + dx * dx) * weight
+              let incumbent = loadPair(best + p)
+              let d =
+                spatial
+                + Metric.squaredPair(planes: planes, pixel: p, centre: colour, context: context)
+              let owners = loadPair(owner + p)
+              // scikit-image's rule, lane by lane: strictly closer, or as close and lower.
+              let closer = (d .< incumbent) .| ((d .== incumbent) .& (labelPair .< owners))
+              storePair(incumbent.replacing(with: d, where: closer), best + p)
+              storePair(owners.replacing(with: labelPair, where: closer), owner + p)
+              columns += 2
+              p &+= 2
+            }
+            if p < end {
+              let dx = x0 - columns[0]
+              let d =
+                (dyy + dx * dx) * spatialWeight
+                + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
+              offer(d, label: label, pixel: p)
+            }
+          }
+        }
+      }
+    }
+    return assigned
+  }
+}
