@@ -7,6 +7,8 @@ public enum ClassifierFile {
 
   private static let loaders: [String: @Sendable (ModelArchive) throws(ModelError) -> any Classifier] = [
     SVMClassifier.kind: { archive throws(ModelError) in try SVMClassifier(archive: archive) },
+    LogisticRegression.kind: { archive throws(ModelError) in try LogisticRegression(archive: archive) },
+    KNearestNeighbors.kind: { archive throws(ModelError) in try KNearestNeighbors(archive: archive) },
     CNNClassifier.kind: { archive throws(ModelError) in try CNNClassifier(archive: archive) },
   ]
 

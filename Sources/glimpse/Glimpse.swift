@@ -17,7 +17,8 @@ struct Glimpse: ParsableCommand {
     version: version,
     subcommands: [
       InfoCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self,
-      PredictCommand.self, AmbiguousCommand.self, ExplainCommand.self, ExplainBatchCommand.self,
+      PredictCommand.self, EmbedCommand.self, AmbiguousCommand.self, ExplainCommand.self,
+      ExplainBatchCommand.self,
       CompareSegmentersCommand.self, SegmentCommand.self, GalleryCommand.self, DemoCommand.self,
       BenchCommand.self,
     ])

@@ -78,6 +78,11 @@ struct TrainCommand: ParsableCommand {
     let fitTime = monotonicSeconds() - started
     bar.finish()
     print("  fitted in \(formatDuration(fitTime))")
+    if let cnn = model as? CNNClassifier {
+      for (epoch, record) in cnn.history.enumerated() {
+        print("  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))")
+      }
+    }
     if let svm = model as? SVMClassifier {
       print("  support vectors: \(svm.supportIndices.count) (per class \(svm.supportCountsPerClass.map(String.init).joined(separator: " ")))")
     }

@@ -4,8 +4,10 @@ import GlimpseModels
 
 /// The classifiers `glimpse train` builds.
 enum ModelName: String, CaseIterable, ExpressibleByArgument {
-  case svm, logistic, knn
+  case svm, logistic, knn, cnn
 }
+
+extension Architecture: ExpressibleByArgument {}
 
 extension SVMClassifier.KernelName: ExpressibleByArgument {}
 
@@ -41,9 +43,24 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Iteration limit for logistic regression.")
   var maxIterations = 1000
 
+  @Option(help: "CNN architecture: standard (Glimpse's default recipe) or seed (the knee-image study's network and recipe).")
+  var architecture: Architecture = .standard
+
+  @Option(help: "CNN training epochs (default: the architecture's recipe).")
+  var epochs: Int?
+
+  @Option(help: "CNN mini-batch size (default: the recipe's, 32).")
+  var batchSize: Int?
+
+  @Option(help: "CNN learning rate (default: the recipe's, 1e-3).")
+  var learningRate: Double?
+
   func validate() throws {
     guard c > 0 else { throw ValidationError("--c must be > 0") }
     guard k >= 1 else { throw ValidationError("--k must be ≥ 1") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be ≥ 1") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1") }
+    if let learningRate, learningRate <= 0 { throw ValidationError("--learning-rate must be > 0") }
     if gamma != "scale" && gamma != "auto" && (Double(gamma) ?? 0) <= 0 {
       throw ValidationError("--gamma must be scale, auto or a number > 0")
     }
@@ -63,8 +80,18 @@ struct ModelOptions: ParsableArguments {
       if let tol { h.tolerance = tol }
       h.probability = !noProbability
       return try SVMClassifier.fit(data, hyperparameters: h, using: &rng, progress: progress)
-    case .logistic, .knn:
-      throw CommandFailure(message: "--model \(model.rawValue) is not available yet")
+    case .logistic:
+      var h = LogisticRegression.Hyperparameters(c: c, maxIterations: maxIterations)
+      if let tol { h.tolerance = tol }
+      return try LogisticRegression.fit(data, hyperparameters: h, using: &rng, progress: progress)
+    case .knn:
+      return try KNearestNeighbors.fit(data, hyperparameters: .init(k: k), using: &rng, progress: progress)
+    case .cnn:
+      var h = CNNClassifier.Hyperparameters.recipe(for: architecture)
+      if let epochs { h.epochs = epochs }
+      if let batchSize { h.batchSize = batchSize }
+      if let learningRate { h.learningRate = learningRate }
+      return try CNNClassifier.fit(data, hyperparameters: h, using: &rng, progress: progress)
     }
   }
 }
