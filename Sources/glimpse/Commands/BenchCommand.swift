@@ -50,32 +50,13 @@ struct BenchCommand: ParsableCommand {
       let bytes = try FileBytes.read(images)
       seconds = try median(repeats) { _ = try CSVReader.parse(bytes, path: "mnist-imgs-mini.csv") }
     case .limeDigit:
-      let (train, test) = try anchorSplit(images, options)
-      var rng = SeededGenerator(seed: 0)
-      let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
-      let (image, labels) = firstAmbiguous(model, test)
-      let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
-      var explainer = LimeImageExplainer()
-      explainer.sampleCount = 500
-      seconds = try median(repeats) {
-        _ = CombinedExplanation.explain(
-          image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0,
-          classifier: model)
-      }
+      let explainOneDigit = try limeSetup(images, options)
+      seconds = try median(repeats) { explainOneDigit() }
     case .wholeProcess:
       // As `lime_anchor.py --one`: load the table, fit the SVM, scan the 1000 test digits,
       // explain the first ambiguous one with the six segmenters, exit.
       let started = monotonicSeconds()
-      let (train, test) = try anchorSplit(images, options)
-      var rng = SeededGenerator(seed: 0)
-      let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
-      let (image, labels) = firstAmbiguous(model, test)
-      let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
-      var explainer = LimeImageExplainer()
-      explainer.sampleCount = 500
-      _ = CombinedExplanation.explain(
-        image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0,
-        classifier: model)
+      try limeSetup(images, options)()
       seconds = monotonicSeconds() - started
     case .slic512:
       let photo = try ImageFileFormat.decode(FileBytes.readRaw("\(samples)/photos/astronaut.png"))
@@ -95,6 +76,22 @@ struct BenchCommand: ParsableCommand {
       }
     }
     print("\(stage.rawValue)\t\(seconds)")
+  }
+
+  /// Reads the anchor split, fits the SVM, picks the first ambiguous test digit, and returns
+  /// the timed work: its explanation with the six seed segmenters, 500 samples each.
+  private func limeSetup(_ images: String, _ options: ReadOptions) throws -> () -> Void {
+    let (train, test) = try anchorSplit(images, options)
+    var rng = SeededGenerator(seed: 0)
+    let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
+    let (image, labels) = firstAmbiguous(model, test)
+    let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+    var explainer = LimeImageExplainer()
+    explainer.sampleCount = 500
+    return {
+      _ = CombinedExplanation.explain(
+        image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0, classifier: model)
+    }
   }
 
   /// The first test digit the seed rule finds ambiguous (or the closest call), and its top two.

@@ -71,19 +71,14 @@ struct ExplainBatchCommand: ParsableCommand {
 
   func run() throws {
     let job = try ExplanationJob(modelPath: modelPath, options: explanation)
-    let (_, archive) = try loadModel(modelPath)
+    let archive = job.archive
     var skipped: [SkippedFile] = []
     var items: [(name: String, load: () throws -> (Image, String, String?))] = []
     if let folder {
       let files = imageFiles(under: folder)
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
         items.append((fileStem(path) + "-\(position)", {
-          let decoded: Image
-          do {
-            decoded = try ImageFileFormat.decode(FileBytes.readRaw(path))
-          } catch let error as CodecError {
-            throw DataError.unreadableImage(path: path, reason: error.reason)
-          }
+          let decoded = try readImageFile(path)
           let truth = folderClass(of: path, root: folder)
           return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
         }))

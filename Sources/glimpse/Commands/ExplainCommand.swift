@@ -26,13 +26,7 @@ struct ImageChoice: ParsableArguments {
   /// The image in the model's shape, its source and its true class (when known).
   func load(for job: ExplanationJob, shape: ImageShape?) throws -> (Image, String, String?) {
     if let image {
-      let decoded: Image
-      do {
-        decoded = try ImageFileFormat.decode(FileBytes.readRaw(image))
-      } catch let error as CodecError {
-        throw DataError.unreadableImage(path: image, reason: error.reason)
-      }
-      return (try job.prepare(decoded, shape: shape, source: image), image, nil)
+      return (try job.prepare(readImageFile(image), shape: shape, source: image), image, nil)
     }
     guard let data, let index else { throw ValidationError("give DATA --index ROW, or --image FILE") }
     var options = reading.readOptions
@@ -68,16 +62,8 @@ struct ExplainCommand: ParsableCommand {
   var out: String?
 
   func run() throws {
-    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
-    let (_, archive) = try loadModel(modelPath)
-    let started = monotonicSeconds()
-    let (image, source, truth) = try choice.load(for: job, shape: archive.imageShape)
-    let output = try job.explain(image, source: source, truth: truth)
-    let path = out ?? "output/explain-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
-    try job.write(output, to: path)
-    print("\(source): \(output.summary)")
-    print("explained with \(job.segmenters.count) segmenters × \(explanation.samples) samples in \(formatDuration(monotonicSeconds() - started))")
-    print("wrote \(path) and \(sidecarPath(for: path))")
+    try explainChosenImage(
+      modelPath: modelPath, choice: choice, options: explanation, layout: .columns, prefix: "explain", out: out)
   }
 }
 
@@ -97,13 +83,24 @@ struct CompareSegmentersCommand: ParsableCommand {
   var out: String?
 
   func run() throws {
-    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
-    let (_, archive) = try loadModel(modelPath)
-    let (image, source, truth) = try choice.load(for: job, shape: archive.imageShape)
-    let output = try job.explain(image, source: source, truth: truth, layout: .rows)
-    let path = out ?? "output/compare-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
-    try job.write(output, to: path)
-    print("\(source): \(output.summary)")
-    print("wrote \(path) and \(sidecarPath(for: path))")
+    try explainChosenImage(
+      modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare", out: out)
   }
+}
+
+/// Explains the chosen image, writes the PNG and its sidecar, and reports them (the common body
+/// of `explain` and `compare-segmenters`, which differ only in layout and file name).
+func explainChosenImage(
+  modelPath: String, choice: ImageChoice, options: ExplanationOptions,
+  layout: ExplanationFigure.Layout, prefix: String, out: String?
+) throws {
+  let job = try ExplanationJob(modelPath: modelPath, options: options)
+  let started = monotonicSeconds()
+  let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)
+  let output = try job.explain(image, source: source, truth: truth, layout: layout)
+  let path = out ?? "output/\(prefix)-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
+  try job.write(output, to: path)
+  print("\(source): \(output.summary)")
+  print("explained with \(job.segmenters.count) segmenters × \(options.samples) samples in \(formatDuration(monotonicSeconds() - started))")
+  print("wrote \(path) and \(sidecarPath(for: path))")
 }

@@ -25,12 +25,7 @@ struct SegmentCommand: ParsableCommand {
   func run() throws {
     let spec = try SegmenterSpec(parsing: segmenter)
     let segmenterValue = try spec.makeSegmenter()
-    let decoded: Image
-    do {
-      decoded = try ImageFileFormat.decode(FileBytes.readRaw(image))
-    } catch let error as CodecError {
-      throw DataError.unreadableImage(path: image, reason: error.reason)
-    }
+    let decoded = try readImageFile(image)
     let picture = decoded.channels == 2 || decoded.channels == 4
       ? decoded.converted(toChannels: decoded.channels == 2 ? 1 : 3) : decoded
     let started = monotonicSeconds()

@@ -9,6 +9,8 @@ import GlimpseSegmentation
 /// One model, one set of segmenters and options: explains images and renders the results.
 struct ExplanationJob {
   let model: any Classifier
+  /// The model file's archive (class names, image shape).
+  let archive: ModelArchive
   let modelPath: String
   let modelHash: String
   let options: ExplanationOptions
@@ -19,7 +21,7 @@ struct ExplanationJob {
     // avoids oversubscription (OpenBLAS threads spin while they wait).
     BLAS.setThreadCount(1)
     let bytes = try FileBytes.readRaw(modelPath)
-    (model, _) = try loadModel(modelPath)
+    (model, archive) = try decodeModel(bytes, path: modelPath)
     self.modelPath = modelPath
     modelHash = SHA256.hexDigest(bytes)
     self.options = options
@@ -152,5 +154,14 @@ struct ExplanationSidecar: Codable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return Array(try encoder.encode(self))
+  }
+}
+
+/// Reads an image file (PNG or JPEG), reporting a decoding failure with the file's path.
+func readImageFile(_ path: String) throws -> Image {
+  do {
+    return try ImageFileFormat.decode(FileBytes.readRaw(path))
+  } catch let error as CodecError {
+    throw DataError.unreadableImage(path: path, reason: error.reason)
   }
 }

@@ -49,7 +49,11 @@ extension Dataset {
 
 /// Loads a model file.
 func loadModel(_ path: String) throws -> (model: any Classifier, archive: ModelArchive) {
-  let bytes = try FileBytes.readRaw(path)
+  try decodeModel(FileBytes.readRaw(path), path: path)
+}
+
+/// Decodes a model file's bytes, naming the file in the error.
+func decodeModel(_ bytes: [UInt8], path: String) throws -> (model: any Classifier, archive: ModelArchive) {
   do {
     return try ClassifierFile.decode(bytes)
   } catch {
