@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "GlimpseSegmentation", targets: ["GlimpseSegmentation"]),
     .library(name: "GlimpseExplain", targets: ["GlimpseExplain"]),
     .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
+    .library(name: "GlimpseValuation", targets: ["GlimpseValuation"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -37,13 +38,15 @@ let package = Package(
     .target(name: "GlimpseSegmentation", dependencies: ["GlimpseCore"]),
     // Layer 3: explanations.
     .target(name: "GlimpseExplain", dependencies: ["GlimpseModels", "GlimpseSegmentation"]),
+    // Layer 3: data valuation (utilities, samplers, stopping rules, methods).
+    .target(name: "GlimpseValuation", dependencies: ["GlimpseModels"]),
 
     // Layer 4: the command-line tool; no algorithms.
     .executableTarget(
       name: "glimpse",
       dependencies: [
         "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
-        "GlimpseRender",
+        "GlimpseRender", "GlimpseValuation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -66,6 +69,10 @@ let package = Package(
     .testTarget(
       name: "GlimpseExplainTests",
       dependencies: ["GlimpseExplain", "GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseValuationTests",
+      dependencies: ["GlimpseValuation", "GlimpseData", "GlimpseTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "GlimpseRenderTests",

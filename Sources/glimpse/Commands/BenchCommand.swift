@@ -12,7 +12,12 @@ struct BenchCommand: ParsableCommand {
     abstract: "Time a pipeline stage (used by make bench).",
     shouldDisplay: false)
 
-  enum Stage: String, CaseIterable, ExpressibleByArgument {
+  /// Stages beyond the pipeline ones, each family in its own file (`BenchCommand+*.swift`).
+  static var extraStages: [String: (BenchContext) throws -> Double] {
+    classifierStages.merging(cnnStages) { a, _ in a }.merging(valuationStages) { a, _ in a }
+  }
+
+  enum Stage: String, CaseIterable {
     case readCSV = "read-csv"
     case decompressBZ2 = "decompress-bz2"
     case parseCSV = "parse-csv"
@@ -24,7 +29,7 @@ struct BenchCommand: ParsableCommand {
   }
 
   @Argument(help: "The stage to time.")
-  var stage: Stage
+  var stageName: String
 
   @Option(help: "The samples folder.")
   var samples = "samples"
@@ -37,6 +42,15 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     BLAS.setThreadCount(threads)
+    if let extra = Self.extraStages[stageName] {
+      let context = BenchContext(samples: samples, repeats: repeats, threads: threads)
+      print("\(stageName)\t\(try extra(context))")
+      return
+    }
+    guard let stage = Stage(rawValue: stageName) else {
+      let known = Stage.allCases.map(\.rawValue) + Self.extraStages.keys.sorted()
+      throw ValidationError("unknown stage '\(stageName)'; known: \(known.joined(separator: ", "))")
+    }
     let images = "\(samples)/mnist/mnist-imgs-mini.csv.bz2"
     var options = ReadOptions()
     options.labelsPath = "\(samples)/mnist/mnist-lbls-mini.csv.bz2"
@@ -112,6 +126,34 @@ struct BenchCommand: ParsableCommand {
   }
 
   private func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
+    try BenchContext.median(count, body)
+  }
+}
+
+/// What a bench stage gets: where the samples are, how often to repeat, and shared helpers.
+struct BenchContext {
+  var samples: String
+  var repeats: Int
+  var threads: Int
+
+  var imagesPath: String { "\(samples)/mnist/mnist-imgs-mini.csv.bz2" }
+
+  var readOptions: ReadOptions {
+    var options = ReadOptions()
+    options.labelsPath = "\(samples)/mnist/mnist-lbls-mini.csv.bz2"
+    return options
+  }
+
+  /// The 5000 sample digits, pixels / 255, and the anchors' split file.
+  func digitsAndSplit() throws -> (Dataset, SplitFile) {
+    let data = try TableDatasetReader.read(imagesPath, options: readOptions)
+    return (data, try SplitFile.read("\(samples)/mnist/split.json"))
+  }
+
+  /// The median of `repeats` timings of `body`, in seconds.
+  func median(_ body: () throws -> Void) throws -> Double { try Self.median(repeats, body) }
+
+  static func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
     var times: [Double] = []
     for _ in 0..<max(count, 1) {
       let started = monotonicSeconds()

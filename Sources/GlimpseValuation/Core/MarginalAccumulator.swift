@@ -1,0 +1,96 @@
+/// Running sums of the samples each training point receives, on one or two channels.
+///
+/// Permutation and leave-one-out methods feed channel 0 with marginal contributions; Banzhaf's
+/// maximum-sample-reuse estimator feeds channel 0 with U(S) for subsets that hold the point and
+/// channel 1 with U(S) for those that do not (Wang & Jia 2023, eq. 6). Sums are
+/// `FixedPointSum`s, so the final values do not depend on the order samples arrive in, and
+/// accumulators of disjoint sample sets merge exactly.
+public struct MarginalAccumulator: Sendable, Equatable, Codable {
+  public struct Channel: Sendable, Equatable, Codable {
+    public var counts: [Int]
+    public var sums: [FixedPointSum]
+    public var sumsOfSquares: [FixedPointSum]
+
+    init(pointCount: Int) {
+      counts = Array(repeating: 0, count: pointCount)
+      sums = Array(repeating: FixedPointSum(), count: pointCount)
+      sumsOfSquares = Array(repeating: FixedPointSum(), count: pointCount)
+    }
+
+    mutating func add(_ sample: Double, to point: Int) {
+      counts[point] += 1
+      sums[point].add(sample)
+      sumsOfSquares[point].add(sample * sample)
+    }
+
+    mutating func merge(_ other: Channel) {
+      for point in counts.indices {
+        counts[point] += other.counts[point]
+        sums[point].add(other.sums[point])
+        sumsOfSquares[point].add(other.sumsOfSquares[point])
+      }
+    }
+
+    /// The mean of point `i`'s samples (0 when it has none).
+    public func mean(_ point: Int) -> Double {
+      counts[point] == 0 ? 0 : sums[point].value / Double(counts[point])
+    }
+
+    /// The unbiased sample variance of point `i`'s samples (`nil` below two samples).
+    public func variance(_ point: Int) -> Double? {
+      let n = Double(counts[point])
+      guard n >= 2 else { return nil }
+      let mean = sums[point].value / n
+      return max(0, (sumsOfSquares[point].value - n * mean * mean) / (n - 1))
+    }
+  }
+
+  public private(set) var channels: [Channel]
+
+  /// - Parameters:
+  ///   - pointCount: The number of training points.
+  ///   - channelCount: 1 for marginal-contribution methods, 2 for maximum sample reuse.
+  public init(pointCount: Int, channelCount: Int = 1) {
+    channels = Array(repeating: Channel(pointCount: pointCount), count: channelCount)
+  }
+
+  public var pointCount: Int { channels[0].counts.count }
+
+  public mutating func add(_ sample: Double, to point: Int, channel: Int = 0) {
+    channels[channel].add(sample, to: point)
+  }
+
+  /// Adds every sample of `other` (which must have the same shape).
+  public mutating func merge(_ other: MarginalAccumulator) {
+    precondition(
+      other.channels.count == channels.count && other.pointCount == pointCount,
+      "merging accumulators of different shapes")
+    for channel in channels.indices { channels[channel].merge(other.channels[channel]) }
+  }
+
+  /// Values: channel 0's means, or with two channels the difference of the two means.
+  public var values: [Double] {
+    (0..<pointCount).map { point in
+      channels.count == 1
+        ? channels[0].mean(point) : channels[0].mean(point) - channels[1].mean(point)
+    }
+  }
+
+  /// Standard errors of `values`: √(s²/n), summed in quadrature over channels; infinite while
+  /// a channel has fewer than two samples for the point.
+  public var standardErrors: [Double] {
+    (0..<pointCount).map { point in
+      var squared = 0.0
+      for channel in channels {
+        guard let variance = channel.variance(point) else { return .infinity }
+        squared += variance / Double(channel.counts[point])
+      }
+      return squared.squareRoot()
+    }
+  }
+
+  /// Samples per point (over all channels).
+  public var counts: [Int] {
+    (0..<pointCount).map { point in channels.reduce(0) { $0 + $1.counts[point] } }
+  }
+}
