@@ -11,11 +11,11 @@ public enum SegmenterAgreement {
   /// The mean off-diagonal rank correlation, or `nil` with fewer than two maps.
   public static func meanRankCorrelation(_ maps: [WeightMap]) -> Double? {
     guard maps.count >= 2 else { return nil }
-    let ranks = maps.map { averageRanks($0.values) }
+    let ranks = maps.map { RankCorrelation.averageRanks($0.values) }
     var total = 0.0, pairs = 0
     for i in 0..<ranks.count {
       for j in (i + 1)..<ranks.count {
-        total += pearson(ranks[i], ranks[j])
+        total += RankCorrelation.pearson(ranks[i], ranks[j])
         pairs += 1
       }
     }
@@ -24,35 +24,7 @@ public enum SegmenterAgreement {
 
   /// The matrix of pairwise rank correlations, `[maps][maps]`, 1 on the diagonal.
   public static func rankCorrelations(_ maps: [WeightMap]) -> [[Double]] {
-    let ranks = maps.map { averageRanks($0.values) }
-    return ranks.indices.map { i in ranks.indices.map { j in i == j ? 1 : pearson(ranks[i], ranks[j]) } }
-  }
-
-  /// Ranks 1…n with ties given their average rank.
-  static func averageRanks(_ values: [Double]) -> [Double] {
-    let order = values.indices.sorted { values[$0] < values[$1] }
-    var ranks = [Double](repeating: 0, count: values.count)
-    var start = 0
-    while start < order.count {
-      var end = start
-      while end + 1 < order.count && values[order[end + 1]] == values[order[start]] { end += 1 }
-      let rank = Double(start + end) / 2 + 1
-      for k in start...end { ranks[order[k]] = rank }
-      start = end + 1
-    }
-    return ranks
-  }
-
-  static func pearson(_ a: [Double], _ b: [Double]) -> Double {
-    let n = Double(a.count)
-    let meanA = a.reduce(0, +) / n, meanB = b.reduce(0, +) / n
-    var covariance = 0.0, varianceA = 0.0, varianceB = 0.0
-    for (x, y) in zip(a, b) {
-      covariance += (x - meanA) * (y - meanB)
-      varianceA += (x - meanA) * (x - meanA)
-      varianceB += (y - meanB) * (y - meanB)
-    }
-    guard varianceA > 0, varianceB > 0 else { return 0 }
-    return covariance / (varianceA * varianceB).squareRoot()
+    let ranks = maps.map { RankCorrelation.averageRanks($0.values) }
+    return ranks.indices.map { i in ranks.indices.map { j in i == j ? 1 : RankCorrelation.pearson(ranks[i], ranks[j]) } }
   }
 }

@@ -19,13 +19,6 @@ func printErrorInline(_ text: String) {
 /// Whether standard error is a terminal (progress bars are drawn only there).
 var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-/// Monotonic seconds, for the timings commands report.
-func monotonicSeconds() -> Double {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
 /// `12.3 ms` or `1.23 s`.
 func formatDuration(_ seconds: Double) -> String {
   seconds < 1 ? "\(formatFixed(seconds * 1000, digits: 1)) ms" : "\(formatFixed(seconds, digits: 2)) s"

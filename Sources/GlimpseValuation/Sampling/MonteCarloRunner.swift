@@ -1,0 +1,239 @@
+import Dispatch
+import GlimpseCore
+import Synchronization
+
+/// One sample's contribution to one point: `value` goes to `point`'s running mean on `channel`.
+public struct SampleUpdate: Sendable, Equatable {
+  public var point: Int
+  public var value: Double
+  public var channel: Int
+
+  public init(point: Int, value: Double, channel: Int = 0) {
+    self.point = point
+    self.value = value
+    self.channel = channel
+  }
+}
+
+/// Everything a Monte Carlo valuation has done so far: enough to resume it after a kill, or to
+/// merge it with other shards of the same job.
+public struct MonteCarloState: Sendable, Equatable, Codable {
+  /// Identifies the job (method, data, model, seed); resuming or merging checks it.
+  public var fingerprint: String
+  public var accumulator: MarginalAccumulator
+  /// Sample indices whose updates are in `accumulator`.
+  public var completed: SampleIndexSet
+  /// Seconds of work so far, over every run of this state.
+  public var elapsedSeconds: Double
+  /// Why the last run stopped (`nil` while running).
+  public var status: ValuationStatus?
+
+  public init(fingerprint: String, pointCount: Int, channelCount: Int) {
+    self.fingerprint = fingerprint
+    accumulator = MarginalAccumulator(pointCount: pointCount, channelCount: channelCount)
+    completed = SampleIndexSet()
+    elapsedSeconds = 0
+    status = nil
+  }
+
+  /// Adds another shard's work. Both must come from the same job and hold disjoint samples.
+  public mutating func merge(_ other: MonteCarloState) throws(ValuationError) {
+    guard other.fingerprint == fingerprint else {
+      throw .mismatchedStates("fingerprints differ: \(fingerprint) and \(other.fingerprint)")
+    }
+    guard completed.isDisjoint(with: other.completed) else {
+      throw .mismatchedStates("the two states share samples (the same shard twice?)")
+    }
+    accumulator.merge(other.accumulator)
+    completed.formUnion(other.completed)
+    elapsedSeconds = max(elapsedSeconds, other.elapsedSeconds)
+    status = Self.combined(status, other.status)
+  }
+
+  /// The weaker of two statuses: a merge converged only if every part did.
+  static func combined(_ a: ValuationStatus?, _ b: ValuationStatus?) -> ValuationStatus? {
+    guard let a, let b else { return a ?? b }
+    let order: [ValuationStatus] = [.interrupted, .timeLimit, .budgetExhausted, .converged, .exact]
+    return order.first { $0 == a || $0 == b }
+  }
+}
+
+/// A snapshot of a running valuation, for progress bars.
+public struct MonteCarloProgress: Sendable {
+  /// Samples done (this shard, all runs).
+  public var samples: Int
+  /// Samples this shard will do under the budget, when the stopping rule has one.
+  public var sampleBudget: Int?
+  public var elapsedSeconds: Double
+  /// Samples per second in this run.
+  public var rate: Double
+  /// The largest standard error over points (infinite until every point has two samples).
+  public var largestStandardError: Double
+  /// The fraction of the budget or time limit used, whichever is further along.
+  public var fractionDone: Double?
+}
+
+/// Settings of a Monte Carlo run.
+public struct MonteCarloOptions: Sendable {
+  public var stopping: StoppingRule
+  /// Worker threads; each computes whole samples. Cap BLAS at one thread when this is above 1.
+  public var threads: Int
+  public var shard: Shard
+  /// Seconds between checkpoints handed to the `checkpoint` closure.
+  public var checkpointInterval: Double
+  /// Seconds between progress reports.
+  public var progressInterval: Double
+
+  public init(
+    stopping: StoppingRule, threads: Int = Parallelism.threadCount, shard: Shard = .whole,
+    checkpointInterval: Double = 5, progressInterval: Double = 0.25
+  ) {
+    self.stopping = stopping
+    self.threads = max(1, threads)
+    self.shard = shard
+    self.checkpointInterval = checkpointInterval
+    self.progressInterval = progressInterval
+  }
+}
+
+/// Runs sample indices on worker threads until the stopping rule says stop.
+///
+/// Workers take the next index this shard owns that is not already done, compute its updates,
+/// and add them under a lock. Sums are order-independent (`FixedPointSum`), so a budgeted run
+/// gives bit-identical values on any number of threads, over any shards, and across resumes.
+public enum MonteCarloRunner {
+  /// - Parameters:
+  ///   - state: Where to start: a fresh state, or a checkpoint to resume.
+  ///   - sample: The updates of sample index `j`; called concurrently from worker threads.
+  ///   - checkpoint: Called with a consistent copy of the state every `checkpointInterval`
+  ///     seconds and once at the end.
+  ///   - progress: Called every `progressInterval` seconds.
+  /// - Returns: The final state; its `status` says why it stopped.
+  public static func run(
+    from state: MonteCarloState, options: MonteCarloOptions,
+    sample: @escaping @Sendable (Int) -> [SampleUpdate],
+    checkpoint: @escaping @Sendable (MonteCarloState) -> Void = { _ in },
+    progress: @escaping @Sendable (MonteCarloProgress) -> Void = { _ in }
+  ) -> MonteCarloState {
+    let limit = options.stopping.sampleLimit
+    let budget = limit.map { options.shard.ownedCount(below: $0) }
+    let timeLimit = options.stopping.timeLimit
+    let started = monotonicSeconds()
+    let startSamples = state.completed.count
+    let baseElapsed = state.elapsedSeconds
+
+    struct Shared: Sendable {
+      var state: MonteCarloState
+      var monitor: StoppingMonitor
+      var next = 0
+      var lastCheckpoint: Double
+      var lastProgress: Double
+    }
+    var initial = state
+    initial.status = nil
+    let shared = Mutex(
+      Shared(
+        state: initial, monitor: StoppingMonitor(options.stopping), lastCheckpoint: started,
+        lastProgress: started))
+
+    @Sendable func report(_ s: inout Shared, now: Double) -> MonteCarloProgress {
+      let done = s.state.completed.count
+      let elapsed = baseElapsed + now - started
+      var fraction: Double?
+      if let budget, budget > 0 { fraction = Double(done) / Double(budget) }
+      if let timeLimit, timeLimit > 0 { fraction = max(fraction ?? 0, elapsed / timeLimit) }
+      return MonteCarloProgress(
+        samples: done, sampleBudget: budget, elapsedSeconds: elapsed,
+        rate: Double(done - startSamples) / max(now - started, 1e-9),
+        largestStandardError: s.state.accumulator.standardErrors.max() ?? 0,
+        fractionDone: fraction.map { min(1, $0) })
+    }
+
+    // A stop may already hold (a resumed job that had finished).
+    if let status = shared.withLock({ s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed)) })
+    {
+      var finished = state
+      finished.status = status
+      return finished
+    }
+
+    DispatchQueue.concurrentPerform(iterations: options.threads) { _ in
+      while true {
+        let index: Int? = shared.withLock { s in
+          guard s.state.status == nil else { return nil }
+          while true {
+            let candidate = s.next
+            if let limit, candidate >= limit { return nil }
+            s.next += 1
+            if options.shard.owns(candidate) && !s.state.completed.contains(candidate) {
+              return candidate
+            }
+          }
+        }
+        guard let index else { return }
+        let updates = sample(index)
+        let (toCheckpoint, toReport): (MonteCarloState?, MonteCarloProgress?) = shared.withLock { s in
+          for update in updates {
+            s.state.accumulator.add(update.value, to: update.point, channel: update.channel)
+          }
+          s.state.completed.insert(index)
+          let now = monotonicSeconds()
+          s.state.elapsedSeconds = baseElapsed + now - started
+          if s.state.status == nil,
+            let status = s.monitor.check(snapshot(s.state, elapsed: s.state.elapsedSeconds))
+          {
+            s.state.status = status
+          }
+          var saved: MonteCarloState?
+          if now - s.lastCheckpoint >= options.checkpointInterval {
+            s.lastCheckpoint = now
+            saved = s.state
+          }
+          var reported: MonteCarloProgress?
+          if now - s.lastProgress >= options.progressInterval {
+            s.lastProgress = now
+            reported = report(&s, now: now)
+          }
+          return (saved, reported)
+        }
+        if let toCheckpoint { checkpoint(toCheckpoint) }
+        if let toReport { progress(toReport) }
+      }
+    }
+    let (final, finalReport) = shared.withLock { s in
+      let now = monotonicSeconds()
+      s.state.elapsedSeconds = baseElapsed + now - started
+      // Workers ran out of indices: the budget (or this shard's share of it) is spent.
+      if s.state.status == nil { s.state.status = .budgetExhausted }
+      return (s.state, report(&s, now: now))
+    }
+    progress(finalReport)
+    checkpoint(final)
+    return final
+  }
+
+  static func snapshot(_ state: MonteCarloState, elapsed: Double) -> StoppingSnapshot {
+    StoppingSnapshot(
+      samples: state.completed.count, elapsedSeconds: elapsed, values: state.accumulator.values,
+      standardErrors: state.accumulator.standardErrors, counts: state.accumulator.counts)
+  }
+}
+
+extension StoppingRule {
+  /// The wall-clock limit in seconds, when the rule has one (for progress and ETA).
+  var timeLimit: Double? {
+    switch self {
+    case .wallClock(let seconds): return seconds
+    case .maxSamples, .standardError, .rankStability: return nil
+    case .either(let a, let b):
+      switch (a.timeLimit, b.timeLimit) {
+      case (let x?, let y?): return min(x, y)
+      case (let x?, nil), (nil, let x?): return x
+      case (nil, nil): return nil
+      }
+    case .both(let a, let b):
+      guard let x = a.timeLimit, let y = b.timeLimit else { return nil }
+      return max(x, y)
+    }
+  }
+}

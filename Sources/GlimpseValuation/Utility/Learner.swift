@@ -1,0 +1,99 @@
+import GlimpseCore
+import GlimpseModels
+
+/// A model family that can be trained on a subset of a fixed training set and asked for its
+/// predictions on a fixed validation set: what a `ModelUtility` scores.
+public protocol Learner: Sendable {
+  associatedtype Model: Sendable
+
+  /// The number of training points.
+  var trainingCount: Int { get }
+  /// The training labels (class indices), for class-wise methods.
+  var trainingLabels: [Int] { get }
+  /// The validation labels (class indices), in the order `predictions(of:)` returns.
+  var validationLabels: [Int] { get }
+
+  /// A model trained on the training points `subset`, or `nil` when the subset is too small
+  /// to train on. `warmStart`, when given, is a model trained on a subset of `subset`.
+  func fit(_ subset: [Int], warmStart: Model?) -> Model?
+
+  /// The predicted class index of every validation point.
+  func predictions(of model: Model) -> [Int]
+}
+
+/// A `Classifier` trained on subsets of a dataset and scored on a validation dataset.
+///
+/// **Subsets too small to train on:** the empty set, and subsets with a single class. Both get
+/// the utility's `untrainableValue` (0 by default), as in pyDVL, where scikit-learn refuses to fit
+/// one class and `ModelUtility(catch_errors=True)` returns the scorer's default of 0.
+public struct ClassifierLearner<C: Classifier>: Learner {
+  public typealias Model = C
+  public let training: Dataset
+  public let validation: Dataset
+  let fitter: @Sendable (Dataset, C?) throws -> C
+
+  /// - Parameters:
+  ///   - fit: Trains a model on a dataset, optionally from a warm start (ignore it when the
+  ///     model has none). Throwing counts as "too small to train".
+  public init(
+    training: Dataset, validation: Dataset, fit: @escaping @Sendable (Dataset, C?) throws -> C
+  ) {
+    precondition(
+      training.featureCount == validation.featureCount,
+      "training and validation sets have different feature counts")
+    self.training = training
+    self.validation = validation
+    fitter = fit
+  }
+
+  public var trainingCount: Int { training.count }
+  public var trainingLabels: [Int] { training.labels }
+  public var validationLabels: [Int] { validation.labels }
+
+  public func fit(_ subset: [Int], warmStart: C?) -> C? {
+    guard let first = subset.first else { return nil }
+    let label = training.labels[first]
+    guard subset.contains(where: { training.labels[$0] != label }) else { return nil }
+    return try? fitter(training.subset(subset), warmStart)
+  }
+
+  public func predictions(of model: C) -> [Int] { model.predict(validation.features) }
+}
+
+extension ClassifierLearner where C == LogisticRegression {
+  /// Logistic regression, warm-started from the previous subset's weights along a chain.
+  public static func logistic(
+    training: Dataset, validation: Dataset,
+    hyperparameters: LogisticRegression.Hyperparameters = .init()
+  ) -> Self {
+    ClassifierLearner(training: training, validation: validation) { data, warm in
+      // A class the warm start never saw starts at zero (see `LogisticRegression.fit`).
+      try LogisticRegression.fit(
+        data, hyperparameters: hyperparameters, warmStart: warm, progress: { _ in })
+    }
+  }
+}
+
+extension ClassifierLearner where C == KNearestNeighbors {
+  /// k-nearest neighbours (no fitting to speak of; warm starts do not apply).
+  public static func nearestNeighbors(training: Dataset, validation: Dataset, k: Int = 5) -> Self {
+    ClassifierLearner(training: training, validation: validation) { data, _ in
+      var rng = SeededGenerator(seed: 0)
+      return try KNearestNeighbors.fit(
+        data, hyperparameters: .init(k: k), using: &rng, progress: { _ in })
+    }
+  }
+}
+
+extension ClassifierLearner where C == SVMClassifier {
+  /// An RBF SVM with libsvm-style probabilities (the seed study's model).
+  public static func supportVectorMachine(
+    training: Dataset, validation: Dataset, hyperparameters: SVMClassifier.Hyperparameters = .init(),
+    seed: UInt64 = 0
+  ) -> Self {
+    ClassifierLearner(training: training, validation: validation) { data, _ in
+      var rng = SeededGenerator(seed: seed)
+      return try SVMClassifier.fit(data, hyperparameters: hyperparameters, using: &rng)
+    }
+  }
+}
