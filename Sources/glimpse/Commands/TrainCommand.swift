@@ -74,7 +74,18 @@ struct TrainCommand: ParsableCommand {
     print("training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))")
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
-    let model = try modelOptions.fit(train, seed: seed) { bar.update(Int($0 * 1000)) }
+    let model: any Classifier
+    if modelOptions.model == .cnn {
+      // The CNN reports epoch, loss and accuracy after every batch: show them live.
+      var rng = SeededGenerator(seed: seed)
+      model = try CNNClassifier.fit(
+        train, hyperparameters: modelOptions.cnnHyperparameters, using: &rng
+      ) { progress in
+        bar.update(Int(progress.fractionDone * 1000), detail: Self.describe(progress))
+      }
+    } else {
+      model = try modelOptions.fit(train, seed: seed) { bar.update(Int($0 * 1000)) }
+    }
     let fitTime = monotonicSeconds() - started
     bar.finish()
     print("  fitted in \(formatDuration(fitTime))")
@@ -94,5 +105,23 @@ struct TrainCommand: ParsableCommand {
     archive.imageShape = data.imageShape
     try AtomicFile.write(archive.encoded(), to: out)
     print("  saved \(out)")
+  }
+
+  /// The progress bar's status for a CNN: `epoch 3/10  loss 0.1234  accuracy 0.9612`, the
+  /// epoch's running figures (batch-weighted means so far, as Keras shows them).
+  static func describe(_ progress: CNNClassifier.TrainingProgress) -> String {
+    "epoch \(progress.epoch)/\(progress.epochs)  loss \(formatFixed(progress.loss, digits: 4))  accuracy \(formatFixed(progress.accuracy, digits: 4))"
+  }
+}
+
+extension ModelOptions {
+  /// The CNN recipe for the chosen architecture with the epochs, batch size and learning rate
+  /// given on the command line (what `fit` trains for `--model cnn`).
+  var cnnHyperparameters: CNNClassifier.Hyperparameters {
+    var h = CNNClassifier.Hyperparameters.recipe(for: architecture)
+    if let epochs { h.epochs = epochs }
+    if let batchSize { h.batchSize = batchSize }
+    if let learningRate { h.learningRate = learningRate }
+    return h
   }
 }
