@@ -57,8 +57,9 @@ public struct ClasswiseShapley: Sendable {
     checkpoint: @escaping @Sendable (MonteCarloState) -> Void = { _ in },
     progress: @escaping @Sendable (MonteCarloProgress) -> Void = { _ in }
   ) -> (ValuationResult, MonteCarloState) {
-    let start =
+    var start =
       state ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 1)
+    start.labels = utility.learner.trainingLabels
     let final = MonteCarloRunner.run(
       from: start, options: options, sample: marginals(utility), checkpoint: checkpoint,
       progress: progress)
@@ -69,25 +70,37 @@ public struct ClasswiseShapley: Sendable {
   public static func result<L: Learner>(_ state: MonteCarloState, utility: ModelUtility<L>)
     -> ValuationResult
   {
+    result(state, inClassScores: inClassScores(utility))
+  }
+
+  /// The normalised values held by a state, given the in-class scores of the model trained on
+  /// all the data (`inClassScores(_:)`, which shards and merges can store).
+  public static func result(_ state: MonteCarloState, inClassScores: [Int: Double]) -> ValuationResult {
     var result = ValuationResult(
       method: "classwise", accumulator: state.accumulator, status: state.status ?? .interrupted,
       totalSamples: state.completed.count)
-    normalize(&result, utility: utility)
+    normalize(&result, labels: state.labels ?? [], inClassScores: inClassScores)
     return result
   }
 
-  /// Rescales each class's values to sum to the in-class score of a model trained on all data.
-  static func normalize<L: Learner>(_ result: inout ValuationResult, utility: ModelUtility<L>) {
+  /// a_in of the model trained on all training points, per training class.
+  public static func inClassScores<L: Learner>(_ utility: ModelUtility<L>) -> [Int: Double] {
     let learner = utility.learner
-    let labels = learner.trainingLabels
-    guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else { return }
+    guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else { return [:] }
     let predictions = learner.predictions(of: model)
     let score = ClasswiseScore(validationLabels: learner.validationLabels)
-    for label in Set(labels) {
+    return Dictionary(uniqueKeysWithValues: Set(learner.trainingLabels).map { label in
+      (label, score.inAndOutOfClass(predictions, label: label).inClass)
+    })
+  }
+
+  /// Rescales each class's values to sum to its in-class score.
+  static func normalize(_ result: inout ValuationResult, labels: [Int], inClassScores: [Int: Double]) {
+    for (label, score) in inClassScores {
       let points = labels.indices.filter { labels[$0] == label }
       let sum = points.reduce(0) { $0 + result.values[$1] }
       guard sum != 0 else { continue }
-      let factor = score.inAndOutOfClass(predictions, label: label).inClass / sum
+      let factor = score / sum
       for point in points {
         result.values[point] *= factor
         result.standardErrors[point] *= abs(factor)

@@ -27,6 +27,9 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
   public var elapsedSeconds: Double
   /// Why the last run stopped (`nil` while running).
   public var status: ValuationStatus?
+  /// Training labels, for methods whose values depend on them after sampling (class-wise
+  /// normalisation).
+  public var labels: [Int]?
 
   public init(fingerprint: String, pointCount: Int, channelCount: Int) {
     self.fingerprint = fingerprint

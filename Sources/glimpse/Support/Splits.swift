@@ -8,6 +8,19 @@ import GlimpseModels
 struct SplitFile: Decodable {
   var train: [Int]
   var test: [Int]
+  /// Training labels with some flipped, for valuation experiments (`samples/mnist/split.json`).
+  var noisy: NoisyLabels?
+
+  struct NoisyLabels: Decodable {
+    /// Label values (class names as integers), aligned with `train`.
+    var trainLabelsNoisy: [Int]
+    var trainLabelsClean: [Int]
+
+    enum CodingKeys: String, CodingKey {
+      case trainLabelsNoisy = "train_labels_noisy"
+      case trainLabelsClean = "train_labels_clean"
+    }
+  }
 
   static func read(_ path: String) throws -> SplitFile {
     let bytes = try FileBytes.readRaw(path)
