@@ -18,7 +18,7 @@ struct Glimpse: ParsableCommand {
     subcommands: [
       InfoCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self,
       PredictCommand.self, EmbedCommand.self, AmbiguousCommand.self, ExplainCommand.self,
-      ExplainBatchCommand.self, ValueCommand.self,
+      ExplainBatchCommand.self, ValueCommand.self, CleanCommand.self,
       CompareSegmentersCommand.self, SegmentCommand.self, GalleryCommand.self, DemoCommand.self,
       BenchCommand.self,
     ])

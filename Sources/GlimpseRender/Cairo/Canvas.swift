@@ -99,6 +99,27 @@ final class Canvas {
     cairo_stroke(context)
   }
 
+  /// Draws a polyline through `points`, optionally dashed (`dash` = on/off lengths).
+  func strokePolyline(_ points: [(x: Double, y: Double)], color: RGB, lineWidth: Double = 2, dash: [Double] = []) {
+    guard let first = points.first else { return }
+    cairo_save(context)
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_set_line_width(context, lineWidth)
+    cairo_set_line_join(context, CAIRO_LINE_JOIN_ROUND)
+    dash.withUnsafeBufferPointer { cairo_set_dash(context, $0.baseAddress, Int32($0.count), 0) }
+    cairo_move_to(context, first.x, first.y)
+    for point in points.dropFirst() { cairo_line_to(context, point.x, point.y) }
+    cairo_stroke(context)
+    cairo_restore(context)
+  }
+
+  /// Fills a circle (a data point marker).
+  func fillCircle(x: Double, y: Double, radius: Double, color: RGB) {
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_arc(context, x, y, radius, 0, 2 * Double.pi)
+    cairo_fill(context)
+  }
+
   /// Fills a rectangle with an RGB colour (components in [0, 1]).
   func fillRectangle(x: Double, y: Double, width: Double, height: Double, color: RGB) {
     cairo_set_source_rgb(context, color.red, color.green, color.blue)

@@ -102,6 +102,15 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Where to write the values (CSV).")
   var out: String
 
+  @Option(help: "Also draw the lowest- and highest-valued training images here (PNG).")
+  var sheet: String?
+
+  @Option(help: "Images per row of the data sheet (lowest and highest each).")
+  var sheetCount = 10
+
+  @Option(help: "Also draw the point-removal curve here (PNG): --model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
+  var removalCurve: String?
+
   func validate() throws {
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
     if k < 1 { throw ValidationError("--k must be at least 1") }
@@ -117,7 +126,7 @@ struct ValueRunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let sets = try data.load()
+    let sets = try data.load(needValidation: true)
     let training = sets.training
     print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method == .knn ? "k=\(k)" : "\(model.rawValue) model")")
     let workers = threads ?? Parallelism.threadCount
@@ -160,6 +169,27 @@ struct ValueRunCommand: ParsableCommand {
     try ValuesFile.write(result, training: training, to: out)
     ValuesFile.printSummary(result, training: training, seconds: elapsed, flipped: sets.flipped)
     print("  wrote \(out)")
+    if let sheet {
+      let png = try ValueFigures.sheet(
+        result, training: training, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
+        title: "Training data by value: \(data.dataOptions.stem)")
+      try AtomicFile.write(png, to: sheet)
+      print("  wrote \(sheet)")
+    }
+    if let removalCurve {
+      BLAS.setThreadCount(1)
+      let evaluation = sets.heldOut ?? sets.validation
+      let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
+      let (curves, png) = try ValueFigures.removalCurve(
+        result, training: training, evaluation: evaluation, evaluationName: name, model: model, k: k, c: c)
+      try AtomicFile.write(png, to: removalCurve)
+      let row = { (scores: [Double]) in scores.map { formatFixed($0, digits: 3) }.joined(separator: " ") }
+      print("  removal (\(curves.fractions.map { "\(Int($0 * 100))%" }.joined(separator: " "))):")
+      print("    lowest first  \(row(curves.lowestFirst))")
+      print("    highest first \(row(curves.highestFirst))")
+      print("    random        \(row(curves.random))")
+      print("  wrote \(removalCurve)")
+    }
   }
 
   /// The sample budget for this method.

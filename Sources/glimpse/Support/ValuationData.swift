@@ -18,6 +18,12 @@ struct ValuationDataOptions: ParsableArguments {
   @Option(help: "The validation set's label table, when it has one.")
   var validLabels: String?
 
+  @Option(help: "A held-out test set (read like DATA): what clean and removal curves score on.")
+  var test: String?
+
+  @Option(help: "The test set's label table, when it has one.")
+  var testLabels: String?
+
   @Option(help: "A JSON split of DATA's rows: \"train\" rows are valued, \"test\" rows validate.")
   var split: String?
 
@@ -28,8 +34,7 @@ struct ValuationDataOptions: ParsableArguments {
   var noisy = false
 
   func validate() throws {
-    if valid == nil && split == nil { throw ValidationError("give a validation set: --valid FILE or --split FILE") }
-    if valid != nil && split != nil { throw ValidationError("choose one of --valid and --split") }
+    if split != nil && (valid != nil || test != nil) { throw ValidationError("--split replaces --valid and --test") }
     if noisy && split == nil { throw ValidationError("--noisy needs --split") }
     if let validationRows, validationRows < 1 { throw ValidationError("--validation-rows must be at least 1") }
   }
@@ -41,30 +46,30 @@ struct ValuationDataOptions: ParsableArguments {
     var heldOut: Dataset?
     /// Which training labels were flipped (with --split --noisy).
     var flipped: [Bool]?
+    /// The true training labels when --noisy replaced them.
+    var cleanLabels: [Int]?
   }
 
-  func load() throws -> Sets {
+  /// Reads the sets. A command that needs a validation set (value) or a test set (clean) says so.
+  func load(needValidation: Bool, needTest: Bool = false) throws -> Sets {
     let data = try dataOptions.load().dataset
-    if let valid {
-      var options = dataOptions.readOptions
-      options.labelsPath = validLabels
-      options.minimumClassCount = 1
-      let read = try DatasetReader.read(valid, options: options)
-      reportSkipped(read.skipped)
-      let validation = try read.dataset.aligned(to: data.classNames, path: valid)
-      guard validation.featureCount == data.featureCount else {
-        throw CommandFailure(
-          message: "\(valid): rows have \(validation.featureCount) features, but \(dataOptions.data) has \(data.featureCount)",
-          status: ExitStatus.badInput)
+    guard let path = split else {
+      guard let valid = valid ?? (needValidation ? nil : test) else {
+        throw CommandFailure(message: "give a validation set: --valid FILE, or --split FILE", status: 64)
       }
-      return Sets(training: data, validation: validation, heldOut: nil, flipped: nil)
+      guard let test = test ?? (needTest ? nil : valid) else {
+        throw CommandFailure(message: "give a test set: --test FILE, or --split FILE with --validation-rows", status: 64)
+      }
+      let validation = try readAligned(valid, labels: validLabels, to: data)
+      let heldOut = self.test == nil ? nil : try readAligned(test, labels: testLabels, to: data)
+      return Sets(training: data, validation: validation, heldOut: heldOut, flipped: nil, cleanLabels: nil)
     }
-    let path = split!
     let file = try SplitFile.read(path)
     try file.check(rows: data.count, path: path)
     let cut = min(validationRows ?? file.test.count, file.test.count)
     var training = data.subset(file.train)
     var flipped: [Bool]?
+    var cleanLabels: [Int]?
     if noisy {
       guard let labels = file.noisy, labels.trainLabelsNoisy.count == file.train.count else {
         throw CommandFailure(
@@ -82,13 +87,32 @@ struct ValuationDataOptions: ParsableArguments {
         mapped.append(target)
       }
       flipped = zip(mapped, training.labels).map { $0 != $1 }
+      cleanLabels = training.labels
       training = Dataset(
         features: training.features, labels: mapped, classNames: training.classNames,
         imageShape: training.imageShape, sources: training.sources)
     }
     let heldOut = cut < file.test.count ? data.subset(Array(file.test[cut...])) : nil
+    if needTest && heldOut == nil {
+      throw CommandFailure(message: "\(path): no test rows are left for testing; pass --validation-rows below \(file.test.count)", status: 64)
+    }
     return Sets(
       training: training, validation: data.subset(Array(file.test[..<cut])), heldOut: heldOut,
-      flipped: flipped)
+      flipped: flipped, cleanLabels: cleanLabels)
+  }
+
+  private func readAligned(_ path: String, labels: String?, to data: Dataset) throws -> Dataset {
+    var options = dataOptions.readOptions
+    options.labelsPath = labels
+    options.minimumClassCount = 1
+    let read = try DatasetReader.read(path, options: options)
+    reportSkipped(read.skipped)
+    let set = try read.dataset.aligned(to: data.classNames, path: path)
+    guard set.featureCount == data.featureCount else {
+      throw CommandFailure(
+        message: "\(path): rows have \(set.featureCount) features, but \(dataOptions.data) has \(data.featureCount)",
+        status: ExitStatus.badInput)
+    }
+    return set
   }
 }

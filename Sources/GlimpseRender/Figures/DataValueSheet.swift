@@ -1,0 +1,116 @@
+import GlimpseCore
+
+/// The training images a valuation ranks lowest and highest, each with its label and value: the
+/// data half of an explanation (which examples hurt the model, which carry it).
+///
+/// Each image sits above a bar whose length is |value| relative to the largest |value| shown,
+/// green for helpful (value > 0) and red for harmful, the colours of the LIME overlays. A point
+/// known to be mislabelled (an experiment with flipped labels) gets a red frame and "flipped".
+public struct DataValueSheet: Sendable {
+  public struct Item: Sendable {
+    public var image: Image
+    public var label: String
+    public var value: Double
+    /// A short note under the value (e.g. "was 7" for a flipped label); `nil` for none.
+    public var note: String?
+    public var flagged: Bool
+
+    public init(image: Image, label: String, value: Double, note: String? = nil, flagged: Bool = false) {
+      self.image = image
+      self.label = label
+      self.value = value
+      self.note = note
+      self.flagged = flagged
+    }
+  }
+
+  public var title: String
+  public var subtitle: String
+  public var lowest: [Item]
+  public var highest: [Item]
+  public var invert: Bool
+  public var columns: Int
+  public var cellSize = 72
+
+  public init(title: String, subtitle: String, lowest: [Item], highest: [Item], invert: Bool, columns: Int = 10) {
+    self.title = title
+    self.subtitle = subtitle
+    self.lowest = lowest
+    self.highest = highest
+    self.invert = invert
+    self.columns = columns
+  }
+
+  static let margin = 16.0, gap = 8.0, labelHeight = 16.0, barHeight = 6.0, valueHeight = 28.0
+  static let headHeight = 52.0, sectionHeight = 26.0
+
+  public func pngData() throws(RenderError) -> [UInt8] {
+    let cell = Double(cellSize)
+    let pitchX = cell + Self.gap
+    let pitchY = Self.labelHeight + cell + Self.barHeight + Self.valueHeight + Self.gap
+    let rowsLow = max(1, (lowest.count + columns - 1) / columns)
+    let rowsHigh = max(1, (highest.count + columns - 1) / columns)
+    let width = Int(2 * Self.margin + Double(columns) * pitchX - Self.gap)
+    let height = Int(
+      2 * Self.margin + Self.headHeight + 2 * Self.sectionHeight + Double(rowsLow + rowsHigh) * pitchY)
+    let canvas = try Canvas(width: width, height: height)
+    canvas.text(title, centerX: Double(width) / 2, baseline: Self.margin + 16, size: 16, bold: true,
+                maxWidth: Double(width) - 2 * Self.margin)
+    canvas.text(subtitle, centerX: Double(width) / 2, baseline: Self.margin + 36, size: 12, gray: 0.3,
+                maxWidth: Double(width) - 2 * Self.margin)
+    let scale = (lowest + highest).map { abs($0.value) }.max() ?? 1
+    var y = Self.margin + Self.headHeight
+    for (heading, items, rows) in [
+      ("Lowest values: these examples hurt the model most", lowest, rowsLow),
+      ("Highest values: these examples help it most", highest, rowsHigh),
+    ] {
+      canvas.text(heading, centerX: Self.margin, baseline: y + 17, size: 13, bold: true, color: RGB(0.1, 0.1, 0.1), align: .left)
+      y += Self.sectionHeight
+      for (index, item) in items.enumerated() {
+        let x = Self.margin + Double(index % columns) * pitchX
+        let top = y + Double(index / columns) * pitchY
+        canvas.text("label \(item.label)", centerX: x + cell / 2, baseline: top + Self.labelHeight - 4,
+                    size: 12, bold: true, gray: 0.1, maxWidth: cell)
+        let imageTop = top + Self.labelHeight
+        try canvas.draw(displayable(item.image), invert: invert, x: x, y: imageTop, width: cell, height: cell)
+        if item.flagged {
+          canvas.fillRectangle(x: x - 2, y: imageTop - 2, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(x: x - 2, y: imageTop + cell, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(x: x - 2, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(x: x + cell, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
+        } else {
+          canvas.strokeRectangle(x: x - 0.5, y: imageTop - 0.5, width: cell + 1, height: cell + 1, gray: 0.8)
+        }
+        let barTop = imageTop + cell + 3
+        let length = scale > 0 ? cell * min(1, abs(item.value) / scale) : 0
+        let color = item.value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
+        canvas.fillRectangle(x: x, y: barTop, width: cell, height: Self.barHeight - 2, color: RGB(0.93, 0.93, 0.93))
+        canvas.fillRectangle(x: x, y: barTop, width: length, height: Self.barHeight - 2, color: color)
+        canvas.text(Self.formatValue(item.value), centerX: x + cell / 2, baseline: barTop + Self.barHeight + 11,
+                    size: 11, color: color, maxWidth: cell)
+        if let note = item.note {
+          canvas.text(note, centerX: x + cell / 2, baseline: barTop + Self.barHeight + 24, size: 10,
+                      color: item.flagged ? RGB(0.8, 0.1, 0.1) : RGB(0.35, 0.35, 0.35), maxWidth: cell)
+        }
+      }
+      y += Double(rows) * pitchY
+    }
+    return try canvas.pngData()
+  }
+
+  /// Values are small (a share of one accuracy point): three significant digits, signed.
+  static func formatValue(_ value: Double) -> String {
+    guard value != 0 else { return "0" }
+    var exponent = 0
+    var magnitude = abs(value)
+    while magnitude < 100 && exponent < 12 { magnitude *= 10; exponent += 1 }
+    let digits = Int(magnitude.rounded())
+    var text = String(digits)
+    if exponent >= text.count {
+      text = "0." + String(repeating: "0", count: exponent - text.count) + text
+    } else if exponent > 0 {
+      text.insert(".", at: text.index(text.endIndex, offsetBy: -exponent))
+    }
+    return (value < 0 ? "−" : "+") + text
+  }
+}
