@@ -18,11 +18,12 @@ import GlimpseCore
 //    first. scikit-learn (which pyDVL calls for the order) leaves ties unspecified; on real
 //    pixel data exact ties are rare and only matter between points of which one matches the
 //    validation label and the other does not.
-// 4. Speed: a row is sorted as 64-bit integers, each the distance's bit pattern (which orders
-//    like the distance for values ≥ 0) with its low bits replaced by the training index. Distances
-//    that agree in all but those low bits land in one "bucket" and come out in index order; a
-//    linear pass re-sorts such runs by the exact distance, so the final order is exactly
-//    (distance, index). Runs are rare: the low bits hold ~2⁻³⁹ of the distance for 5000 points.
+// 4. Speed: the GEMM dominates, so columns that are zero on one side are dropped from it. Each
+//    row is then sorted by a radix sort on the top 32 bits of the distances' bit patterns (which
+//    order like the distances for values ≥ 0), stable so that equal keys keep index order; runs
+//    of equal keys (distances agreeing to ~1e-6) are re-sorted by (exact distance, index), so
+//    the final order is exactly (distance, index). pyDVL's order comes from scikit-learn's
+//    `kneighbors(n_neighbors=N)`, a heap per query, and its recursion is a Python loop.
 // 5. Validation blocks are fixed by the sizes alone and summed in block order, so the values are
 //    the same on any number of threads. Blocks run side by side with one BLAS thread each.
 
@@ -62,12 +63,14 @@ public struct KNNShapley: Sendable, Equatable {
   /// - Parameter k: Number of neighbours; pyDVL's anchor uses scikit-learn's default 5.
   public init(k: Int = 5) { self.k = k }
 
-  /// Distances held per block of validation rows (2 MB); a block has at least one row.
-  static let blockDistances = 1 << 18
+  /// Distances held per block of validation rows (8 MB); a block has at least one row.
+  static let blockDistances = 1 << 20
 
-  /// Validation rows per block: at most 64, fewer when training is large.
+  /// Validation rows per block: at most 128, fewer when training is large. Each block's GEMM
+  /// packs the whole training matrix again, so blocks should not be small; the size depends on
+  /// the data alone, never on the thread count (see note 5).
   static func blockRows(trainingCount: Int) -> Int {
-    max(1, min(64, blockDistances / max(trainingCount, 1)))
+    max(1, min(128, blockDistances / max(trainingCount, 1)))
   }
 
   /// Computes every training point's value.
@@ -97,6 +100,7 @@ public struct KNNShapley: Sendable, Equatable {
       throw .nonFiniteFeature(set: "validation", row: row)
     }
     let n = training.count
+    precondition(n < Int(Int32.max), "KNN-Shapley indexes training points with 32 bits (got \(n))")
     guard n > 0 else { return .exact(method: "knn", values: [], samplesPerPoint: validation.count) }
 
     // Validation labels as training class indices (−1: a class training does not have).
@@ -110,7 +114,7 @@ public struct KNNShapley: Sendable, Equatable {
     let rowsPerBlock = Self.blockRows(trainingCount: n)
     let blocks = contiguousBlocks(validation.count, size: rowsPerBlock)
     let workers = min(Parallelism.threadCount, blocks.count)
-    let groupSize = max(1, 4 * workers)
+    let groupSize = 2 * workers
 
     let savedBLASThreads = BLAS.threadCount
     if workers > 1 { BLAS.setThreadCount(1) }
