@@ -1,1 +1,38 @@
 # `make bench` section: valuation (sourced by .ci/bench; uses bench_row, wanted, table_header).
+# KNN-Shapley against pyDVL 0.10's KNNShapleyValuation(KNeighborsClassifier(n_neighbors=5)),
+# pixels / 255. One thread on both sides (GLIMPSE_THREADS=1, joblib n_jobs=1, one BLAS thread),
+# then both on 2 (GLIMPSE_THREADS=2 against n_jobs=2, which starts joblib's worker processes).
+# pyDVL takes seconds per call at 5000 x 1000, so its repeats are capped at 3 there.
+echo "valuation (KNN-Shapley, k = 5; threads: Glimpse GLIMPSE_THREADS, pyDVL joblib n_jobs):"
+table_header
+valuation_ref() { "$PY" .ci/bench_reference_valuation.py samples "$@"; }
+knn_what() {
+  case "$1" in
+    knn-shapley-1000x500*) echo "train = split train[:1000], noisy labels; valid = test[:500]" ;;
+    knn-shapley-5000x1000*) echo "train = all 5000 digits (file labels); valid = test[:1000] (also in train)" ;;
+  esac
+}
+for stage in knn-shapley-1000x500 knn-shapley-5000x1000; do
+  repeats="$REPEATS"
+  [ "$stage" = knn-shapley-5000x1000 ] && repeats=$((REPEATS < 3 ? REPEATS : 3))
+  if wanted "$stage"; then
+    GLIMPSE_THREADS=1 bench_row "$stage" "$(knn_what "$stage"), 1 thread" \
+      valuation_ref "$stage" "$repeats" 1
+  fi
+  if wanted "$stage-2t"; then
+    GLIMPSE_THREADS=2 bench_row "$stage-2t" "$(knn_what "$stage"), 2 threads / n_jobs=2" \
+      valuation_ref "$stage-2t" "$repeats" 2
+  fi
+done
+
+# Noisy-label detection on the anchor split (100 of 1000 labels flipped), raw pixels, several k:
+# the same table from Glimpse and from pyDVL (the anchor: k = 5, AUC 0.983, P@10% 0.82).
+if wanted knn-detection; then
+  echo
+  echo "KNN-Shapley noisy-label detection, Glimpse:"
+  GLIMPSE_THREADS=1 "$GLIMPSE" bench knn-detection --repeats 1 | sed '$d'
+  if [ -x "$PY" ]; then
+    echo "pyDVL 0.10:"
+    valuation_ref knn-detection 1 1 2>/dev/null
+  fi
+fi

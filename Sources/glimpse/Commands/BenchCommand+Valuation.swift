@@ -1,8 +1,119 @@
+import FoundationEssentials
 import GlimpseCore
+import GlimpseData
+import GlimpseValuation
 
 extension BenchCommand {
   /// Bench stages for data valuation; each returns seconds (a median over `context.repeats`).
+  ///
+  /// The `-2t` names run the same work; `.ci/bench-valuation.sh` runs them with
+  /// `GLIMPSE_THREADS=2` (the thread count is read from the environment at start).
   static var valuationStages: [String: (BenchContext) throws -> Double] {
-    [:]
+    [
+      "knn-shapley-1000x500": knnShapley1000x500,
+      "knn-shapley-1000x500-2t": knnShapley1000x500,
+      "knn-shapley-5000x1000": knnShapley5000x1000,
+      "knn-shapley-5000x1000-2t": knnShapley5000x1000,
+      "knn-detection": knnDetection,
+    ]
+  }
+
+  /// KNN-Shapley (k = 5) on the anchors' noisy split: the first 1000 training digits with their
+  /// noisy labels, validation = test[:500], as `valuation_anchor.py knn 1000`.
+  private static func knnShapley1000x500(_ context: BenchContext) throws -> Double {
+    let (train, valid) = try NoisySplit.anchorValuationSets(context)
+    return try context.median { _ = try KNNShapley(k: 5).values(training: train, validation: valid) }
+  }
+
+  /// KNN-Shapley (k = 5) with all 5000 digits (file labels) as training and test[:1000] as
+  /// validation. The validation digits are among the training digits; this stage is for timing.
+  private static func knnShapley5000x1000(_ context: BenchContext) throws -> Double {
+    let (digits, split) = try context.digitsAndSplit()
+    let valid = digits.subset(split.test.prefix(1000))
+    return try context.median { _ = try KNNShapley(k: 5).values(training: digits, validation: valid) }
+  }
+
+  /// Prints how well −value finds the 100 flipped labels of the anchor split for several k
+  /// (ROC AUC, precision and recall of the lowest 10 % by a stable sort, negative values), as
+  /// `valuation_anchor.py` measures them; returns the seconds of the k = 5 valuation.
+  private static func knnDetection(_ context: BenchContext) throws -> Double {
+    let (train, valid) = try NoisySplit.anchorValuationSets(context)
+    let flipped = try NoisySplit.read(context).flippedMask
+    print("| k | ROC AUC of -value | P@10% | R@10% | value < 0 (flipped) |")
+    print("|---|---|---|---|---|")
+    var seconds = 0.0
+    for k in [1, 3, 5, 7, 10, 15, 20, 50] {
+      let started = monotonicSeconds()
+      let result = try KNNShapley(k: k).values(training: train, validation: valid)
+      if k == 5 { seconds = monotonicSeconds() - started }
+      let lowest = result.ascendingOrder.prefix((train.count + 9) / 10)
+      let hits = lowest.filter { flipped[$0] }.count
+      let negative = result.values.indices.filter { result.values[$0] < 0 }
+      let auc = rocAUC(scores: result.values.map { -$0 }, positives: flipped)
+      print(
+        "| \(k) | \(fixed(auc, 4)) | \(fixed(Double(hits) / Double(lowest.count), 2)) | "
+          + "\(fixed(Double(hits) / Double(flipped.filter { $0 }.count), 2)) | "
+          + "\(negative.count) (\(negative.filter { flipped[$0] }.count)) |")
+    }
+    return seconds
+  }
+
+  /// ROC AUC as the Mann–Whitney statistic: the chance that a positive outscores a negative,
+  /// ties counted half (scikit-learn's `roc_auc_score` gives the same number).
+  private static func rocAUC(scores: [Double], positives: [Bool]) -> Double {
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var ranks = [Double](repeating: 0, count: scores.count)
+    var start = 0
+    while start < order.count {
+      var end = start + 1
+      while end < order.count && scores[order[end]] == scores[order[start]] { end += 1 }
+      for position in start..<end { ranks[order[position]] = Double(start + end + 1) / 2 }
+      start = end
+    }
+    let positiveCount = Double(positives.filter { $0 }.count)
+    let negativeCount = Double(positives.count) - positiveCount
+    let positiveRanks = positives.indices.filter { positives[$0] }.reduce(0) { $0 + ranks[$1] }
+    return (positiveRanks - positiveCount * (positiveCount + 1) / 2) / (positiveCount * negativeCount)
+  }
+
+  private static func fixed(_ value: Double, _ digits: Int) -> String {
+    let scale = (0..<digits).reduce(1.0) { scale, _ in scale * 10 }
+    let text = String(Int((value * scale).rounded()))
+    let padded = String(repeating: "0", count: max(0, digits + 1 - text.count)) + text
+    return padded.dropLast(digits) + "." + padded.suffix(digits)
+  }
+}
+
+/// The parts of `split.json` the valuation anchors use beyond `SplitFile`: the noisy labels.
+private struct NoisySplit: Decodable {
+  struct Noisy: Decodable {
+    var train_labels_noisy: [Int]
+    var train_labels_clean: [Int]
+  }
+
+  var train: [Int]
+  var test: [Int]
+  var noisy: Noisy
+
+  /// Which training positions carry a flipped label.
+  var flippedMask: [Bool] { zip(noisy.train_labels_noisy, noisy.train_labels_clean).map { $0 != $1 } }
+
+  static func read(_ context: BenchContext) throws -> NoisySplit {
+    let path = "\(context.samples)/mnist/split.json"
+    return try JSONDecoder().decode(NoisySplit.self, from: Data(FileBytes.readRaw(path)))
+  }
+
+  /// Training = the split's 1000 training digits with their noisy labels; validation = test[:500].
+  static func anchorValuationSets(_ context: BenchContext) throws -> (Dataset, Dataset) {
+    let (digits, _) = try context.digitsAndSplit()
+    let split = try read(context)
+    var train = digits.subset(split.train)
+    train.labels = try split.noisy.train_labels_noisy.map { label in
+      guard let index = train.classNames.firstIndex(of: String(label)) else {
+        throw CommandFailure(message: "split.json: noisy label \(label) is not a class", status: ExitStatus.badInput)
+      }
+      return index
+    }
+    return (train, digits.subset(split.test.prefix(500)))
   }
 }
