@@ -43,6 +43,19 @@ private let tolerance = 1e-9
     #expect(maxAbsoluteDifference(values, exact) < tolerance)
   }
 
+  @Test("equals ExactSemivalues' Shapley values of the same utility as a game", arguments: [1, 3])
+  func matchesExactSemivalues(k: Int) throws {
+    var rng = SeededGenerator(seed: 77)
+    let train = randomPoints(9, dimensions: 2, classes: 2, using: &rng)
+    let valid = randomPoints(5, dimensions: 2, classes: 2, using: &rng)
+    let game = GameUtility(playerCount: train.count) { subset in
+      kNNUtility(subset, k: k, training: train, validation: valid)
+    }
+    let exact = try ExactSemivalues.values(game, kind: .shapley).values
+    let values = try KNNShapley(k: k).values(training: train, validation: valid).values
+    #expect(maxAbsoluteDifference(values, exact) < tolerance)
+  }
+
   @Test(
     "equals enumeration when many points tie (integer grid, ties to the lower index)",
     arguments: [1, 3, 5])

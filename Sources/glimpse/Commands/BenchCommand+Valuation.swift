@@ -46,34 +46,14 @@ extension BenchCommand {
       let started = monotonicSeconds()
       let result = try KNNShapley(k: k).values(training: train, validation: valid)
       if k == 5 { seconds = monotonicSeconds() - started }
-      let lowest = result.ascendingOrder.prefix((train.count + 9) / 10)
-      let hits = lowest.filter { flipped[$0] }.count
+      let detection = NoiseDetection(values: result.values, bad: flipped)
       let negative = result.values.indices.filter { result.values[$0] < 0 }
-      let auc = rocAUC(scores: result.values.map { -$0 }, positives: flipped)
       print(
-        "| \(k) | \(fixed(auc, 4)) | \(fixed(Double(hits) / Double(lowest.count), 2)) | "
-          + "\(fixed(Double(hits) / Double(flipped.filter { $0 }.count), 2)) | "
+        "| \(k) | \(fixed(detection.rocAUC, 4)) | \(fixed(detection.precisionAtTenPercent, 2)) | "
+          + "\(fixed(detection.recallAtTenPercent, 2)) | "
           + "\(negative.count) (\(negative.filter { flipped[$0] }.count)) |")
     }
     return seconds
-  }
-
-  /// ROC AUC as the Mann–Whitney statistic: the chance that a positive outscores a negative,
-  /// ties counted half (scikit-learn's `roc_auc_score` gives the same number).
-  private static func rocAUC(scores: [Double], positives: [Bool]) -> Double {
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
-    var ranks = [Double](repeating: 0, count: scores.count)
-    var start = 0
-    while start < order.count {
-      var end = start + 1
-      while end < order.count && scores[order[end]] == scores[order[start]] { end += 1 }
-      for position in start..<end { ranks[order[position]] = Double(start + end + 1) / 2 }
-      start = end
-    }
-    let positiveCount = Double(positives.filter { $0 }.count)
-    let negativeCount = Double(positives.count) - positiveCount
-    let positiveRanks = positives.indices.filter { positives[$0] }.reduce(0) { $0 + ranks[$1] }
-    return (positiveRanks - positiveCount * (positiveCount + 1) / 2) / (positiveCount * negativeCount)
   }
 
   private static func fixed(_ value: Double, _ digits: Int) -> String {
