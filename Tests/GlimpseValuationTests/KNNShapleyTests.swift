@@ -69,7 +69,9 @@ private let tolerance = 1e-9
     let train = dataset(grid(10), labels: (0..<10).map { _ in Int(rng.next() % 2) })
     let valid = dataset(grid(5), labels: (0..<5).map { _ in Int(rng.next() % 2) })
     let values = try KNNShapley(k: k).values(training: train, validation: valid).values
-    #expect(maxAbsoluteDifference(values, enumeratedShapley(k: k, training: train, validation: valid)) < tolerance)
+    #expect(
+      maxAbsoluteDifference(values, enumeratedShapley(k: k, training: train, validation: valid))
+        < tolerance)
   }
 
   @Test("k larger than the training set: exact for the utility divided by k (enumeration)")
@@ -78,7 +80,9 @@ private let tolerance = 1e-9
     let train = randomPoints(5, dimensions: 2, classes: 2, using: &rng)
     let valid = randomPoints(3, dimensions: 2, classes: 2, using: &rng)
     let values = try KNNShapley(k: 8).values(training: train, validation: valid).values
-    #expect(maxAbsoluteDifference(values, enumeratedShapley(k: 8, training: train, validation: valid)) < tolerance)
+    #expect(
+      maxAbsoluteDifference(values, enumeratedShapley(k: 8, training: train, validation: valid))
+        < tolerance)
     // With k ≥ N every point of S counts, so a point's value is its match rate divided by k.
     let rates = (0..<train.count).map { i in
       Double(valid.labels.filter { $0 == train.labels[i] }.count) / Double(valid.count) / 8
@@ -168,7 +172,8 @@ private let tolerance = 1e-9
     let valid = randomPoints(6, dimensions: 2, classes: 3, using: &rng)
     // The same validation set with its classes listed in reverse order.
     let reversed = Dataset(
-      features: valid.features, labels: valid.labels.map { 2 - $0 }, classNames: ["c2", "c1", "c0"],
+      features: valid.features, labels: valid.labels.map { 2 - $0 },
+      classNames: ["c2", "c1", "c0"],
       sources: valid.sources)
     let a = try KNNShapley(k: 3).values(training: train, validation: valid).values
     let b = try KNNShapley(k: 3).values(training: train, validation: reversed).values
@@ -219,7 +224,8 @@ private let tolerance = 1e-9
   func refusesNonFinite() {
     #expect(throws: KNNShapleyError.nonFiniteFeature(set: "validation", row: 1)) {
       try KNNShapley(k: 1).values(
-        training: dataset([[0], [1]], labels: [0, 1]), validation: dataset([[0], [.nan]], labels: [0, 1]))
+        training: dataset([[0], [1]], labels: [0, 1]),
+        validation: dataset([[0], [.nan]], labels: [0, 1]))
     }
   }
 }
@@ -250,7 +256,9 @@ private func directSquaredDistance(_ a: ArraySlice<Double>, _ b: ArraySlice<Doub
 }
 
 /// Indices of `subset` from nearest to farthest from validation row `v`; ties by index.
-private func nearestFirst(_ subset: [Int], to v: Int, training: Dataset, validation: Dataset) -> [Int] {
+private func nearestFirst(_ subset: [Int], to v: Int, training: Dataset, validation: Dataset)
+  -> [Int]
+{
   let d = (0..<training.count).map {
     directSquaredDistance(training.features.row($0), validation.features.row(v))
   }
@@ -264,7 +272,8 @@ private func kNNUtility(_ subset: [Int], k: Int, training: Dataset, validation: 
   var total = 0.0
   for v in 0..<validation.count {
     let nearest = nearestFirst(subset, to: v, training: training, validation: validation).prefix(k)
-    total += Double(nearest.filter { training.labels[$0] == validation.labels[v] }.count) / Double(k)
+    total +=
+      Double(nearest.filter { training.labels[$0] == validation.labels[v] }.count) / Double(k)
   }
   return total / Double(validation.count)
 }
@@ -273,7 +282,8 @@ private func kNNUtility(_ subset: [Int], k: Int, training: Dataset, validation: 
 private func enumeratedShapley(k: Int, training: Dataset, validation: Dataset) -> [Double] {
   let n = training.count
   let utilities = (0..<(1 << n)).map { mask in
-    kNNUtility((0..<n).filter { mask & (1 << $0) != 0 }, k: k, training: training, validation: validation)
+    kNNUtility(
+      (0..<n).filter { mask & (1 << $0) != 0 }, k: k, training: training, validation: validation)
   }
   let factorial = (0...n).map { m in (1...max(m, 1)).reduce(1.0) { $0 * Double($1) } }
   return (0..<n).map { i in

@@ -77,7 +77,8 @@ extension KNNShapley {
         order.withUnsafeMutableBufferPointer { order in
           sums.withUnsafeMutableBufferPointer { sums in
             for (offset, row) in rows.enumerated() {
-              let rowDistances = UnsafeMutableBufferPointer(rebasing: block[offset * n..<(offset + 1) * n])
+              let rowDistances = UnsafeMutableBufferPointer(
+                rebasing: block[offset * n..<(offset + 1) * n])
               squaredDistances(row: row, crossTerms: rowDistances)
               sortedOrder(rowDistances, scratch: &scratch, into: order)
               accumulate(order: order, label: validationLabels[row], into: sums)
@@ -172,7 +173,8 @@ extension KNNShapley {
 
     /// Adds Theorem 1's s of every training point, for one validation point, to `sums`.
     private func accumulate(
-      order: UnsafeMutableBufferPointer<Int32>, label: Int, into sums: UnsafeMutableBufferPointer<Double>
+      order: UnsafeMutableBufferPointer<Int32>, label: Int,
+      into sums: UnsafeMutableBufferPointer<Double>
     ) {
       let n = order.count
       trainingLabels.withUnsafeBufferPointer { labels in

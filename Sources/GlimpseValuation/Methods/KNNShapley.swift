@@ -93,9 +93,12 @@ public struct KNNShapley: Sendable, Equatable {
     guard k >= 1 else { throw .invalidK(k) }
     guard validation.count > 0 else { throw .emptyValidation }
     guard training.featureCount == validation.featureCount else {
-      throw .featureCountMismatch(training: training.featureCount, validation: validation.featureCount)
+      throw .featureCountMismatch(
+        training: training.featureCount, validation: validation.featureCount)
     }
-    if let row = Self.firstNonFiniteRow(training.features) { throw .nonFiniteFeature(set: "training", row: row) }
+    if let row = Self.firstNonFiniteRow(training.features) {
+      throw .nonFiniteFeature(set: "training", row: row)
+    }
     if let row = Self.firstNonFiniteRow(validation.features) {
       throw .nonFiniteFeature(set: "validation", row: row)
     }
@@ -141,7 +144,9 @@ public struct KNNShapley: Sendable, Equatable {
   static func firstNonFiniteRow(_ matrix: Matrix) -> Int? {
     guard matrix.columns > 0 else { return nil }
     return matrix.storage.withUnsafeBufferPointer { values in
-      for (index, value) in values.enumerated() where !value.isFinite { return index / matrix.columns }
+      for (index, value) in values.enumerated() where !value.isFinite {
+        return index / matrix.columns
+      }
       return nil
     }
   }

@@ -11,13 +11,14 @@ public enum KNNShapleyError: GlimpseError, Equatable {
   /// A feature is NaN or infinite (`set` is "training" or "validation"; `row` 0-based).
   case nonFiniteFeature(set: String, row: Int)
 
+  /// What is wrong, in one line.
   public var description: String {
     switch self {
-    case let .invalidK(k): "k-NN Shapley needs k ≥ 1 (got \(k))"
+    case .invalidK(let k): "k-NN Shapley needs k ≥ 1 (got \(k))"
     case .emptyValidation: "k-NN Shapley needs at least one validation point"
-    case let .featureCountMismatch(training, validation):
+    case .featureCountMismatch(let training, let validation):
       "training rows have \(training) features, validation rows \(validation)"
-    case let .nonFiniteFeature(set, row): "\(set) row \(row) has a feature that is not finite"
+    case .nonFiniteFeature(let set, let row): "\(set) row \(row) has a feature that is not finite"
     }
   }
 }

@@ -22,7 +22,9 @@ extension BenchCommand {
   /// noisy labels, validation = test[:500], as `valuation_anchor.py knn 1000`.
   private static func knnShapley1000x500(_ context: BenchContext) throws -> Double {
     let (train, valid) = try NoisySplit.anchorValuationSets(context)
-    return try context.median { _ = try KNNShapley(k: 5).values(training: train, validation: valid) }
+    return try context.median {
+      _ = try KNNShapley(k: 5).values(training: train, validation: valid)
+    }
   }
 
   /// KNN-Shapley (k = 5) with all 5000 digits (file labels) as training and test[:1000] as
@@ -30,7 +32,9 @@ extension BenchCommand {
   private static func knnShapley5000x1000(_ context: BenchContext) throws -> Double {
     let (digits, split) = try context.digitsAndSplit()
     let valid = digits.subset(split.test.prefix(1000))
-    return try context.median { _ = try KNNShapley(k: 5).values(training: digits, validation: valid) }
+    return try context.median {
+      _ = try KNNShapley(k: 5).values(training: digits, validation: valid)
+    }
   }
 
   /// Prints how well −value finds the 100 flipped labels of the anchor split for several k
@@ -67,8 +71,13 @@ extension BenchCommand {
 /// The parts of `split.json` the valuation anchors use beyond `SplitFile`: the noisy labels.
 private struct NoisySplit: Decodable {
   struct Noisy: Decodable {
-    var train_labels_noisy: [Int]
-    var train_labels_clean: [Int]
+    var noisyLabels: [Int]
+    var cleanLabels: [Int]
+
+    enum CodingKeys: String, CodingKey {
+      case noisyLabels = "train_labels_noisy"
+      case cleanLabels = "train_labels_clean"
+    }
   }
 
   var train: [Int]
@@ -76,7 +85,9 @@ private struct NoisySplit: Decodable {
   var noisy: Noisy
 
   /// Which training positions carry a flipped label.
-  var flippedMask: [Bool] { zip(noisy.train_labels_noisy, noisy.train_labels_clean).map { $0 != $1 } }
+  var flippedMask: [Bool] {
+    zip(noisy.noisyLabels, noisy.cleanLabels).map { $0 != $1 }
+  }
 
   static func read(_ context: BenchContext) throws -> NoisySplit {
     let path = "\(context.samples)/mnist/split.json"
@@ -88,9 +99,10 @@ private struct NoisySplit: Decodable {
     let (digits, _) = try context.digitsAndSplit()
     let split = try read(context)
     var train = digits.subset(split.train)
-    train.labels = try split.noisy.train_labels_noisy.map { label in
+    train.labels = try split.noisy.noisyLabels.map { label in
       guard let index = train.classNames.firstIndex(of: String(label)) else {
-        throw CommandFailure(message: "split.json: noisy label \(label) is not a class", status: ExitStatus.badInput)
+        throw CommandFailure(
+          message: "split.json: noisy label \(label) is not a class", status: ExitStatus.badInput)
       }
       return index
     }
