@@ -50,6 +50,41 @@ public enum Kernel: Sendable, Equatable, Codable {
     return gram
   }
 
+  /// The kernel from exact dot products of pixel codes (`PixelCodes`): `dots` holds Σ k m
+  /// for rows whose values are k / 255, and the norms Σ k², all exact integers, so each value
+  /// is computed from exact inputs with one division by 255² (RBF distances need no clamping).
+  /// - Returns: `[dots.rows, dots.columns]`, as `block` would give for the original rows.
+  func block(pixelDots dots: Matrix, aSquaredNorms: [Double], bSquaredNorms: [Double]) -> Matrix {
+    var values = dots
+    let (rows, columns) = (dots.rows, dots.columns)
+    let scale = 1 / PixelCodes.scale
+    values.storage.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      switch self {
+      case .linear:
+        for index in 0..<(rows * columns) { base[index] = base[index] / PixelCodes.scale }
+      case let .polynomial(gamma, coef0, degree):
+        for index in 0..<(rows * columns) {
+          base[index] = power(gamma * (base[index] / PixelCodes.scale) + coef0, degree)
+        }
+      case let .rbf(gamma):
+        let factor = -gamma * scale
+        aSquaredNorms.withUnsafeBufferPointer { an in
+          bSquaredNorms.withUnsafeBufferPointer { bn in
+            for row in 0..<rows {
+              let line = base + row * columns
+              let rowNorm = an[row]
+              for column in 0..<columns {
+                line[column] = exp(factor * (rowNorm + bn[column] - 2 * line[column]))
+              }
+            }
+          }
+        }
+      }
+    }
+    return values
+  }
+
   /// `K(x, x)` for a row with squared norm `norm`.
   func selfValue(squaredNorm norm: Double) -> Double {
     switch self {

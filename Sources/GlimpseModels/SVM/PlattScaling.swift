@@ -87,36 +87,75 @@ enum PairwiseCoupling {
   /// - Returns: `k` probabilities summing to 1.
   static func probabilities(_ r: [[Double]]) -> [Double] {
     let k = r.count
-    var q = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
-    for t in 0..<k {
-      for j in 0..<k where j != t {
-        q[t][t] += r[j][t] * r[j][t]
-        q[t][j] = -r[j][t] * r[t][j]
-      }
-    }
-    var p = [Double](repeating: 1 / Double(k), count: k)
-    var qp = [Double](repeating: 0, count: k)
-    let maxIterations = max(100, k), epsilon = 0.005 / Double(k)
-    for _ in 0..<maxIterations {
-      var pqp = 0.0
-      for t in 0..<k {
-        qp[t] = 0
-        for j in 0..<k { qp[t] += q[t][j] * p[j] }
-        pqp += p[t] * qp[t]
-      }
-      var maxError = 0.0
-      for t in 0..<k { maxError = max(maxError, abs(qp[t] - pqp)) }
-      if maxError < epsilon { break }
-      for t in 0..<k {
-        let difference = (-qp[t] + pqp) / q[t][t]
-        p[t] += difference
-        pqp = (pqp + difference * (difference * q[t][t] + 2 * qp[t])) / (1 + difference) / (1 + difference)
-        for j in 0..<k {
-          qp[j] = (qp[j] + difference * q[t][j]) / (1 + difference)
-          p[j] /= 1 + difference
-        }
+    var scratch = Scratch(classes: k)
+    var p = [Double](repeating: 0, count: k)
+    let flat = r.flatMap { $0 }
+    flat.withUnsafeBufferPointer { flat in
+      p.withUnsafeMutableBufferPointer { p in
+        guard let flat = flat.baseAddress, let p = p.baseAddress else { return }
+        couple(flat, into: p, scratch: &scratch)
       }
     }
     return p
+  }
+
+  /// The work arrays of `couple` for `classes` classes, reused from row to row.
+  struct Scratch {
+    let classes: Int
+    var q: [Double]
+    var qp: [Double]
+
+    init(classes: Int) {
+      self.classes = classes
+      q = [Double](repeating: 0, count: classes * classes)
+      qp = [Double](repeating: 0, count: classes)
+    }
+  }
+
+  /// `probabilities` on flat storage: `r` is `k × k` row-major (the diagonal is not read), the
+  /// `k` probabilities go to `p`. The same operations in the same order as libsvm's
+  /// `multiclass_probability`, without per-row allocations.
+  static func couple(
+    _ r: UnsafePointer<Double>, into p: UnsafeMutablePointer<Double>, scratch: inout Scratch
+  ) {
+    let k = scratch.classes
+    scratch.q.withUnsafeMutableBufferPointer { qBuffer in
+      scratch.qp.withUnsafeMutableBufferPointer { qpBuffer in
+        guard let q = qBuffer.baseAddress, let qp = qpBuffer.baseAddress else { return }
+        q.update(repeating: 0, count: k * k)
+        for t in 0..<k {
+          for j in 0..<k where j != t {
+            q[t * k + t] += r[j * k + t] * r[j * k + t]
+            q[t * k + j] = -r[j * k + t] * r[t * k + j]
+          }
+        }
+        p.update(repeating: 1 / Double(k), count: k)
+        let maxIterations = max(100, k)
+        let epsilon = 0.005 / Double(k)
+        for _ in 0..<maxIterations {
+          var pqp = 0.0
+          for t in 0..<k {
+            qp[t] = 0
+            for j in 0..<k { qp[t] += q[t * k + j] * p[j] }
+            pqp += p[t] * qp[t]
+          }
+          var maxError = 0.0
+          for t in 0..<k { maxError = max(maxError, abs(qp[t] - pqp)) }
+          if maxError < epsilon { break }
+          for t in 0..<k {
+            let qtt = q[t * k + t]
+            let difference = (-qp[t] + pqp) / qtt
+            p[t] += difference
+            pqp =
+              (pqp + difference * (difference * qtt + 2 * qp[t])) / (1 + difference)
+              / (1 + difference)
+            for j in 0..<k {
+              qp[j] = (qp[j] + difference * q[t * k + j]) / (1 + difference)
+              p[j] /= 1 + difference
+            }
+          }
+        }
+      }
+    }
   }
 }

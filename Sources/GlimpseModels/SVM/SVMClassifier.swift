@@ -87,6 +87,9 @@ public struct SVMClassifier: Classifier {
   /// (exact; image borders that are black in every digit make ~20 % of MNIST's columns).
   private let usedColumns: [Int]?
   private let compactSupportVectors: Matrix
+  /// The support vectors' codes when they are 8-bit pixel levels (k / 255): rows that are
+  /// pixels too get their kernel values from an exact float32 GEMM (`PixelCodes`).
+  private let pixelSupport: PixelCodes?
 
   /// Two classes compared by one binary SVM.
   public struct ClassPair: Sendable, Equatable {
@@ -213,6 +216,7 @@ public struct SVMClassifier: Classifier {
       usedColumns = nil
       compactSupportVectors = supportVectors
     }
+    pixelSupport = PixelCodes(supportVectors, columns: usedColumns)
   }
 
   /// γ resolved from the hyperparameters and the training features.
@@ -292,7 +296,11 @@ public struct SVMClassifier: Classifier {
       "features have \(features.columns) columns, the model \(featureCount)")
     guard features.rows > 0 else { return Matrix(rows: 0, columns: pairs.count) }
     let kernelBlock: Matrix
-    if let usedColumns {
+    if let pixelSupport, let queries = PixelCodes(features, columns: usedColumns) {
+      kernelBlock = kernel.block(
+        pixelDots: PixelCodes.dotProducts(queries, pixelSupport),
+        aSquaredNorms: queries.squaredNorms, bSquaredNorms: pixelSupport.squaredNorms)
+    } else if let usedColumns {
       let compact = Matrix(rows: features.rows, columns: usedColumns.count) {
         features[$0, usedColumns[$1]]
       }
@@ -376,24 +384,55 @@ public struct SVMClassifier: Classifier {
       }
       return result
     }
-    let local = Dictionary(uniqueKeysWithValues: presentClasses.enumerated().map { ($1, $0) })
+    var local = [Int](repeating: 0, count: k)
+    for (position, c) in presentClasses.enumerated() { local[c] = position }
+    let firsts = pairs.map { local[$0.first] }
+    let seconds = pairs.map { local[$0.second] }
     let m = presentClasses.count
     let minimum = 1e-7
-    // Coupling costs microseconds per row: spread it over cores only for large batches (LIME's
-    // batches arrive from threads that are already running side by side).
-    let couple = { (row: Int) -> [Double] in
-      var r = [[Double]](repeating: [Double](repeating: 0, count: m), count: m)
-      for (p, pair) in pairs.enumerated() {
-        let probability = min(max(sigmoids[p].probability(values[row, p]), minimum), 1 - minimum)
-        let i = local[pair.first]!, j = local[pair.second]!
-        r[i][j] = probability
-        r[j][i] = 1 - probability
+    // Rows `range` into `out` (`[range.count, m]`), with one set of work arrays.
+    let coupleRows = { (range: Range<Int>, out: UnsafeMutablePointer<Double>) in
+      var r = [Double](repeating: 0, count: m * m)
+      var scratch = PairwiseCoupling.Scratch(classes: m)
+      r.withUnsafeMutableBufferPointer { rBuffer in
+        guard let r = rBuffer.baseAddress else { return }
+        for (offset, row) in range.enumerated() {
+          for p in pairs.indices {
+            let probability = min(
+              max(sigmoids[p].probability(values[row, p]), minimum), 1 - minimum)
+            let (i, j) = (firsts[p], seconds[p])
+            r[i * m + j] = probability
+            r[j * m + i] = 1 - probability
+          }
+          let target = out + offset * m
+          if m == 2 {
+            target[0] = r[1]
+            target[1] = r[2]
+          } else {
+            PairwiseCoupling.couple(r, into: target, scratch: &scratch)
+          }
+        }
       }
-      return m == 2 ? [r[0][1], r[1][0]] : PairwiseCoupling.probabilities(r)
     }
-    let rows = values.rows >= 4096 ? parallelMap(values.rows, couple) : (0..<values.rows).map(couple)
-    for (row, probabilities) in rows.enumerated() {
-      for (position, c) in presentClasses.enumerated() { result[row, c] = probabilities[position] }
+    var coupled = [Double](repeating: 0, count: values.rows * m)
+    coupled.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      // Coupling costs microseconds per row: spread it over cores only for large batches
+      // (LIME's batches arrive from threads that are already running side by side).
+      if values.rows >= 4096 {
+        let chunks = contiguousChunks(of: values.rows, parts: Parallelism.threadCount)
+        let shared = UncheckedBox(base)
+        _ = parallelMap(chunks.count) { part in
+          coupleRows(chunks[part], shared.value + chunks[part].lowerBound * m)
+        }
+      } else {
+        coupleRows(0..<values.rows, base)
+      }
+    }
+    for row in 0..<values.rows {
+      for (position, c) in presentClasses.enumerated() {
+        result[row, c] = coupled[row * m + position]
+      }
     }
     return result
   }
