@@ -83,6 +83,20 @@ struct KNearestNeighborsTests {
     }
   }
 
+  @Test("pixel rows (k / 255): squared distances are the exact integer sums divided by 255²")
+  func pixelDistancesAreExact() throws {
+    let (queries, queryCodes) = PixelCodesTests.pixels(rows: 4, width: 784, seed: 5)
+    let (training, trainingCodes) = PixelCodesTests.pixels(rows: 6, width: 784, seed: 6)
+    let distances = KNearestNeighbors.pixelDistances(
+      try #require(PixelCodes(queries)), try #require(PixelCodes(training)))
+    for i in 0..<4 {
+      for j in 0..<6 {
+        let exact = zip(queryCodes[i], trainingCodes[j]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        #expect(distances[i, j] == Double(exact) / 65025, "query \(i), training row \(j)")
+      }
+    }
+  }
+
   @Test("equally distant training rows: the lower training index counts as nearer")
   func tiesGoToLowerIndex() throws {
     // Four rows at distance 1 from the origin (exact in binary), then a farther one.

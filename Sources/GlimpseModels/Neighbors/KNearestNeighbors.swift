@@ -11,6 +11,10 @@ import GlimpseCore
 //    `argpartition`); fixtures avoid ties at the k-th neighbour.
 // 3. Ties are decided on the computed distances: duplicate training rows whose coordinates are
 //    not exact in binary could in principle round differently in different GEMM tiles.
+// 4. When training rows and queries are 8-bit pixels (k / 255), the cross term is an exact
+//    float32 GEMM of the integer codes (`PixelCodes`, as for the SVM's kernel): twice dgemm's
+//    rate, over the columns where some training row is non-zero, and the squared distances
+//    (‖k‖² + ‖m‖² − 2 k · m) / 255² are exact before that one division, so ties are exact too.
 
 /// k-nearest-neighbour classification with uniform weights and Euclidean distance.
 ///
@@ -44,6 +48,8 @@ public struct KNearestNeighbors: Classifier {
   /// The class index of each training row.
   public let trainingLabels: [Int]
   private let trainingNorms: [Double]
+  /// The training rows' codes over their non-zero columns, when they are 8-bit pixels.
+  private let pixelTraining: (codes: PixelCodes, columns: [Int])?
 
   /// Distances computed per GEMM block of query rows.
   static let blockDistances = 1 << 20
@@ -61,6 +67,8 @@ public struct KNearestNeighbors: Classifier {
     self.trainingFeatures = trainingFeatures
     self.trainingLabels = trainingLabels
     trainingNorms = trainingFeatures.rowSquaredNorms()
+    let used = LogisticRegression.usedColumns(trainingFeatures)
+    pixelTraining = PixelCodes(trainingFeatures, columns: used).map { ($0, used) }
   }
 
   /// Stores the training rows.
@@ -136,7 +144,13 @@ public struct KNearestNeighbors: Classifier {
       let block = Matrix(
         rows: rows, columns: d,
         storage: Array(queries.storage[blockStart * d..<(blockStart + rows) * d]))
-      var distances = Matrix(rows: rows, columns: n)
+      var distances: Matrix
+      if let pixelTraining, let codes = PixelCodes(block, columns: pixelTraining.columns) {
+        distances = Self.pixelDistances(codes, pixelTraining.codes)
+        selectNearest(distances, blockStart: blockStart, count: count, into: &result, selection: &selection)
+        continue
+      }
+      distances = Matrix(rows: rows, columns: n)
       Matrix.multiply(block, trainingFeatures, transposeB: true, alpha: -2, into: &distances)
       let queryNorms = block.rowSquaredNorms()
       distances.storage.withUnsafeMutableBufferPointer { dBuffer in
@@ -156,6 +170,41 @@ public struct KNearestNeighbors: Classifier {
       }
     }
     return result
+  }
+
+  /// Squared distances of pixel rows from exact integer dot products: (‖k‖² + ‖m‖² − 2 k · m)
+  /// / 255², each exact before the division.
+  static func pixelDistances(_ queries: PixelCodes, _ training: PixelCodes) -> Matrix {
+    var distances = PixelCodes.dotProducts(queries, training)
+    let columns = training.rows
+    distances.storage.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      for r in 0..<queries.rows {
+        let row = base + r * columns
+        let queryNorm = queries.squaredNorms[r]
+        for j in 0..<columns {
+          row[j] = (queryNorm + training.squaredNorms[j] - 2 * row[j]) / PixelCodes.scale
+        }
+      }
+    }
+    return distances
+  }
+
+  /// Writes the nearest `count` of each row of `distances` (a block of queries starting at
+  /// `blockStart`) into `result`.
+  private func selectNearest(
+    _ distances: Matrix, blockStart: Int, count: Int, into result: inout [Int],
+    selection: inout NeighborSelection
+  ) {
+    let n = distances.columns
+    distances.storage.withUnsafeBufferPointer { dBuffer in
+      result.withUnsafeMutableBufferPointer { rBuffer in
+        guard let dist = dBuffer.baseAddress, let out = rBuffer.baseAddress else { return }
+        for r in 0..<distances.rows {
+          selection.select(dist + r * n, count: n, into: out + (blockStart + r) * count)
+        }
+      }
+    }
   }
 }
 
