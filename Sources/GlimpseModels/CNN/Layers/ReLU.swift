@@ -47,7 +47,14 @@ public struct ReLU: Sendable, Equatable {
       outputGradient.storage.withBase { g in
         FeatureMaps(shape: output.shape) { d in
           forEachRange(output.shape.valueCount, costPerItem: 1) { range in
-            for i in range { d[i] = y[i] > 0 ? g[i] : 0 }
+            for i in range {
+              // Both loads first: with the gradient loaded only when the output is positive,
+              // the compiler keeps a branch (which mispredicts on half the values) instead of
+              // a vector select.
+              let gradient = g[i]
+              let positive = y[i] > 0
+              d[i] = positive ? gradient : 0
+            }
           }
         }
       }
