@@ -165,6 +165,36 @@ private let tolerance = 1e-9
     }
   }
 
+  @Test("8-bit pixels: an exact tie between distinct points goes to the lower index")
+  func pixelTieIsExact() throws {
+    // Codes: validation (10, 10); training (13, 14) and (15, 10), both at squared distance 25
+    // codes² (9 + 16 = 25 + 0). As k / 255 values the Double path could round either way; the
+    // pixel path compares exact integers. Mismatching point first: s = [1/2 − 1, 1/2].
+    let valid = dataset([[10.0 / 255, 10.0 / 255]], labels: [0])
+    let train = dataset([[13.0 / 255, 14.0 / 255], [15.0 / 255, 10.0 / 255]], labels: [1, 0])
+    #expect(try KNNShapley(k: 1).values(training: train, validation: valid).values == [-0.5, 0.5])
+    let swapped = dataset([[15.0 / 255, 10.0 / 255], [13.0 / 255, 14.0 / 255]], labels: [0, 1])
+    #expect(try KNNShapley(k: 1).values(training: swapped, validation: valid).values == [1, 0])
+  }
+
+  @Test("8-bit pixel path (float32 codes) and Double path agree on the tie-free fixture digits")
+  func pixelPathMatchesDoublePath() throws {
+    let folder = TestPaths.fixtures("GlimpseValuationTests")
+    let digits = try TableDatasetReader.read(folder + "/knn_digits.csv.gz")
+    // Doubling every value keeps the order but leaves [0, 1], which forces the Double path.
+    var doubled = digits
+    doubled.features.storage = digits.features.storage.map { 2 * $0 }
+    for k in [1, 5] {
+      let pixel = try KNNShapley(k: k).values(
+        training: digits.subset(0..<100), validation: digits.subset(100..<150)
+      ).values
+      let general = try KNNShapley(k: k).values(
+        training: doubled.subset(0..<100), validation: doubled.subset(100..<150)
+      ).values
+      #expect(pixel == general, "k = \(k)")
+    }
+  }
+
   @Test("labels are matched by class name, not by class index")
   func labelsMatchedByName() throws {
     var rng = SeededGenerator(seed: 21)

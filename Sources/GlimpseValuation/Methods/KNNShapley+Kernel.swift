@@ -3,11 +3,22 @@ import GlimpseCore
 extension KNNShapley {
   /// The per-validation-point work: distances, the sorted order, and Theorem 1's recursion.
   struct Kernel: Sendable {
+    /// Where the cross terms v·t come from.
+    enum CrossTerms: Sendable {
+      /// 8-bit pixels: exact float32 GEMMs of the codes, one per column chunk; distances in
+      /// units of 1/255² (KNNShapley+PixelRows.swift).
+      case pixels(training: PixelRows, validation: PixelRows, chunks: [Range<Int>])
+      /// Any other rows: one dgemm per block.
+      case general(training: Matrix, validation: Matrix)
+    }
+
     let k: Int
-    let training: Matrix
+    let crossTerms: CrossTerms
+    let trainingCount: Int
+    /// ‖t‖², in the cross terms' units.
     let trainingNorms: [Double]
     let trainingLabels: [Int]
-    let validation: Matrix
+    /// ‖v‖², in the cross terms' units.
     let validationNorms: [Double]
     /// Validation labels as training class indices; −1 matches no training point.
     let validationLabels: [Int]
@@ -22,18 +33,28 @@ extension KNNShapley {
       self.k = k
       self.trainingLabels = trainingLabels
       self.validationLabels = validationLabels
-      trainingNorms = training.rowSquaredNorms()
-      validationNorms = validation.rowSquaredNorms()
+      trainingCount = training.rows
       // A column that is zero in every row of one side adds nothing to any cross term v·t, so
-      // the GEMM skips it (the norms above keep it). Images have such columns at their borders:
+      // the GEMM skips it (the norms keep it). Images have such columns at their borders:
       // 784 → 605 for the 5000 × 1000 digit bench.
       let used = Self.columnsUsedByBoth(training, validation)
-      if used.count < training.columns {
-        self.training = Self.selectingColumns(used, of: training)
-        self.validation = Self.selectingColumns(used, of: validation)
+      if let pixelTraining = PixelRows(training, columns: used),
+        let pixelValidation = PixelRows(validation, columns: used)
+      {
+        crossTerms = .pixels(
+          training: pixelTraining, validation: pixelValidation,
+          chunks: PixelRows.exactChunks(pixelTraining, pixelValidation))
+        trainingNorms = pixelTraining.squaredNorms
+        validationNorms = pixelValidation.squaredNorms
       } else {
-        self.training = training
-        self.validation = validation
+        trainingNorms = training.rowSquaredNorms()
+        validationNorms = validation.rowSquaredNorms()
+        crossTerms =
+          used.count < training.columns
+          ? .general(
+            training: Self.selectingColumns(used, of: training),
+            validation: Self.selectingColumns(used, of: validation))
+          : .general(training: training, validation: validation)
       }
       stepSizes = (0..<max(training.rows, 1)).map { 1 / Double(max(k, $0)) }
     }
@@ -43,8 +64,10 @@ extension KNNShapley {
       func nonZeroColumns(_ m: Matrix) -> [Bool] {
         var used = [Bool](repeating: false, count: m.columns)
         m.storage.withUnsafeBufferPointer { values in
-          for r in 0..<m.rows {
-            for c in 0..<m.columns where values[r * m.columns + c] != 0 { used[c] = true }
+          used.withUnsafeMutableBufferPointer { used in
+            for r in 0..<m.rows {
+              for c in 0..<m.columns where values[r * m.columns + c] != 0 { used[c] = true }
+            }
           }
         }
         return used
@@ -67,9 +90,15 @@ extension KNNShapley {
 
     /// For every training point, the sum of its s over the validation rows in `rows` (row order).
     func blockSums(rows: Range<Int>) -> [Double] {
-      let n = training.rows
+      let n = trainingCount
       var distances = Matrix(rows: rows.count, columns: n)
-      Matrix.multiply(validation.selectingRows(rows), training, transposeB: true, into: &distances)
+      switch crossTerms {
+      case .general(let training, let validation):
+        Matrix.multiply(
+          validation.selectingRows(rows), training, transposeB: true, into: &distances)
+      case .pixels(let training, let validation, let chunks):
+        Self.pixelCrossTerms(training, validation, rows: rows, chunks: chunks, into: &distances)
+      }
       var sums = [Double](repeating: 0, count: n)
       var order = [Int32](repeating: 0, count: n)
       var scratch = SortScratch(count: n)
@@ -87,6 +116,35 @@ extension KNNShapley {
         }
       }
       return sums
+    }
+
+    /// The exact integer dot products Σ k m of validation rows `rows` with every training row,
+    /// summed over the column chunks (each chunk's float32 GEMM is exact).
+    static func pixelCrossTerms(
+      _ training: PixelRows, _ validation: PixelRows, rows: Range<Int>, chunks: [Range<Int>],
+      into result: inout Matrix
+    ) {
+      let (width, n) = (training.width, training.rows)
+      guard width > 0, n > 0, !rows.isEmpty else { return }
+      var partial = [Float](repeating: 0, count: rows.count * n)
+      training.codes.withUnsafeBufferPointer { t in
+        validation.codes.withUnsafeBufferPointer { v in
+          partial.withUnsafeMutableBufferPointer { p in
+            result.storage.withUnsafeMutableBufferPointer { out in
+              guard let t = t.baseAddress, let v = v.baseAddress, let p = p.baseAddress else {
+                return
+              }
+              for chunk in chunks where !chunk.isEmpty {
+                Float.gemm(
+                  transposeA: false, transposeB: true, m: rows.count, n: n, k: chunk.count,
+                  alpha: 1, a: v + rows.lowerBound * width + chunk.lowerBound, lda: width,
+                  b: t + chunk.lowerBound, ldb: width, beta: 0, c: p, ldc: n)
+                for i in 0..<(rows.count * n) { out[i] += Double(p[i]) }
+              }
+            }
+          }
+        }
+      }
     }
 
     /// Turns the cross terms v·t of one validation row into ‖v‖² + ‖t‖² − 2 v·t, in place.
