@@ -13,20 +13,23 @@ import GlimpseCore
 //    point is among the k nearest of a random coalition, times 1/k. For k > N that chance is 1,
 //    so we start from 1[match]/max(k, N); pyDVL keeps 1/N there, which breaks efficiency (the
 //    values no longer sum to U(D)). For k ≤ N, the only case the paper covers, both agree.
-// 3. Order: squared Euclidean distance ‖v‖² + ‖t‖² − 2 v·t in Double, clamped at 0, the cross
-//    terms one GEMM per block of validation rows; equal distances put the lower training index
-//    first. scikit-learn (which pyDVL calls for the order) leaves ties unspecified; on real
-//    pixel data exact ties are rare and only matter between points of which one matches the
-//    validation label and the other does not. Swapping such a pair at rank i moves both values
-//    by 1/(i(i+1)M): on the anchors' 1000 × 500 split one exact tie (pixel sums are integers /
-//    255²) at rank 477 makes 2 of 1000 values differ from pyDVL's by 8.8e-9; pyDVL's own values
-//    with 1 and 2 joblib jobs differ by 1.8e-8 for the same reason.
-// 4. Speed: the GEMM dominates, so columns that are zero on one side are dropped from it. Each
-//    row is then sorted by a radix sort on the top 32 bits of the distances' bit patterns (which
-//    order like the distances for values ≥ 0), stable so that equal keys keep index order; runs
-//    of equal keys (distances agreeing to ~1e-6) are re-sorted by (exact distance, index), so
-//    the final order is exactly (distance, index). pyDVL's order comes from scikit-learn's
-//    `kneighbors(n_neighbors=N)`, a heap per query, and its recursion is a Python loop.
+// 3. Order: squared Euclidean distance ‖v‖² + ‖t‖² − 2 v·t, the cross terms one GEMM per block
+//    of validation rows; equal distances put the lower training index first. Rows of 8-bit
+//    pixels (k / 255) get exact integer distances from a float32 GEMM of their codes
+//    (KNNShapley+PixelRows.swift), so their ties are true ties; other rows use Double, clamped
+//    at 0, where ties are decided on the computed distances. scikit-learn (which pyDVL calls
+//    for the order) decides ties by its own rounding. Ties matter only between a point that
+//    matches the validation label and one that does not; swapping such a pair at rank i moves
+//    both values by 1/(i(i+1)M). On the anchors' 1000 × 500 split, 3 such exact ties make 6 of
+//    1000 values differ from pyDVL's by at most 1.8e-8 (the other 994 agree to 1e-10); pyDVL's
+//    own values with 1 and 2 joblib jobs differ at 2 points by 1.8e-8 for the same reason.
+// 4. Speed: the GEMM dominates, so columns that are zero on one side are dropped from it, and
+//    pixel rows run in float32 (exactly). Each row is then sorted by a radix sort on the top 32
+//    bits of the distances' bit patterns (which order like the distances for values ≥ 0),
+//    stable so that equal keys keep index order; runs of equal keys (distances agreeing to
+//    ~1e-6) are re-sorted by (exact distance, index), so the final order is exactly
+//    (distance, index). pyDVL's order comes from scikit-learn's `kneighbors(n_neighbors=N)`, a
+//    heap per query, and its recursion is a Python loop.
 // 5. Validation blocks are fixed by the sizes alone and summed in block order, so the values are
 //    the same on any number of threads. Blocks run side by side with one BLAS thread each.
 
@@ -47,8 +50,8 @@ import GlimpseCore
 ///
 /// Mirrors pyDVL 0.10's `KNNShapleyValuation(KNeighborsClassifier(n_neighbors=k), test_data)`
 /// (values agree to 1e-9 on the fixture in `Tests/GlimpseValuationTests/Fixtures/`). Distances are
-/// Euclidean on the feature rows; among training points at equal distance the lower index counts
-/// as nearer (scikit-learn leaves that order unspecified). Labels are matched by class name, so the
+/// Euclidean on the feature rows, exact for 8-bit pixels (k / 255); among training points at
+/// equal distance the lower index counts as nearer (scikit-learn leaves that order unspecified). Labels are matched by class name, so the
 /// two datasets may list their classes differently; a validation class absent from training
 /// matches no point.
 ///
