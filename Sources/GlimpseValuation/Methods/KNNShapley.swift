@@ -21,7 +21,7 @@ import GlimpseCore
 //    for the order) decides ties by its own rounding. Ties matter only between a point that
 //    matches the validation label and one that does not; swapping such a pair at rank i moves
 //    both values by 1/(i(i+1)M). On the anchors' 1000 × 500 split, 3 such exact ties make 6 of
-//    1000 values differ from pyDVL's by at most 1.8e-8 (the other 994 agree to 1e-10); pyDVL's
+//    1000 values differ from pyDVL's by at most 1.8e-8 (the other 994 agree to 1.2e-10); pyDVL's
 //    own values with 1 and 2 joblib jobs differ at 2 points by 1.8e-8 for the same reason.
 // 4. Speed: the GEMM dominates, so columns that are zero on one side are dropped from it, and
 //    pixel rows run in float32 (exactly). Each row is then sorted by a radix sort on the top 32
