@@ -8,7 +8,8 @@ import GlimpseCore
 //    each other (add latency, not throughput, bounds a single chain); they are added at the
 //    end. The order of additions is fixed by the data, not by the thread count.
 // 3. The right factor's rows are `lanes` values (an even number), covered by SIMD8, SIMD4 and
-//    SIMD2 passes (10 classes: 8 + 2), so every load is a whole vector.
+//    SIMD2 vectors, two widths per pass (10 classes: 8 + 2 in one pass), so every load is a
+//    whole vector and each index is read once per pass.
 // 4. Rows of the product are split across `Parallelism.threadCount` threads when there is
 //    enough work; each row is written by one thread.
 
@@ -100,14 +101,28 @@ struct SparseRows: Sendable {
           let kernel = SparseKernel(
             starts: s, columns: c, values: v, source: source, target: target, lanes: lanes)
           forEachRange(rows, costPerItem: max(1, work / max(rows, 1))) { range in
+            // Two vector widths per pass over the non-zeros where the lanes allow (10 classes:
+            // 8 + 2 in one pass), so each index and value is loaded once for both.
             var offset = 0
             while offset < lanes {
               switch lanes - offset {
-              case 8...:
-                kernel.run(SIMD8<Double>.self, rows: range, offset: offset)
+              case 16...:
+                kernel.run(SIMD8<Double>.self, SIMD8<Double>.self, rows: range, offset: offset)
+                offset += 16
+              case 12...:
+                kernel.run(SIMD8<Double>.self, SIMD4<Double>.self, rows: range, offset: offset)
+                offset += 12
+              case 10:
+                kernel.run(SIMD8<Double>.self, SIMD2<Double>.self, rows: range, offset: offset)
+                offset += 10
+              case 8:
+                kernel.run(SIMD4<Double>.self, SIMD4<Double>.self, rows: range, offset: offset)
                 offset += 8
-              case 4...:
-                kernel.run(SIMD4<Double>.self, rows: range, offset: offset)
+              case 6:
+                kernel.run(SIMD4<Double>.self, SIMD2<Double>.self, rows: range, offset: offset)
+                offset += 6
+              case 4:
+                kernel.run(SIMD2<Double>.self, SIMD2<Double>.self, rows: range, offset: offset)
                 offset += 4
               default:
                 kernel.run(SIMD2<Double>.self, rows: range, offset: offset)
@@ -152,6 +167,43 @@ private struct SparseKernel: @unchecked Sendable {
       }
       UnsafeMutableRawPointer(target + r * lanes + offset).storeBytes(
         of: even + odd, as: V.self)
+    }
+  }
+
+  /// Lanes `offset..<offset + V.scalarCount + W.scalarCount` of the target's `rows`, in one
+  /// pass: V's lanes first, then W's.
+  @inline(__always)
+  func run<V: SIMD, W: SIMD>(_: V.Type, _: W.Type, rows: Range<Int>, offset: Int)
+  where V.Scalar == Double, W.Scalar == Double {
+    let base = UnsafeRawPointer(source + offset)
+    let tail = UnsafeRawPointer(source + offset + V.scalarCount)
+    let stride = lanes * MemoryLayout<Double>.stride
+    for r in rows {
+      var even = V()
+      var odd = V()
+      var evenTail = W()
+      var oddTail = W()
+      var p = starts[r]
+      let end = starts[r + 1]
+      while p + 2 <= end {
+        let (a, b) = (values[p], values[p + 1])
+        let (i, j) = (Int(columns[p]) * stride, Int(columns[p + 1]) * stride)
+        even += a * base.loadUnaligned(fromByteOffset: i, as: V.self)
+        evenTail += a * tail.loadUnaligned(fromByteOffset: i, as: W.self)
+        odd += b * base.loadUnaligned(fromByteOffset: j, as: V.self)
+        oddTail += b * tail.loadUnaligned(fromByteOffset: j, as: W.self)
+        p += 2
+      }
+      if p < end {
+        let (a, i) = (values[p], Int(columns[p]) * stride)
+        even += a * base.loadUnaligned(fromByteOffset: i, as: V.self)
+        evenTail += a * tail.loadUnaligned(fromByteOffset: i, as: W.self)
+      }
+      let row = UnsafeMutableRawPointer(target + r * lanes + offset)
+      row.storeBytes(of: even + odd, as: V.self)
+      row.storeBytes(
+        of: evenTail + oddTail, toByteOffset: V.scalarCount * MemoryLayout<Double>.stride,
+        as: W.self)
     }
   }
 }
