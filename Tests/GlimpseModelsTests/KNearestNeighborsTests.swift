@@ -91,7 +91,9 @@ struct KNearestNeighborsTests {
       try #require(PixelCodes(queries)), try #require(PixelCodes(training)))
     for i in 0..<4 {
       for j in 0..<6 {
-        let exact = zip(queryCodes[i], trainingCodes[j]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        let exact = zip(queryCodes[i], trainingCodes[j]).reduce(0) {
+          $0 + ($1.0 - $1.1) * ($1.0 - $1.1)
+        }
         #expect(distances[i, j] == Double(exact) / 65025, "query \(i), training row \(j)")
       }
     }

@@ -419,4 +419,3 @@ final class SoftmaxObjective {
     return largest / (c * Double(features.rows))
   }
 }
-

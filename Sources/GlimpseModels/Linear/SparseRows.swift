@@ -156,9 +156,11 @@ private struct SparseKernel: @unchecked Sendable {
       var p = starts[r]
       let end = starts[r + 1]
       while p + 2 <= end {
-        even += values[p]
+        even +=
+          values[p]
           * base.loadUnaligned(fromByteOffset: Int(columns[p]) * stride, as: V.self)
-        odd += values[p + 1]
+        odd +=
+          values[p + 1]
           * base.loadUnaligned(fromByteOffset: Int(columns[p + 1]) * stride, as: V.self)
         p += 2
       }

@@ -147,7 +147,8 @@ public struct KNearestNeighbors: Classifier {
       var distances: Matrix
       if let pixelTraining, let codes = PixelCodes(block, columns: pixelTraining.columns) {
         distances = Self.pixelDistances(codes, pixelTraining.codes)
-        selectNearest(distances, blockStart: blockStart, count: count, into: &result, selection: &selection)
+        selectNearest(
+          distances, blockStart: blockStart, count: count, into: &result, selection: &selection)
         continue
       }
       distances = Matrix(rows: rows, columns: n)

@@ -23,11 +23,11 @@ public enum Kernel: Sendable, Equatable, Codable {
     switch self {
     case .linear:
       break
-    case let .polynomial(gamma, coef0, degree):
+    case .polynomial(let gamma, let coef0, let degree):
       gram.storage.withUnsafeMutableBufferPointer { values in
         for index in values.indices { values[index] = power(gamma * values[index] + coef0, degree) }
       }
-    case let .rbf(gamma):
+    case .rbf(let gamma):
       let aSquared = aNorms ?? a.rowSquaredNorms()
       let bSquared = bNorms ?? b.rowSquaredNorms()
       let columns = b.rows
@@ -63,11 +63,11 @@ public enum Kernel: Sendable, Equatable, Codable {
       switch self {
       case .linear:
         for index in 0..<(rows * columns) { base[index] = base[index] / PixelCodes.scale }
-      case let .polynomial(gamma, coef0, degree):
+      case .polynomial(let gamma, let coef0, let degree):
         for index in 0..<(rows * columns) {
           base[index] = power(gamma * (base[index] / PixelCodes.scale) + coef0, degree)
         }
-      case let .rbf(gamma):
+      case .rbf(let gamma):
         let factor = -gamma * scale
         aSquaredNorms.withUnsafeBufferPointer { an in
           bSquaredNorms.withUnsafeBufferPointer { bn in
@@ -95,7 +95,7 @@ public enum Kernel: Sendable, Equatable, Codable {
     switch self {
     case .rbf: 1
     case .linear: norm
-    case let .polynomial(gamma, coef0, degree): power(gamma * norm + coef0, degree)
+    case .polynomial(let gamma, let coef0, let degree): power(gamma * norm + coef0, degree)
     }
   }
 }

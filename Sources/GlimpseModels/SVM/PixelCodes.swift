@@ -57,43 +57,43 @@ struct PixelCodes: Sendable, Equatable {
           codes.withUnsafeMutableBufferPointer { codesBuffer in
             prefix.withUnsafeMutableBufferPointer { prefixBuffer in
               Self.levels.withUnsafeBufferPointer { levelBuffer in
-              guard let base = buffer.baseAddress, let kept = keptBuffer.baseAddress,
-                let code = codeBuffer.baseAddress, let codes = codesBuffer.baseAddress,
-                let prefix = prefixBuffer.baseAddress, let levels = levelBuffer.baseAddress
-              else { return rows == 0 || width == 0 }
-              for r in 0..<rows {
-                let row = base + r * width
-                var norm = 0.0
-                for j in 0..<width {
-                  let value = row[j]
-                  // The readers scale bytes as `Double(k) / 255`; anything else is not a
-                  // code. (The range check comes first: it keeps the conversion in range.)
-                  guard value >= 0, value <= 1 else { return false }
-                  let level = Int(value * 255 + 0.5)
-                  guard levels[level] == value else { return false }
-                  let k = Double(level)
-                  code[j] = Float(k)
-                  norm += k * k
-                }
-                norms[r] = norm
-                // Running sums of k² over the kept columns give every chunk's sum by one
-                // subtraction.
-                let target = codes + r * keptCount
-                var running = 0.0
-                for position in 0..<keptCount {
-                  let k = code[kept[position]]
-                  target[position] = k
-                  running += Double(k * k)
-                  prefix[position + 1] = running
-                }
-                for parts in 1...Self.largestSplit {
-                  for (c, chunk) in splits[parts - 1].enumerated() {
-                    let sum = prefix[chunk.upperBound] - prefix[chunk.lowerBound]
-                    chunkNorms[parts - 1][c] = max(chunkNorms[parts - 1][c], sum)
+                guard let base = buffer.baseAddress, let kept = keptBuffer.baseAddress,
+                  let code = codeBuffer.baseAddress, let codes = codesBuffer.baseAddress,
+                  let prefix = prefixBuffer.baseAddress, let levels = levelBuffer.baseAddress
+                else { return rows == 0 || width == 0 }
+                for r in 0..<rows {
+                  let row = base + r * width
+                  var norm = 0.0
+                  for j in 0..<width {
+                    let value = row[j]
+                    // The readers scale bytes as `Double(k) / 255`; anything else is not a
+                    // code. (The range check comes first: it keeps the conversion in range.)
+                    guard value >= 0, value <= 1 else { return false }
+                    let level = Int(value * 255 + 0.5)
+                    guard levels[level] == value else { return false }
+                    let k = Double(level)
+                    code[j] = Float(k)
+                    norm += k * k
+                  }
+                  norms[r] = norm
+                  // Running sums of k² over the kept columns give every chunk's sum by one
+                  // subtraction.
+                  let target = codes + r * keptCount
+                  var running = 0.0
+                  for position in 0..<keptCount {
+                    let k = code[kept[position]]
+                    target[position] = k
+                    running += Double(k * k)
+                    prefix[position + 1] = running
+                  }
+                  for parts in 1...Self.largestSplit {
+                    for (c, chunk) in splits[parts - 1].enumerated() {
+                      let sum = prefix[chunk.upperBound] - prefix[chunk.lowerBound]
+                      chunkNorms[parts - 1][c] = max(chunkNorms[parts - 1][c], sum)
+                    }
                   }
                 }
-              }
-              return true
+                return true
               }
             }
           }

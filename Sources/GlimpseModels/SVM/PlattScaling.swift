@@ -18,10 +18,15 @@ struct PlattSigmoid: Sendable, Equatable, Codable {
   static func fit(decisionValues: [Double], labels: [Double]) -> PlattSigmoid {
     let positives = Double(labels.filter { $0 > 0 }.count)
     let negatives = Double(labels.count) - positives
-    let maxIterations = 100, minStep = 1e-10, sigma = 1e-12, epsilon = 1e-5
-    let highTarget = (positives + 1) / (positives + 2), lowTarget = 1 / (negatives + 2)
+    let maxIterations = 100
+    let minStep = 1e-10
+    let sigma = 1e-12
+    let epsilon = 1e-5
+    let highTarget = (positives + 1) / (positives + 2)
+    let lowTarget = 1 / (negatives + 2)
     let targets = labels.map { $0 > 0 ? highTarget : lowTarget }
-    var a = 0.0, b = log((negatives + 1) / (positives + 1))
+    var a = 0.0
+    var b = log((negatives + 1) / (positives + 1))
 
     func objective(_ a: Double, _ b: Double) -> Double {
       var value = 0.0
@@ -35,10 +40,15 @@ struct PlattSigmoid: Sendable, Equatable, Codable {
     var value = objective(a, b)
     for _ in 0..<maxIterations {
       // Gradient and Hessian of the negative log-likelihood.
-      var h11 = sigma, h22 = sigma, h21 = 0.0, g1 = 0.0, g2 = 0.0
+      var h11 = sigma
+      var h22 = sigma
+      var h21 = 0.0
+      var g1 = 0.0
+      var g2 = 0.0
       for (f, t) in zip(decisionValues, targets) {
         let fApB = f * a + b
-        let (p, q) = fApB >= 0
+        let (p, q) =
+          fApB >= 0
           ? (exp(-fApB) / (1 + exp(-fApB)), 1 / (1 + exp(-fApB)))
           : (1 / (1 + exp(fApB)), exp(fApB) / (1 + exp(fApB)))
         let d2 = p * q
@@ -56,7 +66,8 @@ struct PlattSigmoid: Sendable, Equatable, Codable {
       let slope = g1 * dA + g2 * dB
       var step = 1.0
       while step >= minStep {
-        let newA = a + step * dA, newB = b + step * dB
+        let newA = a + step * dA
+        let newB = b + step * dB
         let newValue = objective(newA, newB)
         if newValue < value + 0.0001 * step * slope {
           a = newA

@@ -57,12 +57,16 @@ struct TrainCommand: ParsableCommand {
       testSet = (data.subset(file.test), "test (\(split))")
     } else if let trainSize {
       guard trainSize < data.count else {
-        throw CommandFailure(message: "--train-size \(trainSize) leaves no test rows (DATA has \(data.count))", status: 64)
+        throw CommandFailure(
+          message: "--train-size \(trainSize) leaves no test rows (DATA has \(data.count))",
+          status: 64)
       }
       var rng = SeededGenerator(seed: seed).stream(1)
       let order = Array(0..<data.count).shuffled(using: &rng)
       train = data.subset(Array(order[..<trainSize]))
-      testSet = (data.subset(Array(order[trainSize...])), "test (the other \(data.count - trainSize) rows)")
+      testSet = (
+        data.subset(Array(order[trainSize...])), "test (the other \(data.count - trainSize) rows)"
+      )
     } else if let test {
       var options = dataOptions.readOptions
       options.labelsPath = testLabels
@@ -71,7 +75,9 @@ struct TrainCommand: ParsableCommand {
       reportSkipped(read.skipped)
       testSet = (try read.dataset.aligned(to: data.classNames, path: test), "test (\(test))")
     }
-    print("training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))")
+    print(
+      "training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))"
+    )
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
     let model: any Classifier
@@ -91,15 +97,21 @@ struct TrainCommand: ParsableCommand {
     print("  fitted in \(formatDuration(fitTime))")
     if let cnn = model as? CNNClassifier {
       for (epoch, record) in cnn.history.enumerated() {
-        print("  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))")
+        print(
+          "  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))"
+        )
       }
     }
     if let svm = model as? SVMClassifier {
-      print("  support vectors: \(svm.supportIndices.count) (per class \(svm.supportCountsPerClass.map(String.init).joined(separator: " ")))")
+      print(
+        "  support vectors: \(svm.supportIndices.count) (per class \(svm.supportCountsPerClass.map(String.init).joined(separator: " ")))"
+      )
     }
     for line in ModelReport.lines(model, on: train, name: "  train").lines { print(line) }
     if let testSet {
-      for line in ModelReport.lines(model, on: testSet.data, name: "  \(testSet.name)").lines { print(line) }
+      for line in ModelReport.lines(model, on: testSet.data, name: "  \(testSet.name)").lines {
+        print(line)
+      }
     }
     var archive = model.archive()
     archive.imageShape = data.imageShape

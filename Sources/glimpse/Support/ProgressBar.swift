@@ -35,7 +35,8 @@ final class ProgressBar {
     // Clear to the end of the line (ESC [K): a shorter status must not leave the tail of a
     // longer one behind.
     printErrorInline(
-      "\r\(label) \(bar) \(status)  \(formatDuration(elapsed)) elapsed, ETA \(formatDuration(eta))\u{1B}[K")
+      "\r\(label) \(bar) \(status)  \(formatDuration(elapsed)) elapsed, ETA \(formatDuration(eta))\u{1B}[K"
+    )
   }
 
   /// Ends the line.
