@@ -175,7 +175,7 @@ final class SoftmaxObjective {
   /// on the anchor digits (10 classes, 1000 × 612 used columns, density 0.25, one thread): a
   /// fit takes 21 ms with sparse products and 50 ms with the GEMMs, of which ~7 ms is neither,
   /// so a sparse multiply-add costs ~1.35 times a GEMM one and the two break even near density
-  /// 0.7; 0.4 leaves room for classes counts and shapes where the GEMMs do better.
+  /// 0.7; 0.4 leaves room for class counts and shapes where the GEMMs do better.
   static let sparseDensity = 0.4
 
   convenience init(features: Matrix, labels: [Int], classCount: Int, c: Double, fitIntercept: Bool)
