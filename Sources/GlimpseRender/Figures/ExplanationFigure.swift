@@ -62,6 +62,24 @@ public struct ExplanationFigure: Sendable {
   /// Panel arrangement.
   public var layout = Layout.columns
 
+  /// A training image shown beside the explanation: the data side of "why".
+  public struct Neighbor: Sendable {
+    public var image: Image
+    public var label: String
+    /// Its data value, when a valuation is given.
+    public var value: Double?
+    public init(image: Image, label: String, value: Double?) {
+      self.image = image
+      self.label = label
+      self.value = value
+    }
+  }
+
+  /// The explained image's nearest training images, drawn in a band under the panels.
+  public var neighbors: [Neighbor] = []
+  /// The band's heading.
+  public var neighborsTitle = "Nearest training images: label and data value"
+
   /// A figure from its parts (see the properties).
   public init(
     image: Image, caption: String, title: String, classNames: (String, String),
@@ -122,7 +140,13 @@ public struct ExplanationFigure: Sendable {
     let rows = grid.count, cols = grid.map(\.count).max() ?? 1
     let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 58.0, footer = 64.0
     let width = Int(2 * margin + Double(cols) * (size + gap) - gap)
-    let height = Int(heading + Double(rows) * (titleBand + size + gap) + footer)
+    let neighborSize = (size * 0.72).rounded()
+    let neighborPitch = neighborSize + gap
+    let perRow = max(1, Int((Double(width) - 2 * margin + gap) / neighborPitch))
+    let neighborRows = neighbors.isEmpty ? 0 : (neighbors.count + perRow - 1) / perRow
+    let neighborBand = neighbors.isEmpty ? 0 : 30 + Double(neighborRows) * (16 + neighborSize + 34)
+    let panelsBottom = heading + Double(rows) * (titleBand + size + gap)
+    let height = Int(panelsBottom + neighborBand + footer)
     let canvas = try Canvas(width: width, height: height)
     canvas.text(title, centerX: Double(width) / 2, baseline: 24, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
     canvas.text(
@@ -149,6 +173,10 @@ public struct ExplanationFigure: Sendable {
         canvas.strokeRectangle(x: x - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
       }
     }
+    if !neighbors.isEmpty {
+      try drawNeighbors(
+        on: canvas, top: panelsBottom + 4, left: margin, size: neighborSize, gap: gap, perRow: perRow)
+    }
     // Footer: colour key and agreement.
     let keyWidth = min(260.0, Double(width) - 2 * margin)
     let keyY = Double(height) - footer + 10
@@ -165,6 +193,28 @@ public struct ExplanationFigure: Sendable {
     canvas.text(note, centerX: Double(width) / 2, baseline: keyY + 42, size: 11, gray: 0.25,
                 maxWidth: Double(width) - 2 * margin)
     return try canvas.pngData()
+  }
+
+  /// The neighbour band: heading, then images with label, a value bar and the value (green helps,
+  /// red hurts, as in the data sheet).
+  private func drawNeighbors(on canvas: Canvas, top: Double, left: Double, size: Double, gap: Double, perRow: Int)
+    throws(RenderError)
+  {
+    canvas.text(neighborsTitle, centerX: left, baseline: top + 16, size: 12.5, bold: true, color: RGB(0.1, 0.1, 0.1), align: .left)
+    let scale = neighbors.compactMap { $0.value.map(abs) }.max() ?? 0
+    for (index, neighbor) in neighbors.enumerated() {
+      let x = left + Double(index % perRow) * (size + gap)
+      let y = top + 26 + Double(index / perRow) * (16 + size + 34)
+      canvas.text("label \(neighbor.label)", centerX: x + size / 2, baseline: y + 12, size: 11, bold: true, gray: 0.1, maxWidth: size)
+      try canvas.draw(displayable(neighbor.image), invert: invert, x: x, y: y + 16, width: size, height: size)
+      canvas.strokeRectangle(x: x - 0.5, y: y + 15.5, width: size + 1, height: size + 1, gray: 0.8)
+      guard let value = neighbor.value else { continue }
+      let color = value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
+      let barTop = y + 16 + size + 3
+      canvas.fillRectangle(x: x, y: barTop, width: size, height: 4, color: RGB(0.93, 0.93, 0.93))
+      canvas.fillRectangle(x: x, y: barTop, width: scale > 0 ? size * abs(value) / scale : 0, height: 4, color: color)
+      canvas.text(DataValueSheet.formatValue(value), centerX: x + size / 2, baseline: barTop + 17, size: 10.5, color: color, maxWidth: size)
+    }
   }
 
   static func fixed(_ value: Double) -> String {

@@ -57,13 +57,15 @@ struct ExplainCommand: ParsableCommand {
 
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
+  @OptionGroup var neighborOptions: NeighborOptions
 
   @Option(help: "The PNG to write (default: output/explain-<name>.png); the sidecar gets .json.")
   var out: String?
 
   func run() throws {
     try explainChosenImage(
-      modelPath: modelPath, choice: choice, options: explanation, layout: .columns, prefix: "explain", out: out)
+      modelPath: modelPath, choice: choice, options: explanation, layout: .columns, prefix: "explain", out: out,
+      neighbors: neighborOptions)
   }
 }
 
@@ -78,13 +80,15 @@ struct CompareSegmentersCommand: ParsableCommand {
 
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
+  @OptionGroup var neighborOptions: NeighborOptions
 
   @Option(help: "The PNG to write (default: output/compare-<name>.png).")
   var out: String?
 
   func run() throws {
     try explainChosenImage(
-      modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare", out: out)
+      modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare", out: out,
+      neighbors: neighborOptions)
   }
 }
 
@@ -92,12 +96,13 @@ struct CompareSegmentersCommand: ParsableCommand {
 /// of `explain` and `compare-segmenters`, which differ only in layout and file name).
 func explainChosenImage(
   modelPath: String, choice: ImageChoice, options: ExplanationOptions,
-  layout: ExplanationFigure.Layout, prefix: String, out: String?
+  layout: ExplanationFigure.Layout, prefix: String, out: String?, neighbors: NeighborOptions
 ) throws {
   let job = try ExplanationJob(modelPath: modelPath, options: options)
   let started = monotonicSeconds()
   let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)
-  let output = try job.explain(image, source: source, truth: truth, layout: layout)
+  let nearest = try neighbors.load(reading: choice.reading)?.nearest(to: image) ?? []
+  let output = try job.explain(image, source: source, truth: truth, layout: layout, neighbors: nearest)
   let path = out ?? "output/\(prefix)-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
   try job.write(output, to: path)
   print("\(source): \(output.summary)")

@@ -36,7 +36,10 @@ struct ExplanationJob {
   }
 
   /// Explains an image (already in the model's shape) and renders it.
-  func explain(_ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns) throws -> Output {
+  func explain(
+    _ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns,
+    neighbors: [ExplanationFigure.Neighbor] = []
+  ) throws -> Output {
     let row = Matrix(rows: 1, columns: image.pixels.count, storage: image.pixels)
     let probabilities = model.predictProbabilities(row)
     let ranked = AmbiguityFinder.rank(probabilities)[0]
@@ -68,6 +71,7 @@ struct ExplanationJob {
     figure.invert = invert
     figure.weightScale = options.weightScale
     figure.layout = layout
+    figure.neighbors = neighbors
     let sidecar = ExplanationSidecar(
       glimpseVersion: Glimpse.version,
       model: .init(path: modelPath, sha256: modelHash, kind: type(of: model).kind, classNames: model.classNames),
