@@ -21,7 +21,8 @@ extension BenchCommand {
   /// KNN-Shapley (k = 5) on the anchors' noisy split: the first 1000 training digits with their
   /// noisy labels, validation = test[:500], as `valuation_anchor.py knn 1000`.
   private static func knnShapley1000x500(_ context: BenchContext) throws -> Double {
-    let (train, valid) = try NoisySplit.anchorValuationSets(context)
+    let sets = try context.anchorValuationSets()
+    let (train, valid) = (sets.training, sets.validation)
     return try context.median {
       _ = try KNNShapley(k: 5).values(training: train, validation: valid)
     }
@@ -41,8 +42,9 @@ extension BenchCommand {
   /// (ROC AUC, precision and recall of the lowest 10 % by a stable sort, negative values), as
   /// `valuation_anchor.py` measures them; returns the seconds of the k = 5 valuation.
   private static func knnDetection(_ context: BenchContext) throws -> Double {
-    let (train, valid) = try NoisySplit.anchorValuationSets(context)
-    let flipped = try NoisySplit.read(context).flippedMask
+    let sets = try context.anchorValuationSets()
+    let (train, valid) = (sets.training, sets.validation)
+    let flipped = sets.flipped ?? []
     print("| k | ROC AUC of -value | P@10% | R@10% | value < 0 (flipped) |")
     print("|---|---|---|---|---|")
     var seconds = 0.0
@@ -68,44 +70,14 @@ extension BenchCommand {
   }
 }
 
-/// The parts of `split.json` the valuation anchors use beyond `SplitFile`: the noisy labels.
-private struct NoisySplit: Decodable {
-  struct Noisy: Decodable {
-    var noisyLabels: [Int]
-    var cleanLabels: [Int]
-
-    enum CodingKeys: String, CodingKey {
-      case noisyLabels = "train_labels_noisy"
-      case cleanLabels = "train_labels_clean"
-    }
-  }
-
-  var train: [Int]
-  var test: [Int]
-  var noisy: Noisy
-
-  /// Which training positions carry a flipped label.
-  var flippedMask: [Bool] {
-    zip(noisy.noisyLabels, noisy.cleanLabels).map { $0 != $1 }
-  }
-
-  static func read(_ context: BenchContext) throws -> NoisySplit {
-    let path = "\(context.samples)/mnist/split.json"
-    return try JSONDecoder().decode(NoisySplit.self, from: Data(FileBytes.readRaw(path)))
-  }
-
-  /// Training = the split's 1000 training digits with their noisy labels; validation = test[:500].
-  static func anchorValuationSets(_ context: BenchContext) throws -> (Dataset, Dataset) {
-    let (digits, _) = try context.digitsAndSplit()
-    let split = try read(context)
-    var train = digits.subset(split.train)
-    train.labels = try split.noisy.noisyLabels.map { label in
-      guard let index = train.classNames.firstIndex(of: String(label)) else {
-        throw CommandFailure(
-          message: "split.json: noisy label \(label) is not a class", status: ExitStatus.badInput)
-      }
-      return index
-    }
-    return (train, digits.subset(split.test.prefix(500)))
+extension BenchContext {
+  /// The anchors' valuation sets, read as `glimpse value --split split.json --noisy
+  /// --validation-rows 500` reads them: the 1000 training digits with their noisy labels,
+  /// validation = test[:500], and which labels were flipped.
+  func anchorValuationSets() throws -> ValuationDataOptions.Sets {
+    try ValuationDataOptions.parse([
+      imagesPath, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split",
+      "\(samples)/mnist/split.json", "--noisy", "--validation-rows", "500",
+    ]).load(needValidation: true)
   }
 }

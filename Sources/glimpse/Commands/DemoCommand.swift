@@ -101,7 +101,7 @@ struct DemoCommand: ParsableCommand {
       print("   wrote \(output)/slic-astronaut.png")
     }
     print("6. Which training digits hurt: KNN-Shapley on the anchor split with 10 % of the labels flipped")
-    var value = try ValueRunCommand.parse([
+    let value = try ValueRunCommand.parse([
       mnist, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split", "\(samples)/mnist/split.json",
       "--noisy", "--validation-rows", "500", "--method", "knn", "--out", "\(output)/values-knn.csv",
       "--sheet", "\(output)/values-sheet.png", "--removal-curve", "\(output)/values-removal.png",
