@@ -33,6 +33,8 @@ demo: release
 
 test: deps
 	$(TEST_ENV) swift test --disable-xctest
+	swift build
+	bash .ci/kill-resume .build/debug/glimpse
 
 bench: release
 	bash .ci/bench

@@ -36,3 +36,22 @@ if wanted knn-detection; then
     valuation_ref knn-detection 1 1 2>/dev/null
   fi
 fi
+
+# TMC-Shapley per permutation (the bar compares permutations per second): logistic regression
+# on the first 200 noisy anchor digits, accuracy on test[:500], RelativeTruncation(0.01, 0.4),
+# as `valuation_anchor.py tmc 200`. pyDVL takes seconds per permutation, so it runs
+# TMC_PERMUTATIONS_REFERENCE (default 4) permutations once per round and Glimpse
+# TMC_PERMUTATIONS (default 24); two rounds.
+tmc_reference() { TMC_PERMUTATIONS="${TMC_PERMUTATIONS_REFERENCE:-4}" valuation_ref "$@"; }
+if wanted tmc-200 || wanted tmc-200-2t; then
+  echo
+  echo "TMC-Shapley, seconds per permutation (ratio = permutations per second, Glimpse / pyDVL):"
+  table_header
+fi
+for stage in tmc-200 tmc-200-2t; do
+  wanted "$stage" || continue
+  if [ "$stage" = tmc-200 ]; then threads=1; else threads=2; fi
+  GLIMPSE_THREADS=$threads ROUNDS=2 REPEATS=1 bench_row "$stage" \
+    "logistic, N = 200 noisy digits, validation test[:500], rtol 0.01, burn-in 0.4; $threads worker(s) / n_jobs=$threads" \
+    tmc_reference "$stage" 1 "$threads"
+done

@@ -5,6 +5,10 @@ Usage: bench_reference_valuation.py SAMPLES STAGE REPEATS [JOBS]
                               training digits (noisy labels), validation test[:500]
   knn-shapley-5000x1000[-2t]  the same on all 5000 digits (file labels), validation test[:1000]
   knn-detection               noisy-label detection of KNN-Shapley for several k (a table)
+  tmc-200[-2t]                TMCShapleyValuation with LogisticRegression(max_iter=1000), accuracy on
+                              test[:500], RelativeTruncation(rtol=0.01, burn_in_fraction=0.4), on the
+                              first 200 noisy training digits; TMC_PERMUTATIONS (default 4)
+                              permutations; prints seconds per permutation
 Timing stages print `stage<TAB>median seconds` last. JOBS (default 1) is joblib's n_jobs; the
 `-2t` stages are meant to be run with 2. Run in the anchors virtualenv with
 OPENBLAS_NUM_THREADS=1; never run by CI.
@@ -60,6 +64,32 @@ if stage == "knn-detection":
         hits = int(flipped[low].sum())
         print(f"| {k} | {roc_auc_score(flipped, -v):.4f} | {hits / len(low):.2f} | "
               f"{hits / flipped.sum():.2f} | {int((v < 0).sum())} ({int(((v < 0) & flipped).sum())}) |")
+    sys.exit(0)
+
+if stage.removesuffix("-2t") == "tmc-200":
+    from pydvl.valuation import (MaxUpdates, ModelUtility, RelativeTruncation, SupervisedScorer,
+                                 TMCShapleyValuation)
+    from sklearn.linear_model import LogisticRegression
+    permutations = int(os.environ.get("TMC_PERMUTATIONS", "4"))
+    train = Dataset(X[train_rows[:200]], noisy[:200])
+    valid = Dataset(X[test_rows[:500]], y[test_rows[:500]])
+    times = []
+    for _ in range(repeats):
+        scorer = SupervisedScorer("accuracy", valid, default=0.0, range=(0.0, 1.0))
+        utility = ModelUtility(LogisticRegression(max_iter=1000), scorer, catch_errors=True,
+                               show_warnings=False)
+        valuation = TMCShapleyValuation(
+            utility, truncation=RelativeTruncation(rtol=0.01, burn_in_fraction=0.4),
+            is_done=MaxUpdates(permutations), seed=0, progress=False)
+        started = time.perf_counter()
+        with parallel_config(n_jobs=jobs):
+            valuation.fit(train)
+        elapsed = time.perf_counter() - started
+        # MaxUpdates counts the updates of the most-updated point: one per permutation.
+        done = int(np.max(valuation.result.counts))
+        print(f"pyDVL: {done} permutations in {elapsed:.1f} s", file=sys.stderr)
+        times.append(elapsed / done)
+    print(f"{stage}\t{statistics.median(times)}")
     sys.exit(0)
 
 size = stage.removesuffix("-2t")

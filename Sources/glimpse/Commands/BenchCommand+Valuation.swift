@@ -1,6 +1,7 @@
 import FoundationEssentials
 import GlimpseCore
 import GlimpseData
+import GlimpseModels
 import GlimpseValuation
 
 extension BenchCommand {
@@ -15,6 +16,8 @@ extension BenchCommand {
       "knn-shapley-5000x1000": knnShapley5000x1000,
       "knn-shapley-5000x1000-2t": knnShapley5000x1000,
       "knn-detection": knnDetection,
+      "tmc-200": tmcSecondsPerPermutation,
+      "tmc-200-2t": tmcSecondsPerPermutation,
     ]
   }
 
@@ -60,6 +63,27 @@ extension BenchCommand {
           + "\(negative.count) (\(negative.filter { flipped[$0] }.count)) |")
     }
     return seconds
+  }
+
+  /// Seconds per permutation of TMC-Shapley with the warm-started logistic utility on the
+  /// anchors' first 200 noisy training digits, validation = test[:500], pyDVL's
+  /// `RelativeTruncation(rtol=0.01, burn_in_fraction=0.4)`, as `valuation_anchor.py tmc 200`.
+  /// `TMC_PERMUTATIONS` (default 24) permutations on `GLIMPSE_THREADS` workers, one BLAS thread
+  /// each; the median over the repeats of elapsed / permutations.
+  private static func tmcSecondsPerPermutation(_ context: BenchContext) throws -> Double {
+    let sets = try context.anchorValuationSets()
+    let training = sets.training.subset(0..<200)
+    let permutations = Int(ProcessInfo.processInfo.environment["TMC_PERMUTATIONS"] ?? "") ?? 24
+    BLAS.setThreadCount(1)
+    let utility = ModelUtility(
+      ClassifierLearner.logistic(training: training, validation: sets.validation), score: .accuracy)
+    let options = MonteCarloOptions(
+      stopping: .maxSamples(permutations), threads: Parallelism.threadCount, shard: .whole)
+    let seconds = try context.median {
+      _ = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
+        .run(utility, options: options)
+    }
+    return seconds / Double(permutations)
   }
 
   private static func fixed(_ value: Double, _ digits: Int) -> String {

@@ -96,6 +96,9 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Checkpoint file (default: OUT.checkpoint.json).")
   var checkpoint: String?
 
+  @Option(help: "Seconds between checkpoints (atomic writes of the finished samples).")
+  var checkpointEvery = 5.0
+
   @Flag(help: "Continue from the checkpoint when there is one.")
   var resume = false
 
@@ -117,6 +120,7 @@ struct ValueRunCommand: ParsableCommand {
     if c <= 0 { throw ValidationError("--c must be > 0") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if truncation < 0 { throw ValidationError("--truncation must be ≥ 0") }
+    if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be > 0 seconds") }
     if !(0...1).contains(burnIn) { throw ValidationError("--burn-in must lie in [0, 1]") }
     if let shard, parseShard(shard) == nil { throw ValidationError("--shard must be k/n with 0 ≤ k < n") }
     let monteCarlo: Set<ValuationMethodName> = [.tmc, .banzhaf, .classwise]
@@ -255,7 +259,8 @@ struct ValueRunCommand: ParsableCommand {
       print("  resuming \(checkpointPath): \(saved.state.completed.count) samples done")
     }
     let options = MonteCarloOptions(
-      stopping: stoppingRule(classCount: classes), threads: workers, shard: shardSpec)
+      stopping: stoppingRule(classCount: classes), threads: workers, shard: shardSpec,
+      checkpointInterval: checkpointEvery)
     let wrapper = ValueCheckpoint(
       method: method.rawValue, shard: shardSpec, sources: training.sources,
       labels: training.labels.map { training.classNames[$0] }, inClassScores: nil,
