@@ -1,10 +1,12 @@
 import CBZ2
 import CZLib
+import GlimpseCore
 import Glibc
 
-// The only file of GlimpseData that talks to zlib and bzip2. Whole files are inflated in memory:
-// the tables Glimpse reads are megabytes, and one contiguous buffer lets the CSV parser split
-// the work across cores.
+// With BZip2Blocks.swift, the only files of GlimpseData that talk to zlib and bzip2. Whole
+// files are inflated in memory: the tables Glimpse reads are megabytes, and one contiguous
+// buffer lets the CSV parser split the work across cores. bzip2 files of several blocks are
+// decoded on all cores (BZip2Blocks.swift), falling back to the sequential decoder here.
 
 /// The compression a file's first bytes announce.
 public enum Compression: Sendable, Equatable {
@@ -38,7 +40,13 @@ public enum FileBytes {
     switch Compression(signatureOf: raw) {
     case .none: return raw
     case .gzip: return try gunzip(raw, path: path)
-    case .bzip2: return try bunzip2(raw, path: path)
+    case .bzip2:
+      if raw.count >= BZip2Blocks.minimumParallelSize, Parallelism.threadCount > 1,
+        let bytes = BZip2Blocks.decompress(raw)
+      {
+        return bytes
+      }
+      return try bunzip2(raw, path: path)
     }
   }
 
@@ -87,6 +95,26 @@ public enum FileBytes {
     }
     precondition(status == Z_STREAM_END, "deflate did not finish (\(status))")
     return Array(output[0..<Int(stream.total_out)])
+  }
+
+  /// Compresses bytes as one bzip2 stream (`level` 1–9: blocks of level × 100 kB).
+  public static func bzip2(_ input: [UInt8], level: Int = 9) -> [UInt8] {
+    // bzip2's documented bound: 1% + 600 bytes over the input.
+    var output = [UInt8](repeating: 0, count: input.count + input.count / 100 + 601)
+    var length = UInt32(output.count)
+    // libbz2 rejects a null source, which an empty array may give.
+    var source = input.isEmpty ? [0] : input
+    let sourceCount = UInt32(input.count)
+    let status = source.withUnsafeMutableBytes { source in
+      output.withUnsafeMutableBytes { target in
+        BZ2_bzBuffToBuffCompress(
+          target.baseAddress?.assumingMemoryBound(to: CChar.self), &length,
+          source.baseAddress?.assumingMemoryBound(to: CChar.self), sourceCount,
+          Int32(level), 0, 0)
+      }
+    }
+    precondition(status == BZ_OK, "bzip2 compression failed (\(status))")
+    return Array(output[0..<Int(length)])
   }
 
   /// Inflates one or more concatenated gzip members.
