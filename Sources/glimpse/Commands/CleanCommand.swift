@@ -25,14 +25,7 @@ struct CleanCommand: ParsableCommand {
   @Option(help: "Drop points valued below this.")
   var threshold = 0.0
 
-  @Option(help: "The model retrained before and after: logistic, knn or svm.")
-  var model: ValuationModelName = .logistic
-
-  @Option(name: .customLong("k"), help: "Neighbours for knn.")
-  var k = 5
-
-  @Option(name: .customLong("c"), help: "Inverse regularisation strength C (logistic, svm).")
-  var c = 1.0
+  @OptionGroup var model: ValuationModelOptions
 
   @Option(help: "Where to write the cleaned training set (CSV with a label column).")
   var out: String
@@ -56,7 +49,7 @@ struct CleanCommand: ParsableCommand {
       let droppedFlipped = training.labels.indices.filter { values[$0] < threshold && flipped[$0] }.count
       print("  of them flipped: \(droppedFlipped) (of \(flipped.count { $0 }) flipped in all)")
     }
-    print("  \(model.rawValue) test accuracy on \(test.count) rows: \(formatFixed(before, digits: 3)) with all points → \(formatFixed(after, digits: 3)) cleaned (\(after >= before ? "+" : "")\(formatFixed((after - before) * 100, digits: 1)) points)")
+    print("  \(model.model.rawValue) test accuracy on \(test.count) rows: \(formatFixed(before, digits: 3)) with all points → \(formatFixed(after, digits: 3)) cleaned (\(after >= before ? "+" : "")\(formatFixed((after - before) * 100, digits: 1)) points)")
     let header = (0..<cleaned.featureCount).map { "f\($0)" } + ["label"]
     let rows = (0..<cleaned.count).map { row in
       cleaned.features.row(row).map { String($0) } + [cleaned.classNames[cleaned.labels[row]]]
@@ -66,24 +59,20 @@ struct CleanCommand: ParsableCommand {
   }
 
   private func accuracy(_ training: Dataset, on test: Dataset) throws -> Double {
-    var rng = SeededGenerator(seed: 0)
-    let fitted: any Classifier
-    do {
-      switch model {
-      case .logistic:
-        var h = LogisticRegression.Hyperparameters()
-        h.c = c
-        fitted = try LogisticRegression.fit(training, hyperparameters: h, warmStart: nil)
-      case .knn:
-        fitted = try KNearestNeighbors.fit(training, hyperparameters: .init(k: k), using: &rng, progress: { _ in })
-      case .svm:
-        var h = SVMClassifier.Hyperparameters()
-        h.c = c
-        fitted = try SVMClassifier.fit(training, hyperparameters: h, using: &rng)
-      }
-    } catch {
-      throw CommandFailure(message: "\(data.dataOptions.data): \(error.description)", status: ExitStatus.badInput)
+    guard let accuracy = try model.withLearner(training: training, validation: test, TestAccuracy()) else {
+      throw CommandFailure(
+        message: "\(data.dataOptions.data): --model \(model.model.rawValue) could not be trained on \(training.count) points",
+        status: ExitStatus.badInput)
     }
-    return ValidationScore.accuracy.score(fitted.predict(test.features), truth: test.labels)
+    return accuracy
+  }
+
+  /// Accuracy on the validation (here: test) rows of the learner trained on every point; nil
+  /// when it cannot be trained.
+  private struct TestAccuracy: LearnerBody {
+    func run<L: Learner>(_ learner: L) -> Double? {
+      guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else { return nil }
+      return ValidationScore.accuracy.score(learner.predictions(of: model), truth: learner.validationLabels)
+    }
   }
 }

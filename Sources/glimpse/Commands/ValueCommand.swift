@@ -19,10 +19,6 @@ enum ValuationMethodName: String, CaseIterable, ExpressibleByArgument {
   case tmc, loo, knn, classwise, banzhaf, exact
 }
 
-enum ValuationModelName: String, CaseIterable, ExpressibleByArgument {
-  case logistic, knn, svm
-}
-
 extension ValidationScore: ExpressibleByArgument {}
 
 /// `glimpse value TRAIN --valid VALID --method tmc --model logistic --out values.csv`.
@@ -51,14 +47,7 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "tmc, loo, knn, classwise, banzhaf or exact.")
   var method: ValuationMethodName = .tmc
 
-  @Option(help: "The model family of the utility: logistic (warm-started), knn or svm.")
-  var model: ValuationModelName = .logistic
-
-  @Option(name: .customLong("k"), help: "Neighbours for knn (model and method).")
-  var k = 5
-
-  @Option(name: .customLong("c"), help: "Inverse regularisation strength C (logistic, svm).")
-  var c = 1.0
+  @OptionGroup var modelOptions: ValuationModelOptions
 
   @Option(help: "Validation score: accuracy, balanced-accuracy or macro-f1.")
   var score: ValidationScore = .accuracy
@@ -116,8 +105,6 @@ struct ValueRunCommand: ParsableCommand {
 
   func validate() throws {
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
-    if k < 1 { throw ValidationError("--k must be at least 1") }
-    if c <= 0 { throw ValidationError("--c must be > 0") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if truncation < 0 { throw ValidationError("--truncation must be ≥ 0") }
     if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be > 0 seconds") }
@@ -132,7 +119,7 @@ struct ValueRunCommand: ParsableCommand {
   func run() throws {
     let sets = try data.load(needValidation: true)
     let training = sets.training
-    print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method == .knn ? "k=\(k)" : "\(model.rawValue) model")")
+    print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method == .knn ? "k=\(modelOptions.k)" : "\(modelOptions.model.rawValue) model")")
     let workers = threads ?? Parallelism.threadCount
     // Workers each train models; BLAS must not multiply the threads on top.
     BLAS.setThreadCount(1)
@@ -141,7 +128,7 @@ struct ValueRunCommand: ParsableCommand {
     if method == .knn {
       let bar = SharedProgressBar(total: 1000, label: "knn-shapley")
       do {
-        result = try KNNShapley(k: k).values(training: training, validation: sets.validation) {
+        result = try KNNShapley(k: modelOptions.k).values(training: training, validation: sets.validation) {
           bar.update(Int($0 * 1000), detail: "")
         }
       } catch {
@@ -149,25 +136,9 @@ struct ValueRunCommand: ParsableCommand {
       }
       bar.finish()
     } else {
-      switch model {
-      case .logistic:
-        var h = LogisticRegression.Hyperparameters()
-        h.c = c
-        result = try value(ModelUtility(
-          ClassifierLearner.logistic(training: training, validation: sets.validation, hyperparameters: h),
-          score: score, untrainableValue: untrainableValue), sets: sets, workers: workers)
-      case .knn:
-        result = try value(ModelUtility(
-          ClassifierLearner.nearestNeighbors(training: training, validation: sets.validation, k: k),
-          score: score, untrainableValue: untrainableValue), sets: sets, workers: workers)
-      case .svm:
-        var h = SVMClassifier.Hyperparameters()
-        h.c = c
-        result = try value(ModelUtility(
-          ClassifierLearner.supportVectorMachine(
-            training: training, validation: sets.validation, hyperparameters: h, seed: seed),
-          score: score, untrainableValue: untrainableValue), sets: sets, workers: workers)
-      }
+      result = try modelOptions.withLearner(
+        training: training, validation: sets.validation, seed: seed,
+        Valuing(command: self, sets: sets, workers: workers))
     }
     let elapsed = monotonicSeconds() - started
     try ValuesFile.write(result, training: training, to: out)
@@ -185,7 +156,7 @@ struct ValueRunCommand: ParsableCommand {
       let evaluation = sets.heldOut ?? sets.validation
       let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
       let (curves, png) = try ValueFigures.removalCurve(
-        result, training: training, evaluation: evaluation, evaluationName: name, model: model, k: k, c: c)
+        result, training: training, evaluation: evaluation, evaluationName: name, model: modelOptions)
       try AtomicFile.write(png, to: removalCurve)
       let row = { (scores: [Double]) in scores.map { formatFixed($0, digits: 3) }.joined(separator: " ") }
       print("  removal (\(curves.fractions.map { "\(Int($0 * 100))%" }.joined(separator: " "))):")
@@ -219,6 +190,19 @@ struct ValueRunCommand: ParsableCommand {
     if let rankTolerance { rules.append(.rankStability(tolerance: rankTolerance, every: 20)) }
     if let seconds { rules.append(.wallClock(seconds: seconds)) }
     return rules.dropFirst().reduce(rules[0]) { $0 || $1 }
+  }
+
+  /// The values of `--method` with the utility of `--model`.
+  private struct Valuing: LearnerBody {
+    let command: ValueRunCommand
+    let sets: ValuationDataOptions.Sets
+    let workers: Int
+
+    func run<L: Learner>(_ learner: L) throws -> ValuationResult {
+      try command.value(
+        ModelUtility(learner, score: command.score, untrainableValue: command.untrainableValue),
+        sets: sets, workers: workers)
+    }
   }
 
   private func value<L: Learner>(_ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int) throws -> ValuationResult {
@@ -309,7 +293,7 @@ struct ValueRunCommand: ParsableCommand {
 
   /// What makes two runs the same job: everything that changes a sample's updates.
   private func jobFingerprint(_ sets: ValuationDataOptions.Sets) -> String {
-    var bytes = Array("\(method.rawValue)|\(model.rawValue)|k\(k)|c\(c)|\(score.rawValue)|u\(untrainableValue)|t\(truncation)|b\(burnIn)|s\(seed)|".utf8)
+    var bytes = Array("\(method.rawValue)|\(modelOptions.model.rawValue)|k\(modelOptions.k)|c\(modelOptions.c)|\(score.rawValue)|u\(untrainableValue)|t\(truncation)|b\(burnIn)|s\(seed)|".utf8)
     for set in [sets.training, sets.validation] {
       set.features.storage.withUnsafeBytes { bytes.append(contentsOf: $0) }
       bytes.append(contentsOf: set.labels.flatMap { Array(String($0).utf8) + [44] })

@@ -37,37 +37,31 @@ enum ValueFigures {
     return try sheet.pngData()
   }
 
-  /// Accuracy of `model` retrained without the lowest-, highest-valued or random points.
+  /// Accuracy of `--model` retrained without the lowest-, highest-valued or random points.
   static func removalCurve(
     _ result: ValuationResult, training: Dataset, evaluation: Dataset, evaluationName: String,
-    model: ValuationModelName, k: Int, c: Double
+    model: ValuationModelOptions
   ) throws -> (PointRemovalCurves, [UInt8]) {
     let fractions = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
-    let curves: PointRemovalCurves
-    switch model {
-    case .logistic:
-      var h = LogisticRegression.Hyperparameters()
-      h.c = c
-      curves = PointRemovalCurves.compute(
-        ModelUtility(ClassifierLearner.logistic(training: training, validation: evaluation, hyperparameters: h)),
-        values: result.values, fractions: fractions)
-    case .knn:
-      curves = PointRemovalCurves.compute(
-        ModelUtility(ClassifierLearner.nearestNeighbors(training: training, validation: evaluation, k: k)),
-        values: result.values, fractions: fractions)
-    case .svm:
-      var h = SVMClassifier.Hyperparameters()
-      h.c = c
-      curves = PointRemovalCurves.compute(
-        ModelUtility(ClassifierLearner.supportVectorMachine(training: training, validation: evaluation, hyperparameters: h)),
-        values: result.values, fractions: fractions)
-    }
+    let curves = try model.withLearner(
+      training: training, validation: evaluation,
+      RemovalCurves(values: result.values, fractions: fractions))
     let figure = PointRemovalFigure(
       title: "Removing training points by \(result.method) value",
-      subtitle: "\(model.rawValue) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
+      subtitle: "\(model.model.rawValue) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
       yLabel: "accuracy", fractions: fractions,
       series: PointRemovalFigure.standardSeries(
         lowestFirst: curves.lowestFirst, highestFirst: curves.highestFirst, random: curves.random))
     return (curves, try figure.pngData())
+  }
+
+  /// Point-removal curves of a learner's utility.
+  private struct RemovalCurves: LearnerBody {
+    let values: [Double]
+    let fractions: [Double]
+
+    func run<L: Learner>(_ learner: L) -> PointRemovalCurves {
+      PointRemovalCurves.compute(ModelUtility(learner), values: values, fractions: fractions)
+    }
   }
 }
