@@ -3,8 +3,11 @@
 # pixels / 255. One thread on both sides (GLIMPSE_THREADS=1, joblib n_jobs=1, one BLAS thread),
 # then both on 2 (GLIMPSE_THREADS=2 against n_jobs=2, which starts joblib's worker processes).
 # pyDVL takes seconds per call at 5000 x 1000, so its repeats are capped at 3 there.
-echo "valuation (KNN-Shapley, k = 5; threads: Glimpse GLIMPSE_THREADS, pyDVL joblib n_jobs):"
-table_header
+if wanted knn-shapley-1000x500 || wanted knn-shapley-1000x500-2t || wanted knn-shapley-5000x1000 ||
+  wanted knn-shapley-5000x1000-2t; then
+  echo "valuation (KNN-Shapley, k = 5; threads: Glimpse GLIMPSE_THREADS, pyDVL joblib n_jobs):"
+  table_header
+fi
 valuation_ref() { "$PY" .ci/bench_reference_valuation.py samples "$@"; }
 knn_what() {
   case "$1" in
