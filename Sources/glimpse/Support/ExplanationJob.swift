@@ -92,10 +92,22 @@ struct ExplanationJob {
 
   /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
   func write(_ output: Output, to pngPath: String) throws {
+    try write(encoded(output, for: pngPath), to: pngPath)
+  }
+
+  /// The bytes of the PNG and of its sidecar for `pngPath` (the sidecar names the PNG).
+  /// Encoding costs about as much as a tenth of an explanation, so a batch does it on its
+  /// worker threads and leaves only the writes to the thread that keeps them in order.
+  func encoded(_ output: Output, for pngPath: String) throws -> (png: [UInt8], sidecar: [UInt8]) {
     var sidecar = output.sidecar
     sidecar.png = AtomicFile.lastComponent(of: pngPath)
-    try AtomicFile.write(output.png, to: pngPath)
-    try AtomicFile.write(sidecar.encoded(), to: sidecarPath(for: pngPath))
+    return (output.png, try sidecar.encoded())
+  }
+
+  /// Writes encoded files (`encoded(_:for:)`), each atomically.
+  func write(_ files: (png: [UInt8], sidecar: [UInt8]), to pngPath: String) throws {
+    try AtomicFile.write(files.png, to: pngPath)
+    try AtomicFile.write(files.sidecar, to: sidecarPath(for: pngPath))
   }
 
   /// Brings an image read from a file to the model's input shape (channels, then size).
