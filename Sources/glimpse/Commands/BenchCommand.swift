@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
 
   /// Stages beyond the pipeline ones, each family in its own file (`BenchCommand+*.swift`).
   static var extraStages: [String: (BenchContext) throws -> Double] {
-    classifierStages.merging(cnnStages) { a, _ in a }.merging(valuationStages) { a, _ in a }
+    classifierStages.merging(cnnStages) { a, _ in a }.merging(valuationStages) { a, _ in a }.merging(explainStages) { a, _ in a }
   }
 
   enum Stage: String, CaseIterable {
