@@ -57,16 +57,41 @@ public enum CSVReader {
         }
       }
       let layout = Layout(path: path, header: header, kinds: kinds, textCount: textNames.count)
+      let numericCount = numericNames.count
       let chunks = splitBody(buffer, from: cursor, firstLine: headerLine + 1)
-      let parsed = parallelMap(chunks.count) { index in
-        Result { try parseChunk(buffer, chunks[index], layout: layout) }
+      // Every chunk writes its rows straight into the matrix storage, from the row where the
+      // chunks before it would end if each of their lines were a row (see `Chunk.rowBound`).
+      var rowOffsets = [0]
+      for chunk in chunks { rowOffsets.append(rowOffsets.last! + chunk.rowBound) }
+      var parsed = [Result<ParsedChunk, any Error>]()
+      var rowCount = 0
+      let values = [Double](unsafeUninitializedCapacity: rowOffsets.last! * numericCount) {
+        storage, initialized in
+        let target = StoragePointer(pointer: storage.baseAddress)
+        parsed = parallelMap(chunks.count) { index in
+          Result {
+            try parseChunk(
+              buffer, chunks[index], layout: layout,
+              into: target.pointer.map { $0 + rowOffsets[index] * numericCount })
+          }
+        }
+        // Blank lines leave unused rows at a chunk's end: close the gaps, in file order.
+        for (index, result) in parsed.enumerated() {
+          guard case .success(let chunk) = result else { break }
+          if rowOffsets[index] != rowCount, let base = storage.baseAddress, numericCount > 0 {
+            memmove(
+              base + rowCount * numericCount, base + rowOffsets[index] * numericCount,
+              chunk.lines.count * numericCount * MemoryLayout<Double>.stride)
+          }
+          rowCount += chunk.lines.count
+        }
+        initialized = rowCount * numericCount
       }
-      var values = [Double]()
       var lines = [Int]()
+      lines.reserveCapacity(rowCount)
       var texts = [[String]](repeating: [], count: textNames.count)
       for result in parsed {
         let chunk = try result.get()
-        values.append(contentsOf: chunk.values)
         lines.append(contentsOf: chunk.lines)
         for column in texts.indices { texts[column].append(contentsOf: chunk.texts[column]) }
       }
@@ -74,7 +99,7 @@ public enum CSVReader {
       for (column, name) in textNames.enumerated() { textColumns[name] = texts[column] }
       return CSVTable(
         path: path, header: header, numericColumnNames: numericNames,
-        values: Matrix(rows: lines.count, columns: numericNames.count, storage: values),
+        values: Matrix(rows: lines.count, columns: numericCount, storage: values),
         textColumns: textColumns, lineNumbers: lines)
     }
   }
@@ -94,10 +119,12 @@ public enum CSVReader {
     let start: Int
     let end: Int
     let firstLine: Int
+    /// At most this many rows: one per line break, plus an unterminated last line.
+    let rowBound: Int
   }
 
+  /// A parsed chunk's rows (their values are already in the matrix storage).
   struct ParsedChunk {
-    var values: [Double] = []
     var lines: [Int] = []
     var texts: [[String]]
   }
@@ -144,7 +171,8 @@ public enum CSVReader {
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     let hasQuotes = memchr(buffer.base + start, Int32(quote), length) != nil
     guard length > 1 << 16, cores > 1, !hasQuotes else {
-      return [Chunk(start: start, end: buffer.count, firstLine: firstLine)]
+      let rowBound = countNewlines(buffer, start, buffer.count) + 1
+      return [Chunk(start: start, end: buffer.count, firstLine: firstLine, rowBound: rowBound)]
     }
     var cuts = [start]
     for part in 1..<cores {
@@ -156,27 +184,26 @@ public enum CSVReader {
     var chunks = [Chunk]()
     var line = firstLine
     for index in 0..<(cuts.count - 1) {
-      chunks.append(Chunk(start: cuts[index], end: cuts[index + 1], firstLine: line))
-      line += countNewlines(buffer, cuts[index], cuts[index + 1])
+      let newlines = countNewlines(buffer, cuts[index], cuts[index + 1])
+      // Chunks before the last end just after a line break; the last may not.
+      let rowBound = index == cuts.count - 2 ? newlines + 1 : newlines
+      chunks.append(
+        Chunk(start: cuts[index], end: cuts[index + 1], firstLine: line, rowBound: rowBound))
+      line += newlines
     }
     return chunks
   }
 
+  /// Parses the chunk's rows, writing their numeric cells row by row from `target` (room for
+  /// `chunk.rowBound` rows).
   static func parseChunk(
-    _ buffer: ByteView, _ chunk: Chunk, layout: Layout
+    _ buffer: ByteView, _ chunk: Chunk, layout: Layout, into target: UnsafeMutablePointer<Double>?
   ) throws -> ParsedChunk {
     let columnCount = layout.kinds.count
-    let numericCount = layout.kinds.reduce(0) { count, kind in
-      if case .numeric = kind { count + 1 } else { count }
-    }
     var texts = [[String]](repeating: [], count: layout.textCount)
-    // Reserve from the first line's length to avoid regrowing the value array.
-    let firstLineLength = max(1, lineEnd(buffer, from: chunk.start) - chunk.start + 1)
-    let estimatedRows = (chunk.end - chunk.start) / firstLineLength + 1
-    var values = [Double]()
     var lines = [Int]()
-    values.reserveCapacity(estimatedRows * numericCount)
-    lines.reserveCapacity(estimatedRows)
+    lines.reserveCapacity(chunk.rowBound)
+    var written = 0
     // Column kinds as a flat table: the text column index, or -1 for a numeric column.
     let textIndex = layout.kinds.map { kind -> Int in
       if case .text(let column) = kind { column } else { -1 }
@@ -192,8 +219,33 @@ public enum CSVReader {
         }
         let rowLine = line
         let rowStart = cursor
+        precondition(lines.count < chunk.rowBound, "more rows than lines")
         var field = 0
         while true {
+          // Fast path: a plain unsigned integer of at most 15 digits (every pixel of an image
+          // table) is exact as a double, as strtod would give it; anything else takes the
+          // general path below from the field's start.
+          if field < columnCount && textIndex[field] < 0, let target {
+            var index = cursor
+            var mantissa: UInt64 = 0
+            while index < buffer.count && index - cursor < 15, case let digit = buffer[index] &- 48,
+              digit < 10
+            {
+              mantissa = mantissa &* 10 &+ UInt64(digit)
+              index += 1
+            }
+            if index > cursor && (index == buffer.count || buffer[index] == comma || buffer[index] == newline) {
+              target[written] = Double(mantissa)
+              written += 1
+              field += 1
+              cursor = index
+              if cursor < buffer.count && buffer[cursor] == comma {
+                cursor += 1
+                continue
+              }
+              break
+            }
+          }
           let (start, end, next) = scanField(buffer, from: cursor)
           if field < columnCount {
             let column = textIndex[field]
@@ -209,7 +261,8 @@ public enum CSVReader {
                   path: layout.path, line: rowLine, column: field + 1,
                   columnName: layout.header[field], text: fieldText(buffer, start, end))
               }
-              values.append(value)
+              target?[written] = value
+              written += 1
             } else {
               texts[column].append(fieldText(buffer, start, end).trimmingSpaces())
             }
@@ -233,7 +286,7 @@ public enum CSVReader {
         line += 1
       }
     }
-    return ParsedChunk(values: values, lines: lines, texts: texts)
+    return ParsedChunk(lines: lines, texts: texts)
   }
 
   /// The number of fields on the row starting at `from`.
@@ -395,6 +448,11 @@ public enum CSVReader {
       }
     }
   }
+}
+
+/// The matrix storage, handed to the chunk parsers, which write disjoint rows of it.
+private struct StoragePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Double>?
 }
 
 /// Bytes read without bounds checks (`UnsafeBufferPointer`'s subscript checks even under -O);
