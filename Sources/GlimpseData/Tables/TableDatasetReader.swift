@@ -18,7 +18,7 @@ public enum TableDatasetReader {
   public static func read(_ path: String, bytes: [UInt8], options: ReadOptions) throws -> Dataset {
     let header = CSVReader.header(of: bytes)
     let ownLabels = options.labelsPath == nil && header.contains(options.labelColumn)
-    let table = try CSVReader.parse(
+    var table = try CSVReader.parse(
       bytes, path: path, textColumns: ownLabels ? [options.labelColumn] : [])
     guard table.rowCount > 0 else { throw DataError.emptyDataset(path: path) }
 
@@ -32,17 +32,22 @@ public enum TableDatasetReader {
     } else {
       throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }
+    let sources = table.lineNumbers.map { "\(path):\($0)" }
+    // Hand the matrix over without keeping a reference, so that scaling happens in place
+    // instead of copying the whole table.
+    let values = table.values
+    table.values = Matrix(rows: 0, columns: 0)
     return try assemble(
-      values: table.values, labelStrings: labelStrings,
-      sources: table.lineNumbers.map { "\(path):\($0)" }, path: path, options: options)
+      values: consume values, labelStrings: labelStrings, sources: sources, path: path,
+      options: options)
   }
 
   /// Builds the dataset from features and label strings: shape, scaling, classes.
   static func assemble(
-    values: Matrix, labelStrings: [String], sources: [String], path: String,
+    values: consuming Matrix, labelStrings: [String], sources: [String], path: String,
     options: ReadOptions, bytesAreImages: Bool = false
   ) throws -> Dataset {
-    var values = values
+    // `values` is consumed: scaling below mutates the caller's buffer, not a copy.
     let shape: ImageShape?
     if let given = options.shape {
       guard given.valueCount == values.columns else {
@@ -55,7 +60,9 @@ public enum TableDatasetReader {
     if shape != nil, !options.raw,
       bytesAreImages || values.storage.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded() })
     {
-      for index in values.storage.indices { values.storage[index] /= 255 }
+      values.storage.withUnsafeMutableBufferPointer { storage in
+        for index in storage.indices { storage[index] /= 255 }
+      }
     }
     let (labels, classNames) = LabelEncoder.encode(labelStrings)
     let dataset = Dataset(
