@@ -352,8 +352,19 @@ public struct SVMClassifier: Classifier {
   /// libsvm's one-vs-one vote: each pair votes for its first class when its decision value is
   /// positive, else for its second; the class with most votes wins, ties to the lower index.
   public func predict(_ features: Matrix) -> [Int] {
+    votes(fromDecisionValues: decisionValues(features))
+  }
+
+  /// `predictProbabilities` and `predict` together, from one evaluation of the kernel (which
+  /// costs more than either step after it).
+  public func predictProbabilitiesAndVotes(_ features: Matrix) -> (probabilities: Matrix, votes: [Int]) {
     let values = decisionValues(features)
-    return (0..<values.rows).map { row in
+    return (probabilities(fromDecisionValues: values), votes(fromDecisionValues: values))
+  }
+
+  /// The one-vs-one vote winners from decision values `[rows, pairs]`.
+  func votes(fromDecisionValues values: Matrix) -> [Int] {
+    (0..<values.rows).map { row in
       var votes = [Int](repeating: 0, count: classNames.count)
       for (p, pair) in pairs.enumerated() {
         votes[values[row, p] > 0 ? pair.first : pair.second] += 1

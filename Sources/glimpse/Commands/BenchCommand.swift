@@ -116,8 +116,8 @@ struct BenchCommand: ParsableCommand {
 
   /// The first test digit the seed rule finds ambiguous (or the closest call), and its top two.
   private func firstAmbiguous(_ model: SVMClassifier, _ test: Dataset) -> (Image, [Int]) {
-    let ranked = AmbiguityFinder.rank(
-      model.predictProbabilities(test.features), truth: test.labels, votes: model.predict(test.features))
+    let (probabilities, votes) = model.predictProbabilitiesAndVotes(test.features)
+    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
     let pick = AmbiguityFinder.find(ranked, matching: .seedRule).first
       ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
     let shape = test.imageShape ?? ImageShape(height: 28, width: 28)
