@@ -109,30 +109,40 @@ final class KMeansState: @unchecked Sendable {
     blockOwner = .allocate(capacity: blocksPerRow * height)
     blockOwner.initialize(repeating: -1, count: blocksPerRow * height)
     colourBoxes = .allocate(capacity: blocksPerRow * height)
-    for y in 0..<height {
-      for b in 0..<blocksPerRow {
-        var box = SIMD8<Double>()
-        for c in 0..<min(channels, 4) {
-          let plane = planes + c * pixelCount + y * width
-          var low = Double.infinity
-          var high = -Double.infinity
-          for x in (b * blockWidth)..<min((b + 1) * blockWidth, width) {
-            low = min(low, plane[x])
-            high = max(high, plane[x])
-          }
-          box[c] = low
-          box[4 + c] = high
-        }
-        (colourBoxes + y * blocksPerRow + b).initialize(to: box)
-      }
-    }
     home = .allocate(capacity: pixelCount)
+    // Boxes and home seeds are per row; rows are split between threads (on a photo this was a
+    // twentieth of the whole segmentation on one core). Each row is written by one item.
+    let boxes = colourBoxes
+    let homes = home
+    let (width, height, channels, pixelCount, blocksPerRow) = (
+      width, height, channels, pixelCount, blocksPerRow
+    )
     let rowSeeds = (0..<height).map { seeds.homeSeed(x: 0, y: $0) - seeds.homeSeed(x: 0, y: 0) }
     let columnSeeds = (0..<width).map { seeds.homeSeed(x: $0, y: 0) }
-    for y in 0..<height {
-      for x in 0..<width {
-        (home + y * width + x).initialize(to: Double(rowSeeds[y] + columnSeeds[x]))
+    let chunks = contiguousChunks(
+      of: height, parts: pixelCount >= 1 << 14 ? Parallelism.threadCount * 4 : 1)
+    _ = parallelMap(chunks.count) { index in
+      for y in chunks[index] {
+        for b in 0..<blocksPerRow {
+          var box = SIMD8<Double>()
+          for c in 0..<min(channels, 4) {
+            let plane = planes + c * pixelCount + y * width
+            var low = Double.infinity
+            var high = -Double.infinity
+            for x in (b * blockWidth)..<min((b + 1) * blockWidth, width) {
+              low = min(low, plane[x])
+              high = max(high, plane[x])
+            }
+            box[c] = low
+            box[4 + c] = high
+          }
+          (boxes + y * blocksPerRow + b).initialize(to: box)
+        }
+        for x in 0..<width {
+          (homes + y * width + x).initialize(to: Double(rowSeeds[y] + columnSeeds[x]))
+        }
       }
+      return 0
     }
   }
 
@@ -175,7 +185,10 @@ final class KMeansState: @unchecked Sendable {
   /// Counts and coordinate sums are integers, exact in any order. Colour sums are accumulated
   /// pixel by pixel in raster order, as scikit-image does (so they round as its do); along a
   /// run the running sum stays in a register.
-  func updateCentres(runs bandRuns: [[LabelRun]]) {
+  /// - Parameter workItems: How many parts the colour sums are split into (by default one per
+  ///   thread); each centre's sums are made by one part in the same order, so the means do not
+  ///   depend on it (tests compare 1 and 2).
+  func updateCentres(runs bandRuns: [[LabelRun]], workItems: Int? = nil) {
     var counts = [Int](repeating: 0, count: centreCount)
     var sumY = [Int](repeating: 0, count: centreCount)
     var sumX = [Int](repeating: 0, count: centreCount)
@@ -194,7 +207,9 @@ final class KMeansState: @unchecked Sendable {
     // which item computes them. Two consecutive runs of different centres are summed side by
     // side, so the processor overlaps their (otherwise serial) chains of additions.
     // Small images stay on one thread: waking others costs more than the sums.
-    let items = pixelCount >= 1 << 14 ? Swift.min(Parallelism.threadCount, centreCount) : 1
+    let items =
+      workItems.map { Swift.max(1, Swift.min($0, centreCount)) }
+      ?? (pixelCount >= 1 << 14 ? Swift.min(Parallelism.threadCount, centreCount) : 1)
     let partial = parallelMap(items) { item in
       var sums = [Double](repeating: 0, count: centreCount &* channels)
       var mine: [LabelRun] = []

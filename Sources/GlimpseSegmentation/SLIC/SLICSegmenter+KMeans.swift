@@ -32,8 +32,11 @@ extension SLICSegmenter {
   /// - Parameter bandHeight: Rows per parallel work item; by default 16 (a band's planes and
   ///   distances, 16 × width × 5 doubles, stay in the core's cache while the ~50 centres over
   ///   it are tried in turn), or the whole image when it is small. Labels do not depend on it.
+  /// - Parameter workItems: How many parts the centre update is split into (by default one per
+  ///   thread); labels do not depend on it either (tests compare 1 and 2).
   static func kMeans(
-    _ features: FeaturePlanes, seeds: SLICSeeds, iterations: Int, bandHeight: Int? = nil
+    _ features: FeaturePlanes, seeds: SLICSeeds, iterations: Int, bandHeight: Int? = nil,
+    workItems: Int? = nil
   ) -> [Int32] {
     let rows = bandHeight ?? (features.pixelCount >= 1 << 14 ? 16 : features.height)
     let bands = contiguousChunks(
@@ -44,14 +47,17 @@ extension SLICSegmenter {
       case (1, _):
         return kMeans(
           features, planes: planes, seeds: seeds, iterations: iterations, bands: bands,
+          workItems: workItems,
           metric: GreyMetric.self)
       case (3, 1):
         return kMeans(
           features, planes: planes, seeds: seeds, iterations: iterations, bands: bands,
+          workItems: workItems,
           metric: RGBMetric.self)
       default:
         return kMeans(
           features, planes: planes, seeds: seeds, iterations: iterations, bands: bands,
+          workItems: workItems,
           metric: AnyMetric.self)
       }
     }
@@ -59,7 +65,7 @@ extension SLICSegmenter {
 
   private static func kMeans<Metric: ColourMetric>(
     _ features: FeaturePlanes, planes: UnsafePointer<Double>, seeds: SLICSeeds, iterations: Int,
-    bands: [Range<Int>], metric: Metric.Type
+    bands: [Range<Int>], workItems: Int?, metric: Metric.Type
   ) -> [Int32] {
     let state = KMeansState(features: features, planes: planes, seeds: seeds)
     var runs: [[LabelRun]]? = nil
@@ -79,7 +85,7 @@ extension SLICSegmenter {
       }
       if !results.contains(where: { $0.0 }) { break }
       runs = results.map(\.1)
-      if let runs { state.updateCentres(runs: runs) }
+      if let runs { state.updateCentres(runs: runs, workItems: workItems) }
     }
     return state.labels()
   }

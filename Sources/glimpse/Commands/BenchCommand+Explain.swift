@@ -25,8 +25,10 @@ extension BenchCommand {
         let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
         // ExplanationJob reads a model file (it hashes it into every sidecar), as the command does.
         var template = Array("/tmp/glimpse-bench-explain-XXXXXX".utf8CString)
-        guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-          throw CommandFailure(message: "cannot create a temporary folder", status: ExitStatus.badInput)
+        guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) })
+        else {
+          throw CommandFailure(
+            message: "cannot create a temporary folder", status: ExitStatus.badInput)
         }
         let root = String(cString: folder)
         let modelPath = root + "/svm.glimpse"
