@@ -58,7 +58,9 @@ public enum TableDatasetReader {
       shape = ImageShape.inferredSquare(valueCount: values.columns)
     }
     if shape != nil, !options.raw,
-      bytesAreImages || values.storage.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded() })
+      // Converting to Int tests "whole number" without a libm `round` call per cell; the range
+      // test before it keeps the conversion in range (and rejects NaN).
+      bytesAreImages || values.storage.allSatisfy({ $0 >= 0 && $0 <= 255 && Double(Int($0)) == $0 })
     {
       values.storage.withUnsafeMutableBufferPointer { storage in
         for index in storage.indices { storage[index] /= 255 }
