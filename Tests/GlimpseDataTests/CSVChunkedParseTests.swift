@@ -72,4 +72,17 @@ struct CSVChunkedParseTests {
       try CSVReader.parse(Array(short.utf8), path: "t.csv")
     }
   }
+
+  @Test("an image table is scaled by 1/255 only when every cell is a whole number from 0 to 255")
+  func byteTest() throws {
+    let directory = makeTemporaryDirectory()
+    for (cells, scaled) in [("0,255,7,9", true), ("0,255,7.5,9", false), ("0,256,7,9", false),
+                            ("0,-1,7,9", false), ("0,1e2,7,9", true)] {
+      try writeFile("a,b,c,d,label\n\(cells),x\n1,2,3,4,y\n", to: directory + "/t.csv")
+      let dataset = try TableDatasetReader.read(directory + "/t.csv")
+      let raw = try CSVReader.read(directory + "/t.csv", textColumns: ["label"]).values.storage
+      let expected = scaled ? raw.map { $0 / 255 } : raw
+      #expect(dataset.features.storage == expected)
+    }
+  }
 }
