@@ -134,7 +134,8 @@ struct BenchCommand: ParsableCommand {
     let data = try TableDatasetReader.read(images, bytes: bytes, options: options)
     phases?.mark("parse")
     let split = try SplitFile.read("\(samples)/mnist/split.json")
-    defer { phases?.mark("split") }
+    phases?.mark("split-json")
+    defer { phases?.mark("subset") }
     return (data.subset(split.train), data.subset(split.test))
   }
 
