@@ -57,6 +57,9 @@ public struct ExplanationFigure: Sendable {
   public var invert = false
   /// |weight| shown at full colour in per-segmenter panels.
   public var weightScale = 0.2
+  /// Below this fraction of `weightScale` in every segmenter's map, a combined panel is faded
+  /// (see `evidenceStrength`).
+  public var weakEvidence = 0.1
   /// Side of one panel in pixels.
   public var panelSize = 120
   /// Panel arrangement.
@@ -102,6 +105,18 @@ public struct ExplanationFigure: Sendable {
     case empty
   }
 
+  /// The share of full colour for a combined panel: 1 unless every segmenter's own weights stay
+  /// below `weakEvidence` × `weightScale`, then in proportion to the largest of them.
+  ///
+  /// The seed's combination divides each map by its largest |weight|, so a confident prediction
+  /// that no perturbation moves (weights of 0.001 in probability) would reach full colour, while
+  /// its per-segmenter panels, on the fixed scale, are blank. Fading keeps the combined panel as
+  /// weak as the evidence behind it; the title then says "(weak)".
+  func evidenceStrength(_ maps: [[Double]]) -> Double {
+    let largest = maps.reduce(0.0) { maps, map in map.reduce(maps) { max($0, abs($1)) } }
+    return max(min(1, largest / (weakEvidence * weightScale)), 1e-6)
+  }
+
   /// `62% 4`: a probability and a class, the seed's panel title.
   public static func percent(_ p: Double, _ name: String) -> String { "\(Int((p * 100).rounded()))% \(name)" }
 
@@ -113,13 +128,18 @@ public struct ExplanationFigure: Sendable {
     var grid: [[(title: String, panel: Panel)]] = [[], [], [], []]
     let contrastCombined = zip(combined.first, combined.second).map { $0 - $1 }
     let contrastScale = contrastCombined.reduce(0) { max($0, abs($1)) }
+    let strength = (
+      first: evidenceStrength(columns.map(\.firstWeights)),
+      second: evidenceStrength(columns.map(\.secondWeights)),
+      contrast: evidenceStrength(columns.map { zip($0.firstWeights, $0.secondWeights).map { $0 - $1 } }))
+    let weak = " (weak)"
     grid[0].append((caption, .picture(image, invert: invertImages)))
-    grid[1].append(("combined: " + Self.percent(probabilities.first, first),
-                    .picture(Overlays.hsv(image, weights: combined.first, scale: 1, invert: invertImages), invert: false)))
-    grid[2].append(("combined: " + Self.percent(probabilities.second, second),
-                    .picture(Overlays.hsv(image, weights: combined.second, scale: 1, invert: invertImages), invert: false)))
-    grid[3].append(("combined: \(first) rather than \(second)",
-                    .picture(Overlays.hsv(image, weights: contrastCombined, scale: max(contrastScale, 1e-12), invert: invertImages), invert: false)))
+    grid[1].append(("combined: " + Self.percent(probabilities.first, first) + (strength.first < 1 ? weak : ""),
+                    .picture(Overlays.hsv(image, weights: combined.first, scale: 1 / strength.first, invert: invertImages), invert: false)))
+    grid[2].append(("combined: " + Self.percent(probabilities.second, second) + (strength.second < 1 ? weak : ""),
+                    .picture(Overlays.hsv(image, weights: combined.second, scale: 1 / strength.second, invert: invertImages), invert: false)))
+    grid[3].append(("combined: \(first) rather than \(second)" + (strength.contrast < 1 ? weak : ""),
+                    .picture(Overlays.hsv(image, weights: contrastCombined, scale: max(contrastScale, 1e-12) / strength.contrast, invert: invertImages), invert: false)))
     for column in columns {
       grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
       grid[1].append(("\(first) · R² \(Self.fixed(column.scores.first))",
@@ -188,8 +208,8 @@ public struct ExplanationFigure: Sendable {
         return RGB(r, g, b)
       },
       labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
-    var note = "panels per segmenter: LIME weight in probability; combined: normalised to ±1"
-    if let agreement { note += " · agreement between segmenters (mean Spearman ρ): \(Self.fixed(agreement))" }
+    var note = "per segmenter: LIME weight in probability · combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))"
+    if let agreement { note += " · segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))" }
     canvas.text(note, centerX: Double(width) / 2, baseline: keyY + 42, size: 11, gray: 0.25,
                 maxWidth: Double(width) - 2 * margin)
     return try canvas.pngData()
