@@ -104,8 +104,13 @@ func loadLabelledRows(
 
 /// The ranked rows that match a query, smallest margin first.
 func rankAmbiguous(_ model: any Classifier, data: Dataset, query: AmbiguityQuery) throws -> [RankedPrediction] {
-  let probabilities = model.predictProbabilities(data.features)
-  let votes = (model as? SVMClassifier)?.predict(data.features)
+  // An SVM's votes and probabilities come from one kernel evaluation.
+  let (probabilities, votes): (Matrix, [Int]?) =
+    if let svm = model as? SVMClassifier {
+      svm.predictProbabilitiesAndVotes(data.features)
+    } else {
+      (model.predictProbabilities(data.features), nil)
+    }
   let ranked = AmbiguityFinder.rank(probabilities, truth: data.labels, votes: votes)
   return AmbiguityFinder.find(ranked, matching: query)
 }

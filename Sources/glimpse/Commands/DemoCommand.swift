@@ -64,8 +64,8 @@ struct DemoCommand: ParsableCommand {
     try AtomicFile.write(modelArchive.encoded(), to: modelPath)
 
     print("4. Where the SVM hesitates: test digits whose truth is its runner-up (the seed rule)")
-    let probabilities = svm.predictProbabilities(test.features)
-    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: svm.predict(test.features))
+    let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
+    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
     let ambiguous = AmbiguityFinder.find(ranked, matching: .seedRule)
     print("   \(ambiguous.count) of \(test.count) test digits qualify; explaining the \(min(4, ambiguous.count)) closest calls")
     let explanationOptions = try ExplanationOptions.parse(["--samples", "500", "--seed", "0"])
