@@ -25,7 +25,7 @@ struct BZip2BlocksTests {
 
   func layout(_ packed: [UInt8]) -> [BZip2Blocks.Block]? {
     packed.withUnsafeBufferPointer { buffer in
-      BitView(buffer).flatMap { BZip2Blocks.layout($0, marks: BZip2Blocks.scan($0)) }
+      ByteView(buffer).flatMap { BZip2Blocks.layout($0, marks: BZip2Blocks.scan($0)) }
     }
   }
 
@@ -88,7 +88,7 @@ struct BZip2BlocksTests {
     let blocks = try #require(layout(packed))
     let middle = (blocks[3].start + blocks[3].end) / 2
     packed.withUnsafeBufferPointer { buffer in
-      let bytes = BitView(buffer)!
+      let bytes = ByteView(buffer)!
       // A magic "found" in the middle of the fourth block, as a chance match would be: the 32
       // bits after it are not a block CRC, so the stored CRCs no longer fold to the stream's.
       var marks = BZip2Blocks.scan(bytes)
@@ -121,11 +121,11 @@ struct BZip2BlocksTests {
     let blocks = try #require(layout(packed))
     #expect(Set(blocks.map { $0.start % 8 }).count > 4)
     packed.withUnsafeBufferPointer { buffer in
-      let bytes = BitView(buffer)!
+      let bytes = ByteView(buffer)!
       for block in blocks.prefix(12) {
         let wrapped = BZip2Blocks.rewrap(block, in: bytes)
         wrapped.withUnsafeBufferPointer { wrappedBuffer in
-          let copy = BitView(wrappedBuffer)!
+          let copy = ByteView(wrappedBuffer)!
           var bit = 0
           var same = true
           while bit < block.end - block.start {

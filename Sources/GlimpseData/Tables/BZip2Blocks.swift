@@ -50,7 +50,7 @@ enum BZip2Blocks {
   /// check fails, so that the caller falls back to the sequential decoder.
   static func decompress(_ input: [UInt8]) -> [UInt8]? {
     input.withUnsafeBufferPointer { buffer -> [UInt8]? in
-      guard let bytes = BitView(buffer), let blocks = layout(bytes, marks: scan(bytes)),
+      guard let bytes = ByteView(buffer), let blocks = layout(bytes, marks: scan(bytes)),
         blocks.count > 1
       else { return nil }
       return decode(blocks, in: bytes)
@@ -58,7 +58,7 @@ enum BZip2Blocks {
   }
 
   /// The blocks decoded in parallel and joined in order; `nil` when any of them fails.
-  static func decode(_ blocks: [Block], in bytes: BitView) -> [UInt8]? {
+  static func decode(_ blocks: [Block], in bytes: ByteView) -> [UInt8]? {
     let pieces = parallelMap(blocks.count) { index in decode(blocks[index], in: bytes) }
     var total = 0
     for piece in pieces {
@@ -81,7 +81,7 @@ enum BZip2Blocks {
 
   /// Every block of every stream in the file, in order; `nil` when the magics found do not form
   /// streams exactly (a chance magic, a damaged or truncated file, trailing bytes).
-  static func layout(_ bytes: BitView, marks: [Mark]) -> [Block]? {
+  static func layout(_ bytes: ByteView, marks: [Mark]) -> [Block]? {
     var blocks = [Block]()
     var next = 0  // the next mark to account for
     var streamStart = 0  // byte offset of the current stream's "BZh"
@@ -119,7 +119,7 @@ enum BZip2Blocks {
   /// A magic starting at bit `s` of byte `i` fixes all of byte `i + 1`, so a 256-entry table of
   /// "which shifts could start here" rules out almost every byte with one lookup; the survivors
   /// are compared in full.
-  static func scan(_ bytes: BitView) -> [Mark] {
+  static func scan(_ bytes: ByteView) -> [Mark] {
     var marks = [Mark]()
     let table = candidateTable
     let bitCount = bytes.count * 8
@@ -160,7 +160,7 @@ enum BZip2Blocks {
 
   /// The block as a stream of its own: header, its bits moved to byte alignment, end magic and
   /// the block's CRC as the combined CRC, zero-padded to a byte.
-  static func rewrap(_ block: Block, in bytes: BitView) -> [UInt8] {
+  static func rewrap(_ block: Block, in bytes: ByteView) -> [UInt8] {
     let bitCount = block.end - block.start
     let totalBits = 32 + bitCount + 80
     var output = [UInt8](repeating: 0, count: (totalBits + 7) / 8)
@@ -192,7 +192,7 @@ enum BZip2Blocks {
 
   /// The block's decompressed bytes; `nil` when libbz2 reports any error (a CRC mismatch
   /// included) or the piece does not end where it should.
-  static func decode(_ block: Block, in bytes: BitView) -> [UInt8]? {
+  static func decode(_ block: Block, in bytes: ByteView) -> [UInt8]? {
     var piece = rewrap(block, in: bytes)
     var stream = bz_stream()
     guard BZ2_bzDecompressInit(&stream, 0, 0) == BZ_OK else { return nil }
@@ -224,21 +224,9 @@ enum BZip2Blocks {
   }
 }
 
-/// Bytes read without bounds checks, with big-endian bit access; the callers keep indices in
-/// range (`bits` reads zeros past the end).
-struct BitView: @unchecked Sendable {
-  let base: UnsafePointer<UInt8>
-  let count: Int
-
-  init?(_ buffer: UnsafeBufferPointer<UInt8>) {
-    guard let base = buffer.baseAddress else { return nil }
-    self.base = base
-    self.count = buffer.count
-  }
-
-  @inline(__always)
-  subscript(index: Int) -> UInt8 { base[index] }
-
+/// Big-endian bit access for the bzip2 scan; the callers keep indices in range (`bits` reads
+/// zeros past the end).
+extension ByteView {
   /// `count` (at most 56) bits starting at bit `bit`, most significant first.
   @inline(__always)
   func bits(at bit: Int, count width: Int) -> UInt64 {
