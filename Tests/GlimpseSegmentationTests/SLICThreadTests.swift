@@ -33,6 +33,22 @@ struct SLICThreadTests {
     #expect(Set(single).count > 40)
   }
 
+  @Test("in double precision too (small images), labels do not depend on the bands")
+  func smallImageBandsAgree() throws {
+    // 96 × 96 is below the `Float` threshold (2¹⁴ pixels); the 256 × 256 crop above is above.
+    let crop = try Fixtures.astronaut().cropped(rows: [200, 296], columns: [200, 296])
+    var features = FeaturePlanes(crop)
+    features.rescaleToUnitRange()
+    features.convertToLab(greyAsRGB: true)
+    features.scale(by: 1.0 / 10)
+    let seeds = SLICSegmenter.gridSeeds(height: 96, width: 96, count: 30)
+    let whole = SLICSegmenter.kMeans(features, seeds: seeds, iterations: 10, workItems: 1)
+    let banded = SLICSegmenter.kMeans(
+      features, seeds: seeds, iterations: 10, bandHeight: 5, workItems: 3)
+    #expect(whole == banded)
+    #expect(Set(whole).count > 15)
+  }
+
   @Test("segmenting the same image twice gives the same map")
   func repeatable() throws {
     let crop = try Fixtures.astronaut().cropped(rows: [0, 192], columns: [0, 192])

@@ -36,6 +36,41 @@ public struct SegmentMap: Sendable, Equatable {
     self.count = distinct.count
   }
 
+  /// Wraps labels that are usually already `0..<count` with every label present (as
+  /// segmenters that number segments in order of discovery produce), without the sort and hash
+  /// of `init(relabeling:)`: one pass checks the claim. Labels that are not dense (a gap, or a
+  /// negative label) are relabelled as `init(relabeling:)` does, so the result is always
+  /// what that initializer would give.
+  public init(width: Int, height: Int, denseLabels raw: [Int32]) {
+    precondition(raw.count == width * height, "labels (\(raw.count)) != \(width)×\(height)")
+    var maximum: Int32 = -1
+    var negative = false
+    for value in raw {
+      maximum = Swift.max(maximum, value)
+      negative = negative || value < 0
+    }
+    var dense = !negative && Int(maximum) < raw.count
+    if dense {
+      var present = [Bool](repeating: false, count: Int(maximum) + 1)
+      for value in raw { present[Int(value)] = true }
+      dense = !present.contains(false)
+    }
+    guard dense else {
+      self.init(width: width, height: height, relabeling: raw.map { Int($0) })
+      return
+    }
+    // Increasing order of values is the identity on 0..<count.
+    self.init(width: width, height: height, checkedLabels: raw, count: Int(maximum) + 1)
+  }
+
+  /// Labels already known to be `0..<count`, every label present.
+  private init(width: Int, height: Int, checkedLabels labels: [Int32], count: Int) {
+    self.width = width
+    self.height = height
+    self.labels = labels
+    self.count = count
+  }
+
   /// The segment at column `x`, row `y`.
   @inlinable
   public subscript(x: Int, y: Int) -> Int { Int(labels[y * width + x]) }

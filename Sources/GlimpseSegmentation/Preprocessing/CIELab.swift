@@ -83,7 +83,44 @@ enum CIELab {
   /// `xyz2lab`'s nonlinearity.
   @inline(__always)
   static func f(_ t: Double) -> Double {
-    t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0
+    t > 0.008856 ? cubeRoot(t) : 7.787 * t + 16.0 / 116.0
+  }
+
+  /// The cube root of a positive number, glibc's `cbrt` (sysdeps/ieee754/dbl-64/s_cbrt.c)
+  /// operation for operation with its `frexp` and `ldexp` calls done on the bits, so it can be
+  /// inlined: three calls per pixel were a third of the conversion. The result is bit for bit
+  /// glibc's (checked against it on a sweep of (0.008856, 1.2], the range `f` feeds it, in
+  /// the tests); other C libraries' `cbrt` may differ from it in the last bit, as they may from
+  /// NumPy's. Zero, subnormals, infinities and NaN go to `cbrt`.
+  @inline(__always)
+  static func cubeRoot(_ x: Double) -> Double {
+    let bits = x.bitPattern
+    let biased = Int(truncatingIfNeeded: bits >> 52)  // the sign bit is 0 when x > 0
+    guard x > 0, biased > 0, biased < 0x7FF else { return cbrt(x) }
+    // frexp: x = xm · 2^xe with xm in [0.5, 1).
+    let xe = biased - 1022
+    let xm = Double(bitPattern: (bits & 0x000F_FFFF_FFFF_FFFF) | (1022 << 52))
+    let u =
+      (0.354895765043919860
+        + ((1.50819193781584896
+          + ((-2.11499494167371287
+            + ((2.44693122563534430
+              + ((-1.83469277483613086 + (0.784932344976639262 - 0.145263899385486377 * xm)
+                * xm) * xm)) * xm)) * xm)) * xm))
+    let t2 = u * u * u
+    // glibc's factor[2 + xe % 3], C's remainder (the sign of xe).
+    let factor: Double
+    switch xe % 3 {
+    case -2: factor = 1.0 / 1.5874010519681994748
+    case -1: factor = 1.0 / 1.2599210498948731648
+    case 0: factor = 1.0
+    case 1: factor = 1.2599210498948731648
+    default: factor = 1.5874010519681994748
+    }
+    let ym = u * (t2 + 2.0 * xm) / (2.0 * t2 + xm) * factor
+    // ldexp(ym, xe / 3): |xe / 3| ≤ 341, and ym is in [0.5, 2), so the product is a normal
+    // number and the scaling is exact.
+    return ym * Double(bitPattern: UInt64(1023 + xe / 3) << 52)
   }
 }
 

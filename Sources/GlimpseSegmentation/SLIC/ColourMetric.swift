@@ -1,104 +1,224 @@
 // Implementation notes
 // 1. Each metric sums the squared channel differences in scikit-image's order,
-//    ((t0² + t1²) + t2²) for RGB, so distances are bit for bit those of `_slic_cython`; the
-//    pair versions do the same operations lane by lane.
+//    ((t0² + t1²) + t2²) for RGB, as `_slic_cython` does; the lane versions do the same
+//    operations lane by lane, so a pixel's distance does not depend on which loop computed it.
 // 2. A grey image read as RGB weighs its one squared difference by 3: the copy's
 //    (t² + t²) + t² rounds exactly as 3·t² does, since t² + t² is exact.
+// 3. The scalar is `Double` (scikit-image's float64, bit for bit its distances) or `Float`.
+//    On large images k-means runs in `Float`: the planes are read ~16 times per iteration, and
+//    in single precision they are half the bytes and twice the lanes per vector. Distances then
+//    differ from scikit-image's in the last bits, which hands a near-tie pixel to the other
+//    centre now and then (adjusted Rand index 0.99996 on the 512 × 512 photo). Small images
+//    keep `Double`: they are cheap anyway, and on the 28 × 28 digits at compactness 0.1 with
+//    smoothing such ties cascade (ARI 0.86 in `Float`) where `Double` gives scikit-image's
+//    partition exactly.
 
-/// Two consecutive doubles as a vector (any alignment).
-@inline(__always)
-func loadPair(_ pointer: UnsafePointer<Double>) -> SIMD2<Double> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD2<Double>.self)
+/// The scalars k-means can run in (`Float`, `Double`).
+///
+/// Conversions and the vector comparisons are requirements implemented on the concrete types:
+/// in generic code (even once specialized) the standard library's generic conversions are not
+/// inlined and its SIMD comparisons and masks go lane by lane through memory, which made the
+/// k-means twice as slow; on the concrete types they are single instructions.
+protocol KMeansScalar: BinaryFloatingPoint, SIMDScalar {
+  /// `Self(value)`, rounded to nearest.
+  static func converting(_ value: Double) -> Self
+  /// `Self(value)`, exact for |value| < 2²⁴.
+  static func converting(_ value: Int) -> Self
+  /// `Int(self)`, truncated.
+  var integer: Int { get }
+  /// Offers pixels `0..<laneCount` at `best`/`owner` to centre `label` at distances `d` under
+  /// scikit-image's rule, lane by lane: strictly closer, or as close and lower-numbered.
+  static func offer(
+    _ d: SIMD4<Self>, label: SIMD4<Self>, best: UnsafeMutablePointer<Self>,
+    owner: UnsafeMutablePointer<Self>)
+  /// The largest of `blockWidth` bounds and whether all `blockWidth` owners equal `common`.
+  static func blockSummary(
+    bounds: UnsafePointer<Self>, owners: UnsafePointer<Self>, common: Self
+  ) -> (largest: Self, same: Bool)
 }
 
-/// Two consecutive doubles as a vector (any alignment).
-@inline(__always)
-func loadPair(_ pointer: UnsafeMutablePointer<Double>) -> SIMD2<Double> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD2<Double>.self)
+extension KMeansScalar {
+  @inline(__always)
+  static func blockSummary(
+    bounds: UnsafeMutablePointer<Self>, owners: UnsafeMutablePointer<Self>, common: Self
+  ) -> (largest: Self, same: Bool) {
+    blockSummary(bounds: UnsafePointer(bounds), owners: UnsafePointer(owners), common: common)
+  }
 }
 
-/// Stores a vector into two consecutive doubles (any alignment).
+extension Float: KMeansScalar {
+  @inline(__always) static func converting(_ value: Double) -> Float { Float(value) }
+  @inline(__always) static func converting(_ value: Int) -> Float { Float(value) }
+  @inline(__always) var integer: Int { Int(self) }
+
+  @inline(__always)
+  static func offer(
+    _ d: SIMD4<Float>, label: SIMD4<Float>, best: UnsafeMutablePointer<Float>,
+    owner: UnsafeMutablePointer<Float>
+  ) {
+    let incumbent = loadLanes(best)
+    let owners = loadLanes(owner)
+    let closer = (d .< incumbent) .| ((d .== incumbent) .& (label .< owners))
+    storeLanes(incumbent.replacing(with: d, where: closer), best)
+    storeLanes(owners.replacing(with: label, where: closer), owner)
+  }
+
+  @inline(__always)
+  static func blockSummary(
+    bounds: UnsafePointer<Float>, owners: UnsafePointer<Float>, common: Float
+  ) -> (largest: Float, same: Bool) {
+    var maximum = loadLanes(bounds)
+    var same = loadLanes(owners) .== SIMD4(repeating: common)
+    var i = laneCount
+    while i < blockWidth {
+      maximum = pointwiseMax(maximum, loadLanes(bounds + i))
+      same .&= loadLanes(owners + i) .== SIMD4(repeating: common)
+      i &+= laneCount
+    }
+    // `max()` on the vector was a call; two shuffled maxima are not.
+    let pairs = pointwiseMax(maximum.lowHalf, maximum.highHalf)
+    return (Swift.max(pairs[0], pairs[1]), all(same))
+  }
+}
+
+extension Double: KMeansScalar {
+  @inline(__always) static func converting(_ value: Double) -> Double { value }
+  @inline(__always) static func converting(_ value: Int) -> Double { Double(value) }
+  @inline(__always) var integer: Int { Int(self) }
+
+  @inline(__always)
+  static func offer(
+    _ d: SIMD4<Double>, label: SIMD4<Double>, best: UnsafeMutablePointer<Double>,
+    owner: UnsafeMutablePointer<Double>
+  ) {
+    let incumbent = loadLanes(best)
+    let owners = loadLanes(owner)
+    let closer = (d .< incumbent) .| ((d .== incumbent) .& (label .< owners))
+    storeLanes(incumbent.replacing(with: d, where: closer), best)
+    storeLanes(owners.replacing(with: label, where: closer), owner)
+  }
+
+  @inline(__always)
+  static func blockSummary(
+    bounds: UnsafePointer<Double>, owners: UnsafePointer<Double>, common: Double
+  ) -> (largest: Double, same: Bool) {
+    var maximum = loadLanes(bounds)
+    var same = loadLanes(owners) .== SIMD4(repeating: common)
+    var i = laneCount
+    while i < blockWidth {
+      maximum = pointwiseMax(maximum, loadLanes(bounds + i))
+      same .&= loadLanes(owners + i) .== SIMD4(repeating: common)
+      i &+= laneCount
+    }
+    // `max()` on the vector was a call; two shuffled maxima are not.
+    let pairs = pointwiseMax(maximum.lowHalf, maximum.highHalf)
+    return (Swift.max(pairs[0], pairs[1]), all(same))
+  }
+}
+
+/// 0, 1, 2, 3: the column offsets of a vector's pixels.
 @inline(__always)
-func storePair(_ value: SIMD2<Double>, _ pointer: UnsafeMutablePointer<Double>) {
-  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD2<Double>.self)
+func laneOffsets<Scalar: KMeansScalar>() -> SIMD4<Scalar> { SIMD4(0, 1, 2, 3) }
+
+/// Pixels per vector step.
+let laneCount = 4
+
+/// Consecutive scalars as a vector (any alignment).
+@inline(__always)
+func loadLanes<Scalar: KMeansScalar>(_ pointer: UnsafePointer<Scalar>) -> SIMD4<Scalar> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Scalar>.self)
+}
+
+/// Consecutive scalars as a vector (any alignment).
+@inline(__always)
+func loadLanes<Scalar: KMeansScalar>(_ pointer: UnsafeMutablePointer<Scalar>) -> SIMD4<Scalar> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Scalar>.self)
+}
+
+/// Stores a vector into consecutive scalars (any alignment).
+@inline(__always)
+func storeLanes<Scalar: KMeansScalar>(_ value: SIMD4<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>) {
+  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Scalar>.self)
 }
 
 /// What a colour metric needs besides the pixel and the centre.
-struct MetricContext {
+struct MetricContext<Scalar: KMeansScalar> {
   let pixelCount: Int
   let channels: Int
   /// The factor on the squared difference (3 for a grey image read as RGB).
-  let weight: Double
+  let weight: Scalar
 }
 
 /// The squared colour distance of pixels to a centre, in scikit-image's summation order.
 protocol ColourMetric {
+  /// The scalar of planes, centres and distances.
+  associatedtype Scalar: KMeansScalar
   /// A centre's colour, held in registers while its window is scanned.
   associatedtype Centre
   /// The colour of the centre whose features start at `pointer`.
-  static func centre(_ pointer: UnsafePointer<Double>) -> Centre
+  static func centre(_ pointer: UnsafePointer<Scalar>) -> Centre
   /// One pixel.
   static func squared(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: Centre, context: MetricContext
-  ) -> Double
-  /// Pixels `p` and `p + 1`, lane by lane the same operations as `squared`.
-  static func squaredPair(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: Centre, context: MetricContext
-  ) -> SIMD2<Double>
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: Centre, context: MetricContext<Scalar>
+  ) -> Scalar
+  /// Pixels `p..<p + laneCount`, lane by lane the same operations as `squared`.
+  static func squaredLanes(
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: Centre, context: MetricContext<Scalar>
+  ) -> SIMD4<Scalar>
   /// A value no larger than `squared` for any pixel whose channels lie in `box`
   /// (`[lo…, hi…]`): the same operations on each channel's distance from the centre to the
   /// box, which rounding cannot make exceed the pixel's own.
-  static func lowerBound(box: SIMD8<Double>, centre: Centre, context: MetricContext) -> Double
+  static func lowerBound(box: SIMD8<Scalar>, centre: Centre, context: MetricContext<Scalar>) -> Scalar
 }
 
 /// The signed distance from `centre` to the interval `[low, high]` (0 inside), computed as
 /// `low − c` or `high − c` like a pixel's difference, so rounding keeps it below the pixel's.
 @inline(__always)
-private func distanceToInterval(low: Double, high: Double, centre: Double) -> Double {
+private func distanceToInterval<Scalar: KMeansScalar>(low: Scalar, high: Scalar, centre: Scalar) -> Scalar {
   // max(low − c, 0) + min(high − c, 0): at most one term is nonzero, so the sum is exact;
   // written without branches, which would be unpredictable here.
   Swift.max(low - centre, 0) + Swift.min(high - centre, 0)
 }
 
 /// One channel, weighted (3 for a grey image read as RGB; 3·t² rounds as t² + t² + t²).
-enum GreyMetric: ColourMetric {
+enum GreyMetric<Scalar: KMeansScalar>: ColourMetric {
   @inline(__always)
-  static func centre(_ pointer: UnsafePointer<Double>) -> Double { pointer[0] }
+  static func centre(_ pointer: UnsafePointer<Scalar>) -> Scalar { pointer[0] }
 
   @inline(__always)
   static func squared(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: Double, context: MetricContext
-  ) -> Double {
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: Scalar, context: MetricContext<Scalar>
+  ) -> Scalar {
     let t = planes[p] - centre
     return context.weight * (t * t)
   }
 
   @inline(__always)
-  static func squaredPair(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: Double, context: MetricContext
-  ) -> SIMD2<Double> {
-    let t = loadPair(planes + p) - SIMD2(repeating: centre)
-    return SIMD2(repeating: context.weight) * (t * t)
+  static func squaredLanes(
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: Scalar, context: MetricContext<Scalar>
+  ) -> SIMD4<Scalar> {
+    let t = loadLanes(planes + p) - SIMD4<Scalar>(repeating: centre)
+    return SIMD4<Scalar>(repeating: context.weight) * (t * t)
   }
 
   @inline(__always)
-  static func lowerBound(box: SIMD8<Double>, centre: Double, context: MetricContext) -> Double {
+  static func lowerBound(box: SIMD8<Scalar>, centre: Scalar, context: MetricContext<Scalar>) -> Scalar {
     let t = distanceToInterval(low: box[0], high: box[4], centre: centre)
     return context.weight * (t * t)
   }
 }
 
 /// Three channels weighted once: ((t0² + t1²) + t2²).
-enum RGBMetric: ColourMetric {
+enum RGBMetric<Scalar: KMeansScalar>: ColourMetric {
   @inline(__always)
-  static func centre(_ pointer: UnsafePointer<Double>) -> SIMD4<Double> {
+  static func centre(_ pointer: UnsafePointer<Scalar>) -> SIMD4<Scalar> {
     SIMD4(pointer[0], pointer[1], pointer[2], 0)
   }
 
   @inline(__always)
   static func squared(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: SIMD4<Double>, context: MetricContext
-  ) -> Double {
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>, context: MetricContext<Scalar>
+  ) -> Scalar {
     let n = context.pixelCount
     let t0 = planes[p] - centre[0]
     let t1 = planes[n &+ p] - centre[1]
@@ -107,19 +227,19 @@ enum RGBMetric: ColourMetric {
   }
 
   @inline(__always)
-  static func squaredPair(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: SIMD4<Double>, context: MetricContext
-  ) -> SIMD2<Double> {
+  static func squaredLanes(
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>, context: MetricContext<Scalar>
+  ) -> SIMD4<Scalar> {
     let n = context.pixelCount
-    let t0 = loadPair(planes + p) - SIMD2(repeating: centre[0])
-    let t1 = loadPair(planes + (n &+ p)) - SIMD2(repeating: centre[1])
-    let t2 = loadPair(planes + (2 &* n &+ p)) - SIMD2(repeating: centre[2])
+    let t0 = loadLanes(planes + p) - SIMD4<Scalar>(repeating: centre[0])
+    let t1 = loadLanes(planes + (n &+ p)) - SIMD4<Scalar>(repeating: centre[1])
+    let t2 = loadLanes(planes + (2 &* n &+ p)) - SIMD4<Scalar>(repeating: centre[2])
     return (t0 * t0 + t1 * t1) + t2 * t2
   }
 
   @inline(__always)
-  static func lowerBound(box: SIMD8<Double>, centre: SIMD4<Double>, context: MetricContext)
-    -> Double
+  static func lowerBound(box: SIMD8<Scalar>, centre: SIMD4<Scalar>, context: MetricContext<Scalar>)
+    -> Scalar
   {
     let t0 = distanceToInterval(low: box[0], high: box[4], centre: centre[0])
     let t1 = distanceToInterval(low: box[1], high: box[5], centre: centre[1])
@@ -129,16 +249,16 @@ enum RGBMetric: ColourMetric {
 }
 
 /// Any channel count, weighted once.
-enum AnyMetric: ColourMetric {
+enum AnyMetric<Scalar: KMeansScalar>: ColourMetric {
   @inline(__always)
-  static func centre(_ pointer: UnsafePointer<Double>) -> UnsafePointer<Double> { pointer }
+  static func centre(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> { pointer }
 
   @inline(__always)
   static func squared(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: UnsafePointer<Double>,
-    context: MetricContext
-  ) -> Double {
-    var sum = 0.0
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: UnsafePointer<Scalar>,
+    context: MetricContext<Scalar>
+  ) -> Scalar {
+    var sum: Scalar = 0
     for c in 0..<context.channels {
       let t = planes[c &* context.pixelCount &+ p] - centre[c]
       sum += t * t
@@ -147,23 +267,23 @@ enum AnyMetric: ColourMetric {
   }
 
   @inline(__always)
-  static func squaredPair(
-    planes: UnsafePointer<Double>, pixel p: Int, centre: UnsafePointer<Double>,
-    context: MetricContext
-  ) -> SIMD2<Double> {
-    var sum = SIMD2<Double>()
+  static func squaredLanes(
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: UnsafePointer<Scalar>,
+    context: MetricContext<Scalar>
+  ) -> SIMD4<Scalar> {
+    var sum = SIMD4<Scalar>()
     for c in 0..<context.channels {
-      let t = loadPair(planes + (c &* context.pixelCount &+ p)) - SIMD2(repeating: centre[c])
+      let t = loadLanes(planes + (c &* context.pixelCount &+ p)) - SIMD4<Scalar>(repeating: centre[c])
       sum += t * t
     }
-    return SIMD2(repeating: context.weight) * sum
+    return SIMD4<Scalar>(repeating: context.weight) * sum
   }
 
   /// 0: boxes hold at most four channels, and this metric is rarely used.
   @inline(__always)
   static func lowerBound(
-    box: SIMD8<Double>, centre: UnsafePointer<Double>, context: MetricContext
-  ) -> Double {
+    box: SIMD8<Scalar>, centre: UnsafePointer<Scalar>, context: MetricContext<Scalar>
+  ) -> Scalar {
     0
   }
 }

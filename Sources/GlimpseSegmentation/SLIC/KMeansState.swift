@@ -43,48 +43,52 @@ struct Window {
 ///
 /// Buffers are raw so that the parallel bands can write their own rows without copies; each
 /// band touches only its rows of the per-pixel buffers and reads the centres.
-final class KMeansState: @unchecked Sendable {
+final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
   let width: Int
   let height: Int
   let channels: Int
   let pixelCount: Int
   let centreCount: Int
-  let spatialWeight: Double
-  let colourWeight: Double
+  let spatialWeight: Scalar
+  let colourWeight: Scalar
   let blocksPerRow: Int
-  /// Feature planes, `channels × pixelCount` (borrowed for the state's lifetime).
-  let planes: UnsafePointer<Double>
-  /// Centre rows, columns and colours (`centreCount × channels`).
+  /// Feature planes in `Scalar`, `channels × pixelCount` (borrowed for the state's
+  /// lifetime).
+  let planes: UnsafePointer<Scalar>
+  /// Centre rows and columns, means in double precision (windows are computed from them as
+  /// scikit-image computes its own); distances use them converted to `Scalar`.
   let centreY: UnsafeMutablePointer<Double>
   let centreX: UnsafeMutablePointer<Double>
-  let centreColour: UnsafeMutablePointer<Double>
+  /// Centre colours (`centreCount × channels`), double-precision means converted to `Scalar`.
+  let centreColour: UnsafeMutablePointer<Scalar>
   let alive: UnsafeMutablePointer<Bool>
   let windows: UnsafeMutablePointer<Window>
-  /// Each pixel's centre, as a `Double` so that it is selected with the same vector mask as
-  /// `best`; -1 before any window covered it.
-  let owner: UnsafeMutablePointer<Double>
+  /// Each pixel's centre, as a `Scalar` so that it is selected with the same vector mask as
+  /// `best` (exact below 2²⁴ centres in `Float`); -1 before any window covered it.
+  let owner: UnsafeMutablePointer<Scalar>
   /// Each pixel's best distance in the current iteration.
-  let best: UnsafeMutablePointer<Double>
+  let best: UnsafeMutablePointer<Scalar>
   /// Each pixel's pruning bound in the first iteration (see `firstBound`).
-  let bound: UnsafeMutablePointer<Double>
+  let bound: UnsafeMutablePointer<Scalar>
   /// The largest incumbent distance of each block of `blockWidth` pixels in a row.
-  let blockMaximum: UnsafeMutablePointer<Double>
+  let blockMaximum: UnsafeMutablePointer<Scalar>
   /// The incumbent centre of each block when all its pixels share one, else -1.
-  let blockOwner: UnsafeMutablePointer<Double>
+  let blockOwner: UnsafeMutablePointer<Scalar>
   /// The seed nearest to each pixel, its first incumbent.
-  let home: UnsafeMutablePointer<Double>
+  let home: UnsafeMutablePointer<Scalar>
   /// Per block, the smallest and largest value of each channel: `[lo_0…lo_3, hi_0…hi_3]`
   /// (channels beyond the fourth are not boxed; unused lanes are 0).
-  let colourBoxes: UnsafeMutablePointer<SIMD8<Double>>
+  let colourBoxes: UnsafeMutablePointer<SIMD8<Scalar>>
 
-  init(features: FeaturePlanes, planes: UnsafePointer<Double>, seeds: SLICSeeds) {
+  init(features: FeaturePlanes, planes: UnsafePointer<Scalar>, seeds: SLICSeeds) {
+    precondition(seeds.count < 1 << 24, "\(seeds.count) seeds: labels are held as scalars")
     width = features.width
     height = features.height
     channels = features.channels
     pixelCount = features.pixelCount
     centreCount = seeds.count
-    spatialWeight = 1.0 / (seeds.step * seeds.step)
-    colourWeight = features.colourWeight
+    spatialWeight = Scalar.converting(1.0 / (seeds.step * seeds.step))
+    colourWeight = Scalar.converting(features.colourWeight)
     blocksPerRow = (width + blockWidth - 1) / blockWidth
 
     self.planes = planes
@@ -124,11 +128,11 @@ final class KMeansState: @unchecked Sendable {
     _ = parallelMap(chunks.count) { index in
       for y in chunks[index] {
         for b in 0..<blocksPerRow {
-          var box = SIMD8<Double>()
+          var box = SIMD8<Scalar>()
           for c in 0..<min(channels, 4) {
             let plane = planes + c * pixelCount + y * width
-            var low = Double.infinity
-            var high = -Double.infinity
+            var low = Scalar.infinity
+            var high = -Scalar.infinity
             for x in (b * blockWidth)..<min((b + 1) * blockWidth, width) {
               low = min(low, plane[x])
               high = max(high, plane[x])
@@ -139,7 +143,7 @@ final class KMeansState: @unchecked Sendable {
           (boxes + y * blocksPerRow + b).initialize(to: box)
         }
         for x in 0..<width {
-          (homes + y * width + x).initialize(to: Double(rowSeeds[y] + columnSeeds[x]))
+          (homes + y * width + x).initialize(to: Scalar.converting(rowSeeds[y] + columnSeeds[x]))
         }
       }
       return 0
@@ -147,11 +151,11 @@ final class KMeansState: @unchecked Sendable {
   }
 
   deinit {
-    for pointer in [
-      centreY, centreX, centreColour, owner, best, bound, blockMaximum, blockOwner, home,
-    ] {
+    for pointer in [centreColour, owner, best, bound, blockMaximum, blockOwner, home] {
       pointer.deallocate()
     }
+    centreY.deallocate()
+    centreX.deallocate()
     alive.deallocate()
     windows.deallocate()
     colourBoxes.deallocate()
@@ -159,7 +163,7 @@ final class KMeansState: @unchecked Sendable {
 
   /// The labels as integers.
   func labels() -> [Int32] {
-    (0..<pixelCount).map { Int32(truncatingIfNeeded: Int(owner[$0])) }
+    (0..<pixelCount).map { Int32(truncatingIfNeeded: owner[$0].integer) }
   }
 
   /// Windows as `_slic_cython` computes them: `<Py_ssize_t>max(c - 2 * step, 0)` and
@@ -218,6 +222,10 @@ final class KMeansState: @unchecked Sendable {
       }
       sums.withUnsafeMutableBufferPointer { buffer in
         guard let sum = buffer.baseAddress else { return }
+        if channels == 3 {
+          Self.sumThreeChannels(runs: mine, planes: planes, pixelCount: pixelCount, into: sum)
+          return
+        }
         var i = 0
         while i < mine.count {
           let first = mine[i]
@@ -229,11 +237,11 @@ final class KMeansState: @unchecked Sendable {
               var b = sum[second.label &* channels &+ c]
               let shared = Swift.min(first.end &- first.start, second.end &- second.start)
               for j in 0..<shared {
-                a += plane[first.start &+ j]
-                b += plane[second.start &+ j]
+                a += Double(plane[first.start &+ j])
+                b += Double(plane[second.start &+ j])
               }
-              for p in (first.start &+ shared)..<first.end { a += plane[p] }
-              for p in (second.start &+ shared)..<second.end { b += plane[p] }
+              for p in (first.start &+ shared)..<first.end { a += Double(plane[p]) }
+              for p in (second.start &+ shared)..<second.end { b += Double(plane[p]) }
               sum[first.label &* channels &+ c] = a
               sum[second.label &* channels &+ c] = b
             }
@@ -242,7 +250,7 @@ final class KMeansState: @unchecked Sendable {
             for c in 0..<channels {
               let plane = planes + c &* pixelCount
               var a = sum[first.label &* channels &+ c]
-              for p in first.start..<first.end { a += plane[p] }
+              for p in first.start..<first.end { a += Double(plane[p]) }
               sum[first.label &* channels &+ c] = a
             }
             i &+= 1
@@ -259,7 +267,60 @@ final class KMeansState: @unchecked Sendable {
       centreX[k] = Double(sumX[k]) / n
       let sums = partial[k % items]
       for c in 0..<channels {
-        centreColour[k &* channels &+ c] = sums[k &* channels &+ c] / n
+        centreColour[k &* channels &+ c] = Scalar.converting(sums[k &* channels &+ c] / n)
+      }
+    }
+  }
+
+  /// Adds each run's pixels to its centre's three colour sums (`sum[3k ..< 3k + 3]`), run after
+  /// run, each channel pixel by pixel in raster order.
+  ///
+  /// The same additions as the general loop in `updateCentres`, in the same order per channel,
+  /// so the same sums; but a run's three channels are summed side by side in one vector, and
+  /// two consecutive runs of different centres too, so six chains of dependent additions
+  /// overlap instead of two (the sums were a fifth of the k-means, bound by add latency).
+  private static func sumThreeChannels(
+    runs: [LabelRun], planes: UnsafePointer<Scalar>, pixelCount: Int,
+    into sum: UnsafeMutablePointer<Double>
+  ) {
+    let red = planes
+    let green = planes + pixelCount
+    let blue = planes + 2 &* pixelCount
+    @inline(__always)
+    func pixel(_ p: Int) -> SIMD4<Double> {
+      SIMD4(Double(red[p]), Double(green[p]), Double(blue[p]), 0)
+    }
+    @inline(__always)
+    func load(_ label: Int) -> SIMD4<Double> {
+      SIMD4(sum[3 &* label], sum[3 &* label &+ 1], sum[3 &* label &+ 2], 0)
+    }
+    @inline(__always)
+    func store(_ value: SIMD4<Double>, _ label: Int) {
+      sum[3 &* label] = value[0]
+      sum[3 &* label &+ 1] = value[1]
+      sum[3 &* label &+ 2] = value[2]
+    }
+    var i = 0
+    while i < runs.count {
+      let first = runs[i]
+      var a = load(first.label)
+      if i &+ 1 < runs.count && runs[i &+ 1].label != first.label {
+        let second = runs[i &+ 1]
+        var b = load(second.label)
+        let shared = Swift.min(first.end &- first.start, second.end &- second.start)
+        for j in 0..<shared {
+          a += pixel(first.start &+ j)
+          b += pixel(second.start &+ j)
+        }
+        for p in (first.start &+ shared)..<first.end { a += pixel(p) }
+        for p in (second.start &+ shared)..<second.end { b += pixel(p) }
+        store(a, first.label)
+        store(b, second.label)
+        i &+= 2
+      } else {
+        for p in first.start..<first.end { a += pixel(p) }
+        store(a, first.label)
+        i &+= 1
       }
     }
   }
@@ -275,7 +336,7 @@ final class KMeansState: @unchecked Sendable {
         let label = owner[row &+ x]
         var end = x &+ 1
         while end < width && owner[row &+ end] == label { end &+= 1 }
-        runs.append(LabelRun(start: row &+ x, end: row &+ end, label: Int(label)))
+        runs.append(LabelRun(start: row &+ x, end: row &+ end, label: label.integer))
         x = end
       }
     }
@@ -284,7 +345,7 @@ final class KMeansState: @unchecked Sendable {
 
   /// Offers pixel p to centre `label` at distance d under scikit-image's rule.
   @inline(__always)
-  private func offer(_ d: Double, label: Double, pixel p: Int) {
+  private func offer(_ d: Scalar, label: Scalar, pixel p: Int) {
     let incumbent = best[p]
     if d < incumbent || (d == incumbent && label < owner[p]) {
       best[p] = d
@@ -296,30 +357,33 @@ final class KMeansState: @unchecked Sendable {
   @inline(__always)
   private func incumbentDistances<Metric: ColourMetric>(
     row y: Int, from xStart: Int, to xEnd: Int, centre k: Int, metric: Metric.Type
-  ) {
-    let dy = centreY[k] - Double(y)
+  ) where Metric.Scalar == Scalar {
+    let dy = Scalar.converting(centreY[k]) - Scalar.converting(y)
     let dyy = dy * dy
-    let x0 = centreX[k]
+    let x0 = Scalar.converting(centreX[k])
     let colour = Metric.centre(centreColour + k &* channels)
-    let context = MetricContext(pixelCount: pixelCount, channels: channels, weight: colourWeight)
-    let weight = SIMD2(repeating: spatialWeight)
+    let context = MetricContext<Scalar>(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let weight = SIMD4<Scalar>(repeating: spatialWeight)
     var p = y &* width &+ xStart
     let end = y &* width &+ xEnd
-    var columns = SIMD2(Double(xStart), Double(xStart) + 1)
-    while p &+ 2 <= end {
-      let dx = SIMD2(repeating: x0) - columns
+    var columns = SIMD4<Scalar>(repeating: Scalar.converting(xStart)) + laneOffsets()
+    while p &+ laneCount <= end {
+      let dx = SIMD4<Scalar>(repeating: x0) - columns
       let d =
-        (SIMD2(repeating: dyy) + dx * dx) * weight
-        + Metric.squaredPair(planes: planes, pixel: p, centre: colour, context: context)
-      storePair(d, best + p)
-      columns += 2
-      p &+= 2
+        (SIMD4<Scalar>(repeating: dyy) + dx * dx) * weight
+        + Metric.squaredLanes(planes: planes, pixel: p, centre: colour, context: context)
+      storeLanes(d, best + p)
+      columns += SIMD4<Scalar>(repeating: Scalar.converting(laneCount))
+      p &+= laneCount
     }
-    if p < end {
-      let dx = x0 - columns[0]
+    var column = columns[0]
+    while p < end {
+      let dx = x0 - column
       best[p] =
         (dyy + dx * dx) * spatialWeight
         + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
+      column += 1
+      p &+= 1
     }
   }
 
@@ -330,13 +394,13 @@ final class KMeansState: @unchecked Sendable {
   /// spatial term exceeds the incumbent's s by 4 ulps of the incumbent's distance b = fl(s + C)
   /// is strictly farther: s' + C > s + C + 3.5 ulp ≥ b + 3 ulp, and rounding keeps it above b.
   @inline(__always)
-  private func firstBound(row y: Int, column x: Int) -> Double {
+  private func firstBound(row y: Int, column x: Int) -> Scalar {
     let p = y &* width &+ x
     let incumbent = best[p]
     guard incumbent.isFinite else { return .infinity }
-    let k = Int(home[p])
-    let dy = centreY[k] - Double(y)
-    let dx = centreX[k] - Double(x)
+    let k = home[p].integer
+    let dy = Scalar.converting(centreY[k]) - Scalar.converting(y)
+    let dx = Scalar.converting(centreX[k]) - Scalar.converting(x)
     return (dy * dy + dx * dx) * spatialWeight + 4 * incumbent.ulp
   }
 
@@ -344,7 +408,7 @@ final class KMeansState: @unchecked Sendable {
   /// them.
   func assign<Metric: ColourMetric>(
     rows: Range<Int>, previousRuns: UnsafeBufferPointer<LabelRun>?, metric: Metric.Type
-  ) -> Bool {
+  ) -> Bool where Metric.Scalar == Scalar {
     let firstIteration = previousRuns == nil
     // Incumbents, run by run of equal labels along each row (the runs the previous update
     // used; at first, runs of nearest seeds): the previous centre where its window covers the
@@ -354,12 +418,12 @@ final class KMeansState: @unchecked Sendable {
       let row = y &* width
       var x = 0
       while x < width {
-        let guess: Double
+        let guess: Scalar
         let end: Int
         if let previousRuns {
           let run = previousRuns[runIndex]
           runIndex &+= 1
-          guess = Double(run.label)
+          guess = Scalar.converting(run.label)
           end = run.end &- row
         } else {
           guess = home[row &+ x]
@@ -369,7 +433,7 @@ final class KMeansState: @unchecked Sendable {
         }
         var coveredStart = end
         var coveredEnd = end
-        let k = Int(guess)
+        let k = guess.integer
         if k >= 0 {
           let window = windows[k]
           if y >= window.yMin && y < window.yMax {
@@ -400,21 +464,14 @@ final class KMeansState: @unchecked Sendable {
         let end = Swift.min(start &+ blockWidth, width)
         let common = owner[row &+ start]
         if end &- start == blockWidth {
-          // Whole blocks, two pixels at a time: the largest bound, and whether every pixel
+          // Whole blocks, a vector at a time: the largest bound, and whether every pixel
           // has the first one's incumbent (an uncovered pixel's ∞ bound makes that moot).
-          var maximum = loadPair(bounds + (row &+ start))
-          var same = loadPair(owner + (row &+ start)) .== SIMD2(repeating: common)
-          var i = start &+ 2
-          while i < end {
-            maximum = pointwiseMax(maximum, loadPair(bounds + (row &+ i)))
-            same .&= loadPair(owner + (row &+ i)) .== SIMD2(repeating: common)
-            i &+= 2
-          }
-          let largest = Swift.max(maximum[0], maximum[1])
+          let (largest, same) = Scalar.blockSummary(
+            bounds: bounds + (row &+ start), owners: owner + (row &+ start), common: common)
           maxima[b] = largest
-          owners[b] = all(same) && largest.isFinite ? common : -1
+          owners[b] = same && largest.isFinite ? common : -1
         } else {
-          var maximum = -Double.infinity
+          var maximum = -Scalar.infinity
           var same = true
           for i in start..<end {
             maximum = Swift.max(maximum, bounds[row &+ i])
@@ -429,9 +486,9 @@ final class KMeansState: @unchecked Sendable {
     // Tiles of `tileHeight` rows × one block, within the band: the largest bound and the
     // common incumbent of their blocks, to skip 8 rows of a block with one test.
     let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
-    let tileMaximum = UnsafeMutablePointer<Double>.allocate(capacity: tileRows * blocksPerRow)
-    let tileOwner = UnsafeMutablePointer<Double>.allocate(capacity: tileRows * blocksPerRow)
-    let spans = UnsafeMutablePointer<(Int, Int, Double)>.allocate(capacity: blocksPerRow)
+    let tileMaximum = UnsafeMutablePointer<Scalar>.allocate(capacity: tileRows * blocksPerRow)
+    let tileOwner = UnsafeMutablePointer<Scalar>.allocate(capacity: tileRows * blocksPerRow)
+    let spans = UnsafeMutablePointer<(Int, Int, Scalar)>.allocate(capacity: blocksPerRow)
     defer {
       tileMaximum.deallocate()
       tileOwner.deallocate()
@@ -441,7 +498,7 @@ final class KMeansState: @unchecked Sendable {
       let top = rows.lowerBound &+ t &* tileHeight
       let bottom = Swift.min(top &+ tileHeight, rows.upperBound)
       for b in 0..<blocksPerRow {
-        var maximum = -Double.infinity
+        var maximum = -Scalar.infinity
         let common = blockOwner[top &* blocksPerRow &+ b]
         var shared = true
         for y in top..<bottom {
@@ -454,20 +511,20 @@ final class KMeansState: @unchecked Sendable {
     }
 
     var assigned = false
-    let context = MetricContext(pixelCount: pixelCount, channels: channels, weight: colourWeight)
-    let weight = SIMD2(repeating: spatialWeight)
+    let context = MetricContext<Scalar>(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let weight = SIMD4<Scalar>(repeating: spatialWeight)
     for k in 0..<centreCount {
       let window = windows[k]
       let yMin = Swift.max(window.yMin, rows.lowerBound)
       let yMax = Swift.min(window.yMax, rows.upperBound)
       guard yMin < yMax && window.xMin < window.xMax else { continue }
       assigned = true
-      let y0 = centreY[k]
-      let x0 = centreX[k]
-      let x0Pair = SIMD2(repeating: x0)
+      let y0 = Scalar.converting(centreY[k])
+      let x0 = Scalar.converting(centreX[k])
+      let x0Lanes = SIMD4<Scalar>(repeating: x0)
       let colour = Metric.centre(centreColour + k &* channels)
-      let label = Double(k)
-      let labelPair = SIMD2(repeating: label)
+      let label = Scalar.converting(k)
+      let labelLanes = SIMD4<Scalar>(repeating: label)
       let firstBlock = window.xMin / blockWidth
       let lastBlock = (window.xMax &- 1) / blockWidth
       // Each block's span in the window and the squared column distance of its pixel nearest
@@ -478,8 +535,8 @@ final class KMeansState: @unchecked Sendable {
         let b = firstBlock &+ i
         let xStart = Swift.max(b &* blockWidth, window.xMin)
         let xEnd = Swift.min((b &+ 1) &* blockWidth, window.xMax)
-        let first = Double(xStart)
-        let last = Double(xEnd &- 1)
+        let first = Scalar.converting(xStart)
+        let last = Scalar.converting(xEnd &- 1)
         let nearest = x0 < first ? x0 - first : (x0 > last ? x0 - last : 0)
         spans[i] = (xStart, xEnd, nearest * nearest)
       }
@@ -488,8 +545,8 @@ final class KMeansState: @unchecked Sendable {
       for t in firstTile...lastTile {
         let top = Swift.max(rows.lowerBound &+ t &* tileHeight, yMin)
         let bottom = Swift.min(rows.lowerBound &+ (t &+ 1) &* tileHeight, yMax)
-        let firstRow = Double(top)
-        let lastRow = Double(bottom &- 1)
+        let firstRow = Scalar.converting(top)
+        let lastRow = Scalar.converting(bottom &- 1)
         let nearestRow = y0 < firstRow ? y0 - firstRow : (y0 > lastRow ? y0 - lastRow : 0)
         let nearestRowSquared = nearestRow * nearestRow
         let tileMaxima = tileMaximum + (t &* blocksPerRow &+ firstBlock)
@@ -505,7 +562,7 @@ final class KMeansState: @unchecked Sendable {
           }
           let block = firstBlock &+ i
           for y in top..<bottom {
-            let dy = y0 - Double(y)
+            let dy = y0 - Scalar.converting(y)
             let dyy = dy * dy
             let spatialBound = (dyy + nearestSquared) * spatialWeight
             let slot = y &* blocksPerRow &+ block
@@ -524,32 +581,30 @@ final class KMeansState: @unchecked Sendable {
             {
               continue
             }
-            let dyyPair = SIMD2(repeating: dyy)
+            let dyyLanes = SIMD4<Scalar>(repeating: dyy)
             let row = y &* width
             var p = row &+ xStart
             let end = row &+ xEnd
-            var columns = SIMD2(Double(xStart), Double(xStart) + 1)
-            while p &+ 2 <= end {
-              let dx = x0Pair - columns
-              let spatial = (dyyPair + dx * dx) * weight
-              let incumbent = loadPair(best + p)
+            var columns = SIMD4<Scalar>(repeating: Scalar.converting(xStart)) + laneOffsets()
+            while p &+ laneCount <= end {
+              let dx = x0Lanes - columns
+              let spatial = (dyyLanes + dx * dx) * weight
               let d =
                 spatial
-                + Metric.squaredPair(planes: planes, pixel: p, centre: colour, context: context)
-              let owners = loadPair(owner + p)
-              // scikit-image's rule, lane by lane: strictly closer, or as close and lower.
-              let closer = (d .< incumbent) .| ((d .== incumbent) .& (labelPair .< owners))
-              storePair(incumbent.replacing(with: d, where: closer), best + p)
-              storePair(owners.replacing(with: labelPair, where: closer), owner + p)
-              columns += 2
-              p &+= 2
+                + Metric.squaredLanes(planes: planes, pixel: p, centre: colour, context: context)
+              Scalar.offer(d, label: labelLanes, best: best + p, owner: owner + p)
+              columns += SIMD4<Scalar>(repeating: Scalar.converting(laneCount))
+              p &+= laneCount
             }
-            if p < end {
-              let dx = x0 - columns[0]
+            var column = columns[0]
+            while p < end {
+              let dx = x0 - column
               let d =
                 (dyy + dx * dx) * spatialWeight
                 + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
               offer(d, label: label, pixel: p)
+              column += 1
+              p &+= 1
             }
           }
         }

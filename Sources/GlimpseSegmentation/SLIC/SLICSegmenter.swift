@@ -145,7 +145,7 @@ public struct SLICSegmenter: Segmenter {
         labels, width: image.width, height: image.height,
         minSize: Int(minSizeFactor * segmentSize), maxSize: Int(maxSizeFactor * segmentSize))
     }
-    return SegmentMap(
-      width: image.width, height: image.height, relabeling: labels.map { Int($0) })
+    // Connectivity numbers segments 0, 1, … in raster order, so they are usually dense already.
+    return SegmentMap(width: image.width, height: image.height, denseLabels: labels)
   }
 }
