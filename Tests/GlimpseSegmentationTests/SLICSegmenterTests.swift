@@ -16,8 +16,9 @@ let slowTestsEnabled: Bool = {
 }()
 
 /// The comparison the brief asks of every reference fixture: adjusted Rand index ≥ 0.9 and a
-/// segment count within 10 % of scikit-image's. (Measured: every fixture gives ARI 1.000, the
-/// same partition; see the exactness test below.)
+/// segment count within 10 % of scikit-image's. (Measured: every digit and crop fixture gives
+/// ARI 1.000, the same partition, see the exactness test below; the 512 × 512 photo, segmented
+/// in `Float`, 0.99996 with the same 184 segments.)
 func expectAgreement(
   _ ours: SegmentMap, _ reference: [Int], _ what: String,
   sourceLocation: SourceLocation = #_sourceLocation
