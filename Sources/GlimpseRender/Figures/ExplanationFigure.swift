@@ -138,7 +138,7 @@ public struct ExplanationFigure: Sendable {
                     .picture(Overlays.hsv(image, weights: combined.first, scale: 1 / strength.first, invert: invertImages), invert: false)))
     grid[2].append(("combined: " + Self.percent(probabilities.second, second) + (strength.second < 1 ? weak : ""),
                     .picture(Overlays.hsv(image, weights: combined.second, scale: 1 / strength.second, invert: invertImages), invert: false)))
-    grid[3].append(("combined: \(first) rather than \(second)" + (strength.contrast < 1 ? weak : ""),
+    grid[3].append((strength.contrast < 1 ? "combined: \(first) − \(second)" + weak : "combined: \(first) rather than \(second)",
                     .picture(Overlays.hsv(image, weights: contrastCombined, scale: max(contrastScale, 1e-12) / strength.contrast, invert: invertImages), invert: false)))
     for column in columns {
       grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
@@ -158,7 +158,7 @@ public struct ExplanationFigure: Sendable {
       grid = transposed
     }
     let rows = grid.count, cols = grid.map(\.count).max() ?? 1
-    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 58.0, footer = 64.0
+    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 58.0
     let width = Int(2 * margin + Double(cols) * (size + gap) - gap)
     let neighborSize = (size * 0.72).rounded()
     let neighborPitch = neighborSize + gap
@@ -166,6 +166,14 @@ public struct ExplanationFigure: Sendable {
     let neighborRows = neighbors.isEmpty ? 0 : (neighbors.count + perRow - 1) / perRow
     let neighborBand = neighbors.isEmpty ? 0 : 30 + Double(neighborRows) * (16 + neighborSize + 34)
     let panelsBottom = heading + Double(rows) * (titleBand + size + gap)
+    // The footer note, one line per part, so the text keeps its size on narrow figures (the rows
+    // layout) instead of shrinking to fit one line.
+    var noteLines = [
+      "per segmenter: LIME weight in probability",
+      "combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))",
+    ]
+    if let agreement { noteLines.append("segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))") }
+    let footer = 50.0 + 14.0 * Double(noteLines.count)
     let height = Int(panelsBottom + neighborBand + footer)
     let canvas = try Canvas(width: width, height: height)
     canvas.text(title, centerX: Double(width) / 2, baseline: 24, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
@@ -208,10 +216,10 @@ public struct ExplanationFigure: Sendable {
         return RGB(r, g, b)
       },
       labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
-    var note = "per segmenter: LIME weight in probability · combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))"
-    if let agreement { note += " · segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))" }
-    canvas.text(note, centerX: Double(width) / 2, baseline: keyY + 42, size: 11, gray: 0.25,
-                maxWidth: Double(width) - 2 * margin)
+    for (line, text) in noteLines.enumerated() {
+      canvas.text(text, centerX: Double(width) / 2, baseline: keyY + 42 + 14 * Double(line), size: 11, gray: 0.25,
+                  maxWidth: Double(width) - 2 * margin)
+    }
     return try canvas.pngData()
   }
 
