@@ -4,7 +4,7 @@
 # the same thread count N: OpenBLAS and Glimpse's own loops (GLIMPSE_THREADS) on one side,
 # torch.set_num_threads(N) on the other.
 TORCH_VENV="${TORCH_VENV:-$HOME/.cache/glimpse-torch-venv}"
-TPY="$TORCH_VENV/bin/python"
+TPY=$(reference_python "$TORCH_VENV/bin/python" torch-python)
 cnn_stages="cnn-epoch-t1 cnn-epoch-t2 cnn-predict-1000-t1 cnn-predict-1000-t2 cnn-whole-process"
 cnn_wanted=""
 for stage in $cnn_stages; do wanted "$stage" && cnn_wanted="$cnn_wanted $stage"; done
