@@ -11,6 +11,13 @@ import GlimpseCore
 //    takes weights and orders from the caller instead.
 // 3. Determinism: every loop has a fixed order and OpenBLAS is deterministic at a fixed thread
 //    count, so the same seed gives the same bits on every run at that count.
+// 4. On more than one thread, each batch is split into one shard per thread
+//    (`Network.lossAndGradients(shards:labels:input:)`), each run with OpenBLAS at 1 thread and
+//    the layers' loops on its own thread; one optimiser step per batch as before. OpenBLAS's
+//    thread count is process-wide, so it is set to 1 for the whole run and restored afterwards
+//    (setting it per step would cost little but widen the window in which a concurrent caller
+//    sees it changed). On one thread, or when batches are too small to split, the loop is the
+//    single-threaded one, step for step and bit for bit.
 
 extension CNNClassifier {
   /// Where training stands, for progress bars: the CLI shows epoch, loss and accuracy.
@@ -42,6 +49,13 @@ extension CNNClassifier {
   }
 
   /// Trains a new model, reporting epoch, batch, loss and accuracy after every batch.
+  ///
+  /// On `Parallelism.threadCount` > 1 threads, each batch of at least 16 images is split into
+  /// one contiguous shard per thread, whose gradients are combined into the batch's: the same
+  /// steps up to rounding, and the same bits on every run at a given thread count. While it
+  /// runs, OpenBLAS's process-wide thread count is set to 1 (each shard has a thread of its own);
+  /// the caller's count is restored on return. Concurrent BLAS work elsewhere in the process
+  /// runs single-threaded meanwhile.
   /// - Throws: `ModelError.unsuitableData` (no image shape, fewer than two classes, images too
   ///   small for the architecture) or `.invalidHyperparameter`.
   public static func fit(
@@ -66,6 +80,9 @@ extension CNNClassifier {
 
   /// Trains from given initial parameters with given batch orders: a replay of another
   /// framework's run (the PyTorch anchor's initial weights and `randperm` orders).
+  ///
+  /// Threads and OpenBLAS as for `fit(_:hyperparameters:using:report:)`: batches are split
+  /// across threads and OpenBLAS runs at 1 thread until it returns.
   ///
   /// - Parameters:
   ///   - initialParameters: Weights and biases in `Network.parameters` order and PyTorch's
@@ -130,6 +147,12 @@ extension CNNClassifier {
     let batches = (n + h.batchSize - 1) / h.batchSize
     let totalSteps = batches * h.epochs
     var history: [EpochRecord] = []
+    let threads = ModelThreads.count
+    let callerBLASThreads = BLAS.threadCount
+    let pinsBLAS =
+      Network<Float>.shardCount(batch: h.batchSize, threads: threads) > 1 && callerBLASThreads != 1
+    if pinsBLAS { BLAS.setThreadCount(1) }
+    defer { if pinsBLAS { BLAS.setThreadCount(callerBLASThreads) } }
     for epoch in 0..<h.epochs {
       let rows = order(epoch)
       var shiftStream = shiftRoot.stream(1_000_001 + UInt64(epoch))
@@ -137,13 +160,22 @@ extension CNNClassifier {
       var correct = 0
       for batch in 0..<batches {
         let batchRows = rows[(batch * h.batchSize)..<min((batch + 1) * h.batchSize, n)]
-        var input = FeatureMaps<Float>(images: data.features, rows: batchRows, shape: shape)
-        if h.maxShift > 0 {
-          input = input.shifted(
-            by: randomShifts(count: batchRows.count, maxShift: h.maxShift, using: &shiftStream))
-        }
+        let shifts =
+          h.maxShift > 0
+          ? randomShifts(count: batchRows.count, maxShift: h.maxShift, using: &shiftStream) : nil
         let labels = batchRows.map { data.labels[$0] }
-        let (loss, right, gradients) = network.lossAndGradients(input, labels: labels)
+        let shards = Network<Float>.shardCount(batch: batchRows.count, threads: threads)
+        let (loss, right, gradients) =
+          shards > 1
+          ? network.lossAndGradients(shards: shards, labels: labels) { range in
+            let first = batchRows.startIndex + range.lowerBound
+            return batchInput(
+              data.features, rows: batchRows[first..<(first + range.count)], shape: shape,
+              shifts: shifts.map { Array($0[range]) })
+          }
+          : network.lossAndGradients(
+            batchInput(data.features, rows: batchRows, shape: shape, shifts: shifts),
+            labels: labels)
         let rate = h.schedule.rate(
           base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
           epoch: epoch)
@@ -160,5 +192,14 @@ extension CNNClassifier {
     }
     return CNNClassifier(
       hyperparameters: h, classNames: data.classNames, network: network, history: history)
+  }
+
+  /// The images of `rows`, each shifted by its offset when there are offsets.
+  private static func batchInput(
+    _ features: Matrix, rows: ArraySlice<Int>, shape: ImageShape, shifts: [(dy: Int, dx: Int)]?
+  ) -> FeatureMaps<Float> {
+    let input = FeatureMaps<Float>(images: features, rows: rows, shape: shape)
+    guard let shifts else { return input }
+    return input.shifted(by: shifts)
   }
 }

@@ -21,12 +21,14 @@ import GlimpseCore
 /// replaying PyTorch's initial weights and batch order reproduces its first epoch's loss to
 /// 3e-6 and its test accuracy to 0.003; the default recipe reaches 0.981–0.984 over four seeds.
 ///
-/// Training is deterministic for a seed at a given OpenBLAS thread count: the initial weights,
-/// the order of every epoch and every shift come from streams of one generator seeded by the
-/// caller's, and every reduction has a fixed order. (OpenBLAS splits a GEMM's sums differently
-/// at different thread counts, so 1 and 2 threads round differently, as PyTorch's do.) The
-/// layers' own loops (unfolding, pooling, rectifying) run on `Parallelism.threadCount` threads
-/// and give the same bits at any count.
+/// Training is deterministic for a seed at a given thread count: the initial weights, the
+/// order of every epoch and every shift come from streams of one generator seeded by the
+/// caller's, and every reduction has a fixed order. On `Parallelism.threadCount` > 1 threads
+/// each batch is split into one shard per thread and the shards' gradients are combined, so 1
+/// and 2 threads round differently (as PyTorch's do); on one thread the sums follow OpenBLAS's
+/// own thread count. Inference runs its batches side by side, each with OpenBLAS at 1 thread,
+/// and gives the same bits at any thread count. Both set OpenBLAS's process-wide thread count
+/// to 1 while they run (see `fit` and `predictProbabilities`) and restore the caller's.
 public struct CNNClassifier: Classifier {
   /// Settings chosen before seeing data. `Hyperparameters()` is the default recipe;
   /// `.seed` is the anchor's.
@@ -185,6 +187,12 @@ public struct CNNClassifier: Classifier {
   }
 
   /// Runs `transform` on batches of rows and stacks the `[count, columns]` results.
+  ///
+  /// The batches run side by side on `ModelThreads.count` threads, each with OpenBLAS at 1
+  /// thread and the layers' loops on its own thread, and write disjoint rows of the result. A
+  /// batch's rows and arithmetic do not depend on the thread count (the batch size comes from
+  /// the network alone), so neither do the results, bit for bit. OpenBLAS's thread count is
+  /// process-wide: it is set to 1 for the call and the caller's restored afterwards.
   private func batched(
     _ features: Matrix, columns: Int, _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
   ) -> Matrix {
@@ -193,17 +201,24 @@ public struct CNNClassifier: Classifier {
       "features have \(features.columns) columns, the model \(featureCount)")
     var result = Matrix(rows: features.rows, columns: columns)
     let size = inferenceBatchSize
-    for start in stride(from: 0, to: features.rows, by: size) {
-      let rows = start..<min(start + size, features.rows)
-      let output = transform(FeatureMaps(images: features, rows: rows, shape: imageShape))
-      precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
-      // Flat `[columns, count]` → rows of the result.
-      output.storage.withBase { source in
-        result.storage.withUnsafeMutableBufferPointer { buffer in
-          guard let target = buffer.baseAddress else { return }
+    let starts = Array(stride(from: 0, to: features.rows, by: size))
+    guard !starts.isEmpty else { return result }
+    let callerBLASThreads = BLAS.threadCount
+    if callerBLASThreads != 1 { BLAS.setThreadCount(1) }
+    defer { if callerBLASThreads != 1 { BLAS.setThreadCount(callerBLASThreads) } }
+    result.storage.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      let target = UncheckedSendableRows(base)
+      _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
+        let start = starts[batch]
+        let rows = start..<min(start + size, features.rows)
+        let output = transform(FeatureMaps(images: features, rows: rows, shape: imageShape))
+        precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
+        // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
+        output.storage.withBase { source in
           let count = rows.count
           for n in 0..<count {
-            let row = target + (start + n) * columns
+            let row = target.base + (start + n) * columns
             for f in 0..<columns { row[f] = Double(source[f * count + n]) }
           }
         }
@@ -213,6 +228,10 @@ public struct CNNClassifier: Classifier {
   }
 
   /// Class probabilities: softmax of the network's scores, computed in batches.
+  ///
+  /// The batches run on `Parallelism.threadCount` threads with OpenBLAS at 1 thread: the
+  /// process-wide OpenBLAS count is set to 1 during the call and the caller's restored after
+  /// it. The probabilities are the same bits at any thread count.
   /// - Parameter features: `[rows, featureCount]`, images with channels interleaved.
   /// - Returns: `[rows, classNames.count]`; each row sums to 1.
   public func predictProbabilities(_ features: Matrix) -> Matrix {
@@ -223,11 +242,18 @@ public struct CNNClassifier: Classifier {
   }
 
   /// The flattened penultimate activations (the input of the last dense layer) of every row,
-  /// for data valuation on the network's features.
+  /// for data valuation on the network's features. Threads and OpenBLAS as for
+  /// `predictProbabilities`.
   /// - Parameter features: `[rows, featureCount]`.
   /// - Returns: `[rows, embeddingSize]` (1600 for the seed network on 28×28 digits, PyTorch's
   ///   C, H, W order; 128 for the standard network).
   public func embed(_ features: Matrix) -> Matrix {
     batched(features, columns: embeddingSize) { batch in network.embedding(batch) }
   }
+}
+
+/// The result matrix's storage handed to inference batches, which each write their own rows.
+private struct UncheckedSendableRows: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Double>
+  init(_ base: UnsafeMutablePointer<Double>) { self.base = base }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import GlimpseCore
+import Synchronization
 
 // Raw-pointer access to array storage for the layers' loops, and the helpers they share.
 // `UnsafeBufferPointer` subscripts stay bounds-checked under -O (a compare and branch per
@@ -111,14 +112,28 @@ func rowSums<Scalar: GEMMScalar>(_ source: UnsafePointer<Scalar>, rows: Int, len
   return sums
 }
 
-/// Runs `body` over `0..<count` split into contiguous ranges, on `Parallelism.threadCount`
-/// threads when the work (`count · costPerItem`, in values touched) is large enough to pay for
-/// waking them (~10 µs), else on the calling thread.
+/// How many threads the models' own loops may use.
+enum ModelThreads {
+  /// `Parallelism.threadCount`, unless a caller binds less for the work it runs: a training
+  /// shard or an inference batch that already has a thread of its own binds 1, so the layers'
+  /// loops inside it do not fork again (two levels of forking would put 4 threads on 2 cores and
+  /// pay a wake-up per layer for nothing). Task-local rather than a parameter because the loops
+  /// sit several calls below the code that knows; tests bind it to compare worker counts in one
+  /// process, whose `Parallelism.threadCount` is fixed by `GLIMPSE_THREADS`.
+  ///
+  /// A binding is seen by the thread (or task) that made it, not by Dispatch's worker threads,
+  /// so code that forks binds it again inside each worker.
+  @TaskLocal static var count: Int = Parallelism.threadCount
+}
+
+/// Runs `body` over `0..<count` split into contiguous ranges, on `ModelThreads.count` threads
+/// when the work (`count · costPerItem`, in values touched) is large enough to pay for waking
+/// them (~10 µs), else on the calling thread.
 ///
 /// Every caller writes disjoint parts of its output from each item and computes each value the
 /// same way whatever the split, so the result does not depend on the thread count.
 func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
-  let threads = min(Parallelism.threadCount, count)
+  let threads = min(ModelThreads.count, count)
   guard threads > 1, count * costPerItem >= 1 << 16 else {
     if count > 0 { body(0..<count) }
     return
@@ -130,6 +145,58 @@ func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) 
       shared.body(ranges[part])
     }
   }
+}
+
+/// `transform(part)` for every part of `0..<parts`, in part order, computed on up to `workers`
+/// threads (the calling thread among them), each taking the next part from a shared counter;
+/// inside `transform`, `ModelThreads.count` is 1.
+///
+/// For work already split into pieces that each keep a thread busy (training shards, inference
+/// batches): the pieces run side by side and the layers' loops inside them stay on their thread.
+/// Which thread runs a part depends on scheduling, so `transform` must give the same value on
+/// any thread (as it does with OpenBLAS at 1 thread); the result's order never does. With one
+/// worker the parts run in order on the calling thread, with the binding left as it is.
+func mapParts<T>(_ parts: Int, workers: Int, _ transform: (Int) -> T) -> [T] {
+  let workers = min(workers, parts)
+  guard workers > 1 else { return (0..<parts).map(transform) }
+  let results = UnsafeMutablePointer<T?>.allocate(capacity: parts)
+  results.initialize(repeating: nil, count: parts)
+  defer {
+    results.deinitialize(count: parts)
+    results.deallocate()
+  }
+  let slots = UncheckedSendableSlots(results)
+  let next = Atomic(0)
+  withoutActuallyEscaping(transform) { transform in
+    let shared = UncheckedSendablePart(transform)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      // Dispatch's worker threads do not inherit the caller's task-local binding, so each
+      // binds its own.
+      ModelThreads.$count.withValue(1) {
+        while true {
+          let part = next.wrappingAdd(1, ordering: .relaxed).oldValue
+          guard part < parts else { return }
+          slots.pointer[part] = shared.transform(part)
+        }
+      }
+    }
+  }
+  return (0..<parts).map { part in
+    guard let value = results[part] else { preconditionFailure("part \(part) was not computed") }
+    return value
+  }
+}
+
+/// A part's transform handed to worker threads; each call touches its own memory.
+private struct UncheckedSendablePart<T>: @unchecked Sendable {
+  let transform: (Int) -> T
+  init(_ transform: @escaping (Int) -> T) { self.transform = transform }
+}
+
+/// Result slots handed to worker threads that each write distinct elements.
+private struct UncheckedSendableSlots<T>: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<T?>
+  init(_ pointer: UnsafeMutablePointer<T?>) { self.pointer = pointer }
 }
 
 /// A closure handed to worker threads that each touch disjoint memory.

@@ -1,0 +1,75 @@
+import GlimpseCore
+
+// Implementation notes
+// 1. Data parallelism for one training step: the batch is cut into contiguous shards, each
+//    shard's loss and gradients computed by `lossAndGradients` on its own thread, then combined.
+//    With a batch of 32 the GEMMs are too small for OpenBLAS to split well over threads, and the
+//    layers' loops fork and join a dozen times per step; a shard per thread pays one fork and
+//    one join per step and keeps every GEMM single-threaded.
+// 2. Loss and gradients are batch means, so a shard's are scaled by shardSize / batchSize and
+//    added in shard order: a fixed order, so a given thread count always gives the same bits.
+//    They differ from the whole batch's only by rounding (the sums run in another order).
+// 3. Callers run the shards with OpenBLAS at 1 thread (`CNNClassifier`'s training loop sets it),
+//    so that n shards use n cores, not n × OpenBLAS's threads.
+
+extension Network {
+  /// Images per shard below which a batch is not split further.
+  ///
+  /// A step of the seed network costs ~130 µs per 28×28 digit on one thread, while forking,
+  /// joining and adding the shards' gradients (35 K values) costs ~20–40 µs in all; 8 digits
+  /// (~1 ms) keep that under 5 %. Smaller shards also give the dense layers' GEMMs too few
+  /// columns to run at full speed. A batch of 32 on 2 threads is 2 shards of 16.
+  static var minimumShardSize: Int { 8 }
+
+  /// How many shards a batch of `count` images is split into on `threads` threads: one per
+  /// thread, fewer when shards would hold less than `minimumShardSize` images, 1 for no split.
+  static func shardCount(batch count: Int, threads: Int) -> Int {
+    max(1, min(threads, count / minimumShardSize))
+  }
+
+  /// `lossAndGradients` of a batch computed as `shards` contiguous shards, one per thread,
+  /// combined as batch means.
+  ///
+  /// - Parameters:
+  ///   - shards: The number of shards (≥ 1); shard `s` holds images
+  ///     `contiguousChunks(of: labels.count, parts: shards)[s]`.
+  ///   - labels: The class of each image of the batch.
+  ///   - input: The images of a range of the batch, `[channels, range.count, height, width]`.
+  ///     Called once per shard, from the shard's thread.
+  /// - Returns: The batch's mean loss, its correct count and its mean gradients, equal to
+  ///   `lossAndGradients` on the whole batch up to rounding.
+  func lossAndGradients(
+    shards: Int, labels: [Int], input: (Range<Int>) -> FeatureMaps<Scalar>
+  ) -> (loss: Double, correct: Int, gradients: [[Scalar]]) {
+    let count = labels.count
+    let ranges = contiguousChunks(of: count, parts: shards)
+    precondition(!ranges.isEmpty, "a batch of \(count) images cannot be split into shards")
+    let parts = mapParts(ranges.count, workers: ranges.count) { part in
+      let range = ranges[part]
+      return lossAndGradients(input(range), labels: Array(labels[range]))
+    }
+    var loss = 0.0
+    var correct = 0
+    var gradients: [[Scalar]] = []
+    for (range, part) in zip(ranges, parts) {
+      let share = Double(range.count) / Double(count)
+      loss += part.loss * share
+      correct += part.correct
+      let scale = Scalar(share)
+      if gradients.isEmpty {
+        gradients = part.gradients.map { values in values.map { $0 * scale } }
+        continue
+      }
+      for slot in gradients.indices {
+        precondition(
+          gradients[slot].count == part.gradients[slot].count, "shards' gradients differ in size")
+        gradients[slot].withMutableBase { sum in
+          part.gradients[slot].withBase { values in
+            for i in 0..<part.gradients[slot].count { sum[i] += scale * values[i] }
+          }
+        }
+      }
+    }
+    return (loss, correct, gradients)
+  }
+}
