@@ -325,6 +325,32 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
     }
   }
 
+  /// Per tile of `tileHeight` rows (from `rows.lowerBound`) × one block, the union of its
+  /// blocks' colour boxes, tile-row-major. The image does not change, so a band's tiles are
+  /// boxed once for all iterations; with them a tile takes the colour bound as a block does,
+  /// which on the photo spares a third of the tiles that pass the spatial test their row
+  /// tests.
+  func tileColourBoxes(rows: Range<Int>) -> [SIMD8<Scalar>] {
+    let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
+    var boxes = [SIMD8<Scalar>](repeating: SIMD8(), count: tileRows &* blocksPerRow)
+    for t in 0..<tileRows {
+      let top = rows.lowerBound &+ t &* tileHeight
+      let bottom = Swift.min(top &+ tileHeight, rows.upperBound)
+      for b in 0..<blocksPerRow {
+        var union = colourBoxes[top &* blocksPerRow &+ b]
+        for y in (top &+ 1)..<bottom {
+          let box = colourBoxes[y &* blocksPerRow &+ b]
+          for lane in 0..<4 {
+            union[lane] = Swift.min(union[lane], box[lane])
+            union[4 &+ lane] = Swift.max(union[4 &+ lane], box[4 &+ lane])
+          }
+        }
+        boxes[t &* blocksPerRow &+ b] = union
+      }
+    }
+    return boxes
+  }
+
   /// The runs of equal labels along the rows of a band, in raster order.
   func labelRuns(rows: Range<Int>) -> [LabelRun] {
     var runs: [LabelRun] = []
@@ -406,9 +432,14 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
 
   /// Assigns the pixels of `rows` to their nearest centre; returns whether any window met
   /// them.
+  /// - Parameter tileBoxes: `tileColourBoxes(rows:)` of these rows.
   func assign<Metric: ColourMetric>(
-    rows: Range<Int>, previousRuns: UnsafeBufferPointer<LabelRun>?, metric: Metric.Type
+    rows: Range<Int>, previousRuns: UnsafeBufferPointer<LabelRun>?,
+    tileBoxes: UnsafeBufferPointer<SIMD8<Scalar>>, metric: Metric.Type
   ) -> Bool where Metric.Scalar == Scalar {
+    precondition(
+      tileBoxes.count == (rows.count + tileHeight - 1) / tileHeight * blocksPerRow,
+      "tile boxes of other rows")
     let firstIteration = previousRuns == nil
     // Incumbents, run by run of equal labels along each row (the runs the previous update
     // used; at first, runs of nearest seeds): the previous centre where its window covers the
@@ -551,12 +582,19 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
         let nearestRowSquared = nearestRow * nearestRow
         let tileMaxima = tileMaximum + (t &* blocksPerRow &+ firstBlock)
         let tileOwners = tileOwner + (t &* blocksPerRow &+ firstBlock)
+        let tileBoxesHere = tileBoxes.baseAddress! + (t &* blocksPerRow &+ firstBlock)
         for i in 0..<blockCount {
           let (xStart, xEnd, nearestSquared) = spans[i]
           // The tile's pixels are all farther in space than their incumbents, or all have
           // this centre as incumbent: nothing in it can change (see the per-block tests).
-          if (nearestRowSquared + nearestSquared) * spatialWeight > tileMaxima[i]
-            || tileOwners[i] == label
+          let tileSpatialBound = (nearestRowSquared + nearestSquared) * spatialWeight
+          if tileSpatialBound > tileMaxima[i] || tileOwners[i] == label {
+            continue
+          }
+          if !firstIteration
+            && tileSpatialBound
+              + Metric.lowerBound(box: tileBoxesHere[i], centre: colour, context: context)
+              > tileMaxima[i]
           {
             continue
           }
