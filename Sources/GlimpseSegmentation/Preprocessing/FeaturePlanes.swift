@@ -39,32 +39,62 @@ struct FeaturePlanes {
     image.pixels.withUnsafeBufferPointer { source in
       planes.withUnsafeMutableBufferPointer { target in
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
-        for c in 0..<channels {
-          let plane = output + c * pixelCount
-          for p in 0..<pixelCount { plane[p] = input[p * channels + c] }
+        Self.forEachChunk(pixelCount) { pixels in
+          for c in 0..<channels {
+            let plane = output + c * pixelCount
+            for p in pixels { plane[p] = input[p * channels + c] }
+          }
         }
       }
     }
     values = planes
   }
 
+  /// Runs `body` over contiguous parts of `0..<count` on all cores when `count` is large
+  /// (2¹⁴ values and more; below that, waking threads costs more than the pass), else at once.
+  /// Every pass that uses it computes each value on its own, so the split changes no value.
+  private static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
+    guard count >= 1 << 14 else {
+      body(0..<count)
+      return
+    }
+    let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount)
+    _ = parallelMap(chunks.count) { index in
+      body(chunks[index])
+      return 0
+    }
+  }
+
   /// The smallest and largest value over all planes.
   /// - Precondition: every value is finite (scikit-image raises `ValueError` on NaN and ±∞).
   func valueRange() -> (min: Double, max: Double) {
-    var low = Double.infinity
-    var high = -Double.infinity
-    var finite = true
-    values.withUnsafeBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      for i in 0..<buffer.count {
-        let v = base[i]
-        if !v.isFinite { finite = false }
-        if v < low { low = v }
-        if v > high { high = v }
+    // Minimum and maximum do not depend on the order, so parts can be taken on their own.
+    let parts: [(low: Double, high: Double, finite: Bool)] = values.withUnsafeBufferPointer {
+      buffer in
+      guard let base = buffer.baseAddress else { return [] }
+      let chunks =
+        buffer.count >= 1 << 14
+        ? contiguousChunks(of: buffer.count, parts: Parallelism.threadCount)
+        : [0..<buffer.count]
+      return parallelMap(chunks.count) { index in
+        var low = Double.infinity
+        var high = -Double.infinity
+        var finite = true
+        for i in chunks[index] {
+          let v = base[i]
+          if !v.isFinite { finite = false }
+          if v < low { low = v }
+          if v > high { high = v }
+        }
+        return (low, high, finite)
       }
     }
-    precondition(finite, "image \(height)×\(width)×\(channels) has NaN or infinite samples")
-    return (low, high)
+    precondition(
+      parts.allSatisfy(\.finite),
+      "image \(height)×\(width)×\(channels) has NaN or infinite samples")
+    return (
+      parts.map(\.low).min() ?? .infinity, parts.map(\.high).max() ?? -.infinity
+    )
   }
 
   /// Maps the values affinely onto [0, 1] over all planes, as `slic` does before anything else
@@ -75,11 +105,13 @@ struct FeaturePlanes {
     let span = high - low
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
-      for i in 0..<buffer.count {
-        // Subtract, then divide, in scikit-image's order, for the same roundings.
-        var v = base[i] - low
-        if span != 0 { v /= span }
-        base[i] = v
+      Self.forEachChunk(buffer.count) { part in
+        for i in part {
+          // Subtract, then divide, in scikit-image's order, for the same roundings.
+          var v = base[i] - low
+          if span != 0 { v /= span }
+          base[i] = v
+        }
       }
     }
   }
@@ -88,7 +120,9 @@ struct FeaturePlanes {
   mutating func scale(by factor: Double) {
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
-      for i in 0..<buffer.count { base[i] *= factor }
+      Self.forEachChunk(buffer.count) { part in
+        for i in part { base[i] *= factor }
+      }
     }
   }
 
