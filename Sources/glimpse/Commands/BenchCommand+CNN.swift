@@ -10,7 +10,7 @@ import GlimpseSegmentation
 //   out as a warm-up), as the anchor's "epoch (median of 10)".
 // - `cnn-predict-1000-tN`: probabilities of the 1000 test digits in one call.
 // - `cnn-whole-process`: `cnn_anchor.py --one` (load, train 10 epochs, scan, explain one digit
-//   with the six segmenters), for `/usr/bin/time`.
+//   with the six segmenters), for `/usr/bin/time`; `GLIMPSE_BENCH_PHASES=1` prints the phases.
 // N is the thread count of both OpenBLAS and Glimpse's own loops. The latter is fixed when the
 // process starts (`GLIMPSE_THREADS`), so a stage refuses to run at another count rather than
 // report a figure for the wrong setting.
@@ -91,12 +91,16 @@ enum CNNBench {
   /// (or the closest call) with the six seed segmenters, 500 samples each. Returns its seconds.
   static func wholeProcess(_ context: BenchContext) throws -> Double {
     let started = monotonicSeconds()
+    let phases = PhaseClock(started: started)
     let (train, test) = try anchorData(context)
+    phases.mark("read")
     var rng = SeededGenerator(seed: 0)
     let model = try CNNClassifier.fit(train, hyperparameters: .seed, using: &rng)
+    phases.mark("train")
     let ranked = AmbiguityFinder.rank(
       model.predictProbabilities(test.features), truth: test.labels,
       votes: model.predict(test.features))
+    phases.mark("scan")
     let pick =
       AmbiguityFinder.find(ranked, matching: .seedRule).first
       ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
@@ -110,6 +114,7 @@ enum CNNBench {
     _ = CombinedExplanation.explain(
       image, segmenters: segmenters, labels: [pick.first, pick.second], explainer: explainer,
       seed: 0, classifier: model)
+    phases.mark("explain")
     return monotonicSeconds() - started
   }
 }
