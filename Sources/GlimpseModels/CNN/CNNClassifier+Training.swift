@@ -15,9 +15,9 @@ import GlimpseCore
 //    (`Network.lossAndGradients(shards:labels:input:)`), each run with OpenBLAS at 1 thread and
 //    the layers' loops on its own thread; one optimiser step per batch as before. OpenBLAS's
 //    thread count is process-wide, so it is set to 1 for the whole run and restored afterwards
-//    (setting it per step would cost little but widen the window in which a concurrent caller
-//    sees it changed). On one thread, or when batches are too small to split, the loop is the
-//    single-threaded one, step for step and bit for bit.
+//    (`SingleThreadedBLAS`; setting it per step would cost little but widen the window in which
+//    a concurrent caller sees it changed). On one thread, or when batches are too small to
+//    split, the loop is the single-threaded one, step for step and bit for bit.
 
 extension CNNClassifier {
   /// Where training stands, for progress bars: the CLI shows epoch, loss and accuracy.
@@ -148,11 +148,9 @@ extension CNNClassifier {
     let totalSteps = batches * h.epochs
     var history: [EpochRecord] = []
     let threads = ModelThreads.count
-    let callerBLASThreads = BLAS.threadCount
-    let pinsBLAS =
-      Network<Float>.shardCount(batch: h.batchSize, threads: threads) > 1 && callerBLASThreads != 1
-    if pinsBLAS { BLAS.setThreadCount(1) }
-    defer { if pinsBLAS { BLAS.setThreadCount(callerBLASThreads) } }
+    let sharded = Network<Float>.shardCount(batch: h.batchSize, threads: threads) > 1
+    if sharded { SingleThreadedBLAS.shared.enter() }
+    defer { if sharded { SingleThreadedBLAS.shared.leave() } }
     for epoch in 0..<h.epochs {
       let rows = order(epoch)
       var shiftStream = shiftRoot.stream(1_000_001 + UInt64(epoch))

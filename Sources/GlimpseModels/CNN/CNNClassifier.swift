@@ -192,7 +192,8 @@ public struct CNNClassifier: Classifier {
   /// thread and the layers' loops on its own thread, and write disjoint rows of the result. A
   /// batch's rows and arithmetic do not depend on the thread count (the batch size comes from
   /// the network alone), so neither do the results, bit for bit. OpenBLAS's thread count is
-  /// process-wide: it is set to 1 for the call and the caller's restored afterwards.
+  /// process-wide: it is set to 1 for the call and the caller's restored afterwards, once no
+  /// other call that needs 1 is still running (`SingleThreadedBLAS`).
   private func batched(
     _ features: Matrix, columns: Int, _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
   ) -> Matrix {
@@ -203,9 +204,8 @@ public struct CNNClassifier: Classifier {
     let size = inferenceBatchSize
     let starts = Array(stride(from: 0, to: features.rows, by: size))
     guard !starts.isEmpty else { return result }
-    let callerBLASThreads = BLAS.threadCount
-    if callerBLASThreads != 1 { BLAS.setThreadCount(1) }
-    defer { if callerBLASThreads != 1 { BLAS.setThreadCount(callerBLASThreads) } }
+    SingleThreadedBLAS.shared.enter()
+    defer { SingleThreadedBLAS.shared.leave() }
     result.storage.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
       let target = UncheckedSendableRows(base)
