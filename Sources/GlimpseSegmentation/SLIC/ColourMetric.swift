@@ -35,6 +35,17 @@ protocol KMeansScalar: BinaryFloatingPoint, SIMDScalar {
   static func blockSummary(
     bounds: UnsafePointer<Self>, owners: UnsafePointer<Self>, common: Self
   ) -> (largest: Self, same: Bool)
+  /// The pixels of `pointer[0..<8]` (bit l for pixel l) whose value differs from the one before
+  /// it (`pointer[-1]` for the first).
+  static func changes(_ pointer: UnsafePointer<Self>) -> Int
+  /// Lane by lane, the signed distance from `centre` to `[low, high]` (0 inside), computed as
+  /// `low − c` or `high − c` like a pixel's difference (see `distanceToInterval`).
+  static func intervalDistances(low: SIMD8<Self>, high: SIMD8<Self>, centre: Self) -> SIMD8<Self>
+  /// The lanes (bit r for lane r) whose bound does not exceed their maximum and whose owner is
+  /// not `label`: the rows of a tile a centre must evaluate.
+  static func rowsToEvaluate(
+    bounds: SIMD8<Self>, maxima: SIMD8<Self>, owners: SIMD8<Self>, label: SIMD8<Self>
+  ) -> Int
 }
 
 extension KMeansScalar {
@@ -43,6 +54,11 @@ extension KMeansScalar {
     bounds: UnsafeMutablePointer<Self>, owners: UnsafeMutablePointer<Self>, common: Self
   ) -> (largest: Self, same: Bool) {
     blockSummary(bounds: UnsafePointer(bounds), owners: UnsafePointer(owners), common: common)
+  }
+
+  @inline(__always)
+  static func changes(_ pointer: UnsafeMutablePointer<Self>) -> Int {
+    changes(UnsafePointer(pointer))
   }
 }
 
@@ -71,13 +87,45 @@ extension Float: KMeansScalar {
     var same = loadLanes(owners) .== SIMD4(repeating: common)
     var i = laneCount
     while i < blockWidth {
-      maximum = pointwiseMax(maximum, loadLanes(bounds + i))
+      let next = loadLanes(bounds + i)
+      maximum.replace(with: next, where: maximum .< next)
       same .&= loadLanes(owners + i) .== SIMD4(repeating: common)
       i &+= laneCount
     }
-    // `max()` on the vector was a call; two shuffled maxima are not.
-    let pairs = pointwiseMax(maximum.lowHalf, maximum.highHalf)
-    return (Swift.max(pairs[0], pairs[1]), all(same))
+    // `pointwiseMax` and `max()` branch lane by lane on their NaN rules, which mispredicted
+    // on every other block (a sixth of the k-means); bounds are never NaN, so a compare and
+    // a select give the same maximum.
+    var pairs = maximum.lowHalf
+    pairs.replace(with: maximum.highHalf, where: pairs .< maximum.highHalf)
+    return (pairs[0] < pairs[1] ? pairs[1] : pairs[0], all(same))
+  }
+
+  @inline(__always)
+  static func changes(_ pointer: UnsafePointer<Float>) -> Int {
+    let here = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    let before = UnsafeRawPointer(pointer - 1).loadUnaligned(as: SIMD8<Float>.self)
+    let bits = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+    return Int(SIMD8<Int32>().replacing(with: bits, where: here .!= before).wrappedSum())
+  }
+
+  @inline(__always)
+  static func intervalDistances(
+    low: SIMD8<Float>, high: SIMD8<Float>, centre: Float
+  ) -> SIMD8<Float> {
+    // As `distanceToInterval`: at most one term is nonzero (`pointwiseMax` would branch).
+    let below = low - SIMD8(repeating: centre)
+    let above = high - SIMD8(repeating: centre)
+    return SIMD8<Float>().replacing(with: below, where: below .> 0)
+      + SIMD8<Float>().replacing(with: above, where: above .< 0)
+  }
+
+  @inline(__always)
+  static func rowsToEvaluate(
+    bounds: SIMD8<Float>, maxima: SIMD8<Float>, owners: SIMD8<Float>, label: SIMD8<Float>
+  ) -> Int {
+    let evaluate = (bounds .<= maxima) .& (owners .!= label)
+    let bits = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+    return Int(SIMD8<Int32>().replacing(with: bits, where: evaluate).wrappedSum())
   }
 }
 
@@ -106,13 +154,45 @@ extension Double: KMeansScalar {
     var same = loadLanes(owners) .== SIMD4(repeating: common)
     var i = laneCount
     while i < blockWidth {
-      maximum = pointwiseMax(maximum, loadLanes(bounds + i))
+      let next = loadLanes(bounds + i)
+      maximum.replace(with: next, where: maximum .< next)
       same .&= loadLanes(owners + i) .== SIMD4(repeating: common)
       i &+= laneCount
     }
-    // `max()` on the vector was a call; two shuffled maxima are not.
-    let pairs = pointwiseMax(maximum.lowHalf, maximum.highHalf)
-    return (Swift.max(pairs[0], pairs[1]), all(same))
+    // `pointwiseMax` and `max()` branch lane by lane on their NaN rules, which mispredicted
+    // on every other block (a sixth of the k-means); bounds are never NaN, so a compare and
+    // a select give the same maximum.
+    var pairs = maximum.lowHalf
+    pairs.replace(with: maximum.highHalf, where: pairs .< maximum.highHalf)
+    return (pairs[0] < pairs[1] ? pairs[1] : pairs[0], all(same))
+  }
+
+  @inline(__always)
+  static func changes(_ pointer: UnsafePointer<Double>) -> Int {
+    let here = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Double>.self)
+    let before = UnsafeRawPointer(pointer - 1).loadUnaligned(as: SIMD8<Double>.self)
+    let bits = SIMD8<Int64>(1, 2, 4, 8, 16, 32, 64, 128)
+    return Int(SIMD8<Int64>().replacing(with: bits, where: here .!= before).wrappedSum())
+  }
+
+  @inline(__always)
+  static func intervalDistances(
+    low: SIMD8<Double>, high: SIMD8<Double>, centre: Double
+  ) -> SIMD8<Double> {
+    // As `distanceToInterval`: at most one term is nonzero (`pointwiseMax` would branch).
+    let below = low - SIMD8(repeating: centre)
+    let above = high - SIMD8(repeating: centre)
+    return SIMD8<Double>().replacing(with: below, where: below .> 0)
+      + SIMD8<Double>().replacing(with: above, where: above .< 0)
+  }
+
+  @inline(__always)
+  static func rowsToEvaluate(
+    bounds: SIMD8<Double>, maxima: SIMD8<Double>, owners: SIMD8<Double>, label: SIMD8<Double>
+  ) -> Int {
+    let evaluate = (bounds .<= maxima) .& (owners .!= label)
+    let bits = SIMD8<Int64>(1, 2, 4, 8, 16, 32, 64, 128)
+    return Int(SIMD8<Int64>().replacing(with: bits, where: evaluate).wrappedSum())
   }
 }
 
@@ -139,6 +219,18 @@ func loadLanes<Scalar: KMeansScalar>(_ pointer: UnsafeMutablePointer<Scalar>) ->
 @inline(__always)
 func storeLanes<Scalar: KMeansScalar>(_ value: SIMD4<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>) {
   UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Scalar>.self)
+}
+
+/// Eight consecutive scalars as a vector (any alignment).
+@inline(__always)
+func loadEight<Scalar: KMeansScalar>(_ pointer: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Scalar>.self)
+}
+
+/// Eight consecutive scalars as a vector (any alignment).
+@inline(__always)
+func loadEight<Scalar: KMeansScalar>(_ pointer: UnsafeMutablePointer<Scalar>) -> SIMD8<Scalar> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Scalar>.self)
 }
 
 /// What a colour metric needs besides the pixel and the centre.
@@ -169,6 +261,12 @@ protocol ColourMetric {
   /// (`[lo…, hi…]`): the same operations on each channel's distance from the centre to the
   /// box, which rounding cannot make exceed the pixel's own.
   static func lowerBound(box: SIMD8<Scalar>, centre: Centre, context: MetricContext<Scalar>) -> Scalar
+  /// `lowerBound` of eight boxes at once, lane by lane the same operations. `boxes` points to
+  /// eight vectors of eight lanes, `stride` scalars apart: the boxes' lows of channels 0…3,
+  /// then their highs.
+  static func lowerBounds(
+    boxes: UnsafePointer<Scalar>, stride: Int, centre: Centre, context: MetricContext<Scalar>
+  ) -> SIMD8<Scalar>
 }
 
 /// The signed distance from `centre` to the interval `[low, high]` (0 inside), computed as
@@ -205,6 +303,15 @@ enum GreyMetric<Scalar: KMeansScalar>: ColourMetric {
   static func lowerBound(box: SIMD8<Scalar>, centre: Scalar, context: MetricContext<Scalar>) -> Scalar {
     let t = distanceToInterval(low: box[0], high: box[4], centre: centre)
     return context.weight * (t * t)
+  }
+
+  @inline(__always)
+  static func lowerBounds(
+    boxes: UnsafePointer<Scalar>, stride: Int, centre: Scalar, context: MetricContext<Scalar>
+  ) -> SIMD8<Scalar> {
+    let t = Scalar.intervalDistances(
+      low: loadEight(boxes), high: loadEight(boxes + 4 &* stride), centre: centre)
+    return SIMD8(repeating: context.weight) * (t * t)
   }
 }
 
@@ -246,6 +353,21 @@ enum RGBMetric<Scalar: KMeansScalar>: ColourMetric {
     let t2 = distanceToInterval(low: box[2], high: box[6], centre: centre[2])
     return (t0 * t0 + t1 * t1) + t2 * t2
   }
+
+  @inline(__always)
+  static func lowerBounds(
+    boxes: UnsafePointer<Scalar>, stride: Int, centre: SIMD4<Scalar>,
+    context: MetricContext<Scalar>
+  ) -> SIMD8<Scalar> {
+    let t0 = Scalar.intervalDistances(
+      low: loadEight(boxes), high: loadEight(boxes + 4 &* stride), centre: centre[0])
+    let t1 = Scalar.intervalDistances(
+      low: loadEight(boxes + stride), high: loadEight(boxes + 5 &* stride), centre: centre[1])
+    let t2 = Scalar.intervalDistances(
+      low: loadEight(boxes + 2 &* stride), high: loadEight(boxes + 6 &* stride),
+      centre: centre[2])
+    return (t0 * t0 + t1 * t1) + t2 * t2
+  }
 }
 
 /// Any channel count, weighted once.
@@ -285,5 +407,13 @@ enum AnyMetric<Scalar: KMeansScalar>: ColourMetric {
     box: SIMD8<Scalar>, centre: UnsafePointer<Scalar>, context: MetricContext<Scalar>
   ) -> Scalar {
     0
+  }
+
+  @inline(__always)
+  static func lowerBounds(
+    boxes: UnsafePointer<Scalar>, stride: Int, centre: UnsafePointer<Scalar>,
+    context: MetricContext<Scalar>
+  ) -> SIMD8<Scalar> {
+    SIMD8()
   }
 }

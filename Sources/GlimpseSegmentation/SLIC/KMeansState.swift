@@ -14,14 +14,17 @@ import GlimpseCore
 //    incumbent distance: no pixel can become closer, nor equally close (which would hand it
 //    to a lower-numbered centre). Tiles of `tileHeight` such blocks are tested first with the
 //    nearest row, and a block (or tile) whose pixels all have this centre as incumbent is
-//    skipped too (see 1).
+//    skipped too (see 1). The tests run in vectors of eight lanes, branch-free: eight tiles
+//    side by side, then the eight rows of each tile that passed (per tile, its rows' maxima,
+//    incumbents and colour boxes lie lane by lane); bit masks say what is left to evaluate.
+//    Each lane computes its bound with the same operations as the scalar test would.
 // 4. The first iteration. Every centre's colour is 0, so the colour term C of a pixel is the
 //    same for all centres and would swamp the incumbent distance; the bound is taken on the
 //    spatial term alone, with a margin of 4 ulps of the incumbent's D (`firstBound`).
 
 /// Pixels per block of the pruning bound.
 let blockWidth = 8
-/// Rows per tile of blocks.
+/// Rows per tile of blocks: eight, one lane per row when a tile's rows are tested at once.
 let tileHeight = 8
 
 /// Pixels `start..<end` (row-major indices, within one row) all labelled `label` (-1: none).
@@ -29,6 +32,155 @@ struct LabelRun {
   var start: Int
   var end: Int
   var label: Int
+}
+
+/// A band's colour boxes (per block of a row, the smallest and largest value of each channel;
+/// channels beyond the fourth are not boxed, their bounds are 0), per tile of `tileHeight` rows
+/// × one block, tile-row-major, laid out so that eight tiles side by side, or the eight rows
+/// of a tile, are tested at once.
+///
+/// Raw storage, read in the innermost loops; written only while it is built.
+final class BandBoxes<Scalar: KMeansScalar>: @unchecked Sendable {
+  let tileCount: Int
+  /// Scalars between the tile planes: `tileCount` and eight lanes past the last tile.
+  let tileStride: Int
+  /// Per tile, the union of its rows' boxes, as eight planes (`tileStride` apart): the lows of
+  /// channels 0…3, then the highs.
+  let tiles: UnsafeMutablePointer<Scalar>
+  /// Per tile, eight vectors of eight lanes (lane r: row `top + r`, 0 beyond the band): the
+  /// lows of channels 0…3, then the highs.
+  let rows: UnsafeMutablePointer<Scalar>
+
+  init(tileCount: Int) {
+    self.tileCount = tileCount
+    tileStride = tileCount + 8
+    tiles = .allocate(capacity: tileStride * 8)
+    tiles.initialize(repeating: 0, count: tileStride * 8)
+    rows = .allocate(capacity: tileCount * 64)
+    rows.initialize(repeating: 0, count: tileCount * 64)
+  }
+
+  deinit {
+    tiles.deallocate()
+    rows.deallocate()
+  }
+}
+
+/// Per centre, its pixel count, the sums of its pixels' rows and columns, and of their colours.
+///
+/// Raw storage: the sums are updated run by run, where array accesses checked uniqueness.
+final class CentreSums: @unchecked Sendable {
+  let counts: UnsafeMutablePointer<Int>
+  let rows: UnsafeMutablePointer<Int>
+  let columns: UnsafeMutablePointer<Int>
+  /// `centreCount × channels`.
+  let colours: UnsafeMutablePointer<Double>
+  let channels: Int
+
+  init(centreCount: Int, channels: Int) {
+    counts = .allocate(capacity: centreCount)
+    counts.initialize(repeating: 0, count: centreCount)
+    rows = .allocate(capacity: centreCount)
+    rows.initialize(repeating: 0, count: centreCount)
+    columns = .allocate(capacity: centreCount)
+    columns.initialize(repeating: 0, count: centreCount)
+    colours = .allocate(capacity: centreCount * channels)
+    colours.initialize(repeating: 0, count: centreCount * channels)
+    self.channels = channels
+  }
+
+  deinit {
+    counts.deallocate()
+    rows.deallocate()
+    columns.deallocate()
+    colours.deallocate()
+  }
+
+  /// Adds a run's colours to its centre's sums, pixel by pixel in raster order.
+  @inline(__always)
+  func addColours<Scalar: KMeansScalar>(
+    _ run: LabelRun, planes: UnsafePointer<Scalar>, pixelCount: Int
+  ) {
+    let sum = colours
+    if channels == 3 {
+      var a = loadSum(sum, run.label)
+      for p in run.start..<run.end { a += pixel(planes, pixelCount, p) }
+      storeSum(a, sum, run.label)
+      return
+    }
+    for c in 0..<channels {
+      let plane = planes + c &* pixelCount
+      var a = sum[run.label &* channels &+ c]
+      for p in run.start..<run.end { a += Double(plane[p]) }
+      sum[run.label &* channels &+ c] = a
+    }
+  }
+
+  /// Adds two runs of different centres, side by side: each centre's sums take the same
+  /// additions in the same order as one run at a time, but the two chains overlap.
+  @inline(__always)
+  func addColours<Scalar: KMeansScalar>(
+    _ first: LabelRun, _ second: LabelRun, planes: UnsafePointer<Scalar>, pixelCount: Int
+  ) {
+    let sum = colours
+    let shared = Swift.min(first.end &- first.start, second.end &- second.start)
+    if channels == 3 {
+      // A pixel's three channels side by side in one vector: six chains at once.
+      var a = loadSum(sum, first.label)
+      var b = loadSum(sum, second.label)
+      for j in 0..<shared {
+        a += pixel(planes, pixelCount, first.start &+ j)
+        b += pixel(planes, pixelCount, second.start &+ j)
+      }
+      for p in (first.start &+ shared)..<first.end { a += pixel(planes, pixelCount, p) }
+      for p in (second.start &+ shared)..<second.end { b += pixel(planes, pixelCount, p) }
+      storeSum(a, sum, first.label)
+      storeSum(b, sum, second.label)
+      return
+    }
+    for c in 0..<channels {
+      let plane = planes + c &* pixelCount
+      var a = sum[first.label &* channels &+ c]
+      var b = sum[second.label &* channels &+ c]
+      for j in 0..<shared {
+        a += Double(plane[first.start &+ j])
+        b += Double(plane[second.start &+ j])
+      }
+      for p in (first.start &+ shared)..<first.end { a += Double(plane[p]) }
+      for p in (second.start &+ shared)..<second.end { b += Double(plane[p]) }
+      sum[first.label &* channels &+ c] = a
+      sum[second.label &* channels &+ c] = b
+    }
+  }
+}
+
+/// A pixel's three channels in double precision (the fourth lane 0).
+@inline(__always)
+private func pixel<Scalar: KMeansScalar>(
+  _ planes: UnsafePointer<Scalar>, _ pixelCount: Int, _ p: Int
+) -> SIMD4<Double> {
+  SIMD4(
+    Double(planes[p]), Double(planes[pixelCount &+ p]), Double(planes[2 &* pixelCount &+ p]), 0)
+}
+
+/// Centre `label`'s three colour sums as a vector.
+@inline(__always)
+private func loadSum(_ sum: UnsafeMutablePointer<Double>, _ label: Int) -> SIMD4<Double> {
+  SIMD4(sum[3 &* label], sum[3 &* label &+ 1], sum[3 &* label &+ 2], 0)
+}
+
+@inline(__always)
+private func storeSum(_ value: SIMD4<Double>, _ sum: UnsafeMutablePointer<Double>, _ label: Int) {
+  sum[3 &* label] = value[0]
+  sum[3 &* label &+ 1] = value[1]
+  sum[3 &* label &+ 2] = value[2]
+}
+
+/// A band's runs of equal labels, in raster order, and the range of their labels.
+struct BandRuns: Sendable {
+  var runs: [LabelRun]
+  var lowest: Int
+  var highest: Int
 }
 
 /// A centre's search window, `[yMin, yMax) × [xMin, xMax)`; empty for a dead centre.
@@ -70,15 +222,8 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
   let best: UnsafeMutablePointer<Scalar>
   /// Each pixel's pruning bound in the first iteration (see `firstBound`).
   let bound: UnsafeMutablePointer<Scalar>
-  /// The largest incumbent distance of each block of `blockWidth` pixels in a row.
-  let blockMaximum: UnsafeMutablePointer<Scalar>
-  /// The incumbent centre of each block when all its pixels share one, else -1.
-  let blockOwner: UnsafeMutablePointer<Scalar>
   /// The seed nearest to each pixel, its first incumbent.
   let home: UnsafeMutablePointer<Scalar>
-  /// Per block, the smallest and largest value of each channel: `[lo_0…lo_3, hi_0…hi_3]`
-  /// (channels beyond the fourth are not boxed; unused lanes are 0).
-  let colourBoxes: UnsafeMutablePointer<SIMD8<Scalar>>
 
   init(features: FeaturePlanes, planes: UnsafePointer<Scalar>, seeds: SLICSeeds) {
     precondition(seeds.count < 1 << 24, "\(seeds.count) seeds: labels are held as scalars")
@@ -108,40 +253,16 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
     best.initialize(repeating: .infinity, count: pixelCount)
     bound = .allocate(capacity: pixelCount)
     bound.initialize(repeating: .infinity, count: pixelCount)
-    blockMaximum = .allocate(capacity: blocksPerRow * height)
-    blockMaximum.initialize(repeating: .infinity, count: blocksPerRow * height)
-    blockOwner = .allocate(capacity: blocksPerRow * height)
-    blockOwner.initialize(repeating: -1, count: blocksPerRow * height)
-    colourBoxes = .allocate(capacity: blocksPerRow * height)
     home = .allocate(capacity: pixelCount)
-    // Boxes and home seeds are per row; rows are split between threads (on a photo this was a
-    // twentieth of the whole segmentation on one core). Each row is written by one item.
-    let boxes = colourBoxes
+    // Home seeds are per row; rows are split between threads. Each row is written by one item.
     let homes = home
-    let (width, height, channels, pixelCount, blocksPerRow) = (
-      width, height, channels, pixelCount, blocksPerRow
-    )
+    let (width, height, pixelCount) = (width, height, pixelCount)
     let rowSeeds = (0..<height).map { seeds.homeSeed(x: 0, y: $0) - seeds.homeSeed(x: 0, y: 0) }
     let columnSeeds = (0..<width).map { seeds.homeSeed(x: $0, y: 0) }
     let chunks = contiguousChunks(
       of: height, parts: pixelCount >= 1 << 14 ? Parallelism.threadCount * 4 : 1)
     _ = parallelMap(chunks.count) { index in
       for y in chunks[index] {
-        for b in 0..<blocksPerRow {
-          var box = SIMD8<Scalar>()
-          for c in 0..<min(channels, 4) {
-            let plane = planes + c * pixelCount + y * width
-            var low = Scalar.infinity
-            var high = -Scalar.infinity
-            for x in (b * blockWidth)..<min((b + 1) * blockWidth, width) {
-              low = min(low, plane[x])
-              high = max(high, plane[x])
-            }
-            box[c] = low
-            box[4 + c] = high
-          }
-          (boxes + y * blocksPerRow + b).initialize(to: box)
-        }
         for x in 0..<width {
           (homes + y * width + x).initialize(to: Scalar.converting(rowSeeds[y] + columnSeeds[x]))
         }
@@ -151,14 +272,13 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
   }
 
   deinit {
-    for pointer in [centreColour, owner, best, bound, blockMaximum, blockOwner, home] {
+    for pointer in [centreColour, owner, best, bound, home] {
       pointer.deallocate()
     }
     centreY.deallocate()
     centreX.deallocate()
     alive.deallocate()
     windows.deallocate()
-    colourBoxes.deallocate()
   }
 
   /// The labels as integers.
@@ -189,184 +309,150 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
   /// Counts and coordinate sums are integers, exact in any order. Colour sums are accumulated
   /// pixel by pixel in raster order, as scikit-image does (so they round as its do); along a
   /// run the running sum stays in a register.
-  /// - Parameter workItems: How many parts the colour sums are split into (by default one per
+  /// - Parameter workItems: How many parts the sums are split into (by default one per
   ///   thread); each centre's sums are made by one part in the same order, so the means do not
   ///   depend on it (tests compare 1 and 2).
-  func updateCentres(runs bandRuns: [[LabelRun]], workItems: Int? = nil) {
-    var counts = [Int](repeating: 0, count: centreCount)
-    var sumY = [Int](repeating: 0, count: centreCount)
-    var sumX = [Int](repeating: 0, count: centreCount)
-    for runs in bandRuns {
-      for run in runs where run.label >= 0 {
-        let k = run.label
-        let n = run.end &- run.start
-        let y = run.start / width
-        let x = run.start &- y &* width
-        counts[k] &+= n
-        sumY[k] &+= y &* n
-        sumX[k] &+= (2 &* x &+ n &- 1) &* n / 2
-      }
-    }
-    // Work items take the centres k ≡ item (mod items); a centre's sums do not depend on
-    // which item computes them. Two consecutive runs of different centres are summed side by
-    // side, so the processor overlaps their (otherwise serial) chains of additions.
+  func updateCentres(runs bandRuns: [BandRuns], workItems: Int? = nil) {
     // Small images stay on one thread: waking others costs more than the sums.
     let items =
       workItems.map { Swift.max(1, Swift.min($0, centreCount)) }
       ?? (pixelCount >= 1 << 14 ? Swift.min(Parallelism.threadCount, centreCount) : 1)
+    let (width, channels, count, planes, pixelCount) = (
+      width, channels, centreCount, planes, pixelCount
+    )
+    // Item i takes the centres `i · count / items ..< (i + 1) · count / items`: neighbours, whose
+    // runs come in long stretches in a few bands, so each item reads only the bands that hold
+    // its labels, and its test of the label is predictable (a centre's sums do not depend on
+    // which item makes them).
     let partial = parallelMap(items) { item in
-      var sums = [Double](repeating: 0, count: centreCount &* channels)
-      var mine: [LabelRun] = []
-      for runs in bandRuns {
-        for run in runs where run.label >= 0 && run.label % items == item { mine.append(run) }
-      }
-      sums.withUnsafeMutableBufferPointer { buffer in
-        guard let sum = buffer.baseAddress else { return }
-        if channels == 3 {
-          Self.sumThreeChannels(runs: mine, planes: planes, pixelCount: pixelCount, into: sum)
-          return
-        }
-        var i = 0
-        while i < mine.count {
-          let first = mine[i]
-          if i &+ 1 < mine.count && mine[i &+ 1].label != first.label {
-            let second = mine[i &+ 1]
-            for c in 0..<channels {
-              let plane = planes + c &* pixelCount
-              var a = sum[first.label &* channels &+ c]
-              var b = sum[second.label &* channels &+ c]
-              let shared = Swift.min(first.end &- first.start, second.end &- second.start)
-              for j in 0..<shared {
-                a += Double(plane[first.start &+ j])
-                b += Double(plane[second.start &+ j])
-              }
-              for p in (first.start &+ shared)..<first.end { a += Double(plane[p]) }
-              for p in (second.start &+ shared)..<second.end { b += Double(plane[p]) }
-              sum[first.label &* channels &+ c] = a
-              sum[second.label &* channels &+ c] = b
-            }
-            i &+= 2
+      let low = item &* count / items
+      let high = (item &+ 1) &* count / items
+      let sums = CentreSums(centreCount: count, channels: channels)
+      var pending = LabelRun(start: 0, end: 0, label: -1)
+      var rowStart = 0
+      var rowEnd = 0
+      var y = 0
+      for band in bandRuns where band.highest >= low && band.lowest < high {
+        for run in band.runs where run.label >= low && run.label < high {
+          // Runs come in raster order and never cross a row: one division per row.
+          if run.start >= rowEnd {
+            y = run.start / width
+            rowStart = y &* width
+            rowEnd = rowStart &+ width
+          }
+          let k = run.label
+          let n = run.end &- run.start
+          let x = run.start &- rowStart
+          sums.counts[k] &+= n
+          sums.rows[k] &+= y &* n
+          sums.columns[k] &+= (2 &* x &+ n &- 1) &* n / 2
+          // Two consecutive runs of different centres are summed side by side, so the
+          // processor overlaps their (otherwise serial) chains of additions.
+          if pending.label < 0 {
+            pending = run
+          } else if pending.label != run.label {
+            sums.addColours(pending, run, planes: planes, pixelCount: pixelCount)
+            pending.label = -1
           } else {
-            for c in 0..<channels {
-              let plane = planes + c &* pixelCount
-              var a = sum[first.label &* channels &+ c]
-              for p in first.start..<first.end { a += Double(plane[p]) }
-              sum[first.label &* channels &+ c] = a
-            }
-            i &+= 1
+            sums.addColours(pending, planes: planes, pixelCount: pixelCount)
+            pending = run
           }
         }
       }
+      if pending.label >= 0 { sums.addColours(pending, planes: planes, pixelCount: pixelCount) }
       return sums
     }
-    for k in 0..<centreCount {
-      // An empty centre divides 0 by 0 in scikit-image and turns NaN; `alive` says so here.
-      let n = Double(counts[k])
-      alive[k] = counts[k] > 0
-      centreY[k] = Double(sumY[k]) / n
-      centreX[k] = Double(sumX[k]) / n
-      let sums = partial[k % items]
-      for c in 0..<channels {
-        centreColour[k &* channels &+ c] = Scalar.converting(sums[k &* channels &+ c] / n)
-      }
-    }
-  }
-
-  /// Adds each run's pixels to its centre's three colour sums (`sum[3k ..< 3k + 3]`), run after
-  /// run, each channel pixel by pixel in raster order.
-  ///
-  /// The same additions as the general loop in `updateCentres`, in the same order per channel,
-  /// so the same sums; but a run's three channels are summed side by side in one vector, and
-  /// two consecutive runs of different centres too, so six chains of dependent additions
-  /// overlap instead of two (the sums were a fifth of the k-means, bound by add latency).
-  private static func sumThreeChannels(
-    runs: [LabelRun], planes: UnsafePointer<Scalar>, pixelCount: Int,
-    into sum: UnsafeMutablePointer<Double>
-  ) {
-    let red = planes
-    let green = planes + pixelCount
-    let blue = planes + 2 &* pixelCount
-    @inline(__always)
-    func pixel(_ p: Int) -> SIMD4<Double> {
-      SIMD4(Double(red[p]), Double(green[p]), Double(blue[p]), 0)
-    }
-    @inline(__always)
-    func load(_ label: Int) -> SIMD4<Double> {
-      SIMD4(sum[3 &* label], sum[3 &* label &+ 1], sum[3 &* label &+ 2], 0)
-    }
-    @inline(__always)
-    func store(_ value: SIMD4<Double>, _ label: Int) {
-      sum[3 &* label] = value[0]
-      sum[3 &* label &+ 1] = value[1]
-      sum[3 &* label &+ 2] = value[2]
-    }
-    var i = 0
-    while i < runs.count {
-      let first = runs[i]
-      var a = load(first.label)
-      if i &+ 1 < runs.count && runs[i &+ 1].label != first.label {
-        let second = runs[i &+ 1]
-        var b = load(second.label)
-        let shared = Swift.min(first.end &- first.start, second.end &- second.start)
-        for j in 0..<shared {
-          a += pixel(first.start &+ j)
-          b += pixel(second.start &+ j)
+    for item in 0..<items {
+      let sums = partial[item]
+      for k in (item &* centreCount / items)..<((item &+ 1) &* centreCount / items) {
+        // An empty centre divides 0 by 0 in scikit-image and turns NaN; `alive` says so here.
+        let n = Double(sums.counts[k])
+        alive[k] = sums.counts[k] > 0
+        centreY[k] = Double(sums.rows[k]) / n
+        centreX[k] = Double(sums.columns[k]) / n
+        for c in 0..<channels {
+          centreColour[k &* channels &+ c] = Scalar.converting(sums.colours[k &* channels &+ c] / n)
         }
-        for p in (first.start &+ shared)..<first.end { a += pixel(p) }
-        for p in (second.start &+ shared)..<second.end { b += pixel(p) }
-        store(a, first.label)
-        store(b, second.label)
-        i &+= 2
-      } else {
-        for p in first.start..<first.end { a += pixel(p) }
-        store(a, first.label)
-        i &+= 1
       }
     }
   }
 
-  /// Per tile of `tileHeight` rows (from `rows.lowerBound`) × one block, the union of its
-  /// blocks' colour boxes, tile-row-major. The image does not change, so a band's tiles are
-  /// boxed once for all iterations; with them a tile takes the colour bound as a block does,
-  /// which on the photo spares a third of the tiles that pass the spatial test their row
-  /// tests.
-  func tileColourBoxes(rows: Range<Int>) -> [SIMD8<Scalar>] {
-    let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
-    var boxes = [SIMD8<Scalar>](repeating: SIMD8(), count: tileRows &* blocksPerRow)
-    for t in 0..<tileRows {
-      let top = rows.lowerBound &+ t &* tileHeight
-      let bottom = Swift.min(top &+ tileHeight, rows.upperBound)
+  /// The colour boxes of a band's tiles (`tileHeight` rows from `rows.lowerBound` × one
+  /// block). The image does not change, so they are computed once for all iterations.
+  func bandBoxes(rows: Range<Int>) -> BandBoxes<Scalar> {
+    let tileCount = (rows.count &+ tileHeight &- 1) / tileHeight &* blocksPerRow
+    let boxes = BandBoxes<Scalar>(tileCount: tileCount)
+    let tiles = boxes.tiles
+    let rowBoxes = boxes.rows
+    for y in rows {
+      let t = (y &- rows.lowerBound) / tileHeight
+      let r = (y &- rows.lowerBound) &- t &* tileHeight
       for b in 0..<blocksPerRow {
-        var union = colourBoxes[top &* blocksPerRow &+ b]
-        for y in (top &+ 1)..<bottom {
-          let box = colourBoxes[y &* blocksPerRow &+ b]
-          for lane in 0..<4 {
-            union[lane] = Swift.min(union[lane], box[lane])
-            union[4 &+ lane] = Swift.max(union[4 &+ lane], box[4 &+ lane])
+        let s = t &* blocksPerRow &+ b
+        var box = SIMD8<Scalar>()
+        for c in 0..<Swift.min(channels, 4) {
+          let plane = planes + (c &* pixelCount &+ y &* width)
+          var low = Scalar.infinity
+          var high = -Scalar.infinity
+          for x in (b &* blockWidth)..<Swift.min((b &+ 1) &* blockWidth, width) {
+            low = Swift.min(low, plane[x])
+            high = Swift.max(high, plane[x])
           }
+          box[c] = low
+          box[4 &+ c] = high
         }
-        boxes[t &* blocksPerRow &+ b] = union
+        for v in 0..<8 { rowBoxes[s &* 64 &+ v &* 8 &+ r] = box[v] }
+        let stride = boxes.tileStride
+        for lane in 0..<4 {
+          let low = tiles + (lane &* stride &+ s)
+          let high = tiles + ((4 &+ lane) &* stride &+ s)
+          low.pointee = r == 0 ? box[lane] : Swift.min(low.pointee, box[lane])
+          high.pointee = r == 0 ? box[4 &+ lane] : Swift.max(high.pointee, box[4 &+ lane])
+        }
       }
     }
     return boxes
   }
 
   /// The runs of equal labels along the rows of a band, in raster order.
-  func labelRuns(rows: Range<Int>) -> [LabelRun] {
+  func labelRuns(rows: Range<Int>) -> BandRuns {
     var runs: [LabelRun] = []
     runs.reserveCapacity(rows.count * 16)
+    // A run ends where the label changes; the changes are found eight pixels at a time, as
+    // bits, so that the loops branch per run and per eight pixels, not per pixel.
     for y in rows {
       let row = y &* width
-      var x = 0
-      while x < width {
-        let label = owner[row &+ x]
-        var end = x &+ 1
-        while end < width && owner[row &+ end] == label { end &+= 1 }
-        runs.append(LabelRun(start: row &+ x, end: row &+ end, label: label.integer))
-        x = end
+      var start = 0
+      var x = 1
+      while x &+ 8 <= width {
+        var changes = Scalar.changes(owner + (row &+ x))
+        while changes != 0 {
+          let end = x &+ changes.trailingZeroBitCount
+          runs.append(
+            LabelRun(start: row &+ start, end: row &+ end, label: owner[row &+ start].integer))
+          start = end
+          changes &= changes &- 1
+        }
+        x &+= 8
       }
+      while x < width {
+        if owner[row &+ x] != owner[row &+ x &- 1] {
+          runs.append(
+            LabelRun(start: row &+ start, end: row &+ x, label: owner[row &+ start].integer))
+          start = x
+        }
+        x &+= 1
+      }
+      runs.append(
+        LabelRun(start: row &+ start, end: row &+ width, label: owner[row &+ start].integer))
     }
-    return runs
+    var lowest = Int.max
+    var highest = Int.min
+    for run in runs {
+      lowest = Swift.min(lowest, run.label)
+      highest = Swift.max(highest, run.label)
+    }
+    return BandRuns(runs: runs, lowest: lowest, highest: highest)
   }
 
   /// Offers pixel p to centre `label` at distance d under scikit-image's rule.
@@ -379,7 +465,8 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
     }
   }
 
-  /// The distances of pixels `xStart..<xEnd` of row `y` to centre k, written into `best`.
+  /// The distances of pixels `xStart..<xEnd` of row `y` to centre k, written into `best`; up
+  /// to three pixels after `xEnd` in the row may be overwritten too.
   @inline(__always)
   private func incumbentDistances<Metric: ColourMetric>(
     row y: Int, from xStart: Int, to xEnd: Int, centre k: Int, metric: Metric.Type
@@ -401,6 +488,18 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
       storeLanes(d, best + p)
       columns += SIMD4<Scalar>(repeating: Scalar.converting(laneCount))
       p &+= laneCount
+    }
+    guard p < end else { return }
+    // The last one to three pixels as one more whole vector (the scalar loop's varying length
+    // cost more than the work) when it stays within the row: its other lanes are pixels of the
+    // runs after this one, which `assign` writes afterwards anyway.
+    if p &+ laneCount <= y &* width &+ width {
+      let dx = SIMD4<Scalar>(repeating: x0) - columns
+      let d =
+        (SIMD4<Scalar>(repeating: dyy) + dx * dx) * weight
+        + Metric.squaredLanes(planes: planes, pixel: p, centre: colour, context: context)
+      storeLanes(d, best + p)
+      return
     }
     var column = columns[0]
     while p < end {
@@ -432,15 +531,36 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
 
   /// Assigns the pixels of `rows` to their nearest centre; returns whether any window met
   /// them.
-  /// - Parameter tileBoxes: `tileColourBoxes(rows:)` of these rows.
+  /// - Parameter boxes: `bandBoxes(rows:)` of these rows.
   func assign<Metric: ColourMetric>(
     rows: Range<Int>, previousRuns: UnsafeBufferPointer<LabelRun>?,
-    tileBoxes: UnsafeBufferPointer<SIMD8<Scalar>>, metric: Metric.Type
+    boxes: BandBoxes<Scalar>, metric: Metric.Type
   ) -> Bool where Metric.Scalar == Scalar {
-    precondition(
-      tileBoxes.count == (rows.count + tileHeight - 1) / tileHeight * blocksPerRow,
-      "tile boxes of other rows")
+    let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
+    let tileCount = tileRows &* blocksPerRow
+    precondition(boxes.tileCount == tileCount, "boxes of other rows")
     let firstIteration = previousRuns == nil
+    // Per tile, across its rows (lane r: row top + r), the largest incumbent distance of each
+    // row's block and its incumbent centre when all its pixels share one, else -1. Rows
+    // beyond the band keep -∞, which no bound passes.
+    let rowMaxima = UnsafeMutablePointer<Scalar>.allocate(capacity: tileCount &* tileHeight)
+    rowMaxima.initialize(repeating: -.infinity, count: tileCount &* tileHeight)
+    let rowOwners = UnsafeMutablePointer<Scalar>.allocate(capacity: tileCount &* tileHeight)
+    rowOwners.initialize(repeating: -1, count: tileCount &* tileHeight)
+    // Eight lanes past the last tile and block, read with the last ones and masked out.
+    let tileMaximum = UnsafeMutablePointer<Scalar>.allocate(capacity: tileCount &+ 8)
+    tileMaximum.initialize(repeating: -.infinity, count: tileCount &+ 8)
+    let tileOwner = UnsafeMutablePointer<Scalar>.allocate(capacity: tileCount &+ 8)
+    tileOwner.initialize(repeating: -1, count: tileCount &+ 8)
+    let spans = UnsafeMutablePointer<Scalar>.allocate(capacity: blocksPerRow &+ 8)
+    spans.initialize(repeating: 0, count: blocksPerRow &+ 8)
+    defer {
+      rowMaxima.deallocate()
+      rowOwners.deallocate()
+      tileMaximum.deallocate()
+      tileOwner.deallocate()
+      spans.deallocate()
+    }
     // Incumbents, run by run of equal labels along each row (the runs the previous update
     // used; at first, runs of nearest seeds): the previous centre where its window covers the
     // pixel; elsewhere none (∞), and the pixel keeps its old label unless a window covers it.
@@ -449,22 +569,22 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
       let row = y &* width
       var x = 0
       while x < width {
-        let guess: Scalar
+        let k: Int
         let end: Int
         if let previousRuns {
           let run = previousRuns[runIndex]
           runIndex &+= 1
-          guess = Scalar.converting(run.label)
+          k = run.label
           end = run.end &- row
         } else {
-          guess = home[row &+ x]
+          let guess = home[row &+ x]
           var scan = x &+ 1
           while scan < width && home[row &+ scan] == guess { scan &+= 1 }
+          k = guess.integer
           end = scan
         }
         var coveredStart = end
         var coveredEnd = end
-        let k = guess.integer
         if k >= 0 {
           let window = windows[k]
           if y >= window.yMin && y < window.yMax {
@@ -478,14 +598,16 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
             row: y, from: coveredStart, to: coveredEnd, centre: k, metric: Metric.self)
           // Later, `owner` already holds the guess.
           if firstIteration {
-            for i in coveredStart..<coveredEnd { owner[row &+ i] = guess }
+            for i in coveredStart..<coveredEnd { owner[row &+ i] = Scalar.converting(k) }
           }
         }
         for i in coveredEnd..<end { best[row &+ i] = .infinity }
         x = end
       }
-      let maxima = blockMaximum + y &* blocksPerRow
-      let owners = blockOwner + y &* blocksPerRow
+      let tile = (y &- rows.lowerBound) / tileHeight
+      let lane = (y &- rows.lowerBound) &- tile &* tileHeight
+      let maxima = rowMaxima + (tile &* blocksPerRow &* tileHeight &+ lane)
+      let owners = rowOwners + (tile &* blocksPerRow &* tileHeight &+ lane)
       if firstIteration {
         for x in 0..<width { bound[row &+ x] = firstBound(row: y, column: x) }
       }
@@ -494,13 +616,14 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
         let start = b &* blockWidth
         let end = Swift.min(start &+ blockWidth, width)
         let common = owner[row &+ start]
+        let slot = b &* tileHeight
         if end &- start == blockWidth {
           // Whole blocks, a vector at a time: the largest bound, and whether every pixel
           // has the first one's incumbent (an uncovered pixel's ∞ bound makes that moot).
           let (largest, same) = Scalar.blockSummary(
             bounds: bounds + (row &+ start), owners: owner + (row &+ start), common: common)
-          maxima[b] = largest
-          owners[b] = same && largest.isFinite ? common : -1
+          maxima[slot] = largest
+          owners[slot] = same && largest.isFinite ? common : -1
         } else {
           var maximum = -Scalar.infinity
           var same = true
@@ -508,42 +631,36 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
             maximum = Swift.max(maximum, bounds[row &+ i])
             same = same && owner[row &+ i] == common
           }
-          maxima[b] = maximum
-          owners[b] = same && maximum.isFinite ? common : -1
+          maxima[slot] = maximum
+          owners[slot] = same && maximum.isFinite ? common : -1
         }
       }
     }
 
     // Tiles of `tileHeight` rows × one block, within the band: the largest bound and the
     // common incumbent of their blocks, to skip 8 rows of a block with one test.
-    let tileRows = (rows.count &+ tileHeight &- 1) / tileHeight
-    let tileMaximum = UnsafeMutablePointer<Scalar>.allocate(capacity: tileRows * blocksPerRow)
-    let tileOwner = UnsafeMutablePointer<Scalar>.allocate(capacity: tileRows * blocksPerRow)
-    let spans = UnsafeMutablePointer<(Int, Int, Scalar)>.allocate(capacity: blocksPerRow)
-    defer {
-      tileMaximum.deallocate()
-      tileOwner.deallocate()
-      spans.deallocate()
-    }
     for t in 0..<tileRows {
-      let top = rows.lowerBound &+ t &* tileHeight
-      let bottom = Swift.min(top &+ tileHeight, rows.upperBound)
+      let count = Swift.min(tileHeight, rows.count &- t &* tileHeight)
       for b in 0..<blocksPerRow {
-        var maximum = -Scalar.infinity
-        let common = blockOwner[top &* blocksPerRow &+ b]
+        let s = t &* blocksPerRow &+ b
+        let maxima = rowMaxima + s &* tileHeight
+        let owners = rowOwners + s &* tileHeight
+        var maximum = maxima[0]
         var shared = true
-        for y in top..<bottom {
-          maximum = Swift.max(maximum, blockMaximum[y &* blocksPerRow &+ b])
-          shared = shared && blockOwner[y &* blocksPerRow &+ b] == common
+        for r in 1..<count {
+          maximum = Swift.max(maximum, maxima[r])
+          shared = shared && owners[r] == owners[0]
         }
-        tileMaximum[t &* blocksPerRow &+ b] = maximum
-        tileOwner[t &* blocksPerRow &+ b] = shared ? common : -1
+        tileMaximum[s] = maximum
+        tileOwner[s] = shared ? owners[0] : -1
       }
     }
 
     var assigned = false
     let context = MetricContext<Scalar>(pixelCount: pixelCount, channels: channels, weight: colourWeight)
     let weight = SIMD4<Scalar>(repeating: spatialWeight)
+    let rowWeight = SIMD8<Scalar>(repeating: spatialWeight)
+    let rowOffsets = SIMD8<Scalar>(0, 1, 2, 3, 4, 5, 6, 7)
     for k in 0..<centreCount {
       let window = windows[k]
       let yMin = Swift.max(window.yMin, rows.lowerBound)
@@ -556,10 +673,11 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
       let colour = Metric.centre(centreColour + k &* channels)
       let label = Scalar.converting(k)
       let labelLanes = SIMD4<Scalar>(repeating: label)
+      let labelRows = SIMD8<Scalar>(repeating: label)
       let firstBlock = window.xMin / blockWidth
       let lastBlock = (window.xMax &- 1) / blockWidth
-      // Each block's span in the window and the squared column distance of its pixel nearest
-      // the centre, the same for every row. Distances are computed as in the loop below
+      // Each block's squared column distance of its pixel nearest the centre (within the
+      // window), the same for every row. Distances are computed as in the loop below
       // (c − x, squared), and rounding is monotone, so these are lower bounds of its terms.
       let blockCount = lastBlock &- firstBlock &+ 1
       for i in 0..<blockCount {
@@ -569,80 +687,104 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
         let first = Scalar.converting(xStart)
         let last = Scalar.converting(xEnd &- 1)
         let nearest = x0 < first ? x0 - first : (x0 > last ? x0 - last : 0)
-        spans[i] = (xStart, xEnd, nearest * nearest)
+        spans[i] = nearest * nearest
       }
       let firstTile = (yMin &- rows.lowerBound) / tileHeight
       let lastTile = (yMax &- 1 &- rows.lowerBound) / tileHeight
       for t in firstTile...lastTile {
-        let top = Swift.max(rows.lowerBound &+ t &* tileHeight, yMin)
-        let bottom = Swift.min(rows.lowerBound &+ (t &+ 1) &* tileHeight, yMax)
+        let tileTop = rows.lowerBound &+ t &* tileHeight
+        let top = Swift.max(tileTop, yMin)
+        let bottom = Swift.min(tileTop &+ tileHeight, yMax)
         let firstRow = Scalar.converting(top)
         let lastRow = Scalar.converting(bottom &- 1)
         let nearestRow = y0 < firstRow ? y0 - firstRow : (y0 > lastRow ? y0 - lastRow : 0)
         let nearestRowSquared = nearestRow * nearestRow
-        let tileMaxima = tileMaximum + (t &* blocksPerRow &+ firstBlock)
-        let tileOwners = tileOwner + (t &* blocksPerRow &+ firstBlock)
-        let tileBoxesHere = tileBoxes.baseAddress! + (t &* blocksPerRow &+ firstBlock)
-        for i in 0..<blockCount {
-          let (xStart, xEnd, nearestSquared) = spans[i]
-          // The tile's pixels are all farther in space than their incumbents, or all have
-          // this centre as incumbent: nothing in it can change (see the per-block tests).
-          let tileSpatialBound = (nearestRowSquared + nearestSquared) * spatialWeight
-          if tileSpatialBound > tileMaxima[i] || tileOwners[i] == label {
-            continue
-          }
-          if !firstIteration
-            && tileSpatialBound
-              + Metric.lowerBound(box: tileBoxesHere[i], centre: colour, context: context)
-              > tileMaxima[i]
-          {
-            continue
-          }
-          let block = firstBlock &+ i
-          for y in top..<bottom {
-            let dy = y0 - Scalar.converting(y)
-            let dyy = dy * dy
-            let spatialBound = (dyy + nearestSquared) * spatialWeight
-            let slot = y &* blocksPerRow &+ block
-            let maximum = blockMaximum[slot]
-            if spatialBound > maximum { continue }
-            // A block whose every pixel has this centre as incumbent: re-evaluating gives
-            // each pixel its own incumbent distance back, which changes nothing (others may
-            // have taken pixels meanwhile, by being closer, or as close and lower).
-            if blockOwner[slot] == label { continue }
-            // After the first iteration the maxima bound whole distances, so the colour
-            // term's lower bound can be added (in the first they bound spatial terms alone).
-            if !firstIteration
-              && spatialBound
-                + Metric.lowerBound(box: colourBoxes[slot], centre: colour, context: context)
-                > maximum
-            {
-              continue
-            }
-            let dyyLanes = SIMD4<Scalar>(repeating: dyy)
-            let row = y &* width
-            var p = row &+ xStart
-            let end = row &+ xEnd
-            var columns = SIMD4<Scalar>(repeating: Scalar.converting(xStart)) + laneOffsets()
-            while p &+ laneCount <= end {
-              let dx = x0Lanes - columns
-              let spatial = (dyyLanes + dx * dx) * weight
-              let d =
-                spatial
-                + Metric.squaredLanes(planes: planes, pixel: p, centre: colour, context: context)
-              Scalar.offer(d, label: labelLanes, best: best + p, owner: owner + p)
-              columns += SIMD4<Scalar>(repeating: Scalar.converting(laneCount))
-              p &+= laneCount
-            }
-            var column = columns[0]
-            while p < end {
-              let dx = x0 - column
-              let d =
-                (dyy + dx * dx) * spatialWeight
-                + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
-              offer(d, label: label, pixel: p)
-              column += 1
-              p &+= 1
+        // The tile's rows inside the window, and their squared row distances, computed as in
+        // the loop below (integers are exact in `Scalar`).
+        let windowRows = (1 &<< (bottom &- tileTop)) &- (1 &<< (top &- tileTop))
+        let dyRows =
+          SIMD8<Scalar>(repeating: y0) - (SIMD8(repeating: Scalar.converting(tileTop)) + rowOffsets)
+        let dyyRows = dyRows * dyRows
+        let tileSlot = t &* blocksPerRow &+ firstBlock
+        // Eight tiles side by side at once: a tile whose pixels are all farther than their
+        // incumbents (in space, and after the first iteration in space and colour), or all
+        // have this centre as incumbent, holds nothing that can change (see the row tests).
+        var chunk = 0
+        while chunk < blockCount {
+          let spatial =
+            (SIMD8(repeating: nearestRowSquared) + loadEight(spans + chunk)) * rowWeight
+          let tileBounds =
+            firstIteration
+            ? spatial
+            : spatial
+              + Metric.lowerBounds(
+                boxes: boxes.tiles + (tileSlot &+ chunk), stride: boxes.tileStride,
+                centre: colour, context: context)
+          var tiles =
+            Scalar.rowsToEvaluate(
+              bounds: tileBounds, maxima: loadEight(tileMaximum + (tileSlot &+ chunk)),
+              owners: loadEight(tileOwner + (tileSlot &+ chunk)), label: labelRows)
+            & ((1 &<< Swift.min(blockCount &- chunk, 8)) &- 1)
+          let chunkStart = chunk
+          chunk &+= 8
+          while tiles != 0 {
+            let i = chunkStart &+ tiles.trailingZeroBitCount
+            tiles &= tiles &- 1
+            let s = tileSlot &+ i
+            let b = firstBlock &+ i
+            let xStart = Swift.max(b &* blockWidth, window.xMin)
+            let xEnd = Swift.min((b &+ 1) &* blockWidth, window.xMax)
+            let nearestSquared = spans[i]
+            // The block in each row of the tile, all rows at once: skipped when its bound
+            // exceeds its largest incumbent distance, or when every pixel has this centre as
+            // incumbent (re-evaluating gives each pixel its own incumbent distance back, which
+            // changes nothing; others may have taken pixels meanwhile, by being closer, or as
+            // close and lower). After the first iteration the maxima bound whole distances, so
+            // the colour term's lower bound is added (in the first they bound spatial terms
+            // alone); it is ≥ 0, so the sum is no smaller than the spatial bound.
+            let spatialBounds = (dyyRows + SIMD8(repeating: nearestSquared)) * rowWeight
+            let rowBounds =
+              firstIteration
+              ? spatialBounds
+              : spatialBounds
+                + Metric.lowerBounds(
+                  boxes: boxes.rows + s &* 64, stride: 8, centre: colour, context: context)
+            var evaluate =
+              Scalar.rowsToEvaluate(
+                bounds: rowBounds,
+                maxima: loadEight(rowMaxima + s &* tileHeight),
+                owners: loadEight(rowOwners + s &* tileHeight), label: labelRows)
+              & windowRows
+            while evaluate != 0 {
+              let y = tileTop &+ evaluate.trailingZeroBitCount
+              evaluate &= evaluate &- 1
+              let dy = y0 - Scalar.converting(y)
+              let dyy = dy * dy
+              let dyyLanes = SIMD4<Scalar>(repeating: dyy)
+              let row = y &* width
+              var p = row &+ xStart
+              let end = row &+ xEnd
+              var columns = SIMD4<Scalar>(repeating: Scalar.converting(xStart)) + laneOffsets()
+              while p &+ laneCount <= end {
+                let dx = x0Lanes - columns
+                let spatial = (dyyLanes + dx * dx) * weight
+                let d =
+                  spatial
+                  + Metric.squaredLanes(planes: planes, pixel: p, centre: colour, context: context)
+                Scalar.offer(d, label: labelLanes, best: best + p, owner: owner + p)
+                columns += SIMD4<Scalar>(repeating: Scalar.converting(laneCount))
+                p &+= laneCount
+              }
+              var column = columns[0]
+              while p < end {
+                let dx = x0 - column
+                let d =
+                  (dyy + dx * dx) * spatialWeight
+                  + Metric.squared(planes: planes, pixel: p, centre: colour, context: context)
+                offer(d, label: label, pixel: p)
+                column += 1
+                p &+= 1
+              }
             }
           }
         }

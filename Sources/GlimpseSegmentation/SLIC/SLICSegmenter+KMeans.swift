@@ -101,20 +101,20 @@ extension SLICSegmenter {
     iterations: Int, bands: [Range<Int>], workItems: Int?, metric: Metric.Type
   ) -> [Int32] {
     let state = KMeansState(features: features, planes: planes, seeds: seeds)
-    let tileBoxes = parallelMap(bands.count) { state.tileColourBoxes(rows: bands[$0]) }
-    var runs: [[LabelRun]]? = nil
+    let boxes = parallelMap(bands.count) { state.bandBoxes(rows: bands[$0]) }
+    var runs: [BandRuns]? = nil
     for _ in 0..<iterations {
       state.computeWindows(stepY: seeds.windowStepY, stepX: seeds.windowStepX)
       let results = parallelMap(bands.count) { band in
-        let assigned = tileBoxes[band].withUnsafeBufferPointer { boxes in
-          if let runs {
-            return runs[band].withUnsafeBufferPointer { previous in
-              state.assign(
-                rows: bands[band], previousRuns: previous, tileBoxes: boxes, metric: Metric.self)
-            }
+        let assigned: Bool
+        if let runs {
+          assigned = runs[band].runs.withUnsafeBufferPointer { previous in
+            state.assign(
+              rows: bands[band], previousRuns: previous, boxes: boxes[band], metric: Metric.self)
           }
-          return state.assign(
-            rows: bands[band], previousRuns: nil, tileBoxes: boxes, metric: Metric.self)
+        } else {
+          assigned = state.assign(
+            rows: bands[band], previousRuns: nil, boxes: boxes[band], metric: Metric.self)
         }
         // Every pixel counts, also one no window reached, which keeps its old label.
         return (assigned, state.labelRuns(rows: bands[band]))
