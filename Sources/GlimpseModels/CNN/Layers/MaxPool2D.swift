@@ -99,12 +99,15 @@ public struct MaxPool2D: Sendable, Equatable {
                 let top = planeStart + (y * size) * width
                 let o = (plane * outH + y) * outW
                 if size == 2 {
-                  // The common window, unrolled and branch-free (a data-dependent branch
-                  // mispredicts on every other window): the maximum first, then the first
-                  // candidate in row-major order that equals it, k = 0…3, from 0/1 flags in
-                  // integer arithmetic (written as selects, the compiler turns them back into
-                  // branches).
-                  for x in 0..<outW {
+                  let done = poolPairsOfRows(
+                    source + top, width: width, count: outW, into: target + o,
+                    winners: recordWinners ? winners + o : nil, firstIndex: top)
+                  // The last zero to three windows of the row, unrolled and branch-free (a
+                  // data-dependent branch mispredicts on every other window): the maximum
+                  // first, then the first candidate in row-major order that equals it,
+                  // k = 0…3, from 0/1 flags in integer arithmetic (written as selects, the
+                  // compiler turns them back into branches).
+                  for x in done..<outW {
                     let at = top &+ 2 &* x
                     let a = source[at]
                     let b = source[at &+ 1]
@@ -144,6 +147,77 @@ public struct MaxPool2D: Sendable, Equatable {
     }
     return (output, recordWinners ? winners : [])
   }
+}
+
+/// Pools the leading windows of one row of 2 × 2 windows, four at a time, when `Scalar` is
+/// `Float` or `Double`; returns how many windows it pooled (a multiple of 4; 0 for other
+/// scalars), the rest being left to the caller.
+///
+/// - Parameters:
+///   - top: The window row's first input value; the second row is `width` further on.
+///   - winners: Where each window's winner goes, as `firstIndex` plus its offset from `top`;
+///     `nil` in inference.
+@inline(__always)
+private func poolPairsOfRows<Scalar: GEMMScalar>(
+  _ top: UnsafePointer<Scalar>, width: Int, count: Int, into target: UnsafeMutablePointer<Scalar>,
+  winners: UnsafeMutablePointer<Int32>?, firstIndex: Int
+) -> Int {
+  // `GEMMScalar` is not a `SIMDScalar`, so the vector code is reached through the two concrete
+  // types; the casts are resolved when the generic code is specialised.
+  if Scalar.self == Float.self {
+    return poolPairsOfRows(
+      UnsafeRawPointer(top).assumingMemoryBound(to: Float.self), width: width, count: count,
+      into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self),
+      winners: winners, firstIndex: firstIndex)
+  }
+  if Scalar.self == Double.self {
+    return poolPairsOfRows(
+      UnsafeRawPointer(top).assumingMemoryBound(to: Double.self), width: width, count: count,
+      into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Double.self),
+      winners: winners, firstIndex: firstIndex)
+  }
+  return 0
+}
+
+/// `poolPairsOfRows` on SIMD vectors: eight values of each row hold four windows; their even
+/// and odd lanes are the windows' left and right columns. The selects are the scalar path's,
+/// lane by lane (`b > a ? b : a`, ties and NaN included), and the winner is the first of a, b,
+/// c that equals the maximum, else d, which is what the scalar path's k computes.
+@inline(__always)
+private func poolPairsOfRows<Scalar: SIMDScalar & BinaryFloatingPoint>(
+  _ top: UnsafePointer<Scalar>, width: Int, count: Int, into target: UnsafeMutablePointer<Scalar>,
+  winners: UnsafeMutablePointer<Int32>?, firstIndex: Int
+) -> Int where Scalar.SIMDMaskScalar: FixedWidthInteger {
+  typealias Index = SIMD4<Scalar.SIMDMaskScalar>
+  let raw = UnsafeRawPointer(top)
+  let stride = MemoryLayout<Scalar>.stride
+  let columns = Index(0, 2, 4, 6)
+  let right = Index(repeating: 1)
+  let below = Index(repeating: Scalar.SIMDMaskScalar(truncatingIfNeeded: width))
+  let belowRight = below &+ right
+  var x = 0
+  while x &+ 4 <= count {
+    let upperRow = raw.loadUnaligned(fromByteOffset: 2 &* x &* stride, as: SIMD8<Scalar>.self)
+    let lowerRow = raw.loadUnaligned(
+      fromByteOffset: (width &+ 2 &* x) &* stride, as: SIMD8<Scalar>.self)
+    let (a, b) = (upperRow.evenHalf, upperRow.oddHalf)
+    let (c, d) = (lowerRow.evenHalf, lowerRow.oddHalf)
+    let upper = a.replacing(with: b, where: b .> a)
+    let lower = c.replacing(with: d, where: d .> c)
+    let best = upper.replacing(with: lower, where: lower .> upper)
+    UnsafeMutableRawPointer(target + x).storeBytes(of: best, as: SIMD4<Scalar>.self)
+    if let winners {
+      var offset = belowRight
+      offset.replace(with: below, where: c .== best)
+      offset.replace(with: right, where: b .== best)
+      offset.replace(with: 0, where: a .== best)
+      let start = Index(repeating: Scalar.SIMDMaskScalar(truncatingIfNeeded: firstIndex &+ 2 &* x))
+      let index = SIMD4<Int32>(truncatingIfNeeded: start &+ columns &+ offset)
+      UnsafeMutableRawPointer(winners + x).storeBytes(of: index, as: SIMD4<Int32>.self)
+    }
+    x &+= 4
+  }
+  return x
 }
 
 /// 1 for true, 0 for false, without a branch.
