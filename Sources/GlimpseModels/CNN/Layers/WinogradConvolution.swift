@@ -13,9 +13,15 @@ import GlimpseCore
 //    is B ∂V Bᵀ, added back over the overlapping input tiles, and the weight gradient
 //    Gᵀ ∂U G. The transformed input V of the forward pass is what the cache keeps (it replaces
 //    the im2col columns; α²/m² · C · N · Ho · Wo values against 9 · C · N · Ho · Wo).
-// 3. Layouts: U `[α², K, C]`, V and ∂V `[α², C, tiles]`, M and Z `[α², K, tiles]`, tiles
-//    ordered (image, tile row, tile column). Each GEMM operand is then one dense row-major
-//    block, and the transforms of one channel (or filter) read and write runs of lanes.
+// 3. Layouts: U `[α², K, C]`, V and ∂V `[α², C, tiles]`, M and Z `[α², K, tiles]`. Each GEMM
+//    operand is then one dense row-major block. Tiles are ordered (block of images, tile row,
+//    tile column, image in the block): the GEMMs do not care about the order, and with the
+//    images innermost, element (r, s) of one tile position in every image of a block is one
+//    run of lanes. Each channel (or filter) of a block is first copied into a padded grid with
+//    the images innermost, `[rows, columns, images]` (one pass that reads each value once,
+//    where gathering 6×6 tiles read each input 2.25 times and went value by value), and the
+//    transforms then read and write runs of lanes straight from that grid and the GEMM
+//    operands. The backward and output passes use the same grid the other way round.
 // 4. Outputs not a multiple of m are computed on the padded grid of whole tiles and cropped;
 //    input values beyond the image (the layer's zero padding and the tiles' overhang) read as 0.
 // 5. Transforms split over input channels (input, input gradient) or filters (output, output
@@ -48,8 +54,8 @@ struct WinogradPlan {
   let padding: Int
   let tileRows: Int
   let tileColumns: Int
-  /// Whole images handled per block of lanes, so that scratch planes stay in the L1 cache
-  /// (36 planes of ~128 lanes of Float is 18 KB).
+  /// Images handled together (the lanes of every transform), so that one channel's grid of
+  /// them stays in the L1 cache (14 × 14 × 32 values of Float is 25 KB for 13 × 13 inputs).
   let imagesPerBlock: Int
 
   init(m: Int, input: MapShape, output: MapShape, padding: Int) {
@@ -60,9 +66,12 @@ struct WinogradPlan {
     self.padding = padding
     tileRows = (output.height + m - 1) / m
     tileColumns = (output.width + m - 1) / m
-    // A multiple of 4 images keeps the lanes a multiple of 4 (no partial group per pass).
-    let images = max(1, 128 / (tileRows * tileColumns))
-    imagesPerBlock = images >= 4 ? images / 4 * 4 : images
+    // Blocks of equal size, a multiple of 4 images where possible (no partial group of lanes).
+    let grid = (tileRows * m + 2) * (tileColumns * m + 2)
+    let most = max(4, 6272 / grid / 4 * 4)
+    let blocks = max(1, (input.count + most - 1) / most)
+    let even = (input.count + blocks - 1) / blocks
+    imagesPerBlock = min(input.count, (even + 3) / 4 * 4)
   }
 
   /// Transform-domain positions, α².
@@ -70,18 +79,11 @@ struct WinogradPlan {
   var tilesPerImage: Int { tileRows * tileColumns }
   /// Tiles in the batch: the columns of every GEMM.
   var tiles: Int { input.count * tilesPerImage }
-  /// Lanes in a block of `imagesPerBlock` images.
-  var blockLanes: Int { imagesPerBlock * tilesPerImage }
-
-  /// For each of `count` tiles along one axis, the tile's first coordinate (`origin + i · step`)
-  /// and the elements `0..<size` of the tile whose coordinate lies in `0..<limit`.
-  func spans(origin: Int, step: Int, count: Int, size: Int, limit: Int) -> [TileSpan] {
-    (0..<count).map { i in
-      let start = origin + i * step
-      let low = min(size, max(0, -start))
-      return TileSpan(start: start, inside: low..<max(low, min(size, limit - start)))
-    }
-  }
+  /// Rows and columns of the input grid: the input with its zero padding, extended with zeros
+  /// to whole tiles.
+  var inputGrid: (rows: Int, columns: Int) { (tileRows * m + 2, tileColumns * m + 2) }
+  /// Rows and columns of the output grid: the output extended to whole tiles.
+  var outputGrid: (rows: Int, columns: Int) { (tileRows * m, tileColumns * m) }
 
   /// Calls `body(firstImage, images)` for each block of whole images.
   @inline(__always)
@@ -269,36 +271,33 @@ extension Conv2D {
   func winogradInput<A: WinogradAlgorithm>(
     _ input: FeatureMaps<Scalar>, plan: WinogradPlan, algorithm: A.Type
   ) -> [Scalar] {
-    let (s, tiles, lanes) = (plan.input, plan.tiles, plan.blockLanes)
+    let (s, tiles, positions) = (plan.input, plan.tiles, plan.positions)
     let channels = s.channels
-    let rows = plan.spans(
-      origin: -padding, step: plan.m, count: plan.tileRows, size: A.inputTile, limit: s.height)
-    let columns = plan.spans(
-      origin: -padding, step: plan.m, count: plan.tileColumns, size: A.inputTile, limit: s.width)
+    let grid = plan.inputGrid
+    let lanes = plan.imagesPerBlock
     return input.storage.withBase { source in
-      [Scalar].filled(count: plan.positions * channels * tiles) { target in
-        forEachRange(channels, costPerItem: plan.positions * tiles) { range in
-          withScratch(Scalar.self, count: 2 * plan.positions * lanes) { tilesIn in
-            let scratch = tilesIn + plan.positions * lanes
+      [Scalar].filled(count: positions * channels * tiles) { target in
+        forEachRange(channels, costPerItem: positions * tiles) { range in
+          withScratch(Scalar.self, count: (grid.rows * grid.columns + positions) * lanes) {
+            padded in
+            let scratch = padded + grid.rows * grid.columns * lanes
             for c in range {
               plan.forEachBlock { first, count in
-                // Gather: plane (r, s), lane (image, tile row, tile column) ← d[y, x] or 0.
-                var lane = 0
-                for n in first..<(first + count) {
-                  let image = source + (c * s.count + n) * s.planeSize
-                  for ty in 0..<plan.tileRows {
-                    for tx in 0..<plan.tileColumns {
-                      gatherTile(
-                        image, width: s.width, rows: rows[ty], columns: columns[tx],
-                        size: A.inputTile, to: tilesIn + lane, stride: lanes)
-                      lane &+= 1
-                    }
+                copyToGrid(
+                  source + (c * s.count + first) * s.planeSize, height: s.height, width: s.width,
+                  images: count, to: padded, rows: grid.rows, columns: grid.columns,
+                  offset: padding)
+                let block = target + c * tiles + first * plan.tilesPerImage
+                for ty in 0..<plan.tileRows {
+                  for tx in 0..<plan.tileColumns {
+                    A.transform2D(
+                      .input, from: padded + (ty * grid.columns + tx) * plan.m * count,
+                      rowStride: grid.columns * count, columnStride: count,
+                      to: block + (ty * plan.tileColumns + tx) * count,
+                      rowStride: plan.alpha * channels * tiles, columnStride: channels * tiles,
+                      count: count, scratch: scratch, scratchStride: count)
                   }
                 }
-                A.transform2D(
-                  .input, from: tilesIn, stride: lanes,
-                  to: target + c * tiles + first * plan.tilesPerImage, stride: channels * tiles,
-                  count: lane, scratch: scratch, scratchStride: lanes)
               }
             }
           }
@@ -312,33 +311,30 @@ extension Conv2D {
     _ products: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, plan: WinogradPlan,
     into out: UnsafeMutablePointer<Scalar>, algorithm: A.Type
   ) {
-    let (m, lanes, tiles) = (A.outputTile, plan.blockLanes, plan.tiles)
-    let o = plan.output
-    let rows = plan.spans(origin: 0, step: m, count: plan.tileRows, size: m, limit: o.height)
-    let columns = plan.spans(origin: 0, step: m, count: plan.tileColumns, size: m, limit: o.width)
+    let (m, tiles, o) = (A.outputTile, plan.tiles, plan.output)
+    let grid = plan.outputGrid
+    let lanes = plan.imagesPerBlock
     forEachRange(filters, costPerItem: plan.positions * tiles) { range in
-      withScratch(Scalar.self, count: (m * m + m * A.inputTile) * lanes) { tilesOut in
-        let scratch = tilesOut + m * m * lanes
+      withScratch(Scalar.self, count: (grid.rows * grid.columns + m * A.inputTile) * lanes) {
+        outputs in
+        let scratch = outputs + grid.rows * grid.columns * lanes
         for k in range {
-          let b = bias[k]
           plan.forEachBlock { first, count in
-            A.transform2D(
-              .output, from: products + k * tiles + first * plan.tilesPerImage,
-              stride: filters * tiles, to: tilesOut, stride: lanes,
-              count: count * plan.tilesPerImage, scratch: scratch, scratchStride: lanes)
-            // Scatter: plane (a, b'), lane (image, tile) → y[ty·m + a, tx·m + b'], cropped.
-            var lane = 0
-            for n in first..<(first + count) {
-              let image = out + (k * o.count + n) * o.planeSize
-              for ty in 0..<plan.tileRows {
-                for tx in 0..<plan.tileColumns {
-                  scatterTile(
-                    tilesOut + lane, stride: lanes, size: m, to: image, width: o.width,
-                    rows: rows[ty], columns: columns[tx], adding: false, offset: b)
-                  lane &+= 1
-                }
+            let block = products + k * tiles + first * plan.tilesPerImage
+            for ty in 0..<plan.tileRows {
+              for tx in 0..<plan.tileColumns {
+                A.transform2D(
+                  .output, from: block + (ty * plan.tileColumns + tx) * count,
+                  rowStride: plan.alpha * filters * tiles, columnStride: filters * tiles,
+                  to: outputs + (ty * grid.columns + tx) * m * count,
+                  rowStride: grid.columns * count, columnStride: count, count: count,
+                  scratch: scratch, scratchStride: count)
               }
             }
+            copyFromGrid(
+              outputs, rows: grid.rows, columns: grid.columns, offset: 0,
+              to: out + (k * o.count + first) * o.planeSize, height: o.height, width: o.width,
+              images: count, adding: bias[k])
           }
         }
       }
@@ -349,32 +345,30 @@ extension Conv2D {
   func winogradOutputGradient<A: WinogradAlgorithm>(
     _ dY: UnsafePointer<Scalar>, plan: WinogradPlan, algorithm: A.Type
   ) -> [Scalar] {
-    let (m, lanes, tiles) = (A.outputTile, plan.blockLanes, plan.tiles)
-    let o = plan.output
-    let rows = plan.spans(origin: 0, step: m, count: plan.tileRows, size: m, limit: o.height)
-    let columns = plan.spans(origin: 0, step: m, count: plan.tileColumns, size: m, limit: o.width)
+    let (m, tiles, o) = (A.outputTile, plan.tiles, plan.output)
+    let grid = plan.outputGrid
+    let lanes = plan.imagesPerBlock
     return [Scalar].filled(count: plan.positions * filters * tiles) { target in
       forEachRange(filters, costPerItem: plan.positions * tiles) { range in
-        withScratch(Scalar.self, count: (m * m + A.inputTile * m) * lanes) { tilesIn in
-          let scratch = tilesIn + m * m * lanes
+        withScratch(Scalar.self, count: (grid.rows * grid.columns + A.inputTile * m) * lanes) {
+          padded in
+          let scratch = padded + grid.rows * grid.columns * lanes
           for k in range {
             plan.forEachBlock { first, count in
-              var lane = 0
-              for n in first..<(first + count) {
-                let image = dY + (k * o.count + n) * o.planeSize
-                for ty in 0..<plan.tileRows {
-                  for tx in 0..<plan.tileColumns {
-                    gatherTile(
-                      image, width: o.width, rows: rows[ty], columns: columns[tx], size: m,
-                      to: tilesIn + lane, stride: lanes)
-                    lane &+= 1
-                  }
+              copyToGrid(
+                dY + (k * o.count + first) * o.planeSize, height: o.height, width: o.width,
+                images: count, to: padded, rows: grid.rows, columns: grid.columns, offset: 0)
+              let block = target + k * tiles + first * plan.tilesPerImage
+              for ty in 0..<plan.tileRows {
+                for tx in 0..<plan.tileColumns {
+                  A.transform2D(
+                    .outputGradient, from: padded + (ty * grid.columns + tx) * m * count,
+                    rowStride: grid.columns * count, columnStride: count,
+                    to: block + (ty * plan.tileColumns + tx) * count,
+                    rowStride: plan.alpha * filters * tiles, columnStride: filters * tiles,
+                    count: count, scratch: scratch, scratchStride: count)
                 }
               }
-              A.transform2D(
-                .outputGradient, from: tilesIn, stride: lanes,
-                to: target + k * tiles + first * plan.tilesPerImage, stride: filters * tiles,
-                count: lane, scratch: scratch, scratchStride: lanes)
             }
           }
         }
@@ -382,40 +376,44 @@ extension Conv2D {
     }
   }
 
-  /// ∂d = B ∂V Bᵀ per tile, added onto `dd` (zero-filled) over overlapping tiles.
+  /// ∂d = B ∂V Bᵀ per tile, added up over overlapping tiles into `dd` (every value written).
   func winogradInputGradient<A: WinogradAlgorithm>(
     _ dv: UnsafePointer<Scalar>, plan: WinogradPlan, into dd: UnsafeMutablePointer<Scalar>,
     algorithm: A.Type
   ) {
-    let (lanes, tiles) = (plan.blockLanes, plan.tiles)
-    let s = plan.input
+    let (s, tiles, positions, alpha) = (plan.input, plan.tiles, plan.positions, plan.alpha)
     let channels = s.channels
-    let rows = plan.spans(
-      origin: -padding, step: plan.m, count: plan.tileRows, size: A.inputTile, limit: s.height)
-    let columns = plan.spans(
-      origin: -padding, step: plan.m, count: plan.tileColumns, size: A.inputTile, limit: s.width)
-    forEachRange(channels, costPerItem: plan.positions * tiles) { range in
-      withScratch(Scalar.self, count: 2 * plan.positions * lanes) { tilesIn in
-        let scratch = tilesIn + plan.positions * lanes
+    let grid = plan.inputGrid
+    let lanes = plan.imagesPerBlock
+    forEachRange(channels, costPerItem: positions * tiles) { range in
+      withScratch(Scalar.self, count: (grid.rows * grid.columns + 2 * positions) * lanes) {
+        padded in
+        let tile = padded + grid.rows * grid.columns * lanes
+        let scratch = tile + positions * lanes
         for c in range {
           plan.forEachBlock { first, count in
-            A.transform2D(
-              .inputGradient, from: dv + c * tiles + first * plan.tilesPerImage,
-              stride: channels * tiles, to: tilesIn, stride: lanes,
-              count: count * plan.tilesPerImage, scratch: scratch, scratchStride: lanes)
-            // Tiles overlap by 2 rows and columns; each image's tiles are added in order.
-            var lane = 0
-            for n in first..<(first + count) {
-              let image = dd + (c * s.count + n) * s.planeSize
-              for ty in 0..<plan.tileRows {
-                for tx in 0..<plan.tileColumns {
-                  scatterTile(
-                    tilesIn + lane, stride: lanes, size: A.inputTile, to: image, width: s.width,
-                    rows: rows[ty], columns: columns[tx], adding: true, offset: 0)
-                  lane &+= 1
+            padded.update(repeating: 0, count: grid.rows * grid.columns * count)
+            let block = dv + c * tiles + first * plan.tilesPerImage
+            // Tiles overlap by 2 rows and columns; they are added in tile order, as a value's
+            // sum ran before the grid.
+            for ty in 0..<plan.tileRows {
+              for tx in 0..<plan.tileColumns {
+                A.transform2D(
+                  .inputGradient, from: block + (ty * plan.tileColumns + tx) * count,
+                  rowStride: alpha * channels * tiles, columnStride: channels * tiles, to: tile,
+                  rowStride: alpha * count, columnStride: count, count: count, scratch: scratch,
+                  scratchStride: count)
+                for r in 0..<alpha {
+                  let to = padded + ((ty * plan.m + r) * grid.columns + tx * plan.m) * count
+                  let from = tile + r * alpha * count
+                  for i in 0..<(alpha &* count) { to[i] += from[i] }
                 }
               }
             }
+            copyFromGrid(
+              padded, rows: grid.rows, columns: grid.columns, offset: padding,
+              to: dd + (c * s.count + first) * s.planeSize, height: s.height, width: s.width,
+              images: count, adding: 0)
           }
         }
       }
@@ -449,70 +447,75 @@ extension Conv2D {
   }
 }
 
-/// Where one tile lies along one axis of a map.
-struct TileSpan {
-  /// The map coordinate of the tile's element 0 (negative in the padding).
-  let start: Int
-  /// The tile's elements that fall inside the map.
-  let inside: Range<Int>
-}
-
-/// Copies the `size × size` tile at (`rows.start`, `columns.start`) of a plane `width` wide into
-/// lane 0 of planes `(r · size + e) · stride` of `target`, with 0 for elements outside the plane.
+/// Copies `images` consecutive maps `height × width` into a grid `[rows, columns, images]`
+/// (images innermost), map value (y, x) at grid point (y + offset, x + offset), and zeros on
+/// the grid points no map value reaches.
 @inline(__always)
-private func gatherTile<Scalar: GEMMScalar>(
-  _ plane: UnsafePointer<Scalar>, width: Int, rows: TileSpan, columns: TileSpan, size: Int,
-  to target: UnsafeMutablePointer<Scalar>, stride: Int
+private func copyToGrid<Scalar: GEMMScalar>(
+  _ maps: UnsafePointer<Scalar>, height: Int, width: Int, images: Int,
+  to grid: UnsafeMutablePointer<Scalar>, rows: Int, columns: Int, offset: Int
 ) {
-  let x0 = columns.start
-  if rows.inside.count == size && columns.inside.count == size {
-    // Inside the plane: `size` is a constant here, so the loops unroll into plain copies.
-    for r in 0..<size {
-      let from = plane + ((rows.start &+ r) &* width &+ x0)
-      let to = target + r &* size &* stride
-      for e in 0..<size { to[e &* stride] = from[e] }
-    }
-    return
-  }
-  for r in 0..<size {
-    let to = target + r &* size &* stride
-    guard rows.inside.contains(r) else {
-      for e in 0..<size { to[e &* stride] = 0 }
+  let plane = height * width
+  let rowValues = columns * images
+  for row in 0..<rows {
+    let to = grid + row * rowValues
+    let y = row - offset
+    guard y >= 0, y < height else {
+      to.update(repeating: 0, count: rowValues)
       continue
     }
-    let from = plane + (rows.start &+ r) &* width
-    for e in 0..<size {
-      to[e &* stride] = columns.inside.contains(e) ? from[x0 &+ e] : 0
+    let inside = min(width, columns - offset)
+    to.update(repeating: 0, count: offset * images)
+    let tail = (offset + inside) * images
+    (to + tail).update(repeating: 0, count: rowValues - tail)
+    let from = maps + y * width
+    // Four images at a time, one vector store per grid point (value by value, the copy was
+    // two fifths of the output-gradient pass, overflow checks included).
+    var n = 0
+    while n &+ 4 <= images {
+      let first = from + n &* plane
+      let (second, third, fourth) = (first + plane, first + 2 &* plane, first + 3 &* plane)
+      for x in 0..<inside {
+        Lanes(first[x], second[x], third[x], fourth[x]).store(to + ((x &+ offset) &* images &+ n))
+      }
+      n &+= 4
+    }
+    while n < images {
+      for x in 0..<inside { to[(x &+ offset) &* images &+ n] = from[n &* plane &+ x] }
+      n &+= 1
     }
   }
 }
 
-/// The inverse of `gatherTile` for the elements inside the plane: each is written
-/// (`value + offset`) or, when `adding`, added onto the plane.
+/// The inverse of `copyToGrid`: map value (y, x) of each image ← grid point
+/// (y + offset, x + offset) plus `adding`; the grid's other points are dropped.
 @inline(__always)
-private func scatterTile<Scalar: GEMMScalar>(
-  _ source: UnsafePointer<Scalar>, stride: Int, size: Int, to plane: UnsafeMutablePointer<Scalar>,
-  width: Int, rows: TileSpan, columns: TileSpan, adding: Bool, offset: Scalar
+private func copyFromGrid<Scalar: GEMMScalar>(
+  _ grid: UnsafePointer<Scalar>, rows: Int, columns: Int, offset: Int,
+  to maps: UnsafeMutablePointer<Scalar>, height: Int, width: Int, images: Int, adding: Scalar
 ) {
-  let x0 = columns.start
-  if rows.inside.count == size && columns.inside.count == size {
-    // Inside the plane: unrolled, as in `gatherTile`.
-    for r in 0..<size {
-      let to = plane + ((rows.start &+ r) &* width &+ x0)
-      let from = source + r &* size &* stride
-      for e in 0..<size {
-        let value = from[e &* stride]
-        if adding { to[e] += value } else { to[e] = value + offset }
+  let plane = height * width
+  let shift = Lanes(adding, adding, adding, adding)
+  for y in 0..<height {
+    let from = grid + (y &+ offset) &* columns &* images
+    let to = maps + y &* width
+    // Four images at a time, as in `copyToGrid`.
+    var n = 0
+    while n &+ 4 <= images {
+      let first = to + n &* plane
+      let (second, third, fourth) = (first + plane, first + 2 &* plane, first + 3 &* plane)
+      for x in 0..<width {
+        let values = Lanes(from + ((x &+ offset) &* images &+ n)) + shift
+        first[x] = values.a
+        second[x] = values.b
+        third[x] = values.c
+        fourth[x] = values.d
       }
+      n &+= 4
     }
-    return
-  }
-  for r in rows.inside {
-    let to = plane + (rows.start &+ r) &* width
-    let from = source + r &* size &* stride
-    for e in columns.inside {
-      let value = from[e &* stride]
-      if adding { to[x0 &+ e] += value } else { to[x0 &+ e] = value + offset }
+    while n < images {
+      for x in 0..<width { to[n &* plane &+ x] = from[(x &+ offset) &* images &+ n] + adding }
+      n &+= 1
     }
   }
 }

@@ -94,17 +94,36 @@ extension WinogradAlgorithm {
     scratch: UnsafeMutablePointer<Scalar>, scratchStride: Int
   ) {
     let (inputs, outputs) = sizes(pass)
+    transform2D(
+      pass, from: x, rowStride: inputs * xStride, columnStride: xStride, to: y,
+      rowStride: outputs * yStride, columnStride: yStride, count: count, scratch: scratch,
+      scratchStride: scratchStride)
+  }
+
+  /// The 2-D transform `M X Mᵀ` of `count` tiles whose elements lie on a grid: tile element
+  /// (r, s) is the plane at `x + r · xRows + s · xColumns`, result element (i, j) the plane at
+  /// `y + i · yRows + j · yColumns`; a plane is `count` consecutive lanes.
+  ///
+  /// - Parameter scratch: room for `outputs · inputs` planes of `scratchStride ≥ count` lanes.
+  @inline(__always)
+  static func transform2D<Scalar: GEMMScalar>(
+    _ pass: WinogradPass, from x: UnsafePointer<Scalar>, rowStride xRows: Int,
+    columnStride xColumns: Int, to y: UnsafeMutablePointer<Scalar>, rowStride yRows: Int,
+    columnStride yColumns: Int, count: Int, scratch: UnsafeMutablePointer<Scalar>,
+    scratchStride: Int
+  ) {
+    let (inputs, outputs) = sizes(pass)
     // Columns first: scratch (i, s) = Σ_r M[i][r] · x(r, s).
     for s in 0..<inputs {
       sweep(
-        pass, x + s * xStride, inputs * xStride, scratch + s * scratchStride,
-        inputs * scratchStride, count: count)
+        pass, x + s * xColumns, xRows, scratch + s * scratchStride, inputs * scratchStride,
+        count: count)
     }
     // Then rows: y(i, j) = Σ_s M[j][s] · scratch(i, s).
     for i in 0..<outputs {
       sweep(
-        pass, UnsafePointer(scratch + i * inputs * scratchStride), scratchStride,
-        y + i * outputs * yStride, yStride, count: count)
+        pass, UnsafePointer(scratch + i * inputs * scratchStride), scratchStride, y + i * yRows,
+        yColumns, count: count)
     }
   }
 }
