@@ -35,6 +35,8 @@ protocol KMeansScalar: BinaryFloatingPoint, SIMDScalar {
   static func blockSummary(
     bounds: UnsafePointer<Self>, owners: UnsafePointer<Self>, common: Self
   ) -> (largest: Self, same: Bool)
+  /// The smallest and largest of `blockWidth` scalars.
+  static func extremes(of pointer: UnsafePointer<Self>) -> (low: Self, high: Self)
   /// The pixels of `pointer[0..<8]` (bit l for pixel l) whose value differs from the one before
   /// it (`pointer[-1]` for the first).
   static func changes(_ pointer: UnsafePointer<Self>) -> Int
@@ -98,6 +100,24 @@ extension Float: KMeansScalar {
     var pairs = maximum.lowHalf
     pairs.replace(with: maximum.highHalf, where: pairs .< maximum.highHalf)
     return (pairs[0] < pairs[1] ? pairs[1] : pairs[0], all(same))
+  }
+
+  @inline(__always)
+  static func extremes(of pointer: UnsafePointer<Float>) -> (low: Float, high: Float) {
+    var low = loadLanes(pointer)
+    var high = low
+    var i = laneCount
+    while i < blockWidth {
+      let next = loadLanes(pointer + i)
+      low.replace(with: next, where: next .< low)
+      high.replace(with: next, where: next .> high)
+      i &+= laneCount
+    }
+    var lows = low.lowHalf
+    lows.replace(with: low.highHalf, where: low.highHalf .< lows)
+    var highs = high.lowHalf
+    highs.replace(with: high.highHalf, where: high.highHalf .> highs)
+    return (lows[1] < lows[0] ? lows[1] : lows[0], highs[1] > highs[0] ? highs[1] : highs[0])
   }
 
   @inline(__always)
@@ -165,6 +185,24 @@ extension Double: KMeansScalar {
     var pairs = maximum.lowHalf
     pairs.replace(with: maximum.highHalf, where: pairs .< maximum.highHalf)
     return (pairs[0] < pairs[1] ? pairs[1] : pairs[0], all(same))
+  }
+
+  @inline(__always)
+  static func extremes(of pointer: UnsafePointer<Double>) -> (low: Double, high: Double) {
+    var low = loadLanes(pointer)
+    var high = low
+    var i = laneCount
+    while i < blockWidth {
+      let next = loadLanes(pointer + i)
+      low.replace(with: next, where: next .< low)
+      high.replace(with: next, where: next .> high)
+      i &+= laneCount
+    }
+    var lows = low.lowHalf
+    lows.replace(with: low.highHalf, where: low.highHalf .< lows)
+    var highs = high.lowHalf
+    highs.replace(with: high.highHalf, where: high.highHalf .> highs)
+    return (lows[1] < lows[0] ? lows[1] : lows[0], highs[1] > highs[0] ? highs[1] : highs[0])
   }
 
   @inline(__always)

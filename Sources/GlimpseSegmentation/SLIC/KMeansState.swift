@@ -384,30 +384,34 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
     let boxes = BandBoxes<Scalar>(tileCount: tileCount)
     let tiles = boxes.tiles
     let rowBoxes = boxes.rows
+    let stride = boxes.tileStride
+    // Each extreme goes straight to its two places (a box assembled lane by lane in a vector
+    // went through memory at every lane). Channels beyond the fourth keep 0.
     for y in rows {
       let t = (y &- rows.lowerBound) / tileHeight
       let r = (y &- rows.lowerBound) &- t &* tileHeight
       for b in 0..<blocksPerRow {
         let s = t &* blocksPerRow &+ b
-        var box = SIMD8<Scalar>()
+        let start = b &* blockWidth
+        let end = Swift.min(start &+ blockWidth, width)
         for c in 0..<Swift.min(channels, 4) {
           let plane = planes + (c &* pixelCount &+ y &* width)
           var low = Scalar.infinity
           var high = -Scalar.infinity
-          for x in (b &* blockWidth)..<Swift.min((b &+ 1) &* blockWidth, width) {
-            low = Swift.min(low, plane[x])
-            high = Swift.max(high, plane[x])
+          if end &- start == blockWidth {
+            (low, high) = Scalar.extremes(of: plane + start)
+          } else {
+            for x in start..<end {
+              low = Swift.min(low, plane[x])
+              high = Swift.max(high, plane[x])
+            }
           }
-          box[c] = low
-          box[4 &+ c] = high
-        }
-        for v in 0..<8 { rowBoxes[s &* 64 &+ v &* 8 &+ r] = box[v] }
-        let stride = boxes.tileStride
-        for lane in 0..<4 {
-          let low = tiles + (lane &* stride &+ s)
-          let high = tiles + ((4 &+ lane) &* stride &+ s)
-          low.pointee = r == 0 ? box[lane] : Swift.min(low.pointee, box[lane])
-          high.pointee = r == 0 ? box[4 &+ lane] : Swift.max(high.pointee, box[4 &+ lane])
+          rowBoxes[s &* 64 &+ c &* 8 &+ r] = low
+          rowBoxes[s &* 64 &+ (4 &+ c) &* 8 &+ r] = high
+          let tileLow = tiles + (c &* stride &+ s)
+          let tileHigh = tiles + ((4 &+ c) &* stride &+ s)
+          tileLow.pointee = r == 0 ? low : Swift.min(tileLow.pointee, low)
+          tileHigh.pointee = r == 0 ? high : Swift.max(tileHigh.pointee, high)
         }
       }
     }
