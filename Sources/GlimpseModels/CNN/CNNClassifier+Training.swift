@@ -50,7 +50,7 @@ extension CNNClassifier {
 
   /// Trains a new model, reporting epoch, batch, loss and accuracy after every batch.
   ///
-  /// On `Parallelism.threadCount` > 1 threads, each batch of at least 16 images is split into
+  /// On `Parallelism.threadCount` > 1 threads, each batch of at least 8 images is split into
   /// one contiguous shard per thread, whose gradients are combined into the batch's: the same
   /// steps up to rounding, and the same bits on every run at a given thread count. While it
   /// runs, OpenBLAS's process-wide thread count is set to 1 (each shard has a thread of its own);

@@ -15,11 +15,14 @@ import GlimpseCore
 extension Network {
   /// Images per shard below which a batch is not split further.
   ///
-  /// A step of the seed network costs ~130 µs per 28×28 digit on one thread, while forking,
-  /// joining and adding the shards' gradients (35 K values) costs ~20–40 µs in all; 8 digits
-  /// (~1 ms) keep that under 5 %. Smaller shards also give the dense layers' GEMMs too few
-  /// columns to run at full speed. A batch of 32 on 2 threads is 2 shards of 16.
-  static var minimumShardSize: Int { 8 }
+  /// Measured on the seed network (28×28 digits, one thread, SkylakeX kernel), a training step
+  /// costs 136–141 µs per image in batches of 8–32, 150 µs in batches of 4 and 178 µs in batches
+  /// of 2: below 4 images the GEMMs get too narrow, and a third of the extra thread's time would
+  /// go to overhead rather than images. Forking, joining and adding the shards' gradients (35 K
+  /// values) cost ~20–40 µs per step, under 4 % of a 4-image shard. On 2 threads a batch of 8
+  /// then trains in 175 ms per 2000 images against 213 ms unsplit; a batch of 32 is 2 shards
+  /// of 16.
+  static var minimumShardSize: Int { 4 }
 
   /// How many shards a batch of `count` images is split into on `threads` threads: one per
   /// thread, fewer when shards would hold less than `minimumShardSize` images, 1 for no split.
