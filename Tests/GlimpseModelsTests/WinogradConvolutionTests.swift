@@ -118,6 +118,26 @@ struct WinogradConvolutionTests {
     #expect(!wide.usesWinograd(MapShape(channels: 8, count: 1, height: 9, width: 9)))
   }
 
+  @Test("transform-domain positions lie an odd number of cache lines apart, never overlapping")
+  func positionsAreAnOddNumberOfLinesApart() {
+    // The seed network's conv2 on a 16-image shard: 144 tiles; packed, Z's positions were
+    // 64 × 144 Floats = 9 pages apart, and V's 4.5 pages (note 7 of WinogradConvolution.swift).
+    let plan = WinogradPlan(
+      m: 4, input: MapShape(channels: 32, count: 16, height: 13, width: 13),
+      output: MapShape(channels: 64, count: 16, height: 11, width: 11), padding: 0)
+    #expect(plan.tiles == 144)
+    for rows in [1, 8, 32, 64, 100] {
+      for (stride, line) in [
+        (plan.positionStride(rows: rows, Float.self), 16),
+        (plan.positionStride(rows: rows, Double.self), 8),
+      ] {
+        #expect(stride >= rows * plan.tiles && stride % line == 0)
+        #expect((stride / line) % 2 == 1, "rows \(rows): \(stride / line) lines")
+      }
+    }
+    #expect(plan.positionStride(rows: 64, Float.self) == 64 * 144 + 16)
+  }
+
   @Test("outputs that see only zeros are exactly the bias, as im2col gives them (Float)")
   func blankReceptiveFieldsGiveTheBiasExactly() {
     // Image 0 is blank except one pixel at (2, 2) of channel 3; image 1 is noise. Outputs of

@@ -88,7 +88,8 @@ public struct Conv2D<Scalar: GEMMScalar>: Sendable, Equatable {
     /// The input's shape.
     let inputShape: MapShape
     /// The unfolded input, `[patchSize, count · Ho · Wo]` (im2col), or the transformed input
-    /// `[36, inputChannels, tiles]` when the layer uses Winograd for this shape.
+    /// `[36, inputChannels, tiles]` (positions padded apart, `WinogradPlan.positionStride`) when
+    /// the layer uses Winograd for this shape.
     let columns: [Scalar]
   }
 

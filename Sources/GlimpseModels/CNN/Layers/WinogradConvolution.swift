@@ -35,6 +35,14 @@ import GlimpseCore
 //    ReLU'(0) = 0):
 //    without this, the seed network's conv2 bias gradient changed by 10% on the anchor's first
 //    batch and the replay of PyTorch's run drifted by 1e-3 in 16 steps.
+// 7. The α² positions of V, M, Z and ∂V are not packed end to end: a transform reads or writes
+//    one run of lanes at each of the 36 positions of a tile, and packed, they lay `rows · tiles`
+//    values apart, 9 pages exactly for Z and M on a 16-image shard of the seed network (64
+//    filters × 144 tiles of Float) and 4.5 pages for V and ∂V. All 36 runs then fell into the
+//    same one or two sets of the L1 cache (8 or 12 ways); the output-gradient transform, which
+//    writes Z, cost 3.5 times its mirror image (13.7 % of a 2-thread epoch against 4.6 %). With
+//    the positions an odd number of cache lines apart, the 36 runs of a tile land in 36
+//    different sets; the padding costs one cache line per position and is never read.
 
 /// The Winograd algorithm the layer uses for 3×3 kernels.
 ///
@@ -84,6 +92,15 @@ struct WinogradPlan {
   var inputGrid: (rows: Int, columns: Int) { (tileRows * m + 2, tileColumns * m + 2) }
   /// Rows and columns of the output grid: the output extended to whole tiles.
   var outputGrid: (rows: Int, columns: Int) { (tileRows * m, tileColumns * m) }
+
+  /// The distance between two transform-domain positions of an operand `[α², rows, tiles]`:
+  /// `rows · tiles` values, plus one cache line when that is an even number of lines (note 7).
+  func positionStride<Scalar>(rows: Int, _: Scalar.Type) -> Int {
+    let values = rows * tiles
+    let line = max(1, 64 / MemoryLayout<Scalar>.stride)
+    let lines = (values + line - 1) / line
+    return lines % 2 == 0 ? lines * line + line : lines * line
+  }
 
   /// Calls `body(firstImage, images)` for each block of whole images.
   @inline(__always)
@@ -141,7 +158,8 @@ extension Conv2D {
 
   /// The forward pass by Winograd (notes 1, 3, 4).
   ///
-  /// - Returns: The output and the transformed input V, `[α², inputChannels, tiles]`.
+  /// - Returns: The output and the transformed input V, `[α², inputChannels, tiles]` with
+  ///   positions `plan.positionStride(rows: inputChannels)` apart.
   func winogradForward<A: WinogradAlgorithm>(
     _ input: FeatureMaps<Scalar>, output shape: MapShape, algorithm: A.Type
   ) -> (output: FeatureMaps<Scalar>, transformed: [Scalar]) {
@@ -149,14 +167,18 @@ extension Conv2D {
     let u = winogradWeights(A.self)
     let v = winogradInput(input, plan: plan, algorithm: A.self)
     let (tiles, positions, k, c) = (plan.tiles, plan.positions, filters, inputChannels)
+    let vStride = plan.positionStride(rows: c, Scalar.self)
+    let mStride = plan.positionStride(rows: k, Scalar.self)
     let products = u.withBase { u in
       v.withBase { v in
-        [Scalar].filled(count: positions * k * tiles) { m in
+        [Scalar].filled(count: positions * mStride) { m in
           for xi in 0..<positions {
             Scalar.gemm(
               transposeA: false, transposeB: false, m: k, n: tiles, k: c, alpha: 1,
-              a: u + xi * k * c, lda: c, b: v + xi * c * tiles, ldb: tiles, beta: 0,
-              c: m + xi * k * tiles, ldc: tiles)
+              a: u + xi * k * c, lda: c, b: v + xi * vStride, ldb: tiles, beta: 0,
+              c: m + xi * mStride, ldc: tiles)
+            // Never read; zeroed only to initialise the array.
+            (m + xi * mStride + k * tiles).update(repeating: 0, count: mStride - k * tiles)
           }
         }
       }
@@ -191,6 +213,8 @@ extension Conv2D {
     let plan = WinogradPlan(
       m: A.outputTile, input: inputShape, output: outputGradient.shape, padding: padding)
     let (tiles, positions, k, c) = (plan.tiles, plan.positions, filters, inputChannels)
+    let vStride = plan.positionStride(rows: c, Scalar.self)
+    let zStride = plan.positionStride(rows: k, Scalar.self)
     let z = outputGradient.storage.withBase { dY in
       winogradOutputGradient(dY, plan: plan, algorithm: A.self)
     }
@@ -200,7 +224,7 @@ extension Conv2D {
           for xi in 0..<positions {
             Scalar.gemm(
               transposeA: false, transposeB: true, m: k, n: c, k: tiles, alpha: 1,
-              a: z + xi * k * tiles, lda: tiles, b: v + xi * c * tiles, ldb: tiles, beta: 0,
+              a: z + xi * zStride, lda: tiles, b: v + xi * vStride, ldb: tiles, beta: 0,
               c: du + xi * k * c, ldc: c)
           }
         }
@@ -211,12 +235,14 @@ extension Conv2D {
     let u = winogradWeights(A.self)
     let dv = u.withBase { u in
       z.withBase { z in
-        [Scalar].filled(count: positions * c * tiles) { dv in
+        [Scalar].filled(count: positions * vStride) { dv in
           for xi in 0..<positions {
             Scalar.gemm(
               transposeA: true, transposeB: false, m: c, n: tiles, k: k, alpha: 1,
-              a: u + xi * k * c, lda: c, b: z + xi * k * tiles, ldb: tiles, beta: 0,
-              c: dv + xi * c * tiles, ldc: tiles)
+              a: u + xi * k * c, lda: c, b: z + xi * zStride, ldb: tiles, beta: 0,
+              c: dv + xi * vStride, ldc: tiles)
+            // Never read; zeroed only to initialise the array.
+            (dv + xi * vStride + c * tiles).update(repeating: 0, count: vStride - c * tiles)
           }
         }
       }
@@ -267,7 +293,8 @@ extension Conv2D {
     return blank
   }
 
-  /// V = Bᵀ d B for every channel and tile, `[α², C, tiles]`.
+  /// V = Bᵀ d B for every channel and tile, `[α², C, tiles]` with positions
+  /// `plan.positionStride(rows: C)` apart (note 7).
   func winogradInput<A: WinogradAlgorithm>(
     _ input: FeatureMaps<Scalar>, plan: WinogradPlan, algorithm: A.Type
   ) -> [Scalar] {
@@ -275,8 +302,14 @@ extension Conv2D {
     let channels = s.channels
     let grid = plan.inputGrid
     let lanes = plan.imagesPerBlock
+    let stride = plan.positionStride(rows: channels, Scalar.self)
     return input.storage.withBase { source in
-      [Scalar].filled(count: positions * channels * tiles) { target in
+      [Scalar].filled(count: positions * stride) { target in
+        // The padding between positions is never read; it is zeroed only to initialise the array.
+        for xi in 0..<positions {
+          (target + xi * stride + channels * tiles).update(
+            repeating: 0, count: stride - channels * tiles)
+        }
         forEachRange(channels, costPerItem: positions * tiles) { range in
           withScratch(Scalar.self, count: (grid.rows * grid.columns + positions) * lanes) {
             padded in
@@ -294,7 +327,7 @@ extension Conv2D {
                       .input, from: padded + (ty * grid.columns + tx) * plan.m * count,
                       rowStride: grid.columns * count, columnStride: count,
                       to: block + (ty * plan.tileColumns + tx) * count,
-                      rowStride: plan.alpha * channels * tiles, columnStride: channels * tiles,
+                      rowStride: plan.alpha * stride, columnStride: stride,
                       count: count, scratch: scratch, scratchStride: count)
                   }
                 }
@@ -306,7 +339,8 @@ extension Conv2D {
     }
   }
 
-  /// Y = Aᵀ M A + bias for every filter and tile, cropped to the output.
+  /// Y = Aᵀ M A + bias for every filter and tile, cropped to the output; M `[α², K, tiles]`
+  /// with positions `plan.positionStride(rows: K)` apart (note 7).
   func winogradOutput<A: WinogradAlgorithm>(
     _ products: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>, plan: WinogradPlan,
     into out: UnsafeMutablePointer<Scalar>, algorithm: A.Type
@@ -314,6 +348,7 @@ extension Conv2D {
     let (m, tiles, o) = (A.outputTile, plan.tiles, plan.output)
     let grid = plan.outputGrid
     let lanes = plan.imagesPerBlock
+    let stride = plan.positionStride(rows: filters, Scalar.self)
     forEachRange(filters, costPerItem: plan.positions * tiles) { range in
       withScratch(Scalar.self, count: (grid.rows * grid.columns + m * A.inputTile) * lanes) {
         outputs in
@@ -325,7 +360,7 @@ extension Conv2D {
               for tx in 0..<plan.tileColumns {
                 A.transform2D(
                   .output, from: block + (ty * plan.tileColumns + tx) * count,
-                  rowStride: plan.alpha * filters * tiles, columnStride: filters * tiles,
+                  rowStride: plan.alpha * stride, columnStride: stride,
                   to: outputs + (ty * grid.columns + tx) * m * count,
                   rowStride: grid.columns * count, columnStride: count, count: count,
                   scratch: scratch, scratchStride: count)
@@ -341,14 +376,21 @@ extension Conv2D {
     }
   }
 
-  /// Z = A dY Aᵀ for every filter and tile, `[α², K, tiles]` (dY read as 0 past the output).
+  /// Z = A dY Aᵀ for every filter and tile, `[α², K, tiles]` with positions
+  /// `plan.positionStride(rows: K)` apart (note 7; dY read as 0 past the output).
   func winogradOutputGradient<A: WinogradAlgorithm>(
     _ dY: UnsafePointer<Scalar>, plan: WinogradPlan, algorithm: A.Type
   ) -> [Scalar] {
     let (m, tiles, o) = (A.outputTile, plan.tiles, plan.output)
     let grid = plan.outputGrid
     let lanes = plan.imagesPerBlock
-    return [Scalar].filled(count: plan.positions * filters * tiles) { target in
+    let stride = plan.positionStride(rows: filters, Scalar.self)
+    return [Scalar].filled(count: plan.positions * stride) { target in
+      // The padding between positions is never read; it is zeroed only to initialise the array.
+      for xi in 0..<plan.positions {
+        (target + xi * stride + filters * tiles).update(
+          repeating: 0, count: stride - filters * tiles)
+      }
       forEachRange(filters, costPerItem: plan.positions * tiles) { range in
         withScratch(Scalar.self, count: (grid.rows * grid.columns + A.inputTile * m) * lanes) {
           padded in
@@ -365,7 +407,7 @@ extension Conv2D {
                     .outputGradient, from: padded + (ty * grid.columns + tx) * m * count,
                     rowStride: grid.columns * count, columnStride: count,
                     to: block + (ty * plan.tileColumns + tx) * count,
-                    rowStride: plan.alpha * filters * tiles, columnStride: filters * tiles,
+                    rowStride: plan.alpha * stride, columnStride: stride,
                     count: count, scratch: scratch, scratchStride: count)
                 }
               }
@@ -376,7 +418,8 @@ extension Conv2D {
     }
   }
 
-  /// ∂d = B ∂V Bᵀ per tile, added up over overlapping tiles into `dd` (every value written).
+  /// ∂d = B ∂V Bᵀ per tile, added up over overlapping tiles into `dd` (every value written);
+  /// ∂V `[α², C, tiles]` with positions `plan.positionStride(rows: C)` apart (note 7).
   func winogradInputGradient<A: WinogradAlgorithm>(
     _ dv: UnsafePointer<Scalar>, plan: WinogradPlan, into dd: UnsafeMutablePointer<Scalar>,
     algorithm: A.Type
@@ -385,6 +428,7 @@ extension Conv2D {
     let channels = s.channels
     let grid = plan.inputGrid
     let lanes = plan.imagesPerBlock
+    let stride = plan.positionStride(rows: channels, Scalar.self)
     forEachRange(channels, costPerItem: positions * tiles) { range in
       withScratch(Scalar.self, count: (grid.rows * grid.columns + 2 * positions) * lanes) {
         padded in
@@ -400,7 +444,7 @@ extension Conv2D {
               for tx in 0..<plan.tileColumns {
                 A.transform2D(
                   .inputGradient, from: block + (ty * plan.tileColumns + tx) * count,
-                  rowStride: alpha * channels * tiles, columnStride: channels * tiles, to: tile,
+                  rowStride: alpha * stride, columnStride: stride, to: tile,
                   rowStride: alpha * count, columnStride: count, count: count, scratch: scratch,
                   scratchStride: count)
                 for r in 0..<alpha {
