@@ -374,6 +374,69 @@ struct CNNLayerTests {
     }
   }
 
+  @Test(
+    "Adam split over threads by parameter ranges gives the bits of one plain loop, at any count",
+    arguments: AdamEpsilonPlacement.allCases)
+  func adamGivesTheSameBitsOnAnyThreadCount(placement: AdamEpsilonPlacement) {
+    // 31,148 parameters in four arrays of odd sizes, enough for `forEachRange` to split them
+    // (at 3 threads the ranges start mid-array and off the groups of four); gradients span
+    // 1e-25...1 so that the second moments reach subnormal Floats. The reference is the
+    // textbook loop, one parameter at a time, with the constants computed as `apply` does.
+    let settings = AdamSettings(epsilonPlacement: placement)
+    let (inputs, hidden, classes) = (201, 149, 7)
+    var rng = SeededGenerator(seed: 21)
+    let start: [[Float]] = [inputs * hidden, hidden, hidden * classes, classes].map { count in
+      (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+    }
+    let steps: [[[Float]]] = (0..<3).map { _ in
+      start.map { values in
+        values.map { _ in
+          let scale = Float(pow(10, -Double.random(in: 0...25, using: &rng)))
+          return Float.random(in: -1...1, using: &rng) * scale
+        }
+      }
+    }
+    let lr = 1e-3
+    var expected = start
+    var m = start.map { [Float](repeating: 0, count: $0.count) }
+    var v = m
+    for (t, gradients) in steps.enumerated() {
+      let c1 = 1 - pow(settings.beta1, Double(t + 1))
+      let c2 = 1 - pow(settings.beta2, Double(t + 1))
+      let (stepSize, divisor): (Float, Float) =
+        placement == .pytorch
+        ? (Float(lr / c1), Float(c2.squareRoot())) : (Float(lr * c2.squareRoot() / c1), 1)
+      let (d1, b2, d2, e) = (
+        Float(1 - settings.beta1), Float(settings.beta2), Float(1 - settings.beta2),
+        Float(settings.epsilon)
+      )
+      for slot in expected.indices {
+        for i in expected[slot].indices {
+          let g = gradients[slot][i]
+          m[slot][i] += d1 * (g - m[slot][i])
+          v[slot][i] = b2 * v[slot][i] + d2 * g * g
+          expected[slot][i] -= stepSize * (m[slot][i] / (v[slot][i].squareRoot() / divisor + e))
+        }
+      }
+    }
+    for threads in [1, 2, 3] {
+      var network = Network<Float>(
+        inputShape: ImageShape(height: 1, width: inputs),
+        layers: [
+          .flatten(Flatten()),
+          .dense(Dense(inputs: inputs, outputs: hidden, weights: start[0], bias: start[1])),
+          .dense(Dense(inputs: hidden, outputs: classes, weights: start[2], bias: start[3])),
+        ])
+      var state = OptimizerState<Float>(.adam(settings), sizes: start.map(\.count))
+      ModelThreads.$count.withValue(threads) {
+        for gradients in steps { state.apply(gradients, to: &network, learningRate: lr) }
+      }
+      #expect(
+        network.parameters.map { $0.map(\.bitPattern) } == expected.map { $0.map(\.bitPattern) },
+        "\(threads) threads")
+    }
+  }
+
   @Test("SGD moves every parameter by −lr·g")
   func sgdStepsAgainstTheGradient() {
     var network = Network<Double>(

@@ -145,6 +145,25 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
     updateParameters { slot, parameters in parameters = values[slot] }
   }
 
+  /// Calls `body` once with every parameter array, in `parameters` order, updated in place.
+  ///
+  /// For updates that need every array at hand at once, such as an optimiser step split over
+  /// threads by ranges of the concatenated parameters. The sizes must not change.
+  mutating func updateAllParameters(_ body: (inout [[Scalar]]) -> Void) {
+    var arrays: [[Scalar]] = []
+    // Each array is moved out of its layer (which holds an empty one meanwhile), so that it has
+    // one owner and `body` writes it in place rather than copying it.
+    updateParameters { _, parameters in
+      arrays.append(parameters)
+      parameters = []
+    }
+    let sizes = arrays.map(\.count)
+    body(&arrays)
+    precondition(
+      arrays.map(\.count) == sizes, "parameter sizes \(arrays.map(\.count)) != \(sizes)")
+    updateParameters { slot, parameters in swap(&parameters, &arrays[slot]) }
+  }
+
   /// Calls `body` on every parameter array in `parameters` order, in place.
   mutating func updateParameters(_ body: (Int, inout [Scalar]) -> Void) {
     var slot = 0

@@ -130,17 +130,33 @@ struct OptimizerState<Scalar: GEMMScalar> {
         stepSize = Scalar(learningRate * correction2.squareRoot() / correction1)
         rootDivisor = 1
       }
-      network.updateParameters { slot, parameters in
-        let gradient = gradients[slot]
-        precondition(gradient.count == parameters.count, "gradient \(slot) has the wrong size")
-        gradient.withBase { g in
-          parameters.withMutableBase { p in
-            firstMoments[slot].withMutableBase { m in
-              secondMoments[slot].withMutableBase { v in
-                for i in 0..<gradient.count {
-                  m[i] += decay1 * (g[i] - m[i])
-                  v[i] = beta2 * v[i] + decay2 * g[i] * g[i]
-                  p[i] -= stepSize * (m[i] / (v[i].squareRoot() / rootDivisor + epsilon))
+      let update = AdamStep(
+        decay1: decay1, beta2: beta2, decay2: decay2, epsilon: epsilon, stepSize: stepSize,
+        rootDivisor: rootDivisor)
+      network.updateAllParameters { parameters in
+        let sizes = parameters.map(\.count)
+        precondition(
+          gradients.map(\.count) == sizes,
+          "gradient sizes \(gradients.map(\.count)) != parameter sizes \(sizes)")
+        // Every parameter's update reads and writes only its own four values, so the
+        // concatenated parameters split into contiguous ranges, one per thread, give the same
+        // bits at any thread count.
+        var starts = [0]
+        for size in sizes { starts.append(starts[starts.count - 1] + size) }
+        withReadBases(gradients) { g in
+          withMutableBases(&parameters) { p in
+            withMutableBases(&firstMoments) { m in
+              withMutableBases(&secondMoments) { v in
+                forEachRange(starts[sizes.count], costPerItem: 4) { range in
+                  for slot in sizes.indices {
+                    let lower = max(range.lowerBound, starts[slot])
+                    let upper = min(range.upperBound, starts[slot + 1])
+                    guard lower < upper else { continue }
+                    let first = lower - starts[slot]
+                    update.apply(
+                      g[slot] + first, p[slot] + first, m[slot] + first, v[slot] + first,
+                      count: upper - lower)
+                  }
                 }
               }
             }
@@ -148,5 +164,100 @@ struct OptimizerState<Scalar: GEMMScalar> {
         }
       }
     }
+  }
+}
+
+/// One Adam update of a run of parameters, its constants fixed for the step.
+private struct AdamStep<Scalar: GEMMScalar> {
+  let decay1: Scalar
+  let beta2: Scalar
+  let decay2: Scalar
+  let epsilon: Scalar
+  let stepSize: Scalar
+  let rootDivisor: Scalar
+
+  /// Updates `count` parameters `p` and their moments `m`, `v` from gradients `g`.
+  @inline(__always)
+  func apply(
+    _ g: UnsafePointer<Scalar>, _ p: UnsafeMutablePointer<Scalar>,
+    _ m: UnsafeMutablePointer<Scalar>, _ v: UnsafeMutablePointer<Scalar>, count: Int
+  ) {
+    // Four parameters at a time, all loads before all stores (as `Lanes` does for Winograd's
+    // transforms), so that the divisions run four to an instruction: written as one loop over
+    // single parameters, the compiler cannot prove that p, m and v do not overlap, and each
+    // parameter's two divisions and root were issued one by one (the root stays a scalar libm
+    // call, which may set errno, either way). Every lane takes the same operations in the same
+    // order as the loop below, so the bits do not change.
+    let (stepSizes, epsilons) = (
+      Lanes(stepSize, stepSize, stepSize, stepSize), Lanes(epsilon, epsilon, epsilon, epsilon)
+    )
+    var i = 0
+    while i &+ 4 <= count {
+      let gi = Lanes(g + i)
+      var mi = Lanes(m + i)
+      var vi = Lanes(v + i)
+      var pi = Lanes(p + i)
+      mi = mi + decay1 * (gi - mi)
+      vi = beta2 * vi + (decay2 * gi) * gi
+      pi = pi - stepSizes * (mi / (vi.squareRoot() / rootDivisor + epsilons))
+      mi.store(m + i)
+      vi.store(v + i)
+      pi.store(p + i)
+      i &+= 4
+    }
+    while i < count {
+      m[i] += decay1 * (g[i] - m[i])
+      v[i] = beta2 * v[i] + decay2 * g[i] * g[i]
+      p[i] -= stepSize * (m[i] / (v[i].squareRoot() / rootDivisor + epsilon))
+      i &+= 1
+    }
+  }
+}
+
+extension Lanes {
+  @inline(__always)
+  fileprivate static func * (l: Lanes, r: Lanes) -> Lanes {
+    Lanes(l.a * r.a, l.b * r.b, l.c * r.c, l.d * r.d)
+  }
+
+  @inline(__always)
+  fileprivate static func / (l: Lanes, r: Lanes) -> Lanes {
+    Lanes(l.a / r.a, l.b / r.b, l.c / r.c, l.d / r.d)
+  }
+
+  @inline(__always)
+  fileprivate static func / (l: Lanes, k: Scalar) -> Lanes {
+    Lanes(l.a / k, l.b / k, l.c / k, l.d / k)
+  }
+
+  @inline(__always)
+  fileprivate func squareRoot() -> Lanes {
+    Lanes(a.squareRoot(), b.squareRoot(), c.squareRoot(), d.squareRoot())
+  }
+}
+
+/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
+private func withMutableBases<Scalar>(
+  _ arrays: inout [[Scalar]], _ body: ([UnsafeMutablePointer<Scalar>]) -> Void
+) {
+  arrays.withUnsafeMutableBufferPointer { outer in
+    func pin(_ index: Int, _ bases: [UnsafeMutablePointer<Scalar>]) {
+      guard index < outer.count else { return body(bases) }
+      outer[index].withMutableBase { base in pin(index + 1, bases + [base]) }
+    }
+    pin(0, [])
+  }
+}
+
+/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
+private func withReadBases<Scalar>(
+  _ arrays: [[Scalar]], _ body: ([UnsafePointer<Scalar>]) -> Void
+) {
+  arrays.withUnsafeBufferPointer { outer in
+    func pin(_ index: Int, _ bases: [UnsafePointer<Scalar>]) {
+      guard index < outer.count else { return body(bases) }
+      outer[index].withBase { base in pin(index + 1, bases + [base]) }
+    }
+    pin(0, [])
   }
 }
