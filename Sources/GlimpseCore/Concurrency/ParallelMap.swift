@@ -17,16 +17,22 @@ public enum Parallelism {
   }()
 }
 
-/// Computes `transform(i)` for every `i` in `0..<count` on `Parallelism.threadCount` threads and
-/// returns the results in index order.
+/// Computes `transform(i)` for every `i` in `0..<count` on `workers` threads (the calling thread
+/// among them; by default `Parallelism.threadCount`) and returns the results in index order.
 ///
 /// Workers take the next index from a shared counter, so uneven items balance out. The order of
 /// the results never depends on scheduling, so a deterministic `transform` gives a deterministic
 /// result. `transform` must be safe to call from several threads at once.
-public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+/// - Parameter eachWorker: Wraps each worker thread's loop, e.g. to bind a task-local value
+///   there (Dispatch's threads do not inherit the caller's); not called when everything runs on
+///   the calling thread (one worker).
+public func parallelMap<T>(
+  _ count: Int, workers: Int = Parallelism.threadCount,
+  eachWorker: (_ loop: () -> Void) -> Void = { $0() }, _ transform: (Int) -> T
+) -> [T] {
   guard count > 0 else { return [] }
-  let workers = min(Parallelism.threadCount, count)
-  if workers == 1 { return (0..<count).map(transform) }
+  let workers = min(workers, count)
+  if workers <= 1 { return (0..<count).map(transform) }
   let results = UnsafeMutablePointer<T?>.allocate(capacity: count)
   results.initialize(repeating: nil, count: count)
   defer {
@@ -34,14 +40,21 @@ public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
     results.deallocate()
   }
   let slots = SendablePointer(results)
-  let next = Atomic(0)
+  // The counter sits in a class: captured by the nested closure below, a bare `Atomic` (not
+  // copyable) trips the compiler ("copy of noncopyable typed value", Swift 6.3).
+  let next = SharedCounter()
   withoutActuallyEscaping(transform) { transform in
-    let box = UncheckedSendable(transform)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while true {
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        guard index < count else { return }
-        slots.pointer[index] = box.value(index)
+    withoutActuallyEscaping(eachWorker) { eachWorker in
+      let box = UncheckedSendable(transform)
+      let wrapper = UncheckedSendable(eachWorker)
+      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        wrapper.value {
+          while true {
+            let index = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard index < count else { return }
+            slots.pointer[index] = box.value(index)
+          }
+        }
       }
     }
   }
@@ -56,6 +69,11 @@ public func contiguousChunks(of count: Int, parts: Int) -> [Range<Int>] {
   guard count > 0 else { return [] }
   let parts = max(1, min(parts, count))
   return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
+}
+
+/// An atomic counter shared by reference between worker threads.
+private final class SharedCounter: Sendable {
+  let value = Atomic(0)
 }
 
 /// A pointer handed to worker threads that each write distinct elements.

@@ -1,6 +1,5 @@
 import Dispatch
 import GlimpseCore
-import Synchronization
 
 // Raw-pointer access to array storage for the layers' loops, and the helpers they share.
 // `UnsafeBufferPointer` subscripts stay bounds-checked under -O (a compare and branch per
@@ -157,46 +156,11 @@ func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) 
 /// any thread (as it does with OpenBLAS at 1 thread); the result's order never does. With one
 /// worker the parts run in order on the calling thread, with the binding left as it is.
 func mapParts<T>(_ parts: Int, workers: Int, _ transform: (Int) -> T) -> [T] {
-  let workers = min(workers, parts)
-  guard workers > 1 else { return (0..<parts).map(transform) }
-  let results = UnsafeMutablePointer<T?>.allocate(capacity: parts)
-  results.initialize(repeating: nil, count: parts)
-  defer {
-    results.deinitialize(count: parts)
-    results.deallocate()
-  }
-  let slots = UncheckedSendableSlots(results)
-  let next = Atomic(0)
-  withoutActuallyEscaping(transform) { transform in
-    let shared = UncheckedSendablePart(transform)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      // Dispatch's worker threads do not inherit the caller's task-local binding, so each
-      // binds its own.
-      ModelThreads.$count.withValue(1) {
-        while true {
-          let part = next.wrappingAdd(1, ordering: .relaxed).oldValue
-          guard part < parts else { return }
-          slots.pointer[part] = shared.transform(part)
-        }
-      }
-    }
-  }
-  return (0..<parts).map { part in
-    guard let value = results[part] else { preconditionFailure("part \(part) was not computed") }
-    return value
-  }
-}
-
-/// A part's transform handed to worker threads; each call touches its own memory.
-private struct UncheckedSendablePart<T>: @unchecked Sendable {
-  let transform: (Int) -> T
-  init(_ transform: @escaping (Int) -> T) { self.transform = transform }
-}
-
-/// Result slots handed to worker threads that each write distinct elements.
-private struct UncheckedSendableSlots<T>: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<T?>
-  init(_ pointer: UnsafeMutablePointer<T?>) { self.pointer = pointer }
+  // Dispatch's worker threads do not inherit the caller's task-local binding, so each binds
+  // its own.
+  parallelMap(
+    parts, workers: workers, eachWorker: { loop in ModelThreads.$count.withValue(1, operation: loop) },
+    transform)
 }
 
 /// A closure handed to worker threads that each touch disjoint memory.
