@@ -158,13 +158,15 @@ extension Conv2D {
 
   /// The forward pass by Winograd (notes 1, 3, 4).
   ///
+  /// - Parameter transformedWeights: `winogradWeights(A.self)`, computed here when `nil`.
   /// - Returns: The output and the transformed input V, `[α², inputChannels, tiles]` with
   ///   positions `plan.positionStride(rows: inputChannels)` apart.
   func winogradForward<A: WinogradAlgorithm>(
-    _ input: FeatureMaps<Scalar>, output shape: MapShape, algorithm: A.Type
+    _ input: FeatureMaps<Scalar>, output shape: MapShape, algorithm: A.Type,
+    transformedWeights: [Scalar]? = nil
   ) -> (output: FeatureMaps<Scalar>, transformed: [Scalar]) {
     let plan = WinogradPlan(m: A.outputTile, input: input.shape, output: shape, padding: padding)
-    let u = winogradWeights(A.self)
+    let u = transformedWeights ?? winogradWeights(A.self)
     let v = winogradInput(input, plan: plan, algorithm: A.self)
     let (tiles, positions, k, c) = (plan.tiles, plan.positions, filters, inputChannels)
     let vStride = plan.positionStride(rows: c, Scalar.self)
@@ -206,9 +208,11 @@ extension Conv2D {
   }
 
   /// The weight gradient and, when asked, the input gradient by Winograd (note 2).
+  ///
+  /// - Parameter transformedWeights: `winogradWeights(A.self)`, computed here when `nil`.
   func winogradBackward<A: WinogradAlgorithm>(
     _ outputGradient: FeatureMaps<Scalar>, transformed v: [Scalar], inputShape: MapShape,
-    needsInputGradient: Bool, algorithm: A.Type
+    needsInputGradient: Bool, algorithm: A.Type, transformedWeights: [Scalar]? = nil
   ) -> (input: FeatureMaps<Scalar>?, weights: [Scalar]) {
     let plan = WinogradPlan(
       m: A.outputTile, input: inputShape, output: outputGradient.shape, padding: padding)
@@ -232,7 +236,7 @@ extension Conv2D {
       }
     }
     guard needsInputGradient else { return (nil, weightGradient) }
-    let u = winogradWeights(A.self)
+    let u = transformedWeights ?? winogradWeights(A.self)
     let dv = u.withBase { u in
       z.withBase { z in
         [Scalar].filled(count: positions * vStride) { dv in
