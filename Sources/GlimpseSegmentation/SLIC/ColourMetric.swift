@@ -19,7 +19,8 @@
 /// in generic code (even once specialized) the standard library's generic conversions are not
 /// inlined and its SIMD comparisons and masks go lane by lane through memory, which made the
 /// k-means twice as slow; on the concrete types they are single instructions.
-protocol KMeansScalar: BinaryFloatingPoint, SIMDScalar {
+/// (`Codable` only because the compiler asks protocols that use `SIMD8<Self>` to state it.)
+protocol KMeansScalar: BinaryFloatingPoint, SIMDScalar, Codable {
   /// `Self(value)`, rounded to nearest.
   static func converting(_ value: Double) -> Self
   /// `Self(value)`, exact for |value| < 2²⁴.
