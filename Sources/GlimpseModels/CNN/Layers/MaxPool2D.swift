@@ -64,8 +64,10 @@ public struct MaxPool2D: Sendable, Equatable {
           forEachRange(shape.channels * shape.count, costPerItem: inputPlane) { planes in
             (target + planes.lowerBound * inputPlane).update(
               repeating: 0, count: planes.count * inputPlane)
+            // Windows do not overlap, so each winner is a distinct, zeroed input: the gradient
+            // is stored as 0 + g (the bits `+=` gave, −0 included) without reading it back.
             for i in (planes.lowerBound * outputPlane)..<(planes.upperBound * outputPlane) {
-              target[Int(winners[i])] += g[i]
+              target[Int(winners[i])] = 0 + g[i]
             }
           }
         }
