@@ -171,18 +171,12 @@ extension Conv2D {
     let (tiles, positions, k, c) = (plan.tiles, plan.positions, filters, inputChannels)
     let vStride = plan.positionStride(rows: c, Scalar.self)
     let mStride = plan.positionStride(rows: k, Scalar.self)
+    // M_ξ = U_ξ · V_ξ, [k, c] · [c, tiles].
     let products = u.withBase { u in
       v.withBase { v in
-        [Scalar].filled(count: positions * mStride) { m in
-          for xi in 0..<positions {
-            Scalar.gemm(
-              transposeA: false, transposeB: false, m: k, n: tiles, k: c, alpha: 1,
-              a: u + xi * k * c, lda: c, b: v + xi * vStride, ldb: tiles, beta: 0,
-              c: m + xi * mStride, ldc: tiles)
-            // Never read; zeroed only to initialise the array.
-            (m + xi * mStride + k * tiles).update(repeating: 0, count: mStride - k * tiles)
-          }
-        }
+        Self.positionProducts(
+          positions: positions, rows: k, tiles: tiles, inner: c, transposeA: false, a: u,
+          b: v, bStride: vStride, outputStride: mStride)
       }
     }
     var output = products.withBase { m in
@@ -205,6 +199,27 @@ extension Conv2D {
       }
     }
     return (output, v)
+  }
+
+  /// One GEMM per transform-domain position ξ: `op(U_ξ) · B_ξ`, `[rows, inner] · [inner,
+  /// tiles]`, where U_ξ is the `[filters, inputChannels]` block ξ of the transformed kernels
+  /// (transposed when `transposeA`) and B_ξ starts `bStride` values after B_ξ₋₁. Product ξ
+  /// starts `outputStride` values after product ξ − 1 (note 7); the values between are zeroed,
+  /// never read, only so that the array is initialised.
+  private static func positionProducts(
+    positions: Int, rows: Int, tiles: Int, inner: Int, transposeA: Bool,
+    a u: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int, outputStride: Int
+  ) -> [Scalar] {
+    [Scalar].filled(count: positions * outputStride) { out in
+      for xi in 0..<positions {
+        Scalar.gemm(
+          transposeA: transposeA, transposeB: false, m: rows, n: tiles, k: inner, alpha: 1,
+          a: u + xi * rows * inner, lda: transposeA ? rows : inner, b: b + xi * bStride,
+          ldb: tiles, beta: 0, c: out + xi * outputStride, ldc: tiles)
+        (out + xi * outputStride + rows * tiles).update(
+          repeating: 0, count: outputStride - rows * tiles)
+      }
+    }
   }
 
   /// The weight gradient and, when asked, the input gradient by Winograd (note 2).
@@ -237,18 +252,12 @@ extension Conv2D {
     }
     guard needsInputGradient else { return (nil, weightGradient) }
     let u = transformedWeights ?? winogradWeights(A.self)
+    // ∂V_ξ = U_ξᵀ · Z_ξ, [c, k] · [k, tiles].
     let dv = u.withBase { u in
       z.withBase { z in
-        [Scalar].filled(count: positions * vStride) { dv in
-          for xi in 0..<positions {
-            Scalar.gemm(
-              transposeA: true, transposeB: false, m: c, n: tiles, k: k, alpha: 1,
-              a: u + xi * k * c, lda: c, b: z + xi * zStride, ldb: tiles, beta: 0,
-              c: dv + xi * vStride, ldc: tiles)
-            // Never read; zeroed only to initialise the array.
-            (dv + xi * vStride + c * tiles).update(repeating: 0, count: vStride - c * tiles)
-          }
-        }
+        Self.positionProducts(
+          positions: positions, rows: c, tiles: tiles, inner: k, transposeA: true, a: u,
+          b: z, bStride: zStride, outputStride: vStride)
       }
     }
     var inputGradient = FeatureMaps<Scalar>(shape: inputShape)
