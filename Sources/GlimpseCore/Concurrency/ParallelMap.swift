@@ -64,6 +64,24 @@ public func parallelMap<T>(
   }
 }
 
+/// Runs `body` over contiguous parts of `0..<count`, one per thread, when `count` reaches
+/// `minimumCount`; below it (waking threads would cost more than the pass) over all of
+/// `0..<count` at once on the calling thread. For passes that compute each value on its own, so
+/// that the split changes no value. `body` must be safe to call from several threads at once.
+public func forEachChunk(
+  of count: Int, minimumCount: Int = 1 << 14, _ body: (Range<Int>) -> Void
+) {
+  guard count >= minimumCount, Parallelism.threadCount > 1 else {
+    if count > 0 { body(0..<count) }
+    return
+  }
+  let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount)
+  _ = parallelMap(chunks.count) { index in
+    body(chunks[index])
+    return 0
+  }
+}
+
 /// Splits `0..<count` into at most `parts` contiguous ranges of near-equal length.
 public func contiguousChunks(of count: Int, parts: Int) -> [Range<Int>] {
   guard count > 0 else { return [] }

@@ -39,7 +39,7 @@ struct FeaturePlanes {
     image.pixels.withUnsafeBufferPointer { source in
       planes.withUnsafeMutableBufferPointer { target in
         guard let input = source.baseAddress, let output = target.baseAddress else { return }
-        Self.forEachChunk(pixelCount) { pixels in
+        forEachChunk(of: pixelCount) { pixels in
           for c in 0..<channels {
             let plane = output + c * pixelCount
             for p in pixels { plane[p] = input[p * channels + c] }
@@ -48,21 +48,6 @@ struct FeaturePlanes {
       }
     }
     values = planes
-  }
-
-  /// Runs `body` over contiguous parts of `0..<count` on all cores when `count` is large
-  /// (2¹⁴ values and more; below that, waking threads costs more than the pass), else at once.
-  /// Every pass that uses it computes each value on its own, so the split changes no value.
-  private static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
-    guard count >= 1 << 14 else {
-      body(0..<count)
-      return
-    }
-    let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount)
-    _ = parallelMap(chunks.count) { index in
-      body(chunks[index])
-      return 0
-    }
   }
 
   /// The smallest and largest value over all planes.
@@ -105,7 +90,7 @@ struct FeaturePlanes {
     let span = high - low
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
-      Self.forEachChunk(buffer.count) { part in
+      forEachChunk(of: buffer.count) { part in
         for i in part {
           // Subtract, then divide, in scikit-image's order, for the same roundings.
           var v = base[i] - low
@@ -120,7 +105,7 @@ struct FeaturePlanes {
   mutating func scale(by factor: Double) {
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
-      Self.forEachChunk(buffer.count) { part in
+      forEachChunk(of: buffer.count) { part in
         for i in part { base[i] *= factor }
       }
     }

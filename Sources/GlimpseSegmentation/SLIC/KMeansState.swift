@@ -294,14 +294,11 @@ final class KMeansState<Scalar: KMeansScalar>: @unchecked Sendable {
     let owner = owner
     return [Int32](unsafeUninitializedCapacity: pixelCount) { buffer, initialized in
       guard let target = buffer.baseAddress else { return }
-      let chunks = contiguousChunks(
-        of: pixelCount, parts: pixelCount >= 1 << 14 ? Parallelism.threadCount : 1)
       let output = SendableLabels(target)
-      _ = parallelMap(chunks.count) { index in
-        for p in chunks[index] {
+      forEachChunk(of: pixelCount) { pixels in
+        for p in pixels {
           (output.pointer + p).initialize(to: Int32(truncatingIfNeeded: owner[p].integer))
         }
-        return 0
       }
       initialized = pixelCount
     }

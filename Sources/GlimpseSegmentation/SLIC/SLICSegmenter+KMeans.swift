@@ -54,10 +54,8 @@ extension SLICSegmenter {
       features.values.withUnsafeBufferPointer { source in
         single.withUnsafeMutableBufferPointer { target in
           guard let input = source.baseAddress, let output = target.baseAddress else { return }
-          let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount)
-          _ = parallelMap(chunks.count) { index in
-            for i in chunks[index] { output[i] = Float(input[i]) }
-            return 0
+          forEachChunk(of: count) { part in
+            for i in part { output[i] = Float(input[i]) }
           }
         }
       }
