@@ -247,9 +247,25 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
     let firstLearning = executionOrder.firstIndex { layers[$0].hasParameters } ?? 0
     var gradient = scoreGradient
     var parameterGradients: [ParameterGradient<Scalar>] = []
-    for position in executionOrder.indices.reversed() {
+    var position = executionOrder.count
+    while position > 0 {
+      position -= 1
       let index = executionOrder[position]
       let needsInput = position > firstLearning
+      // The first learning layer, a convolution feeding a max-pool: its parameter gradients
+      // come straight from the pool's gradient and winners (`Conv2D+PooledGradient.swift`).
+      if position == firstLearning + 1, case .maxPool(let pool) = layers[index],
+        case .maxPool(let poolCache) = caches[position],
+        case .conv(let conv) = layers[executionOrder[firstLearning]],
+        case .conv(let convCache) = caches[firstLearning],
+        conv.takesGradientThroughPool(convCache.inputShape)
+      {
+        parameterGradients.append(
+          conv.parameterGradientThroughPool(
+            gradient, pool: pool, poolCache: poolCache, cache: convCache))
+        position = firstLearning
+        continue
+      }
       switch (layers[index], caches[position]) {
       case (.conv(let conv), .conv(let cache)):
         let (input, parameters) = conv.backward(
