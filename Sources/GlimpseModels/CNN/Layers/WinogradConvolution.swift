@@ -508,10 +508,11 @@ extension Conv2D {
 /// (images innermost), map value (y, x) at grid point (y + offset, x + offset), and zeros on
 /// the grid points no map value reaches.
 ///
-/// Compiled out of line, as `copyFromGrid`: inlined into the transform passes, the register
-/// transposes were lowered value by value and slowed the passes around them; alone, the copy
-/// back from the grid takes 40 % less time and the seed epoch ~2 % less (perf samples against
-/// sgemm's, 2 threads, three runs each), with trained models bit for bit the same.
+/// Four columns of four maps go as one 4 × 4 transpose in registers (`transposeBlock`), and the
+/// copy is compiled out of line, as `copyFromGrid`: inlined into the transform passes, the
+/// transposes slowed the passes around them. Together the two copies take ~30 % of the time
+/// they took value by value (perf samples against sgemm's, seed epochs at 2 threads: 851 → 405),
+/// about 3 % of an epoch, with trained models bit for bit the same.
 @inline(never)
 private func copyToGrid<Scalar: GEMMScalar>(
   _ maps: UnsafePointer<Scalar>, height: Int, width: Int, images: Int,
@@ -541,13 +542,9 @@ private func copyToGrid<Scalar: GEMMScalar>(
       // stores of four values each, instead of sixteen of one.
       var x = 0
       while x &+ 4 <= inside {
-        let (v0, v1) = (Lanes(first + x), Lanes(second + x))
-        let (v2, v3) = (Lanes(third + x), Lanes(fourth + x))
-        let at = to + ((x &+ offset) &* images &+ n)
-        Lanes(v0.a, v1.a, v2.a, v3.a).store(at)
-        Lanes(v0.b, v1.b, v2.b, v3.b).store(at + images)
-        Lanes(v0.c, v1.c, v2.c, v3.c).store(at + 2 &* images)
-        Lanes(v0.d, v1.d, v2.d, v3.d).store(at + 3 &* images)
+        transposeBlock(
+          first + x, rowStride: plane, to: to + ((x &+ offset) &* images &+ n), rowStride: images,
+          adding: nil)
         x &+= 4
       }
       while x < inside {
@@ -585,15 +582,9 @@ private func copyFromGrid<Scalar: GEMMScalar>(
       // Four columns at a time, transposed in registers (see `copyToGrid`).
       var x = 0
       while x &+ 4 <= width {
-        let at = from + ((x &+ offset) &* images &+ n)
-        let v0 = Lanes(at) + shift
-        let v1 = Lanes(at + images) + shift
-        let v2 = Lanes(at + 2 &* images) + shift
-        let v3 = Lanes(at + 3 &* images) + shift
-        Lanes(v0.a, v1.a, v2.a, v3.a).store(first + x)
-        Lanes(v0.b, v1.b, v2.b, v3.b).store(second + x)
-        Lanes(v0.c, v1.c, v2.c, v3.c).store(third + x)
-        Lanes(v0.d, v1.d, v2.d, v3.d).store(fourth + x)
+        transposeBlock(
+          from + ((x &+ offset) &* images &+ n), rowStride: images, to: first + x,
+          rowStride: plane, adding: adding)
         x &+= 4
       }
       while x < width {
@@ -609,6 +600,49 @@ private func copyFromGrid<Scalar: GEMMScalar>(
     while n < images {
       for x in 0..<width { to[n &* plane &+ x] = from[(x &+ offset) &* images &+ n] + adding }
       n &+= 1
+    }
+  }
+}
+
+/// Writes the transpose of a 4 × 4 block: value (i, j) at `source + i · from + j` goes to
+/// `target + j · to + i`, plus `adding` when given (copies are exact without it: x + 0 would turn
+/// −0 into +0).
+@inline(__always)
+private func transposeBlock<Scalar: GEMMScalar>(
+  _ source: UnsafePointer<Scalar>, rowStride from: Int, to target: UnsafeMutablePointer<Scalar>,
+  rowStride to: Int, adding: Scalar?
+) {
+  if Scalar.self == Float.self {
+    // Concrete vectors: even and odd halves of two rows side by side are single shuffles, so
+    // the transpose is eight of them (the generic `Lanes` form was lowered value by value).
+    let s = UnsafeRawPointer(source)
+    let stride = MemoryLayout<Float>.stride
+    var v0 = s.loadUnaligned(as: SIMD4<Float>.self)
+    var v1 = s.loadUnaligned(fromByteOffset: from &* stride, as: SIMD4<Float>.self)
+    var v2 = s.loadUnaligned(fromByteOffset: 2 &* from &* stride, as: SIMD4<Float>.self)
+    var v3 = s.loadUnaligned(fromByteOffset: 3 &* from &* stride, as: SIMD4<Float>.self)
+    if let adding {
+      let shift = SIMD4<Float>(repeating: unsafeBitCast(adding, to: Float.self))
+      v0 += shift
+      v1 += shift
+      v2 += shift
+      v3 += shift
+    }
+    let upper = SIMD8(lowHalf: v0, highHalf: v1)
+    let lower = SIMD8(lowHalf: v2, highHalf: v3)
+    let evens = SIMD8(lowHalf: upper.evenHalf, highHalf: lower.evenHalf)
+    let odds = SIMD8(lowHalf: upper.oddHalf, highHalf: lower.oddHalf)
+    let t = UnsafeMutableRawPointer(target)
+    t.storeBytes(of: evens.evenHalf, as: SIMD4<Float>.self)
+    t.storeBytes(of: odds.evenHalf, toByteOffset: to &* stride, as: SIMD4<Float>.self)
+    t.storeBytes(of: evens.oddHalf, toByteOffset: 2 &* to &* stride, as: SIMD4<Float>.self)
+    t.storeBytes(of: odds.oddHalf, toByteOffset: 3 &* to &* stride, as: SIMD4<Float>.self)
+    return
+  }
+  for i in 0..<4 {
+    for j in 0..<4 {
+      let value = source[i &* from &+ j]
+      target[j &* to &+ i] = adding.map { value + $0 } ?? value
     }
   }
 }
