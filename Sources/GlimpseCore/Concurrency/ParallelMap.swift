@@ -47,7 +47,7 @@ public func parallelMap<T>(
     withoutActuallyEscaping(eachWorker) { eachWorker in
       let box = UncheckedSendable(transform)
       let wrapper = UncheckedSendable(eachWorker)
-      DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      let work: (Int) -> Void = { _ in
         wrapper.value {
           while true {
             let index = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -56,11 +56,29 @@ public func parallelMap<T>(
           }
         }
       }
+      forkJoin(parts: workers, work)
     }
   }
   return (0..<count).map { index in
     guard let value = results[index] else { preconditionFailure("slot \(index) was not filled") }
     return value
+  }
+}
+
+/// Runs `body(part)` for every part of `0..<parts` on `parts` threads, the calling thread among
+/// them, and returns when all are done: on the shared `WorkerPool` when it is free and large
+/// enough (its threads stay awake between frequent forks), else on Dispatch's threads.
+///
+/// `body` must be safe to call from several threads at once.
+public func forkJoin(parts: Int, _ body: (Int) -> Void) {
+  guard parts > 1 else {
+    if parts == 1 { body(0) }
+    return
+  }
+  if WorkerPool.shared.run(parts: parts, body) { return }
+  withoutActuallyEscaping(body) { body in
+    let shared = UncheckedSendable(body)
+    DispatchQueue.concurrentPerform(iterations: parts) { part in shared.value(part) }
   }
 }
 

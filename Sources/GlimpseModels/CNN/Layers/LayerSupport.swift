@@ -1,4 +1,3 @@
-import Dispatch
 import GlimpseCore
 
 // Raw-pointer access to array storage for the layers' loops, and the helpers they share.
@@ -120,7 +119,7 @@ enum ModelThreads {
   /// sit several calls below the code that knows; tests bind it to compare worker counts in one
   /// process, whose `Parallelism.threadCount` is fixed by `GLIMPSE_THREADS`.
   ///
-  /// A binding is seen by the thread (or task) that made it, not by Dispatch's worker threads,
+  /// A binding is seen by the thread (or task) that made it, not by the worker threads,
   /// so code that forks binds it again inside each worker.
   @TaskLocal static var count: Int = Parallelism.threadCount
 }
@@ -138,12 +137,7 @@ func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) 
     return
   }
   let ranges = contiguousChunks(of: count, parts: threads)
-  withoutActuallyEscaping(body) { body in
-    let shared = UncheckedSendableClosure(body)
-    DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
-      shared.body(ranges[part])
-    }
-  }
+  forkJoin(parts: ranges.count) { part in body(ranges[part]) }
 }
 
 /// `transform(part)` for every part of `0..<parts`, in part order, computed on up to `workers`
@@ -156,15 +150,10 @@ func forEachRange(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) 
 /// any thread (as it does with OpenBLAS at 1 thread); the result's order never does. With one
 /// worker the parts run in order on the calling thread, with the binding left as it is.
 func mapParts<T>(_ parts: Int, workers: Int, _ transform: (Int) -> T) -> [T] {
-  // Dispatch's worker threads do not inherit the caller's task-local binding, so each binds
-  // its own.
+  // Worker threads (the pool's or Dispatch's) do not inherit the caller's task-local binding,
+  // so each binds its own.
   parallelMap(
-    parts, workers: workers, eachWorker: { loop in ModelThreads.$count.withValue(1, operation: loop) },
+    parts, workers: workers,
+    eachWorker: { loop in ModelThreads.$count.withValue(1, operation: loop) },
     transform)
-}
-
-/// A closure handed to worker threads that each touch disjoint memory.
-private struct UncheckedSendableClosure: @unchecked Sendable {
-  let body: (Range<Int>) -> Void
-  init(_ body: @escaping (Range<Int>) -> Void) { self.body = body }
 }

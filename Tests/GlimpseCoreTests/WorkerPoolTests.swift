@@ -1,0 +1,114 @@
+import Dispatch
+import GlimpseCore
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@Suite("WorkerPool: each part runs once per job, side by side, through sleeps and contention")
+struct WorkerPoolTests {
+  /// Runs `jobs` jobs of `parts` parts on `pool` and returns how often each part ran per job.
+  private func partCounts(_ pool: WorkerPool, parts: Int, jobs: Int) -> [[Int]] {
+    (0..<jobs).map { _ in
+      let tally = PartTally(parts)
+      let ran = pool.run(parts: parts) { part in tally.count(part) }
+      #expect(ran)
+      return tally.counts
+    }
+  }
+
+  @Test("10 000 back-to-back jobs (workers kept awake): each part exactly once per job")
+  func backToBackJobs() {
+    let pool = WorkerPool(workers: 3)
+    let counts = partCounts(pool, parts: 4, jobs: 10_000)
+    #expect(counts.allSatisfy { $0 == [1, 1, 1, 1] })
+  }
+
+  @Test("workers that fell asleep between jobs are woken: no job is lost")
+  func jobsAfterSleeping() {
+    // With no spinning, every worker sleeps before each job: the wake-up path each time.
+    let pool = WorkerPool(workers: 2, spinSeconds: 0)
+    var all: [[Int]] = []
+    for round in 0..<200 {
+      all += partCounts(pool, parts: 3, jobs: 1)
+      if round % 20 == 0 { usleep(2_000) }
+    }
+    #expect(all.allSatisfy { $0 == [1, 1, 1] })
+  }
+
+  @Test("parts run side by side: two parts that wait for each other both finish")
+  func partsRunConcurrently() {
+    // Each part waits for the other to arrive; on one thread this would never return.
+    let pool = WorkerPool(workers: 1)
+    let arrived = Atomic(0)
+    let ran = pool.run(parts: 2) { _ in
+      arrived.add(1, ordering: .sequentiallyConsistent)
+      while arrived.load(ordering: .sequentiallyConsistent) < 2 { sched_yield() }
+    }
+    #expect(ran)
+    #expect(arrived.load(ordering: .relaxed) == 2)
+  }
+
+  @Test("fewer parts than workers: only parts 0..<parts run")
+  func fewerParts() {
+    let pool = WorkerPool(workers: 3)
+    #expect(partCounts(pool, parts: 2, jobs: 500).allSatisfy { $0 == [1, 1] })
+    #expect(partCounts(pool, parts: 1, jobs: 10).allSatisfy { $0 == [1] })
+  }
+
+  @Test("a job too wide, nested in a job, or on a pool of no workers is refused, running nothing")
+  func refusals() {
+    let pool = WorkerPool(workers: 1)
+    var ranTooWide = false
+    #expect(!pool.run(parts: 3) { _ in ranTooWide = true })
+    #expect(!ranTooWide)
+    let nestedRefused = Atomic(0)
+    #expect(
+      pool.run(parts: 2) { _ in
+        if !pool.run(parts: 2, { _ in }) { nestedRefused.add(1, ordering: .relaxed) }
+      })
+    #expect(nestedRefused.load(ordering: .relaxed) == 2)
+    let none = WorkerPool(workers: 0)
+    #expect(!none.run(parts: 2) { _ in })
+    #expect(none.run(parts: 1) { _ in })
+  }
+
+  @Test("callers on many threads at once: each job's parts run once, on the pool or refused")
+  func concurrentCallers() {
+    let pool = WorkerPool(workers: 1)
+    let total = Atomic(0)
+    let refused = Atomic(0)
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      for _ in 0..<300 {
+        let tally = PartTally(2)
+        if pool.run(parts: 2, { part in tally.count(part) }) {
+          #expect(tally.counts == [1, 1])
+          total.add(2, ordering: .relaxed)
+        } else {
+          #expect(tally.counts == [0, 0])
+          refused.add(1, ordering: .relaxed)
+        }
+      }
+    }
+    #expect(total.load(ordering: .relaxed) + 2 * refused.load(ordering: .relaxed) == 8 * 300 * 2)
+  }
+
+  @Test("forkJoin runs every part once, whether the shared pool takes the job or Dispatch does")
+  func forkJoinParts() {
+    for parts in [1, 2, 3, 7] {
+      let tally = PartTally(parts)
+      forkJoin(parts: parts) { part in tally.count(part) }
+      #expect(tally.counts == Array(repeating: 1, count: parts))
+    }
+  }
+}
+
+/// How many times each part of a job ran, counted from any thread.
+private final class PartTally: Sendable {
+  private let tally: Mutex<[Int]>
+  init(_ parts: Int) { tally = Mutex(Array(repeating: 0, count: parts)) }
+  func count(_ part: Int) { tally.withLock { $0[part] += 1 } }
+  var counts: [Int] { tally.withLock { $0 } }
+}
