@@ -47,6 +47,8 @@ public final class WorkerPool: @unchecked Sendable {
   /// they see the bump; it outlives the job only as a dangling reference that is never called.
   private var job: Job?
   private let started = Mutex(false)
+  /// Set once the workers run, so that jobs after the first skip the lock.
+  private let running = Atomic(false)
 
   private struct Job {
     let parts: Int
@@ -100,6 +102,7 @@ public final class WorkerPool: @unchecked Sendable {
   }
 
   private func startWorkers() {
+    guard !running.load(ordering: .acquiring) else { return }
     started.withLock { started in
       guard !started else { return }
       started = true
@@ -121,6 +124,7 @@ public final class WorkerPool: @unchecked Sendable {
         precondition(status == 0, "could not start a worker thread (pthread_create: \(status))")
         pthread_detach(thread)
       }
+      running.store(true, ordering: .releasing)
     }
   }
 

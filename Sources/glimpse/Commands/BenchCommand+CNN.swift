@@ -11,6 +11,9 @@ import GlimpseSegmentation
 // - `cnn-predict-1000-tN`: probabilities of the 1000 test digits in one call.
 // - `cnn-whole-process`: `cnn_anchor.py --one` (load, train 10 epochs, scan, explain one digit
 //   with the six segmenters), for `/usr/bin/time`; `GLIMPSE_BENCH_PHASES=1` prints the phases.
+//   `make bench` runs it with Glimpse's loops on 2 threads and OpenBLAS on 1 (`--threads 1`),
+//   as the CLI runs these phases: the training shards and LIME's fits call BLAS from threads
+//   of their own, one call per core.
 // N is the thread count of both OpenBLAS and Glimpse's own loops. The latter is fixed when the
 // process starts (`GLIMPSE_THREADS`), so a stage refuses to run at another count rather than
 // report a figure for the wrong setting.

@@ -95,16 +95,28 @@ public struct FeatureMaps<Scalar: GEMMScalar>: Sendable, Equatable {
     let count = rows.count
     let shape = MapShape(
       channels: image.channels, count: count, height: image.height, width: image.width)
-    var values = [Scalar](repeating: 0, count: shape.valueCount)
     let channels = image.channels
     let plane = image.pixelCount
     let columns = features.columns
-    features.storage.withUnsafeBufferPointer { source in
-      values.withUnsafeMutableBufferPointer { target in
-        guard let source = source.baseAddress, let target = target.baseAddress else { return }
+    for row in rows {
+      precondition(row >= 0 && row < features.rows, "row \(row) out of 0..<\(features.rows)")
+    }
+    // Every value is written, so the storage starts unfilled.
+    guard shape.valueCount > 0 else {
+      self.init(shape: shape, storage: [])
+      return
+    }
+    let values = features.storage.withUnsafeBufferPointer { source in
+      [Scalar].filled(count: shape.valueCount) { target in
+        guard let source = source.baseAddress else { preconditionFailure("no features") }
         for (n, row) in rows.enumerated() {
-          precondition(row >= 0 && row < features.rows, "row \(row) out of 0..<\(features.rows)")
           let pixels = source + row * columns
+          if channels == 1 {
+            // Grey images: one contiguous run per image, which the compiler vectorises.
+            let map = target + n * plane
+            for p in 0..<plane { map[p] = Scalar(pixels[p]) }
+            continue
+          }
           for c in 0..<channels {
             let map = target + (c * count + n) * plane
             for p in 0..<plane { map[p] = Scalar(pixels[p * channels + c]) }

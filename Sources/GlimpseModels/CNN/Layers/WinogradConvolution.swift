@@ -274,31 +274,43 @@ extension Conv2D {
   func blankOutputs(_ input: FeatureMaps<Scalar>, output: MapShape) -> [Int32] {
     let s = input.shape
     let block = s.count * s.planeSize
-    // Pixels where some channel is non-zero; channel-major storage makes each channel's block
-    // one contiguous run.
-    var lit = [UInt8](repeating: 0, count: block)
+    // Σ_c |x_c| per pixel: zero exactly where every channel is ±0 (no cancellation, and NaN or
+    // infinity stay non-zero). Channel-major storage makes each channel's block one contiguous
+    // run, and the sum vectorises where a flag per channel did not.
+    var magnitude = [Scalar](repeating: 0, count: block)
     input.storage.withBase { source in
-      lit.withMutableBase { lit in
+      magnitude.withMutableBase { sum in
         for c in 0..<s.channels {
           let values = source + c * block
-          // Branch-free, so that the loop vectorises.
-          for i in 0..<block { lit[i] |= values[i] != 0 ? 1 : 0 }
+          for i in 0..<block { sum[i] += abs(values[i]) }
         }
       }
     }
+    // Then whether each output's 3 × 3 field holds a non-zero pixel, separably: across the
+    // three columns, then across the three rows.
     var blank: [Int32] = []
-    lit.withBase { lit in
-      for n in 0..<s.count {
-        let image = lit + n * s.planeSize
-        for y in 0..<output.height {
-          let rows = max(0, y - padding)..<min(s.height, y - padding + 3)
-          for x in 0..<output.width {
-            let columns = max(0, x - padding)..<min(s.width, x - padding + 3)
-            var seen = false
-            for r in rows {
-              for e in columns where image[r * s.width + e] != 0 { seen = true }
+    var across = [UInt8](repeating: 0, count: s.height * output.width)
+    magnitude.withBase { magnitude in
+      across.withMutableBase { across in
+        for n in 0..<s.count {
+          let image = magnitude + n * s.planeSize
+          for r in 0..<s.height {
+            for x in 0..<output.width {
+              var seen: UInt8 = 0
+              for e in max(0, x - padding)..<min(s.width, x - padding + 3) {
+                seen |= image[r * s.width + e] != 0 ? 1 : 0
+              }
+              across[r * output.width + x] = seen
             }
-            if !seen { blank.append(Int32((n * output.height + y) * output.width + x)) }
+          }
+          for y in 0..<output.height {
+            for x in 0..<output.width {
+              var seen: UInt8 = 0
+              for r in max(0, y - padding)..<min(s.height, y - padding + 3) {
+                seen |= across[r * output.width + x]
+              }
+              if seen == 0 { blank.append(Int32((n * output.height + y) * output.width + x)) }
+            }
           }
         }
       }
