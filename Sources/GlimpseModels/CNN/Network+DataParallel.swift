@@ -53,22 +53,42 @@ extension Network {
     }
     var loss = 0.0
     var correct = 0
-    var gradients: [[Scalar]] = []
+    var scales: [Scalar] = []
     for (range, part) in zip(ranges, parts) {
       let share = Double(range.count) / Double(count)
       loss += part.loss * share
       correct += part.correct
-      let scale = Scalar(share)
-      if gradients.isEmpty {
-        gradients = part.gradients.map { values in values.map { $0 * scale } }
-        continue
-      }
-      for slot in gradients.indices {
-        precondition(
-          gradients[slot].count == part.gradients[slot].count, "shards' gradients differ in size")
-        gradients[slot].withMutableBase { sum in
-          part.gradients[slot].withBase { values in
-            for i in 0..<part.gradients[slot].count { sum[i] += scale * values[i] }
+      scales.append(Scalar(share))
+    }
+    let sizes = parts[0].gradients.map(\.count)
+    for part in parts {
+      precondition(part.gradients.map(\.count) == sizes, "shards' gradients differ in size")
+    }
+    // Σ_s share_s · g_s per value, shards in order (the first scaled, each next one's scaled
+    // value added): the same operations at any thread count. Split over the slots' values on
+    // the threads the shards used, as the optimiser's step is.
+    var gradients = sizes.map { size in
+      [Scalar](unsafeUninitializedCapacity: size) { _, n in n = size }
+    }
+    var starts = [0]
+    for size in sizes { starts.append(starts[starts.count - 1] + size) }
+    let shards = parts.map(\.gradients)
+    withMutableBases(&gradients) { sums in
+      forEachRange(starts[sizes.count], costPerItem: 2 * parts.count) { range in
+        for slot in sizes.indices {
+          let lower = max(range.lowerBound, starts[slot])
+          let upper = min(range.upperBound, starts[slot + 1])
+          guard lower < upper else { continue }
+          let (first, end) = (lower - starts[slot], upper - starts[slot])
+          let sum = sums[slot]
+          shards[0][slot].withBase { g in
+            for i in first..<end { sum[i] = g[i] * scales[0] }
+          }
+          for shard in 1..<shards.count {
+            let scale = scales[shard]
+            shards[shard][slot].withBase { g in
+              for i in first..<end { sum[i] += scale * g[i] }
+            }
           }
         }
       }

@@ -191,6 +191,9 @@ private struct AdamStep<Scalar: GEMMScalar> {
     let (stepSizes, epsilons) = (
       Lanes(stepSize, stepSize, stepSize, stepSize), Lanes(epsilon, epsilon, epsilon, epsilon)
     )
+    // Keras' placement divides the root by 1, which changes no value: skipping it saves a
+    // division per parameter (PyTorch's keeps it).
+    let divides = rootDivisor != 1
     var i = 0
     while i &+ 4 <= count {
       let gi = Lanes(g + i)
@@ -199,7 +202,8 @@ private struct AdamStep<Scalar: GEMMScalar> {
       var pi = Lanes(p + i)
       mi = mi + decay1 * (gi - mi)
       vi = beta2 * vi + (decay2 * gi) * gi
-      pi = pi - stepSizes * (mi / (vi.squareRoot() / rootDivisor + epsilons))
+      let root = divides ? vi.squareRoot() / rootDivisor : vi.squareRoot()
+      pi = pi - stepSizes * (mi / (root + epsilons))
       mi.store(m + i)
       vi.store(v + i)
       pi.store(p + i)
@@ -208,7 +212,8 @@ private struct AdamStep<Scalar: GEMMScalar> {
     while i < count {
       m[i] += decay1 * (g[i] - m[i])
       v[i] = beta2 * v[i] + decay2 * g[i] * g[i]
-      p[i] -= stepSize * (m[i] / (v[i].squareRoot() / rootDivisor + epsilon))
+      let root = divides ? v[i].squareRoot() / rootDivisor : v[i].squareRoot()
+      p[i] -= stepSize * (m[i] / (root + epsilon))
       i &+= 1
     }
   }
@@ -233,31 +238,5 @@ extension Lanes {
   @inline(__always)
   fileprivate func squareRoot() -> Lanes {
     Lanes(a.squareRoot(), b.squareRoot(), c.squareRoot(), d.squareRoot())
-  }
-}
-
-/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
-private func withMutableBases<Scalar>(
-  _ arrays: inout [[Scalar]], _ body: ([UnsafeMutablePointer<Scalar>]) -> Void
-) {
-  arrays.withUnsafeMutableBufferPointer { outer in
-    func pin(_ index: Int, _ bases: [UnsafeMutablePointer<Scalar>]) {
-      guard index < outer.count else { return body(bases) }
-      outer[index].withMutableBase { base in pin(index + 1, bases + [base]) }
-    }
-    pin(0, [])
-  }
-}
-
-/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
-private func withReadBases<Scalar>(
-  _ arrays: [[Scalar]], _ body: ([UnsafePointer<Scalar>]) -> Void
-) {
-  arrays.withUnsafeBufferPointer { outer in
-    func pin(_ index: Int, _ bases: [UnsafePointer<Scalar>]) {
-      guard index < outer.count else { return body(bases) }
-      outer[index].withBase { base in pin(index + 1, bases + [base]) }
-    }
-    pin(0, [])
   }
 }

@@ -157,3 +157,29 @@ func mapParts<T>(_ parts: Int, workers: Int, _ transform: (Int) -> T) -> [T] {
     eachWorker: { loop in ModelThreads.$count.withValue(1, operation: loop) },
     transform)
 }
+
+/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
+func withMutableBases<Scalar>(
+  _ arrays: inout [[Scalar]], _ body: ([UnsafeMutablePointer<Scalar>]) -> Void
+) {
+  arrays.withUnsafeMutableBufferPointer { outer in
+    func pin(_ index: Int, _ bases: [UnsafeMutablePointer<Scalar>]) {
+      guard index < outer.count else { return body(bases) }
+      outer[index].withMutableBase { base in pin(index + 1, bases + [base]) }
+    }
+    pin(0, [])
+  }
+}
+
+/// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
+func withReadBases<Scalar>(
+  _ arrays: [[Scalar]], _ body: ([UnsafePointer<Scalar>]) -> Void
+) {
+  arrays.withUnsafeBufferPointer { outer in
+    func pin(_ index: Int, _ bases: [UnsafePointer<Scalar>]) {
+      guard index < outer.count else { return body(bases) }
+      outer[index].withBase { base in pin(index + 1, bases + [base]) }
+    }
+    pin(0, [])
+  }
+}
