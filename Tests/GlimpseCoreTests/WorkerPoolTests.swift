@@ -95,6 +95,36 @@ struct WorkerPoolTests {
     #expect(total.load(ordering: .relaxed) + 2 * refused.load(ordering: .relaxed) == 8 * 300 * 2)
   }
 
+  @Test("a fork inside a fork gets the width its part leaves; at width 1 it stays on its thread")
+  func nestedForks() {
+    let widths = Mutex<[Int]>([])
+    ParallelRegion.$width.withValue(4) {
+      forkJoin(parts: 2) { _ in
+        widths.withLock { $0.append(ParallelRegion.width) }
+      }
+    }
+    #expect(widths.withLock { $0 } == [2, 2])
+    // At width 2, the parts of a 2-part fork get width 1: a fork inside runs its three parts in
+    // order on the part's own thread.
+    let orders = Mutex<[[Int]]>([])
+    let threadsMatch = Mutex<[Bool]>([])
+    ParallelRegion.$width.withValue(2) {
+      forkJoin(parts: 2) { _ in
+        let outer = pthread_self()
+        var order: [Int] = []
+        var same = true
+        forkJoin(parts: 3) { part in
+          order.append(part)
+          same = same && pthread_equal(pthread_self(), outer) != 0
+        }
+        orders.withLock { $0.append(order) }
+        threadsMatch.withLock { $0.append(same) }
+      }
+    }
+    #expect(orders.withLock { $0 } == [[0, 1, 2], [0, 1, 2]])
+    #expect(threadsMatch.withLock { $0 } == [true, true])
+  }
+
   @Test("forkJoin runs every part once, whether the shared pool takes the job or Dispatch does")
   func forkJoinParts() {
     for parts in [1, 2, 3, 7] {

@@ -69,17 +69,36 @@ public func parallelMap<T>(
 /// them, and returns when all are done: on the shared `WorkerPool` when it is free and large
 /// enough (its threads stay awake between frequent forks), else on Dispatch's threads.
 ///
+/// Inside a part, a nested fork gets the threads the part's share leaves
+/// (`ParallelRegion.width / parts`, as libdispatch divides its width among nested applies): on
+/// 2 cores a fork inside a 2-part fork runs its parts one after another on its own thread,
+/// rather than putting 3 or 4 busy threads on 2 cores.
+///
 /// `body` must be safe to call from several threads at once.
 public func forkJoin(parts: Int, _ body: (Int) -> Void) {
   guard parts > 1 else {
     if parts == 1 { body(0) }
     return
   }
-  if WorkerPool.shared.run(parts: parts, body) { return }
-  withoutActuallyEscaping(body) { body in
-    let shared = UncheckedSendable(body)
-    DispatchQueue.concurrentPerform(iterations: parts) { part in shared.value(part) }
+  let width = ParallelRegion.width
+  guard width > 1 else {
+    for part in 0..<parts { body(part) }
+    return
   }
+  let inner = max(1, width / parts)
+  withoutActuallyEscaping(body) { body in
+    let part: (Int) -> Void = { index in ParallelRegion.$width.withValue(inner) { body(index) } }
+    if width >= Parallelism.threadCount, WorkerPool.shared.run(parts: parts, part) { return }
+    let shared = UncheckedSendable(part)
+    DispatchQueue.concurrentPerform(iterations: parts) { index in shared.value(index) }
+  }
+}
+
+/// The threads a fork at this point may use.
+public enum ParallelRegion {
+  /// `Parallelism.threadCount` outside any fork; inside a part of a fork of p parts with width
+  /// w, `max(1, w / p)` (bound by `forkJoin` on each part's thread).
+  @TaskLocal public static var width: Int = Parallelism.threadCount
 }
 
 /// Runs `body` over contiguous parts of `0..<count`, one per thread, when `count` reaches

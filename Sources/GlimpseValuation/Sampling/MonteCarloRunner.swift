@@ -153,14 +153,17 @@ public enum MonteCarloRunner {
     }
 
     // A stop may already hold (a resumed job that had finished).
-    if let status = shared.withLock({ s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed)) })
+    if let status = shared.withLock({ s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed))
+      })
     {
       var finished = state
       finished.status = status
       return finished
     }
 
-    DispatchQueue.concurrentPerform(iterations: options.threads) { _ in
+    // `forkJoin`, so that forks inside a sample (the utility's model fits) know they run beside
+    // the other workers and stay on their thread.
+    forkJoin(parts: options.threads) { _ in
       while true {
         let index: Int? = shared.withLock { s in
           guard s.state.status == nil else { return nil }
@@ -175,7 +178,8 @@ public enum MonteCarloRunner {
         }
         guard let index else { return }
         let updates = sample(index)
-        let (toCheckpoint, toReport): (MonteCarloState?, MonteCarloProgress?) = shared.withLock { s in
+        let (toCheckpoint, toReport): (MonteCarloState?, MonteCarloProgress?) = shared.withLock {
+          s in
           for update in updates {
             s.state.accumulator.add(update.value, to: update.point, channel: update.channel)
           }
