@@ -44,7 +44,7 @@ public final class WorkerPool: @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let condition: UnsafeMutablePointer<pthread_cond_t>
   /// The current job, written by the caller before it bumps `generation`, read by workers after
-  /// they see the bump; it outlives the job only as a dangling reference that is never called.
+  /// they see the bump, cleared by the caller once every worker is done with it.
   private var job: Job?
   private let started = Mutex(false)
   /// Set once the workers run, so that jobs after the first skip the lock.

@@ -70,25 +70,17 @@ extension Network {
     var gradients = sizes.map { size in
       [Scalar](unsafeUninitializedCapacity: size) { _, n in n = size }
     }
-    var starts = [0]
-    for size in sizes { starts.append(starts[starts.count - 1] + size) }
-    let shards = parts.map(\.gradients)
+    let shardGradients = parts.map(\.gradients)
     withMutableBases(&gradients) { sums in
-      forEachRange(starts[sizes.count], costPerItem: 2 * parts.count) { range in
-        for slot in sizes.indices {
-          let lower = max(range.lowerBound, starts[slot])
-          let upper = min(range.upperBound, starts[slot + 1])
-          guard lower < upper else { continue }
-          let (first, end) = (lower - starts[slot], upper - starts[slot])
-          let sum = sums[slot]
-          shards[0][slot].withBase { g in
-            for i in first..<end { sum[i] = g[i] * scales[0] }
-          }
-          for shard in 1..<shards.count {
-            let scale = scales[shard]
-            shards[shard][slot].withBase { g in
-              for i in first..<end { sum[i] += scale * g[i] }
-            }
+      forEachSlotRange(sizes: sizes, costPerItem: 2 * parts.count) { slot, values in
+        let sum = sums[slot]
+        shardGradients[0][slot].withBase { g in
+          for i in values { sum[i] = g[i] * scales[0] }
+        }
+        for shard in 1..<shardGradients.count {
+          let scale = scales[shard]
+          shardGradients[shard][slot].withBase { g in
+            for i in values { sum[i] += scale * g[i] }
           }
         }
       }

@@ -141,22 +141,15 @@ struct OptimizerState<Scalar: GEMMScalar> {
         // Every parameter's update reads and writes only its own four values, so the
         // concatenated parameters split into contiguous ranges, one per thread, give the same
         // bits at any thread count.
-        var starts = [0]
-        for size in sizes { starts.append(starts[starts.count - 1] + size) }
         withReadBases(gradients) { g in
           withMutableBases(&parameters) { p in
             withMutableBases(&firstMoments) { m in
               withMutableBases(&secondMoments) { v in
-                forEachRange(starts[sizes.count], costPerItem: 4) { range in
-                  for slot in sizes.indices {
-                    let lower = max(range.lowerBound, starts[slot])
-                    let upper = min(range.upperBound, starts[slot + 1])
-                    guard lower < upper else { continue }
-                    let first = lower - starts[slot]
-                    update.apply(
-                      g[slot] + first, p[slot] + first, m[slot] + first, v[slot] + first,
-                      count: upper - lower)
-                  }
+                forEachSlotRange(sizes: sizes, costPerItem: 4) { slot, values in
+                  let first = values.lowerBound
+                  update.apply(
+                    g[slot] + first, p[slot] + first, m[slot] + first, v[slot] + first,
+                    count: values.count)
                 }
               }
             }

@@ -153,9 +153,8 @@ public enum MonteCarloRunner {
     }
 
     // A stop may already hold (a resumed job that had finished).
-    if let status = shared.withLock({ s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed))
-      })
-    {
+    let stopped = shared.withLock { s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed)) }
+    if let status = stopped {
       var finished = state
       finished.status = status
       return finished

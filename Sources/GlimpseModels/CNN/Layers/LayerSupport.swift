@@ -158,6 +158,26 @@ func mapParts<T>(_ parts: Int, workers: Int, _ transform: (Int) -> T) -> [T] {
     transform)
 }
 
+/// Runs `body(slot, values)` over arrays of the given `sizes` taken end to end and split into
+/// contiguous ranges as `forEachRange` splits them: each call gets the part of one array's
+/// indices that falls in one range. For element-wise passes over all of a network's parameter
+/// arrays (the optimiser's step, combining the shards' gradients), whose values then do not
+/// depend on the split.
+func forEachSlotRange(
+  sizes: [Int], costPerItem: Int, _ body: (_ slot: Int, _ values: Range<Int>) -> Void
+) {
+  var starts = [0]
+  for size in sizes { starts.append(starts[starts.count - 1] + size) }
+  forEachRange(starts[sizes.count], costPerItem: costPerItem) { range in
+    for slot in sizes.indices {
+      let lower = max(range.lowerBound, starts[slot])
+      let upper = min(range.upperBound, starts[slot + 1])
+      guard lower < upper else { continue }
+      body(slot, (lower - starts[slot])..<(upper - starts[slot]))
+    }
+  }
+}
+
 /// Calls `body` with the base address of every array of `arrays`, all pinned for the call.
 func withMutableBases<Scalar>(
   _ arrays: inout [[Scalar]], _ body: ([UnsafeMutablePointer<Scalar>]) -> Void
