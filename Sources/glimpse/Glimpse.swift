@@ -1,5 +1,6 @@
 import ArgumentParser
 import GlimpseCore
+import GlimpseData
 import Glibc
 
 /// The `glimpse` command: explains image classifiers and values their training data.
@@ -35,6 +36,10 @@ struct Glimpse: ParsableCommand {
   static func execute(_ arguments: [String], reportError: (String) -> Void) -> Int32 {
     do {
       var command = try parseAsRoot(arguments)
+      // Outputs that name an input are refused before any work; the inputs stay protected
+      // from every write while the command runs.
+      let registration = try (command as? CommandFiles)?.protectInputs()
+      defer { registration.map(InputProtection.release) }
       try command.run()
       return 0
     } catch let error as GlimpseError {

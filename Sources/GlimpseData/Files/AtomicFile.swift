@@ -10,7 +10,12 @@
 public enum AtomicFile {
   /// Writes `bytes` to `path` atomically, creating missing parent directories.
   /// - Throws: `DataError.writeFailed` with the system's reason.
+  /// - Throws: `OutputIsInputError` when `path` is an input of the running command, or lies in
+  ///   one of its input folders (see `InputProtection`).
   public static func write(_ bytes: [UInt8], to path: String) throws {
+    if let input = InputProtection.protectedInput(for: path) {
+      throw OutputIsInputError(path: path, input: input.path, inside: input.inside)
+    }
     let directory = parentDirectory(of: path)
     try createDirectory(directory)
     let temporary = "\(directory)/.\(lastComponent(of: path)).tmp-\(getpid())-\(counter.next())"
