@@ -6,6 +6,7 @@ let package = Package(
   name: "Glimpse",
   products: [
     .executable(name: "glimpse", targets: ["glimpse"]),
+    .executable(name: "glimpse-fuzz", targets: ["glimpse-fuzz"]),
     .library(name: "GlimpseCore", targets: ["GlimpseCore"]),
     .library(name: "GlimpseData", targets: ["GlimpseData"]),
     .library(name: "GlimpseModels", targets: ["GlimpseModels"]),
@@ -47,6 +48,14 @@ let package = Package(
       dependencies: [
         "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
         "GlimpseRender", "GlimpseValuation",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // A mutation fuzzer over the readers (make fuzz; make test runs its smoke).
+    .executableTarget(
+      name: "glimpse-fuzz",
+      dependencies: [
+        "GlimpseCore", "GlimpseData", "GlimpseModels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

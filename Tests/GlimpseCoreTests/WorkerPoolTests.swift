@@ -1,5 +1,5 @@
 import Dispatch
-import GlimpseCore
+@testable import GlimpseCore
 import Synchronization
 import Testing
 
@@ -7,7 +7,7 @@ import Testing
   import Glibc
 #endif
 
-@Suite("WorkerPool: each part runs once per job, side by side, through sleeps and contention")
+@Suite("WorkerPool: each part runs once per job, claimed by whichever thread is free, through sleeps and contention")
 struct WorkerPoolTests {
   /// Runs `jobs` jobs of `parts` parts on `pool` and returns how often each part ran per job.
   private func partCounts(_ pool: WorkerPool, parts: Int, jobs: Int) -> [[Int]] {
@@ -38,17 +38,40 @@ struct WorkerPoolTests {
     #expect(all.allSatisfy { $0 == [1, 1, 1] })
   }
 
-  @Test("parts run side by side: two parts that wait for each other both finish")
-  func partsRunConcurrently() {
-    // Each part waits for the other to arrive; on one thread this would never return.
-    let pool = WorkerPool(workers: 1)
-    let arrived = Atomic(0)
-    let ran = pool.run(parts: 2) { _ in
-      arrived.add(1, ordering: .sequentiallyConsistent)
-      while arrived.load(ordering: .sequentiallyConsistent) < 2 { sched_yield() }
+  @Test("a job whose workers never arrive (a busy machine) is run whole by the caller, in order")
+  func lateWorkersDoNotStallTheCaller() {
+    // The caller claims parts like any worker: nothing waits for a thread that is not running.
+    let pool = WorkerPool(workers: 1, startsThreads: false)
+    let order = Mutex<[Int]>([])
+    let caller = pthread_self()
+    let onCaller = Atomic(true)
+    for _ in 0..<100 {
+      #expect(
+        pool.run(parts: 2) { part in
+          order.withLock { $0.append(part) }
+          if pthread_equal(pthread_self(), caller) == 0 { onCaller.store(false, ordering: .relaxed) }
+        })
     }
-    #expect(ran)
-    #expect(arrived.load(ordering: .relaxed) == 2)
+    #expect(order.withLock { $0 } == Array(repeating: [0, 1], count: 100).flatMap { $0 })
+    let allOnCaller = onCaller.load(ordering: .relaxed)
+    #expect(allOnCaller)
+  }
+
+  @Test("workers that are awake take parts: over many jobs, parts run on more than one thread")
+  func workersTakeParts() {
+    let pool = WorkerPool(workers: 1)
+    let caller = pthread_self()
+    let onWorker = Atomic(0)
+    for _ in 0..<2_000 {
+      _ = pool.run(parts: 2) { _ in
+        var x = 0.0
+        for k in 0..<2_000 { x += Double(k).squareRoot() }
+        if x < 0 { print(x) }
+        if pthread_equal(pthread_self(), caller) == 0 { onWorker.add(1, ordering: .relaxed) }
+      }
+    }
+    let partsOnWorker = onWorker.load(ordering: .relaxed)
+    #expect(partsOnWorker > 0)
   }
 
   @Test("fewer parts than workers: only parts 0..<parts run")
@@ -141,4 +164,23 @@ private final class PartTally: Sendable {
   init(_ parts: Int) { tally = Mutex(Array(repeating: 0, count: parts)) }
   func count(_ part: Int) { tally.withLock { $0[part] += 1 } }
   var counts: [Int] { tally.withLock { $0 } }
+}
+
+@Suite("Parallelism: threads sized by the cores this process may use")
+struct ParallelismTests {
+  @Test("available cores never exceed the online cores nor the affinity mask")
+  func availableCoresBounded() throws {
+    let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    #expect(Parallelism.availableCores >= 1 && Parallelism.availableCores <= online)
+    let affinity = try #require(Parallelism.affinityCount())
+    #expect(Parallelism.availableCores <= affinity)
+  }
+
+  @Test("the affinity mask of /proc/PID/status counts its CPUs (hex groups, commas)")
+  func affinityMaskParsing() {
+    #expect(Parallelism.cpuCount(fromStatus: "Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n") == 2)
+    #expect(Parallelism.cpuCount(fromStatus: "Cpus_allowed:\t1\n") == 1)
+    #expect(Parallelism.cpuCount(fromStatus: "Cpus_allowed:\tff,00000001\n") == 9)
+    #expect(Parallelism.cpuCount(fromStatus: "Name:\tx\n") == nil)
+  }
 }

@@ -7,14 +7,83 @@ import Synchronization
 
 /// How many threads Glimpse's own parallel loops use.
 public enum Parallelism {
-  /// The online cores, or the `GLIMPSE_THREADS` environment variable when set (benchmarks use
-  /// it to compare with single-threaded references; OpenBLAS has its own `OPENBLAS_NUM_THREADS`).
+  /// The cores this process may use (`availableCores`), or the `GLIMPSE_THREADS` environment
+  /// variable when set (benchmarks use it to compare with single-threaded references; OpenBLAS
+  /// has its own `OPENBLAS_NUM_THREADS`).
   public static let threadCount: Int = {
     if let text = getenv("GLIMPSE_THREADS"), let value = Int(String(cString: text)), value >= 1 {
       return value
     }
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    return availableCores
   }()
+
+  /// The cores this process may run on, as a cluster job sees them: the online cores, fewer when
+  /// the CPU affinity mask (`taskset`, Slurm's binding) allows fewer, fewer again when a cgroup
+  /// CPU quota (Kubernetes' `limits.cpu`, Docker's `--cpus`) grants fewer cores' worth of time,
+  /// rounded up. Threads beyond these would only take turns on the same cores.
+  public static let availableCores: Int = {
+    var cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    if let allowed = affinityCount() { cores = min(cores, allowed) }
+    if let quota = cgroupQuotaCores() { cores = min(cores, quota) }
+    return max(1, cores)
+  }()
+
+  /// The CPUs in this process's affinity mask (`Cpus_allowed` of `/proc/self/status`: Glibc's
+  /// module does not export `sched_getaffinity`).
+  static func affinityCount() -> Int? {
+    readSmallFile("/proc/self/status", limit: 1 << 16).flatMap(cpuCount(fromStatus:))
+  }
+
+  /// The number of CPUs in the `Cpus_allowed:` line of a `/proc/PID/status` text: a hex mask in
+  /// comma-separated 32-bit groups (`ff,00000001` is 9 CPUs).
+  static func cpuCount(fromStatus status: String) -> Int? {
+    for line in status.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
+      var count = 0
+      for character in line.dropFirst("Cpus_allowed:".count) {
+        guard let digit = character.hexDigitValue else { continue }
+        count += digit.nonzeroBitCount
+      }
+      return count > 0 ? count : nil
+    }
+    return nil
+  }
+
+  /// Cores' worth of CPU time the cgroup quota grants (rounded up), or nil when unlimited.
+  /// cgroup v2: `cpu.max` ("quota period" or "max period") in the process's own cgroup;
+  /// cgroup v1: `cpu.cfs_quota_us` / `cpu.cfs_period_us` (quota -1 = unlimited).
+  static func cgroupQuotaCores() -> Int? {
+    var candidates: [(quota: String, period: String?)] = []
+    if let own = readSmallFile("/proc/self/cgroup") {
+      for line in own.split(separator: "\n") where line.hasPrefix("0::") {
+        let path = line.dropFirst(3)
+        candidates.append(("/sys/fs/cgroup\(path == "/" ? "" : path)/cpu.max", nil))
+      }
+    }
+    candidates.append(("/sys/fs/cgroup/cpu.max", nil))
+    candidates.append(("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+    for candidate in candidates {
+      guard let text = readSmallFile(candidate.quota) else { continue }
+      let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+      let quotaText = fields.first.map(String.init) ?? "max"
+      let periodText =
+        candidate.period.flatMap { readSmallFile($0) }?.split(separator: "\n").first.map(String.init)
+        ?? (fields.count > 1 ? String(fields[1]) : nil)
+      guard let quota = Double(quotaText), quota > 0, let periodText,
+        let period = Double(periodText), period > 0
+      else { return nil }
+      return max(1, Int((quota / period).rounded(.up)))
+    }
+    return nil
+  }
+
+  private static func readSmallFile(_ path: String, limit: Int = 4096) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: limit)
+    let count = fread(&buffer, 1, buffer.count - 1, file)
+    guard count > 0 else { return nil }
+    return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
 }
 
 /// Computes `transform(i)` for every `i` in `0..<count` on `workers` threads (the calling thread

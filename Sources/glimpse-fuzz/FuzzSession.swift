@@ -1,0 +1,127 @@
+import GlimpseCore
+import GlimpseData
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One target's seeds, scratch folder and supervisor.
+struct FuzzSession {
+  /// What a fuzzing run did.
+  struct Report {
+    var target: String
+    var executions: Int
+    var seconds: Double
+    var crashes: Int
+    var hangs: Int
+    var saved: [String]
+
+    var failures: Int { crashes + hangs }
+
+    var line: String {
+      let rate = seconds > 0 ? Int((Double(executions) / seconds).rounded()) : 0
+      return "\(target): \(executions) executions in \(Int(seconds.rounded())) s (\(rate)/s), "
+        + "\(crashes) crashes, \(hangs) hangs"
+    }
+  }
+
+  let target: FuzzTarget
+  let options: FuzzOptions
+  let seeds: [[UInt8]]
+  let scratch: String
+  let supervisor: Supervisor
+  let mutator = Mutator()
+
+  init(target: FuzzTarget, options: FuzzOptions) throws {
+    self.target = target
+    self.options = options
+    let files = listFiles(options.corpus + "/" + target.name)
+    seeds = try files.map { try FileBytes.readRaw($0) }
+    guard !seeds.isEmpty else {
+      throw FuzzError("no seeds in \(options.corpus)/\(target.name)")
+    }
+    var template = Array("/tmp/glimpse-fuzz-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw FuzzError("cannot make a scratch folder") }
+    scratch = String(cString: made)
+    supervisor = Supervisor(capacity: mutator.maxLength + 1 << 20)
+  }
+
+  /// Mutates and runs inputs until `runs` executions or `seconds` have passed, restarting the
+  /// child after each crash or hang and saving the input that caused it.
+  func fuzz(runs: Int, seconds: Double) -> Report {
+    let started = now()
+    let deadline = started + seconds
+    var report = Report(target: target.name, executions: 0, seconds: 0, crashes: 0, hangs: 0, saved: [])
+    var next = 0
+    while next < runs && now() < deadline {
+      let ending = supervisor.runChild(
+        startingAt: next, timeout: options.timeout, memoryLimit: options.memoryMib << 20
+      ) { start in
+        var execution = start
+        while execution < runs && (execution & 63 != 0 || now() < deadline) {
+          let input = mutatedInput(execution)
+          supervisor.record(input, execution: execution)
+          try? target.run(input, scratch)
+          execution += 1
+          supervisor.finished = execution
+        }
+      }
+      switch ending {
+      case .finished:
+        next = supervisor.finished
+      case .crashed, .exited, .hung:
+        let failed = supervisor.finished
+        if ending == .hung { report.hangs += 1 } else { report.crashes += 1 }
+        report.saved.append(save(supervisor.currentInput, ending: ending, execution: failed))
+        next = failed + 1
+      }
+    }
+    report.executions = next
+    report.seconds = now() - started
+    return report
+  }
+
+  /// Runs one input in a child; what it ended with.
+  func replay(_ input: [UInt8]) -> Supervisor.Ending {
+    supervisor.runChild(startingAt: 0, timeout: options.timeout, memoryLimit: options.memoryMib << 20) {
+      _ in
+      supervisor.record(input, execution: 0)
+      try? target.run(input, scratch)
+      supervisor.finished = 1
+    }
+  }
+
+  /// The input of execution `execution`: a seed, mutated, its checksums repaired. Execution
+  /// numbers and the seed make every input reproducible.
+  func mutatedInput(_ execution: Int) -> [UInt8] {
+    var rng = SeededGenerator(seed: options.seed).stream(UInt64(execution))
+    let seed = seeds[Int(rng.next() % UInt64(seeds.count))]
+    let other = seeds[Int(rng.next() % UInt64(seeds.count))]
+    return target.repair(mutator.mutate(seed, other: other, text: target.text, using: &rng))
+  }
+
+  private func save(_ input: [UInt8], ending: Supervisor.Ending, execution: Int) -> String {
+    let folder = options.crashes + "/" + target.name
+    let kind: String
+    switch ending {
+    case .crashed(let signal): kind = "crash-signal\(signal)"
+    case .exited(let status): kind = "exit\(status)"
+    case .hung: kind = "hang"
+    case .finished: kind = "ok"
+    }
+    let path = "\(folder)/\(kind)-\(options.seed)-\(execution).bin"
+    do {
+      try AtomicFile.write(input, to: path)
+      print("\(target.name): \(kind) at execution \(execution), saved \(path)")
+    } catch {
+      print("\(target.name): \(kind) at execution \(execution), could not save: \(error)")
+    }
+    return path
+  }
+}
+
+/// A fuzzer set-up problem (no seeds, no scratch folder).
+struct FuzzError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
