@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests are checked with one BLAS thread, so results do not depend on the machine's cores.
 TEST_ENV := OPENBLAS_NUM_THREADS=1
 
-.PHONY: all deps build release demo test bench lint clean
+.PHONY: all deps build release demo test bench fuzz lint clean
 
 all: build
 
@@ -31,13 +31,27 @@ release: deps
 demo: release
 	.build/release/glimpse demo
 
+# The fuzzer forks its runs: one BLAS and one Glimpse thread, so a child owns no other thread.
+FUZZ_ENV := OPENBLAS_NUM_THREADS=1 GLIMPSE_THREADS=1
+# make test replays every saved crash and fuzzes each reader this long; make fuzz runs FUZZ_RUNS.
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS := csv csv-gz csv-bz2 labels idx png jpeg model
+
 test: deps
 	$(TEST_ENV) swift test --disable-xctest
 	swift build
 	bash .ci/kill-resume .build/debug/glimpse
+	$(FUZZ_ENV) .build/debug/glimpse-fuzz smoke --seconds $(FUZZ_SMOKE_SECONDS)
 
 bench: release
 	bash .ci/bench
+
+fuzz: deps
+	swift build -c release --product glimpse-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  $(FUZZ_ENV) .build/release/glimpse-fuzz run $$t --runs $(FUZZ_RUNS) || exit 1; \
+	done
 
 lint:
 	swift format lint --strict -r Sources Tests

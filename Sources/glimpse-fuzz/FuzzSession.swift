@@ -40,7 +40,7 @@ struct FuzzSession {
     guard !seeds.isEmpty else {
       throw FuzzError("no seeds in \(options.corpus)/\(target.name)")
     }
-    var template = Array("/tmp/glimpse-fuzz-XXXXXX".utf8CString)
+    var template = Array("/dev/shm/glimpse-fuzz-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw FuzzError("cannot make a scratch folder") }
     scratch = String(cString: made)
     supervisor = Supervisor(capacity: mutator.maxLength + 1 << 20)
@@ -79,6 +79,12 @@ struct FuzzSession {
     report.executions = next
     report.seconds = now() - started
     return report
+  }
+
+  /// Removes the scratch folder and the files targets left in it.
+  func removeScratch() {
+    for file in listFiles(scratch) { unlink(file) }
+    rmdir(scratch)
   }
 
   /// Runs one input in a child; what it ended with.

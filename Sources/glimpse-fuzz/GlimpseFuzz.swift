@@ -74,8 +74,9 @@ struct Fuzz: ParsableCommand {
       throw ValidationError("unknown target '\(target)'; see glimpse-fuzz list")
     }
     guard runs != nil || seconds != nil else { throw ValidationError("give --runs or --seconds") }
-    let report = try FuzzSession(target: fuzzTarget, options: options)
-      .fuzz(runs: runs ?? Int.max, seconds: seconds ?? .infinity)
+    let session = try FuzzSession(target: fuzzTarget, options: options)
+    defer { session.removeScratch() }
+    let report = session.fuzz(runs: runs ?? Int.max, seconds: seconds ?? .infinity)
     print(report.line)
     if report.failures > 0 { throw ExitCode(1) }
   }
@@ -102,6 +103,7 @@ struct Replay: ParsableCommand {
       throw ValidationError("unknown target '\(target)'; see glimpse-fuzz list")
     }
     let session = try FuzzSession(target: fuzzTarget, options: options)
+    defer { session.removeScratch() }
     var failed = 0
     for file in files {
       let input = try FileBytes.readRaw(file)
@@ -132,6 +134,7 @@ struct Smoke: ParsableCommand {
     var failures = 0
     for target in FuzzTarget.all {
       let session = try FuzzSession(target: target, options: options)
+      defer { session.removeScratch() }
       let regressions = listFiles(options.regressions + "/" + target.name)
       for file in regressions {
         let ending = session.replay(try FileBytes.readRaw(file))
