@@ -7,7 +7,7 @@ enum DatasetSummary {
     var lines = ["\(name)"]
     lines.append("  rows:     \(dataset.count)")
     if let shape = dataset.imageShape {
-      lines.append("  features: \(dataset.featureCount) (images \(shape))")
+      lines.append("  features: \(dataset.featureCount) (images \(describeSize(shape)))")
     } else {
       lines.append("  features: \(dataset.featureCount) (a plain table, no image shape)")
     }
@@ -23,6 +23,12 @@ enum DatasetSummary {
       lines.append("    \(padded)  \(count)")
     }
     return lines
+  }
+
+  /// `28×28 (H×W), 1 channel`: the size says which side is which, as `--size HxW` and
+  /// `--shape HxWxC` take them.
+  static func describeSize(_ shape: ImageShape) -> String {
+    "\(shape.height)×\(shape.width) (H×W), \(shape.channels) channel\(shape.channels == 1 ? "" : "s")"
   }
 
   /// How `--invert` is decided.

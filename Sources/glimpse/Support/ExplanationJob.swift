@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import GlimpseCore
 import GlimpseData
 import GlimpseExplain
@@ -104,10 +105,26 @@ struct ExplanationJob {
     return (output.png, try sidecar.encoded())
   }
 
-  /// Writes encoded files (`encoded(_:for:)`), each atomically.
+  /// Writes encoded files (`encoded(_:for:)`), each atomically: the sidecar first, then the
+  /// PNG, so that a PNG never exists without its sidecar (the gallery and audits read the
+  /// sidecar). When the PNG cannot be written (a full disk), the new sidecar and any older PNG
+  /// of that name are removed: the item then has no output at all rather than a mismatched pair.
   func write(_ files: (png: [UInt8], sidecar: [UInt8]), to pngPath: String) throws {
-    try AtomicFile.write(files.png, to: pngPath)
-    try AtomicFile.write(files.sidecar, to: sidecarPath(for: pngPath))
+    let sidecar = sidecarPath(for: pngPath)
+    do {
+      try AtomicFile.write(files.sidecar, to: sidecar)
+    } catch {
+      // An older PNG beside a sidecar that failed to update would be paired with stale numbers.
+      unlink(pngPath)
+      throw error
+    }
+    do {
+      try AtomicFile.write(files.png, to: pngPath)
+    } catch {
+      unlink(pngPath)
+      unlink(sidecar)
+      throw error
+    }
   }
 
   /// Brings an image read from a file to the model's input shape (channels, then size).
