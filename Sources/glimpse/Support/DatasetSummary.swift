@@ -36,9 +36,10 @@ enum DatasetSummary {
     case auto, yes, no
   }
 
-  /// A 7 × 7 contact sheet of random rows (seeded), each titled with its class.
+  /// A 7 × 7 contact sheet of random rows (seeded), each titled with its class; `file` names
+  /// the data in a rendering failure.
   static func contactSheet(
-    _ dataset: Dataset, title: String, seed: UInt64, polarity: Polarity
+    _ dataset: Dataset, title: String, seed: UInt64, polarity: Polarity, file: String? = nil
   ) throws -> [UInt8]? {
     guard dataset.imageShape != nil else { return nil }
     var generator = SeededGenerator(seed: seed)
@@ -54,6 +55,6 @@ enum DatasetSummary {
     case .yes: invert = true
     case .no: invert = false
     }
-    return try ContactSheet(title: title, invert: invert).pngData(items)
+    return try drawing(for: file ?? title) { () throws(RenderError) in try ContactSheet(title: title, invert: invert).pngData(items) }
   }
 }

@@ -88,7 +88,7 @@ struct ExplanationJob {
       combined: result.combined.map(\.values), agreement: result.agreement, png: "")
     let summary = "\(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
       + (result.agreement[0].map { "; segmenter agreement \(formatFixed($0, digits: 2))" } ?? "")
-    return Output(png: try figure.pngData(), sidecar: sidecar, summary: summary)
+    return Output(png: try drawing(for: source) { () throws(RenderError) in try figure.pngData() }, sidecar: sidecar, summary: summary)
   }
 
   /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
@@ -140,6 +140,16 @@ struct ExplanationJob {
       throw CommandFailure(message: "\(source): image has \(prepared.pixels.count) values, the model expects \(model.featureCount)", status: ExitStatus.badInput)
     }
     return prepared
+  }
+}
+
+/// Draws a figure of `file`'s data; a rendering failure becomes one line naming that file
+/// (Cairo's own message names no file).
+func drawing(for file: String, _ draw: () throws(RenderError) -> [UInt8]) throws -> [UInt8] {
+  do {
+    return try draw()
+  } catch {
+    throw CommandFailure(message: "\(file): \(error.description)", status: ExitStatus.badInput)
   }
 }
 
