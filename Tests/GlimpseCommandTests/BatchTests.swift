@@ -1,6 +1,7 @@
 import Foundation
 import GlimpseCore
 import GlimpseData
+import GlimpseModels
 import GlimpseTestSupport
 import Testing
 
@@ -153,5 +154,22 @@ struct BatchTests {
     // Without skipped files, the same commands exit 0.
     try FileManager.default.removeItem(atPath: d + "/data/b/broken.png")
     #expect(run(["info", d + "/data", "--sheet", d + "/s.png"]) == (0, []))
+  }
+}
+
+@Suite("Command line: model files with repeated class names")
+struct RepeatedClassNameTests {
+  @Test("a model file whose class names repeat explains and evaluates without a trap")
+  func repeatedClassNames() throws {
+    let d = makeTemporaryDirectory()
+    let model = BatchTests.model(in: d)
+    var archive = try ModelArchive(decoding: FileBytes.readRaw(model))
+    archive.classNames[1] = archive.classNames[0]
+    try writeFile(archive.encoded(), to: d + "/twins.glimpse")
+    let folder = try BatchTests.folder(in: d, count: 2)
+    let batch = run(["explain-batch", d + "/twins.glimpse", "--folder", folder, "--out", d + "/out"] + BatchTests.common)
+    #expect(batch.status == ExitStatus.partial || batch.status == ExitStatus.badInput)
+    let evaluate = run(["evaluate", d + "/twins.glimpse", TestPaths.samples + "/digits"])
+    #expect(evaluate.status == 0 || evaluate.status == ExitStatus.badInput)
   }
 }

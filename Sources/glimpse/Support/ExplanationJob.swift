@@ -77,7 +77,9 @@ struct ExplanationJob {
       glimpseVersion: Glimpse.version,
       model: .init(path: modelPath, sha256: modelHash, kind: type(of: model).kind, classNames: model.classNames),
       source: source, truth: truth,
-      probabilities: Dictionary(uniqueKeysWithValues: zip(model.classNames, probabilities.row(0))),
+      // Class names come from the model file: a repeated name keeps its first probability
+      // rather than trapping.
+      probabilities: Dictionary(zip(model.classNames, probabilities.row(0)), uniquingKeysWith: { first, _ in first }),
       explained: [names.0, names.1], seed: options.seed, samples: options.samples,
       hideColor: options.hideColor, width: image.width, height: image.height,
       segmenters: result.explanations.map { e in
