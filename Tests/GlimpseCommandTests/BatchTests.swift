@@ -173,3 +173,22 @@ struct RepeatedClassNameTests {
     #expect(evaluate.status == 0 || evaluate.status == ExitStatus.badInput)
   }
 }
+
+@Suite("Command line: model files with a broken image shape")
+struct BrokenImageShapeTests {
+  @Test("a model file whose image shape is zero, negative or huge is one error line, not a trap",
+        arguments: [#"{"height": 0, "width": 784, "channels": 1}"#, #"{"height": -28, "width": -28, "channels": 1}"#,
+                    #"{"height": 4611686018427387904, "width": 4, "channels": 1}"#, #"{"height": 28, "width": 28, "channels": 9}"#])
+  func brokenShape(json: String) throws {
+    let d = makeTemporaryDirectory()
+    let model = BatchTests.model(in: d)
+    var archive = try ModelArchive(decoding: FileBytes.readRaw(model))
+    archive.imageShape = try JSONDecoder().decode(ImageShape.self, from: Data(json.utf8))
+    try writeFile(archive.encoded(), to: d + "/broken.glimpse")
+    let folder = try BatchTests.folder(in: d, count: 1)
+    let batch = run(["explain-batch", d + "/broken.glimpse", "--folder", folder, "--out", d + "/out"] + BatchTests.common)
+    #expect(batch.status == ExitStatus.badInput)
+    #expect(batch.errors.count == 1)
+    #expect(batch.errors.first?.hasPrefix("glimpse: error: \(d)/broken.glimpse: image shape") == true)
+  }
+}
