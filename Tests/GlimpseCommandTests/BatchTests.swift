@@ -192,3 +192,23 @@ struct BrokenImageShapeTests {
     #expect(batch.errors.first?.hasPrefix("glimpse: error: \(d)/broken.glimpse: image shape") == true)
   }
 }
+
+@Suite("Command line: value checkpoints with repeated class keys")
+struct CheckpointClassKeyTests {
+  @Test("a classwise checkpoint whose class keys repeat as numbers (\"1\", \"01\") merges without a trap")
+  func repeatedClassKeys() throws {
+    let d = makeTemporaryDirectory()
+    try ValueCommandTests.writePoints(d)
+    #expect(run(["value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", "classwise", "--samples", "8", "--out", d + "/cw.csv"]) == (0, []))
+    let path = d + "/cw.csv.checkpoint.json"
+    var json = try #require(JSONSerialization.jsonObject(with: Data(FileBytes.readRaw(path))) as? [String: Any])
+    var scores = try #require(json["inClassScores"] as? [String: Any])
+    let first = try #require(scores.keys.sorted().first)
+    scores["0" + first] = scores[first]
+    scores["+" + first] = scores[first]
+    json["inClassScores"] = scores
+    try writeFile(Array(JSONSerialization.data(withJSONObject: json)), to: path)
+    let merged = run(["value", "merge", path, "--out", d + "/merged.csv"])
+    #expect(merged.status == 0 || (merged.status == ExitStatus.badInput && merged.errors.count == 1))
+  }
+}

@@ -22,8 +22,6 @@ struct Shard: ExpressibleByArgument, Equatable {
   /// Whether item `position` (0-based, in the sorted order of all items) belongs to this shard:
   /// items are dealt round-robin, so every shard gets a similar mix.
   func contains(_ position: Int) -> Bool { position % count == index }
-
-  static var defaultValueDescription: String { "k/n" }
 }
 
 /// `glimpse explain-batch MODEL (--folder DIR | DATA --ambiguous)`.
