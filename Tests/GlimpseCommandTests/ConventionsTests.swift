@@ -86,3 +86,19 @@ struct ConventionsTests {
     #expect(lines.filter { $0.contains("H×W") }.count == 1)
   }
 }
+
+@Suite("Command line: explain-batch arguments")
+struct ExplainBatchArgumentTests {
+  @Test("explain-batch on a missing folder, or a file given as --folder, is one error line (not an empty success)")
+  func missingFolder() throws {
+    let d = makeTemporaryDirectory()
+    #expect(run(["train", TestPaths.samples + "/digits", "--out", d + "/m.glimpse"]) == (0, []))
+    let missing = run(["explain-batch", d + "/m.glimpse", "--folder", d + "/nope", "--out", d + "/out"])
+    #expect(missing.status == ExitStatus.badInput)
+    #expect(missing.errors == ["glimpse: error: \(d)/nope: no such file or directory"])
+    let file = run(["explain-batch", d + "/m.glimpse", "--folder", d + "/m.glimpse", "--out", d + "/out"])
+    #expect(file.status == ExitStatus.badInput)
+    #expect(file.errors == ["glimpse: error: \(d)/m.glimpse: not a directory (--folder takes a folder of images)"])
+    #expect(run(["explain-batch", d + "/m.glimpse", "--folder", d, "--limit", "-1"]).status == ExitStatus.usage)
+  }
+}

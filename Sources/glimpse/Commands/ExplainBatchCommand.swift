@@ -76,6 +76,7 @@ struct ExplainBatchCommand: ParsableCommand {
   func validate() throws {
     if (folder == nil) == (data == nil) { throw ValidationError("give --folder DIR or DATA --ambiguous") }
     if data != nil && !ambiguous { throw ValidationError("with DATA, pass --ambiguous (explaining every row is rarely wanted)") }
+    if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
   }
 
   /// One image to explain: its output name, where it comes from, and how to load it.
@@ -96,6 +97,14 @@ struct ExplainBatchCommand: ParsableCommand {
       // Every file would fail the same way: refuse once, up front.
       guard archive.imageShape != nil else {
         throw CommandFailure(message: "\(modelPath): the model was not trained on images (no image shape), so it cannot explain image files", status: ExitStatus.badInput)
+      }
+      // The walk passes over what it cannot list: a mistyped folder must not look like an
+      // empty batch that succeeded.
+      guard isDirectoryPath(folder) else {
+        if access(folder, F_OK) == 0 {
+          throw CommandFailure(message: "\(folder): not a directory (--folder takes a folder of images)", status: ExitStatus.badInput)
+        }
+        throw DataError.fileNotFound(path: folder)
       }
       let files = imageFiles(under: folder)
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
