@@ -100,5 +100,7 @@ struct ExplainBatchArgumentTests {
     #expect(file.status == ExitStatus.badInput)
     #expect(file.errors == ["glimpse: error: \(d)/m.glimpse: not a directory (--folder takes a folder of images)"])
     #expect(run(["explain-batch", d + "/m.glimpse", "--folder", d, "--limit", "-1"]).status == ExitStatus.usage)
+    #expect(run(["gallery", d + "/nope"]) == (ExitStatus.badInput, ["glimpse: error: \(d)/nope: no such file or directory"]))
+    #expect(!FileManager.default.fileExists(atPath: d + "/nope"))
   }
 }

@@ -204,6 +204,8 @@ struct GalleryCommand: ParsableCommand {
   var folder: String
 
   func run() throws {
+    // Writing index.html would create a mistyped folder and report an empty gallery.
+    guard isDirectoryPath(folder) else { throw DataError.fileNotFound(path: folder) }
     print("wrote \(try Gallery.write(folder: folder))")
   }
 }
