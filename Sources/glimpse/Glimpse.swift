@@ -14,6 +14,17 @@ struct Glimpse: ParsableCommand {
     discussion: """
       DATA is a CSV table (.csv, .csv.gz, .csv.bz2; a 'label' column or --labels FILE), an MNIST \
       IDX file (with --labels), or an image folder laid out as root/<class>/*.png|jpg.
+
+      Sizes are height × width everywhere: --size HxW, --shape HxWxC (28x28x1 is 28 rows of 28 \
+      pixels, one channel), and printed sizes such as 28×28 (H×W). --shard k/n counts from 0 \
+      (k in 0..<n), as Slurm's SLURM_ARRAY_TASK_ID and Kubernetes' JOB_COMPLETION_INDEX do.
+
+      Exit status: 0 success; 1 the command failed (an internal or system failure); 3 partial: \
+      the command finished, but skipped some items (unreadable files in a folder, explanations \
+      that could not be written), listed on standard error and, for explain-batch, in \
+      OUT/skipped*.txt; 64 usage error (unknown command or option, bad argument value); 65 bad \
+      input: a data or model file is missing, unreadable or malformed, or an output cannot be \
+      written (the message names the file).
       """,
     version: version,
     subcommands: [
@@ -32,8 +43,24 @@ struct Glimpse: ParsableCommand {
   }
 
   /// Parses and runs one command line; returns the exit status. Errors become one line passed
-  /// to `reportError` (help and version text go to standard output, as usual).
+  /// to `reportError` (help and version text go to standard output, as usual). A command that
+  /// succeeded but skipped items (`SkippedItems.record`) exits `ExitStatus.partial`, and the
+  /// last line passed to `reportError` says how many and where they are listed.
   static func execute(_ arguments: [String], reportError: (String) -> Void) -> Int32 {
+    if let unknown = unknownCommand(in: arguments) {
+      reportError("glimpse: error: unknown command '\(unknown)'; see 'glimpse --help' for the commands")
+      return ExitStatus.usage
+    }
+    let skipped = SkippedItems()
+    let status = SkippedItems.$current.withValue(skipped) {
+      run(arguments, reportError: reportError)
+    }
+    guard status == 0, skipped.count > 0 else { return status }
+    reportError("glimpse: \(skipped.summary); exit status \(ExitStatus.partial) (partial)")
+    return ExitStatus.partial
+  }
+
+  private static func run(_ arguments: [String], reportError: (String) -> Void) -> Int32 {
     do {
       var command = try parseAsRoot(arguments)
       // Outputs that name an input are refused before any work; the inputs stay protected
@@ -59,18 +86,99 @@ struct Glimpse: ParsableCommand {
       return code.rawValue
     }
   }
+
+  /// The command path a help request names but that does not exist (`glimpse help nope`,
+  /// `glimpse nope --help`, `glimpse value nope` for `help`), or `nil`.
+  ///
+  /// ArgumentParser answers `help nope` and `nope --help` with the root's help and status 0,
+  /// which hides a typo in a script; an unknown first word is a usage error like any other.
+  static func unknownCommand(in arguments: [String]) -> String? {
+    func subcommand(of command: ParsableCommand.Type, named name: String) -> ParsableCommand.Type? {
+      command.configuration.subcommands.first {
+        ($0.configuration.commandName ?? $0._commandName) == name || $0.configuration.aliases.contains(name)
+      }
+    }
+    guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+    if first == "help" {
+      // Every word after `help` must name a subcommand of the one before.
+      var command: ParsableCommand.Type = Glimpse.self
+      var path: [String] = []
+      for word in arguments.dropFirst() where !word.hasPrefix("-") {
+        path.append(word)
+        guard let next = subcommand(of: command, named: word) else { return path.joined(separator: " ") }
+        command = next
+      }
+      return nil
+    }
+    // The root takes no positional arguments: its first word must be a command.
+    return subcommand(of: Glimpse.self, named: first) == nil ? first : nil
+  }
 }
 
-/// Exit statuses of `glimpse` (sysexits.h where one fits).
+/// Exit statuses of `glimpse` (sysexits.h where one fits); `glimpse --help` lists them.
 enum ExitStatus {
-  /// Bad data or files (EX_DATAERR).
-  static let badInput: Int32 = 65
+  /// The command itself failed (not the data): the default of `CommandFailure`.
+  static let failure: Int32 = 1
   /// Some items of a batch were skipped; the rest succeeded.
   static let partial: Int32 = 3
+  /// A usage error: unknown command or option, bad argument (EX_USAGE).
+  static let usage: Int32 = 64
+  /// Bad data or files (EX_DATAERR).
+  static let badInput: Int32 = 65
 }
 
 /// A failure of the command itself (not of the data), with its exit status.
 struct CommandFailure: Error {
   var message: String
-  var status: Int32 = 1
+  var status: Int32 = ExitStatus.failure
+}
+
+/// The items the running command skipped (files of a folder it could not read, explanations it
+/// could not write), counted so that `Glimpse.execute` can turn a success into
+/// `ExitStatus.partial`.
+///
+/// One counter per `execute` call, bound as a task-local value: commands run side by side in
+/// one process (the tests) keep their own counts, and code outside `execute` records nothing.
+final class SkippedItems: @unchecked Sendable {
+  /// The counter of the command being run by `Glimpse.execute`, if any.
+  @TaskLocal static var current: SkippedItems?
+
+  private let lock = Lock()
+  private var total = 0
+  private var listings: [String] = []
+
+  /// Adds `count` skipped items to the running command's count; `listedIn` names a file
+  /// that lists them (they are always listed on standard error too).
+  static func record(_ count: Int, listedIn file: String? = nil) {
+    guard count > 0, let counter = current else { return }
+    counter.lock.locked {
+      counter.total += count
+      if let file, !counter.listings.contains(file) { counter.listings.append(file) }
+    }
+  }
+
+  /// Skipped items so far.
+  var count: Int { lock.locked { total } }
+
+  /// `skipped 2 items, listed above and in out/skipped.txt`.
+  var summary: String {
+    lock.locked {
+      "skipped \(total) item\(total == 1 ? "" : "s"), listed above"
+        + (listings.isEmpty ? "" : " and in " + listings.joined(separator: ", "))
+    }
+  }
+}
+
+/// A pthread mutex (this target avoids Foundation's locks).
+final class Lock: @unchecked Sendable {
+  private var mutex = pthread_mutex_t()
+  init() { pthread_mutex_init(&mutex, nil) }
+  deinit { pthread_mutex_destroy(&mutex) }
+
+  /// Runs `body` holding the lock.
+  func locked<T>(_ body: () throws -> T) rethrows -> T {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return try body()
+  }
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# A data valuation as a Slurm array: shard k of n per task, merged afterwards with
+# A data valuation as a Slurm array: task k computes shard k of n (shards count from 0, as
+# --array=0-7 and SLURM_ARRAY_TASK_ID do), merged afterwards with
 #   glimpse value merge out/shard-*.csv.checkpoint.json --out values.csv
 # Same seed and budget in every task: the merged values equal one process's, bit for bit.
 # A requeued task resumes from its checkpoint (--resume), losing no finished permutation.

@@ -10,7 +10,7 @@ final class CairoSurface {
   /// A blank (transparent) surface.
   init(width: Int, height: Int) throws(RenderError) {
     guard width > 0, height > 0, width < 32768, height < 32768 else {
-      throw RenderError("surface size \(width)×\(height) is out of range")
+      throw RenderError("a picture of \(height)×\(width) pixels (H×W) is too large to draw (at most 32767 a side)")
     }
     // Cairo returns an error object rather than NULL on failure; the status check is what counts.
     guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))

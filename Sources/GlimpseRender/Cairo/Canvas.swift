@@ -28,10 +28,18 @@ final class Canvas {
   deinit { cairo_destroy(context) }
 
   /// Draws `image` scaled to fit the box (aspect kept, centred). Pixels stay crisp squares
-  /// when the image is enlarged (nearest neighbour); shrinking uses Cairo's good filter.
-  func draw(_ image: Image, invert: Bool, x: Double, y: Double, width: Double, height: Double)
+  /// when the image is enlarged (nearest neighbour); shrinking uses Cairo's good filter, after
+  /// images of more than twice the box's size are averaged down (`Thumbnails`), so that any
+  /// image size fits (Cairo's surfaces stop at 32767 pixels a side).
+  func draw(_ original: Image, invert: Bool, x: Double, y: Double, width: Double, height: Double)
     throws(RenderError)
   {
+    guard width.isFinite, height.isFinite, width > 0, height > 0 else { return }
+    func limit(_ side: Double) -> Int { Int(min(max((2 * side).rounded(.up), 1), 8192)) }
+    let image = Thumbnails.reduced(
+      original,
+      factor: Thumbnails.factor(
+        width: original.width, height: original.height, maxWidth: limit(width), maxHeight: limit(height)))
     let source = try CairoSurface(image: image, invert: invert)
     let scale = min(width / Double(image.width), height / Double(image.height))
     let drawnWidth = Double(image.width) * scale, drawnHeight = Double(image.height) * scale

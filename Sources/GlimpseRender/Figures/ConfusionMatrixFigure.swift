@@ -31,7 +31,7 @@ public struct ConfusionMatrixFigure: Sendable {
     let showNumbers = cell >= 30
     for t in 0..<classNames.count {
       for p in 0..<classNames.count {
-        let value = values[t][p]
+        let value = values[t][p].isFinite ? min(max(values[t][p], 0), 1) : 0
         let x = left + Double(p) * cell, y = top + Double(t) * cell
         canvas.fillRectangle(x: x, y: y, width: cell, height: cell, color: Palette.blues(value))
         if showNumbers && value >= 0.005 {

@@ -58,7 +58,7 @@ public struct DataValueSheet: Sendable {
                 maxWidth: Double(width) - 2 * Self.margin)
     canvas.text(subtitle, centerX: Double(width) / 2, baseline: Self.margin + 36, size: 12, gray: 0.3,
                 maxWidth: Double(width) - 2 * Self.margin)
-    let scale = (lowest + highest).map { abs($0.value) }.max() ?? 1
+    let scale = (lowest + highest).map { abs($0.value) }.filter(\.isFinite).max() ?? 1
     var y = Self.margin + Self.headHeight
     for (heading, items, rows) in [
       ("Lowest values: these examples hurt the model most", lowest, rowsLow),
@@ -82,7 +82,8 @@ public struct DataValueSheet: Sendable {
           canvas.strokeRectangle(x: x - 0.5, y: imageTop - 0.5, width: cell + 1, height: cell + 1, gray: 0.8)
         }
         let barTop = imageTop + cell + 3
-        let length = scale > 0 ? cell * min(1, abs(item.value) / scale) : 0
+        let ratio = scale > 0 ? min(1, abs(item.value) / scale) : 0
+        let length = ratio.isFinite ? cell * ratio : 0
         let color = item.value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
         canvas.fillRectangle(x: x, y: barTop, width: cell, height: Self.barHeight - 2, color: RGB(0.93, 0.93, 0.93))
         canvas.fillRectangle(x: x, y: barTop, width: length, height: Self.barHeight - 2, color: color)
@@ -101,6 +102,9 @@ public struct DataValueSheet: Sendable {
   /// Values are small (a share of one accuracy point): three significant digits, signed.
   static func formatValue(_ value: Double) -> String {
     guard value != 0 else { return "0" }
+    // Values come from a values file: anything not small and finite prints in Swift's own
+    // form (`+1e+300`, `nan`) instead of reaching `Int`.
+    guard value.isFinite, abs(value) < 1e12 else { return value.isNaN ? "nan" : (value < 0 ? "−" : "+") + String(abs(value)) }
     var exponent = 0
     var magnitude = abs(value)
     while magnitude < 100 && exponent < 12 { magnitude *= 10; exponent += 1 }

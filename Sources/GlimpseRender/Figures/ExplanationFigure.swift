@@ -117,11 +117,57 @@ public struct ExplanationFigure: Sendable {
     return max(min(1, largest / (weakEvidence * weightScale)), 1e-6)
   }
 
-  /// `62% 4`: a probability and a class, the seed's panel title.
-  public static func percent(_ p: Double, _ name: String) -> String { "\(Int((p * 100).rounded()))% \(name)" }
+  /// `62% 4`: a probability and a class, the seed's panel title. Total: a probability that is
+  /// not a number (a model file with NaN weights) prints as `?%`, not a trap.
+  public static func percent(_ p: Double, _ name: String) -> String {
+    let scaled = (p * 100).rounded()
+    guard scaled.isFinite, abs(scaled) < 1e15 else { return "?% \(name)" }
+    return "\(Int(scaled))% \(name)"
+  }
 
-  /// The figure as PNG bytes.
+  /// The figure with its image, maps and segmentations averaged down by `factor` (see
+  /// `Thumbnails`): what the panels show of a large image anyway, at a bounded cost.
+  func reduced(by factor: Int) -> ExplanationFigure {
+    let (width, height) = (image.width, image.height)
+    var copy = self
+    copy.image = Thumbnails.reduced(image, factor: factor)
+    copy.columns = columns.map { column in
+      var column = column
+      column.segments = Thumbnails.reduced(column.segments, factor: factor)
+      column.firstWeights = Thumbnails.reduced(column.firstWeights, width: width, height: height, factor: factor)
+      column.secondWeights = Thumbnails.reduced(column.secondWeights, width: width, height: height, factor: factor)
+      return column
+    }
+    copy.combined = (
+      Thumbnails.reduced(combined.first, width: width, height: height, factor: factor),
+      Thumbnails.reduced(combined.second, width: width, height: height, factor: factor))
+    return copy
+  }
+
+  /// Whether every map and segmentation has one value per pixel of the image.
+  var mapsMatchImage: Bool {
+    let pixels = image.width * image.height
+    return combined.first.count == pixels && combined.second.count == pixels
+      && columns.allSatisfy {
+        $0.firstWeights.count == pixels && $0.secondWeights.count == pixels
+          && $0.segments.width == image.width && $0.segments.height == image.height
+      }
+  }
+
+  /// The figure as PNG bytes. Any image size works: an image more than twice the panel size
+  /// is averaged down first (`reduced(by:)`).
   public func pngData() throws(RenderError) -> [UInt8] {
+    guard mapsMatchImage else {
+      throw RenderError("the maps of an explanation do not match its \(image.height)×\(image.width) (H×W) image")
+    }
+    let factor = Thumbnails.factor(
+      width: image.width, height: image.height, maxWidth: 2 * panelSize, maxHeight: 2 * panelSize)
+    if factor > 1 { return try reduced(by: factor).drawn() }
+    return try drawn()
+  }
+
+  /// Draws the figure (its maps at most twice the panel size).
+  private func drawn() throws(RenderError) -> [UInt8] {
     let invertImages = invert
     let (first, second) = classNames
     // Grid in the columns layout: grid[row][column].

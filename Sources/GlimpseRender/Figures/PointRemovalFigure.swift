@@ -49,31 +49,36 @@ public struct PointRemovalFigure: Sendable {
     canvas.text(title, centerX: w / 2, baseline: 24, size: 16, bold: true, maxWidth: w - 32)
     canvas.text(subtitle, centerX: w / 2, baseline: 44, size: 12, gray: 0.3, maxWidth: w - 32)
     let left = 70.0, right = w - 24, top = 64.0, bottom = h - 110
-    let all = series.flatMap(\.scores)
+    // Scores that are not finite are left out of the axes and the lines (Cairo's paths turn
+    // invalid on a NaN coordinate).
+    let all = series.flatMap(\.scores).filter(\.isFinite)
     var low = (all.min() ?? 0), high = (all.max() ?? 1)
     let pad = max((high - low) * 0.08, 0.005)
     low -= pad
     high += pad
-    let maxFraction = max(fractions.max() ?? 1, 1e-9)
+    let maxFraction = max(fractions.filter(\.isFinite).max() ?? 1, 1e-9)
     func px(_ f: Double) -> Double { left + (right - left) * f / maxFraction }
     func py(_ v: Double) -> Double { bottom - (bottom - top) * (v - low) / (high - low) }
     // Grid and ticks.
     let step = Self.niceStep((high - low) / 5)
     var tick = (low / step).rounded(.up) * step
-    while tick <= high {
+    // At most a dozen ticks, however the scores are spread.
+    var ticks = 0
+    while tick <= high && ticks < 12 {
+      ticks += 1
       canvas.fillRectangle(x: left, y: py(tick), width: right - left, height: 1, color: RGB(0.92, 0.92, 0.92))
       canvas.text(Self.format(tick, step: step), centerX: left - 8, baseline: py(tick) + 4, size: 11,
                   color: RGB(0.2, 0.2, 0.2), align: .right)
       tick += step
     }
-    for f in fractions {
-      canvas.text("\(Int((f * 100).rounded()))%", centerX: px(f), baseline: bottom + 16, size: 11, color: RGB(0.2, 0.2, 0.2))
+    for f in fractions where f.isFinite {
+      canvas.text("\(Int((min(max(f, -1e9), 1e9) * 100).rounded()))%", centerX: px(f), baseline: bottom + 16, size: 11, color: RGB(0.2, 0.2, 0.2))
     }
     canvas.strokeRectangle(x: left, y: top, width: right - left, height: bottom - top, gray: 0.5)
     canvas.text("training points removed", centerX: (left + right) / 2, baseline: bottom + 34, size: 12, color: RGB(0.1, 0.1, 0.1))
     canvas.text(yLabel, centerX: 18, baseline: (top + bottom) / 2, size: 12, color: RGB(0.1, 0.1, 0.1), angle: -Double.pi / 2)
     for line in series {
-      let points = zip(fractions, line.scores).map { (x: px($0), y: py($1)) }
+      let points = zip(fractions, line.scores).filter { $0.isFinite && $1.isFinite }.map { (x: px($0), y: py($1)) }
       canvas.strokePolyline(points, color: line.color, lineWidth: 2.2, dash: line.dashed ? [6, 4] : [])
       for point in points { canvas.fillCircle(x: point.x, y: point.y, radius: 3, color: line.color) }
     }
@@ -89,7 +94,7 @@ public struct PointRemovalFigure: Sendable {
   }
 
   static func niceStep(_ raw: Double) -> Double {
-    guard raw > 0 else { return 1 }
+    guard raw > 0, raw.isFinite else { return 1 }
     var base = 1.0
     while base * 10 <= raw { base *= 10 }
     while base > raw { base /= 10 }
@@ -102,6 +107,7 @@ public struct PointRemovalFigure: Sendable {
     var s = step
     while s < 1 && digits < 6 { s *= 10; digits += 1 }
     let scaled = (value * pow10(digits)).rounded()
+    guard scaled.isFinite, abs(scaled) < 1e15 else { return String(value) }
     var text = String(Int(abs(scaled)))
     if digits > 0 {
       while text.count <= digits { text = "0" + text }

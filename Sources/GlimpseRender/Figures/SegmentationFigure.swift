@@ -19,9 +19,25 @@ public struct SegmentationFigure: Sendable {
     self.invert = invert
   }
 
+  /// Long side, in pixels, above which an image is averaged down before drawing.
+  static let largestSide = 2048
+
   /// The figure as PNG bytes: the image at an integer zoom (at least 480 px on its long side
   /// for small images), boundaries drawn as lines between pixels of different segments.
+  /// Images longer than `largestSide` are averaged down by a whole factor (and the
+  /// segmentation sampled alike), so any image size gives a figure of a sane size.
   public func pngData() throws(RenderError) -> [UInt8] {
+    let factor = Thumbnails.factor(
+      width: image.width, height: image.height, maxWidth: Self.largestSide, maxHeight: Self.largestSide)
+    guard factor == 1, segments.width == image.width, segments.height == image.height else {
+      guard segments.width == image.width, segments.height == image.height else {
+        throw RenderError("segmentation is \(segments.height)×\(segments.width) (H×W) but the image is \(image.height)×\(image.width)")
+      }
+      return try SegmentationFigure(
+        image: Thumbnails.reduced(image, factor: factor), segments: Thumbnails.reduced(segments, factor: factor),
+        title: title, invert: invert
+      ).pngData()
+    }
     let longSide = max(image.width, image.height)
     let zoom = max(1, 480 / longSide)
     let scale = Double(zoom)

@@ -78,7 +78,7 @@ struct AmbiguousCommand: ParsableCommand {
     if found.count > 10 { print("  …") }
   }
 
-  static func percent(_ p: Double) -> String { "\(Int((p * 100).rounded()))%" }
+  static func percent(_ p: Double) -> String { formatPercent(p) }
 }
 
 /// Reads labelled data aligned to the model's classes, optionally only a split's test rows;

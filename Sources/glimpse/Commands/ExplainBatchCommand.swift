@@ -6,21 +6,22 @@ import GlimpseData
 import GlimpseExplain
 import GlimpseModels
 
-/// `k/n`: shard k of n (1-based), for Slurm and Kubernetes array jobs.
+/// `k/n`: shard k of n, counted from 0 (k in 0..<n) as everywhere in glimpse (`value --shard`)
+/// and as Slurm's `SLURM_ARRAY_TASK_ID` and Kubernetes' `JOB_COMPLETION_INDEX` count.
 struct Shard: ExpressibleByArgument, Equatable {
   var index: Int
   var count: Int
 
   init?(argument: String) {
-    let parts = argument.split(separator: "/")
-    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+    let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else { return nil }
     index = k
     count = n
   }
 
   /// Whether item `position` (0-based, in the sorted order of all items) belongs to this shard:
   /// items are dealt round-robin, so every shard gets a similar mix.
-  func contains(_ position: Int) -> Bool { position % count == index - 1 }
+  func contains(_ position: Int) -> Bool { position % count == index }
 }
 
 /// `glimpse explain-batch MODEL (--folder DIR | DATA --ambiguous)`.
@@ -29,11 +30,17 @@ struct ExplainBatchCommand: ParsableCommand {
     commandName: "explain-batch",
     abstract: "Explain many images: a folder of image files, or the ambiguous rows of a dataset; write PNGs, sidecars and an index.html gallery.",
     discussion: """
-      Images are processed one at a time (memory stays bounded); an unreadable file is skipped \
-      and listed, the rest goes on. --shard k/n takes every n-th item starting at the k-th, in \
-      sorted order, so n processes (a Slurm array, a Kubernetes indexed job) split the work \
-      deterministically; each rebuilds the gallery from every sidecar in the output folder, and \
-      `glimpse gallery DIR` rebuilds it once all shards are done.
+      Images are processed one at a time (memory stays bounded). An item that cannot be \
+      explained (an unreadable image file) or whose outputs cannot be written (a full disk) is \
+      skipped and listed on standard error and in OUT/skipped.txt (OUT/skipped-k-of-n.txt for a \
+      shard); the rest goes on, and the command then exits with status 3 (partial). Each item's \
+      JSON sidecar is written before its PNG, so a PNG never lacks its sidecar.
+
+      --shard k/n counts from 0 (k in 0..<n, as Slurm's SLURM_ARRAY_TASK_ID and Kubernetes' \
+      JOB_COMPLETION_INDEX): shard k takes items k, k+n, k+2n, ... in sorted order, so n \
+      processes split the work deterministically (--shard 0/2 and --shard 1/2 cover everything). \
+      Each rebuilds the gallery from every sidecar in the output folder, and `glimpse gallery \
+      DIR` rebuilds it once all shards are done.
       """)
 
   @Argument(help: "A model file written by glimpse train.")
@@ -58,7 +65,9 @@ struct ExplainBatchCommand: ParsableCommand {
   @Option(help: "The output folder.")
   var out = "output/explanations"
 
-  @Option(help: "This process's shard, k/n.")
+  @Option(help: ArgumentHelp(
+    "This process's shard k of n, counted from 0 (k in 0..<n): items k, k+n, k+2n, ...",
+    valueName: "k/n"))
   var shard: Shard?
 
   @Option(help: "At most this many items (after sharding).")
@@ -67,21 +76,43 @@ struct ExplainBatchCommand: ParsableCommand {
   func validate() throws {
     if (folder == nil) == (data == nil) { throw ValidationError("give --folder DIR or DATA --ambiguous") }
     if data != nil && !ambiguous { throw ValidationError("with DATA, pass --ambiguous (explaining every row is rarely wanted)") }
+    if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+  }
+
+  /// One image to explain: its output name, where it comes from, and how to load it.
+  struct Item {
+    var name: String
+    var source: String
+    var load: () throws -> (Image, String, String?)
   }
 
   func run() throws {
     let job = try ExplanationJob(modelPath: modelPath, options: explanation)
     let archive = job.archive
+    // Items passed over, from the folder walk, unreadable images and unwritable outputs; the
+    // batch goes on without them and exits 3 (partial).
     var skipped: [SkippedFile] = []
-    var items: [(name: String, load: () throws -> (Image, String, String?))] = []
+    var items: [Item] = []
     if let folder {
+      // Every file would fail the same way: refuse once, up front.
+      guard archive.imageShape != nil else {
+        throw CommandFailure(message: "\(modelPath): the model was not trained on images (no image shape), so it cannot explain image files", status: ExitStatus.badInput)
+      }
+      // The walk passes over what it cannot list: a mistyped folder must not look like an
+      // empty batch that succeeded.
+      guard isDirectoryPath(folder) else {
+        if access(folder, F_OK) == 0 {
+          throw CommandFailure(message: "\(folder): not a directory (--folder takes a folder of images)", status: ExitStatus.badInput)
+        }
+        throw DataError.fileNotFound(path: folder)
+      }
       let files = imageFiles(under: folder)
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
-        items.append((fileStem(path) + "-\(position)", {
+        items.append(Item(name: fileStem(path) + "-\(position)", source: path) {
           let decoded = try readImageFile(path)
           let truth = folderClass(of: path, root: folder)
           return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
-        }))
+        })
       }
     } else if let data {
       let (dataset, rows) = try loadLabelledRows(
@@ -90,12 +121,12 @@ struct ExplainBatchCommand: ParsableCommand {
       print("\(found.count) ambiguous rows of \(dataset.count)")
       for (position, ranked) in found.enumerated() where shard?.contains(position) ?? true {
         let row = ranked.row
-        items.append(("row-\(rows[row])", {
+        items.append(Item(name: "row-\(rows[row])", source: dataset.sources[row]) {
           let image = Image(shape: dataset.imageShape ?? archive.imageShape ?? ImageShape(height: 1, width: dataset.featureCount),
                             pixels: Array(dataset.features.row(row)))
           return (try job.prepare(image, shape: archive.imageShape ?? dataset.imageShape, source: dataset.sources[row]),
                   dataset.sources[row], dataset.classNames[dataset.labels[row]])
-        }))
+        })
       }
     }
     if let limit { items = Array(items.prefix(max(limit, 0))) }
@@ -118,13 +149,11 @@ struct ExplainBatchCommand: ParsableCommand {
         }
       }
       for (item, result) in zip(slice, results) {
-        switch result {
-        case .success(let files):
-          try job.write(files, to: "\(out)/\(item.name).png")
+        do {
+          try job.write(result.get(), to: "\(out)/\(item.name).png")
           written += 1
-        case .failure(let error):
-          guard case let .unreadableImage(path, reason)? = error as? DataError else { throw error }
-          skipped.append(SkippedFile(path: path, reason: reason))
+        } catch {
+          skipped.append(Self.skippedItem(item.source, error))
         }
       }
       done += slice.count
@@ -132,14 +161,37 @@ struct ExplainBatchCommand: ParsableCommand {
     }
     bar.finish()
     let elapsed = monotonicSeconds() - started
-    if !skipped.isEmpty {
-      reportSkipped(skipped)
-      let name = shard.map { "skipped-\($0.index)-of-\($0.count).txt" } ?? "skipped.txt"
-      try AtomicFile.write(skipped.map(\.description).joined(separator: "\n") + "\n", to: "\(out)/\(name)")
+    var listing: String?
+    let name = shard.map { "skipped-\($0.index)-of-\($0.count).txt" } ?? "skipped.txt"
+    if skipped.isEmpty {
+      // A list left by an earlier run of this shard would show in the gallery as still skipped.
+      unlink("\(out)/\(name)")
+    } else {
+      printError("glimpse: skipped \(skipped.count) item\(skipped.count == 1 ? "" : "s"):")
+      for file in skipped { printError("  \(file)") }
+      do {
+        try AtomicFile.write(skipped.map(\.description).joined(separator: "\n") + "\n", to: "\(out)/\(name)")
+        listing = "\(out)/\(name)"
+      } catch {
+        // The list is on standard error already; a full disk must not hide the batch's result.
+        printError("glimpse: warning: \(describe(error))")
+      }
+      SkippedItems.record(skipped.count, listedIn: listing)
     }
-    let gallery = try Gallery.write(folder: out)
-    print("explained \(written) images in \(formatDuration(elapsed)) (\(formatDuration(elapsed / Double(max(written, 1)))) each); skipped \(skipped.count)")
-    print("gallery: \(gallery)")
+    print("explained \(written) images in \(formatDuration(elapsed)) (\(formatDuration(elapsed / Double(max(written, 1)))) each); skipped \(skipped.count)\(listing.map { ", listed in \($0)" } ?? "")")
+    print("gallery: \(try Gallery.write(folder: out))")
+  }
+
+  /// The skipped-list line for an item that failed: the source and one line of why.
+  static func skippedItem(_ source: String, _ error: Error) -> SkippedFile {
+    if case let .unreadableImage(path, reason)? = error as? DataError {
+      return SkippedFile(path: path, reason: reason)
+    }
+    var reason = describe(error)
+    // Most descriptions start with the file they are about; do not repeat the item's own.
+    if reason.hasPrefix(source + ": ") { reason.removeFirst(source.count + 2) }
+    if case .writeFailed? = error as? DataError { reason = "its explanation could not be written: " + reason }
+    return SkippedFile(path: source, reason: reason)
   }
 }
 
@@ -152,6 +204,8 @@ struct GalleryCommand: ParsableCommand {
   var folder: String
 
   func run() throws {
+    // Writing index.html would create a mistyped folder and report an empty gallery.
+    guard isDirectoryPath(folder) else { throw DataError.fileNotFound(path: folder) }
     print("wrote \(try Gallery.write(folder: folder))")
   }
 }

@@ -12,6 +12,12 @@ struct TrainCommand: ParsableCommand {
       Train on all of DATA, or split it: --split FILE (JSON {"train": [rows], "test": [rows]}, \
       e.g. samples/mnist/split.json) or --train-size N (a seeded random N rows; the rest is the \
       test set); or evaluate on a separate --test DATA. Prints fit time and accuracy.
+
+      Models (--model): svm, an RBF C-SVC with Platt probabilities (--c, --kernel, --gamma, \
+      --degree, --coef0, --tol, --no-probability); logistic, multinomial logistic regression \
+      (--c, --max-iterations, --tol); knn, k nearest neighbours (--k); cnn, a small \
+      convolutional network for image data (--architecture, --epochs, --batch-size, \
+      --learning-rate).
       """)
 
   @OptionGroup var dataOptions: DataOptions

@@ -16,7 +16,7 @@ struct ReadingOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Image shape of a table's rows, HxW or HxWxC; inferred when the width is a square.",
+      "Image shape of a table's rows, HxW or HxWxC (height × width × channels); inferred when the width is a square.",
       valueName: "HxWxC"))
   var shape: ImageShape?
 
@@ -28,7 +28,7 @@ struct ReadingOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Resize folder images to this size (antialiased bilinear); needed when sizes differ.",
+      "Resize folder images to height × width (antialiased bilinear); needed when sizes differ.",
       valueName: "HxW"))
   var size: ImageShape?
 
@@ -78,6 +78,7 @@ func fileStem(_ path: String) -> String {
 /// Lists skipped files on standard error, one per line.
 func reportSkipped(_ skipped: [SkippedFile]) {
   guard !skipped.isEmpty else { return }
+  SkippedItems.record(skipped.count)  // the command then exits 3 (partial)
   printError("glimpse: skipped \(skipped.count) unreadable file\(skipped.count == 1 ? "" : "s"):")
   for file in skipped { printError("  \(file)") }
 }

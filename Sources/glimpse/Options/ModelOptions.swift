@@ -13,7 +13,7 @@ extension SVMClassifier.KernelName: ExpressibleByArgument {}
 
 /// Which model to train and its hyperparameters (defaults are scikit-learn's).
 struct ModelOptions: ParsableArguments {
-  @Option(help: "The classifier: svm (RBF C-SVC with probabilities), logistic, knn.")
+  @Option(help: "The classifier: svm (RBF C-SVC with probabilities), logistic, knn, cnn (images only).")
   var model: ModelName = .svm
 
   @Option(name: .customLong("c"), help: "Inverse regularisation strength C (svm, logistic).")

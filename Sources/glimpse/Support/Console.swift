@@ -1,4 +1,5 @@
 import Glibc
+import GlimpseCore
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
@@ -19,22 +20,58 @@ func printErrorInline(_ text: String) {
 /// Whether standard error is a terminal (progress bars are drawn only there).
 var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-/// `12.3 ms` or `1.23 s`.
+/// `12.3 ms` or `1.23 s`; total (any Double, also negative, huge or not finite).
 func formatDuration(_ seconds: Double) -> String {
-  seconds < 1 ? "\(formatFixed(seconds * 1000, digits: 1)) ms" : "\(formatFixed(seconds, digits: 2)) s"
+  abs(seconds) < 1 ? "\(formatFixed(seconds * 1000, digits: 1)) ms" : "\(formatFixed(seconds, digits: 2)) s"
 }
 
-/// A number with a fixed count of decimals (Foundation-free `String(format:)`).
+/// A number with a fixed count of decimals (Foundation-free `String(format:)`), for any Double.
+///
+/// Values read from files reach this (the value range of `glimpse info`), so it must not trap:
+/// non-finite values print as Swift spells them (`nan`, `inf`, `-inf`), and values whose
+/// scaled magnitude leaves the range where a Double holds every integer exactly (2^53, far
+/// inside Int's range) print in Swift's shortest form (`1e+300`) instead of going through `Int`.
 func formatFixed(_ value: Double, digits: Int) -> String {
   guard value.isFinite else { return String(value) }
+  let digits = min(max(digits, 0), 15)
   var scale = 1.0
   for _ in 0..<digits { scale *= 10 }
   let rounded = (abs(value) * scale).rounded()
-  let integer = Int(rounded / scale)
-  let fraction = Int(rounded - Double(integer) * scale)
+  guard rounded < 9_007_199_254_740_992 else { return String(value) }
+  // Integer arithmetic from here: `rounded` is exact, and a division in Doubles could round
+  // up to the next integer and leave a negative fraction.
+  let total = Int(rounded), unit = Int(scale)
+  let integer = total / unit, fraction = total % unit
   let sign = value < 0 && rounded != 0 ? "-" : ""
   guard digits > 0 else { return "\(sign)\(integer)" }
   let fractionText = String(fraction)
   return "\(sign)\(integer).\(String(repeating: "0", count: digits - fractionText.count))\(fractionText)"
 }
 
+/// `x` rounded to the nearest Int, saturating at Int's bounds; NaN gives 0. For numbers that
+/// come from files or from models read from files, where `Int(x)` would trap.
+func clampedInt(_ x: Double) -> Int {
+  guard !x.isNaN else { return 0 }
+  let rounded = x.rounded()
+  // Int.max is not representable as a Double; 2^63 is the first Double past it.
+  if rounded >= 9_223_372_036_854_775_808.0 { return Int.max }
+  if rounded < -9_223_372_036_854_775_808.0 { return Int.min }
+  return Int(rounded)
+}
+
+/// `62%`: a probability as a whole percentage; total (a NaN probability from a broken model
+/// file prints as `?%`, not a trap).
+func formatPercent(_ p: Double) -> String {
+  p.isFinite ? "\(clampedInt(p * 100))%" : "?%"
+}
+
+/// One line saying what went wrong, for lists of skipped items and warnings.
+func describe(_ error: Error) -> String {
+  let text: String
+  switch error {
+  case let error as GlimpseError: text = error.description
+  case let error as CommandFailure: text = error.message
+  default: text = String(describing: error)
+  }
+  return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+}

@@ -7,7 +7,7 @@ enum DatasetSummary {
     var lines = ["\(name)"]
     lines.append("  rows:     \(dataset.count)")
     if let shape = dataset.imageShape {
-      lines.append("  features: \(dataset.featureCount) (images \(shape))")
+      lines.append("  features: \(dataset.featureCount) (images \(describeSize(shape)))")
     } else {
       lines.append("  features: \(dataset.featureCount) (a plain table, no image shape)")
     }
@@ -25,14 +25,21 @@ enum DatasetSummary {
     return lines
   }
 
+  /// `28×28 (H×W), 1 channel`: the size says which side is which, as `--size HxW` and
+  /// `--shape HxWxC` take them.
+  static func describeSize(_ shape: ImageShape) -> String {
+    "\(shape.height)×\(shape.width) (H×W), \(shape.channels) channel\(shape.channels == 1 ? "" : "s")"
+  }
+
   /// How `--invert` is decided.
   enum Polarity: String, CaseIterable {
     case auto, yes, no
   }
 
-  /// A 7 × 7 contact sheet of random rows (seeded), each titled with its class.
+  /// A 7 × 7 contact sheet of random rows (seeded), each titled with its class; `file` names
+  /// the data in a rendering failure.
   static func contactSheet(
-    _ dataset: Dataset, title: String, seed: UInt64, polarity: Polarity
+    _ dataset: Dataset, title: String, seed: UInt64, polarity: Polarity, file: String? = nil
   ) throws -> [UInt8]? {
     guard dataset.imageShape != nil else { return nil }
     var generator = SeededGenerator(seed: seed)
@@ -48,6 +55,6 @@ enum DatasetSummary {
     case .yes: invert = true
     case .no: invert = false
     }
-    return try ContactSheet(title: title, invert: invert).pngData(items)
+    return try drawing(for: file ?? title) { () throws(RenderError) in try ContactSheet(title: title, invert: invert).pngData(items) }
   }
 }

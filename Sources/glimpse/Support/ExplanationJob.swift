@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import GlimpseCore
 import GlimpseData
 import GlimpseExplain
@@ -22,6 +23,20 @@ struct ExplanationJob {
     BLAS.setThreadCount(1)
     let bytes = try FileBytes.readRaw(modelPath)
     (model, archive) = try decodeModel(bytes, path: modelPath)
+    if let shape = archive.imageShape {
+      // The shape is read from the file's header as it stands (Codable skips ImageShape's
+      // checks): a zero or negative side, or one whose product overflows, would trap when
+      // images are resized to it.
+      let pixels = shape.height.multipliedReportingOverflow(by: shape.width)
+      let values = pixels.partialValue.multipliedReportingOverflow(by: shape.channels)
+      guard shape.height > 0, shape.width > 0, (1...4).contains(shape.channels), !pixels.overflow,
+        !values.overflow, values.partialValue == model.featureCount
+      else {
+        throw CommandFailure(
+          message: "\(modelPath): image shape \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) does not fit the model's \(model.featureCount) features",
+          status: ExitStatus.badInput)
+      }
+    }
     self.modelPath = modelPath
     modelHash = SHA256.hexDigest(bytes)
     self.options = options
@@ -76,7 +91,9 @@ struct ExplanationJob {
       glimpseVersion: Glimpse.version,
       model: .init(path: modelPath, sha256: modelHash, kind: type(of: model).kind, classNames: model.classNames),
       source: source, truth: truth,
-      probabilities: Dictionary(uniqueKeysWithValues: zip(model.classNames, probabilities.row(0))),
+      // Class names come from the model file: a repeated name keeps its first probability
+      // rather than trapping.
+      probabilities: Dictionary(zip(model.classNames, probabilities.row(0)), uniquingKeysWith: { first, _ in first }),
       explained: [names.0, names.1], seed: options.seed, samples: options.samples,
       hideColor: options.hideColor, width: image.width, height: image.height,
       segmenters: result.explanations.map { e in
@@ -87,7 +104,7 @@ struct ExplanationJob {
       combined: result.combined.map(\.values), agreement: result.agreement, png: "")
     let summary = "\(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
       + (result.agreement[0].map { "; segmenter agreement \(formatFixed($0, digits: 2))" } ?? "")
-    return Output(png: try figure.pngData(), sidecar: sidecar, summary: summary)
+    return Output(png: try drawing(for: source) { () throws(RenderError) in try figure.pngData() }, sidecar: sidecar, summary: summary)
   }
 
   /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
@@ -104,10 +121,26 @@ struct ExplanationJob {
     return (output.png, try sidecar.encoded())
   }
 
-  /// Writes encoded files (`encoded(_:for:)`), each atomically.
+  /// Writes encoded files (`encoded(_:for:)`), each atomically: the sidecar first, then the
+  /// PNG, so that a PNG never exists without its sidecar (the gallery and audits read the
+  /// sidecar). When the PNG cannot be written (a full disk), the new sidecar and any older PNG
+  /// of that name are removed: the item then has no output at all rather than a mismatched pair.
   func write(_ files: (png: [UInt8], sidecar: [UInt8]), to pngPath: String) throws {
-    try AtomicFile.write(files.png, to: pngPath)
-    try AtomicFile.write(files.sidecar, to: sidecarPath(for: pngPath))
+    let sidecar = sidecarPath(for: pngPath)
+    do {
+      try AtomicFile.write(files.sidecar, to: sidecar)
+    } catch {
+      // An older PNG beside a sidecar that failed to update would be paired with stale numbers.
+      unlink(pngPath)
+      throw error
+    }
+    do {
+      try AtomicFile.write(files.png, to: pngPath)
+    } catch {
+      unlink(pngPath)
+      unlink(sidecar)
+      throw error
+    }
   }
 
   /// Brings an image read from a file to the model's input shape (channels, then size).
@@ -123,6 +156,16 @@ struct ExplanationJob {
       throw CommandFailure(message: "\(source): image has \(prepared.pixels.count) values, the model expects \(model.featureCount)", status: ExitStatus.badInput)
     }
     return prepared
+  }
+}
+
+/// Draws a figure of `file`'s data; a rendering failure becomes one line naming that file
+/// (Cairo's own message names no file).
+func drawing(for file: String, _ draw: () throws(RenderError) -> [UInt8]) throws -> [UInt8] {
+  do {
+    return try draw()
+  } catch {
+    throw CommandFailure(message: "\(file): \(error.description)", status: ExitStatus.badInput)
   }
 }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import GlimpseCore
 import GlimpseData
 
@@ -17,13 +18,17 @@ enum Gallery {
     }
     var cards: [String] = []
     for case let sidecar? in decoded {
+      // A sidecar whose PNG is missing (a run stopped between the two writes, or a PNG deleted
+      // by hand) would show a broken picture.
+      guard !sidecar.png.isEmpty, access("\(folder)/\(sidecar.png)", F_OK) == 0 else { continue }
       let first = sidecar.explained.first ?? "", second = sidecar.explained.dropFirst().first ?? ""
-      let p1 = Int(((sidecar.probabilities[first] ?? 0) * 100).rounded())
-      let p2 = Int(((sidecar.probabilities[second] ?? 0) * 100).rounded())
+      // Sidecars are files: a hand-edited 1e300 must not trap.
+      let p1 = formatPercent(sidecar.probabilities[first] ?? 0)
+      let p2 = formatPercent(sidecar.probabilities[second] ?? 0)
       let agreement = sidecar.agreement.first.flatMap { $0 }.map { " · agreement \(formatFixed($0, digits: 2))" } ?? ""
       cards.append("""
         <figure><a href="\(escape(sidecar.png))"><img src="\(escape(sidecar.png))" loading="lazy" alt="\(escape(sidecar.source))"></a>
-        <figcaption><b>\(p1)% \(escape(first))</b>, \(p2)% \(escape(second))\(sidecar.truth.map { " · truth <b>\(escape($0))</b>" } ?? "")\(agreement)<br><small>\(escape(sidecar.source))</small></figcaption></figure>
+        <figcaption><b>\(p1) \(escape(first))</b>, \(p2) \(escape(second))\(sidecar.truth.map { " · truth <b>\(escape($0))</b>" } ?? "")\(agreement)<br><small>\(escape(sidecar.source))</small></figcaption></figure>
         """)
     }
     var skipped: [String] = []

@@ -26,8 +26,8 @@ final class ProgressBar {
     let now = monotonicSeconds()
     guard now - lastDraw > 0.1 || done == total else { return }
     lastDraw = now
-    let fraction = Double(done) / Double(total)
-    let filled = Int(fraction * 30)
+    let fraction = min(max(Double(done) / Double(total), 0), 1)
+    let filled = clampedInt((fraction * 30).rounded(.down))
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled)
     let elapsed = now - started
     let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0

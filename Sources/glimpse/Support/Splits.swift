@@ -46,7 +46,7 @@ extension Dataset {
   /// its classes differently); a class the model does not know is an error.
   func aligned(to classNames: [String], path: String) throws -> Dataset {
     guard classNames != self.classNames else { return self }
-    let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+    let index = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })  // names from a model file may repeat
     var mapped: [Int] = []
     for label in labels {
       guard let target = index[self.classNames[label]] else {

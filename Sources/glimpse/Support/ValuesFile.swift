@@ -30,7 +30,7 @@ struct ValueCheckpoint: Codable {
   }
 
   var classScores: [Int: Double]? {
-    inClassScores.map { Dictionary(uniqueKeysWithValues: $0.compactMap { key, value in Int(key).map { ($0, value) } }) }
+    inClassScores.map { Dictionary($0.compactMap { key, value in Int(key).map { ($0, value) } }, uniquingKeysWith: { max($0, $1) }) }
   }
 
   static func read(_ path: String) throws -> ValueCheckpoint {
