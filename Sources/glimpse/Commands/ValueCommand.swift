@@ -64,7 +64,7 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Stop once the Spearman correlation of values 20 samples apart reaches 1 − this.")
   var rankTolerance: Double?
 
-  @Option(help: "Stop after this many seconds (counting resumed runs).")
+  @Option(help: "tmc, banzhaf, classwise: stop sampling after this many seconds (counting resumed runs), within one model fit.")
   var seconds: Double?
 
   @Option(help: "TMC truncation: relative tolerance to U(D); 0 turns truncation off.")
@@ -114,6 +114,12 @@ struct ValueRunCommand: ParsableCommand {
     if !monteCarlo.contains(method) && (shard != nil || resume) {
       throw ValidationError("--shard and --resume apply to tmc, banzhaf and classwise")
     }
+    // loo, exact and knn compute every value in one pass and have no partial answer to stop
+    // at; accepting --seconds and ignoring it ran them past the user's limit.
+    if !monteCarlo.contains(method) && (seconds != nil || maxStderr != nil || rankTolerance != nil) {
+      throw ValidationError("--seconds, --max-stderr and --rank-tolerance apply to tmc, banzhaf and classwise; \(method.rawValue) computes every value in one pass")
+    }
+    if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be > 0") }
   }
 
   func run() throws {
