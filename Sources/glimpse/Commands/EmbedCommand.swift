@@ -19,16 +19,14 @@ struct EmbedCommand: ParsableCommand {
   var out: String
 
   func run() throws {
-    let (model, _) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath)
     guard let cnn = model as? CNNClassifier else {
       throw CommandFailure(message: "\(modelPath): a '\(type(of: model).kind)' model has no embedding; train one with --model cnn", status: ExitStatus.badInput)
     }
     var options = dataOptions.readOptions
     options.minimumClassCount = 0
     options.requireLabels = false
-    let read = try DatasetReader.read(dataOptions.data, options: options)
-    reportSkipped(read.skipped)
-    let data = read.dataset
+    let data = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape).dataset
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let started = monotonicSeconds()
     let embedding = cnn.embed(data.features)
