@@ -100,8 +100,11 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Images per row of the data sheet (lowest and highest each).")
   var sheetCount = 10
 
-  @Option(help: "Also draw the point-removal curve here (PNG): --model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
+  @Option(help: "Also draw the point-removal curve here (PNG): the valuation's model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
   var removalCurve: String?
+
+  @Option(help: "The model family the removal curve retrains (default: the valuation's: --model, or knn with --k for --method knn).")
+  var curveModel: ValuationModelName?
 
   func validate() throws {
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
@@ -161,8 +164,10 @@ struct ValueRunCommand: ParsableCommand {
       BLAS.setThreadCount(1)
       let evaluation = sets.heldOut ?? sets.validation
       let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
+      let curveModel = curveModelOptions
+      print("  removal curve: \(curveModel.summary) retrained \(3 * ValueFigures.removalFractions.count) times on \(training.count) points less the removed ones")
       let (curves, png) = try ValueFigures.removalCurve(
-        result, training: training, evaluation: evaluation, evaluationName: name, model: modelOptions)
+        result, training: training, evaluation: evaluation, evaluationName: name, model: curveModel)
       try AtomicFile.write(png, to: removalCurve)
       let row = { (scores: [Double]) in scores.map { formatFixed($0, digits: 3) }.joined(separator: " ") }
       print("  removal (\(curves.fractions.map { "\(Int($0 * 100))%" }.joined(separator: " "))):")
@@ -171,6 +176,16 @@ struct ValueRunCommand: ParsableCommand {
       print("    random        \(row(curves.random))")
       print("  wrote \(removalCurve)")
     }
+  }
+
+  /// The model the removal curve retrains: the valuation's own family and hyperparameters
+  /// unless --curve-model names another. A k-NN valuation is checked with k-NN: retraining
+  /// logistic regression for it cost minutes on colour images and judged values by a model
+  /// they were not computed for.
+  var curveModelOptions: ValuationModelOptions {
+    var options = modelOptions
+    options.model = curveModel ?? (method == .knn ? .knn : modelOptions.model)
+    return options
   }
 
   /// The sample budget for this method.

@@ -37,18 +37,21 @@ enum ValueFigures {
     return try sheet.pngData()
   }
 
-  /// Accuracy of `--model` retrained without the lowest-, highest-valued or random points.
+  /// Fractions of the training points removed along the curve.
+  static let removalFractions = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
+
+  /// Accuracy of `model` retrained without the lowest-, highest-valued or random points.
   static func removalCurve(
     _ result: ValuationResult, training: Dataset, evaluation: Dataset, evaluationName: String,
     model: ValuationModelOptions
   ) throws -> (PointRemovalCurves, [UInt8]) {
-    let fractions = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
+    let fractions = removalFractions
     let curves = try model.withLearner(
       training: training, validation: evaluation,
       RemovalCurves(values: result.values, fractions: fractions))
     let figure = PointRemovalFigure(
       title: "Removing training points by \(result.method) value",
-      subtitle: "\(model.model.rawValue) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
+      subtitle: "\(model.summary) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
       yLabel: "accuracy", fractions: fractions,
       series: PointRemovalFigure.standardSeries(
         lowestFirst: curves.lowestFirst, highestFirst: curves.highestFirst, random: curves.random))
