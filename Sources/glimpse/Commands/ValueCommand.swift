@@ -155,7 +155,7 @@ struct ValueRunCommand: ParsableCommand {
     print("  wrote \(out)")
     if let sheet {
       let png = try ValueFigures.sheet(
-        result, training: training, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
+        result, training: training, dataPath: data.dataOptions.data, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
         title: "Training data by value: \(data.dataOptions.stem)")
       try AtomicFile.write(png, to: sheet)
       print("  wrote \(sheet)")
