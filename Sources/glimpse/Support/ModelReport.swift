@@ -54,7 +54,9 @@ extension String {
 enum ModelInput {
   /// Reads `path` (reporting skipped files) and conforms it to `inputShape` when that is given;
   /// prints one line when anything was converted.
-  static func read(_ path: String, options: ReadOptions, inputShape: ImageShape?) throws -> DatasetReading {
+  static func read(
+    _ path: String, options: ReadOptions, inputShape: ImageShape?, targetName: String = "the model's input"
+  ) throws -> DatasetReading {
     var reading: DatasetReading
     var mixedSizes = false
     do {
@@ -74,7 +76,7 @@ enum ModelInput {
     let what = mixedSizes ? "images of several sizes" : "\(shape.height)×\(shape.width)×\(shape.channels) images"
     let verb = shape.height != inputShape.height || shape.width != inputShape.width || mixedSizes
       ? "resized (antialiased)" : "converted"
-    print("\(path): \(verb) \(conformed.count) \(what) to the model's input \(inputShape.height)×\(inputShape.width)×\(inputShape.channels)")
+    print("\(path): \(verb) \(conformed.count) \(what) to \(targetName) \(inputShape.height)×\(inputShape.width)×\(inputShape.channels)")
     reading.dataset = conformed
     return reading
   }
