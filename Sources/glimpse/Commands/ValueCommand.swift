@@ -147,7 +147,7 @@ struct ValueRunCommand: ParsableCommand {
     } else {
       result = try modelOptions.withLearner(
         training: training, validation: sets.validation, seed: seed,
-        Valuing(command: self, sets: sets, workers: workers))
+        Valuing(command: self, sets: sets, workers: workers, started: started))
     }
     let elapsed = monotonicSeconds() - started
     try ValuesFile.write(result, training: training, to: out)
@@ -218,15 +218,18 @@ struct ValueRunCommand: ParsableCommand {
     let command: ValueRunCommand
     let sets: ValuationDataOptions.Sets
     let workers: Int
+    let started: Double
 
     func run<L: Learner>(_ learner: L) throws -> ValuationResult {
       try command.value(
         ModelUtility(learner, score: command.score, untrainableValue: command.untrainableValue),
-        sets: sets, workers: workers)
+        sets: sets, workers: workers, started: started)
     }
   }
 
-  private func value<L: Learner>(_ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int) throws -> ValuationResult {
+  private func value<L: Learner>(
+    _ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int, started: Double
+  ) throws -> ValuationResult {
     switch method {
     case .loo:
       return LeaveOneOut.values(utility)
@@ -239,11 +242,13 @@ struct ValueRunCommand: ParsableCommand {
     case .knn:
       preconditionFailure("knn is handled without a model")
     case .tmc, .banzhaf, .classwise:
-      return try monteCarlo(utility, sets: sets, workers: workers)
+      return try monteCarlo(utility, sets: sets, workers: workers, started: started)
     }
   }
 
-  private func monteCarlo<L: Learner>(_ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int) throws -> ValuationResult {
+  private func monteCarlo<L: Learner>(
+    _ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int, started: Double
+  ) throws -> ValuationResult {
     let training = sets.training
     let shardSpec = shard.flatMap(parseShard) ?? GlimpseValuation.Shard.whole
     let checkpointPath = checkpoint ?? "\(out).checkpoint.json"
@@ -266,10 +271,14 @@ struct ValueRunCommand: ParsableCommand {
     let options = MonteCarloOptions(
       stopping: stoppingRule(classCount: classes), threads: workers, shard: shardSpec,
       checkpointInterval: checkpointEvery)
+    var state = start ?? MonteCarloState(fingerprint: fingerprint, pointCount: training.count, channelCount: method == .banzhaf ? 2 : 1)
+    // This run's preparation (the job's fingerprint, the learner) is work on the job too:
+    // --seconds bounds the valuation as the user times it, not only its sampling.
+    state.elapsedSeconds += monotonicSeconds() - started
     let wrapper = ValueCheckpoint(
       method: method.rawValue, shard: shardSpec, sources: training.sources,
       labels: training.labels.map { training.classNames[$0] }, inClassScores: nil,
-      state: start ?? MonteCarloState(fingerprint: fingerprint, pointCount: training.count, channelCount: method == .banzhaf ? 2 : 1))
+      state: state)
     let bar = SharedProgressBar(total: 1000, label: method.rawValue)
     let failure = Mutex<String?>(nil)
     let save: @Sendable (MonteCarloState) -> Void = { state in
@@ -309,6 +318,9 @@ struct ValueRunCommand: ParsableCommand {
       try file.write(checkpointPath)
     }
     print("  checkpoint \(checkpointPath) (\(final.completed.count) samples, status \(final.status?.rawValue ?? "?"))")
+    if final.completed.count == 0, final.status == .timeLimit, let seconds {
+      printError("glimpse: warning: no \(unit.dropLast()) finished within --seconds \(formatFixed(seconds, digits: 1)); every value is 0 (give more time, or --resume to continue)")
+    }
     return result
   }
 
