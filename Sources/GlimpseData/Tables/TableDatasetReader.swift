@@ -18,8 +18,11 @@ public enum TableDatasetReader {
   public static func read(_ path: String, bytes: [UInt8], options: ReadOptions) throws -> Dataset {
     let header = CSVReader.header(of: bytes)
     let ownLabels = options.labelsPath == nil && header.contains(options.labelColumn)
+    // A `source` column (as `glimpse embed` writes) says where each row came from: metadata.
+    let sourceColumn = header.contains("source") && options.labelColumn != "source"
     var table = try CSVReader.parse(
-      bytes, path: path, textColumns: ownLabels ? [options.labelColumn] : [])
+      bytes, path: path,
+      textColumns: Set((ownLabels ? [options.labelColumn] : []) + (sourceColumn ? ["source"] : [])))
     guard table.rowCount > 0 else { throw DataError.emptyDataset(path: path) }
 
     let labelStrings: [String]
@@ -32,7 +35,7 @@ public enum TableDatasetReader {
     } else {
       throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }
-    let sources = table.lineNumbers.map { "\(path):\($0)" }
+    let sources = table.textColumns["source"] ?? table.lineNumbers.map { "\(path):\($0)" }
     // Hand the matrix over without keeping a reference, so that scaling happens in place
     // instead of copying the whole table.
     let values = table.values

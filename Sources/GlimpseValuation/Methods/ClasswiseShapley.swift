@@ -43,11 +43,15 @@ public struct ClasswiseShapley: Sendable {
       // The chain's first model (on S₋c alone) only serves as a warm start; see above.
       var chain = utility.makeClasswiseChain(from: outside, label: label)
       var previous = utility.untrainableValue
-      return permutation.map { point in
+      var updates: [SampleUpdate] = []
+      for point in permutation {
+        // A time limit ends the walk between fits (the runner drops a cut-short sample).
+        if MonteCarloRunner.sampleShouldStop { return [] }
         let current = chain.add(point)
-        defer { previous = current }
-        return SampleUpdate(point: point, value: current - previous)
+        updates.append(SampleUpdate(point: point, value: current - previous))
+        previous = current
       }
+      return updates
     }
   }
 

@@ -39,6 +39,8 @@ public struct TruncatedMonteCarloShapley: Sendable {
           updates.append(SampleUpdate(point: player, value: 0))
           continue
         }
+        // A time limit ends the walk between fits (the runner drops a cut-short sample).
+        if MonteCarloRunner.sampleShouldStop { return [] }
         let current = chain.add(player)
         updates.append(SampleUpdate(point: player, value: current - previous))
         previous = current

@@ -104,7 +104,22 @@ public struct MonteCarloOptions: Sendable {
 /// Workers take the next index this shard owns that is not already done, compute its updates,
 /// and add them under a lock. Sums are order-independent (`FixedPointSum`), so a budgeted run
 /// gives bit-identical values on any number of threads, over any shards, and across resumes.
+///
+/// A wall-clock limit stops the run within one utility evaluation: a sample that polls
+/// `sampleShouldStop` between model fits (a permutation walk) gives up once the time is
+/// spent, and its partial updates are dropped rather than added (a prefix of a permutation
+/// would bias the means towards early positions). Its index stays undone, so a resumed run
+/// computes it whole. Without this, a permutation of a slow model (hundreds of fits) ran to its
+/// end, far past `--seconds`.
 public enum MonteCarloRunner {
+  /// The time limit of the sample the current thread is computing (bound by `run`).
+  @TaskLocal static var deadline: SampleDeadline?
+
+  /// Whether the sample being computed should give up now because the run's time limit has
+  /// passed; `false` outside `run` (a sample function called directly never stops). A sample
+  /// that sees `true` may return anything: the runner drops its updates.
+  public static var sampleShouldStop: Bool { deadline?.expired() ?? false }
+
   /// - Parameters:
   ///   - state: Where to start: a fresh state, or a checkpoint to resume.
   ///   - sample: The updates of sample index `j`; called concurrently from worker threads.
@@ -166,6 +181,11 @@ public enum MonteCarloRunner {
       while true {
         let index: Int? = shared.withLock { s in
           guard s.state.status == nil else { return nil }
+          // The time may be up though no sample has ended since (all were long).
+          if options.stopping.stopsOnTime(afterSeconds: baseElapsed + monotonicSeconds() - started) {
+            s.state.status = .timeLimit
+            return nil
+          }
           while true {
             let candidate = s.next
             if let limit, candidate >= limit { return nil }
@@ -176,19 +196,26 @@ public enum MonteCarloRunner {
           }
         }
         guard let index else { return }
-        let updates = sample(index)
+        let deadline = SampleDeadline(rule: options.stopping, origin: started - baseElapsed)
+        let updates = MonteCarloRunner.$deadline.withValue(deadline) { sample(index) }
+        let abandoned = deadline.wasExpired
         let (toCheckpoint, toReport): (MonteCarloState?, MonteCarloProgress?) = shared.withLock {
           s in
-          for update in updates {
-            s.state.accumulator.add(update.value, to: update.point, channel: update.channel)
-          }
-          s.state.completed.insert(index)
           let now = monotonicSeconds()
           s.state.elapsedSeconds = baseElapsed + now - started
-          if s.state.status == nil,
-            let status = s.monitor.check(snapshot(s.state, elapsed: s.state.elapsedSeconds))
-          {
-            s.state.status = status
+          if abandoned {
+            // Cut short by the time limit: nothing of it is kept, and the run is over.
+            if s.state.status == nil { s.state.status = .timeLimit }
+          } else {
+            for update in updates {
+              s.state.accumulator.add(update.value, to: update.point, channel: update.channel)
+            }
+            s.state.completed.insert(index)
+            if s.state.status == nil,
+              let status = s.monitor.check(snapshot(s.state, elapsed: s.state.elapsedSeconds))
+            {
+              s.state.status = status
+            }
           }
           var saved: MonteCarloState?
           if now - s.lastCheckpoint >= options.checkpointInterval {
@@ -223,6 +250,29 @@ public enum MonteCarloRunner {
       samples: state.completed.count, elapsedSeconds: elapsed, values: state.accumulator.values,
       standardErrors: state.accumulator.standardErrors, counts: state.accumulator.counts)
   }
+}
+
+/// One sample's view of the run's time limit; remembers whether the sample was told to stop.
+final class SampleDeadline: Sendable {
+  let rule: StoppingRule
+  /// The monotonic time at which the job's elapsed seconds were 0 (earlier runs included).
+  let origin: Double
+  private let told = Atomic<Bool>(false)
+
+  init(rule: StoppingRule, origin: Double) {
+    self.rule = rule
+    self.origin = origin
+  }
+
+  /// Whether the time is up; once it has said so, the sample counts as abandoned.
+  func expired() -> Bool {
+    guard rule.stopsOnTime(afterSeconds: monotonicSeconds() - origin) else { return false }
+    told.store(true, ordering: .relaxed)
+    return true
+  }
+
+  /// Whether the sample was told to stop.
+  var wasExpired: Bool { told.load(ordering: .relaxed) }
 }
 
 extension StoppingRule {

@@ -41,6 +41,18 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
     }
   }
 
+  /// Whether the rule stops after `elapsed` seconds whatever the samples say. A running sample
+  /// polls this (through `MonteCarloRunner.sampleShouldStop`) between model fits, so that a
+  /// time limit cuts a long permutation short instead of waiting for it to end.
+  func stopsOnTime(afterSeconds elapsed: Double) -> Bool {
+    switch self {
+    case .wallClock(let seconds): return elapsed >= seconds
+    case .maxSamples, .standardError, .rankStability: return false
+    case .either(let a, let b): return a.stopsOnTime(afterSeconds: elapsed) || b.stopsOnTime(afterSeconds: elapsed)
+    case .both(let a, let b): return a.stopsOnTime(afterSeconds: elapsed) && b.stopsOnTime(afterSeconds: elapsed)
+    }
+  }
+
   /// Whether the rule only counts samples or time (its stop is a budget, not convergence).
   var isBudget: Bool {
     switch self {

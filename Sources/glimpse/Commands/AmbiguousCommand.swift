@@ -60,9 +60,10 @@ struct AmbiguousCommand: ParsableCommand {
   var out = "output/ambiguous.csv"
 
   func run() throws {
-    let (model, _) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath)
     let (data, rows) = try loadLabelledRows(
-      dataOptions.data, options: dataOptions.readOptions, model: model, modelPath: modelPath, split: split)
+      dataOptions.data, options: dataOptions.readOptions, model: model, modelPath: modelPath, split: split,
+      inputShape: archive.imageShape)
     let found = try rankAmbiguous(model, data: data, query: ambiguity.query(classNames: model.classNames))
     let header = ["row", "source", "truth", "first", "second", "p1", "p2", "margin"]
     let lines = found.map { r in
@@ -82,14 +83,15 @@ struct AmbiguousCommand: ParsableCommand {
 }
 
 /// Reads labelled data aligned to the model's classes, optionally only a split's test rows;
-/// returns the data and each row's number in the file.
+/// returns the data and each row's number in the file. Images are brought to `inputShape`
+/// (the model's, see `ModelInput`).
 func loadLabelledRows(
-  _ path: String, options: ReadOptions, model: any Classifier, modelPath: String, split: String?
+  _ path: String, options: ReadOptions, model: any Classifier, modelPath: String, split: String?,
+  inputShape: ImageShape? = nil
 ) throws -> (Dataset, [Int]) {
   var read = options
   read.minimumClassCount = 1
-  let reading = try DatasetReader.read(path, options: read)
-  reportSkipped(reading.skipped)
+  let reading = try ModelInput.read(path, options: read, inputShape: inputShape)
   var data = try reading.dataset.aligned(to: model.classNames, path: path)
   try checkFeatureCount(data, of: path, model: model, path: modelPath)
   var rows = Array(0..<data.count)

@@ -21,11 +21,10 @@ struct EvaluateCommand: ParsableCommand {
   var confusion: String?
 
   func run() throws {
-    let (model, _) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath)
     var options = dataOptions.readOptions
     options.minimumClassCount = 1
-    let read = try DatasetReader.read(dataOptions.data, options: options)
-    reportSkipped(read.skipped)
+    let read = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape)
     var data = try read.dataset.aligned(to: model.classNames, path: dataOptions.data)
     if let split {
       let file = try SplitFile.read(split)

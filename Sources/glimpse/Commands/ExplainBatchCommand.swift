@@ -116,7 +116,8 @@ struct ExplainBatchCommand: ParsableCommand {
       }
     } else if let data {
       let (dataset, rows) = try loadLabelledRows(
-        data, options: reading.readOptions, model: job.model, modelPath: modelPath, split: split)
+        data, options: reading.readOptions, model: job.model, modelPath: modelPath, split: split,
+        inputShape: archive.imageShape)
       let found = try rankAmbiguous(job.model, data: dataset, query: ambiguity.query(classNames: job.model.classNames))
       print("\(found.count) ambiguous rows of \(dataset.count)")
       for (position, ranked) in found.enumerated() where shard?.contains(position) ?? true {

@@ -19,13 +19,11 @@ struct PredictCommand: ParsableCommand {
   var out: String
 
   func run() throws {
-    let (model, _) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath)
     var options = dataOptions.readOptions
     options.requireLabels = false
     options.minimumClassCount = 0
-    let read = try DatasetReader.read(dataOptions.data, options: options)
-    reportSkipped(read.skipped)
-    let data = read.dataset
+    let data = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape).dataset
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let probabilities = model.predictProbabilities(data.features)
     let argmax = probabilities.argmaxRows()

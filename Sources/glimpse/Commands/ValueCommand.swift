@@ -64,7 +64,7 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Stop once the Spearman correlation of values 20 samples apart reaches 1 − this.")
   var rankTolerance: Double?
 
-  @Option(help: "Stop after this many seconds (counting resumed runs).")
+  @Option(help: "tmc, banzhaf, classwise: stop sampling after this many seconds (counting resumed runs), within one model fit.")
   var seconds: Double?
 
   @Option(help: "TMC truncation: relative tolerance to U(D); 0 turns truncation off.")
@@ -100,8 +100,11 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Images per row of the data sheet (lowest and highest each).")
   var sheetCount = 10
 
-  @Option(help: "Also draw the point-removal curve here (PNG): --model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
+  @Option(help: "Also draw the point-removal curve here (PNG): the valuation's model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
   var removalCurve: String?
+
+  @Option(help: "The model family the removal curve retrains (default: the valuation's: --model, or knn with --k for --method knn).")
+  var curveModel: ValuationModelName?
 
   func validate() throws {
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
@@ -114,6 +117,12 @@ struct ValueRunCommand: ParsableCommand {
     if !monteCarlo.contains(method) && (shard != nil || resume) {
       throw ValidationError("--shard and --resume apply to tmc, banzhaf and classwise")
     }
+    // loo, exact and knn compute every value in one pass and have no partial answer to stop
+    // at; accepting --seconds and ignoring it ran them past the user's limit.
+    if !monteCarlo.contains(method) && (seconds != nil || maxStderr != nil || rankTolerance != nil) {
+      throw ValidationError("--seconds, --max-stderr and --rank-tolerance apply to tmc, banzhaf and classwise; \(method.rawValue) computes every value in one pass")
+    }
+    if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be > 0") }
   }
 
   func run() throws {
@@ -138,7 +147,7 @@ struct ValueRunCommand: ParsableCommand {
     } else {
       result = try modelOptions.withLearner(
         training: training, validation: sets.validation, seed: seed,
-        Valuing(command: self, sets: sets, workers: workers))
+        Valuing(command: self, sets: sets, workers: workers, started: started))
     }
     let elapsed = monotonicSeconds() - started
     try ValuesFile.write(result, training: training, to: out)
@@ -146,7 +155,7 @@ struct ValueRunCommand: ParsableCommand {
     print("  wrote \(out)")
     if let sheet {
       let png = try ValueFigures.sheet(
-        result, training: training, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
+        result, training: training, dataPath: data.dataOptions.data, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
         title: "Training data by value: \(data.dataOptions.stem)")
       try AtomicFile.write(png, to: sheet)
       print("  wrote \(sheet)")
@@ -155,8 +164,10 @@ struct ValueRunCommand: ParsableCommand {
       BLAS.setThreadCount(1)
       let evaluation = sets.heldOut ?? sets.validation
       let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
+      let curveModel = curveModelOptions
+      print("  removal curve: \(curveModel.summary) retrained \(3 * ValueFigures.removalFractions.count) times on \(training.count) points less the removed ones")
       let (curves, png) = try ValueFigures.removalCurve(
-        result, training: training, evaluation: evaluation, evaluationName: name, model: modelOptions)
+        result, training: training, evaluation: evaluation, evaluationName: name, model: curveModel)
       try AtomicFile.write(png, to: removalCurve)
       let row = { (scores: [Double]) in scores.map { formatFixed($0, digits: 3) }.joined(separator: " ") }
       print("  removal (\(curves.fractions.map { "\(Int($0 * 100))%" }.joined(separator: " "))):")
@@ -165,6 +176,16 @@ struct ValueRunCommand: ParsableCommand {
       print("    random        \(row(curves.random))")
       print("  wrote \(removalCurve)")
     }
+  }
+
+  /// The model the removal curve retrains: the valuation's own family and hyperparameters
+  /// unless --curve-model names another. A k-NN valuation is checked with k-NN: retraining
+  /// logistic regression for it cost minutes on colour images and judged values by a model
+  /// they were not computed for.
+  var curveModelOptions: ValuationModelOptions {
+    var options = modelOptions
+    options.model = curveModel ?? (method == .knn ? .knn : modelOptions.model)
+    return options
   }
 
   /// The sample budget for this method.
@@ -197,15 +218,18 @@ struct ValueRunCommand: ParsableCommand {
     let command: ValueRunCommand
     let sets: ValuationDataOptions.Sets
     let workers: Int
+    let started: Double
 
     func run<L: Learner>(_ learner: L) throws -> ValuationResult {
       try command.value(
         ModelUtility(learner, score: command.score, untrainableValue: command.untrainableValue),
-        sets: sets, workers: workers)
+        sets: sets, workers: workers, started: started)
     }
   }
 
-  private func value<L: Learner>(_ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int) throws -> ValuationResult {
+  private func value<L: Learner>(
+    _ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int, started: Double
+  ) throws -> ValuationResult {
     switch method {
     case .loo:
       return LeaveOneOut.values(utility)
@@ -218,11 +242,13 @@ struct ValueRunCommand: ParsableCommand {
     case .knn:
       preconditionFailure("knn is handled without a model")
     case .tmc, .banzhaf, .classwise:
-      return try monteCarlo(utility, sets: sets, workers: workers)
+      return try monteCarlo(utility, sets: sets, workers: workers, started: started)
     }
   }
 
-  private func monteCarlo<L: Learner>(_ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int) throws -> ValuationResult {
+  private func monteCarlo<L: Learner>(
+    _ utility: ModelUtility<L>, sets: ValuationDataOptions.Sets, workers: Int, started: Double
+  ) throws -> ValuationResult {
     let training = sets.training
     let shardSpec = shard.flatMap(parseShard) ?? GlimpseValuation.Shard.whole
     let checkpointPath = checkpoint ?? "\(out).checkpoint.json"
@@ -245,10 +271,14 @@ struct ValueRunCommand: ParsableCommand {
     let options = MonteCarloOptions(
       stopping: stoppingRule(classCount: classes), threads: workers, shard: shardSpec,
       checkpointInterval: checkpointEvery)
+    var state = start ?? MonteCarloState(fingerprint: fingerprint, pointCount: training.count, channelCount: method == .banzhaf ? 2 : 1)
+    // This run's preparation (the job's fingerprint, the learner) is work on the job too:
+    // --seconds bounds the valuation as the user times it, not only its sampling.
+    state.elapsedSeconds += monotonicSeconds() - started
     let wrapper = ValueCheckpoint(
       method: method.rawValue, shard: shardSpec, sources: training.sources,
       labels: training.labels.map { training.classNames[$0] }, inClassScores: nil,
-      state: start ?? MonteCarloState(fingerprint: fingerprint, pointCount: training.count, channelCount: method == .banzhaf ? 2 : 1))
+      state: state)
     let bar = SharedProgressBar(total: 1000, label: method.rawValue)
     let failure = Mutex<String?>(nil)
     let save: @Sendable (MonteCarloState) -> Void = { state in
@@ -288,6 +318,9 @@ struct ValueRunCommand: ParsableCommand {
       try file.write(checkpointPath)
     }
     print("  checkpoint \(checkpointPath) (\(final.completed.count) samples, status \(final.status?.rawValue ?? "?"))")
+    if final.completed.count == 0, final.status == .timeLimit, let seconds {
+      printError("glimpse: warning: no \(unit.dropLast()) finished within --seconds \(formatFixed(seconds, digits: 1)); every value is 0 (give more time, or --resume to continue)")
+    }
     return result
   }
 

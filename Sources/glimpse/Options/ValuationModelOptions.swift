@@ -34,6 +34,14 @@ struct ValuationModelOptions: ParsableArguments {
     if !(c > 0) { throw ValidationError("--c must be > 0") }
   }
 
+  /// The family and the hyperparameters that matter to it, e.g. `knn (k=5)`.
+  var summary: String {
+    switch model {
+    case .knn: return "knn (k=\(k))"
+    case .logistic, .svm: return "\(model.rawValue) (C=\(formatFixed(c, digits: 2)))"
+    }
+  }
+
   /// Runs `body` with the learner these options name: trained on subsets of `training`,
   /// predicting `validation`; `seed` drives the SVM's probability folds.
   func withLearner<Body: LearnerBody>(

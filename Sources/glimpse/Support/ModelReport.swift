@@ -1,4 +1,5 @@
 import GlimpseCore
+import GlimpseData
 import GlimpseModels
 import GlimpseRender
 
@@ -41,4 +42,60 @@ enum ModelReport {
 extension String {
   /// The string padded with spaces to `width` characters.
   func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+/// Data read for a saved model, its images brought to the model's input shape.
+///
+/// `explain --image` converts one image to the model's input (channels, then an antialiased
+/// resize); `predict`, `evaluate`, `ambiguous` and `embed` do the same for every row of a dataset
+/// with an image shape, so a folder of 64×64 colour images can be scored by a model trained on
+/// 28×28 grey ones. A folder of mixed sizes is read at the model's size directly. Rows that are
+/// not images must already have the model's width (`checkFeatureCount` says so otherwise).
+enum ModelInput {
+  /// Reads `path` (reporting skipped files) and conforms it to `inputShape` when that is given;
+  /// prints one line when anything was converted.
+  static func read(
+    _ path: String, options: ReadOptions, inputShape: ImageShape?, targetName: String = "the model's input"
+  ) throws -> DatasetReading {
+    var reading: DatasetReading
+    var mixedSizes = false
+    do {
+      reading = try DatasetReader.read(path, options: options)
+    } catch DataError.inconsistentImageSizes where inputShape != nil && options.size == nil {
+      // The model fixes the size: no need for the user to pick one with --size.
+      var sized = options
+      if let inputShape { sized.size = (inputShape.height, inputShape.width) }
+      reading = try DatasetReader.read(path, options: sized)
+      mixedSizes = true
+    }
+    reportSkipped(reading.skipped)
+    guard let inputShape, let shape = reading.dataset.imageShape, shape != inputShape || mixedSizes else {
+      return reading
+    }
+    let conformed = conform(reading.dataset, to: inputShape)
+    let what = mixedSizes ? "images of several sizes" : "\(shape.height)×\(shape.width)×\(shape.channels) images"
+    let verb = shape.height != inputShape.height || shape.width != inputShape.width || mixedSizes
+      ? "resized (antialiased)" : "converted"
+    print("\(path): \(verb) \(conformed.count) \(what) to \(targetName) \(inputShape.height)×\(inputShape.width)×\(inputShape.channels)")
+    reading.dataset = conformed
+    return reading
+  }
+
+  /// The dataset's images converted to `target`'s channels (grey ↔ RGB), then resized to its
+  /// height and width; unchanged when its images cannot take that shape.
+  static func conform(_ data: Dataset, to target: ImageShape) -> Dataset {
+    guard let shape = data.imageShape, shape != target, target.channels == 1 || target.channels == 3,
+      shape.channels == 1 || shape.channels == 3
+    else { return data }
+    let rows = parallelMap(data.count) { row -> [Double] in
+      var image = Image(shape: shape, pixels: Array(data.features.row(row))).converted(toChannels: target.channels)
+      if image.height != target.height || image.width != target.width {
+        image = image.resized(height: target.height, width: target.width)
+      }
+      return image.pixels
+    }
+    return Dataset(
+      features: Matrix(rows: data.count, columns: target.valueCount, storage: rows.flatMap { $0 }),
+      labels: data.labels, classNames: data.classNames, imageShape: target, sources: data.sources)
+  }
 }

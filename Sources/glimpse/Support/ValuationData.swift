@@ -60,8 +60,11 @@ struct ValuationDataOptions: ParsableArguments {
       guard let test = test ?? (needTest ? nil : valid) else {
         throw CommandFailure(message: "give a test set: --test FILE, or --split FILE with --validation-rows", status: 64)
       }
-      let validation = try readAligned(valid, labels: validLabels, to: data)
-      let heldOut = self.test == nil ? nil : try readAligned(test, labels: testLabels, to: data)
+      // clean without --valid validates on the test set (with its labels): read it once.
+      let validationLabels = self.valid == nil ? testLabels : validLabels
+      let validation = try readAligned(valid, labels: validationLabels, to: data)
+      let sameFile = test == valid && testLabels == validationLabels
+      let heldOut = self.test == nil ? nil : sameFile ? validation : try readAligned(test, labels: testLabels, to: data)
       return Sets(training: data, validation: validation, heldOut: heldOut, flipped: nil, cleanLabels: nil)
     }
     let file = try SplitFile.read(path)
@@ -105,8 +108,9 @@ struct ValuationDataOptions: ParsableArguments {
     var options = dataOptions.readOptions
     options.labelsPath = labels
     options.minimumClassCount = 1
-    let read = try DatasetReader.read(path, options: options)
-    reportSkipped(read.skipped)
+    // Images of other sizes or channels are brought to TRAIN's, as predict does for a model.
+    let read = try ModelInput.read(
+      path, options: options, inputShape: data.imageShape, targetName: "\(fileStem(dataOptions.data))'s")
     let set = try read.dataset.aligned(to: data.classNames, path: path)
     guard set.featureCount == data.featureCount else {
       throw CommandFailure(
