@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests are checked with one BLAS thread, so results do not depend on the machine's cores.
 TEST_ENV := OPENBLAS_NUM_THREADS=1
 
-.PHONY: all deps build release demo test bench fuzz lint clean
+.PHONY: all deps build release demo test bench bench-loaded fuzz lint clean
 
 all: build
 
@@ -46,6 +46,10 @@ test: deps
 
 bench: release
 	bash .ci/bench
+
+# The same with one CPU-bound process competing for the cores the whole time.
+bench-loaded: release
+	COMPETING=1 bash .ci/bench
 
 fuzz: deps
 	swift build -c release --product glimpse-fuzz
