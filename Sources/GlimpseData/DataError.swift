@@ -45,6 +45,8 @@ public enum DataError: GlimpseError, Equatable {
   /// A file whose size, or a size it claims (decompressed bytes, image dimensions, array
   /// lengths), is over a limit; `reason` names the claimed size and the limit.
   case tooLarge(path: String, reason: String)
+  /// One image file where a dataset was expected (and labels are required).
+  case singleImage(path: String)
   /// A table line longer than `ReadLimits.maxLineLength` (binary data, or a bomb of one line).
   case lineTooLong(path: String, line: Int, limit: Int)
   /// A table header with more columns than `ReadLimits.maxColumns`.
@@ -95,6 +97,9 @@ public enum DataError: GlimpseError, Equatable {
       "\(path): directory exists and is not empty; choose another or pass --overwrite"
     case let .tooLarge(path, reason):
       "\(path): too large: \(quoted(reason, limit: 240))"
+    case let .singleImage(path):
+      "\(path): one image, not a dataset; give a folder laid out as root/<class>/*.png|jpg "
+        + "(explain --image takes a single image)"
     case let .lineTooLong(path, line, limit):
       "\(path):\(line): line longer than \(limit) bytes (binary data or a damaged file?)"
     case let .tooManyColumns(path, columns, limit):

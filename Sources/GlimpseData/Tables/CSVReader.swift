@@ -34,8 +34,36 @@ public enum CSVReader {
     bytes.withUnsafeBufferPointer { pointer in
       guard let buffer = ByteView(pointer) else { return [] }
       var cursor = bodyStart(buffer)
+      if headerColumnCount(buffer, from: cursor, maxColumns: maxColumns) > maxColumns { return [] }
       return parseHeader(buffer, cursor: &cursor, maxColumns: maxColumns).names
     }
+  }
+
+  /// The header's field count when it may exceed `maxColumns` (a line at least that long),
+  /// counted without building names; 0 for shorter lines, which cannot exceed it.
+  static func headerColumnCount(_ buffer: ByteView, from: Int, maxColumns: Int) -> Int {
+    var start = from
+    while start < buffer.count && isBlankLine(buffer, at: start) {
+      start = lineEnd(buffer, from: start) + 1
+    }
+    let end = lineEnd(buffer, from: start)
+    guard end - start >= maxColumns else { return 0 }
+    // Without quotes every comma separates fields: count them with memchr.
+    if memchr(buffer.base + start, Int32(quote), end - start) == nil {
+      return countByte(comma, buffer, start, end) + 1
+    }
+    return fieldCount(buffer, from: start)
+  }
+
+  /// Occurrences of `byte` in `start..<end`.
+  static func countByte(_ byte: UInt8, _ buffer: ByteView, _ start: Int, _ end: Int) -> Int {
+    var count = 0
+    var cursor = start
+    while cursor < end, let found = memchr(buffer.base + cursor, Int32(byte), end - cursor) {
+      count += 1
+      cursor = buffer.base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+    }
+    return count
   }
 
   /// Parses CSV bytes; see `read(_:textColumns:limits:)`.
@@ -47,19 +75,12 @@ public enum CSVReader {
     try bytes.withUnsafeBufferPointer { pointer -> CSVTable in
       guard let buffer = ByteView(pointer) else { throw DataError.emptyDataset(path: path) }
       var cursor = bodyStart(buffer)
-      let headerStart = cursor
-      let (header, headerLine) = parseHeader(buffer, cursor: &cursor, maxColumns: limits.maxColumns)
-      if header.count > limits.maxColumns {
-        var start = headerStart
-        while start < buffer.count && isBlankLine(buffer, at: start) {
-          start = lineEnd(buffer, from: start) + 1
-        }
-        if lineEnd(buffer, from: start) - start > limits.maxLineLength {
-          throw DataError.lineTooLong(path: path, line: headerLine, limit: limits.maxLineLength)
-        }
-        throw DataError.tooManyColumns(
-          path: path, columns: fieldCount(buffer, from: start), limit: limits.maxColumns)
+      // Counted before any name is built: a million-column header is refused at once.
+      let columnCount = headerColumnCount(buffer, from: cursor, maxColumns: limits.maxColumns)
+      if columnCount > limits.maxColumns {
+        throw DataError.tooManyColumns(path: path, columns: columnCount, limit: limits.maxColumns)
       }
+      let (header, headerLine) = parseHeader(buffer, cursor: &cursor, maxColumns: limits.maxColumns)
       guard !header.isEmpty else { throw DataError.emptyDataset(path: path) }
       var kinds = [ColumnKind]()
       var numericNames = [String]()
