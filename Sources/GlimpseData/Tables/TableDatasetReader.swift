@@ -7,6 +7,9 @@ import GlimpseCore
 /// (784 → 28×28×1), else none (a plain table of points or embeddings). Values are scaled as
 /// `ReadOptions.scale` says; by default 8-bit image tables are divided by 255 (as `x / 255` in
 /// the seed notebooks), 0–16 image tables by their maximum, and anything else is kept.
+///
+/// Labels follow one rule: when every label is a finite number they are compared as numbers
+/// (`0` = `00` = `+0`, `3` = `3.0`, one class named `0` or `3`), otherwise as text, verbatim.
 public enum TableDatasetReader {
   /// Reads the table at `path` (plain, `.gz` or `.bz2`).
   /// - Throws: `DataError`.
