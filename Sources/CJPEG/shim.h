@@ -1,7 +1,11 @@
 // libjpeg(-turbo) behind two C entry points. libjpeg reports fatal errors through error_exit,
 // which by default calls exit(); here it longjmps back into the entry point, which Swift cannot
-// do itself. A premature end of data is only a warning in libjpeg (it pads the image with grey);
-// the decoder turns it into an error so truncated files are reported, not silently accepted.
+// do itself. Corrupt data is only a warning in libjpeg: a premature end of data (JWRN_JPEG_EOF)
+// pads the image with grey, a bad Huffman code or extraneous bytes are skipped over. The decoder
+// turns every such warning into an error at once, so a truncated or damaged file is reported
+// instead of silently accepted (and a tiny file claiming a huge image is not decoded for
+// seconds into grey). The header's size is checked against a pixel limit before anything is
+// allocated for the image.
 #include <stdio.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,8 +30,17 @@ static inline void cshim_jpeg_error_exit(j_common_ptr cinfo) {
 static inline void cshim_jpeg_emit(j_common_ptr cinfo, int level) {
   cshim_jpeg_error *error = (cshim_jpeg_error *)cinfo->err;
   if (level < 0) {
-    if (cinfo->err->msg_code == JWRN_JPEG_EOF) error->truncated = 1;
+    int code = cinfo->err->msg_code;
     cinfo->err->num_warnings++;
+    // Warnings about metadata leave the pixels intact; every other one means corrupt data.
+    if (code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM || code == JWRN_BOGUS_ICC) return;
+    if (code == JWRN_JPEG_EOF) {
+      error->truncated = 1;
+      strcpy(error->message, "truncated file (premature end of JPEG data)");
+    } else {
+      (*cinfo->err->format_message)(cinfo, error->message);
+    }
+    longjmp(error->jump, 1);
   }
 }
 
@@ -41,7 +54,10 @@ typedef struct {
 
 /// Decodes a baseline or progressive JPEG held in memory to grey or RGB. Returns 1 on success
 /// (free `out->pixels` with free()), 0 on failure with `out->message` set.
-static inline int cshim_jpeg_decode(const unsigned char *data, size_t size, cshim_jpeg_image *out) {
+/// Images with more than `maxPixels` pixels (width × height, as the header claims) are refused
+/// before decoding starts.
+static inline int cshim_jpeg_decode(const unsigned char *data, size_t size,
+                                    unsigned long long maxPixels, cshim_jpeg_image *out) {
   memset(out, 0, sizeof(*out));
   struct jpeg_decompress_struct cinfo;
   cshim_jpeg_error error;
@@ -51,7 +67,8 @@ static inline int cshim_jpeg_decode(const unsigned char *data, size_t size, cshi
   error.base.emit_message = cshim_jpeg_emit;
   unsigned char *volatile pixels = NULL;
   if (setjmp(error.jump)) {
-    strncpy(out->message, error.message, sizeof(out->message) - 1);
+    strncpy(out->message, error.message[0] ? error.message : "corrupt JPEG data",
+            sizeof(out->message) - 1);
     jpeg_destroy_decompress(&cinfo);
     free(pixels);
     return 0;
@@ -61,6 +78,13 @@ static inline int cshim_jpeg_decode(const unsigned char *data, size_t size, cshi
   jpeg_read_header(&cinfo, TRUE);
   if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
     strcpy(error.message, "CMYK JPEGs are not supported; convert the file to RGB");
+    longjmp(error.jump, 1);
+  }
+  unsigned long long claimed = (unsigned long long)cinfo.image_width * cinfo.image_height;
+  if (claimed > maxPixels) {
+    snprintf(error.message, sizeof(error.message),
+             "header claims %u×%u = %llu pixels, over the limit of %llu (--max-pixels)",
+             cinfo.image_width, cinfo.image_height, claimed, maxPixels);
     longjmp(error.jump, 1);
   }
   cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;

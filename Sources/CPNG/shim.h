@@ -5,6 +5,7 @@
 // tRNS turned into an alpha channel, 16-bit samples kept at 16 bits.
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,10 @@ static inline void cshim_png_ignore_warning(png_structp png, png_const_charp mes
 
 /// Decodes a PNG held in memory. Returns 1 on success (free `out->pixels` with free()), 0 on
 /// failure with `out->message` set.
-static inline int cshim_png_decode(const unsigned char *data, size_t size, cshim_png_image *out) {
+/// Images with more than `maxPixels` pixels (width × height, as the IHDR chunk claims) are
+/// refused before any pixel memory is allocated or any image data inflated.
+static inline int cshim_png_decode(const unsigned char *data, size_t size,
+                                   unsigned long long maxPixels, cshim_png_image *out) {
   memset(out, 0, sizeof(*out));
   if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
     strcpy(out->message, "not a PNG file (bad signature)");
@@ -74,6 +78,18 @@ static inline int cshim_png_decode(const unsigned char *data, size_t size, cshim
   }
   png_set_read_fn(png, &source, cshim_png_read_bytes);
   png_read_info(png, info);
+  {
+    png_uint_32 claimedWidth = png_get_image_width(png, info);
+    png_uint_32 claimedHeight = png_get_image_height(png, info);
+    unsigned long long claimed = (unsigned long long)claimedWidth * claimedHeight;
+    if (claimed > maxPixels) {
+      char reason[200];
+      snprintf(reason, sizeof(reason),
+               "header claims %u×%u = %llu pixels, over the limit of %llu (--max-pixels)",
+               (unsigned)claimedWidth, (unsigned)claimedHeight, claimed, maxPixels);
+      png_error(png, reason);
+    }
+  }
   int colorType = png_get_color_type(png, info);
   int depth = png_get_bit_depth(png, info);
   if (colorType == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);

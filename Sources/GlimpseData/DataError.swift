@@ -12,7 +12,8 @@ public enum DataError: GlimpseError, Equatable {
   case unreadableImage(path: String, reason: String)
   /// A table row with a different number of fields from the header.
   case raggedRow(path: String, line: Int, expected: Int, found: Int)
-  /// A feature cell that is not a finite number.
+  /// A feature cell that is not a finite number; `text` is the cell already escaped and cut
+  /// to about 60 characters (`escapedCell`), since its raw bytes may not be UTF-8.
   case nonNumericCell(path: String, line: Int, column: Int, columnName: String, text: String)
   /// A table with no label column and no separate label table.
   case missingLabels(path: String, labelColumn: String)
@@ -41,35 +42,44 @@ public enum DataError: GlimpseError, Equatable {
   case writeFailed(path: String, reason: String)
   /// An output directory that already holds files, which would be overwritten.
   case outputNotEmpty(path: String)
+  /// A file whose size, or a size it claims (decompressed bytes, image dimensions, array
+  /// lengths), is over a limit; `reason` names the claimed size and the limit.
+  case tooLarge(path: String, reason: String)
+  /// One image file where a dataset was expected (and labels are required).
+  case singleImage(path: String)
+  /// A table line longer than `ReadLimits.maxLineLength` (binary data, or a bomb of one line).
+  case lineTooLong(path: String, line: Int, limit: Int)
+  /// A table header with more columns than `ReadLimits.maxColumns`.
+  case tooManyColumns(path: String, columns: Int, limit: Int)
 
   public var description: String {
     switch self {
     case let .fileNotFound(path):
       "\(path): no such file or directory"
     case let .unreadableFile(path, reason):
-      "\(path): cannot read: \(reason)"
+      "\(path): cannot read: \(quoted(reason, limit: 240))"
     case let .corruptCompressedFile(path, reason):
-      "\(path): corrupt compressed file: \(reason)"
+      "\(path): corrupt compressed file: \(quoted(reason, limit: 240))"
     case let .unreadableImage(path, reason):
-      "\(path): unreadable image: \(reason)"
+      "\(path): unreadable image: \(quoted(reason, limit: 240))"
     case let .raggedRow(path, line, expected, found):
       "\(path):\(line): row has \(found) fields, the header has \(expected)"
     case let .nonNumericCell(path, line, column, name, text):
-      "\(path):\(line):\(column): column '\(name)': expected a number, found \"\(text)\""
+      "\(path):\(line):\(column): column '\(quoted(name))': expected a number, found \"\(text)\""
     case let .missingLabels(path, labelColumn):
-      "\(path): no '\(labelColumn)' column; name the label column with --label-column "
+      "\(path): no '\(quoted(labelColumn))' column; name the label column with --label-column "
         + "or give a label table with --labels"
     case let .labelCountMismatch(path, labels, labelsPath, rows):
       "\(labelsPath): \(labels) labels, but \(path) has \(rows) rows"
     case let .indexMismatch(path, line, labelsPath, labelsLine):
       "\(labelsPath):\(labelsLine): index differs from \(path):\(line); the tables are not aligned"
     case let .ambiguousLabelTable(path, columns, labelColumn):
-      "\(path): label table has columns \(columns.joined(separator: ", ")) and none is "
-        + "'\(labelColumn)'; choose one with --label-column"
+      "\(path): label table has columns \(quoted(columns.joined(separator: ", "))) and none "
+        + "is '\(quoted(labelColumn))'; choose one with --label-column"
     case let .emptyDataset(path):
       "\(path): no data rows"
     case let .singleClass(path, className):
-      "\(path): every row has class '\(className)'; a classifier needs at least two classes"
+      "\(path): every row has class '\(quoted(className))'; a classifier needs at least two classes"
     case let .inconsistentImageSizes(path, shape, firstPath, firstShape):
       "\(path): image is \(shape.height)×\(shape.width) but \(firstPath) is "
         + "\(firstShape.height)×\(firstShape.width); pass --size HxW to resize all images"
@@ -78,13 +88,74 @@ public enum DataError: GlimpseError, Equatable {
     case let .shapeMismatch(path, shape, columns):
       "\(path): --shape \(shape) needs \(shape.valueCount) feature columns, the table has \(columns)"
     case let .malformedIDX(path, reason):
-      "\(path): malformed IDX file: \(reason)"
+      "\(path): malformed IDX file: \(quoted(reason, limit: 240))"
     case let .notImages(path):
       "\(path): rows are not images (the column count is not a square); give --shape HxWxC"
     case let .writeFailed(path, reason):
       "\(path): cannot write: \(reason)"
     case let .outputNotEmpty(path):
       "\(path): directory exists and is not empty; choose another or pass --overwrite"
+    case let .tooLarge(path, reason):
+      "\(path): too large: \(quoted(reason, limit: 240))"
+    case let .singleImage(path):
+      "\(path): one image, not a dataset; give a folder laid out as root/<class>/*.png|jpg "
+        + "(explain --image takes a single image)"
+    case let .lineTooLong(path, line, limit):
+      "\(path):\(line): line longer than \(limit) bytes (binary data or a damaged file?)"
+    case let .tooManyColumns(path, columns, limit):
+      "\(path): header has \(columns) columns, more than the limit of \(limit)"
     }
   }
+}
+
+/// File content made safe for a one-line message: at most `limit` characters (then `…`), with
+/// line breaks, tabs, backslashes and non-printable bytes escaped (`\n`, `\t`, `\\`, `\xNN`),
+/// so that binary data or a multi-line cell never spills raw into the terminal.
+public func quoted(_ text: String, limit: Int = 60) -> String {
+  var result = ""
+  var count = 0
+  for scalar in text.unicodeScalars {
+    if count >= limit {
+      result += "…"
+      break
+    }
+    switch scalar {
+    case "\n": result += "\\n"
+    case "\r": result += "\\r"
+    case "\t": result += "\\t"
+    case "\\": result += "\\\\"
+    default:
+      if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        result += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+    count += 1
+  }
+  return result
+}
+
+/// A cell's bytes for a message: printable ASCII kept, every other byte as `\xNN` (so invalid
+/// UTF-8 shows its bytes), at most `limit` bytes shown, then `…`.
+func escapedCell(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 60) -> String {
+  var result = ""
+  for (position, byte) in bytes.enumerated() {
+    if position >= limit {
+      result += "…"
+      break
+    }
+    switch byte {
+    case 0x0A: result += "\\n"
+    case 0x0D: result += "\\r"
+    case 0x09: result += "\\t"
+    case 0x5C: result += "\\\\"
+    case 0x20..<0x7F: result.unicodeScalars.append(Unicode.Scalar(byte))
+    default:
+      let hex = String(byte, radix: 16, uppercase: true)
+      result += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+    }
+  }
+  return result
 }

@@ -14,14 +14,15 @@ struct FuzzSession {
     var seconds: Double
     var crashes: Int
     var hangs: Int
+    var badMessages = 0
     var saved: [String]
 
-    var failures: Int { crashes + hangs }
+    var failures: Int { crashes + hangs + badMessages }
 
     var line: String {
       let rate = seconds > 0 ? Int((Double(executions) / seconds).rounded()) : 0
       return "\(target): \(executions) executions in \(Int(seconds.rounded())) s (\(rate)/s), "
-        + "\(crashes) crashes, \(hangs) hangs"
+        + "\(crashes) crashes, \(hangs) hangs, \(badMessages) bad messages"
     }
   }
 
@@ -61,7 +62,7 @@ struct FuzzSession {
         while execution < runs && (execution & 63 != 0 || now() < deadline) {
           let input = mutatedInput(execution)
           supervisor.record(input, execution: execution)
-          try? target.run(input, scratch)
+          runChecked(input)
           execution += 1
           supervisor.finished = execution
         }
@@ -71,7 +72,11 @@ struct FuzzSession {
         next = supervisor.finished
       case .crashed, .exited, .hung:
         let failed = supervisor.finished
-        if ending == .hung { report.hangs += 1 } else { report.crashes += 1 }
+        switch ending {
+        case .hung: report.hangs += 1
+        case .exited(Self.badMessageStatus): report.badMessages += 1
+        default: report.crashes += 1
+        }
         report.saved.append(save(supervisor.currentInput, ending: ending, execution: failed))
         next = failed + 1
       }
@@ -92,9 +97,38 @@ struct FuzzSession {
     supervisor.runChild(startingAt: 0, timeout: options.timeout, memoryLimit: options.memoryMib << 20) {
       _ in
       supervisor.record(input, execution: 0)
-      try? target.run(input, scratch)
+      runChecked(input)
       supervisor.finished = 1
     }
+  }
+
+  /// Runs one input; an error whose message breaks the one-line rule ends the child with
+  /// `Self.badMessageStatus`, so the input is kept like a crash's.
+  func runChecked(_ input: [UInt8]) {
+    do {
+      try target.run(input, scratch)
+    } catch {
+      if let problem = Self.messageProblem(String(describing: error)) {
+        let line = "bad message (\(problem)): \(String(describing: error).prefix(300))\n"
+        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+        _exit(Self.badMessageStatus)
+      }
+    }
+  }
+
+  /// The child's exit status for an error message that breaks the rule.
+  static let badMessageStatus: Int32 = 66
+
+  /// What is wrong with an error message, if anything: a user sees one line that names the file
+  /// and quotes at most a short, escaped piece of it.
+  static func messageProblem(_ message: String) -> String? {
+    if message.contains(where: { $0.isNewline }) { return "several lines" }
+    if message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+      return "control characters"
+    }
+    if message.unicodeScalars.contains("\u{FFFD}") { return "undecodable bytes" }
+    if message.count > 400 { return "\(message.count) characters" }
+    return nil
   }
 
   /// The input of execution `execution`: a seed, mutated, its checksums repaired. Execution
@@ -111,7 +145,8 @@ struct FuzzSession {
     let kind: String
     switch ending {
     case .crashed(let signal): kind = "crash-signal\(signal)"
-    case .exited(let status): kind = "exit\(status)"
+    case .exited(let status):
+      kind = status == Self.badMessageStatus ? "bad-message" : "exit\(status)"
     case .hung: kind = "hang"
     case .finished: kind = "ok"
     }

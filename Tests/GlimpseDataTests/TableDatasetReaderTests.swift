@@ -116,7 +116,8 @@ struct TableDatasetReaderTests {
       try TableDatasetReader.read(features, options: options)
     }
     try writeFile(",label\n0,1\n1,1\n2,1\n", to: labels)
-    #expect(throws: DataError.singleClass(path: features, className: "1")) {
+    // The labels file is the one to fix, so it is the one named.
+    #expect(throws: DataError.singleClass(path: labels, className: "1")) {
       try TableDatasetReader.read(features, options: options)
     }
     try writeFile(",label\n0,a\n1,b\n2,a\n", to: labels)

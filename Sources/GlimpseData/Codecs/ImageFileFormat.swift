@@ -21,10 +21,16 @@ public enum ImageFileFormat: String, Sendable, CaseIterable {
   public var fileExtension: String { self == .png ? "png" : "jpg" }
 
   /// Decodes bytes; the format is taken from the bytes' signature when it disagrees with the
-  /// name (a `.jpg` that is really a PNG still reads).
-  public static func decode(_ bytes: [UInt8]) throws(CodecError) -> Image {
-    if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNGCodec.decode(bytes) }
-    if bytes.starts(with: [0xFF, 0xD8]) { return try JPEGCodec.decode(bytes) }
+  /// name (a `.jpg` that is really a PNG still reads). A header claiming more than `maxPixels`
+  /// pixels is refused before anything is allocated; the default is the CLI's `--max-pixels`
+  /// default, so every caller (`explain --image` too) gets the same limit.
+  public static func decode(
+    _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
+  ) throws(CodecError) -> Image {
+    if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+      return try PNGCodec.decode(bytes, maxPixels: maxPixels)
+    }
+    if bytes.starts(with: [0xFF, 0xD8]) { return try JPEGCodec.decode(bytes, maxPixels: maxPixels) }
     throw CodecError("not a PNG or JPEG file (unrecognised signature)")
   }
 

@@ -3,14 +3,19 @@ import GlimpseCore
 
 /// Reads and writes JPEG with libjpeg-turbo.
 ///
-/// Decoding gives grey or RGB (YCbCr is converted by libjpeg); a file cut short is an error, not
-/// an image padded with grey as libjpeg would return it. CMYK files are refused.
+/// Decoding gives grey or RGB (YCbCr is converted by libjpeg); a file cut short or with corrupt
+/// data is an error, not an image padded with grey as libjpeg would return it. CMYK files are
+/// refused.
 public enum JPEGCodec {
   /// Decodes JPEG bytes to a grey (1 channel) or RGB (3 channels) image with samples `x / 255`.
-  public static func decode(_ bytes: [UInt8]) throws(CodecError) -> Image {
+  /// An image whose header claims more than `maxPixels` pixels is refused before decoding; a
+  /// truncated file or corrupt entropy-coded data is an error, not grey padding.
+  public static func decode(
+    _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
+  ) throws(CodecError) -> Image {
     var decoded = cshim_jpeg_image()
     let ok = bytes.withUnsafeBufferPointer { buffer in
-      cshim_jpeg_decode(buffer.baseAddress, buffer.count, &decoded)
+      cshim_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &decoded)
     }
     guard ok == 1, let pixels = decoded.pixels else {
       throw CodecError(message(of: &decoded.message))

@@ -9,10 +9,14 @@ import GlimpseCore
 /// values are the stored ones, as Pillow and imageio return them.
 public enum PNGCodec {
   /// Decodes PNG bytes to an image with 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels.
-  public static func decode(_ bytes: [UInt8]) throws(CodecError) -> Image {
+  /// An image whose header claims more than `maxPixels` pixels is refused before any of it is
+  /// inflated or allocated.
+  public static func decode(
+    _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
+  ) throws(CodecError) -> Image {
     var decoded = cshim_png_image()
     let ok = bytes.withUnsafeBufferPointer { buffer in
-      cshim_png_decode(buffer.baseAddress, buffer.count, &decoded)
+      cshim_png_decode(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &decoded)
     }
     guard ok == 1, let pixels = decoded.pixels else {
       throw CodecError(message(of: &decoded.message))

@@ -3,21 +3,35 @@ import Glibc
 
 /// Reads an image folder laid out as `root/<class>/*.png|jpg|jpeg` into a dataset.
 ///
-/// Classes are the subfolder names, sorted; files within a class are sorted by name. Images are
-/// decoded in parallel. A file that cannot be decoded is skipped and reported, and reading goes
-/// on. All images are brought to one channel count (grey when every image is grey, RGB when any
-/// is colour, grey when `ReadOptions.gray`; alpha is dropped) and, when `ReadOptions.size` is
-/// set, one size (antialiased bilinear, see `Image.resized`); otherwise their sizes must agree.
-/// Pixels are scaled to [0, 1].
+/// Classes are the subfolder names, sorted; each class folder is walked recursively with
+/// `ImageFileWalker` (as torchvision's `ImageFolder` does; symbolic-link loops are entered once)
+/// and its files are taken in name order. Images are decoded in parallel. A file that cannot be
+/// read or decoded (a dangling link, no permission, corrupt data, a header over
+/// `ReadLimits.maxPixels`) is skipped and reported, and reading goes on; the decoded images
+/// together must fit a third of `ReadLimits.memoryBudget` (decoded, converted and gathered
+/// copies are held at once). All images are brought to one channel count (grey when every image
+/// is grey, RGB when any is colour, grey when `ReadOptions.gray`; alpha is dropped) and, when
+/// `ReadOptions.size` is set, one size (antialiased bilinear, see `Image.resized`); otherwise
+/// their sizes must agree. Pixels are scaled to [0, 1].
 public enum ImageFolderReader {
   /// Reads the folder at `root`.
   /// - Throws: `DataError.fileNotFound`, `.noClassFolders`, `.emptyDataset`, `.singleClass`,
-  ///   `.inconsistentImageSizes`.
+  ///   `.inconsistentImageSizes`, `.tooLarge`.
   public static func read(
     _ root: String, options: ReadOptions = ReadOptions()
   ) throws -> DatasetReading {
     let root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     guard let entries = directoryEntries(root) else { throw DataError.fileNotFound(path: root) }
+    let limits = options.limits
+    if let size = options.size {
+      let (pixels, overflow) = size.height.multipliedReportingOverflow(by: size.width)
+      if overflow || pixels > limits.maxPixels {
+        throw DataError.tooLarge(
+          path: root,
+          reason: "--size \(size.height)x\(size.width) is over the limit of \(limits.maxPixels) "
+            + "pixels (--max-pixels)")
+      }
+    }
     var classNames = entries.filter { isDirectory("\(root)/\($0)") }
     let flat = classNames.isEmpty && !options.requireLabels
     if flat { classNames = [""] }
@@ -28,24 +42,48 @@ public enum ImageFolderReader {
       throw DataError.emptyDataset(path: root)
     }
     var files: [(path: String, classIndex: Int)] = []
+    var skipped: [SkippedFile] = []
     for (classIndex, name) in classNames.enumerated() {
-      let folder = flat ? root : "\(root)/\(name)"
-      for file in directoryEntries(folder) ?? []
-      where ImageFileFormat(pathExtensionOf: file) != nil && !isDirectory("\(folder)/\(file)") {
-        files.append(("\(folder)/\(file)", classIndex))
-      }
+      let walk = ImageFileWalker.imageFiles(under: flat ? root : "\(root)/\(name)")
+      files += walk.files.map { ($0, classIndex) }
+      skipped += walk.skipped
     }
-    let decoded = parallelMap(files.count) { index -> Result<Image, CodecError> in
-      do {
-        return .success(try ImageFileFormat.decode(FileBytes.readRaw(files[index].path)))
-      } catch let error as CodecError {
-        return .failure(error)
-      } catch {
-        return .failure(CodecError(String(describing: error)))
+    // Decoded a batch at a time, so that a folder too large for the memory budget is refused
+    // once the budget is passed, not after every image is in memory.
+    let budget = limits.memoryBudget / 3
+    var decoded: [Result<Image, CodecError>] = []
+    var decodedBytes = 0
+    let batch = max(64, Parallelism.threadCount * 16)
+    var next = 0
+    while next < files.count {
+      let range = next..<min(next + batch, files.count)
+      let results = parallelMap(range.count) { index -> Result<Image, CodecError> in
+        let path = files[range.lowerBound + index].path
+        do {
+          let bytes = try FileBytes.readRaw(path, maxBytes: limits.maxFileBytes)
+          return .success(try ImageFileFormat.decode(bytes, maxPixels: limits.maxPixels))
+        } catch let error as CodecError {
+          return .failure(error)
+        } catch let error as DataError {
+          return .failure(CodecError(reasonWithoutPath(error, path: path)))
+        } catch {
+          return .failure(CodecError(String(describing: error)))
+        }
       }
+      for case .success(let image) in results {
+        decodedBytes += image.shape.valueCount * MemoryLayout<Double>.stride
+      }
+      decoded += results
+      if decodedBytes > budget {
+        throw DataError.tooLarge(
+          path: root,
+          reason: "the first \(range.upperBound) images take \(byteCount(decodedBytes)) as "
+            + "doubles, over a third of the \(byteCount(limits.memoryBudget)) memory budget "
+            + "(--max-memory; pass --size to shrink them)")
+      }
+      next = range.upperBound
     }
     var images: [(image: Image, path: String, classIndex: Int)] = []
-    var skipped: [SkippedFile] = []
     for (file, result) in zip(files, decoded) {
       switch result {
       case .success(let image): images.append((image, file.path, file.classIndex))
@@ -76,11 +114,12 @@ public enum ImageFolderReader {
     }
     // Only classes with at least one readable image become classes of the dataset.
     let present = Set(images.map(\.classIndex)).sorted()
-    let remap = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
+    var remap = [Int: Int]()
+    for (position, classIndex) in present.enumerated() { remap[classIndex] = position }
     let dataset = Dataset(
       features: Matrix(
         rows: rows.count, columns: target.valueCount, storage: rows.flatMap { $0 }),
-      labels: images.map { remap[$0.classIndex]! }, classNames: present.map { classNames[$0] },
+      labels: images.map { remap[$0.classIndex] ?? 0 }, classNames: present.map { classNames[$0] },
       imageShape: target, sources: images.map(\.path))
     try dataset.checkClasses(path: root, options: options)
     return DatasetReading(dataset: dataset, skipped: skipped)
@@ -88,16 +127,13 @@ public enum ImageFolderReader {
 
   /// Names in a directory, sorted, without hidden entries; `nil` when it cannot be opened.
   static func directoryEntries(_ path: String) -> [String]? {
-    guard let directory = opendir(path) else { return nil }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if !name.hasPrefix(".") { names.append(name) }
-    }
-    return names.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+    ImageFileWalker.sortedEntries(path)
+  }
+
+  /// A read error's reason without the path (the skipped-file line names the file already).
+  static func reasonWithoutPath(_ error: DataError, path: String) -> String {
+    let text = error.description
+    return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
   }
 
   static func isDirectory(_ path: String) -> Bool {

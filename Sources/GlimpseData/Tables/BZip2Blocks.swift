@@ -45,29 +45,55 @@ enum BZip2Blocks {
   /// Files smaller than this are decoded sequentially: one or two blocks gain nothing.
   static let minimumParallelSize = 1 << 18
 
-  /// The decompressed bytes of `input` (a bzip2 file), decoded block-parallel on
-  /// `Parallelism.threadCount` threads; `nil` when the file cannot be mapped into blocks or any
-  /// check fails, so that the caller falls back to the sequential decoder.
-  static func decompress(_ input: [UInt8]) -> [UInt8]? {
-    input.withUnsafeBufferPointer { buffer -> [UInt8]? in
-      guard let bytes = ByteView(buffer), let blocks = layout(bytes, marks: scan(bytes)),
-        blocks.count > 1
-      else { return nil }
-      return decode(blocks, in: bytes)
+  /// What the parallel decoder made of a file.
+  enum Outcome {
+    /// The whole file, decoded.
+    case decoded([UInt8])
+    /// The blocks decoded so far already pass `maxBytes`; the rest were not decoded.
+    case tooLarge
+    /// The file could not be mapped into blocks, or a check failed: decode it sequentially.
+    case unmapped
+
+    /// The bytes, when decoded.
+    var bytes: [UInt8]? {
+      if case .decoded(let bytes) = self { return bytes }
+      return nil
     }
   }
 
-  /// The blocks decoded in parallel and joined in order; `nil` when any of them fails.
-  static func decode(_ blocks: [Block], in bytes: ByteView) -> [UInt8]? {
-    let pieces = parallelMap(blocks.count) { index in decode(blocks[index], in: bytes) }
-    var total = 0
-    for piece in pieces {
-      guard let piece else { return nil }
-      total += piece.count
+  /// The decompressed bytes of `input` (a bzip2 file), decoded block-parallel on
+  /// `Parallelism.threadCount` threads, a few blocks per thread at a time so that decoding stops
+  /// soon after `maxBytes` is passed (a bomb's blocks each inflate to up to ~45 MB).
+  static func decompress(_ input: [UInt8], maxBytes: Int = ReadLimits().maxFileBytes) -> Outcome {
+    input.withUnsafeBufferPointer { buffer -> Outcome in
+      guard let bytes = ByteView(buffer), let blocks = layout(bytes, marks: scan(bytes)),
+        blocks.count > 1
+      else { return .unmapped }
+      return decode(blocks, in: bytes, maxBytes: maxBytes)
     }
-    return [UInt8](unsafeUninitializedCapacity: total) { target, count in
+  }
+
+  /// The blocks decoded in parallel and joined in order.
+  static func decode(_ blocks: [Block], in bytes: ByteView, maxBytes: Int = Int.max) -> Outcome {
+    var pieces = [[UInt8]]()
+    pieces.reserveCapacity(blocks.count)
+    var total = 0
+    let batch = max(2, Parallelism.threadCount * 2)
+    var next = 0
+    while next < blocks.count {
+      let range = next..<min(next + batch, blocks.count)
+      let decoded = parallelMap(range.count) { index in decode(blocks[range.lowerBound + index], in: bytes) }
+      for piece in decoded {
+        guard let piece else { return .unmapped }
+        total += piece.count
+        pieces.append(piece)
+      }
+      if total > maxBytes { return .tooLarge }
+      next = range.upperBound
+    }
+    return .decoded([UInt8](unsafeUninitializedCapacity: total) { target, count in
       var offset = 0
-      for case let piece? in pieces {
+      for piece in pieces {
         piece.withUnsafeBufferPointer { source in
           if let from = source.baseAddress, let to = target.baseAddress {
             memcpy(to + offset, from, source.count)
@@ -76,7 +102,7 @@ enum BZip2Blocks {
         offset += piece.count
       }
       count = total
-    }
+    })
   }
 
   /// Every block of every stream in the file, in order; `nil` when the magics found do not form

@@ -31,41 +31,78 @@ public enum Compression: Sendable, Equatable {
   }
 }
 
-/// Reads whole files, inflating gzip and bzip2 transparently.
+/// Reads whole files, inflating gzip and bzip2 transparently, within `ReadLimits`: a file larger
+/// than `maxFileBytes`, stored or decompressed, is refused as soon as the limit is passed, and so
+/// is a decompressed line longer than `maxLineLength` (a bomb of zeros has no line breaks, so it
+/// is stopped after 16 MB however large it claims to be).
 public enum FileBytes {
   /// The bytes of the file at `path`, decompressed when its signature says gzip or bzip2.
-  /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.corruptCompressedFile`.
-  public static func read(_ path: String) throws -> [UInt8] {
-    let raw = try readRaw(path)
+  /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.corruptCompressedFile`,
+  ///   `.tooLarge`, `.lineTooLong`.
+  public static func read(_ path: String, limits: ReadLimits = ReadLimits()) throws -> [UInt8] {
+    let raw = try readRaw(path, maxBytes: limits.maxFileBytes)
     switch Compression(signatureOf: raw) {
     case .none: return raw
-    case .gzip: return try gunzip(raw, path: path)
+    case .gzip: return try gunzip(raw, path: path, limits: limits)
     case .bzip2:
-      if raw.count >= BZip2Blocks.minimumParallelSize, Parallelism.threadCount > 1,
-        let bytes = BZip2Blocks.decompress(raw)
-      {
-        return bytes
+      if raw.count >= BZip2Blocks.minimumParallelSize, Parallelism.threadCount > 1 {
+        switch BZip2Blocks.decompress(raw, maxBytes: limits.maxFileBytes) {
+        case .decoded(let bytes):
+          var lines = LineLengthCheck(path: path, limit: limits.maxLineLength)
+          try bytes.withUnsafeBufferPointer { try lines.check($0) }
+          return bytes
+        case .tooLarge:
+          throw tooLarge(path: path, limits: limits)
+        case .unmapped:
+          break
+        }
       }
-      return try bunzip2(raw, path: path)
+      return try bunzip2(raw, path: path, limits: limits)
     }
   }
 
-  /// The file's bytes as stored.
-  public static func readRaw(_ path: String) throws -> [UInt8] {
+  /// The error for a file that decompresses past `maxFileBytes`.
+  static func tooLarge(path: String, limits: ReadLimits) -> DataError {
+    .tooLarge(
+      path: path,
+      reason: "decompresses to more than \(byteCount(limits.maxFileBytes)), the limit for a "
+        + "\(byteCount(limits.memoryBudget)) memory budget (--max-memory)")
+  }
+
+  /// The file's bytes as stored; a file over `maxBytes` (by its size, or by what a pipe or a
+  /// device yields) is refused before it is read.
+  /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.tooLarge`.
+  public static func readRaw(_ path: String, maxBytes: Int = ReadLimits().maxFileBytes) throws -> [UInt8] {
     guard let file = fopen(path, "rb") else {
       let code = errno
       if code == ENOENT { throw DataError.fileNotFound(path: path) }
       throw DataError.unreadableFile(path: path, reason: String(cString: strerror(code)))
     }
     defer { fclose(file) }
+    var info = stat()
+    if fstat(fileno(file), &info) == 0 {
+      if (info.st_mode & S_IFMT) == S_IFDIR {
+        throw DataError.unreadableFile(path: path, reason: String(cString: strerror(EISDIR)))
+      }
+      if Int(info.st_size) > maxBytes {
+        throw DataError.tooLarge(
+          path: path,
+          reason: "the file holds \(byteCount(Int(info.st_size))), over the limit of "
+            + "\(byteCount(maxBytes)) (a fifth of the memory budget, --max-memory)")
+      }
+    }
     var bytes = [UInt8]()
+    if (info.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(Int(info.st_size)) }
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
       let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
       if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+      if bytes.count > maxBytes {
+        throw DataError.tooLarge(
+          path: path, reason: "the file holds more than \(byteCount(maxBytes)) (--max-memory)")
+      }
       if count < chunk.count {
         if ferror(file) != 0 {
-          // Reading a directory lands here with EISDIR.
           throw DataError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
         break
@@ -118,9 +155,12 @@ public enum FileBytes {
   }
 
   /// Inflates one or more concatenated gzip members.
-  static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+  static func gunzip(
+    _ input: [UInt8], path: String, limits: ReadLimits = ReadLimits()
+  ) throws -> [UInt8] {
     var output = [UInt8]()
-    output.reserveCapacity(input.count * 4)
+    output.reserveCapacity(min(input.count * 4, limits.maxFileBytes))
+    var lines = LineLengthCheck(path: path, limit: limits.maxLineLength)
     var stream = z_stream()
     // 15 window bits + 16: expect a gzip header.
     guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
@@ -139,6 +179,11 @@ public enum FileBytes {
           return inflate(&stream, Z_NO_FLUSH)
         }
         let produced = chunk.count - Int(stream.avail_out)
+        // Checked before appending: a bomb is stopped at the limit, not one chunk later.
+        guard output.count + produced <= limits.maxFileBytes else {
+          throw tooLarge(path: path, limits: limits)
+        }
+        try chunk.withUnsafeBufferPointer { try lines.check(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
         output.append(contentsOf: chunk[0..<produced])
         consumed = source.count - Int(stream.avail_in)
         if status == Z_STREAM_END {
@@ -163,9 +208,12 @@ public enum FileBytes {
   }
 
   /// Decompresses one or more concatenated bzip2 streams.
-  static func bunzip2(_ input: [UInt8], path: String) throws -> [UInt8] {
+  static func bunzip2(
+    _ input: [UInt8], path: String, limits: ReadLimits = ReadLimits()
+  ) throws -> [UInt8] {
     var output = [UInt8]()
-    output.reserveCapacity(input.count * 8)
+    output.reserveCapacity(min(input.count * 8, limits.maxFileBytes))
+    var lines = LineLengthCheck(path: path, limit: limits.maxLineLength)
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     try input.withUnsafeBufferPointer { source in
       guard let base = source.baseAddress else { return }
@@ -187,6 +235,12 @@ public enum FileBytes {
             return BZ2_bzDecompress(&stream)
           }
           let produced = chunk.count - Int(stream.avail_out)
+          guard output.count + produced <= limits.maxFileBytes else {
+            throw tooLarge(path: path, limits: limits)
+          }
+          try chunk.withUnsafeBufferPointer {
+            try lines.check(UnsafeBufferPointer(rebasing: $0[0..<produced]))
+          }
           output.append(contentsOf: chunk[0..<produced])
           if status == BZ_OK && stream.avail_in == 0 && produced == 0 {
             throw DataError.corruptCompressedFile(
@@ -206,4 +260,45 @@ public enum FileBytes {
     }
     return output
   }
+}
+
+/// Follows line lengths across the chunks of a decompressing stream, so that a stream with no
+/// line break (a bomb of zeros, a binary file) is refused after `limit` bytes.
+struct LineLengthCheck {
+  let path: String
+  let limit: Int
+  /// Bytes since the last line break.
+  var current = 0
+  /// The 1-based line being read.
+  var line = 1
+
+  /// Adds a chunk; throws `DataError.lineTooLong` once a line passes the limit.
+  mutating func check(_ chunk: UnsafeBufferPointer<UInt8>) throws {
+    guard let base = chunk.baseAddress else { return }
+    var start = 0
+    while start < chunk.count {
+      guard let found = memchr(base + start, 0x0A, chunk.count - start) else {
+        current += chunk.count - start
+        break
+      }
+      let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      current += end - start
+      if current > limit { break }
+      current = 0
+      line += 1
+      start = end + 1
+    }
+    if current > limit { throw DataError.lineTooLong(path: path, line: line, limit: limit) }
+  }
+}
+
+/// A byte count for messages: `858.99 MB`, `4 GiB` when a whole number of GiB.
+func byteCount(_ bytes: Int) -> String {
+  if bytes >= 1 << 30 && bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }
+  if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+  if bytes >= 1_000_000 {
+    let tenths = bytes / 100_000
+    return "\(tenths / 10).\(tenths % 10) MB (\(bytes) bytes)"
+  }
+  return "\(bytes) bytes"
 }

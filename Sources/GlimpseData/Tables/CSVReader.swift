@@ -22,27 +22,65 @@ public enum CSVReader {
   ///   - textColumns: Column names kept as strings; every other column must be numeric.
   ///     The pandas index column (an empty first header cell) is always kept as text.
   /// - Throws: `DataError` naming the file, line and column of the first bad cell.
-  public static func read(_ path: String, textColumns: Set<String> = []) throws -> CSVTable {
-    try parse(FileBytes.read(path), path: path, textColumns: textColumns)
+  public static func read(
+    _ path: String, textColumns: Set<String> = [], limits: ReadLimits = ReadLimits()
+  ) throws -> CSVTable {
+    try parse(
+      FileBytes.read(path, limits: limits), path: path, textColumns: textColumns, limits: limits)
   }
 
-  /// The header's column names, without parsing the rows.
-  public static func header(of bytes: [UInt8]) -> [String] {
+  /// The header's column names, without parsing the rows (at most `maxColumns + 1` of them).
+  public static func header(of bytes: [UInt8], maxColumns: Int = ReadLimits().maxColumns) -> [String] {
     bytes.withUnsafeBufferPointer { pointer in
       guard let buffer = ByteView(pointer) else { return [] }
       var cursor = bodyStart(buffer)
-      return parseHeader(buffer, cursor: &cursor).names
+      if headerColumnCount(buffer, from: cursor, maxColumns: maxColumns) > maxColumns { return [] }
+      return parseHeader(buffer, cursor: &cursor, maxColumns: maxColumns).names
     }
   }
 
-  /// Parses CSV bytes; see `read(_:textColumns:)`.
+  /// The header's field count when it may exceed `maxColumns` (a line at least that long),
+  /// counted without building names; 0 for shorter lines, which cannot exceed it.
+  static func headerColumnCount(_ buffer: ByteView, from: Int, maxColumns: Int) -> Int {
+    var start = from
+    while start < buffer.count && isBlankLine(buffer, at: start) {
+      start = lineEnd(buffer, from: start) + 1
+    }
+    let end = lineEnd(buffer, from: start)
+    guard end - start >= maxColumns else { return 0 }
+    // Without quotes every comma separates fields: count them with memchr.
+    if memchr(buffer.base + start, Int32(quote), end - start) == nil {
+      return countByte(comma, buffer, start, end) + 1
+    }
+    return fieldCount(buffer, from: start)
+  }
+
+  /// Occurrences of `byte` in `start..<end`.
+  static func countByte(_ byte: UInt8, _ buffer: ByteView, _ start: Int, _ end: Int) -> Int {
+    var count = 0
+    var cursor = start
+    while cursor < end, let found = memchr(buffer.base + cursor, Int32(byte), end - cursor) {
+      count += 1
+      cursor = buffer.base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+    }
+    return count
+  }
+
+  /// Parses CSV bytes; see `read(_:textColumns:limits:)`.
+  /// - Throws: `DataError`; `.tooManyColumns` and `.lineTooLong` for a header over the limits.
   public static func parse(
-    _ bytes: [UInt8], path: String, textColumns: Set<String> = []
+    _ bytes: [UInt8], path: String, textColumns: Set<String> = [],
+    limits: ReadLimits = ReadLimits()
   ) throws -> CSVTable {
     try bytes.withUnsafeBufferPointer { pointer -> CSVTable in
       guard let buffer = ByteView(pointer) else { throw DataError.emptyDataset(path: path) }
       var cursor = bodyStart(buffer)
-      let (header, headerLine) = parseHeader(buffer, cursor: &cursor)
+      // Counted before any name is built: a million-column header is refused at once.
+      let columnCount = headerColumnCount(buffer, from: cursor, maxColumns: limits.maxColumns)
+      if columnCount > limits.maxColumns {
+        throw DataError.tooManyColumns(path: path, columns: columnCount, limit: limits.maxColumns)
+      }
+      let (header, headerLine) = parseHeader(buffer, cursor: &cursor, maxColumns: limits.maxColumns)
       guard !header.isEmpty else { throw DataError.emptyDataset(path: path) }
       var kinds = [ColumnKind]()
       var numericNames = [String]()
@@ -58,7 +96,10 @@ public enum CSVReader {
       }
       let layout = Layout(path: path, header: header, kinds: kinds, textCount: textNames.count)
       let numericCount = numericNames.count
-      let chunks = splitBody(buffer, from: cursor, firstLine: headerLine + 1)
+      // A complete row holds a separator or line break per field and a byte per numeric cell.
+      let chunks = splitBody(
+        buffer, from: cursor, firstLine: headerLine + 1,
+        minimumRowBytes: header.count + numericNames.count)
       // Every chunk writes its rows straight into the matrix storage, from the row where the
       // chunks before it would end if each of their lines were a row (see `Chunk.rowBound`).
       var rowOffsets = [0]
@@ -138,8 +179,9 @@ public enum CSVReader {
   }
 
   /// Reads the first non-blank line as the header; returns its names and line number.
+  /// Stops after `maxColumns + 1` names, leaving `cursor` inside the line (the caller refuses).
   static func parseHeader(
-    _ buffer: ByteView, cursor: inout Int
+    _ buffer: ByteView, cursor: inout Int, maxColumns: Int = Int.max
   ) -> (names: [String], line: Int) {
     var line = 1
     while cursor < buffer.count && isBlankLine(buffer, at: cursor) {
@@ -152,6 +194,7 @@ public enum CSVReader {
       let (start, end, next) = scanField(buffer, from: cursor)
       names.append(fieldText(buffer, start, end).trimmingSpaces())
       cursor = next
+      if names.count > maxColumns { return (names, line) }
       if cursor < buffer.count && buffer[cursor] == comma {
         cursor += 1
         continue
@@ -163,15 +206,20 @@ public enum CSVReader {
   }
 
   /// Cuts the body into per-core chunks at line breaks.
+  ///
+  /// A chunk's row bound is also at most its length over `minimumRowBytes` (plus the row being
+  /// read), so that a header of many columns over a body of blank lines cannot claim rows × columns
+  /// cells for bytes that hold none.
   static func splitBody(
-    _ buffer: ByteView, from start: Int, firstLine: Int
+    _ buffer: ByteView, from start: Int, firstLine: Int, minimumRowBytes: Int = 1
   ) -> [Chunk] {
     let length = buffer.count - start
     guard length > 0 else { return [] }
+    let perRow = max(minimumRowBytes, 1)
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     let hasQuotes = memchr(buffer.base + start, Int32(quote), length) != nil
     guard length > 1 << 16, cores > 1, !hasQuotes else {
-      let rowBound = countNewlines(buffer, start, buffer.count) + 1
+      let rowBound = min(countNewlines(buffer, start, buffer.count) + 1, length / perRow + 1)
       return [Chunk(start: start, end: buffer.count, firstLine: firstLine, rowBound: rowBound)]
     }
     var cuts = [start]
@@ -186,7 +234,8 @@ public enum CSVReader {
     for index in 0..<(cuts.count - 1) {
       let newlines = countNewlines(buffer, cuts[index], cuts[index + 1])
       // Chunks before the last end just after a line break; the last may not.
-      let rowBound = index == cuts.count - 2 ? newlines + 1 : newlines
+      let lineBound = index == cuts.count - 2 ? newlines + 1 : newlines
+      let rowBound = min(lineBound, (cuts[index + 1] - cuts[index]) / perRow + 1)
       chunks.append(
         Chunk(start: cuts[index], end: cuts[index + 1], firstLine: line, rowBound: rowBound))
       line += newlines
@@ -219,7 +268,12 @@ public enum CSVReader {
         }
         let rowLine = line
         let rowStart = cursor
-        precondition(lines.count < chunk.rowBound, "more rows than lines")
+        // Cannot happen (see `splitBody`); a guard rather than a trap all the same.
+        guard lines.count < chunk.rowBound else {
+          throw DataError.raggedRow(
+            path: layout.path, line: rowLine, expected: columnCount,
+            found: fieldCount(buffer, from: rowStart))
+        }
         var field = 0
         while true {
           // Fast path: a plain unsigned integer of at most 15 digits (every pixel of an image
@@ -259,7 +313,8 @@ public enum CSVReader {
                 }
                 throw DataError.nonNumericCell(
                   path: layout.path, line: rowLine, column: field + 1,
-                  columnName: layout.header[field], text: fieldText(buffer, start, end))
+                  columnName: layout.header[field],
+                  text: escapedCell(UnsafeBufferPointer(start: buffer.base + start, count: end - start)))
               }
               target?[written] = value
               written += 1

@@ -6,7 +6,7 @@ import GlimpseCore
 /// Format (LeCun et al., the MNIST database page): two zero bytes, a type byte (0x08 unsigned
 /// byte, 0x09 signed byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), a dimension
 /// count, then each dimension as a big-endian 32-bit integer, then the data, big-endian.
-/// Unsigned-byte images are scaled by 1/255 unless `ReadOptions.raw`.
+/// Images are scaled as `ReadOptions.scale` says (by 1/255 for MNIST's bytes by default).
 public enum IDXReader {
   /// An IDX array: its dimensions and values.
   public struct Array: Sendable {
@@ -24,9 +24,12 @@ public enum IDXReader {
       && [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(bytes[2]) && (1...4).contains(bytes[3])
   }
 
-  /// Parses an IDX file's bytes.
-  /// - Throws: `DataError.malformedIDX`.
-  public static func parse(_ bytes: [UInt8], path: String) throws -> Array {
+  /// Parses an IDX file's bytes. Dimensions are checked against the bytes present (with
+  /// overflow-checked products) and against the memory budget before the values are allocated.
+  /// - Throws: `DataError.malformedIDX`, `.tooLarge`.
+  public static func parse(
+    _ bytes: [UInt8], path: String, limits: ReadLimits = ReadLimits()
+  ) throws -> Array {
     guard looksLikeIDX(bytes) else {
       throw DataError.malformedIDX(path: path, reason: "bad magic number")
     }
@@ -40,14 +43,41 @@ public enum IDXReader {
       let offset = 4 + 4 * d
       dimensions.append(Int(bigEndian32(bytes, offset)))
     }
-    let count = dimensions.reduce(1, *)
-    let width = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8][type]!
+    let width: Int
+    switch type {
+    case 0x08, 0x09: width = 1
+    case 0x0B: width = 2
+    case 0x0C, 0x0D: width = 4
+    default: width = 8
+    }
+    guard !dimensions.contains(0) else {
+      throw DataError.malformedIDX(
+        path: path, reason: "a dimension is 0 (\(dimensions.map(String.init).joined(separator: " × ")))")
+    }
     let start = 4 + 4 * dimensionCount
-    guard bytes.count - start == count * width else {
+    let present = bytes.count - start
+    let claimed = dimensions.map(String.init).joined(separator: " × ")
+    // The product of up to four 32-bit sizes can overflow Int: multiply with checks.
+    var count = 1
+    var overflow = false
+    for dimension in dimensions {
+      let (product, overflowed) = count.multipliedReportingOverflow(by: dimension)
+      overflow = overflow || overflowed
+      count = product
+    }
+    let (byteLength, overflowed) = count.multipliedReportingOverflow(by: width)
+    guard !overflow, !overflowed, byteLength == present else {
       throw DataError.malformedIDX(
         path: path,
-        reason: "header promises \(count) values (\(count * width) bytes), file holds "
-          + "\(bytes.count - start) bytes")
+        reason: "header promises \(claimed) values of \(width) byte\(width == 1 ? "" : "s"), "
+          + "file holds \(present) bytes of data")
+    }
+    // One double per value.
+    guard count <= limits.memoryBudget / 8 else {
+      throw DataError.tooLarge(
+        path: path,
+        reason: "\(claimed) values need \(byteCount(count * 8)) as doubles, over the "
+          + "\(byteCount(limits.memoryBudget)) memory budget (--max-memory)")
     }
     var values = [Double](repeating: 0, count: count)
     for index in 0..<count {
@@ -64,25 +94,39 @@ public enum IDXReader {
         values[index] = Double(bitPattern: high << 32 | low)
       }
     }
+    if width >= 4, let bad = values.firstIndex(where: { !$0.isFinite }) {
+      throw DataError.malformedIDX(
+        path: path, reason: "value \(bad) is \(values[bad]), not a finite number")
+    }
     return Array(dimensions: dimensions, values: values, isUnsignedBytes: type == 0x08)
   }
 
   /// Reads an IDX image file and its label file (`ReadOptions.labelsPath`) into a dataset.
   /// - Throws: `DataError`.
   public static func read(_ path: String, options: ReadOptions = ReadOptions()) throws -> Dataset {
-    try read(path, bytes: FileBytes.read(path), options: options)
+    try readWithScaling(path, bytes: FileBytes.read(path, limits: options.limits), options: options)
+      .dataset
   }
 
   /// Reads an IDX image file from bytes already read (and decompressed) from `path`.
   public static func read(_ path: String, bytes: [UInt8], options: ReadOptions) throws -> Dataset {
-    let images = try parse(bytes, path: path)
+    try readWithScaling(path, bytes: bytes, options: options).dataset
+  }
+
+  /// Reads an IDX image file from bytes already read, with the scaling applied.
+  static func readWithScaling(
+    _ path: String, bytes: [UInt8], options: ReadOptions
+  ) throws -> DatasetReading {
+    let images = try parse(bytes, path: path, limits: options.limits)
     guard images.dimensions.count >= 2 else {
       throw DataError.malformedIDX(path: path, reason: "an image file needs 2 or more dimensions")
     }
     let rows = images.dimensions[0]
     let labelStrings: [String]
     if let labelsPath = options.labelsPath {
-      let labels = try parse(FileBytes.read(labelsPath), path: labelsPath)
+      let labels = try parse(
+        FileBytes.read(labelsPath, limits: options.limits), path: labelsPath,
+        limits: options.limits)
       guard labels.dimensions.count == 1 else {
         throw DataError.malformedIDX(path: labelsPath, reason: "a label file has one dimension")
       }
@@ -90,25 +134,30 @@ public enum IDXReader {
         throw DataError.labelCountMismatch(
           path: path, labels: labels.dimensions[0], labelsPath: labelsPath, rows: rows)
       }
-      labelStrings = labels.values.map { String(Int($0)) }
+      // Float labels may be NaN or huge: spelled as numbers, never converted to Int.
+      labelStrings = labels.values.map { formatNumber($0) }
     } else if !options.requireLabels {
       labelStrings = [String](repeating: "", count: rows)
     } else {
       throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }
-    let columns = rows == 0 ? 0 : images.values.count / rows
+    guard rows > 0 else { throw DataError.emptyDataset(path: path) }
+    let columns = images.values.count / rows
     var options = options
+    if images.dimensions.count == 4, !(1...4).contains(images.dimensions[3]) {
+      throw DataError.malformedIDX(
+        path: path, reason: "\(images.dimensions[3]) channels; an image has 1 to 4")
+    }
     if options.shape == nil, images.dimensions.count >= 3 {
       options.shape = ImageShape(
         height: images.dimensions[1], width: images.dimensions[2],
         channels: images.dimensions.count == 4 ? images.dimensions[3] : 1)
     }
-    guard rows > 0 else { throw DataError.emptyDataset(path: path) }
     return try TableDatasetReader.assemble(
       values: Matrix(rows: rows, columns: columns, storage: images.values),
       labelStrings: labelStrings,
       sources: (0..<rows).map { "\(path)#\($0)" }, path: path, options: options,
-      bytesAreImages: images.isUnsignedBytes)
+      labelsPath: options.labelsPath)
   }
 
   private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

@@ -106,7 +106,8 @@ struct ExplainBatchCommand: ParsableCommand {
         }
         throw DataError.fileNotFound(path: folder)
       }
-      let files = imageFiles(under: folder)
+      let (files, unreadable) = imageFiles(under: folder)
+      skipped += unreadable
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
         items.append(Item(name: fileStem(path) + "-\(position)", source: path) {
           let decoded = try readImageFile(path)
@@ -211,22 +212,12 @@ struct GalleryCommand: ParsableCommand {
   }
 }
 
-/// Image files under a folder, recursively, sorted by path.
-func imageFiles(under root: String) -> [String] {
-  var found: [String] = []
-  func walk(_ directory: String) {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-    for entry in entries.sorted() where !entry.hasPrefix(".") {
-      let path = directory + "/" + entry
-      if isDirectoryPath(path) {
-        walk(path)
-      } else if ImageFileFormat(pathExtensionOf: entry) != nil {
-        found.append(path)
-      }
-    }
-  }
-  walk(root.hasSuffix("/") ? String(root.dropLast()) : root)
-  return found
+/// Image files under a folder, recursively and cycle-safe (`ImageFileWalker`), in name order;
+/// with the image files that could not be read (dangling links, no permission), to be listed
+/// as skipped.
+func imageFiles(under root: String) -> (files: [String], skipped: [SkippedFile]) {
+  let walk = ImageFileWalker.imageFiles(under: root)
+  return (walk.files, walk.skipped)
 }
 
 /// The class folder of a file in a `root/<class>/file` layout, if it is one.
