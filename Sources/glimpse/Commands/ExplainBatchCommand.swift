@@ -110,7 +110,7 @@ struct ExplainBatchCommand: ParsableCommand {
       skipped += unreadable
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
         items.append(Item(name: fileStem(path) + "-\(position)", source: path) {
-          let decoded = try readImageFile(path)
+          let decoded = try readImageFile(path, limits: reading.readOptions.limits)
           let truth = folderClass(of: path, root: folder)
           return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
         })

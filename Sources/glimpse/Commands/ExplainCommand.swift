@@ -26,7 +26,7 @@ struct ImageChoice: ParsableArguments {
   /// The image in the model's shape, its source and its true class (when known).
   func load(for job: ExplanationJob, shape: ImageShape?) throws -> (Image, String, String?) {
     if let image {
-      return (try job.prepare(readImageFile(image), shape: shape, source: image), image, nil)
+      return (try job.prepare(readImageFile(image, limits: reading.readOptions.limits), shape: shape, source: image), image, nil)
     }
     guard let data, let index else { throw ValidationError("give DATA --index ROW, or --image FILE") }
     var options = reading.readOptions

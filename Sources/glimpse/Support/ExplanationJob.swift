@@ -217,9 +217,9 @@ struct ExplanationSidecar: Codable {
 }
 
 /// Reads an image file (PNG or JPEG), reporting a decoding failure with the file's path.
-func readImageFile(_ path: String) throws -> Image {
+func readImageFile(_ path: String, limits: ReadLimits = ReadLimits()) throws -> Image {
   do {
-    return try ImageFileFormat.decode(FileBytes.readRaw(path))
+    return try ImageFileFormat.decode(FileBytes.readRaw(path), maxPixels: limits.maxPixels)
   } catch let error as CodecError {
     throw DataError.unreadableImage(path: path, reason: error.reason)
   }
