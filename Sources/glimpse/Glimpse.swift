@@ -25,6 +25,9 @@ struct Glimpse: ParsableCommand {
       OUT/skipped*.txt; 64 usage error (unknown command or option, bad argument value); 65 bad \
       input: a data or model file is missing, unreadable or malformed, or an output cannot be \
       written (the message names the file).
+
+      An output never replaces an input: a path that is (or links to) a file the command reads, \
+      or lies inside a folder it reads, is refused before any work (exit 65).
       """,
     version: version,
     subcommands: [
