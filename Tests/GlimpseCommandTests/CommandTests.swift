@@ -88,7 +88,7 @@ struct CommandTests {
     try writeFile(PNGCodec.encode(byteImage(height: 5, width: 5, channels: 1, seed: 1)), to: d + "/a/1.png")
     try writeFile(PNGCodec.encode(byteImage(height: 5, width: 5, channels: 1, seed: 2)), to: d + "/b/2.png")
     try writeFile([1, 2, 3], to: d + "/b/3.png")
-    let outcome = run(["info", d, "--sheet", d + "/sheet.png"])
+    let outcome = run(["info", d, "--sheet", makeTemporaryDirectory() + "/sheet.png"])
     #expect(outcome.status == ExitStatus.partial)
     // Skipped files go straight to standard error; the last line counts them.
     #expect(outcome.errors == ["glimpse: skipped 1 item, listed above; exit status 3 (partial)"])

@@ -164,7 +164,7 @@ enum OutputGuard {
     for output in outputs {
       let target = resolved(output)
       for (input, source) in resolvedInputs where target == source {
-        throw CommandFailure(message: "\(output): is an input of this run (\(input)); choose another output path", status: 64)
+        throw CommandFailure(message: "\(output): is an input of this run (\(input)); choose another output path", status: ExitStatus.badInput)
       }
     }
     for (a, b) in zip(outputs, outputs.dropFirst()) where resolved(a) == resolved(b) {
@@ -174,7 +174,7 @@ enum OutputGuard {
     let target = resolved(folder)
     for (input, source) in resolvedInputs
     where target.hasPrefix(source + "/") || source.hasPrefix(target + "/") {
-      throw CommandFailure(message: "\(folder): is inside or around an input of this run (\(input)); choose another --out", status: 64)
+      throw CommandFailure(message: "\(folder): is inside or around an input of this run (\(input)); choose another --out", status: ExitStatus.badInput)
     }
     if FileBytes.exists(folder) {
       guard isDirectoryPath(folder) else {

@@ -116,7 +116,7 @@ extension ValueMergeCommand: CommandFiles {
 
 extension CleanCommand: CommandFiles {
   var inputPaths: [String?] { data.inputPaths + [values] }
-  var outputPaths: [String?] { [out] }
+  var outputPaths: [String?] { [out, dropListPath] }
 }
 
 extension DemoCommand: CommandFiles {
