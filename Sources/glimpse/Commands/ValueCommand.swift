@@ -239,6 +239,7 @@ struct ValueRunCommand: ParsableCommand {
       guard saved.shard == shardSpec else {
         throw CommandFailure(message: "\(checkpointPath): the checkpoint is shard \(saved.shard.index)/\(saved.shard.count)", status: ExitStatus.badInput)
       }
+      try saved.checkResumable(method: method.rawValue, pointCount: training.count, path: checkpointPath)
       start = saved.state
       print("  resuming \(checkpointPath): \(saved.state.completed.count) samples done")
     }
