@@ -22,6 +22,39 @@ struct SplitFile: Decodable {
     }
   }
 
+  enum CodingKeys: String, CodingKey { case train, test, noisy }
+
+  /// Row lists are read as numbers and then checked to be row numbers, so that `1.5` or
+  /// `1e30` is reported by field (the JSON decoder would only say the data is not valid JSON).
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    func rows(_ key: CodingKeys) throws -> [Int] {
+      let numbers = try container.decode([Double].self, forKey: key)
+      return try numbers.enumerated().map { position, number in
+        // 2⁵³: every integer below is exact in a double, and no dataset has that many rows.
+        guard number.rounded() == number, abs(number) < 0x1p53 else {
+          throw DecodingError.dataCorrupted(
+            .init(
+              codingPath: [key, IndexKey(position)],
+              debugDescription: "\(number) is not a row number"))
+        }
+        return Int(number)
+      }
+    }
+    train = try rows(.train)
+    test = try rows(.test)
+    noisy = try container.decodeIfPresent(NoisyLabels.self, forKey: .noisy)
+  }
+
+  /// A position in a JSON array, for error paths.
+  struct IndexKey: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "\(intValue ?? 0)" }
+    init(_ index: Int) { intValue = index }
+    init?(intValue: Int) { self.intValue = intValue }
+    init?(stringValue: String) { nil }
+  }
+
   static func read(_ path: String) throws -> SplitFile {
     let bytes = try FileBytes.readRaw(path)
     let split: SplitFile
