@@ -256,7 +256,7 @@ extension ImageShape {
 struct ModelFileFuzzTests {
   @Test("thousands of mutated model files (checksum recomputed) load or throw, never trap")
   func mutantsLoadOrThrow() {
-    let rounds = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 300
+    let rounds = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 500
     let seed = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_SEED"].flatMap(UInt64.init) ?? 1
     let loaded = ModelFileFuzz.run(rounds: rounds, seed: seed)
     // Some mutants (a changed weight, a renamed class) are still valid models.

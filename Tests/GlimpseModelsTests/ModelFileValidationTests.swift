@@ -184,6 +184,14 @@ struct ModelFileValidationTests {
     #expect(message.count < 200)
   }
 
+  @Test("deeply nested hyperparameters are refused, not a stack overflow")
+  func deepNesting() {
+    var archive = Self.svm
+    archive.hyperparametersJSON =
+      Array(String(repeating: "[", count: 100_000).utf8) + Array(String(repeating: "]", count: 100_000).utf8)
+    #expect(Self.reason(archive.encoded()) != nil)
+  }
+
   @Test("an untouched file of every family still loads and predicts as the original")
   func untouchedFilesLoad() throws {
     for archive in ModelFileFuzz.archives {

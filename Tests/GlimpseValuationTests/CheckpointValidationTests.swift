@@ -129,8 +129,11 @@ struct CheckpointValidationTests {
     #expect(throws: DecodingError.self) { try Self.decode(labels) }
   }
 
-  @Test("a shard of count 0 or index past its count is refused (was a division by zero)",
-        arguments: [#"{"index":0,"count":0}"#, #"{"index":3,"count":3}"#, #"{"index":-1,"count":2}"#])
+  @Test("a shard of count 0, index past its count, or more than 2^20 shards is refused (were a division by zero, and a merge listing 10^15 missing shards)",
+        arguments: [
+          #"{"index":0,"count":0}"#, #"{"index":3,"count":3}"#, #"{"index":-1,"count":2}"#,
+          #"{"index":0,"count":1000000000000000}"#,
+        ])
   func badShard(json: String) {
     #expect(throws: DecodingError.self) {
       try JSONDecoder().decode(Shard.self, from: Data(json.utf8))

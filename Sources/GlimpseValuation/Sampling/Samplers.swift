@@ -46,6 +46,10 @@ public struct Shard: Sendable, Equatable, Codable {
 
   public static let whole = Shard(index: 0, count: 1)
 
+  /// The most shards a job may have (2²⁰): a merge lists the shards it misses, and a checkpoint
+  /// must not make that list unbounded.
+  public static let maximumCount = 1 << 20
+
   public init(index: Int, count: Int) {
     precondition(count >= 1 && index >= 0 && index < count, "shard \(index)/\(count) is out of range")
     self.index = index
@@ -72,9 +76,11 @@ public struct Shard: Sendable, Equatable, Codable {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     let index = try container.decode(Int.self, forKey: .index)
     let count = try container.decode(Int.self, forKey: .count)
-    guard count >= 1, index >= 0, index < count else {
+    guard count >= 1, count <= Self.maximumCount, index >= 0, index < count else {
       throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "shard \(index)/\(count) is out of range (0 ≤ index < count)"))
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "shard \(index)/\(count) is out of range (0 ≤ index < count ≤ \(Self.maximumCount))"))
     }
     self.init(index: index, count: count)
   }

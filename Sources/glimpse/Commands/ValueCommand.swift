@@ -305,7 +305,8 @@ struct ValueRunCommand: ParsableCommand {
 
 func parseShard(_ text: String) -> GlimpseValuation.Shard? {
   let parts = text.split(separator: "/")
-  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0, index < count
+  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0, index < count,
+    count <= GlimpseValuation.Shard.maximumCount
   else { return nil }
   return GlimpseValuation.Shard(index: index, count: count)
 }
