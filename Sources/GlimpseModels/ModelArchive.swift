@@ -67,7 +67,7 @@ public struct ModelArchive: Sendable, Equatable {
     do {
       return try JSONDecoder().decode(H.self, from: Data(hyperparametersJSON))
     } catch {
-      throw .corruptModelFile("field 'hyperparameters' does not decode (\(Self.describe(error)))")
+      throw .corruptModelFile("field 'hyperparameters' does not decode: \(Self.describe(error))")
     }
   }
 
@@ -202,7 +202,7 @@ public struct ModelArchive: Sendable, Equatable {
       hyperparameters = try JSONDecoder().decode(HyperparameterHolder.self, from: Data(headerBytes))
         .hyperparameters
     } catch {
-      throw .corruptModelFile("the header is not valid JSON (\(Self.describe(error)))")
+      throw .corruptModelFile("the header does not decode: \(Self.describe(error))")
     }
     let payload = try Self.checkArrays(header.arrays)
     // `payload` is at most `Int.max / 2` (checked), so the sum cannot overflow.
@@ -331,21 +331,33 @@ public struct ModelArchive: Sendable, Equatable {
 
   /// A decoding error as a short phrase: where in the JSON and what (never the raw bytes).
   static func describe(_ error: any Error) -> String {
+    func escaped(_ text: String) -> String { String(quoted(text, limit: 80).dropFirst().dropLast()) }
     let context: DecodingError.Context
     switch error {
     case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
       DecodingError.keyNotFound(_, let c), DecodingError.dataCorrupted(let c):
       context = c
     default:
-      return quoted("\(error)", limit: 80)
+      return escaped("\(error)")
     }
-    var path = context.codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
-      .joined(separator: ".")
+    var path = ""
+    for key in context.codingPath {
+      if let index = key.intValue {
+        path += "[\(index)]"
+      } else {
+        path += (path.isEmpty ? "" : ".") + key.stringValue
+      }
+    }
+    var what = context.debugDescription
     if case DecodingError.keyNotFound(let key, _) = error {
       path += (path.isEmpty ? "" : ".") + key.stringValue
+      what = "missing"
     }
-    let what = quoted(context.debugDescription, limit: 80)
-    return path.isEmpty ? what : "at \(quoted(path)): \(what)"
+    if what.isEmpty || what == "The given data was not valid JSON." {
+      // The decoder says no more for malformed text and for numbers too large for their field.
+      what = "not valid JSON, or a number too large for its field"
+    }
+    return path.isEmpty ? escaped(what) : "at \(quoted(path)): \(escaped(what))"
   }
 
   private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

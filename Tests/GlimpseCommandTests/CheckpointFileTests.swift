@@ -89,6 +89,51 @@ struct CheckpointFileTests {
     try refused({ var c = $0; c["sources"] = ["a"]; return c }, "'sources'")
   }
 
+  /// `original` with one number or string replaced by a value that tends to break things.
+  static func mutant(_ original: [UInt8], using rng: inout SeededGenerator) -> [UInt8] {
+    let replacements = [
+      "0", "-1", "1", "7", "281474976710656", "9223372036854775807", "1e308", "0.5", "[]",
+      "[[0,1]]", "\"1\"", "null", "\"170141183460469231731687303715884105727\"", "{}",
+    ]
+    var spans: [Range<Int>] = []
+    var index = 0
+    while index < original.count {
+      let start = index
+      if original[index] == UInt8(ascii: "\"") {
+        index += 1
+        while index < original.count, original[index] != UInt8(ascii: "\"") { index += 1 }
+        index += 1
+        spans.append(start..<min(index, original.count))
+      } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[index]) || original[index] == UInt8(ascii: "-") {
+        while index < original.count, Set("-+.e0123456789".utf8).contains(original[index]) { index += 1 }
+        spans.append(start..<index)
+      } else {
+        index += 1
+      }
+    }
+    var bytes = original
+    let span = spans[Int(rng.next(upperBound: UInt64(spans.count)))]
+    bytes.replaceSubrange(span, with: Array(replacements[Int(rng.next(upperBound: UInt64(replacements.count)))].utf8))
+    return bytes
+  }
+
+  /// Mutated class-wise checkpoints resumed for one more sample.
+  @Test("mutated checkpoints resume or are refused with one line", .timeLimit(.minutes(2)))
+  func mutatedCheckpointsResume() throws {
+    let (d, path, base) = try Self.checkpoint("classwise", samples: 2)
+    let original = try FileBytes.readRaw(path)
+    var rng = SeededGenerator(seed: 8)
+    let rounds = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 20
+    for _ in 0..<rounds {
+      try writeFile(Self.mutant(original, using: &rng), to: path)
+      let result = run(base + ["--samples", "3", "--resume", "--out", d + "/v.csv"])
+      if result.status != 0 {
+        #expect(result.status == ExitStatus.badInput, "\(result.errors)")
+        #expect(result.errors.count == 1 && !result.errors[0].contains("\n"), "\(result.errors)")
+      }
+    }
+  }
+
   /// Numbers and strings of a real checkpoint replaced at random, merged with its other shard.
   @Test("hundreds of mutated checkpoints merge or are refused with one line")
   func mutatedCheckpointsMerge() throws {
@@ -96,32 +141,10 @@ struct CheckpointFileTests {
     #expect(run(base + ["--samples", "6", "--shard", "1/2", "--out", d + "/w.csv"]).status == 0)
     let other = d + "/w.csv.checkpoint.json"
     let original = try FileBytes.readRaw(path)
-    let replacements = [
-      "0", "-1", "1", "7", "281474976710656", "9223372036854775807", "1e308", "0.5", "[]",
-      "[[0,1]]", "\"1\"", "null", "\"170141183460469231731687303715884105727\"", "{}",
-    ]
     var rng = SeededGenerator(seed: 5)
     let rounds = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 300
     for _ in 0..<rounds {
-      var bytes = original
-      var spans: [Range<Int>] = []
-      var index = 0
-      while index < bytes.count {
-        let start = index
-        if bytes[index] == UInt8(ascii: "\"") {
-          index += 1
-          while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += 1 }
-          index += 1
-          spans.append(start..<index)
-        } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) || bytes[index] == UInt8(ascii: "-") {
-          while index < bytes.count, Set("-+.e0123456789".utf8).contains(bytes[index]) { index += 1 }
-          spans.append(start..<index)
-        } else {
-          index += 1
-        }
-      }
-      let span = spans[Int(rng.next(upperBound: UInt64(spans.count)))]
-      bytes.replaceSubrange(span, with: Array(replacements[Int(rng.next(upperBound: UInt64(replacements.count)))].utf8))
+      let bytes = Self.mutant(original, using: &rng)
       try writeFile(bytes, to: d + "/mutant.json")
       let result = run(["value", "merge", d + "/mutant.json", other, "--out", d + "/m.csv"])
       if result.status != 0 {

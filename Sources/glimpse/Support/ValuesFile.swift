@@ -231,8 +231,10 @@ func describeDecodingError(_ error: any Error) -> String {
   }
   var what = context.debugDescription
   if case DecodingError.keyNotFound = error { what = "missing" }
-  if let underlying = context.underlyingError, what.isEmpty || what == "The given data was not valid JSON." {
-    what = "not valid JSON (\(underlying))"
+  if what.isEmpty || what == "The given data was not valid JSON." {
+    // The decoder says no more for malformed text and for numbers too large for their field.
+    what = context.underlyingError.map { "not valid JSON (\($0))" }
+      ?? "not valid JSON, or a number too large for its field"
   }
   let text = quotedForMessage(what, limit: 100).dropFirst().dropLast()
   return path.isEmpty ? String(text) : "field '\(path)': \(text)"
