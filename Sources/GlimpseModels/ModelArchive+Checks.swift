@@ -14,7 +14,8 @@ extension ModelArchive {
   func classCount() throws(ModelError) -> Int {
     guard classNames.count >= 2 else {
       throw .corruptModelFile(
-        "field 'classNames' lists \(classNames.count) class\(classNames.count == 1 ? "" : "es"), a model needs at least 2")
+        "field 'classNames' lists \(classNames.count) class\(classNames.count == 1 ? "" : "es"), a model needs at least 2"
+      )
     }
     return classNames.count
   }
@@ -32,17 +33,20 @@ extension ModelArchive {
   func finiteDoubles(_ name: String, count: Int? = nil) throws(ModelError) -> [Double] {
     let values = try doubles(name, count: count)
     if let index = values.firstIndex(where: { !$0.isFinite }) {
-      throw .corruptModelFile("array '\(name)' holds \(values[index]) at \(index), expected finite numbers")
+      throw .corruptModelFile(
+        "array '\(name)' holds \(values[index]) at \(index), expected finite numbers")
     }
     return values
   }
 
   /// The named integer array with `count` elements when given, every one in `range`.
-  func integers(_ name: String, count: Int? = nil, in range: Range<Int>) throws(ModelError) -> [Int] {
+  func integers(_ name: String, count: Int? = nil, in range: Range<Int>) throws(ModelError) -> [Int]
+  {
     let values = try integers(name, count: count)
     if let index = values.firstIndex(where: { !range.contains($0) }) {
       throw .corruptModelFile(
-        "array '\(name)' holds \(values[index]) at \(index), expected \(range.lowerBound)..<\(range.upperBound)")
+        "array '\(name)' holds \(values[index]) at \(index), expected \(range.lowerBound)..<\(range.upperBound)"
+      )
     }
     return values
   }
@@ -50,7 +54,9 @@ extension ModelArchive {
   /// The named scalar, which must be finite.
   func finiteScalar(_ name: String) throws(ModelError) -> Double {
     let value = try scalar(name)
-    guard value.isFinite else { throw .corruptModelFile("scalar '\(name)' is \(value), expected a finite number") }
+    guard value.isFinite else {
+      throw .corruptModelFile("scalar '\(name)' is \(value), expected a finite number")
+    }
     return value
   }
 
@@ -62,7 +68,8 @@ extension ModelArchive {
       value.rounded() == value
     else {
       throw .corruptModelFile(
-        "scalar '\(name)' is \(value), expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        "scalar '\(name)' is \(value), expected an integer in \(range.lowerBound)...\(range.upperBound)"
+      )
     }
     return Int(value)
   }

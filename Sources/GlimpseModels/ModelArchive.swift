@@ -246,8 +246,8 @@ public struct ModelArchive: Sendable, Equatable {
   /// The file length the header announces, when its JSON reads (for the error message of a file
   /// cut short or with bytes appended, whose checksum fails too).
   private static func declaredLength(_ bytes: [UInt8], headerLength: Int) -> Int? {
-    guard let header = try? JSONDecoder().decode(
-      Header.self, from: Data(bytes[16..<(16 + headerLength)])),
+    let headerBytes = Data(bytes[16..<(16 + headerLength)])
+    guard let header = try? JSONDecoder().decode(Header.self, from: headerBytes),
       let payload = try? checkArrays(header.arrays)
     else { return nil }
     return 16 + headerLength + payload + 4
@@ -331,7 +331,9 @@ public struct ModelArchive: Sendable, Equatable {
 
   /// A decoding error as a short phrase: where in the JSON and what (never the raw bytes).
   static func describe(_ error: any Error) -> String {
-    func escaped(_ text: String) -> String { String(quoted(text, limit: 80).dropFirst().dropLast()) }
+    func escaped(_ text: String) -> String {
+      String(quoted(text, limit: 80).dropFirst().dropLast())
+    }
     let context: DecodingError.Context
     switch error {
     case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),

@@ -11,10 +11,14 @@ import Testing
 @Suite("Command line: checkpoint files validated field by field")
 struct CheckpointFileTests {
   /// A directory with the 2-D points and a checkpoint of `method` after a few samples.
-  static func checkpoint(_ method: String, samples: Int = 4, shard: String? = nil) throws -> (directory: String, path: String, base: [String]) {
+  static func checkpoint(_ method: String, samples: Int = 4, shard: String? = nil) throws -> (
+    directory: String, path: String, base: [String]
+  ) {
     let d = makeTemporaryDirectory()
     try ValueCommandTests.writePoints(d)
-    let base = ["value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", method, "--threads", "1"]
+    let base = [
+      "value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", method, "--threads", "1",
+    ]
     let shardArguments = shard.map { ["--shard", $0] } ?? []
     let result = run(base + ["--samples", "\(samples)", "--out", d + "/v.csv"] + shardArguments)
     #expect(result.status == 0, "\(result.errors)")
@@ -30,15 +34,18 @@ struct CheckpointFileTests {
   }
 
   /// A refusal: exit 65 and one line that names the file.
-  static func expectRefused(_ result: (status: Int32, errors: [String]), naming path: String, _ words: String? = nil) {
+  static func expectRefused(
+    _ result: (status: Int32, errors: [String]), naming path: String, _ words: String? = nil
+  ) {
     #expect(result.status == ExitStatus.badInput, "\(result.errors)")
     #expect(result.errors.count == 1)
     #expect(result.errors.first?.hasPrefix("glimpse: error: \(path): ") == true, "\(result.errors)")
     if let words { #expect(result.errors.first?.contains(words) == true, "\(result.errors)") }
   }
 
-  @Test("a class-wise checkpoint with a huge done range resumes at once (was a hang in --resume)",
-        .timeLimit(.minutes(1)))
+  @Test(
+    "a class-wise checkpoint with a huge done range resumes at once (was a hang in --resume)",
+    .timeLimit(.minutes(1)))
   func classwiseHugeRange() throws {
     let (d, path, base) = try Self.checkpoint("classwise")
     var file = try Self.json(path)
@@ -67,26 +74,32 @@ struct CheckpointFileTests {
     state["accumulator"] = accumulator
     fewer["state"] = state
     try Self.write(fewer, to: path)
-    Self.expectRefused(run(base + ["--samples", "8", "--resume", "--out", d + "/v.csv"]), naming: path, "39 points")
+    Self.expectRefused(
+      run(base + ["--samples", "8", "--resume", "--out", d + "/v.csv"]), naming: path, "39 points")
     // The method field says banzhaf: two channels expected, one found.
     var other = original
     other["method"] = "banzhaf"
     try Self.write(other, to: path)
-    Self.expectRefused(run(base + ["--samples", "8", "--resume", "--out", d + "/v.csv"]), naming: path, "channels")
+    Self.expectRefused(
+      run(base + ["--samples", "8", "--resume", "--out", d + "/v.csv"]), naming: path, "channels")
   }
 
-  @Test("merge refuses in-class scores with a key twice (was a duplicate-key trap), a shard of 0, unknown methods")
+  @Test(
+    "merge refuses in-class scores with a key twice (was a duplicate-key trap), a shard of 0, unknown methods"
+  )
   func mergeRefusals() throws {
     let (d, path, _) = try Self.checkpoint("classwise")
     let original = try Self.json(path)
-    func refused(_ change: ([String: Any]) -> [String: Any], _ words: String) throws {
-      try Self.write(change(original), to: path)
+    func refused(_ key: String, _ value: Any, _ words: String) throws {
+      var file = original
+      file[key] = value
+      try Self.write(file, to: path)
       Self.expectRefused(run(["value", "merge", path, "--out", d + "/m.csv"]), naming: path, words)
     }
-    try refused({ var c = $0; c["inClassScores"] = ["1": 0.5, "01": 0.25, "0": 0.1]; return c }, "inClassScores")
-    try refused({ var c = $0; c["shard"] = ["index": 0, "count": 0]; return c }, "shard")
-    try refused({ var c = $0; c["method"] = "loo\n"; return c }, "field 'method' is \"loo\\n\"")
-    try refused({ var c = $0; c["sources"] = ["a"]; return c }, "'sources'")
+    try refused("inClassScores", ["1": 0.5, "01": 0.25, "0": 0.1], "inClassScores")
+    try refused("shard", ["index": 0, "count": 0], "shard")
+    try refused("method", "loo\n", "field 'method' is \"loo\\n\"")
+    try refused("sources", ["a"], "'sources'")
   }
 
   /// `original` with one number or string replaced by a value that tends to break things.
@@ -104,8 +117,12 @@ struct CheckpointFileTests {
         while index < original.count, original[index] != UInt8(ascii: "\"") { index += 1 }
         index += 1
         spans.append(start..<min(index, original.count))
-      } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[index]) || original[index] == UInt8(ascii: "-") {
-        while index < original.count, Set("-+.e0123456789".utf8).contains(original[index]) { index += 1 }
+      } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[index])
+        || original[index] == UInt8(ascii: "-")
+      {
+        while index < original.count, Set("-+.e0123456789".utf8).contains(original[index]) {
+          index += 1
+        }
         spans.append(start..<index)
       } else {
         index += 1
@@ -113,7 +130,8 @@ struct CheckpointFileTests {
     }
     var bytes = original
     let span = spans[Int(rng.next(upperBound: UInt64(spans.count)))]
-    bytes.replaceSubrange(span, with: Array(replacements[Int(rng.next(upperBound: UInt64(replacements.count)))].utf8))
+    bytes.replaceSubrange(
+      span, with: Array(replacements[Int(rng.next(upperBound: UInt64(replacements.count)))].utf8))
     return bytes
   }
 

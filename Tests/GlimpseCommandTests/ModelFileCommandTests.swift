@@ -15,7 +15,8 @@ struct ModelFileCommandTests {
   static func trained(_ name: String) throws -> (directory: String, model: String) {
     let d = makeTemporaryDirectory()
     try ValueCommandTests.writePoints(d)
-    #expect(run(["train", d + "/train.csv", "--model", name, "--out", d + "/m.glimpse"]) == (0, []))
+    #expect(
+      run(["train", d + "/train.csv", "--model", name, "--out", d + "/m.glimpse"]) == (0, []))
     return (d, d + "/m.glimpse")
   }
 
@@ -23,11 +24,12 @@ struct ModelFileCommandTests {
     run(["predict", model, d + "/test.csv", "--out", d + "/p.csv"])
   }
 
-  @Test("a lying field is one line naming the file and the field",
-        arguments: [
-          ("svm", "featureCount"), ("svm", "degree"), ("svm", "supportIndices"), ("knn", "labels"),
-          ("logistic", "classNames"),
-        ])
+  @Test(
+    "a lying field is one line naming the file and the field",
+    arguments: [
+      ("svm", "featureCount"), ("svm", "degree"), ("svm", "supportIndices"), ("knn", "labels"),
+      ("logistic", "classNames"),
+    ])
   func lyingField(kind: String, field: String) throws {
     let (d, path) = try Self.trained(kind)
     var archive = try ModelArchive(decoding: FileBytes.readRaw(path))
@@ -38,7 +40,8 @@ struct ModelFileCommandTests {
       archive.scalars["degree"] = 1e300
       archive.scalars["gamma"] = 1
       archive.scalars["coef0"] = 0
-    case "supportIndices": archive.integers["supportIndices"]![1] = archive.integers["supportIndices"]![0]
+    case "supportIndices":
+      archive.integers["supportIndices"]![1] = archive.integers["supportIndices"]![0]
     case "labels": archive.integers["labels"]![0] = -1
     default: archive.classNames = ["0", "0"]
     }
@@ -46,7 +49,9 @@ struct ModelFileCommandTests {
     let result = Self.predict(path, in: d)
     #expect(result.status == ExitStatus.badInput)
     #expect(result.errors.count == 1)
-    #expect(result.errors.first?.hasPrefix("glimpse: error: \(path): not a valid Glimpse model file: ") == true, "\(result.errors)")
+    #expect(
+      result.errors.first?.hasPrefix("glimpse: error: \(path): not a valid Glimpse model file: ")
+        == true, "\(result.errors)")
     #expect(result.errors.first?.contains(field) == true, "\(result.errors)")
   }
 
@@ -65,7 +70,9 @@ struct ModelFileCommandTests {
       let key = pick(changed.doubles.keys.sorted())
       if !changed.doubles[key]!.isEmpty { changed.doubles[key]!.removeLast() }
     case 3:
-      if let key = changed.scalars.keys.sorted().first { changed.scalars[key] = pick([-1, 0, 1e300, 2.5]) }
+      if let key = changed.scalars.keys.sorted().first {
+        changed.scalars[key] = pick([-1, 0, 1e300, 2.5])
+      }
     default:
       var bytes = archive.encoded()
       let position = Int(rng.next(upperBound: UInt64(bytes.count - 4)))

@@ -37,22 +37,28 @@ struct ValuesFileTests {
     #expect(try Self.read("2,c,x,0.3,0,1\n0,a,x,0.1,nan,1\n1,b,x,-0.2,0,1\n") == [0.1, -0.2, 0.3])
   }
 
-  @Test("an index repeated, out of range, negative, fractional, huge or not a number is refused with its line",
-        arguments: [
-          ("0,a,x,1,0,1\n0,b,x,2,0,1\n1,c,x,3,0,1\n", ":3: index 0 appears twice"),
-          ("0,a,x,1,0,1\n1,b,x,2,0,1\n3,c,x,3,0,1\n", ":4: index \"3\" is not a point number in 0..<3"),
-          ("0,a,x,1,0,1\n-1,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"-1\""),
-          ("0,a,x,1,0,1\n1.5,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"1.5\""),
-          ("0,a,x,1,0,1\n99999999999999999999,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"99999999999999999999\""),
-          ("0,a,x,1,0,1\nabc,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"abc\""),
-        ])
+  @Test(
+    "an index repeated, out of range, negative, fractional, huge or not a number is refused with its line",
+    arguments: [
+      ("0,a,x,1,0,1\n0,b,x,2,0,1\n1,c,x,3,0,1\n", ":3: index 0 appears twice"),
+      ("0,a,x,1,0,1\n1,b,x,2,0,1\n3,c,x,3,0,1\n", ":4: index \"3\" is not a point number in 0..<3"),
+      ("0,a,x,1,0,1\n-1,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"-1\""),
+      ("0,a,x,1,0,1\n1.5,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"1.5\""),
+      (
+        "0,a,x,1,0,1\n99999999999999999999,b,x,2,0,1\n2,c,x,3,0,1\n",
+        ":3: index \"99999999999999999999\""
+      ),
+      ("0,a,x,1,0,1\nabc,b,x,2,0,1\n2,c,x,3,0,1\n", ":3: index \"abc\""),
+    ])
   func badIndex(body: String, expected: String) {
     let message = Self.failure(body)
     #expect(message?.contains(expected) == true, "\(message ?? "nil")")
     #expect(message?.contains("values.csv") == true)
   }
 
-  @Test("a value that is not a finite number is refused with one line", arguments: ["x", "1e999", "nan"])
+  @Test(
+    "a value that is not a finite number is refused with one line",
+    arguments: ["x", "1e999", "nan"])
   func badValue(value: String) {
     let message = Self.failure("0,a,x,1,0,1\n1,b,x,\(value),0,1\n2,c,x,3,0,1\n")
     #expect(message != nil)
@@ -62,7 +68,9 @@ struct ValuesFileTests {
   @Test("mutated values files are read or refused with one line")
   func mutatedFiles() {
     let original = Array("0,a,x,0.1,0,1\n1,b,y,-0.2,0.01,2\n2,c,x,0.3,nan,1\n".utf8)
-    let pieces = ["", ",", "\n", "-", "1e400", "\"", "99999999999999999999", "\u{0}", "-0", "2", "nan"]
+    let pieces = [
+      "", ",", "\n", "-", "1e400", "\"", "99999999999999999999", "\u{0}", "-0", "2", "nan",
+    ]
     var rng = SeededGenerator(seed: 3)
     for _ in 0..<300 {
       var bytes = original

@@ -17,13 +17,15 @@ enum ModelFileFuzz {
     1 << 62, Int.max, Int.min, -(1 << 31),
   ]
   static let interestingDoubles: [Double] = [
-    0, -0.0, 1, -1, 0.5, 3.5, 1001, 1e308, -1e308, .nan, .infinity, -.infinity, 5e-324, 4294967296,
+    0, -0.0, 1, -1, 0.5, 3.5, 1001, 1e308, -1e308, .nan, .infinity, -.infinity, 5e-324,
+    4_294_967_296,
     9.3e18, 1e19, -9.3e18,
   ]
   static let interestingBytes: [[UInt8]] = [
     [0, 0, 0, 0], [1, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0xFF, 0xFF, 0xFF, 0x7F],
     [0, 0, 0, 0x80], [0, 0, 0, 0, 0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
-    [0, 0, 0, 0, 0, 0, 0xF8, 0x7F], [0, 0, 0, 0, 0, 0, 0xF0, 0x7F], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+    [0, 0, 0, 0, 0, 0, 0xF8, 0x7F], [0, 0, 0, 0, 0, 0, 0xF0, 0x7F],
+    [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
   ]
   static let interestingNumberTexts = [
     "0", "-1", "1", "2", "1001", "2147483648", "4294967296", "9223372036854775807",
@@ -38,10 +40,11 @@ enum ModelFileFuzz {
     var labels: [Int] = []
     for index in 0..<30 {
       let label = index % 3
-      rows.append((0..<4).map { column in
-        let base = column == label ? 200 : 30
-        return Double(base + Int(rng.next(upperBound: UInt64(40)))) / 255
-      })
+      rows.append(
+        (0..<4).map { column in
+          let base = column == label ? 200 : 30
+          return Double(base + Int(rng.next(upperBound: UInt64(40)))) / 255
+        })
       labels.append(label)
     }
     let points = Dataset(
@@ -59,12 +62,15 @@ enum ModelFileFuzz {
       }
       result.append(
         try LogisticRegression.fit(points, hyperparameters: .init(), using: &rng).archive())
-      result.append(try KNearestNeighbors.fit(points, hyperparameters: .init(k: 3), using: &rng).archive())
+      result.append(
+        try KNearestNeighbors.fit(points, hyperparameters: .init(k: 3), using: &rng).archive())
       let bars = Bars.dataset(count: 8, seed: 3)
       for architecture in [Architecture.seed, .standard] {
         result.append(
-          try CNNClassifier.fit(bars, hyperparameters: Bars.recipe(architecture, epochs: 1), using: &rng)
-            .archive())
+          try CNNClassifier.fit(
+            bars, hyperparameters: Bars.recipe(architecture, epochs: 1), using: &rng
+          )
+          .archive())
       }
     } catch {
       preconditionFailure("training the fuzzing models failed: \(error)")
@@ -154,8 +160,12 @@ enum ModelFileFuzz {
     return archive.encoded()
   }
 
-  static func mutateArray<T>(_ values: inout [T], interesting: [T], using rng: inout SeededGenerator) {
-    let pick = { (rng: inout SeededGenerator) in interesting[Int(rng.next(upperBound: UInt64(interesting.count)))] }
+  static func mutateArray<T>(
+    _ values: inout [T], interesting: [T], using rng: inout SeededGenerator
+  ) {
+    let pick = { (rng: inout SeededGenerator) in
+      interesting[Int(rng.next(upperBound: UInt64(interesting.count)))]
+    }
     switch rng.next(upperBound: UInt64(5)) {
     case 0 where !values.isEmpty:
       values[Int(rng.next(upperBound: UInt64(values.count)))] = pick(&rng)
@@ -177,7 +187,9 @@ enum ModelFileFuzz {
     var index = 0
     let numeric = Set("-+.eE0123456789".utf8)
     while index < json.count {
-      if numeric.contains(json[index]), json[index] != UInt8(ascii: "e") || index > 0 && numeric.contains(json[index - 1]) {
+      if numeric.contains(json[index]),
+        json[index] != UInt8(ascii: "e") || index > 0 && numeric.contains(json[index - 1])
+      {
         let start = index
         while index < json.count, numeric.contains(json[index]) { index += 1 }
         spans.append(start..<index)
@@ -187,7 +199,8 @@ enum ModelFileFuzz {
     }
     guard let span = spans.randomElement(using: &rng) else { return json }
     var result = json
-    let text = interestingNumberTexts[Int(rng.next(upperBound: UInt64(interestingNumberTexts.count)))]
+    let text = interestingNumberTexts[
+      Int(rng.next(upperBound: UInt64(interestingNumberTexts.count)))]
     result.replaceSubrange(span, with: Array(text.utf8))
     return result
   }
@@ -234,7 +247,8 @@ enum ModelFileFuzz {
         if check(mutant) { loaded += 1 }
       }
       if ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_VERBOSE"] != nil {
-        print("\(archive.kind) \(index): \(rounds) rounds in \(Date().timeIntervalSince(started)) s")
+        print(
+          "\(archive.kind) \(index): \(rounds) rounds in \(Date().timeIntervalSince(started)) s")
       }
     }
     return loaded

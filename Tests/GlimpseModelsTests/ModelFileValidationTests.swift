@@ -65,8 +65,9 @@ struct ModelFileValidationTests {
     #expect(Self.reason(archive.encoded())?.contains("field 'imageShape'") == true)
   }
 
-  @Test("a huge polynomial degree is refused (was Int(degree) trapping, or prediction looping)",
-        arguments: ["1e300", "-5", "1000000", "2.5"])
+  @Test(
+    "a huge polynomial degree is refused (was Int(degree) trapping, or prediction looping)",
+    arguments: ["1e300", "-5", "1000000", "2.5"])
   func svmDegree(text: String) {
     var archive = Self.polySVM
     archive.scalars["degree"] = Double(text)!
@@ -74,8 +75,9 @@ struct ModelFileValidationTests {
     #expect(message?.contains("scalar 'degree'") == true)
   }
 
-  @Test("a feature count whose product with the support vectors overflows is refused",
-        arguments: [Int.max, 1 << 62, -1, 0])
+  @Test(
+    "a feature count whose product with the support vectors overflows is refused",
+    arguments: [Int.max, 1 << 62, -1, 0])
   func featureCountOverflow(featureCount: Int) {
     for kind in ["svm", "knn", "logistic"] {
       var archive = Self.archive(kind)
@@ -88,10 +90,14 @@ struct ModelFileValidationTests {
   func duplicateSupportIndices() {
     var archive = Self.svm
     archive.integers["supportIndices"]![1] = archive.integers["supportIndices"]![0]
-    #expect(Self.reason(archive.encoded())?.contains("'supportIndices' lists a training row twice") == true)
+    #expect(
+      Self.reason(archive.encoded())?.contains("'supportIndices' lists a training row twice")
+        == true)
   }
 
-  @Test("class pairs that are not libsvm's complete list are refused (a pair i, i indexed past its table)")
+  @Test(
+    "class pairs that are not libsvm's complete list are refused (a pair i, i indexed past its table)"
+  )
   func svmPairs() {
     var archive = Self.svm
     archive.integers["pairSecond"]![0] = archive.integers["pairFirst"]![0]
@@ -125,13 +131,15 @@ struct ModelFileValidationTests {
     #expect(Self.reason(archive.encoded())?.contains("needs at least 2") == true)
   }
 
-  @Test("array lengths in the header that overflow or are negative are refused before reading",
-        arguments: ["2305843009213693952", "9223372036854775807", "-1"])
+  @Test(
+    "array lengths in the header that overflow or are negative are refused before reading",
+    arguments: ["2305843009213693952", "9223372036854775807", "-1"])
   func arrayLengths(count: String) {
     let bytes = Self.archive("logistic").encoded()
     let intercepts = Self.archive("logistic").doubles["intercepts"]!.count
     let patched = Self.patchingHeader(
-      bytes, "{\"count\":\(intercepts),\"name\":\"intercepts\"", "{\"count\":\(count),\"name\":\"intercepts\"")
+      bytes, "{\"count\":\(intercepts),\"name\":\"intercepts\"",
+      "{\"count\":\(count),\"name\":\"intercepts\"")
     let message = Self.reason(patched)
     #expect(message?.contains("array 'intercepts' has a length of") == true)
   }
@@ -145,8 +153,9 @@ struct ModelFileValidationTests {
     #expect(Self.reason(retyped)?.contains("unknown type 'f\\n'") == true)
   }
 
-  @Test("hyperparameters out of range are refused as a damaged file",
-        arguments: [("\"c\":1", "\"c\":-1"), ("\"tolerance\":0.001", "\"tolerance\":0")])
+  @Test(
+    "hyperparameters out of range are refused as a damaged file",
+    arguments: [("\"c\":1", "\"c\":-1"), ("\"tolerance\":0.001", "\"tolerance\":0")])
   func svmHyperparameters(old: String, new: String) throws {
     var archive = Self.svm
     let json = String(decoding: archive.hyperparametersJSON, as: UTF8.self)
@@ -188,7 +197,8 @@ struct ModelFileValidationTests {
   func deepNesting() {
     var archive = Self.svm
     archive.hyperparametersJSON =
-      Array(String(repeating: "[", count: 100_000).utf8) + Array(String(repeating: "]", count: 100_000).utf8)
+      Array(String(repeating: "[", count: 100_000).utf8)
+      + Array(String(repeating: "]", count: 100_000).utf8)
     #expect(Self.reason(archive.encoded()) != nil)
   }
 

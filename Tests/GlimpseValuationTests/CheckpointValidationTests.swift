@@ -42,8 +42,9 @@ struct CheckpointValidationTests {
     }
   }
 
-  @Test("a huge done range decodes at once, and a resume skips it (were a loop per index)",
-        .timeLimit(.minutes(1)))
+  @Test(
+    "a huge done range decodes at once, and a resume skips it (were a loop per index)",
+    .timeLimit(.minutes(1)))
   func hugeRangeResumes() throws {
     let huge = 1 << 40
     let state = try Self.decode(Self.withRanges(Self.stateJSON(), "[[0,\(huge)]]"))
@@ -60,19 +61,21 @@ struct CheckpointValidationTests {
     #expect(throws: ValuationError.self) { try other.merge(final) }
   }
 
-  @Test("ranges past 2^48, negative, reversed, overlapping or malformed are refused",
-        arguments: [
-          "[[0,\(1 << 60)]]", "[[-5,3]]", "[[4,2]]", "[[0,5],[3,8]]", "[[5,8],[0,2]]", "[[1,2,3]]",
-          "[[0,9223372036854775807]]",
-        ])
+  @Test(
+    "ranges past 2^48, negative, reversed, overlapping or malformed are refused",
+    arguments: [
+      "[[0,\(1 << 60)]]", "[[-5,3]]", "[[4,2]]", "[[0,5],[3,8]]", "[[5,8],[0,2]]", "[[1,2,3]]",
+      "[[0,9223372036854775807]]",
+    ])
   func badRanges(ranges: String) {
     #expect(throws: DecodingError.self) {
       try Self.decode(Self.withRanges(Self.stateJSON(), ranges))
     }
   }
 
-  @Test("an accumulator with no channel, three, or channels of different lengths is refused (was channels[0] trapping)",
-        arguments: ["none", "three", "uneven"])
+  @Test(
+    "an accumulator with no channel, three, or channels of different lengths is refused (was channels[0] trapping)",
+    arguments: ["none", "three", "uneven"])
   func badChannels(kind: String) throws {
     let json = Self.stateJSON(banzhaf: true)
     var state = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
@@ -92,7 +95,9 @@ struct CheckpointValidationTests {
     #expect(throws: DecodingError.self) { try Self.decode(edited) }
   }
 
-  @Test("counts above the samples done, negative counts, arrays of unequal length, huge sums are refused")
+  @Test(
+    "counts above the samples done, negative counts, arrays of unequal length, huge sums are refused"
+  )
   func badCounts() throws {
     let json = Self.stateJSON()
     let state = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
@@ -111,7 +116,9 @@ struct CheckpointValidationTests {
       { $0["counts"] = [Int.max, 6, 6, 6, 6, 6, 6, 6] },
       { $0["counts"] = [6, 6, 6] },
       { $0["sums"] = Array(repeating: "170141183460469231731687303715884105727", count: 8) },
-      { $0["sumsOfSquares"] = Array(repeating: "-170141183460469231731687303715884105728", count: 8) },
+      {
+        $0["sumsOfSquares"] = Array(repeating: "-170141183460469231731687303715884105728", count: 8)
+      },
       { $0["sums"] = Array(repeating: "12x", count: 8) },
     ]
     for edit in edits {
@@ -123,17 +130,20 @@ struct CheckpointValidationTests {
   func badElapsedAndLabels() throws {
     let json = Self.stateJSON()
     let negative = json.replacingOccurrences(
-      of: #""elapsedSeconds":[0-9.e-]+"#, with: #""elapsedSeconds":-1"#, options: .regularExpression)
+      of: #""elapsedSeconds":[0-9.e-]+"#, with: #""elapsedSeconds":-1"#, options: .regularExpression
+    )
     #expect(throws: DecodingError.self) { try Self.decode(negative) }
-    let labels = json.replacingOccurrences(of: #""fingerprint""#, with: #""labels":[0,1],"fingerprint""#)
+    let labels = json.replacingOccurrences(
+      of: #""fingerprint""#, with: #""labels":[0,1],"fingerprint""#)
     #expect(throws: DecodingError.self) { try Self.decode(labels) }
   }
 
-  @Test("a shard of count 0, index past its count, or more than 2^20 shards is refused (were a division by zero, and a merge listing 10^15 missing shards)",
-        arguments: [
-          #"{"index":0,"count":0}"#, #"{"index":3,"count":3}"#, #"{"index":-1,"count":2}"#,
-          #"{"index":0,"count":1000000000000000}"#,
-        ])
+  @Test(
+    "a shard of count 0, index past its count, or more than 2^20 shards is refused (were a division by zero, and a merge listing 10^15 missing shards)",
+    arguments: [
+      #"{"index":0,"count":0}"#, #"{"index":3,"count":3}"#, #"{"index":-1,"count":2}"#,
+      #"{"index":0,"count":1000000000000000}"#,
+    ])
   func badShard(json: String) {
     #expect(throws: DecodingError.self) {
       try JSONDecoder().decode(Shard.self, from: Data(json.utf8))
@@ -172,7 +182,8 @@ struct CheckpointValidationTests {
     var result = ValuationResult(
       method: "classwise", values: [1, 2, 3, 4], standardErrors: [1, 1, 1, 1],
       sampleCounts: [1, 1, 1, 1], status: .budgetExhausted, totalSamples: 1)
-    ClasswiseShapley.normalize(&result, labels: [0, 1, 0, 1, 7], inClassScores: [0: 8, 1: 3, 5: 1])
+    ClasswiseShapley.normalize(
+      &result, labels: [0, 1, 0, 1, 7], inClassScores: [0: 8, 1: 3, 5: 1])
     #expect(result.values == [2, 1, 6, 2])
   }
 
@@ -180,11 +191,13 @@ struct CheckpointValidationTests {
   /// state that resumes and reports values.
   @Test("thousands of mutated checkpoints decode or throw; decoded ones resume and report")
   func mutatedStates() {
-    let rounds = ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 1500
+    let rounds =
+      ProcessInfo.processInfo.environment["GLIMPSE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 1500
     let sources = [Self.stateJSON(), Self.stateJSON(banzhaf: true)]
     let replacements = [
       "0", "-1", "1", "7", "281474976710656", "9223372036854775807", "-9223372036854775808",
-      "1e308", "0.5", "[]", "[[0,1]]", "\"1\"", "null", "\"170141183460469231731687303715884105727\"",
+      "1e308", "0.5", "[]", "[[0,1]]", "\"1\"", "null",
+      "\"170141183460469231731687303715884105727\"",
     ]
     var rng = SeededGenerator(seed: 77)
     var decoded = 0
@@ -200,8 +213,12 @@ struct CheckpointValidationTests {
           while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += 1 }
           index += 1
           if index < bytes.count, bytes[index] != UInt8(ascii: ":") { spans.append(start..<index) }
-        } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) || bytes[index] == UInt8(ascii: "-") {
-          while index < bytes.count, Set("-+.e0123456789".utf8).contains(bytes[index]) { index += 1 }
+        } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index])
+          || bytes[index] == UInt8(ascii: "-")
+        {
+          while index < bytes.count, Set("-+.e0123456789".utf8).contains(bytes[index]) {
+            index += 1
+          }
           spans.append(start..<index)
         } else {
           index += 1
@@ -222,7 +239,9 @@ struct CheckpointValidationTests {
       let limit = (state.completed.ranges.last?.upperBound ?? 0) + 2
       _ = MonteCarloRunner.run(
         from: state, options: MonteCarloOptions(stopping: .maxSamples(limit), threads: 1),
-        sample: { _ in (0..<points).map { SampleUpdate(point: $0, value: 0.25, channel: $0 % channels) } })
+        sample: { _ in
+          (0..<points).map { SampleUpdate(point: $0, value: 0.25, channel: $0 % channels) }
+        })
     }
     #expect(decoded > 0)
   }

@@ -283,7 +283,9 @@ extension KNearestNeighbors {
     }
     let classCount = try archive.classCount()
     let labels = try archive.integers("labels", in: 0..<classCount)
-    guard !labels.isEmpty else { throw .corruptModelFile("array 'labels' is empty (the model has no training rows)") }
+    guard !labels.isEmpty else {
+      throw .corruptModelFile("array 'labels' is empty (the model has no training rows)")
+    }
     let d = archive.featureCount
     let features = try archive.finiteDoubles(
       "features", count: ModelArchive.product(labels.count, d, for: "features"))

@@ -40,7 +40,9 @@ extension SVMClassifier {
   /// vector, pair and feature counts, and every weight finite.
   /// - Throws: `ModelError.wrongKind`, or `.corruptModelFile` naming the field that is wrong.
   public init(archive: ModelArchive) throws(ModelError) {
-    guard archive.kind == Self.kind else { throw .wrongKind(found: archive.kind, expected: Self.kind) }
+    guard archive.kind == Self.kind else {
+      throw .wrongKind(found: archive.kind, expected: Self.kind)
+    }
     let hyperparameters = try archive.hyperparameters(as: Hyperparameters.self) {
       h throws(ModelError) in try h.validate()
     }

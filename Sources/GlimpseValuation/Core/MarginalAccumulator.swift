@@ -91,14 +91,16 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
 
   /// Read back checked: one or two channels, all of one point count.
   public init(from decoder: any Decoder) throws {
-    channels = try decoder.container(keyedBy: CodingKeys.self).decode([Channel].self, forKey: .channels)
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    channels = try container.decode([Channel].self, forKey: .channels)
+    func refuse(_ why: String) -> DecodingError {
+      .dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: why))
+    }
     guard (1...2).contains(channels.count) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: "\(channels.count) channels, expected 1 or 2"))
+      throw refuse("\(channels.count) channels, expected 1 or 2")
     }
     guard channels.allSatisfy({ $0.counts.count == channels[0].counts.count }) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: "the channels hold different numbers of points"))
+      throw refuse("the channels hold different numbers of points")
     }
   }
 

@@ -155,7 +155,10 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
     var (i, j) = (0, 0)
     while i < ranges.count || j < other.ranges.count {
       let next: Range<Int>
-      if j == other.ranges.count || (i < ranges.count && ranges[i].lowerBound <= other.ranges[j].lowerBound) {
+      let takeOwn =
+        j == other.ranges.count
+        || (i < ranges.count && ranges[i].lowerBound <= other.ranges[j].lowerBound)
+      if takeOwn {
         next = ranges[i]
         i += 1
       } else {
@@ -186,7 +189,8 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
   /// Stored as `[[start, end], …]`, ascending and disjoint, every index in
   /// `0..<maximumIndex`; ranges that touch are joined.
   public init(from decoder: any Decoder) throws {
-    let pairs = try decoder.container(keyedBy: CodingKeys.self).decode([[Int]].self, forKey: .ranges)
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let pairs = try container.decode([[Int]].self, forKey: .ranges)
     func refuse(_ why: String) -> DecodingError {
       DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: why))
     }
