@@ -20,7 +20,8 @@ import GlimpseCore
 ///
 /// The header is readable with `head -c 2000 model.glimpse | strings`; the arrays keep full
 /// precision. A file with another magic, a newer version, a short length or a wrong checksum is
-/// refused with a `ModelError` that says which.
+/// refused with a `ModelError` that says which; so is one whose checksum is right but whose
+/// fields disagree with each other or with the bytes present (the message names the field).
 public struct ModelArchive: Sendable, Equatable {
   /// The format version written by this Glimpse.
   public static let formatVersion = 1
