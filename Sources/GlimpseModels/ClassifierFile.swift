@@ -13,11 +13,13 @@ public enum ClassifierFile {
   ]
 
   /// The model stored in `bytes`, with its archive (for the image shape and class names).
-  /// - Throws: `ModelError` when the file is not a valid model.
+  /// - Throws: `ModelError` when the file is not a valid model: damaged, or with a field that
+  ///   disagrees with the others or with the bytes present (the message names the field).
   public static func decode(_ bytes: [UInt8]) throws(ModelError) -> (model: any Classifier, archive: ModelArchive) {
     let archive = try ModelArchive(decoding: bytes)
     guard let load = loaders[archive.kind] else {
-      throw .corruptModelFile("unknown model kind '\(archive.kind)' (this Glimpse reads \(kinds.joined(separator: ", ")))")
+      throw .corruptModelFile(
+        "unknown model kind \(ModelArchive.quoted(archive.kind)) (this Glimpse reads \(kinds.joined(separator: ", ")))")
     }
     return (try load(archive), archive)
   }

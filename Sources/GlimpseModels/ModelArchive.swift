@@ -20,7 +20,8 @@ import GlimpseCore
 ///
 /// The header is readable with `head -c 2000 model.glimpse | strings`; the arrays keep full
 /// precision. A file with another magic, a newer version, a short length or a wrong checksum is
-/// refused with a `ModelError` that says which.
+/// refused with a `ModelError` that says which; so is one whose checksum is right but whose
+/// fields disagree with each other or with the bytes present (the message names the field).
 public struct ModelArchive: Sendable, Equatable {
   /// The format version written by this Glimpse.
   public static let formatVersion = 1
@@ -67,13 +68,17 @@ public struct ModelArchive: Sendable, Equatable {
     do {
       return try JSONDecoder().decode(H.self, from: Data(hyperparametersJSON))
     } catch {
-      throw .corruptModelFile("hyperparameters do not decode: \(error)")
+      throw .corruptModelFile("field 'hyperparameters' does not decode: \(Self.describe(error))")
     }
   }
 
   /// The named double array, which must have `count` elements when given.
   public func doubles(_ name: String, count: Int? = nil) throws(ModelError) -> [Double] {
-    guard let array = doubles[name] else { throw .corruptModelFile("array '\(name)' is missing") }
+    guard let array = doubles[name] else {
+      throw .corruptModelFile(
+        integers[name] == nil
+          ? "array '\(name)' is missing" : "array '\(name)' holds integers, expected doubles")
+    }
     if let count, array.count != count {
       throw .corruptModelFile("array '\(name)' has \(array.count) values, expected \(count)")
     }
@@ -82,7 +87,11 @@ public struct ModelArchive: Sendable, Equatable {
 
   /// The named integer array, which must have `count` elements when given.
   public func integers(_ name: String, count: Int? = nil) throws(ModelError) -> [Int] {
-    guard let array = integers[name] else { throw .corruptModelFile("array '\(name)' is missing") }
+    guard let array = integers[name] else {
+      throw .corruptModelFile(
+        doubles[name] == nil
+          ? "array '\(name)' is missing" : "array '\(name)' holds doubles, expected integers")
+    }
     if let count, array.count != count {
       throw .corruptModelFile("array '\(name)' has \(array.count) values, expected \(count)")
     }
@@ -142,7 +151,19 @@ public struct ModelArchive: Sendable, Equatable {
     return bytes
   }
 
+  /// The most features a model file may declare: far above any image Glimpse reads (a
+  /// 4096×4096 RGB image has 2²⁵·⁶ values), and small enough that products with array
+  /// lengths never come near `Int.max`.
+  public static let maximumFeatureCount = 1 << 32
+  /// The most classes a model file may declare.
+  public static let maximumClassCount = 1 << 20
+
   /// Reads a model file's bytes.
+  ///
+  /// The checksum only proves the bytes were not damaged; every field is then checked against
+  /// the others and against the bytes present, before anything is allocated from it: the array
+  /// lengths against the payload, the image shape against the feature count, class names for
+  /// duplicates. Each model's `init(archive:)` checks its own arrays in the same way.
   /// - Throws: `ModelError.corruptModelFile` or `.unsupportedVersion`.
   public init(decoding bytes: [UInt8]) throws(ModelError) {
     guard bytes.count >= 20, Array(bytes.prefix(8)) == Self.magic else {
@@ -152,9 +173,24 @@ public struct ModelArchive: Sendable, Equatable {
     guard version <= Self.formatVersion else {
       throw .unsupportedVersion(found: version, supported: Self.formatVersion)
     }
+    guard version >= 1 else { throw .corruptModelFile("format version 0 does not exist") }
     let headerLength = Int(Self.readUInt32(bytes, at: 12))
-    guard 16 + headerLength + 4 <= bytes.count else {
+    guard headerLength <= bytes.count - 20 else {
       throw .corruptModelFile("the file is cut short (header of \(headerLength) bytes)")
+    }
+    // The checksum first: a damaged file says so, rather than whatever its damage looks like.
+    let stored = Self.readUInt32(bytes, at: bytes.count - 4)
+    guard stored == CRC32.checksum(bytes[0..<(bytes.count - 4)]) else {
+      // A file cut short also fails here; say which when the header tells the length.
+      if let expected = Self.declaredLength(bytes, headerLength: headerLength),
+        expected != bytes.count
+      {
+        throw .corruptModelFile(
+          bytes.count < expected
+            ? "the file is cut short (\(bytes.count) of \(expected) bytes)"
+            : "\(bytes.count - expected) unexpected bytes after the data")
+      }
+      throw .corruptModelFile("the checksum does not match (the file is damaged)")
     }
     let headerBytes = Array(bytes[16..<(16 + headerLength)])
     struct HyperparameterHolder: Decodable {
@@ -167,9 +203,10 @@ public struct ModelArchive: Sendable, Equatable {
       hyperparameters = try JSONDecoder().decode(HyperparameterHolder.self, from: Data(headerBytes))
         .hyperparameters
     } catch {
-      throw .corruptModelFile("the header is not valid JSON (\(error))")
+      throw .corruptModelFile("the header does not decode: \(Self.describe(error))")
     }
-    let payload = header.arrays.reduce(0) { $0 + $1.count * 8 }
+    let payload = try Self.checkArrays(header.arrays)
+    // `payload` is at most `Int.max / 2` (checked), so the sum cannot overflow.
     let expectedLength = 16 + headerLength + payload + 4
     guard bytes.count == expectedLength else {
       throw .corruptModelFile(
@@ -177,21 +214,22 @@ public struct ModelArchive: Sendable, Equatable {
           ? "the file is cut short (\(bytes.count) of \(expectedLength) bytes)"
           : "\(bytes.count - expectedLength) unexpected bytes after the data")
     }
-    let stored = Self.readUInt32(bytes, at: bytes.count - 4)
-    guard stored == CRC32.checksum(bytes[0..<(bytes.count - 4)]) else {
-      throw .corruptModelFile("the checksum does not match (the file is damaged)")
-    }
+    try Self.checkFields(header)
     var offset = 16 + headerLength
     var doubles: [String: [Double]] = [:]
     var integers: [String: [Int]] = [:]
     for entry in header.arrays {
-      var values = [UInt64](repeating: 0, count: entry.count)
-      for index in 0..<entry.count { values[index] = Self.readUInt64(bytes, at: offset + 8 * index) }
+      // The lengths were checked against the bytes present above.
+      let start = offset
       offset += 8 * entry.count
-      switch entry.type {
-      case "f64": doubles[entry.name] = values.map(Double.init(bitPattern:))
-      case "i64": integers[entry.name] = values.map { Int(Int64(bitPattern: $0)) }
-      default: throw .corruptModelFile("array '\(entry.name)' has unknown type '\(entry.type)'")
+      if entry.type == "f64" {
+        doubles[entry.name] = (0..<entry.count).map {
+          Double(bitPattern: Self.readUInt64(bytes, at: start + 8 * $0))
+        }
+      } else {
+        integers[entry.name] = (0..<entry.count).map {
+          Int(Int64(bitPattern: Self.readUInt64(bytes, at: start + 8 * $0)))
+        }
       }
     }
     kind = header.kind
@@ -204,6 +242,125 @@ public struct ModelArchive: Sendable, Equatable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     hyperparametersJSON = (try? Array(encoder.encode(hyperparameters))) ?? Array("{}".utf8)
+  }
+
+  /// The file length the header announces, when its JSON reads (for the error message of a file
+  /// cut short or with bytes appended, whose checksum fails too).
+  private static func declaredLength(_ bytes: [UInt8], headerLength: Int) -> Int? {
+    let headerBytes = Data(bytes[16..<(16 + headerLength)])
+    guard let header = try? JSONDecoder().decode(Header.self, from: headerBytes),
+      let payload = try? checkArrays(header.arrays)
+    else { return nil }
+    return 16 + headerLength + payload + 4
+  }
+
+  /// Checks the array list (names, types, lengths) and returns the payload size in bytes.
+  private static func checkArrays(_ entries: [ArrayEntry]) throws(ModelError) -> Int {
+    var names = Set<String>()
+    var payload = 0
+    for entry in entries {
+      let name = quoted(entry.name)
+      guard names.insert(entry.name).inserted else {
+        throw .corruptModelFile("array \(name) is listed twice")
+      }
+      guard entry.type == "f64" || entry.type == "i64" else {
+        throw .corruptModelFile("array \(name) has unknown type \(quoted(entry.type))")
+      }
+      // At most Int.max / 16 values in all, so byte counts and offsets never overflow.
+      guard entry.count >= 0, entry.count <= Int.max / 16 - payload / 8 else {
+        throw .corruptModelFile("array \(name) has a length of \(entry.count) values")
+      }
+      payload += 8 * entry.count
+    }
+    return payload
+  }
+
+  /// Checks the header's fields against each other: feature count, image shape, class names.
+  private static func checkFields(_ header: Header) throws(ModelError) {
+    guard (1...maximumFeatureCount).contains(header.featureCount) else {
+      throw .corruptModelFile(
+        "field 'featureCount' is \(header.featureCount), expected 1...\(maximumFeatureCount)")
+    }
+    if let shape = header.imageShape {
+      guard shape.height >= 1, shape.width >= 1, shape.channels >= 1 else {
+        throw .corruptModelFile(
+          "field 'imageShape' is \(shape.height)×\(shape.width)×\(shape.channels), expected positive sizes")
+      }
+      let (area, overflowA) = shape.height.multipliedReportingOverflow(by: shape.width)
+      let (values, overflowB) = area.multipliedReportingOverflow(by: shape.channels)
+      guard !overflowA, !overflowB, values == header.featureCount else {
+        throw .corruptModelFile(
+          "field 'imageShape' (\(shape.height)×\(shape.width)×\(shape.channels)) does not hold the \(header.featureCount) features")
+      }
+    }
+    guard header.classNames.count <= maximumClassCount else {
+      throw .corruptModelFile(
+        "field 'classNames' lists \(header.classNames.count) classes, more than \(maximumClassCount)")
+    }
+    var seen = Set<String>()
+    for name in header.classNames where !seen.insert(name).inserted {
+      throw .corruptModelFile("field 'classNames' lists the class \(quoted(name)) twice")
+    }
+  }
+
+  /// `text` in single quotes for an error message: at most 60 characters, control characters
+  /// and quotes escaped (`\n`, `\xNN`), so a message stays one printable line.
+  static func quoted(_ text: String, limit: Int = 60) -> String {
+    var result = ""
+    var count = 0
+    for scalar in text.unicodeScalars {
+      if count == limit {
+        result += "…"
+        break
+      }
+      count += 1
+      switch scalar {
+      case "\n": result += "\\n"
+      case "\t": result += "\\t"
+      case "\r": result += "\\r"
+      case "'", "\\": result += "\\" + String(scalar)
+      default:
+        if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+          result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+        } else {
+          result.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return "'\(result)'"
+  }
+
+  /// A decoding error as a short phrase: where in the JSON and what (never the raw bytes).
+  static func describe(_ error: any Error) -> String {
+    func escaped(_ text: String) -> String {
+      String(quoted(text, limit: 80).dropFirst().dropLast())
+    }
+    let context: DecodingError.Context
+    switch error {
+    case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
+      DecodingError.keyNotFound(_, let c), DecodingError.dataCorrupted(let c):
+      context = c
+    default:
+      return escaped("\(error)")
+    }
+    var path = ""
+    for key in context.codingPath {
+      if let index = key.intValue {
+        path += "[\(index)]"
+      } else {
+        path += (path.isEmpty ? "" : ".") + key.stringValue
+      }
+    }
+    var what = context.debugDescription
+    if case DecodingError.keyNotFound(let key, _) = error {
+      path += (path.isEmpty ? "" : ".") + key.stringValue
+      what = "missing"
+    }
+    if what.isEmpty || what == "The given data was not valid JSON." {
+      // The decoder says no more for malformed text and for numbers too large for their field.
+      what = "not valid JSON, or a number too large for its field"
+    }
+    return path.isEmpty ? escaped(what) : "at \(quoted(path)): \(escaped(what))"
   }
 
   private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
@@ -251,5 +408,12 @@ enum JSONValue: Codable, Equatable, Sendable {
     case .array(let value): try container.encode(value)
     case .object(let value): try container.encode(value)
     }
+  }
+}
+
+extension String {
+  /// The string with `0`s in front up to `width` characters.
+  fileprivate func leftPadded(to width: Int) -> String {
+    String(repeating: "0", count: Swift.max(0, width - count)) + self
   }
 }

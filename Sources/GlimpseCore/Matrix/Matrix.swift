@@ -13,9 +13,12 @@ public struct Matrix: Sendable, Equatable {
   /// Creates a matrix with every element set to `value`.
   public init(rows: Int, columns: Int, repeating value: Double = 0) {
     precondition(rows >= 0 && columns >= 0, "rows (\(rows)) and columns (\(columns)) must be ≥ 0")
+    // Callers size matrices from validated counts; this turns an overflow into a clear message.
+    let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+    precondition(!overflow, "rows (\(rows)) × columns (\(columns)) overflows")
     self.rows = rows
     self.columns = columns
-    self.storage = [Double](repeating: value, count: rows * columns)
+    self.storage = [Double](repeating: value, count: count)
   }
 
   /// Wraps row-major storage.

@@ -238,31 +238,28 @@ extension LogisticRegression {
 
   /// Restores a model saved by `archive()`.
   /// - Throws: `ModelError.wrongKind`, or `.corruptModelFile` when arrays are missing, have the
-  ///   wrong size or list classes out of order.
+  ///   wrong size, hold non-finite weights or list classes out of order.
   public init(archive: ModelArchive) throws(ModelError) {
     guard archive.kind == Self.kind else {
       throw .wrongKind(found: archive.kind, expected: Self.kind)
     }
-    let hyperparameters = try archive.hyperparameters(as: Hyperparameters.self)
-    let classes = try archive.integers("classes")
-    let classCount = archive.classNames.count
-    guard !classes.isEmpty, classes.allSatisfy({ $0 >= 0 && $0 < classCount }),
-      zip(classes, classes.dropFirst()).allSatisfy({ $0 < $1 })
-    else {
-      throw .corruptModelFile("'classes' must be increasing indices into the \(classCount) classes")
+    let hyperparameters = try archive.hyperparameters(as: Hyperparameters.self) {
+      h throws(ModelError) in try h.validate()
+    }
+    let classCount = try archive.classCount()
+    let classes = try archive.integers("classes", in: 0..<classCount)
+    guard !classes.isEmpty, zip(classes, classes.dropFirst()).allSatisfy({ $0 < $1 }) else {
+      throw .corruptModelFile("array 'classes' must be increasing indices into the \(classCount) classes")
     }
     let d = archive.featureCount
-    guard d >= 0 else { throw .corruptModelFile("negative feature count \(d)") }
-    let weights = try archive.doubles("weights", count: classes.count * d)
-    let intercepts = try archive.doubles("intercepts", count: classes.count)
-    let iterations = try archive.scalar("iterations")
-    guard iterations >= 0, iterations <= Double(Int32.max) else {
-      throw .corruptModelFile("iteration count \(iterations) is out of range")
-    }
+    let weights = try archive.finiteDoubles(
+      "weights", count: ModelArchive.product(classes.count, d, for: "weights"))
+    let intercepts = try archive.finiteDoubles("intercepts", count: classes.count)
+    let iterations = try archive.integerScalar("iterations", in: 0...Int(Int32.max))
+    let converged = try archive.integerScalar("converged", in: 0...1)
     self.init(
       hyperparameters: hyperparameters, classNames: archive.classNames, featureCount: d,
       fittedClasses: classes, weights: Matrix(rows: classes.count, columns: d, storage: weights),
-      intercepts: intercepts, iterations: Int(iterations),
-      converged: try archive.scalar("converged") != 0)
+      intercepts: intercepts, iterations: iterations, converged: converged == 1)
   }
 }

@@ -272,22 +272,23 @@ extension KNearestNeighbors {
 
   /// Restores a model saved by `archive()`.
   /// - Throws: `ModelError.wrongKind`, or `.corruptModelFile` when arrays are missing or have
-  ///   the wrong size, a label is not a class, or k < 1.
+  ///   the wrong size, a label is not a class, a feature is not finite, or k < 1.
   public init(archive: ModelArchive) throws(ModelError) {
     guard archive.kind == Self.kind else {
       throw .wrongKind(found: archive.kind, expected: Self.kind)
     }
     let hyperparameters = try archive.hyperparameters(as: Hyperparameters.self)
-    guard hyperparameters.k >= 1 else { throw .corruptModelFile("k = \(hyperparameters.k) < 1") }
-    let labels = try archive.integers("labels")
-    guard !labels.isEmpty else { throw .corruptModelFile("the model has no training rows") }
-    let classCount = archive.classNames.count
-    guard labels.allSatisfy({ $0 >= 0 && $0 < classCount }) else {
-      throw .corruptModelFile("a label lies outside the \(classCount) classes")
+    guard hyperparameters.k >= 1 else {
+      throw .corruptModelFile("hyperparameter 'k' is \(hyperparameters.k), expected ≥ 1")
+    }
+    let classCount = try archive.classCount()
+    let labels = try archive.integers("labels", in: 0..<classCount)
+    guard !labels.isEmpty else {
+      throw .corruptModelFile("array 'labels' is empty (the model has no training rows)")
     }
     let d = archive.featureCount
-    guard d >= 0 else { throw .corruptModelFile("negative feature count \(d)") }
-    let features = try archive.doubles("features", count: labels.count * d)
+    let features = try archive.finiteDoubles(
+      "features", count: ModelArchive.product(labels.count, d, for: "features"))
     self.init(
       hyperparameters: hyperparameters, classNames: archive.classNames,
       trainingFeatures: Matrix(rows: labels.count, columns: d, storage: features),

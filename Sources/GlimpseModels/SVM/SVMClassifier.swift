@@ -63,6 +63,9 @@ public struct SVMClassifier: Classifier {
   }
 
   public static let kind = "svm"
+  /// The largest polynomial degree: the kernel multiplies `degree` times per value, and a file
+  /// must not make prediction loop without end.
+  public static let maximumDegree = 1000
   public let hyperparameters: Hyperparameters
   public let classNames: [String]
   public let featureCount: Int
@@ -241,8 +244,9 @@ public struct SVMClassifier: Classifier {
     case .rbf: return .rbf(gamma: gamma)
     case .linear: return .linear
     case .poly:
-      guard h.degree >= 1 else {
-        throw .invalidHyperparameter(name: "degree", value: "\(h.degree)", expected: "an integer ≥ 1")
+      guard (1...maximumDegree).contains(h.degree) else {
+        throw .invalidHyperparameter(
+          name: "degree", value: "\(h.degree)", expected: "an integer in 1...\(maximumDegree)")
       }
       return .polynomial(gamma: gamma, coef0: h.coef0, degree: h.degree)
     }

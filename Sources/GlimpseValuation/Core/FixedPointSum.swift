@@ -21,17 +21,30 @@ public struct FixedPointSum: Sendable, Equatable, Hashable {
 
   public mutating func add(_ other: FixedPointSum) { raw += other.raw }
 
+  /// Whether `add(other)` stays within `Int128` (sums read from files may be near its ends).
+  public func canAdd(_ other: FixedPointSum) -> Bool {
+    !raw.addingReportingOverflow(other.raw).overflow
+  }
+
+  /// The largest magnitude a stored sum may have, 2¹²⁰ units (a value of 2⁵⁶): far beyond any
+  /// real sum, and far enough from `Int128`'s ends that adding terms to a sum read from a
+  /// checkpoint cannot overflow.
+  public static let maximumStoredRaw: Int128 = 1 << 120
+
   /// The sum as a `Double` (correctly rounded).
   public var value: Double { Double(raw) * 0x1p-64 }
 }
 
 extension FixedPointSum: Codable {
-  /// Stored as a decimal string: JSON numbers cannot carry 128 bits.
+  /// Stored as a decimal string: JSON numbers cannot carry 128 bits. A stored magnitude above
+  /// `maximumStoredRaw` is refused.
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let raw = Int128(text) else {
+    guard let raw = Int128(text), raw.magnitude <= Self.maximumStoredRaw.magnitude else {
       throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "not a 128-bit integer: \(text)"))
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "not an integer of magnitude at most 2^120: \(text.prefix(60))"))
     }
     self.raw = raw
   }

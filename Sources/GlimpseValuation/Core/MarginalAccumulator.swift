@@ -17,6 +17,37 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
       sumsOfSquares = Array(repeating: FixedPointSum(), count: pointCount)
     }
 
+    enum CodingKeys: String, CodingKey { case counts, sums, sumsOfSquares }
+
+    /// Read back checked: three arrays of one length, counts in `0...SampleIndexSet.maximumIndex`.
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      counts = try container.decode([Int].self, forKey: .counts)
+      sums = try container.decode([FixedPointSum].self, forKey: .sums)
+      sumsOfSquares = try container.decode([FixedPointSum].self, forKey: .sumsOfSquares)
+      guard sums.count == counts.count, sumsOfSquares.count == counts.count else {
+        throw DecodingError.dataCorrupted(
+          .init(
+            codingPath: decoder.codingPath,
+            debugDescription: "\(counts.count) counts, \(sums.count) sums and \(sumsOfSquares.count) sums of squares (one each per point)"))
+      }
+      if let point = counts.firstIndex(where: { !(0...SampleIndexSet.maximumIndex).contains($0) }) {
+        throw DecodingError.dataCorrupted(
+          .init(
+            codingPath: decoder.codingPath + [CodingKeys.counts],
+            debugDescription: "point \(point) has a sample count of \(counts[point])"))
+      }
+    }
+
+    /// Whether `merge(other)` keeps every count and sum in range.
+    func canMerge(_ other: Channel) -> Bool {
+      counts.indices.allSatisfy { point in
+        !counts[point].addingReportingOverflow(other.counts[point]).overflow
+          && sums[point].canAdd(other.sums[point])
+          && sumsOfSquares[point].canAdd(other.sumsOfSquares[point])
+      }
+    }
+
     mutating func add(_ sample: Double, to point: Int) {
       counts[point] += 1
       sums[point].add(sample)
@@ -55,6 +86,29 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
   }
 
   public var pointCount: Int { channels[0].counts.count }
+
+  enum CodingKeys: String, CodingKey { case channels }
+
+  /// Read back checked: one or two channels, all of one point count.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    channels = try container.decode([Channel].self, forKey: .channels)
+    func refuse(_ why: String) -> DecodingError {
+      .dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: why))
+    }
+    guard (1...2).contains(channels.count) else {
+      throw refuse("\(channels.count) channels, expected 1 or 2")
+    }
+    guard channels.allSatisfy({ $0.counts.count == channels[0].counts.count }) else {
+      throw refuse("the channels hold different numbers of points")
+    }
+  }
+
+  /// Whether `merge(other)` is possible: the same shape, and sums that stay in range.
+  public func canMerge(_ other: MarginalAccumulator) -> Bool {
+    other.channels.count == channels.count && other.pointCount == pointCount
+      && zip(channels, other.channels).allSatisfy { $0.canMerge($1) }
+  }
 
   public mutating func add(_ sample: Double, to point: Int, channel: Int = 0) {
     channels[channel].add(sample, to: point)

@@ -100,8 +100,14 @@ public struct ClasswiseShapley: Sendable {
 
   /// Rescales each class's values to sum to its in-class score.
   static func normalize(_ result: inout ValuationResult, labels: [Int], inClassScores: [Int: Double]) {
+    // Points grouped by label in one pass (in index order, so each class's sum adds in the same
+    // order as a filter would): a checkpoint's labels and scores can list any number of classes.
+    var members: [Int: [Int]] = [:]
+    for (point, label) in labels.enumerated() where point < result.count {
+      members[label, default: []].append(point)
+    }
     for (label, score) in inClassScores {
-      let points = labels.indices.filter { labels[$0] == label }
+      let points = members[label] ?? []
       let sum = points.reduce(0) { $0 + result.values[$1] }
       guard sum != 0 else { continue }
       let factor = score / sum

@@ -31,6 +31,53 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
   /// normalisation).
   public var labels: [Int]?
 
+  enum CodingKeys: String, CodingKey {
+    case fingerprint, accumulator, completed, elapsedSeconds, status, labels
+  }
+
+  /// Read back checked against itself: no point has more samples on a channel than samples
+  /// were done (each sample adds at most one per point and channel), the elapsed time is a
+  /// finite number ≥ 0, and the labels are one per point.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    fingerprint = try container.decode(String.self, forKey: .fingerprint)
+    accumulator = try container.decode(MarginalAccumulator.self, forKey: .accumulator)
+    completed = try container.decode(SampleIndexSet.self, forKey: .completed)
+    elapsedSeconds = try container.decode(Double.self, forKey: .elapsedSeconds)
+    status = try container.decodeIfPresent(ValuationStatus.self, forKey: .status)
+    labels = try container.decodeIfPresent([Int].self, forKey: .labels)
+    func refuse(_ key: CodingKeys, _ why: String) -> DecodingError {
+      .dataCorrupted(.init(codingPath: decoder.codingPath + [key], debugDescription: why))
+    }
+    let done = completed.count
+    for (channel, sums) in accumulator.channels.enumerated() {
+      if let point = sums.counts.firstIndex(where: { $0 > done }) {
+        throw refuse(
+          .accumulator,
+          "point \(point) has \(sums.counts[point]) samples on channel \(channel), but only \(done) samples are done")
+      }
+    }
+    guard elapsedSeconds.isFinite, elapsedSeconds >= 0 else {
+      throw refuse(.elapsedSeconds, "\(elapsedSeconds) is not a number of seconds ≥ 0")
+    }
+    if let labels {
+      guard labels.count == accumulator.pointCount else {
+        throw refuse(.labels, "\(labels.count) labels for \(accumulator.pointCount) points")
+      }
+      guard labels.allSatisfy({ $0 >= 0 }) else { throw refuse(.labels, "a label is negative") }
+    }
+  }
+
+  /// Checks that this state can continue a job on `pointCount` points with `channelCount`
+  /// channels (a checkpoint of the same fingerprint can still have been edited).
+  /// - Throws: `ValuationError.mismatchedStates` naming what differs.
+  public func check(pointCount: Int, channelCount: Int) throws(ValuationError) {
+    guard accumulator.pointCount == pointCount, accumulator.channels.count == channelCount else {
+      throw .mismatchedStates(
+        "the state holds \(accumulator.pointCount) points on \(accumulator.channels.count) channels, the job has \(pointCount) on \(channelCount)")
+    }
+  }
+
   public init(fingerprint: String, pointCount: Int, channelCount: Int) {
     self.fingerprint = fingerprint
     accumulator = MarginalAccumulator(pointCount: pointCount, channelCount: channelCount)
@@ -46,6 +93,16 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
     }
     guard completed.isDisjoint(with: other.completed) else {
       throw .mismatchedStates("the two states share samples (the same shard twice?)")
+    }
+    guard other.accumulator.channels.count == accumulator.channels.count,
+      other.accumulator.pointCount == accumulator.pointCount
+    else {
+      throw .mismatchedStates(
+        "\(accumulator.pointCount) points on \(accumulator.channels.count) channels and \(other.accumulator.pointCount) on \(other.accumulator.channels.count)")
+    }
+    guard accumulator.canMerge(other.accumulator) else {
+      // Shapes agree (checked above): only the sums can be out of range.
+      throw .mismatchedStates("the sums are too large to add exactly")
     }
     accumulator.merge(other.accumulator)
     completed.formUnion(other.completed)
@@ -186,13 +243,17 @@ public enum MonteCarloRunner {
             s.state.status = .timeLimit
             return nil
           }
+          // The next owned index not done yet, jumping over whole done ranges and other shards'
+          // indices: a resumed state may have done any number of them.
           while true {
-            let candidate = s.next
+            let candidate = options.shard.firstOwned(from: s.next)
             if let limit, candidate >= limit { return nil }
-            s.next += 1
-            if options.shard.owns(candidate) && !s.state.completed.contains(candidate) {
-              return candidate
+            if let done = s.state.completed.range(containing: candidate) {
+              s.next = done.upperBound
+              continue
             }
+            s.next = candidate + 1
+            return candidate
           }
         }
         guard let index else { return }

@@ -46,6 +46,10 @@ public struct Shard: Sendable, Equatable, Codable {
 
   public static let whole = Shard(index: 0, count: 1)
 
+  /// The most shards a job may have (2²⁰): a merge lists the shards it misses, and a checkpoint
+  /// must not make that list unbounded.
+  public static let maximumCount = 1 << 20
+
   public init(index: Int, count: Int) {
     precondition(count >= 1 && index >= 0 && index < count, "shard \(index)/\(count) is out of range")
     self.index = index
@@ -58,23 +62,64 @@ public struct Shard: Sendable, Equatable, Codable {
   public func ownedCount(below limit: Int) -> Int {
     limit <= index ? 0 : (limit - index - 1) / count + 1
   }
+
+  /// The smallest index ≥ `start` (≥ 0) this shard owns.
+  public func firstOwned(from start: Int) -> Int {
+    start + (index - start % count + count) % count
+  }
+
+  enum CodingKeys: String, CodingKey { case index, count }
+
+  /// Read back with the initialiser's checks (a synthesised decoder would skip them, and a
+  /// count of 0 would trap in `owns`), as a decoding error.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let index = try container.decode(Int.self, forKey: .index)
+    let count = try container.decode(Int.self, forKey: .count)
+    guard count >= 1, count <= Self.maximumCount, index >= 0, index < count else {
+      throw DecodingError.dataCorrupted(
+        .init(
+          codingPath: decoder.codingPath,
+          debugDescription: "shard \(index)/\(count) is out of range (0 ≤ index < count ≤ \(Self.maximumCount))"))
+    }
+    self.init(index: index, count: count)
+  }
 }
 
 /// A set of sample indices kept as sorted, disjoint, non-adjacent half-open ranges.
+///
+/// Every operation works on whole ranges, never index by index: a checkpoint can hold ranges of
+/// any length (`maximumIndex` bounds them), and resuming, merging or decoding one must not take
+/// time in proportion to the indices it covers.
 public struct SampleIndexSet: Sendable, Equatable, Codable {
   public private(set) var ranges: [Range<Int>] = []
+
+  /// Indices must lie below this (2⁴⁸, far beyond any run): counts and the runner's next index
+  /// then never overflow.
+  public static let maximumIndex = 1 << 48
 
   public init() {}
 
   public var count: Int { ranges.reduce(0) { $0 + $1.count } }
 
-  public func contains(_ index: Int) -> Bool {
+  /// The position of the first range ending after `index`.
+  private func firstRange(endingAfter index: Int) -> Int {
     var low = 0, high = ranges.count
     while low < high {
       let mid = (low + high) / 2
       if ranges[mid].upperBound <= index { low = mid + 1 } else { high = mid }
     }
-    return low < ranges.count && ranges[low].contains(index)
+    return low
+  }
+
+  public func contains(_ index: Int) -> Bool {
+    range(containing: index) != nil
+  }
+
+  /// The stored range that holds `index`, if any.
+  public func range(containing index: Int) -> Range<Int>? {
+    let low = firstRange(endingAfter: index)
+    return low < ranges.count && ranges[low].contains(index) ? ranges[low] : nil
   }
 
   public mutating func insert(_ index: Int) {
@@ -103,25 +148,70 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
     }
   }
 
+  /// Adds every index of `other`: one merge of the two sorted range lists.
   public mutating func formUnion(_ other: SampleIndexSet) {
-    for range in other.ranges { for index in range { insert(index) } }
+    var merged: [Range<Int>] = []
+    merged.reserveCapacity(ranges.count + other.ranges.count)
+    var (i, j) = (0, 0)
+    while i < ranges.count || j < other.ranges.count {
+      let next: Range<Int>
+      let takeOwn =
+        j == other.ranges.count
+        || (i < ranges.count && ranges[i].lowerBound <= other.ranges[j].lowerBound)
+      if takeOwn {
+        next = ranges[i]
+        i += 1
+      } else {
+        next = other.ranges[j]
+        j += 1
+      }
+      if let last = merged.last, next.lowerBound <= last.upperBound {
+        merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, next.upperBound)
+      } else {
+        merged.append(next)
+      }
+    }
+    ranges = merged
   }
 
+  /// Whether no index is in both sets: one walk over the two sorted range lists.
   public func isDisjoint(with other: SampleIndexSet) -> Bool {
-    other.ranges.allSatisfy { range in range.allSatisfy { !contains($0) } }
+    var (i, j) = (0, 0)
+    while i < ranges.count && j < other.ranges.count {
+      if ranges[i].overlaps(other.ranges[j]) { return false }
+      if ranges[i].upperBound <= other.ranges[j].upperBound { i += 1 } else { j += 1 }
+    }
+    return true
   }
 
   enum CodingKeys: String, CodingKey { case ranges }
 
-  /// Stored as `[[start, end], …]`.
+  /// Stored as `[[start, end], …]`, ascending and disjoint, every index in
+  /// `0..<maximumIndex`; ranges that touch are joined.
   public init(from decoder: any Decoder) throws {
-    let pairs = try decoder.container(keyedBy: CodingKeys.self).decode([[Int]].self, forKey: .ranges)
-    for pair in pairs {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let pairs = try container.decode([[Int]].self, forKey: .ranges)
+    func refuse(_ why: String) -> DecodingError {
+      DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: why))
+    }
+    for (position, pair) in pairs.enumerated() {
       guard pair.count == 2, pair[0] <= pair[1] else {
-        throw DecodingError.dataCorrupted(
-          .init(codingPath: decoder.codingPath, debugDescription: "a range is two ascending integers"))
+        throw refuse("range \(position) is not two ascending integers [start, end]")
       }
-      for index in pair[0]..<pair[1] { insert(index) }
+      if pair[0] == pair[1] { continue }
+      guard pair[0] >= 0, pair[1] <= Self.maximumIndex else {
+        throw refuse("range \(position) [\(pair[0]), \(pair[1])] is outside 0...\(Self.maximumIndex)")
+      }
+      if let last = ranges.last {
+        guard pair[0] >= last.upperBound else {
+          throw refuse("range \(position) [\(pair[0]), \(pair[1])] is out of order or overlaps the one before")
+        }
+        if pair[0] == last.upperBound {
+          ranges[ranges.count - 1] = last.lowerBound..<pair[1]
+          continue
+        }
+      }
+      ranges.append(pair[0]..<pair[1])
     }
   }
 

@@ -265,6 +265,7 @@ struct ValueRunCommand: ParsableCommand {
       guard saved.shard == shardSpec else {
         throw CommandFailure(message: "\(checkpointPath): the checkpoint is shard \(saved.shard.index)/\(saved.shard.count)", status: ExitStatus.badInput)
       }
+      try saved.checkResumable(method: method.rawValue, pointCount: training.count, path: checkpointPath)
       start = saved.state
       print("  resuming \(checkpointPath): \(saved.state.completed.count) samples done")
     }
@@ -337,7 +338,8 @@ struct ValueRunCommand: ParsableCommand {
 
 func parseShard(_ text: String) -> GlimpseValuation.Shard? {
   let parts = text.split(separator: "/")
-  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0, index < count
+  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0, index < count,
+    count <= GlimpseValuation.Shard.maximumCount
   else { return nil }
   return GlimpseValuation.Shard(index: index, count: count)
 }
