@@ -36,7 +36,7 @@ FUZZ_ENV := OPENBLAS_NUM_THREADS=1 GLIMPSE_THREADS=1
 # make test replays every saved crash and fuzzes each reader this long; make fuzz runs FUZZ_RUNS.
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_RUNS ?= 1000000
-FUZZ_TARGETS := csv csv-gz csv-bz2 labels idx png jpeg model
+FUZZ_TARGETS := csv csv-gz csv-bz2 labels idx png jpeg model checkpoint values split
 
 test: deps
 	$(TEST_ENV) swift test --disable-xctest

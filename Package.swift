@@ -55,7 +55,7 @@ let package = Package(
     .executableTarget(
       name: "glimpse-fuzz",
       dependencies: [
-        "GlimpseCore", "GlimpseData", "GlimpseModels",
+        "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseValuation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -108,47 +108,6 @@ public enum DataError: GlimpseError, Equatable {
   }
 }
 
-/// File content made safe for a one-line message: at most `limit` characters (then `…`), with
-/// line breaks, tabs, backslashes and non-printable bytes escaped (`\n`, `\t`, `\\`, `\xNN`),
-/// so that binary data or a multi-line cell never spills raw into the terminal.
-public func quoted(_ text: String, limit: Int = 60) -> String {
-  var result = ""
-  var length = 0
-  for scalar in text.unicodeScalars {
-    let piece: String
-    switch scalar {
-    case "\n": piece = "\\n"
-    case "\r": piece = "\\r"
-    case "\t": piece = "\\t"
-    case "\\": piece = "\\\\"
-    default:
-      if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-        let hex = String(scalar.value, radix: 16, uppercase: true)
-        piece = "\\x" + (hex.count < 2 ? "0" + hex : hex)
-      } else if scalar == "\u{FFFD}" || invisibleCategories.contains(scalar.properties.generalCategory) {
-        // Undecodable bytes (decoded as U+FFFD), line and paragraph separators, bidi and other
-        // format controls: shown by number, never printed raw.
-        piece = "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-      } else {
-        piece = String(scalar)
-      }
-    }
-    // The limit counts what is shown, escapes included.
-    let pieceLength = piece.unicodeScalars.count
-    if length + pieceLength > limit {
-      result += "…"
-      break
-    }
-    result += piece
-    length += pieceLength
-  }
-  return result
-}
-
-private let invisibleCategories: Set<Unicode.GeneralCategory> = [
-  .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned,
-]
-
 /// A cell's bytes for a message: printable ASCII kept, every other byte as `\xNN` (so invalid
 /// UTF-8 shows its bytes), at most `limit` bytes shown, then `…`.
 func escapedCell(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int = 60) -> String {

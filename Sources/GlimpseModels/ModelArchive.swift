@@ -303,65 +303,13 @@ public struct ModelArchive: Sendable, Equatable {
     }
   }
 
-  /// `text` in single quotes for an error message: at most 60 characters, control characters
-  /// and quotes escaped (`\n`, `\xNN`), so a message stays one printable line.
+  /// `text` in single quotes for an error message (`GlimpseCore.quoted`).
   static func quoted(_ text: String, limit: Int = 60) -> String {
-    var result = ""
-    var count = 0
-    for scalar in text.unicodeScalars {
-      if count == limit {
-        result += "…"
-        break
-      }
-      count += 1
-      switch scalar {
-      case "\n": result += "\\n"
-      case "\t": result += "\\t"
-      case "\r": result += "\\r"
-      case "'", "\\": result += "\\" + String(scalar)
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-          result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
-        } else {
-          result.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return "'\(result)'"
+    GlimpseCore.quoted(text, limit: limit, delimiter: "'")
   }
 
-  /// A decoding error as a short phrase: where in the JSON and what (never the raw bytes).
-  static func describe(_ error: any Error) -> String {
-    func escaped(_ text: String) -> String {
-      String(quoted(text, limit: 80).dropFirst().dropLast())
-    }
-    let context: DecodingError.Context
-    switch error {
-    case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
-      DecodingError.keyNotFound(_, let c), DecodingError.dataCorrupted(let c):
-      context = c
-    default:
-      return escaped("\(error)")
-    }
-    var path = ""
-    for key in context.codingPath {
-      if let index = key.intValue {
-        path += "[\(index)]"
-      } else {
-        path += (path.isEmpty ? "" : ".") + key.stringValue
-      }
-    }
-    var what = context.debugDescription
-    if case DecodingError.keyNotFound(let key, _) = error {
-      path += (path.isEmpty ? "" : ".") + key.stringValue
-      what = "missing"
-    }
-    if what.isEmpty || what == "The given data was not valid JSON." {
-      // The decoder says no more for malformed text and for numbers too large for their field.
-      what = "not valid JSON, or a number too large for its field"
-    }
-    return path.isEmpty ? escaped(what) : "at \(quoted(path)): \(escaped(what))"
-  }
+  /// A decoding error as a short phrase (`describeDecodingError`).
+  static func describe(_ error: any Error) -> String { describeDecodingError(error) }
 
   private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
     withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
@@ -408,12 +356,5 @@ enum JSONValue: Codable, Equatable, Sendable {
     case .array(let value): try container.encode(value)
     case .object(let value): try container.encode(value)
     }
-  }
-}
-
-extension String {
-  /// The string with `0`s in front up to `width` characters.
-  fileprivate func leftPadded(to width: Int) -> String {
-    String(repeating: "0", count: Swift.max(0, width - count)) + self
   }
 }

@@ -1,6 +1,7 @@
 import GlimpseCore
 import GlimpseData
 import GlimpseModels
+import GlimpseValuation
 
 #if canImport(Glibc)
   import Glibc
@@ -81,6 +82,26 @@ extension FuzzTarget {
       // A header that checks out but lies must fail at decode, not at the first prediction.
       guard archive.featureCount > 0, archive.featureCount <= 1 << 20 else { return }
       _ = model.predictProbabilities(Matrix(rows: 2, columns: archive.featureCount, repeating: 0.5))
+    },
+    FuzzTarget(
+      name: "checkpoint", text: true,
+      summary: "a valuation checkpoint (decode, check it can resume a job of its own size, compute its values)"
+    ) { input, _ in
+      let checkpoint = try ValuationCheckpoint.decode(input, path: "checkpoint.json")
+      try checkpoint.checkResumable(
+        method: checkpoint.method, pointCount: checkpoint.state.accumulator.pointCount,
+        path: "checkpoint.json")
+      _ = checkpoint.result
+    },
+    FuzzTarget(name: "values", text: true, summary: "a values CSV for 6 training points (clean --values)") {
+      input, scratch in
+      try write(input, to: scratch + "/values.csv")
+      _ = try ValuesTable.readValues(scratch + "/values.csv", count: 6)
+    },
+    FuzzTarget(name: "split", text: true, summary: "a split JSON, checked against a 12-row dataset (--split)") {
+      input, _ in
+      let split = try SplitFile.decode(input, path: "split.json")
+      try split.check(rows: 12, path: "split.json")
     },
   ]
 

@@ -126,4 +126,22 @@ digits = f"{work}/digits.csv"
 with open(digits, "w") as f:
     f.write(image_table(rows=8, side=28))
 subprocess.run([GLIMPSE, "train", digits, "--model", "cnn", "--architecture", "seed", "--epochs", "1", "--out", f"{ROOT}/model/cnn-seed.glimpse"], check=True, stdout=subprocess.DEVNULL)
+
+# Valuation checkpoints of each method that writes one, values CSVs and split files.
+points = f"{work}/points.csv"
+with open(points, "w") as f:
+    f.write("x,y,label\n" + "".join(f"{rng.random():.3f},{rng.random():.3f},{i % 2}\n" for i in range(6)))
+os.makedirs(f"{ROOT}/checkpoint", exist_ok=True)
+os.makedirs(f"{ROOT}/values", exist_ok=True)
+for method, extra in [("tmc", ["--samples", "3"]), ("banzhaf", ["--samples", "6"]), ("classwise", ["--samples", "4"])]:
+    out = f"{work}/{method}.csv"
+    subprocess.run([GLIMPSE, "value", points, "--valid", points, "--method", method, "--model", "knn", "--k", "1",
+                    *extra, "--out", out], check=True, stdout=subprocess.DEVNULL)
+    shutil.copy(out + ".checkpoint.json", f"{ROOT}/checkpoint/{method}.json")
+    shutil.copy(out, f"{ROOT}/values/{method}.csv")
+put("values", "no-index.csv", "value\n0.1\n-0.2\n0\n1e-3\n0.5\n-1\n")
+put("values", "shuffled.csv", "index,value\n5,0.1\n0,-0.2\n3,0\n1,1e-3\n2,0.5\n4,-1\n")
+put("split", "plain.json", '{"train": [0, 1, 2, 3, 4, 5, 6, 7], "test": [8, 9, 10, 11]}')
+put("split", "noisy.json", '{"train": [0, 2, 4, 6], "test": [1, 3, 5], "noisy": {"train_labels_noisy": [1, 0, 1, 1], "train_labels_clean": [0, 0, 1, 1]}}')
+put("split", "spaced.json", '{\n  "test": [11],\n  "train": [3, 1]\n}\n')
 shutil.rmtree(work)

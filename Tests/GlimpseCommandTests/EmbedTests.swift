@@ -67,7 +67,11 @@ struct EmbedTests {
 
   @Test("an error quoting a source escapes control bytes and stays short")
   func escapedSource() {
-    #expect(escapedForMessage("a\nb\u{1}c") == "\"a\\nb\\x01c\"")
-    #expect(escapedForMessage(String(repeating: "z", count: 80)) == "\"" + String(repeating: "z", count: 60) + "…\"")
+    #expect(quoted("a\nb\u{1}c", delimiter: "\"") == "\"a\\nb\\x01c\"")
+    #expect(quoted(String(repeating: "z", count: 80), delimiter: "\"") == "\"" + String(repeating: "z", count: 60) + "…\"")
+    // Undecodable bytes and bidi controls are shown by number; the limit counts escapes.
+    #expect(quoted("a\u{FFFD}\u{202E}b", delimiter: "'") == "'a\\u{FFFD}\\u{202E}b'")
+    #expect(quoted(String(repeating: "\u{0}", count: 40)).count <= 61)
+    #expect(quoted("it's", delimiter: "'") == "'it\\'s'")
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GlimpseCore
+import GlimpseData
 import GlimpseTestSupport
 import Testing
 
@@ -16,10 +17,10 @@ struct SplitFileTests {
       let split = try SplitFile.read(path)
       try split.check(rows: rows, path: path)
       return nil
-    } catch let failure as CommandFailure {
-      #expect(failure.status == ExitStatus.badInput)
-      #expect(failure.message.hasPrefix(path + ": "))
-      return failure.message
+    } catch let failure as FileContentError {
+      // A GlimpseError: the CLI prints it as one line and exits 65.
+      #expect(failure.description.hasPrefix(path + ": "))
+      return failure.description
     } catch {
       return "\(error)"
     }

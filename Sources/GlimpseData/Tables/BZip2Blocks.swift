@@ -1,5 +1,6 @@
 import CBZ2
 import GlimpseCore
+import Synchronization
 import Glibc
 
 // Decoding one bzip2 file on every core.
@@ -62,8 +63,8 @@ enum BZip2Blocks {
   }
 
   /// The decompressed bytes of `input` (a bzip2 file), decoded block-parallel on
-  /// `Parallelism.threadCount` threads, a few blocks per thread at a time so that decoding stops
-  /// soon after `maxBytes` is passed (a bomb's blocks each inflate to up to ~45 MB).
+  /// `Parallelism.threadCount` threads; decoding stops soon after `maxBytes` is passed (a bomb's
+  /// blocks each inflate to up to ~45 MB).
   static func decompress(_ input: [UInt8], maxBytes: Int = ReadLimits().maxFileBytes) -> Outcome {
     input.withUnsafeBufferPointer { buffer -> Outcome in
       guard let bytes = ByteView(buffer), let blocks = layout(bytes, marks: scan(bytes)),
@@ -74,22 +75,29 @@ enum BZip2Blocks {
   }
 
   /// The blocks decoded in parallel and joined in order.
+  ///
+  /// One parallel pass over all blocks, so that a thread slowed by another process's load only
+  /// delays the blocks it holds (in passes of a few blocks each, every pass waited for its
+  /// slowest block). Decoding stops soon after `maxBytes` is passed: a block not yet started
+  /// is skipped once the blocks finished so far exceed it, so at most one block per thread
+  /// (each ~45 MB at worst) is decoded past the limit.
   static func decode(_ blocks: [Block], in bytes: ByteView, maxBytes: Int = Int.max) -> Outcome {
+    let progress = DecodeProgress()
+    let decoded = parallelMap(blocks.count) { index -> [UInt8]? in
+      if progress.overLimit.load(ordering: .relaxed) { return [] }
+      let piece = decode(blocks[index], in: bytes)
+      let total = progress.bytes.wrappingAdd(piece?.count ?? 0, ordering: .relaxed).newValue
+      if total > maxBytes { progress.overLimit.store(true, ordering: .relaxed) }
+      return piece
+    }
+    if progress.overLimit.load(ordering: .relaxed) { return .tooLarge }
     var pieces = [[UInt8]]()
     pieces.reserveCapacity(blocks.count)
     var total = 0
-    let batch = max(2, Parallelism.threadCount * 2)
-    var next = 0
-    while next < blocks.count {
-      let range = next..<min(next + batch, blocks.count)
-      let decoded = parallelMap(range.count) { index in decode(blocks[range.lowerBound + index], in: bytes) }
-      for piece in decoded {
-        guard let piece else { return .unmapped }
-        total += piece.count
-        pieces.append(piece)
-      }
-      if total > maxBytes { return .tooLarge }
-      next = range.upperBound
+    for piece in decoded {
+      guard let piece else { return .unmapped }
+      total += piece.count
+      pieces.append(piece)
     }
     return .decoded([UInt8](unsafeUninitializedCapacity: total) { target, count in
       var offset = 0
@@ -267,4 +275,11 @@ extension ByteView {
     }
     return (window << UInt64(bit % 8)) >> UInt64(64 - width)
   }
+}
+
+/// Bytes decoded so far by the block-parallel decoder, shared by its threads (a class: a bare
+/// `Atomic` cannot be captured by the escaping-looking closure of `parallelMap`).
+private final class DecodeProgress: Sendable {
+  let bytes = Atomic<Int>(0)
+  let overLimit = Atomic<Bool>(false)
 }

@@ -53,7 +53,7 @@ struct CleanCommand: ParsableCommand {
     let sets = try data.load(needValidation: false, needTest: true)
     guard let test = sets.heldOut else { preconditionFailure("load(needTest:) returns a test set") }
     let training = sets.training
-    let values = try ValuesFile.readValues(self.values, count: training.count)
+    let values = try ValuesTable.readValues(self.values, count: training.count)
     let kept = training.labels.indices.filter { values[$0] >= threshold }
     let dropped = training.count - kept.count
     guard kept.count >= 2, Set(kept.map { training.labels[$0] }).count >= 2 else {

@@ -256,7 +256,7 @@ struct ValueRunCommand: ParsableCommand {
     let classes = Set(training.labels).count
     var start: MonteCarloState?
     if resume, FileBytes.exists(checkpointPath) {
-      let saved = try ValueCheckpoint.read(checkpointPath)
+      let saved = try ValuationCheckpoint.read(checkpointPath)
       guard saved.state.fingerprint == fingerprint else {
         throw CommandFailure(
           message: "\(checkpointPath): the checkpoint belongs to another job (different data, method, model or seed)",
@@ -276,7 +276,7 @@ struct ValueRunCommand: ParsableCommand {
     // This run's preparation (the job's fingerprint, the learner) is work on the job too:
     // --seconds bounds the valuation as the user times it, not only its sampling.
     state.elapsedSeconds += monotonicSeconds() - started
-    let wrapper = ValueCheckpoint(
+    let wrapper = ValuationCheckpoint(
       method: method.rawValue, shard: shardSpec, sources: training.sources,
       labels: training.labels.map { training.classNames[$0] }, inClassScores: nil,
       state: state)

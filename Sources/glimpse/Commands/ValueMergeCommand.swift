@@ -19,10 +19,10 @@ struct ValueMergeCommand: ParsableCommand {
 
   func run() throws {
     guard let first = checkpoints.first else { throw CommandFailure(message: "no checkpoints to merge", status: 64) }
-    var merged = try ValueCheckpoint.read(first)
+    var merged = try ValuationCheckpoint.read(first)
     var shards = [merged.shard.index]
     for path in checkpoints.dropFirst() {
-      let next = try ValueCheckpoint.read(path)
+      let next = try ValuationCheckpoint.read(path)
       guard next.method == merged.method, next.shard.count == merged.shard.count else {
         throw CommandFailure(message: "\(path): \(next.method) shard of \(next.shard.count), but \(first) is \(merged.method) of \(merged.shard.count)", status: ExitStatus.badInput)
       }

@@ -153,34 +153,7 @@ struct OriginalImages {
 
   private func missing(_ source: String, row: Int, reason: String) -> CommandFailure {
     CommandFailure(
-      message: "\(dataPath): the data sheet draws the original images named in the source column; row \(row)'s source \(escapedForMessage(source)) cannot be drawn: \(reason)",
+      message: "\(dataPath): the data sheet draws the original images named in the source column; row \(row)'s source \(quoted(source, delimiter: "\"")) cannot be drawn: \(reason)",
       status: ExitStatus.badInput)
   }
-}
-
-/// A file's text for an error line: at most 60 characters, quoted, control characters escaped
-/// (`\n`, `\xNN`), so that a message stays one readable line.
-func escapedForMessage(_ text: String) -> String {
-  var out = ""
-  for scalar in text.unicodeScalars.prefix(60) {
-    switch scalar {
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    default:
-      if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-        out += "\\x" + String(String(scalar.value, radix: 16, uppercase: true).suffix(2)).leftPadded(2)
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-  }
-  return "\"" + out + (text.unicodeScalars.count > 60 ? "…" : "") + "\""
-}
-
-extension String {
-  /// The string padded on the left with zeros to `width` characters.
-  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
