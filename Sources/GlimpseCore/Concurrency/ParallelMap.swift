@@ -170,7 +170,7 @@ public enum ParallelRegion {
   @TaskLocal public static var width: Int = Parallelism.threadCount
 }
 
-/// Runs `body` over contiguous parts of `0..<count`, one per thread, when `count` reaches
+/// Runs `body` over contiguous parts of `0..<count`, four per thread, when `count` reaches
 /// `minimumCount`; below it (waking threads would cost more than the pass) over all of
 /// `0..<count` at once on the calling thread. For passes that compute each value on its own, so
 /// that the split changes no value. `body` must be safe to call from several threads at once.
@@ -181,7 +181,9 @@ public func forEachChunk(
     if count > 0 { body(0..<count) }
     return
   }
-  let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount)
+  // Four chunks per thread, claimed as threads free up: a thread slowed by another process's
+  // load holds up a small chunk, not half the pass.
+  let chunks = contiguousChunks(of: count, parts: Parallelism.threadCount * 4)
   _ = parallelMap(chunks.count) { index in
     body(chunks[index])
     return 0

@@ -205,7 +205,7 @@ public enum CSVReader {
     return (names, line)
   }
 
-  /// Cuts the body into per-core chunks at line breaks.
+  /// Cuts the body into chunks at line breaks, a few per thread.
   ///
   /// A chunk's row bound is also at most its length over `minimumRowBytes` (plus the row being
   /// read), so that a header of many columns over a body of blank lines cannot claim rows × columns
@@ -216,15 +216,17 @@ public enum CSVReader {
     let length = buffer.count - start
     guard length > 0 else { return [] }
     let perRow = max(minimumRowBytes, 1)
-    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    // Four chunks per thread (of at least 64 KiB): threads claim chunks as they free up, so a
+    // thread slowed by another process's load holds up only a small chunk, not half the table.
+    let parts = min(Parallelism.threadCount * 4, length >> 16)
     let hasQuotes = memchr(buffer.base + start, Int32(quote), length) != nil
-    guard length > 1 << 16, cores > 1, !hasQuotes else {
+    guard length > 1 << 16, Parallelism.threadCount > 1, parts > 1, !hasQuotes else {
       let rowBound = min(countNewlines(buffer, start, buffer.count) + 1, length / perRow + 1)
       return [Chunk(start: start, end: buffer.count, firstLine: firstLine, rowBound: rowBound)]
     }
     var cuts = [start]
-    for part in 1..<cores {
-      var cut = start + length * part / cores
+    for part in 1..<parts {
+      var cut = start + length * part / parts
       cut = lineEnd(buffer, from: max(cut, cuts.last!)) + 1
       if cut < buffer.count && cut > cuts.last! { cuts.append(cut) }
     }

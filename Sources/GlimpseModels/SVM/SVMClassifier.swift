@@ -435,7 +435,7 @@ public struct SVMClassifier: Classifier {
       // Coupling costs microseconds per row: spread it over cores only for large batches
       // (LIME's batches arrive from threads that are already running side by side).
       if values.rows >= 4096 {
-        let chunks = contiguousChunks(of: values.rows, parts: Parallelism.threadCount)
+        let chunks = contiguousChunks(of: values.rows, parts: Parallelism.threadCount * 4)
         let shared = UncheckedBox(base)
         _ = parallelMap(chunks.count) { part in
           coupleRows(chunks[part], shared.value + chunks[part].lowerBound * m)

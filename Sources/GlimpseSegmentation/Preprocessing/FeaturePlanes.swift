@@ -59,7 +59,7 @@ struct FeaturePlanes {
       guard let base = buffer.baseAddress else { return [] }
       let chunks =
         buffer.count >= 1 << 14
-        ? contiguousChunks(of: buffer.count, parts: Parallelism.threadCount)
+        ? contiguousChunks(of: buffer.count, parts: Parallelism.threadCount * 4)
         : [0..<buffer.count]
       return parallelMap(chunks.count) { index in
         var low = Double.infinity
