@@ -15,6 +15,9 @@ struct FuzzSession {
     var crashes: Int
     var hangs: Int
     var badMessages = 0
+    /// Inputs the reader read without an error: mutations that stayed valid, a measure of how
+    /// deep the fuzzing reaches past the first checks.
+    var accepted = 0
     var saved: [String]
 
     var failures: Int { crashes + hangs + badMessages }
@@ -22,6 +25,7 @@ struct FuzzSession {
     var line: String {
       let rate = seconds > 0 ? Int((Double(executions) / seconds).rounded()) : 0
       return "\(target): \(executions) executions in \(Int(seconds.rounded())) s (\(rate)/s), "
+        + "\(accepted) read without error, "
         + "\(crashes) crashes, \(hangs) hangs, \(badMessages) bad messages"
     }
   }
@@ -54,6 +58,7 @@ struct FuzzSession {
     let deadline = started + seconds
     var report = Report(target: target.name, executions: 0, seconds: 0, crashes: 0, hangs: 0, saved: [])
     var next = 0
+    supervisor.accepted = 0
     while next < runs && now() < deadline {
       let ending = supervisor.runChild(
         startingAt: next, timeout: options.timeout, memoryLimit: options.memoryMib << 20
@@ -62,7 +67,7 @@ struct FuzzSession {
         while execution < runs && (execution & 63 != 0 || now() < deadline) {
           let input = mutatedInput(execution)
           supervisor.record(input, execution: execution)
-          runChecked(input)
+          if runChecked(input) { supervisor.accepted += 1 }
           execution += 1
           supervisor.finished = execution
         }
@@ -82,6 +87,7 @@ struct FuzzSession {
       }
     }
     report.executions = next
+    report.accepted = supervisor.accepted
     report.seconds = now() - started
     return report
   }
@@ -97,22 +103,25 @@ struct FuzzSession {
     supervisor.runChild(startingAt: 0, timeout: options.timeout, memoryLimit: options.memoryMib << 20) {
       _ in
       supervisor.record(input, execution: 0)
-      runChecked(input)
+      _ = runChecked(input)
       supervisor.finished = 1
     }
   }
 
   /// Runs one input; an error whose message breaks the one-line rule ends the child with
   /// `Self.badMessageStatus`, so the input is kept like a crash's.
-  func runChecked(_ input: [UInt8]) {
+  /// - Returns: whether the reader accepted the input.
+  func runChecked(_ input: [UInt8]) -> Bool {
     do {
       try target.run(input, scratch)
+      return true
     } catch {
       if let problem = Self.messageProblem(String(describing: error)) {
         let line = "bad message (\(problem)): \(String(describing: error).prefix(300))\n"
         _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
         _exit(Self.badMessageStatus)
       }
+      return false
     }
   }
 

@@ -10,7 +10,8 @@
 /// `-fork` mode in miniature, and needs no signal handler in the code under test.
 ///
 /// Shared page layout: `[0]` executions finished, `[1]` the execution running, `[2]` length of
-/// the input being run, then the input's bytes.
+/// the input being run, `[3]` inputs the reader accepted (returned a value), then the input's
+/// bytes.
 final class Supervisor {
   /// What one child run ended with.
   enum Ending: Equatable {
@@ -42,6 +43,12 @@ final class Supervisor {
   var finished: Int {
     get { counters[0] }
     set { counters[0] = newValue }
+  }
+
+  /// Inputs the reader read without an error, over every child so far.
+  var accepted: Int {
+    get { counters[3] }
+    set { counters[3] = newValue }
   }
 
   /// The input the child is running, as the parent sees it after the child died.
