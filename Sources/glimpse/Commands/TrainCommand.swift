@@ -87,16 +87,24 @@ struct TrainCommand: ParsableCommand {
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
     let model: any Classifier
-    if modelOptions.model == .cnn {
-      // The CNN reports epoch, loss and accuracy after every batch: show them live.
-      var rng = SeededGenerator(seed: seed)
-      model = try CNNClassifier.fit(
-        train, hyperparameters: modelOptions.cnnHyperparameters, using: &rng
-      ) { progress in
-        bar.update(Int(progress.fractionDone * 1000), detail: Self.describe(progress))
+    do {
+      if modelOptions.model == .cnn {
+        // The CNN reports epoch, loss and accuracy after every batch: show them live.
+        var rng = SeededGenerator(seed: seed)
+        model = try CNNClassifier.fit(
+          train, hyperparameters: modelOptions.cnnHyperparameters, using: &rng
+        ) { progress in
+          bar.update(Int(progress.fractionDone * 1000), detail: Self.describe(progress))
+        }
+      } else {
+        model = try modelOptions.fit(train, seed: seed) { bar.update(Int($0 * 1000)) }
       }
-    } else {
-      model = try modelOptions.fit(train, seed: seed) { bar.update(Int($0 * 1000)) }
+    } catch ModelError.unsuitableData(let reason) {
+      // Name the data the model could not learn from (the split's train rows, or DATA).
+      bar.finish()
+      throw FileContentError(
+        path: split ?? dataOptions.data,
+        reason: "cannot train on \(split == nil ? "it" : "its train rows of \(dataOptions.data)"): \(reason)")
     }
     let fitTime = monotonicSeconds() - started
     bar.finish()
