@@ -1,9 +1,33 @@
 import Glibc
 import GlimpseCore
 
-/// Writes a line to standard error.
+/// Writes a line to standard error, as one line: control characters inside it (a file name
+/// with a newline or an escape sequence) are shown escaped.
 func printError(_ line: String) {
-  printErrorInline(line + "\n")
+  printErrorInline(oneLine(line) + "\n")
+}
+
+/// `text` with C0/C1 control characters and line separators escaped (`\n`, `\xNN`,
+/// `\u{2028}`); everything else, backslashes included, as it is.
+func oneLine(_ text: String) -> String {
+  func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value) || scalar == "\u{2028}"
+      || scalar == "\u{2029}"
+  }
+  guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+  var result = ""
+  for scalar in text.unicodeScalars {
+    switch scalar {
+    case "\n": result += "\\n"
+    case "\r": result += "\\r"
+    case "\t": result += "\\t"
+    case _ where needsEscape(scalar):
+      let hex = String(scalar.value, radix: 16, uppercase: true)
+      result += scalar.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{\(hex)}"
+    default: result.unicodeScalars.append(scalar)
+    }
+  }
+  return result
 }
 
 /// Writes text to standard error as it is (unbuffered, so progress bars show at once).
