@@ -73,10 +73,11 @@ struct Glimpse: ParsableCommand {
       try command.run()
       return 0
     } catch let error as GlimpseError {
-      reportError("glimpse: error: \(error.description)")
+      // One line whatever a file name holds (a newline, an escape sequence).
+      reportError("glimpse: error: \(oneLine(error.description))")
       return ExitStatus.badInput
     } catch let error as CommandFailure {
-      reportError("glimpse: error: \(error.message)")
+      reportError("glimpse: error: \(oneLine(error.message))")
       return error.status
     } catch {
       let code = exitCode(for: error)

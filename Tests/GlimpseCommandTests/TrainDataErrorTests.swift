@@ -26,3 +26,20 @@ struct OneLineTests {
     #expect(oneLine("plain") == "plain")
   }
 }
+
+@Suite("Command line: a blank label is refused, not read as a class named \"\"")
+struct BlankLabelTests {
+  @Test("a blank label cell in the table or in the label table: one line naming the file and line, exit 65")
+  func blankLabelsRefused() throws {
+    let d = makeTemporaryDirectory()
+    try writeFile("a,b,label\n1,2, \n3,4,1\n5,6,0\n", to: d + "/own.csv")
+    let own = run(["info", d + "/own.csv"])
+    #expect(own.status == ExitStatus.badInput)
+    #expect(own.errors.last == "glimpse: error: \(d)/own.csv:2: column 'label' is empty; every row needs a label")
+    try writeFile("a,b\n1,2\n3,4\n5,6\n", to: d + "/features.csv")
+    try writeFile(",label\n0,1\n1,0\n2,\n", to: d + "/labels.csv")
+    let separate = run(["info", d + "/features.csv", "--labels", d + "/labels.csv"])
+    #expect(separate.status == ExitStatus.badInput)
+    #expect(separate.errors.last == "glimpse: error: \(d)/labels.csv:4: column 'label' is empty; every row needs a label")
+  }
+}

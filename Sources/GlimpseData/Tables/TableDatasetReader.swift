@@ -40,6 +40,14 @@ public enum TableDatasetReader {
     if let labelsPath = options.labelsPath {
       labelStrings = try readLabelTable(labelsPath, for: table, options: options)
     } else if ownLabels, let labels = table.textColumns[options.labelColumn] {
+      // A blank label is a missing one (pandas reads NaN), not a class named "".
+      if options.requireLabels,
+        let row = labels.firstIndex(where: { $0.allSatisfy { $0 == " " || $0 == "\t" } })
+      {
+        throw FileContentError(
+          path: path,
+          reason: ":\(table.lineNumbers[row]): column '\(quoted(options.labelColumn))' is empty; every row needs a label")
+      }
       labelStrings = labels
     } else if !options.requireLabels {
       labelStrings = [String](repeating: "", count: table.rowCount)
@@ -161,6 +169,14 @@ public enum TableDatasetReader {
           labelsLine: labels.lineNumbers[row])
       }
     }
-    return labels.textColumns[column] ?? []
+    let strings = labels.textColumns[column] ?? []
+    if options.requireLabels,
+      let row = strings.firstIndex(where: { $0.allSatisfy { $0 == " " || $0 == "\t" } })
+    {
+      throw FileContentError(
+        path: labelsPath,
+        reason: ":\(labels.lineNumbers[row]): column '\(quoted(column))' is empty; every row needs a label")
+    }
+    return strings
   }
 }

@@ -170,9 +170,9 @@ struct ExplainBatchCommand: ParsableCommand {
       unlink("\(out)/\(name)")
     } else {
       printError("glimpse: skipped \(skipped.count) item\(skipped.count == 1 ? "" : "s"):")
-      for file in skipped { printError("  \(file)") }
+      for file in skipped { printError("  \(oneLine(file.description))") }
       do {
-        try AtomicFile.write(skipped.map(\.description).joined(separator: "\n") + "\n", to: "\(out)/\(name)")
+        try AtomicFile.write(skipped.map { oneLine($0.description) }.joined(separator: "\n") + "\n", to: "\(out)/\(name)")
         listing = "\(out)/\(name)"
       } catch {
         // The list is on standard error already; a full disk must not hide the batch's result.

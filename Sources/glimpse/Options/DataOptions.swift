@@ -146,5 +146,5 @@ func reportSkipped(_ skipped: [SkippedFile]) {
   guard !skipped.isEmpty else { return }
   SkippedItems.record(skipped.count)  // the command then exits 3 (partial)
   printError("glimpse: skipped \(skipped.count) unreadable file\(skipped.count == 1 ? "" : "s"):")
-  for file in skipped { printError("  \(file)") }
+  for file in skipped { printError("  \(oneLine(file.description))") }
 }

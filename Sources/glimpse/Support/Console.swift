@@ -1,10 +1,9 @@
 import Glibc
 import GlimpseCore
 
-/// Writes a line to standard error, as one line: control characters inside it (a file name
-/// with a newline or an escape sequence) are shown escaped.
+/// Writes a line to standard error (pass error messages through `oneLine` first).
 func printError(_ line: String) {
-  printErrorInline(oneLine(line) + "\n")
+  printErrorInline(line + "\n")
 }
 
 /// `text` with C0/C1 control characters and line separators escaped (`\n`, `\xNN`,
