@@ -42,4 +42,13 @@ struct BlankLabelTests {
     #expect(separate.status == ExitStatus.badInput)
     #expect(separate.errors.last == "glimpse: error: \(d)/labels.csv:4: column 'label' is empty; every row needs a label")
   }
+
+  @Test("two columns named 'label' are ambiguous: one line naming the file and the header line")
+  func repeatedLabelColumnRefused() throws {
+    let d = makeTemporaryDirectory()
+    try writeFile("a,label,label\n1,0,1\n2,1,0\n", to: d + "/t.csv")
+    let outcome = run(["info", d + "/t.csv"])
+    #expect(outcome.status == ExitStatus.badInput)
+    #expect(outcome.errors.last == "glimpse: error: \(d)/t.csv:1: the header names column 'label' twice; which one is meant?")
+  }
 }

@@ -27,6 +27,11 @@ public enum TableDatasetReader {
     _ path: String, bytes: [UInt8], options: ReadOptions
   ) throws -> DatasetReading {
     let header = CSVReader.header(of: bytes, maxColumns: options.limits.maxColumns)
+    // Two columns of the same name are ambiguous where a column is chosen by name.
+    for name in [options.labelColumn, "source"] where header.count(where: { $0 == name }) > 1 {
+      throw FileContentError(
+        path: path, reason: ":1: the header names column '\(quoted(name))' twice; which one is meant?")
+    }
     let ownLabels = options.labelsPath == nil && header.contains(options.labelColumn)
     // A `source` column (as `glimpse embed` writes) says where each row came from: metadata.
     let sourceColumn = header.contains("source") && options.labelColumn != "source"
