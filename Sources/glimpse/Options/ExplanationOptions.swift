@@ -8,7 +8,7 @@ struct ExplanationOptions: ParsableArguments {
   @Option(
     name: .customLong("segmenter"),
     help: ArgumentHelp(
-      "A segmenter spec, repeatable (default: the seed's six: slic:25:0.01 slic:25:0.1 slic:25:1 grid:5 grid:7 grid:11).",
+      "A segmenter spec, repeatable (default: for images up to 32×32 the seed's six, slic:25:0.01 slic:25:0.1 slic:25:1 grid:5 grid:7 grid:11; for larger ones SLIC with 50 and 100 segments (Lab for colour), felzenszwalb:200:0.8:<pixels/500>, quickshift:4:200:0.2 as lime's default, grid:6 and grid:12).",
       valueName: "spec"))
   var segmenterSpecs: [String] = []
 
@@ -42,15 +42,17 @@ struct ExplanationOptions: ParsableArguments {
     }
   }
 
-  /// The specs, the seed's six when none were given.
-  func specs() throws -> [SegmenterSpec] {
-    if segmenterSpecs.isEmpty { return SegmenterSpec.seedDefaults }
+  /// The specs given, or the defaults for images of `shape` (the seed's six for digits).
+  func specs(for shape: ImageShape?) throws -> [SegmenterSpec] {
+    if segmenterSpecs.isEmpty {
+      return shape.map(SegmenterSpec.defaults(for:)) ?? SegmenterSpec.seedDefaults
+    }
     return try segmenterSpecs.map { spec throws(SegmenterSpecError) in try SegmenterSpec(parsing: spec) }
   }
 
-  /// The segmenters, parameters checked.
-  func segmenters() throws -> [any Segmenter] {
-    try specs().map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+  /// The segmenters for images of `shape`, parameters checked.
+  func segmenters(for shape: ImageShape?) throws -> [any Segmenter] {
+    try specs(for: shape).map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
   }
 
   /// The configured LIME explainer.

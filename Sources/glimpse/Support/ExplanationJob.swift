@@ -51,7 +51,13 @@ struct ExplanationJob {
     self.modelPath = modelPath
     modelHash = try digest.get()
     self.options = options
-    segmenters = try options.segmenters()
+    // Images are explained at the model's input shape: the default segmenters fit that size.
+    segmenters = try options.segmenters(for: archive.imageShape)
+    if options.segmenterSpecs.isEmpty, let shape = archive.imageShape, shape.height > 32 || shape.width > 32 {
+      print(
+        "segmenters (defaults for \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) images): "
+          + segmenters.map { $0.spec.description }.joined(separator: " "))
+    }
   }
 
   /// What one explanation produced.
