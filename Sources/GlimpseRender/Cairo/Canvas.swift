@@ -59,8 +59,7 @@ final class Canvas {
   /// at (x, y) with `scale` display pixels per image pixel.
   func drawBoundaries(_ segments: SegmentMap, x: Double, y: Double, scale: Double, color: RGB) {
     cairo_save(context)
-    cairo_set_source_rgb(context, color.red, color.green, color.blue)
-    cairo_set_line_width(context, max(1, scale / 6))
+    let width = max(1, scale / 6)
     cairo_set_line_cap(context, CAIRO_LINE_CAP_SQUARE)
     for row in 0..<segments.height {
       for column in 0..<segments.width {
@@ -77,6 +76,13 @@ final class Canvas {
         }
       }
     }
+    // A thin dark edge under the coloured line keeps boundaries visible on any background (yellow
+    // alone vanishes on orange fur and on white paper).
+    cairo_set_source_rgba(context, 0, 0, 0, 0.45)
+    cairo_set_line_width(context, width + 1)
+    cairo_stroke_preserve(context)
+    cairo_set_source_rgb(context, color.red, color.green, color.blue)
+    cairo_set_line_width(context, width)
     cairo_stroke(context)
     cairo_restore(context)
   }

@@ -60,8 +60,15 @@ public struct ExplanationFigure: Sendable {
   /// Below this fraction of `weightScale` in every segmenter's map, a combined panel is faded
   /// (see `evidenceStrength`).
   public var weakEvidence = 0.1
-  /// Side of one panel in pixels.
+  /// Side of one panel in pixels (`panelSize(forImageWidth:height:)` fits it to the image).
   public var panelSize = 120
+
+  /// A panel side that shows an image of this size readably: 120 px for digit-sized images
+  /// (enlarged with nearest-neighbour sampling), the image's own longer side up to 224 px for
+  /// larger ones, so a 224×224 X-ray is drawn at full size rather than halved.
+  public static func panelSize(forImageWidth width: Int, height: Int) -> Int {
+    min(224, max(120, max(width, height)))
+  }
   /// Panel arrangement.
   public var layout = Layout.columns
 

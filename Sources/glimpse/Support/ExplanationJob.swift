@@ -101,6 +101,7 @@ struct ExplanationJob {
       },
       combined: (result.combined[0].values, result.combined[1].values), agreement: result.agreement[0])
     figure.invert = invert
+    figure.panelSize = ExplanationFigure.panelSize(forImageWidth: image.width, height: image.height)
     figure.weightScale = options.weightScale
     figure.layout = layout
     figure.neighbors = neighbors
