@@ -211,3 +211,34 @@ struct ModelFileValidationTests {
     }
   }
 }
+
+@Suite("Model files: 8-bit arrays stored one byte per value")
+struct EightBitArrayTests {
+  @Test("pixels k/255 round-trip bit for bit through a q8 array (version 2, an eighth of the bytes); other doubles stay f64 (version 1)")
+  func eightBitArraysRoundTrip() throws {
+    let pixels = (0..<1000).map { Double(($0 * 37) % 256) / 255 }
+    let archive = ModelArchive(
+      kind: "test", classNames: ["a", "b"], featureCount: 10, hyperparameters: ["x": 1],
+      doubles: ["pixels": pixels, "weights": [0.1, 0.2]])
+    let bytes = archive.encoded()
+    #expect(bytes[8] == 2)
+    let decoded = try ModelArchive(decoding: bytes)
+    #expect(decoded.doubles["pixels"]!.map(\.bitPattern) == pixels.map(\.bitPattern))
+    #expect(decoded.doubles["weights"] == [0.1, 0.2])
+    // 1000 one-byte values instead of 8000 bytes.
+    let plain = ModelArchive(
+      kind: "test", classNames: ["a", "b"], featureCount: 10, hyperparameters: ["x": 1],
+      doubles: ["pixels": pixels.map { $0 + 1e-9 }, "weights": [0.1, 0.2]])
+    #expect(bytes.count < plain.encoded().count - 6900)
+    #expect(plain.encoded()[8] == 1)
+  }
+
+  @Test("a value that is not exactly k/255 keeps the whole array in f64")
+  func nearPixelsStayDoubles() {
+    var pixels = (0..<100).map { Double($0) / 255 }
+    pixels[50] = pixels[50].nextUp
+    #expect(!ModelArchive.isEightBit(pixels))
+    #expect(ModelArchive.isEightBit((0..<100).map { Double($0) / 255 }))
+    #expect(!ModelArchive.isEightBit([-0.0] + (0..<99).map { Double($0) / 255 }))
+  }
+}
