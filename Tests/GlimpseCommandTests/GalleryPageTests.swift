@@ -79,6 +79,7 @@ struct GalleryPageTests {
     #expect(cards[0] == [
       "class": "card", "data-first": "3", "data-second": "5", "data-p1": "0.5", "data-p2": "0.375",
       "data-margin": "0.125", "data-truth": "3", "data-wrong": "0", "data-agreement": "", "data-source": "close.png",
+      "style": "--w:944px;--h:750px",
     ])
     #expect(cards[1]["data-truth"] == nil)
     #expect(cards[1]["data-wrong"] == "0")

@@ -116,18 +116,20 @@ enum Gallery {
       data += " data-source=\"\(e(source))\""
       let url = e(Gallery.urlPath(png))
       // Width and height let the browser reserve the space of a lazy image before it loads,
-      // so 1000 cards do not reflow as they arrive; --w scales it with the zoom.
-      let dimensions = size.map { " width=\"\($0.width)\" height=\"\($0.height)\" style=\"--w:\($0.width)px\"" } ?? ""
+      // so 1000 cards do not reflow as they arrive; --w and --h scale it with the zoom and
+      // size the card while the browser skips drawing it off screen.
+      let dimensions = size.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
+      let style = size.map { " style=\"--w:\($0.width)px;--h:\($0.height)px\"" } ?? ""
       var caption = "<span class=\"pair\"><b>\(formatPercent(p1)) \(e(first))</b> vs \(formatPercent(p2)) \(e(second))</span>"
-      caption += " <span class=\"meta\">margin \(margin.isFinite ? formatFixed(margin, digits: 3) : "?")"
-      if let agreement { caption += " · agreement \(formatFixed(agreement, digits: 2))" }
-      caption += "</span>"
       if let truth {
         caption += " <span class=\"truth\">truth <b>\(e(truth))</b></span>"
         if isWrong { caption += " <span class=\"tag\">wrong</span>" }
       }
+      caption += " <span class=\"meta\">margin \(margin.isFinite ? formatFixed(margin, digits: 3) : "?")"
+      if let agreement { caption += " · agreement \(formatFixed(agreement, digits: 2))" }
+      caption += "</span>"
       return """
-        <figure class="card\(isWrong ? " wrong" : "")" \(data)><figcaption>\(caption)<code class="src">\(e(source))</code></figcaption>
+        <figure class="card\(isWrong ? " wrong" : "")" \(data)\(style)><figcaption>\(caption)<code class="src">\(e(source))</code></figcaption>
         <div class="pic"><a href="\(url)"><img src="\(url)"\(dimensions) loading="lazy" decoding="async" alt="explanation of \(e(source))"></a></div></figure>
         """
     }
