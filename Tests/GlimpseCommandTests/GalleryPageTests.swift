@@ -138,7 +138,8 @@ struct GalleryPageTests {
 
   @Test("a sidecar whose PNG is missing, or that names a PNG outside its folder, has no card")
   func sidecarWithoutItsPNGIsLeftOut() throws {
-    let d = makeTemporaryDirectory(), folder = d + "/out"
+    let d = makeTemporaryDirectory()
+    let folder = d + "/out"
     try writeFile(Self.sidecar(source: "kept.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "a.png"), to: folder + "/a.json")
     try writeFile([1, 2, 3], to: folder + "/a.png")
     try writeFile(Self.sidecar(source: "missing.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "b.png"), to: folder + "/b.json")
