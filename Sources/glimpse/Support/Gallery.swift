@@ -117,7 +117,8 @@ enum Gallery {
       let url = e(Gallery.urlPath(png))
       // Width and height let the browser reserve the space of a lazy image before it loads,
       // so 1000 cards do not reflow as they arrive; --w and --h scale it with the zoom and
-      // size the card while the browser skips drawing it off screen.
+      // size the card while the browser skips drawing it off screen. No decoding="async":
+      // with it, headless Chromium's screenshots (the page's check) missed pictures at random.
       let dimensions = size.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
       let style = size.map { " style=\"--w:\($0.width)px;--h:\($0.height)px\"" } ?? ""
       var caption = "<span class=\"pair\"><b>\(formatPercent(p1)) \(e(first))</b> vs \(formatPercent(p2)) \(e(second))</span>"
@@ -130,7 +131,7 @@ enum Gallery {
       caption += "</span>"
       return """
         <figure class="card\(isWrong ? " wrong" : "")" \(data)\(style)><figcaption>\(caption)<code class="src">\(e(source))</code></figcaption>
-        <div class="pic"><a href="\(url)"><img src="\(url)"\(dimensions) loading="lazy" decoding="async" alt="explanation of \(e(source))"></a></div></figure>
+        <div class="pic"><a href="\(url)"><img src="\(url)"\(dimensions) loading="lazy" alt="explanation of \(e(source))"></a></div></figure>
         """
     }
 
