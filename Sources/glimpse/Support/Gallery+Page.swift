@@ -122,7 +122,7 @@ extension Gallery {
         const state = {...defaults};
         for (const params of [new URLSearchParams(location.search), new URLSearchParams(location.hash.slice(1))]) {
           for (const [key, value] of params) {
-            if (!(key in defaults)) continue;
+            if (!Object.hasOwn(defaults, key)) continue;
             if (typeof defaults[key] === "boolean") state[key] = value !== "0" && value !== "false";
             else if (!choices[key] || choices[key].includes(value)) state[key] = value;
           }
