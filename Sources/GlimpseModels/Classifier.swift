@@ -41,6 +41,12 @@ public protocol Classifier: Sendable {
   /// written out and scored; models whose first step is a dot product score it faster, exactly.
   func predictProbabilities(_ batch: MaskedBatch) -> Matrix
 
+  /// Whether `predictProbabilities(_: MaskedBatch)` scores a masked batch without writing its
+  /// images out (memory per row of the order of the model's size, not the image's). By default
+  /// false: a caller then scores a large batch in parts, so 1000 perturbed 224×224 colour
+  /// images never sit in memory at once (1.2 GB as doubles).
+  var scoresMaskedBatchesWithoutImages: Bool { get }
+
   /// The predicted class index of each row. By default the argmax of the probabilities (first
   /// class on ties); models with their own decision rule (the SVM's one-vs-one votes) override it.
   func predict(_ features: Matrix) -> [Int]
@@ -57,6 +63,8 @@ extension Classifier {
   public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
     predictProbabilities(batch.materialized())
   }
+
+  public var scoresMaskedBatchesWithoutImages: Bool { false }
 
   public func predict(_ features: Matrix) -> [Int] {
     predictProbabilities(features).argmaxRows()

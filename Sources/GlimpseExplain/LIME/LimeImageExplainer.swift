@@ -69,11 +69,12 @@ public struct LimeImageExplainer: Sendable {
   ) -> ImageExplanation {
     let fill = fudgedValues(image, segments)
     let (base, delta, groups) = PerturbationSet.maskedParts(image: image, segments: segments, fill: fill)
-    // A masked batch costs rows × support vectors of memory, not rows × pixels: score every
-    // sample in one call, so the per-batch work on the model side is done once.
-    var oneBatch = self
-    oneBatch.batchSize = sampleCount
-    return oneBatch.explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
+    // A masked batch that the model scores without images costs rows × support vectors of
+    // memory, not rows × pixels: score every sample in one call, so the per-batch work on the
+    // model side is done once. Other models get the images written out, `batchSize` at a time.
+    var batched = self
+    if classifier.scoresMaskedBatchesWithoutImages { batched.batchSize = sampleCount }
+    return batched.explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
       classifier.predictProbabilities(
         MaskedBatch(base: base, delta: delta, groups: groups, groupCount: segments.count,
                     coefficients: masks.coefficients(rows: rows)))

@@ -353,6 +353,9 @@ public struct SVMClassifier: Classifier {
     probabilities(fromDecisionValues: decisionValues(batch))
   }
 
+  /// True: kernel values come from dot products per segment, never from the images.
+  public var scoresMaskedBatchesWithoutImages: Bool { true }
+
   /// libsvm's one-vs-one vote: each pair votes for its first class when its decision value is
   /// positive, else for its second; the class with most votes wins, ties to the lower index.
   public func predict(_ features: Matrix) -> [Int] {
