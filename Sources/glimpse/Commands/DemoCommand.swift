@@ -107,7 +107,54 @@ struct DemoCommand: ParsableCommand {
       "--sheet", "\(output)/values-sheet.png", "--removal-curve", "\(output)/values-removal.png",
     ])
     try value.run()
+    try textures()
     print("Done: pictures are in \(output)/")
+  }
+
+  /// Step 7: images at a real size. 224×224 grey texture patches, a linear SVM on their pixels,
+  /// the closest calls explained with the segmenters chosen for that size.
+  private func textures() throws {
+    let folder = "\(samples)/textures"
+    guard isDirectoryPath(folder) else { return }
+    print("7. Images at a real size: 224 × 224 grey texture patches (brick, grass, gravel)")
+    var started = monotonicSeconds()
+    let reading = try ImageFolderReader.read(folder)
+    reportSkipped(reading.skipped)
+    let patches = reading.dataset
+    print("   \(patches.count) patches read in \(formatDuration(monotonicSeconds() - started))")
+    try writeSheet(patches, title: "samples/textures: \(patches.count) patches of 224 × 224", name: "textures-contact")
+    // Two thirds train, a third tests, by a seeded shuffle (every class on both sides).
+    var rng = SeededGenerator(seed: 0)
+    let order = Array(0..<patches.count).shuffled(using: &rng)
+    let cut = patches.count * 2 / 3
+    let train = patches.subset(order[..<cut].sorted()), test = patches.subset(order[cut...].sorted())
+    var hyperparameters = SVMClassifier.Hyperparameters()
+    hyperparameters.kernel = .linear
+    started = monotonicSeconds()
+    let svm = try SVMClassifier.fit(train, hyperparameters: hyperparameters, using: &rng)
+    print("   linear SVM on \(train.count) patches (\(train.featureCount) pixels each) fitted in \(formatDuration(monotonicSeconds() - started))")
+    let (lines, _) = ModelReport.lines(svm, on: test, name: "\(test.count) test patches")
+    for line in lines { print("   " + line) }
+    var archive = svm.archive()
+    archive.imageShape = patches.imageShape
+    let modelPath = "\(output)/textures-svm.glimpse"
+    try AtomicFile.write(archive.encoded(), to: modelPath)
+    print("   wrote \(modelPath) (\(archive.encoded().count / 1024) KB: 8-bit support vectors)")
+    let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
+    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
+    let job = try ExplanationJob(
+      modelPath: modelPath, options: try ExplanationOptions.parse(["--samples", "500", "--seed", "0"]))
+    started = monotonicSeconds()
+    // The two closest calls: the smallest gaps between the first and second class.
+    for pick in ranked.sorted(by: { $0.margin < $1.margin }).prefix(2) {
+      let row = pick.row
+      let image = Image(shape: test.imageShape ?? ImageShape(height: 224, width: 224), pixels: Array(test.features.row(row)))
+      let explained = try job.explain(image, source: test.sources[row], truth: test.classNames[test.labels[row]])
+      let path = "\(output)/textures/\(fileStem(test.sources[row])).png"
+      try job.write(explained, to: path)
+      print("   \(path): \(explained.summary), truth \(test.classNames[test.labels[row]])")
+    }
+    print("   \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/textures"))")
   }
 
   private func writeSheet(_ dataset: Dataset, title: String, name: String) throws {
