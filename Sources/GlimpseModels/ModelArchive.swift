@@ -319,9 +319,10 @@ public struct ModelArchive: Sendable, Equatable {
         "field 'featureCount' is \(header.featureCount), expected 1...\(maximumFeatureCount)")
     }
     if let shape = header.imageShape {
-      guard shape.height >= 1, shape.width >= 1, shape.channels >= 1 else {
+      // Images have 1 to 4 channels (grey, grey + alpha, RGB, RGBA); resizing and figures rely on it.
+      guard shape.height >= 1, shape.width >= 1, (1...4).contains(shape.channels) else {
         throw .corruptModelFile(
-          "field 'imageShape' is \(shape.height)×\(shape.width)×\(shape.channels), expected positive sizes")
+          "field 'imageShape' is \(shape.height)×\(shape.width)×\(shape.channels), expected positive sizes and 1 to 4 channels")
       }
       let (area, overflowA) = shape.height.multipliedReportingOverflow(by: shape.width)
       let (values, overflowB) = area.multipliedReportingOverflow(by: shape.channels)

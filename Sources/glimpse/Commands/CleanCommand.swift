@@ -155,25 +155,18 @@ struct CleanCommand: ParsableCommand {
   }
 }
 
-/// Refuses outputs that would write over, into or around an input.
+/// Refuses the outputs of `clean` that the shared input protection does not: a cleaned set and
+/// a drop list on the same file, a folder output that holds an input (it would write around it),
+/// and a folder output that already has entries. An output that is an input, or lies inside an
+/// input folder, is refused for every command before it runs (`CommandFiles`, `InputProtection`).
 enum OutputGuard {
-  /// Throws when an output names an input file, or a folder output holds or sits inside an
-  /// input, or already has entries.
   static func refuse(_ outputs: [String], overwriting inputs: [String], folderOutput: String?) throws {
-    let resolvedInputs = inputs.map { ($0, resolved($0)) }
-    for output in outputs {
-      let target = resolved(output)
-      for (input, source) in resolvedInputs where target == source {
-        throw CommandFailure(message: "\(output): is an input of this run (\(input)); choose another output path", status: ExitStatus.badInput)
-      }
-    }
     for (a, b) in zip(outputs, outputs.dropFirst()) where resolved(a) == resolved(b) {
       throw CommandFailure(message: "\(a): the cleaned set and the drop list would be the same file; pass --drop-list", status: 64)
     }
     guard let folder = folderOutput else { return }
     let target = resolved(folder)
-    for (input, source) in resolvedInputs
-    where target.hasPrefix(source + "/") || source.hasPrefix(target + "/") {
+    for input in inputs where resolved(input).hasPrefix(target + "/") {
       throw CommandFailure(message: "\(folder): is inside or around an input of this run (\(input)); choose another --out", status: ExitStatus.badInput)
     }
     if FileBytes.exists(folder) {

@@ -58,10 +58,8 @@ struct DemoCommand: ParsableCommand {
         title: "SVM on 1000 test digits: accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"),
       to: confusion)
     print("   wrote \(confusion)")
-    var modelArchive = svm.archive()
-    modelArchive.imageShape = digits.imageShape
     let modelPath = "\(output)/svm.glimpse"
-    try AtomicFile.write(modelArchive.encoded(), to: modelPath)
+    try save(svm, imageShape: digits.imageShape, to: modelPath)
 
     print("4. Where the SVM hesitates: test digits whose truth is its runner-up (the seed rule)")
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
@@ -71,14 +69,7 @@ struct DemoCommand: ParsableCommand {
     let explanationOptions = try ExplanationOptions.parse(["--samples", "500", "--seed", "0"])
     let job = try ExplanationJob(modelPath: modelPath, options: explanationOptions)
     started = monotonicSeconds()
-    for pick in ambiguous.prefix(4) {
-      let row = pick.row
-      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: Array(test.features.row(row)))
-      let explained = try job.explain(image, source: test.sources[row], truth: test.classNames[test.labels[row]])
-      let path = "\(output)/explanations/row-\(split.test[row]).png"
-      try job.write(explained, to: path)
-      print("   \(path): \(explained.summary), truth \(test.classNames[test.labels[row]])")
-    }
+    try explain(ambiguous.prefix(4).map(\.row), of: test, with: job) { "\(output)/explanations/row-\(split.test[$0]).png" }
     print("   6 segmenters × 500 samples each, \(formatDuration((monotonicSeconds() - started) / Double(max(min(4, ambiguous.count), 1)))) per digit")
     print("   gallery: \(try Gallery.write(folder: "\(output)/explanations"))")
     if let first = ambiguous.first {
@@ -135,26 +126,41 @@ struct DemoCommand: ParsableCommand {
     print("   linear SVM on \(train.count) patches (\(train.featureCount) pixels each) fitted in \(formatDuration(monotonicSeconds() - started))")
     let (lines, _) = ModelReport.lines(svm, on: test, name: "\(test.count) test patches")
     for line in lines { print("   " + line) }
-    var archive = svm.archive()
-    archive.imageShape = patches.imageShape
     let modelPath = "\(output)/textures-svm.glimpse"
-    try AtomicFile.write(archive.encoded(), to: modelPath)
-    print("   wrote \(modelPath) (\(archive.encoded().count / 1024) KB: 8-bit support vectors)")
+    let bytes = try save(svm, imageShape: patches.imageShape, to: modelPath)
+    print("   wrote \(modelPath) (\(bytes / 1024) KB: 8-bit support vectors)")
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
     let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
     let job = try ExplanationJob(
       modelPath: modelPath, options: try ExplanationOptions.parse(["--samples", "500", "--seed", "0"]))
     started = monotonicSeconds()
     // The two closest calls: the smallest gaps between the first and second class.
-    for pick in ranked.sorted(by: { $0.margin < $1.margin }).prefix(2) {
-      let row = pick.row
-      let image = Image(shape: test.imageShape ?? ImageShape(height: 224, width: 224), pixels: Array(test.features.row(row)))
-      let explained = try job.explain(image, source: test.sources[row], truth: test.classNames[test.labels[row]])
-      let path = "\(output)/textures/\(fileStem(test.sources[row])).png"
-      try job.write(explained, to: path)
-      print("   \(path): \(explained.summary), truth \(test.classNames[test.labels[row]])")
-    }
+    let closest = ranked.sorted(by: { $0.margin < $1.margin }).prefix(2).map(\.row)
+    try explain(closest, of: test, with: job) { "\(output)/textures/\(fileStem(test.sources[$0])).png" }
     print("   \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/textures"))")
+  }
+
+  /// Saves `model` with the image shape its rows have; returns the file's size in bytes.
+  @discardableResult
+  private func save(_ model: SVMClassifier, imageShape: ImageShape?, to path: String) throws -> Int {
+    var archive = model.archive()
+    archive.imageShape = imageShape
+    let bytes = archive.encoded()
+    try AtomicFile.write(bytes, to: path)
+    return bytes.count
+  }
+
+  /// Explains `rows` of `data` (images at the model's shape) and writes each figure where
+  /// `path(row)` says.
+  private func explain(_ rows: [Int], of data: Dataset, with job: ExplanationJob, path: (Int) -> String) throws {
+    for row in rows {
+      guard let shape = data.imageShape else { return }
+      let image = Image(shape: shape, pixels: Array(data.features.row(row)))
+      let truth = data.classNames[data.labels[row]]
+      let explained = try job.explain(image, source: data.sources[row], truth: truth)
+      try job.write(explained, to: path(row))
+      print("   \(path(row)): \(explained.summary), truth \(truth)")
+    }
   }
 
   private func writeSheet(_ dataset: Dataset, title: String, name: String) throws {

@@ -34,20 +34,6 @@ struct ExplanationJob {
       }
     }
     (model, archive) = try decoded.get()
-    if let shape = archive.imageShape {
-      // The shape is read from the file's header as it stands (Codable skips ImageShape's
-      // checks): a zero or negative side, or one whose product overflows, would trap when
-      // images are resized to it.
-      let pixels = shape.height.multipliedReportingOverflow(by: shape.width)
-      let values = pixels.partialValue.multipliedReportingOverflow(by: shape.channels)
-      guard shape.height > 0, shape.width > 0, (1...4).contains(shape.channels), !pixels.overflow,
-        !values.overflow, values.partialValue == model.featureCount
-      else {
-        throw CommandFailure(
-          message: "\(modelPath): image shape \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) does not fit the model's \(model.featureCount) features",
-          status: ExitStatus.badInput)
-      }
-    }
     self.modelPath = modelPath
     modelHash = try digest.get()
     self.options = options
