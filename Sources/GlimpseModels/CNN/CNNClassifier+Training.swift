@@ -163,17 +163,21 @@ extension CNNClassifier {
           ? randomShifts(count: batchRows.count, maxShift: h.maxShift, using: &shiftStream) : nil
         let labels = batchRows.map { data.labels[$0] }
         let shards = Network<Float>.shardCount(batch: batchRows.count, threads: threads)
-        let (loss, right, gradients) =
+        let pass =
           shards > 1
-          ? network.lossAndGradients(shards: shards, labels: labels) { range in
+          ? network.trainingPass(shards: shards, labels: labels) { range in
             let first = batchRows.startIndex + range.lowerBound
             return batchInput(
               data.features, rows: batchRows[first..<(first + range.count)], shape: shape,
               shifts: shifts.map { Array($0[range]) })
           }
-          : network.lossAndGradients(
+          : network.trainingPass(
             batchInput(data.features, rows: batchRows, shape: shape, shifts: shifts),
             labels: labels)
+        let (loss, right, gradients) = (pass.loss, pass.correct, pass.gradients)
+        if !pass.statistics.isEmpty {
+          network = network.updatingRunningStatistics(pass.statistics)
+        }
         let rate = h.schedule.rate(
           base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
           epoch: epoch)

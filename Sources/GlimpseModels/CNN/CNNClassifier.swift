@@ -92,6 +92,7 @@ public struct CNNClassifier: Classifier {
       switch architecture {
       case .seed: .seed
       case .standard: Hyperparameters()
+      case .resnet: Hyperparameters(architecture: .resnet, epochs: 20, maxShift: 0)
       }
     }
 
@@ -141,6 +142,8 @@ public struct CNNClassifier: Classifier {
   public let imageShape: ImageShape
   /// The trained network.
   public let network: Network<Float>
+  /// `network` with batch normalisation folded into the convolutions: what inference runs.
+  let inferenceNetwork: Network<Float>
   /// Loss and accuracy of every training epoch, in order.
   public let history: [EpochRecord]
 
@@ -160,6 +163,7 @@ public struct CNNClassifier: Classifier {
     self.imageShape = network.inputShape
     self.featureCount = network.inputShape.valueCount
     self.network = network
+    self.inferenceNetwork = network.foldingBatchNorm()
     self.history = history
   }
 
@@ -168,22 +172,31 @@ public struct CNNClassifier: Classifier {
 
   // MARK: - Prediction
 
-  /// Images per forward batch: the largest unfolded convolution input of a batch stays within
-  /// about 512K values (2 MB), which keeps it in cache. Measured on the seed network (1000
-  /// digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than batches of 64–256:
-  /// the GEMMs still have about a thousand columns, and the unfolded copy is read back from
-  /// cache instead of memory.
+  /// Images per forward batch: the largest unfolded convolution input or map of a batch stays
+  /// within about 512K values (2 MB), which keeps it in cache. Measured on the seed network
+  /// (1000 digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than batches of
+  /// 64–256: the GEMMs still have about a thousand columns, and the unfolded copy is read back
+  /// from cache instead of memory.
   var inferenceBatchSize: Int {
-    var maps = MapShape(
-      channels: imageShape.channels, count: 1, height: imageShape.height, width: imageShape.width)
-    var largest = 1
-    for layer in network.layers {
-      guard let next = layer.outputShape(maps) else { break }
-      if case .conv(let conv) = layer { largest = max(largest, conv.patchSize * next.planeSize) }
-      largest = max(largest, next.valuesPerImage)
-      maps = next
+    func largest(_ layers: [NetworkLayer<Float>], _ input: MapShape) -> (Int, MapShape?) {
+      var maps = input
+      var result = 1
+      for layer in layers {
+        guard let next = layer.outputShape(maps) else { return (result, nil) }
+        switch layer {
+        case .conv(let conv): result = max(result, conv.patchSize * next.planeSize)
+        case .residual(let block):
+          result = max(result, largest(block.main, maps).0, largest(block.shortcut, maps).0)
+        default: break
+        }
+        result = max(result, next.valuesPerImage)
+        maps = next
+      }
+      return (result, maps)
     }
-    return max(1, min(256, (1 << 19) / largest))
+    let input = MapShape(
+      channels: imageShape.channels, count: 1, height: imageShape.height, width: imageShape.width)
+    return max(1, min(256, (1 << 19) / largest(inferenceNetwork.layers, input).0))
   }
 
   /// Runs `transform` on batches of rows and stacks the `[count, columns]` results.
@@ -237,7 +250,7 @@ public struct CNNClassifier: Classifier {
   public func predictProbabilities(_ features: Matrix) -> Matrix {
     let loss = SoftmaxCrossEntropy()
     return batched(features, columns: classNames.count) { batch in
-      loss.probabilities(network.logits(batch))
+      loss.probabilities(inferenceNetwork.logits(batch))
     }
   }
 
@@ -248,7 +261,7 @@ public struct CNNClassifier: Classifier {
   /// - Returns: `[rows, embeddingSize]` (1600 for the seed network on 28×28 digits, PyTorch's
   ///   C, H, W order; 128 for the standard network).
   public func embed(_ features: Matrix) -> Matrix {
-    batched(features, columns: embeddingSize) { batch in network.embedding(batch) }
+    batched(features, columns: embeddingSize) { batch in inferenceNetwork.embedding(batch) }
   }
 }
 
