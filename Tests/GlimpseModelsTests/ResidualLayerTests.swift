@@ -280,18 +280,18 @@ struct ResidualLayerTests {
         input: ImageShape(height: 224, width: 224, channels: 1), classes: 3,
         initializer: .heUniform, using: &rng))
     #expect(small.parameterCount == large.parameterCount)
-    // Conv weights 144 + 4 608 + 9 216 + 512 + 18 432 + 36 864 + 2 048 + 73 728 + 147 456
-    // + 8 192, BN γ/β 2·(16 + 3·(32 + 64 + 128)), dense 128·3 + 3.
+    // Conv weights: stem 16·9; blocks (3×3 stride 2, 3×3, 1×1 projection) 16→16, 16→32,
+    // 32→64; batch norm γ and β; dense 64·3 + 3.
     let expected =
-      144 + 4608 + 9216 + 512 + 18432 + 36864 + 2048 + 73728 + 147456 + 8192
-      + 2 * (16 + 3 * (32 + 64 + 128)) + 128 * 3 + 3
+      16 * 9 + (16 * 144 + 16 * 144 + 16 * 16) + (32 * 144 + 32 * 288 + 32 * 16)
+      + (64 * 288 + 64 * 576 + 64 * 32) + 2 * (16 + 3 * 16 + 3 * 32 + 3 * 64) + 64 * 3 + 3
     #expect(large.parameterCount == expected)
-    // 112²·16·9 + Σ over blocks (stride-2 3×3, 3×3, 1×1 projection) + dense.
+    // 112²·16·9 + per block: output positions · filters · (3×3 stride-2 + 3×3 + projection).
     let macs =
-      112 * 112 * 16 * 9 + 28 * 28 * 32 * (16 * 9 + 32 * 9 + 16) + 14 * 14 * 64
-      * (32 * 9 + 64 * 9 + 32) + 7 * 7 * 128 * (64 * 9 + 128 * 9 + 64) + 128 * 3
+      112 * 112 * 16 * 9 + 28 * 28 * 16 * (16 * 9 + 16 * 9 + 16) + 14 * 14 * 32
+      * (16 * 9 + 32 * 9 + 16) + 7 * 7 * 64 * (32 * 9 + 64 * 9 + 32) + 64 * 3
     #expect(large.multiplyAdds == macs)
-    #expect(large.embeddingSize == 128)
+    #expect(large.embeddingSize == 64)
     #expect(Architecture.resnet.describes(large.layers, classes: 3))
     #expect(!Architecture.standard.describes(large.layers, classes: 3))
     #expect(Architecture.defaultArchitecture(for: ImageShape(height: 28, width: 28, channels: 1)) == .standard)
@@ -349,5 +349,29 @@ struct ResidualLayerTests {
       }
     }
     #expect(worst < 1e-5)
+  }
+
+  @Test("LIME's masked batches score the bits of their materialised images (colour, resnet)")
+  func maskedBatchMatchesMaterialised() throws {
+    let shape = ImageShape(height: 36, width: 40, channels: 3)
+    var rng = SeededGenerator(seed: 31)
+    let network: Network<Float> = try #require(
+      Architecture.resnet.makeNetwork(
+        input: shape, classes: 4, initializer: .heUniform, using: &rng))
+    let model = CNNClassifier(
+      hyperparameters: .init(architecture: .resnet), classNames: ["a", "b", "c", "d"],
+      network: network, history: [])
+    let pixels = shape.valueCount
+    let groupCount = 7
+    let base = LayerCheck.values(pixels, seed: 32).map { 0.5 + 0.5 * $0 }
+    let delta = LayerCheck.values(pixels, seed: 33)
+    let groups = (0..<pixels).map { Int32(($0 / 3 / 97) % groupCount) }
+    let coefficients = Matrix(
+      rows: 21, columns: groupCount,
+      storage: (0..<(21 * groupCount)).map { _ in Double(rng.next() % 2) })
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: groups, groupCount: groupCount,
+      coefficients: coefficients)
+    #expect(model.predictProbabilities(batch) == model.predictProbabilities(batch.materialized()))
   }
 }

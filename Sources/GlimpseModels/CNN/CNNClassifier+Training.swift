@@ -192,6 +192,17 @@ extension CNNClassifier {
       }
       history.append(EpochRecord(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n)))
     }
+    // Batch normalisation's statistics for inference: the population's, from the final weights
+    // (`Network+PopulationStatistics.swift`), over the training images without augmentation.
+    if network.hasBatchNorm {
+      if !sharded { SingleThreadedBLAS.shared.enter() }
+      network = network.withPopulationStatistics(batches: batches) { b in
+        batchInput(
+          data.features, rows: Array(0..<n)[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
+          shape: shape, shifts: nil)
+      }
+      if !sharded { SingleThreadedBLAS.shared.leave() }
+    }
     return CNNClassifier(
       hyperparameters: h, classNames: data.classNames, network: network, history: history)
   }

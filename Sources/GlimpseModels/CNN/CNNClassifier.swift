@@ -173,10 +173,12 @@ public struct CNNClassifier: Classifier {
   // MARK: - Prediction
 
   /// Images per forward batch: the largest unfolded convolution input or map of a batch stays
-  /// within about 512K values (2 MB), which keeps it in cache. Measured on the seed network
-  /// (1000 digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than batches of
-  /// 64–256: the GEMMs still have about a thousand columns, and the unfolded copy is read back
-  /// from cache instead of memory.
+  /// within about 512K values (2 MB), but a batch holds at least 8 images. Measured on the seed
+  /// network (1000 digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than
+  /// batches of 64–256 (the unfolded copy is read back from cache); on the resnet at 224×224,
+  /// whose stem maps alone hold 200K values per image, the cache budget alone gives batches of
+  /// 2 images, which left the last block's GEMMs 98 columns wide and made LIME 1.45× slower
+  /// than batches of 10.
   var inferenceBatchSize: Int {
     func largest(_ layers: [NetworkLayer<Float>], _ input: MapShape) -> (Int, MapShape?) {
       var maps = input
@@ -196,7 +198,7 @@ public struct CNNClassifier: Classifier {
     }
     let input = MapShape(
       channels: imageShape.channels, count: 1, height: imageShape.height, width: imageShape.width)
-    return max(1, min(256, (1 << 19) / largest(inferenceNetwork.layers, input).0))
+    return max(8, min(256, (1 << 19) / largest(inferenceNetwork.layers, input).0))
   }
 
   /// Runs `transform` on batches of rows and stacks the `[count, columns]` results.
@@ -213,9 +215,21 @@ public struct CNNClassifier: Classifier {
     precondition(
       features.columns == featureCount,
       "features have \(features.columns) columns, the model \(featureCount)")
-    var result = Matrix(rows: features.rows, columns: columns)
+    return batched(
+      rowCount: features.rows, columns: columns,
+      input: { rows in FeatureMaps(images: features, rows: rows, shape: imageShape) }, transform)
+  }
+
+  /// Runs `transform` on batches of `rowCount` rows, whose images `input` makes (called from
+  /// several threads at once), and stacks the `[count, columns]` results; as
+  /// `batched(_:columns:_:)`.
+  func batched(
+    rowCount: Int, columns: Int, input: (Range<Int>) -> FeatureMaps<Float>,
+    _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
+  ) -> Matrix {
+    var result = Matrix(rows: rowCount, columns: columns)
     let size = inferenceBatchSize
-    let starts = Array(stride(from: 0, to: features.rows, by: size))
+    let starts = Array(stride(from: 0, to: rowCount, by: size))
     guard !starts.isEmpty else { return result }
     SingleThreadedBLAS.shared.enter()
     defer { SingleThreadedBLAS.shared.leave() }
@@ -224,8 +238,8 @@ public struct CNNClassifier: Classifier {
       let target = UncheckedSendableRows(base)
       _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
         let start = starts[batch]
-        let rows = start..<min(start + size, features.rows)
-        let output = transform(FeatureMaps(images: features, rows: rows, shape: imageShape))
+        let rows = start..<min(start + size, rowCount)
+        let output = transform(input(rows))
         precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
         // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
         output.storage.withBase { source in

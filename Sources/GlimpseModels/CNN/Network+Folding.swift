@@ -12,7 +12,8 @@ import GlimpseCore
 
 extension Network {
   /// The same function for inference with every batch normalisation that follows a
-  /// convolution folded into it (note 1); other normalisation layers stay as they are.
+  /// convolution folded into it (note 1); other normalisation layers stay as they are, and
+  /// convolutions that Winograd computes keep their transformed kernels.
   ///
   /// The result computes what `logits` computes, up to rounding, with fewer passes; it is not
   /// for training (its convolutions carry the normalisation's running statistics).
@@ -27,11 +28,11 @@ extension Network {
       switch layers[index] {
       case .conv(let conv):
         if index + 1 < layers.count, case .batchNorm(let norm) = layers[index + 1] {
-          result.append(.conv(conv.folding(norm)))
+          result.append(.conv(conv.folding(norm).withTransformedKernels()))
           index += 2
           continue
         }
-        result.append(layers[index])
+        result.append(.conv(conv.withTransformedKernels()))
       case .residual(let block):
         result.append(
           .residual(

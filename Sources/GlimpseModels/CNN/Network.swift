@@ -313,7 +313,7 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
   /// The shape of one input image.
   public let inputShape: ImageShape
   /// The layers, input first.
-  public private(set) var layers: [NetworkLayer<Scalar>]
+  public internal(set) var layers: [NetworkLayer<Scalar>]
   /// The order in which layers run (`LayerSequence.executionOrder`).
   let executionOrder: [Int]
 
