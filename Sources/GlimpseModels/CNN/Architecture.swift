@@ -61,7 +61,7 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
   /// convolution and a projection shortcut; global average pooling; dense(classes).
   /// Convolutions before batch normalisation have no bias. The maps shrink 32-fold
   /// (224 → 7), and the global pooling makes the parameter count independent of the image
-  /// size: 77 K parameters for one channel and 3 classes, 11.2 M multiply-adds per 224×224 grey
+  /// size: 77.6 K parameters for one channel and 3 classes, 11.2 M multiply-adds per 224×224 grey
   /// image, so LIME's 6000 perturbed images cost seconds, not minutes.
   case resnet
 
