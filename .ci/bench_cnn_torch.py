@@ -257,6 +257,7 @@ def segmenters(height, width):
 def lime(folder):
     import warnings
     warnings.filterwarnings("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # lime 0.2.0.1 draws a tqdm bar per call and has no switch
     import numpy as np
     import torch
     from lime import lime_image
@@ -298,7 +299,7 @@ def lime(folder):
         explainer = lime_image.LimeImageExplainer(random_state=0)
         explanation = explainer.explain_instance(
             image, classifier_fn, labels=labels, hide_color=None, top_labels=None, num_features=100,
-            num_samples=samples, batch_size=100, segmentation_fn=segment, progress_bar=False)
+            num_samples=samples, batch_size=100, segmentation_fn=segment)
         seconds = time.perf_counter() - t0
         rgb = np.stack([image] * 3, axis=-1)
         t1 = time.perf_counter()
