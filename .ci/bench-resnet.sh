@@ -76,9 +76,12 @@ if wanted resnet-epoch-t1 || wanted resnet-epoch-t2 || wanted resnet-lime; then
       image=$(find "$resnet_tmp/data/test" -name '*.png' | sort | head -1)
       ours="n/a" ref="n/a" ratio="n/a" ours_mem=""
       if [ -n "$resnet_glimpse" ] && [ -f "$resnet_tmp/resnet-t2.glimpse" ]; then
+        # Every run segments afresh, as lime does: the segmentation cache is off where it exists.
+        resnet_cache=()
+        "$GLIMPSE" explain --help 2>&1 | grep -q -- '--segment-cache' && resnet_cache=(--segment-cache off)
         for _ in $(seq "${RESNET_LIME_ROUNDS:-3}"); do
           t=$(/usr/bin/time -f '%e %M' "$GLIMPSE" explain "$resnet_tmp/resnet-t2.glimpse" --image "$image" \
-            --out "$resnet_tmp/explain.png" 2>&1 >/dev/null | tail -1 || true)
+            "${resnet_cache[@]}" --out "$resnet_tmp/explain.png" 2>&1 >/dev/null | tail -1 || true)
           [[ "$t" =~ ^[0-9.]+\ [0-9]+$ ]] || { echo "  glimpse explain failed: $t"; break; }
           if [ "$ours" = "n/a" ] || awk -v a="${t%% *}" -v b="$ours" 'BEGIN { exit !(a < b) }'; then
             ours="${t%% *}"
