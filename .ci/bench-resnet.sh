@@ -11,12 +11,15 @@
 #   wall) against `.ci/bench_cnn_torch.py lime` (lime_image, 1000 samples, the same six default
 #   segmenters, the 2-thread PyTorch model; the six explain_instance calls, imports and model
 #   loading left out). The bar: <= 3 s, >= 5x faster.
+# RESNET_WIDTHS=W0,W1,W2,W3 (default 16,32,64,128): the PyTorch network's stem and block widths,
+# which must be those of Glimpse's `Architecture.resnet`.
 # Glimpse's side needs `--architecture resnet` and `--augment` in `glimpse train`; without them
 # it is skipped with a message (the PyTorch side still runs).
 if wanted resnet-epoch-t1 || wanted resnet-epoch-t2 || wanted resnet-lime; then
   TORCH_VENV="${TORCH_VENV:-$HOME/.cache/glimpse-torch-venv}"
   RPY=$(reference_python "$TORCH_VENV/bin/python" resnet-python)
   RESNET_ROUNDS="${RESNET_ROUNDS:-1}"
+  RESNET_WIDTHS="${RESNET_WIDTHS:-16,32,64,128}"
   resnet_tmp=$(mktemp -d)
   echo "ResNet (issue #16 bars: 300 grey 224x224 images, 3 classes; PyTorch $([ -x "$RPY" ] && "$RPY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo 'not available: run ../shared/anchors/python/setup_torch.sh') CPU as reference; load $(cut -d' ' -f1-3 /proc/loadavg))"
   # The images need only numpy and scikit-image: the anchors' venv makes them if torch's is missing.
@@ -57,7 +60,7 @@ if wanted resnet-epoch-t1 || wanted resnet-epoch-t2 || wanted resnet-lime; then
         fi
         if [ -x "$RPY" ]; then
           out=$("$RPY" .ci/bench_cnn_torch.py train "$resnet_tmp/data" --threads "$threads" \
-            --save "$resnet_tmp/torch-t$threads.pt" 2>/dev/null | tail -2 || true)
+            --widths "$RESNET_WIDTHS" --save "$resnet_tmp/torch-t$threads.pt" 2>/dev/null | tail -2 || true)
           t=$(head -1 <<<"$out" | "$RPY" -c 'import json, sys; r = json.loads(sys.stdin.read()); print(r["epochs_sum_s"] / r["epochs"], r["test_accuracy"])' 2>/dev/null || true)
           [ -n "$t" ] || { echo "  PyTorch training failed ($threads thread(s))"; continue; }
           if [ "$ref" = "n/a" ] || awk -v a="${t%% *}" -v b="$ref" 'BEGIN { exit !(a < b) }'; then
@@ -91,7 +94,7 @@ if wanted resnet-epoch-t1 || wanted resnet-epoch-t2 || wanted resnet-lime; then
       fi
       if [ -x "$RPY" ]; then
         out=$("$RPY" .ci/bench_cnn_torch.py lime "$resnet_tmp/data" --image "$image" \
-          --weights "$resnet_tmp/torch-t2.pt" --threads 2 2>/dev/null | tail -1 || true)
+          --weights "$resnet_tmp/torch-t2.pt" --widths "$RESNET_WIDTHS" --threads 2 2>/dev/null | tail -1 || true)
         if [[ "$out" == resnet-lime$'\t'* ]]; then
           ref=$(awk -v r="${out##*$'\t'}" 'BEGIN { printf "%.4f", r }')
         else
