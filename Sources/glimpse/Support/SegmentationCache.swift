@@ -8,8 +8,10 @@ import GlimpseSegmentation
 /// Felzenszwalb on a 224×224 image cost more than LIME's fits (issue #16, item 4).
 ///
 /// A map is filed under a key made of the image's digest (SHA-256 of its shape and the bit
-/// patterns of its samples, so only an identical image matches), the segmenter's spec, and
-/// Glimpse's version (a release that changes a segmenter does not read its predecessor's maps).
+/// patterns of its samples, so only an identical image matches), the segmenter's spec, and the
+/// running program's version and build (size and modification time of the executable), so that
+/// a rebuilt or upgraded Glimpse, whose segmenters may have changed, never reads maps an older
+/// one wrote.
 /// Files are `DIR/ab/abcdef….seg.gz` (the SHA-256 of the key; `SegmentMapCodec`), written
 /// atomically. The cache is an optimisation only: a file that is missing, unreadable, corrupt,
 /// truncated, of another format or filed under another key is ignored and the map recomputed
@@ -56,8 +58,15 @@ struct SegmentationCache: Sendable {
 
   /// The key of `spec`'s map of the image with digest `imageDigest`.
   static func key(imageDigest: String, spec: SegmenterSpec) -> String {
-    "glimpse \(Glimpse.version) segments \(spec.description) image \(imageDigest)"
+    "glimpse \(Glimpse.version) build \(build) segments \(spec.description) image \(imageDigest)"
   }
+
+  /// The executable's size and modification time (`/proc/self/exe`), or "unknown".
+  static let build: String = {
+    var info = stat()
+    guard stat("/proc/self/exe", &info) == 0 else { return "unknown" }
+    return "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+  }()
 
   /// Where the map filed under `key` lives.
   func path(forKey key: String) -> String {
