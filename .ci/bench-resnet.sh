@@ -11,7 +11,7 @@
 #   wall) against `.ci/bench_cnn_torch.py lime` (lime_image, 1000 samples, the same six default
 #   segmenters, the 2-thread PyTorch model; the six explain_instance calls, imports and model
 #   loading left out). The bar: <= 3 s, >= 5x faster.
-# RESNET_WIDTHS=W0,W1,W2,W3 (default 16,32,64,128): the PyTorch network's stem and block widths,
+# RESNET_WIDTHS=W0,W1,W2,W3 (default 16,16,32,64, as Architecture.resnet): the PyTorch network's stem and block widths,
 # which must be those of Glimpse's `Architecture.resnet`.
 # Glimpse's side needs `--architecture resnet` and `--augment` in `glimpse train`; without them
 # it is skipped with a message (the PyTorch side still runs).
@@ -19,7 +19,7 @@ if wanted resnet-epoch-t1 || wanted resnet-epoch-t2 || wanted resnet-lime; then
   TORCH_VENV="${TORCH_VENV:-$HOME/.cache/glimpse-torch-venv}"
   RPY=$(reference_python "$TORCH_VENV/bin/python" resnet-python)
   RESNET_ROUNDS="${RESNET_ROUNDS:-1}"
-  RESNET_WIDTHS="${RESNET_WIDTHS:-16,32,64,128}"
+  RESNET_WIDTHS="${RESNET_WIDTHS:-16,16,32,64}"
   resnet_tmp=$(mktemp -d)
   echo "ResNet (issue #16 bars: 300 grey 224x224 images, 3 classes; PyTorch $([ -x "$RPY" ] && "$RPY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo 'not available: run ../shared/anchors/python/setup_torch.sh') CPU as reference; load $(cut -d' ' -f1-3 /proc/loadavg))"
   # The images need only numpy and scikit-image: the anchors' venv makes them if torch's is missing.

@@ -1,7 +1,7 @@
 """PyTorch references for the bars of issue #16 (the residual CNN on 224x224 images).
 
     python .ci/bench_cnn_torch.py data DIR
-    python .ci/bench_cnn_torch.py train DIR --threads N [--epochs 10] [--save FILE] [--widths 16,32,64,128]
+    python .ci/bench_cnn_torch.py train DIR --threads N [--epochs 10] [--save FILE] [--widths 16,16,32,64]
     python .ci/bench_cnn_torch.py lime DIR --image FILE [--weights FILE] [--threads 2] [--samples 1000]
 
 `data` (numpy + scikit-image only, so either virtualenv runs it) writes the benchmark's image
@@ -13,8 +13,8 @@ CC0 brick, grass and gravel photos (see the samples credits in README.md), each 
 flipped; training crops come from the left half of each photo (columns 0-255), test crops from
 the right half (256-511), so no test pixel was seen in training.
 
-`train` trains Glimpse's `--architecture resnet` network (built here in PyTorch; widths as
-`--widths W0,W1,W2,W3`) with the default recipe minus augmentation and validation (the speed
+`train` trains Glimpse's `--architecture resnet` network (built here in PyTorch; stem and block
+widths as `--widths W0,W1,W2,W3`, by default Architecture.resnet's 16 and (16, 32, 64)) with the default recipe minus augmentation and validation (the speed
 bar's recipe): Adam lr 1e-3 (betas 0.9/0.999, eps 1e-7 as Keras; PyTorch adds eps to
 sqrt(v_hat), Keras to sqrt(v) with the bias correction folded into the step, a difference of
 order eps), cosine decay of the learning rate to 0 over all steps (set before each step t of T:
@@ -107,7 +107,7 @@ def read_folder(folder):
 
 # --- the network ---------------------------------------------------------------------------------
 def widths():
-    w = [int(v) for v in arg("--widths", "16,32,64,128").split(",")]
+    w = [int(v) for v in arg("--widths", "16,16,32,64").split(",")]
     assert len(w) == 4, "--widths takes W0,W1,W2,W3"
     return w
 
