@@ -210,9 +210,11 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
   /// - Parameters:
   ///   - input: `[channels, count, height, width]` images.
   ///   - labels: The class of each image.
-  public func lossAndGradients(_ input: FeatureMaps<Scalar>, labels: [Int])
-    -> (loss: Double, correct: Int, gradients: [[Scalar]])
-  {
+  ///   - classWeights: Per-class loss weights (PyTorch's `CrossEntropyLoss(weight=)`, a
+  ///     weighted mean), or `nil` for the plain mean.
+  public func lossAndGradients(
+    _ input: FeatureMaps<Scalar>, labels: [Int], classWeights: [Float]? = nil
+  ) -> (loss: Double, correct: Int, gradients: [[Scalar]]) {
     var maps = input
     var caches: [LayerCache<Scalar>] = []
     caches.reserveCapacity(layers.count)
@@ -240,7 +242,8 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
         maps = output
       }
     }
-    let (loss, scoreGradient, correct) = SoftmaxCrossEntropy().lossAndGradient(maps, labels: labels)
+    let (loss, scoreGradient, correct) = SoftmaxCrossEntropy().lossAndGradient(
+      maps, labels: labels, classWeights: classWeights)
 
     // Backward, last layer first. The first layer with parameters needs no input gradient
     // (nothing before it learns), which saves the first convolution's col2im and a GEMM.
