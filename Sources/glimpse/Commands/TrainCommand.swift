@@ -17,7 +17,25 @@ struct TrainCommand: ParsableCommand {
       --degree, --coef0, --tol, --no-probability); logistic, multinomial logistic regression \
       (--c, --max-iterations, --tol); knn, k nearest neighbours (--k); cnn, a small \
       convolutional network for image data (--architecture, --epochs, --batch-size, \
-      --learning-rate).
+      --learning-rate, --augment, --validation-fraction, --patience, --class-weights, \
+      --schedule).
+
+      A CNN trains with its architecture's recipe; the flags override parts of it. \
+      --augment none|shift|crop-flip varies the images each epoch (shift: ±2 pixels, for \
+      digits; crop-flip: a random crop of the image padded by 1/8 of its side with zeros, \
+      then a left-right flip half of the time, for photographs and scans). \
+      --validation-fraction F holds out F of each class (seeded, stratified) and keeps the \
+      weights of the epoch with the lowest validation loss; --patience N stops training after \
+      N epochs without a lower one. --class-weights balanced weights each class by \
+      n / (classes · n_class) in the loss (scikit-learn's "balanced", PyTorch's weighted \
+      mean), for imbalanced classes. --schedule constant|cosine|step sets how the learning \
+      rate falls (cosine: to 0 over all steps; step: ×0.1 after each third of the epochs). \
+      The digit recipes (seed, standard) hold nothing out and weight no class; seed does not \
+      augment, standard shifts.
+
+      The live bar shows epoch, batch, the epoch's running loss and accuracy, the last \
+      validation loss and accuracy, and the ETA; the report lists every epoch and, with a \
+      validation split, which epoch was kept and why training stopped.
       """)
 
   @OptionGroup var dataOptions: DataOptions
@@ -110,11 +128,7 @@ struct TrainCommand: ParsableCommand {
     bar.finish()
     print("  fitted in \(formatDuration(fitTime))")
     if let cnn = model as? CNNClassifier {
-      for (epoch, record) in cnn.history.enumerated() {
-        print(
-          "  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))"
-        )
-      }
+      for line in Self.historyLines(cnn) { print(line) }
     }
     if let svm = model as? SVMClassifier {
       print(
@@ -133,21 +147,42 @@ struct TrainCommand: ParsableCommand {
     print("  saved \(out)")
   }
 
-  /// The progress bar's status for a CNN: `epoch 3/10  loss 0.1234  accuracy 0.9612`, the
-  /// epoch's running figures (batch-weighted means so far, as Keras shows them).
+  /// The progress bar's status for a CNN: `epoch 3/10  batch 12/57  loss 0.1234  accuracy
+  /// 0.9612`, the epoch's running figures (batch-weighted means so far, as Keras shows them),
+  /// then the last finished epoch's validation figures when there is a split.
   static func describe(_ progress: CNNClassifier.TrainingProgress) -> String {
-    "epoch \(progress.epoch)/\(progress.epochs)  loss \(formatFixed(progress.loss, digits: 4))  accuracy \(formatFixed(progress.accuracy, digits: 4))"
+    var text =
+      "epoch \(progress.epoch)/\(progress.epochs)  batch \(progress.batch)/\(progress.batches)  loss \(formatFixed(progress.loss, digits: 4))  accuracy \(formatFixed(progress.accuracy, digits: 4))"
+    if let loss = progress.validationLoss, let accuracy = progress.validationAccuracy {
+      text +=
+        "  | validation loss \(formatFixed(loss, digits: 4))  accuracy \(formatFixed(accuracy, digits: 4))"
+      if let best = progress.bestEpoch { text += "  (best: epoch \(best))" }
+    }
+    return text
   }
-}
 
-extension ModelOptions {
-  /// The CNN recipe for the chosen architecture with the epochs, batch size and learning rate
-  /// given on the command line (what `fit` trains for `--model cnn`).
-  var cnnHyperparameters: CNNClassifier.Hyperparameters {
-    var h = CNNClassifier.Hyperparameters.recipe(for: architecture)
-    if let epochs { h.epochs = epochs }
-    if let batchSize { h.batchSize = batchSize }
-    if let learningRate { h.learningRate = learningRate }
-    return h
+  /// One line per epoch (training figures, and validation figures when there is a split), then
+  /// which epoch's weights the model holds and why training ended where it did.
+  static func historyLines(_ cnn: CNNClassifier) -> [String] {
+    var lines = cnn.history.enumerated().map { epoch, record in
+      var line =
+        "  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))"
+      if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
+        line +=
+          "; validation loss \(formatFixed(loss, digits: 4)), accuracy \(formatFixed(accuracy, digits: 4))"
+      }
+      return line
+    }
+    guard let kept = cnn.keptEpoch, let best = cnn.history[kept - 1].validationLoss else {
+      return lines
+    }
+    let trained = cnn.history.count
+    let patience = cnn.hyperparameters.patience
+    lines.append(
+      cnn.stoppedEarly
+        ? "  early stopping after epoch \(trained) of \(cnn.hyperparameters.epochs): no lower validation loss in the \(patience) epochs after epoch \(kept) (\(formatFixed(best, digits: 4))); kept epoch \(kept)'s weights"
+        : "  kept epoch \(kept) of \(trained): the lowest validation loss (\(formatFixed(best, digits: 4)))"
+    )
+    return lines
   }
 }
