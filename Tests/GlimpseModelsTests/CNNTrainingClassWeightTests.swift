@@ -119,7 +119,7 @@ struct CNNTrainingClassWeightTests {
   /// Faint bars on strong noise, `minority` horizontal ones (class 0) for every
   /// `count − minority` vertical ones: hard enough that the majority class wins the
   /// doubtful images unless the loss weights the classes.
-  static func faintBars(count: Int, minority: Int, seed: UInt64) -> Dataset {
+  static func faintBars(count: Int, minority: Int, seed: UInt64, signal: Double = 0.25) -> Dataset {
     let side = 12
     var rng = SeededGenerator(seed: seed)
     var rows: [[Double]] = []
@@ -130,7 +130,7 @@ struct CNNTrainingClassWeightTests {
       var pixels = (0..<(side * side)).map { _ in 0.8 * rng.nextUnitDouble() }
       for t in 0..<side {
         let (y, x) = label == 0 ? (position, t) : (t, position)
-        pixels[y * side + x] += 0.25
+        pixels[y * side + x] += signal
       }
       rows.append(pixels)
       labels.append(label)
@@ -141,24 +141,34 @@ struct CNNTrainingClassWeightTests {
       sources: (0..<count).map { "faint:\($0)" })
   }
 
-  @Test("on a 1:9 imbalanced set, balanced weights raise the minority class's recall")
-  func balancedWeightsRaiseMinorityRecall() throws {
-    let train = Self.faintBars(count: 200, minority: 20, seed: 51)
-    let test = Self.faintBars(count: 200, minority: 100, seed: 52)
-    func minorityRecall(_ weighting: ClassWeighting) throws -> Double {
-      var h = Bars.recipe(.standard, epochs: 3)
+  /// Measured while writing the test (minority recall, unweighted → balanced): seed 53
+  /// 0.00 → 0.99, seed 54 0.37 → 0.56, seed 55 0.00 → 0.80; majority recall 0.94–1.00 either
+  /// way. The unweighted network learns to say "vertical" to nearly everything in 4 epochs.
+  @Test(
+    "on a 1:9 imbalanced set, balanced weights raise the minority class's recall",
+    arguments: [UInt64(53), 54, 55])
+  func balancedWeightsRaiseMinorityRecall(seed: UInt64) throws {
+    let train = Self.faintBars(count: 200, minority: 20, seed: 51, signal: 0.5)
+    let test = Self.faintBars(count: 200, minority: 100, seed: 52, signal: 0.5)
+    func recalls(_ weighting: ClassWeighting) throws -> (minority: Double, majority: Double) {
+      var h = Bars.recipe(.standard, epochs: 4)
       h.batchSize = 16
-      h.learningRate = 1e-3
+      h.learningRate = 3e-3
       h.augmentation = .none
       h.classWeighting = weighting
-      var rng = SeededGenerator(seed: 53)
+      var rng = SeededGenerator(seed: seed)
       let model = try CNNClassifier.fit(train, hyperparameters: h, using: &rng)
       let predicted = model.predict(test.features)
-      return Double(predicted.prefix(100).filter { $0 == 0 }.count) / 100
+      return (
+        Double(predicted.prefix(100).filter { $0 == 0 }.count) / 100,
+        Double(predicted.suffix(100).filter { $0 == 1 }.count) / 100
+      )
     }
-    let plain = try minorityRecall(.none)
-    let balanced = try minorityRecall(.balanced)
-    print("minority recall: unweighted \(plain), balanced \(balanced)")
-    #expect(balanced > plain + 0.2)
+    let plain = try recalls(.none)
+    let balanced = try recalls(.balanced)
+    #expect(balanced.minority >= plain.minority + 0.15)
+    // Balanced accuracy (the mean recall) improves too: the majority class pays less than the
+    // minority gains.
+    #expect(balanced.minority + balanced.majority > plain.minority + plain.majority + 0.1)
   }
 }
