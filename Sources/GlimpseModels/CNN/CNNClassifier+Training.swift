@@ -44,11 +44,27 @@ extension CNNClassifier {
     public var accuracy: Double
     /// The validation loss after the last finished epoch (this one, once it is scored); `nil`
     /// without a validation split or before the first epoch ends.
-    public var validationLoss: Double? = nil
+    public var validationLoss: Double?
     /// The validation accuracy after the last finished epoch, as `validationLoss`.
-    public var validationAccuracy: Double? = nil
+    public var validationAccuracy: Double?
     /// The epoch (from 1) with the lowest validation loss so far, whose weights are kept.
-    public var bestEpoch: Int? = nil
+    public var bestEpoch: Int?
+
+    /// A report of the given figures.
+    public init(
+      epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double,
+      validationLoss: Double? = nil, validationAccuracy: Double? = nil, bestEpoch: Int? = nil
+    ) {
+      self.epoch = epoch
+      self.epochs = epochs
+      self.batch = batch
+      self.batches = batches
+      self.loss = loss
+      self.accuracy = accuracy
+      self.validationLoss = validationLoss
+      self.validationAccuracy = validationAccuracy
+      self.bestEpoch = bestEpoch
+    }
 
     /// Fraction of all training steps done, in [0, 1].
     public var fractionDone: Double {
