@@ -25,6 +25,11 @@ import GlimpseCore
 //    by the network in inference mode, their loss weighted as in training, and the epoch with
 //    the lowest loss is kept (`EarlyStopping`). Keeping it costs one copy of the weights, made
 //    lazily: `Network` is a value, so the kept copy shares storage until the next step writes.
+// 6. Batch normalisation: training normalises by each batch's statistics; inference by the
+//    population statistics computed once training ends (`forInference`, precise BN). With a
+//    validation split they are computed after every epoch, so that the validation loss is
+//    that of the network inference would run, and the kept epoch's network carries its own:
+//    one forward pass over the training rows per epoch, about a third of an epoch's work.
 
 extension CNNClassifier {
   /// Where training stands, for progress bars: the CLI shows epoch, batch, loss, accuracy and
@@ -241,6 +246,19 @@ extension CNNClassifier {
     let sharded = Network<Float>.shardCount(batch: h.batchSize, threads: threads) > 1
     if sharded { SingleThreadedBLAS.shared.enter() }
     defer { if sharded { SingleThreadedBLAS.shared.leave() } }
+    // Batch normalisation's statistics for inference: the population's, from the current
+    // weights (`Network+PopulationStatistics.swift`), over the rows trained on, without
+    // augmentation, in the training batch size. The network itself when it has no batch norm.
+    func forInference(_ network: Network<Float>) -> Network<Float> {
+      guard network.hasBatchNorm else { return network }
+      SingleThreadedBLAS.shared.enter()
+      defer { SingleThreadedBLAS.shared.leave() }
+      return network.withPopulationStatistics(batches: batches) { b in
+        batchInput(
+          data.features, rows: training[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
+          shape: shape, placements: nil)
+      }
+    }
     for epoch in 0..<h.epochs {
       let rows = order(epoch)
       var augmentationStream = augmentationRoot.stream(1_000_001 + UInt64(epoch))
@@ -252,18 +270,22 @@ extension CNNClassifier {
           count: batchRows.count, shape: shape, using: &augmentationStream)
         let labels = batchRows.map { data.labels[$0] }
         let shards = Network<Float>.shardCount(batch: batchRows.count, threads: threads)
-        let (loss, right, gradients) =
+        let pass =
           shards > 1
-          ? network.lossAndGradients(shards: shards, labels: labels, classWeights: classWeights) {
+          ? network.trainingPass(shards: shards, labels: labels, classWeights: classWeights) {
             range in
             let first = batchRows.startIndex + range.lowerBound
             return batchInput(
               data.features, rows: batchRows[first..<(first + range.count)], shape: shape,
               placements: placements.map { Array($0[range]) })
           }
-          : network.lossAndGradients(
+          : network.trainingPass(
             batchInput(data.features, rows: batchRows, shape: shape, placements: placements),
             labels: labels, classWeights: classWeights)
+        let (loss, right, gradients) = (pass.loss, pass.correct, pass.gradients)
+        if !pass.statistics.isEmpty {
+          network = network.updatingRunningStatistics(pass.statistics)
+        }
         let rate = h.schedule.rate(
           base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
           epoch: epoch)
@@ -281,14 +303,16 @@ extension CNNClassifier {
       var record = EpochRecord(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n))
       var decision = EarlyStopping.Decision.keepGoing
       if !validation.isEmpty {
+        // The network as inference would run it: with population statistics (note 6).
+        let scoredNetwork = forInference(network)
         let scored = validationFigures(
-          network, data, rows: validation, shape: shape, classWeights: classWeights,
+          scoredNetwork, data, rows: validation, shape: shape, classWeights: classWeights,
           hyperparameters: h)
         lastValidation = scored
         record.validationLoss = scored.loss
         record.validationAccuracy = scored.accuracy
         decision = stopping.record(scored.loss)
-        if decision == .improved { kept = network }
+        if decision == .improved { kept = scoredNetwork }
         report(
           TrainingProgress(
             epoch: epoch + 1, epochs: h.epochs, batch: batches, batches: batches,
@@ -299,11 +323,13 @@ extension CNNClassifier {
       if decision == .stop { break }
     }
     return CNNClassifier(
-      hyperparameters: h, classNames: data.classNames, network: kept ?? network,
-      history: history)
+      hyperparameters: h, classNames: data.classNames,
+      network: kept ?? forInference(network), history: history)
   }
 
-  /// Loss (weighted as in training) and accuracy of `network` on `rows`, in inference mode.
+  /// Loss (weighted as in training) and accuracy of `network` on `rows`, as the model would
+  /// score them (batch norm folded into the convolutions with the network's running
+  /// statistics).
   ///
   /// Batches of the model's inference size run side by side on `ModelThreads.count` threads
   /// with OpenBLAS at 1 thread, as `predictProbabilities` runs them; their weighted loss sums
@@ -312,9 +338,9 @@ extension CNNClassifier {
     _ network: Network<Float>, _ data: Dataset, rows: [Int], shape: ImageShape,
     classWeights: [Float]?, hyperparameters h: Hyperparameters
   ) -> (loss: Double, accuracy: Double) {
-    let size = CNNClassifier(
-      hyperparameters: h, classNames: data.classNames, network: network, history: []
-    ).inferenceBatchSize
+    let model = CNNClassifier(
+      hyperparameters: h, classNames: data.classNames, network: network, history: [])
+    let size = model.inferenceBatchSize
     let starts = Array(stride(from: 0, to: rows.count, by: size))
     guard !starts.isEmpty else { return (.nan, .nan) }
     let entropy = SoftmaxCrossEntropy()
@@ -323,7 +349,7 @@ extension CNNClassifier {
     let parts = mapParts(starts.count, workers: ModelThreads.count) { part in
       let batch = rows[starts[part]..<min(starts[part] + size, rows.count)]
       let labels = batch.map { data.labels[$0] }
-      let logits = network.logits(
+      let logits = model.inferenceNetwork.logits(
         batchInput(data.features, rows: batch, shape: shape, placements: nil))
       let weight = entropy.weightSum(labels: labels, classWeights: classWeights)
       let scored = entropy.lossAndGradient(logits, labels: labels, classWeights: classWeights)

@@ -111,11 +111,11 @@ public struct CNNClassifier: Classifier {
         augmentation: .none, initializer: .glorotUniform)
     }
 
-    /// The recipe for images larger than 32×32 (photographs, scans): Adam (Keras' ε placement)
-    /// from 1e-3 with a cosine decay to 0 over all steps, batch 32, at most 30 epochs, a random
-    /// crop with 1/8 zero padding and a horizontal flip, 15 % of each class held out for
-    /// validation, training stopped after 6 epochs without a lower validation loss and the
-    /// best epoch kept; classes unweighted.
+    /// The recipe for images larger than 32×32 (photographs, scans), for the `.resnet`
+    /// network: Adam (Keras' ε placement) from 1e-3 with a cosine decay to 0 over all steps,
+    /// batch 32, at most 30 epochs, a random crop with 1/8 zero padding and a horizontal flip,
+    /// 15 % of each class held out for validation, training stopped after 6 epochs without a
+    /// lower validation loss and the best epoch kept; classes unweighted.
     ///
     /// Why each part: a few hundred images are too few for a network to see the same crops
     /// twice, so crop and flip (He et al. 2016, §4.2) are the regulariser; with so few images
@@ -125,21 +125,20 @@ public struct CNNClassifier: Classifier {
     /// outlasts the epoch-to-epoch noise of so small a validation set; the cosine decay is
     /// planned over all 30 epochs, so a run stopped early ends on a larger step than a full
     /// one.
-    ///
-    /// - Note: written for the `resnet` architecture (strided convolutions, batch norm, residual
-    ///   blocks, global average pooling); until it exists the placeholder is `.standard`.
     public static var largeImages: Hyperparameters {
       Hyperparameters(
-        architecture: .standard, epochs: 30, batchSize: 32, learningRate: 1e-3,
+        architecture: .resnet, epochs: 30, batchSize: 32, learningRate: 1e-3,
         optimizer: .adam, schedule: .cosine(final: 0), augmentation: .standardCropFlip,
         validationFraction: 0.15, patience: 6, classWeighting: .none, initializer: .heUniform)
     }
 
-    /// The recipe Glimpse uses for an architecture: `.seed` for `.seed`, the default otherwise.
+    /// The recipe Glimpse uses for an architecture: `.seed` for `.seed`, `.largeImages` for
+    /// `.resnet`, the default for `.standard`.
     public static func recipe(for architecture: Architecture) -> Hyperparameters {
       switch architecture {
       case .seed: .seed
       case .standard: Hyperparameters()
+      case .resnet: .largeImages
       }
     }
 
@@ -254,6 +253,8 @@ public struct CNNClassifier: Classifier {
   public let imageShape: ImageShape
   /// The trained network.
   public let network: Network<Float>
+  /// `network` with batch normalisation folded into the convolutions: what inference runs.
+  let inferenceNetwork: Network<Float>
   /// Loss and accuracy of every training epoch, in order.
   public let history: [EpochRecord]
 
@@ -273,6 +274,7 @@ public struct CNNClassifier: Classifier {
     self.imageShape = network.inputShape
     self.featureCount = network.inputShape.valueCount
     self.network = network
+    self.inferenceNetwork = network.foldingBatchNorm()
     self.history = history
   }
 
@@ -281,22 +283,33 @@ public struct CNNClassifier: Classifier {
 
   // MARK: - Prediction
 
-  /// Images per forward batch: the largest unfolded convolution input of a batch stays within
-  /// about 512K values (2 MB), which keeps it in cache. Measured on the seed network (1000
-  /// digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than batches of 64–256:
-  /// the GEMMs still have about a thousand columns, and the unfolded copy is read back from
-  /// cache instead of memory.
+  /// Images per forward batch: the largest unfolded convolution input or map of a batch stays
+  /// within about 512K values (2 MB), but a batch holds at least 8 images. Measured on the seed
+  /// network (1000 digits, 1 and 2 threads), batches of 8–16 digits were 5–10 % faster than
+  /// batches of 64–256 (the unfolded copy is read back from cache); on the resnet at 224×224,
+  /// whose stem maps alone hold 200K values per image, the cache budget alone gives batches of
+  /// 2 images, which left the last block's GEMMs 98 columns wide and made LIME 1.45× slower
+  /// than batches of 10.
   var inferenceBatchSize: Int {
-    var maps = MapShape(
-      channels: imageShape.channels, count: 1, height: imageShape.height, width: imageShape.width)
-    var largest = 1
-    for layer in network.layers {
-      guard let next = layer.outputShape(maps) else { break }
-      if case .conv(let conv) = layer { largest = max(largest, conv.patchSize * next.planeSize) }
-      largest = max(largest, next.valuesPerImage)
-      maps = next
+    func largest(_ layers: [NetworkLayer<Float>], _ input: MapShape) -> (Int, MapShape?) {
+      var maps = input
+      var result = 1
+      for layer in layers {
+        guard let next = layer.outputShape(maps) else { return (result, nil) }
+        switch layer {
+        case .conv(let conv): result = max(result, conv.patchSize * next.planeSize)
+        case .residual(let block):
+          result = max(result, largest(block.main, maps).0, largest(block.shortcut, maps).0)
+        default: break
+        }
+        result = max(result, next.valuesPerImage)
+        maps = next
+      }
+      return (result, maps)
     }
-    return max(1, min(256, (1 << 19) / largest))
+    let input = MapShape(
+      channels: imageShape.channels, count: 1, height: imageShape.height, width: imageShape.width)
+    return max(8, min(256, (1 << 19) / largest(inferenceNetwork.layers, input).0))
   }
 
   /// Runs `transform` on batches of rows and stacks the `[count, columns]` results.
@@ -313,9 +326,21 @@ public struct CNNClassifier: Classifier {
     precondition(
       features.columns == featureCount,
       "features have \(features.columns) columns, the model \(featureCount)")
-    var result = Matrix(rows: features.rows, columns: columns)
+    return batched(
+      rowCount: features.rows, columns: columns,
+      input: { rows in FeatureMaps(images: features, rows: rows, shape: imageShape) }, transform)
+  }
+
+  /// Runs `transform` on batches of `rowCount` rows, whose images `input` makes (called from
+  /// several threads at once), and stacks the `[count, columns]` results; as
+  /// `batched(_:columns:_:)`.
+  func batched(
+    rowCount: Int, columns: Int, input: (Range<Int>) -> FeatureMaps<Float>,
+    _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
+  ) -> Matrix {
+    var result = Matrix(rows: rowCount, columns: columns)
     let size = inferenceBatchSize
-    let starts = Array(stride(from: 0, to: features.rows, by: size))
+    let starts = Array(stride(from: 0, to: rowCount, by: size))
     guard !starts.isEmpty else { return result }
     SingleThreadedBLAS.shared.enter()
     defer { SingleThreadedBLAS.shared.leave() }
@@ -324,8 +349,8 @@ public struct CNNClassifier: Classifier {
       let target = UncheckedSendableRows(base)
       _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
         let start = starts[batch]
-        let rows = start..<min(start + size, features.rows)
-        let output = transform(FeatureMaps(images: features, rows: rows, shape: imageShape))
+        let rows = start..<min(start + size, rowCount)
+        let output = transform(input(rows))
         precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
         // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
         output.storage.withBase { source in
@@ -350,7 +375,7 @@ public struct CNNClassifier: Classifier {
   public func predictProbabilities(_ features: Matrix) -> Matrix {
     let loss = SoftmaxCrossEntropy()
     return batched(features, columns: classNames.count) { batch in
-      loss.probabilities(network.logits(batch))
+      loss.probabilities(inferenceNetwork.logits(batch))
     }
   }
 
@@ -361,7 +386,7 @@ public struct CNNClassifier: Classifier {
   /// - Returns: `[rows, embeddingSize]` (1600 for the seed network on 28×28 digits, PyTorch's
   ///   C, H, W order; 128 for the standard network).
   public func embed(_ features: Matrix) -> Matrix {
-    batched(features, columns: embeddingSize) { batch in network.embedding(batch) }
+    batched(features, columns: embeddingSize) { batch in inferenceNetwork.embedding(batch) }
   }
 }
 

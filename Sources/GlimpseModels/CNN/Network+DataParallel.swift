@@ -48,13 +48,29 @@ extension Network {
     shards: Int, labels: [Int], classWeights: [Float]? = nil,
     input: (Range<Int>) -> FeatureMaps<Scalar>
   ) -> (loss: Double, correct: Int, gradients: [[Scalar]]) {
+    let pass = trainingPass(
+      shards: shards, labels: labels, classWeights: classWeights, input: input)
+    return (pass.loss, pass.correct, pass.gradients)
+  }
+
+  /// `trainingPass` of a batch computed as `shards` contiguous shards, one per thread, combined
+  /// as batch means; each shard's batch normalisation uses the shard's statistics (as PyTorch's
+  /// `DataParallel` does without synchronised batch norm), and the statistics returned are the
+  /// shards' pooled, which are the whole batch's up to rounding.
+  func trainingPass(
+    shards: Int, labels: [Int], classWeights: [Float]? = nil,
+    input: (Range<Int>) -> FeatureMaps<Scalar>
+  ) -> TrainingPass<Scalar> {
     let count = labels.count
     let ranges = contiguousChunks(of: count, parts: shards)
     precondition(!ranges.isEmpty, "a batch of \(count) images cannot be split into shards")
     let parts = mapParts(ranges.count, workers: ranges.count) { part in
       let range = ranges[part]
-      return lossAndGradients(
+      return trainingPass(
         input(range), labels: Array(labels[range]), classWeights: classWeights)
+    }
+    let statistics = parts[0].statistics.indices.map { layer in
+      BatchNorm2D<Scalar>.BatchStatistics.pooled(parts.map { $0.statistics[layer] })
     }
     var loss = 0.0
     var correct = 0
@@ -94,6 +110,7 @@ extension Network {
         }
       }
     }
-    return (loss, correct, gradients)
+    return TrainingPass(
+      loss: loss, correct: correct, gradients: gradients, statistics: statistics)
   }
 }
