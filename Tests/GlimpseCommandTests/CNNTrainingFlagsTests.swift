@@ -10,15 +10,35 @@ import Testing
 /// misuse is one usage line.
 @Suite("Command line: CNN training flags")
 struct CNNTrainingFlagsTests {
-  static func hyperparameters(_ arguments: [String]) throws -> CNNClassifier.Hyperparameters {
-    let command = try TrainCommand.parse(["data", "--model", "cnn", "--out", "m.glimpse"] + arguments)
-    return command.modelOptions.cnnHyperparameters
+  static let digits = ImageShape(height: 28, width: 28, channels: 1)
+  static let textures = ImageShape(height: 224, width: 224, channels: 1)
+
+  static func hyperparameters(_ arguments: [String], shape: ImageShape = digits) throws
+    -> CNNClassifier.Hyperparameters
+  {
+    let command = try TrainCommand.parse(
+      ["data", "--model", "cnn", "--out", "m.glimpse"] + arguments)
+    return try command.modelOptions.cnnHyperparameters(for: shape)
   }
 
-  @Test("without flags the recipe is the architecture's, unchanged")
+  @Test("without flags the recipe is the architecture's: standard up to 32×32, resnet's large-image recipe above")
   func noFlagsNoChange() throws {
     #expect(try Self.hyperparameters([]) == CNNClassifier.Hyperparameters())
     #expect(try Self.hyperparameters(["--architecture", "seed"]) == .seed)
+    #expect(try Self.hyperparameters([], shape: Self.textures) == .largeImages)
+    #expect(CNNClassifier.Hyperparameters.largeImages.architecture == .resnet)
+    #expect(
+      try Self.hyperparameters(["--architecture", "standard"], shape: Self.textures)
+        == CNNClassifier.Hyperparameters())
+    // The large-image recipe's split takes --patience; the flags override it.
+    let h = try Self.hyperparameters(
+      ["--patience", "2", "--augment", "none", "--validation-fraction", "0.3"],
+      shape: Self.textures)
+    #expect(h.patience == 2 && h.augmentation == .none && h.validationFraction == 0.3)
+    #expect(throws: (any Error).self) {
+      try Self.hyperparameters(["--patience", "2", "--validation-fraction", "0"], shape: Self.textures)
+    }
+    #expect(throws: (any Error).self) { try Self.hyperparameters(["--patience", "2"]) }
   }
 
   @Test("each flag sets its part of the recipe")
@@ -41,7 +61,7 @@ struct CNNTrainingFlagsTests {
   @Test(
     "misused flags are one usage line: patience without a split, flags for other models, out-of-range values",
     arguments: [
-      ["--model", "cnn", "--patience", "3"],
+      ["--model", "cnn", "--architecture", "standard", "--patience", "3"],
       ["--model", "svm", "--augment", "crop-flip"],
       ["--model", "knn", "--class-weights", "balanced"],
       ["--model", "cnn", "--validation-fraction", "1"],

@@ -101,6 +101,22 @@ public struct CNNClassifier: Classifier {
       self.initializer = initializer
     }
 
+    /// A recipe written with the digit shift as its only augmentation (the form of the
+    /// initialiser before `augmentation`): `maxShift` > 0 becomes `.shift(maxShift:)`, 0
+    /// `.none`; no validation split, no class weights.
+    public init(
+      architecture: Architecture = .standard, epochs: Int = 15, batchSize: Int = 32,
+      learningRate: Double = 1e-3, optimizer: Optimizer = .adam,
+      schedule: LearningRateSchedule = .cosine(final: 0), maxShift: Int,
+      initializer: WeightInitializer = .heUniform
+    ) {
+      self.init(
+        architecture: architecture, epochs: epochs, batchSize: batchSize,
+        learningRate: learningRate, optimizer: optimizer, schedule: schedule,
+        augmentation: maxShift > 0 ? .shift(maxShift: maxShift) : .none,
+        initializer: initializer)
+    }
+
     /// The PyTorch anchor's recipe for the seed architecture: Glorot-uniform weights, zero
     /// biases, `Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)` as PyTorch places ε, constant rate,
     /// batch 32, 10 epochs, no augmentation, no validation split, no class weights.

@@ -102,16 +102,17 @@ struct TrainCommand: ParsableCommand {
     print(
       "training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))"
     )
+    let recipe =
+      modelOptions.model == .cnn ? try modelOptions.cnnHyperparameters(for: train.imageShape) : nil
+    if let recipe { print("  recipe: \(Self.describe(recipe))") }
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
     let model: any Classifier
     do {
-      if modelOptions.model == .cnn {
+      if let recipe {
         // The CNN reports epoch, loss and accuracy after every batch: show them live.
         var rng = SeededGenerator(seed: seed)
-        model = try CNNClassifier.fit(
-          train, hyperparameters: modelOptions.cnnHyperparameters, using: &rng
-        ) { progress in
+        model = try CNNClassifier.fit(train, hyperparameters: recipe, using: &rng) { progress in
           bar.update(Int(progress.fractionDone * 1000), detail: Self.describe(progress))
         }
       } else {
@@ -159,6 +160,18 @@ struct TrainCommand: ParsableCommand {
       if let best = progress.bestEpoch { text += "  (best: epoch \(best))" }
     }
     return text
+  }
+
+  /// A CNN recipe in one line: `resnet, 30 epochs of batch 32, adam 1e-3 cosine, augment
+  /// crop-flip, validation 0.15 (patience 6), class weights none`.
+  static func describe(_ h: CNNClassifier.Hyperparameters) -> String {
+    let optimizer = if case .sgd = h.optimizer { "sgd" } else { "adam" }
+    let validation =
+      h.validationFraction > 0
+      ? "validation \(h.validationFraction) (patience \(h.patience == 0 ? "off" : "\(h.patience)"))"
+      : "no validation split"
+    return
+      "\(h.architecture.rawValue), \(h.epochs) epochs of batch \(h.batchSize), \(optimizer) \(h.learningRate) \(h.schedule.kind.rawValue), augment \(h.augmentation.kind.rawValue), \(validation), class weights \(h.classWeighting.rawValue)"
   }
 
   /// One line per epoch (training figures, and validation figures when there is a split), then

@@ -49,8 +49,8 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Iteration limit for logistic regression.")
   var maxIterations = 1000
 
-  @Option(help: "CNN architecture: standard (Glimpse's default recipe) or seed (the knee-image study's network and recipe).")
-  var architecture: Architecture = .standard
+  @Option(help: "CNN architecture: seed (the knee-image study's network and recipe), standard (Glimpse's digit recipe) or resnet (strided convolutions, batch norm, residual blocks; the recipe for large images) (default: standard up to 32×32, resnet above).")
+  var architecture: Architecture?
 
   @Option(help: "CNN training epochs (default: the architecture's recipe).")
   var epochs: Int?
@@ -103,17 +103,30 @@ struct ModelOptions: ParsableArguments {
     if model != .cnn, let flag = trainingFlags.first {
       throw ValidationError("\(flag) applies to --model cnn only")
     }
-    if model == .cnn, patience != nil, cnnHyperparameters.validationFraction == 0 {
+    // Known before reading the data only when the architecture is named.
+    if model == .cnn, let architecture {
+      try checkPatience(CNNClassifier.Hyperparameters.recipe(for: architecture))
+    }
+  }
+
+  /// Refuses `--patience` when the recipe, with the flags, holds nothing out.
+  private func checkPatience(_ recipe: CNNClassifier.Hyperparameters) throws {
+    let fraction = validationFraction ?? recipe.validationFraction
+    if patience != nil, fraction == 0 {
       throw ValidationError(
         "--patience needs a validation split: add --validation-fraction F with F > 0")
     }
   }
 
-  /// The CNN recipe for the chosen architecture with the settings given on the command line
-  /// (what `fit` trains for `--model cnn`). A named augmentation or schedule of the recipe's own
-  /// kind keeps the recipe's parameters; another kind takes the library's parameters for it.
-  var cnnHyperparameters: CNNClassifier.Hyperparameters {
-    var h = CNNClassifier.Hyperparameters.recipe(for: architecture)
+  /// The CNN recipe for the chosen architecture (by default the library's choice for images
+  /// of `shape`) with the settings given on the command line (what `fit` trains for
+  /// `--model cnn`). A named augmentation or schedule of the recipe's own kind keeps the
+  /// recipe's parameters; another kind takes the library's parameters for it.
+  /// - Throws: `ValidationError` for `--patience` without a validation split.
+  func cnnHyperparameters(for shape: ImageShape?) throws -> CNNClassifier.Hyperparameters {
+    let chosen = architecture ?? shape.map(Architecture.defaultArchitecture(for:)) ?? .standard
+    var h = CNNClassifier.Hyperparameters.recipe(for: chosen)
+    try checkPatience(h)
     if let epochs { h.epochs = epochs }
     if let batchSize { h.batchSize = batchSize }
     if let learningRate { h.learningRate = learningRate }
@@ -149,7 +162,8 @@ struct ModelOptions: ParsableArguments {
       return try KNearestNeighbors.fit(data, hyperparameters: .init(k: k), using: &rng, progress: progress)
     case .cnn:
       return try CNNClassifier.fit(
-        data, hyperparameters: cnnHyperparameters, using: &rng, progress: progress)
+        data, hyperparameters: cnnHyperparameters(for: data.imageShape), using: &rng,
+        progress: progress)
     }
   }
 }
