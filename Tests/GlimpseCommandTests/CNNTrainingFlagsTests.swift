@@ -21,7 +21,9 @@ struct CNNTrainingFlagsTests {
     return try command.modelOptions.cnnHyperparameters(for: shape)
   }
 
-  @Test("without flags the recipe is the architecture's: standard up to 32×32, resnet's large-image recipe above")
+  @Test(
+    "without flags the recipe is the architecture's: standard up to 32×32, resnet's large-image recipe above"
+  )
   func noFlagsNoChange() throws {
     #expect(try Self.hyperparameters([]) == CNNClassifier.Hyperparameters())
     #expect(try Self.hyperparameters(["--architecture", "seed"]) == .seed)
@@ -36,7 +38,8 @@ struct CNNTrainingFlagsTests {
       shape: Self.textures)
     #expect(h.patience == 2 && h.augmentation == .none && h.validationFraction == 0.3)
     #expect(throws: (any Error).self) {
-      try Self.hyperparameters(["--patience", "2", "--validation-fraction", "0"], shape: Self.textures)
+      try Self.hyperparameters(
+        ["--patience", "2", "--validation-fraction", "0"], shape: Self.textures)
     }
     #expect(throws: (any Error).self) { try Self.hyperparameters(["--patience", "2"]) }
   }
@@ -52,7 +55,9 @@ struct CNNTrainingFlagsTests {
     #expect(h.classWeighting == .balanced)
     #expect(h.schedule == .stepDecay(epochs: 4, factor: 0.1))
     #expect(try Self.hyperparameters(["--augment", "none"]).augmentation == .none)
-    #expect(try Self.hyperparameters(["--architecture", "seed", "--augment", "shift"]).augmentation == .digitShift)
+    #expect(
+      try Self.hyperparameters(["--architecture", "seed", "--augment", "shift"]).augmentation
+        == .digitShift)
     // Naming the recipe's own kind keeps its parameters.
     #expect(try Self.hyperparameters(["--schedule", "cosine"]).schedule == .cosine(final: 0))
     #expect(try Self.hyperparameters(["--schedule", "constant"]).schedule == .constant)
@@ -114,6 +119,8 @@ struct CNNTrainingFlagsTests {
       CNNClassifier.TrainingProgress(
         epoch: 2, epochs: 3, batch: 1, batches: 3, loss: 0.5, accuracy: 0.75,
         validationLoss: 0.6, validationAccuracy: 0.5, bestEpoch: 1))
-    #expect(status.contains("batch 1/3") && status.contains("validation loss 0.6000") && status.contains("best: epoch 1"))
+    #expect(
+      status.contains("batch 1/3") && status.contains("validation loss 0.6000")
+        && status.contains("best: epoch 1"))
   }
 }

@@ -35,12 +35,14 @@ struct CNNTrainingAugmentationTests {
 
   /// torchvision's `RandomCrop(size, padding=p)` with corner (i, j): pad p zeros on every side,
   /// then take rows i..<i+H and columns j..<j+W. Written out directly as the reference.
-  @Test("a placement by (p − i, p − j) is torchvision's crop at corner (i, j) of the image padded by p")
+  @Test(
+    "a placement by (p − i, p − j) is torchvision's crop at corner (i, j) of the image padded by p")
   func placementIsAPaddedCrop() {
     let (height, width, p) = (6, 5, 2)
     let maps = Self.numbered(channels: 3, height: height, width: width)
     for (i, j) in [(0, 0), (0, 4), (4, 1), (2, 2), (3, 0)] {
-      let placed = maps.placed(Array(repeating: ImagePlacement(dy: p - i, dx: p - j, flip: false), count: 2))
+      let placed = maps.placed(
+        Array(repeating: ImagePlacement(dy: p - i, dx: p - j, flip: false), count: 2))
       for c in 0..<3 {
         for n in 0..<2 {
           for y in 0..<height {
@@ -66,7 +68,8 @@ struct CNNTrainingAugmentationTests {
     for n in 0..<2 {
       for y in 0..<3 {
         for x in 0..<4 {
-          #expect(once[channel: 0, image: n, y: y, x: x] == maps[channel: 0, image: n, y: y, x: 3 - x])
+          #expect(
+            once[channel: 0, image: n, y: y, x: x] == maps[channel: 0, image: n, y: y, x: 3 - x])
         }
       }
     }
@@ -91,16 +94,23 @@ struct CNNTrainingAugmentationTests {
     #expect(crop.maxOffsets(for: ImageShape(height: 224, width: 224, channels: 1)) == (28, 28))
     #expect(crop.maxOffsets(for: ImageShape(height: 128, width: 64, channels: 3)) == (16, 8))
     #expect(crop.maxOffsets(for: ImageShape(height: 4, width: 4, channels: 1)) == (1, 1))
-    #expect(Augmentation.digitShift.maxOffsets(for: ImageShape(height: 224, width: 224, channels: 1)) == (2, 2))
-    #expect(Augmentation.none.maxOffsets(for: ImageShape(height: 28, width: 28, channels: 1)) == (0, 0))
+    #expect(
+      Augmentation.digitShift.maxOffsets(for: ImageShape(height: 224, width: 224, channels: 1)) == (
+        2, 2
+      ))
+    #expect(
+      Augmentation.none.maxOffsets(for: ImageShape(height: 28, width: 28, channels: 1)) == (0, 0))
   }
 
-  @Test("crop-flip draws are deterministic per seed, within the padding, cover it, and flip about half the images")
+  @Test(
+    "crop-flip draws are deterministic per seed, within the padding, cover it, and flip about half the images"
+  )
   func cropFlipDraws() throws {
     let shape = ImageShape(height: 32, width: 32, channels: 3)
     func draw(_ seed: UInt64) throws -> [ImagePlacement] {
       var rng = SeededGenerator(seed: seed).stream(1_000_001)
-      return try #require(Augmentation.standardCropFlip.placements(count: 4000, shape: shape, using: &rng))
+      return try #require(
+        Augmentation.standardCropFlip.placements(count: 4000, shape: shape, using: &rng))
     }
     let a = try draw(5)
     #expect(try draw(5) == a)
@@ -118,7 +128,8 @@ struct CNNTrainingAugmentationTests {
     let shape = ImageShape(height: 28, width: 28, channels: 1)
     var a = SeededGenerator(seed: 9)
     var b = SeededGenerator(seed: 9)
-    let placements = try #require(Augmentation.digitShift.placements(count: 50, shape: shape, using: &a))
+    let placements = try #require(
+      Augmentation.digitShift.placements(count: 50, shape: shape, using: &a))
     let shifts = randomShifts(count: 50, maxShift: 2, using: &b)
     #expect(placements.map(\.dy) == shifts.map(\.dy))
     #expect(placements.map(\.dx) == shifts.map(\.dx))

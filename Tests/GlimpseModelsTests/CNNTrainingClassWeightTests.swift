@@ -29,7 +29,8 @@ struct CNNTrainingClassWeightTests {
       numerator += w[labels[n]] * (logSumExp - scores[labels[n]])
       denominator += w[labels[n]]
     }
-    let result = SoftmaxCrossEntropy().lossAndGradient(z, labels: labels, classWeights: Self.weights)
+    let result = SoftmaxCrossEntropy().lossAndGradient(
+      z, labels: labels, classWeights: Self.weights)
     #expect(abs(result.loss - numerator / denominator) < 1e-12)
     // The gradient, written out: w_y (softmax(z) − onehot(y)) / Σ w_y.
     for n in 0..<4 {
@@ -46,7 +47,8 @@ struct CNNTrainingClassWeightTests {
   @Test("the weighted gradient matches central finite differences of the weighted loss")
   func weightedGradientMatchesFiniteDifferences() {
     let entropy = SoftmaxCrossEntropy()
-    let result = entropy.lossAndGradient(Self.logits, labels: Self.labels, classWeights: Self.weights)
+    let result = entropy.lossAndGradient(
+      Self.logits, labels: Self.labels, classWeights: Self.weights)
     let h = 1e-6
     for index in 0..<Self.logits.storage.count {
       var plus = Self.logits
@@ -86,7 +88,9 @@ struct CNNTrainingClassWeightTests {
     let whole = network.lossAndGradients(
       FeatureMaps(images: data.features, rows: 0..<data.count, shape: shape), labels: labels,
       classWeights: weights)
-    let sharded = network.lossAndGradients(shards: split.shards, labels: labels, classWeights: weights) {
+    let sharded = network.lossAndGradients(
+      shards: split.shards, labels: labels, classWeights: weights
+    ) {
       FeatureMaps(images: data.features, rows: $0, shape: shape)
     }
     #expect(abs(sharded.loss - whole.loss) < 1e-6 * max(1, whole.loss))

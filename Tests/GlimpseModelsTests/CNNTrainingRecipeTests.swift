@@ -61,7 +61,9 @@ struct CNNTrainingRecipeTests {
     #expect(seed.validationFraction == 0 && seed.classWeighting == .none)
   }
 
-  @Test("the large-image recipe: Adam 1e-3, cosine to 0, batch 32, 30 epochs, crop-flip, 15 % validation, patience 6")
+  @Test(
+    "the large-image recipe: Adam 1e-3, cosine to 0, batch 32, 30 epochs, crop-flip, 15 % validation, patience 6"
+  )
   func largeImageRecipe() throws {
     let h = CNNClassifier.Hyperparameters.largeImages
     #expect(h.optimizer == .adam && h.learningRate == 1e-3)

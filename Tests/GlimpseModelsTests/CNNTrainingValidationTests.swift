@@ -7,17 +7,24 @@ import Testing
 struct CNNTrainingValidationTests {
   // MARK: - The split
 
-  @Test("the split is stratified (round(F·n_c) per class), disjoint, covers every row, and keeps a training row per class")
+  @Test(
+    "the split is stratified (round(F·n_c) per class), disjoint, covers every row, and keeps a training row per class"
+  )
   func splitIsStratifiedAndDisjoint() {
     // Classes of 20, 10, 3 and 1 rows, interleaved.
     var labels: [Int] = []
-    for i in 0..<20 { labels.append(0); if i < 10 { labels.append(1) }; if i < 3 { labels.append(2) } }
+    for i in 0..<20 {
+      labels.append(0)
+      if i < 10 { labels.append(1) }
+      if i < 3 { labels.append(2) }
+    }
     labels.append(3)
     var rng = SeededGenerator(seed: 1)
     let split = ValidationSplit(labels: labels, fraction: 0.2, using: &rng)
     #expect(Set(split.training).isDisjoint(with: split.validation))
     #expect((split.training + split.validation).sorted() == Array(0..<labels.count))
-    #expect(split.training == split.training.sorted() && split.validation == split.validation.sorted())
+    #expect(
+      split.training == split.training.sorted() && split.validation == split.validation.sorted())
     func count(_ rows: [Int], _ label: Int) -> Int { rows.filter { labels[$0] == label }.count }
     // 0.2 · 20 = 4, 0.2 · 10 = 2, 0.2 · 3 = 0.6 → 1, 0.2 · 1 = 0.2 → 0 (and a lone row stays).
     #expect([0, 1, 2, 3].map { count(split.validation, $0) } == [4, 2, 1, 0])
@@ -43,7 +50,9 @@ struct CNNTrainingValidationTests {
 
   // MARK: - The rule, on scripted losses
 
-  @Test("early stopping keeps the first lowest loss and stops after `patience` epochs without a lower one")
+  @Test(
+    "early stopping keeps the first lowest loss and stops after `patience` epochs without a lower one"
+  )
   func earlyStoppingOnAScript() {
     let losses = [1.0, 0.8, 0.9, 0.85, 0.7, 0.75, 0.7, 0.77, 0.6]
     var rule = EarlyStopping(patience: 3)
@@ -121,7 +130,10 @@ struct CNNTrainingValidationTests {
     #expect(Array(long.history.prefix(kept)) == short.history)
     // 48 rows, a quarter of each class held out: training counted 36 images per epoch.
     #expect(long.history.allSatisfy { ($0.accuracy * 36).rounded() == $0.accuracy * 36 })
-    #expect(long.history.allSatisfy { ($0.validationAccuracy! * 12).rounded() == $0.validationAccuracy! * 12 })
+    #expect(
+      long.history.allSatisfy {
+        ($0.validationAccuracy! * 12).rounded() == $0.validationAccuracy! * 12
+      })
   }
 
   @Test("progress reports the validation figures after each epoch and the best epoch so far")
@@ -156,7 +168,9 @@ struct CNNTrainingValidationTests {
     var h = Self.recipe(epochs: 1, patience: 0)
     h.validationFraction = 0.05  // 0.05 · 4 rounds to 0 in both classes
     var rng = SeededGenerator(seed: 49)
-    #expect(throws: ModelError.self) { try CNNClassifier.fit(data, hyperparameters: h, using: &rng) }
+    #expect(throws: ModelError.self) {
+      try CNNClassifier.fit(data, hyperparameters: h, using: &rng)
+    }
     h.validationFraction = 1
     #expect(throws: ModelError.self) { try h.validate() }
     h.validationFraction = 0.5
