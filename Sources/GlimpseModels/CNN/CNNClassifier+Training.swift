@@ -30,6 +30,10 @@ import GlimpseCore
 //    validation split they are computed after every epoch, so that the validation loss is
 //    that of the network inference would run, and the kept epoch's network carries its own:
 //    one forward pass over the training rows per epoch, about a third of an epoch's work.
+//    The pass takes the rows in the order of the epoch just trained, not in row order: image
+//    folders list their rows class by class, and batches of one class would normalise the
+//    layers before each batch norm by that class's statistics, which training (shuffled
+//    batches) never did.
 
 extension CNNClassifier {
   /// Where training stands, for progress bars: the CLI shows epoch, batch, loss, accuracy and
@@ -219,7 +223,7 @@ extension CNNClassifier {
     return counts.max() ?? 0
   }
 
-  /// The training loop (notes 1–5).
+  /// The training loop (notes 1–6).
   ///
   /// - Parameters:
   ///   - training: The rows trained on; `order(e)` is a permutation of them.
@@ -248,19 +252,22 @@ extension CNNClassifier {
     defer { if sharded { SingleThreadedBLAS.shared.leave() } }
     // Batch normalisation's statistics for inference: the population's, from the current
     // weights (`Network+PopulationStatistics.swift`), over the rows trained on, without
-    // augmentation, in the training batch size. The network itself when it has no batch norm.
-    func forInference(_ network: Network<Float>) -> Network<Float> {
+    // augmentation, in the training batch size and in the epoch's shuffled order (note 6). The
+    // network itself when it has no batch norm.
+    func forInference(_ network: Network<Float>, order rows: [Int]) -> Network<Float> {
       guard network.hasBatchNorm else { return network }
       SingleThreadedBLAS.shared.enter()
       defer { SingleThreadedBLAS.shared.leave() }
       return network.withPopulationStatistics(batches: batches) { b in
         batchInput(
-          data.features, rows: training[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
+          data.features, rows: rows[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
           shape: shape, placements: nil)
       }
     }
+    var lastOrder = training
     for epoch in 0..<h.epochs {
       let rows = order(epoch)
+      lastOrder = rows
       var augmentationStream = augmentationRoot.stream(1_000_001 + UInt64(epoch))
       var lossSum = 0.0
       var correct = 0
@@ -304,7 +311,7 @@ extension CNNClassifier {
       var decision = EarlyStopping.Decision.keepGoing
       if !validation.isEmpty {
         // The network as inference would run it: with population statistics (note 6).
-        let scoredNetwork = forInference(network)
+        let scoredNetwork = forInference(network, order: rows)
         let scored = validationFigures(
           scoredNetwork, data, rows: validation, shape: shape, classWeights: classWeights,
           hyperparameters: h)
@@ -324,7 +331,7 @@ extension CNNClassifier {
     }
     return CNNClassifier(
       hyperparameters: h, classNames: data.classNames,
-      network: kept ?? forInference(network), history: history)
+      network: kept ?? forInference(network, order: lastOrder), history: history)
   }
 
   /// Loss (weighted as in training) and accuracy of `network` on `rows`, as the model would
