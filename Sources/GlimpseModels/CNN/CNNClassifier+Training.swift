@@ -29,7 +29,9 @@ import GlimpseCore
 //    population statistics computed once training ends (`forInference`, precise BN). With a
 //    validation split they are computed after every epoch, so that the validation loss is
 //    that of the network inference would run, and the kept epoch's network carries its own:
-//    one forward pass over the training rows per epoch, about a third of an epoch's work.
+//    one forward pass over the training rows per epoch. With the validation rows' own pass it
+//    costs about half an epoch's training: 30 resnet epochs on 45 texture patches with 9 held
+//    out took 6.5 s of CPU, 30 epochs on 54 patches without a split 5.1 s.
 //    The pass takes the rows in the order of the epoch just trained, not in row order: image
 //    folders list their rows class by class, and batches of one class would normalise the
 //    layers before each batch norm by that class's statistics, which training (shuffled

@@ -141,6 +141,13 @@ public struct CNNClassifier: Classifier {
     /// outlasts the epoch-to-epoch noise of so small a validation set; the cosine decay is
     /// planned over all 30 epochs, so a run stopped early ends on a larger step than a full
     /// one.
+    ///
+    /// Measured on the 72 texture patches of `samples/textures` (54 trained on, 18 tested,
+    /// eight seeds, 2 cores): epoch-1 loss 0.91–1.62 (ln 3 = 1.10); 18/18 test images right in
+    /// every run, with or without the split, the augmentation or early stopping (the set is
+    /// too easy to rank recipes); with all 30 epochs trained the lowest validation loss fell
+    /// at epochs 21–28, and patience 6 ended 4 of 8 runs at epochs 20–23; 5.7 s of CPU per
+    /// run against 6.5 s without early stopping and 5.1 s without a split.
     public static var largeImages: Hyperparameters {
       Hyperparameters(
         architecture: .resnet, epochs: 30, batchSize: 32, learningRate: 1e-3,
