@@ -78,6 +78,24 @@ struct ResidualLayerTests {
     #expect(maxAbsoluteDifference(parameters.weights, numeric) < 1e-7)
   }
 
+  @Test(
+    "Float stride-2 convolutions (eight-at-a-time unfolding) agree with Double to Float rounding",
+    arguments: [(3, 1, 37, 41), (1, 0, 40, 33), (3, 0, 19, 18)])
+  func floatStridedConvolution(kernel: Int, padding: Int, height: Int, width: Int) {
+    let (c, f) = (3, 5)
+    let weights = LayerCheck.values(f * c * kernel * kernel, seed: 41)
+    let input = LayerCheck.maps(MapShape(channels: c, count: 3, height: height, width: width), seed: 42)
+    let exact = Conv2D<Double>(
+      inputChannels: c, filters: f, kernelHeight: kernel, kernelWidth: kernel, stride: 2,
+      padding: padding, weights: weights, bias: nil)(input)
+    let single = Conv2D<Float>(
+      inputChannels: c, filters: f, kernelHeight: kernel, kernelWidth: kernel, stride: 2,
+      padding: padding, weights: weights.map(Float.init), bias: nil)(
+        FeatureMaps(shape: input.shape, storage: input.storage.map(Float.init)))
+    #expect(single.shape == exact.shape)
+    #expect(maxAbsoluteDifference(single.storage.map(Double.init), exact.storage) < 1e-5)
+  }
+
   @Test("a convolution without bias has weights only as parameters and a zero bias")
   func convolutionWithoutBias() {
     let conv = Conv2D<Double>(

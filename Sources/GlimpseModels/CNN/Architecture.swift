@@ -87,15 +87,24 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
         .flatten, .dense(outputs: 128), .relu, .dense(outputs: classes),
       ]
     case .resnet:
-      [
-        .conv(filters: 16, kernel: 3, stride: 2, padding: 1, bias: false), .batchNorm, .relu,
-        .maxPool(size: 2),
-        .basicBlock(input: 16, output: 16, stride: 2),
-        .basicBlock(input: 16, output: 32, stride: 2),
-        .basicBlock(input: 32, output: 64, stride: 2),
-        .globalAveragePool, .dense(outputs: classes),
-      ]
+      Self.residualPlan(stem: 16, widths: [16, 32, 64], classes: classes)
     }
+  }
+
+  /// The resnet layout with other widths: a stem of `stem` filters (3×3 stride 2, batch norm,
+  /// ReLU, max-pool 2), one stride-2 basic block per width, global average pooling and
+  /// dense(classes).
+  static func residualPlan(stem: Int, widths: [Int], classes: Int) -> [LayerPlan] {
+    var plan: [LayerPlan] = [
+      .conv(filters: stem, kernel: 3, stride: 2, padding: 1, bias: false), .batchNorm, .relu,
+      .maxPool(size: 2),
+    ]
+    var channels = stem
+    for width in widths {
+      plan.append(.basicBlock(input: channels, output: width, stride: 2))
+      channels = width
+    }
+    return plan + [.globalAveragePool, .dense(outputs: classes)]
   }
 
   /// A new network for images of `shape` and `classes` outputs, weights drawn by
@@ -106,10 +115,19 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
     input shape: ImageShape, classes: Int, initializer: WeightInitializer,
     using rng: inout some RandomNumberGenerator
   ) -> Network<Scalar>? {
+    Self.makeNetwork(
+      plan(classes: classes), input: shape, initializer: initializer, using: &rng)
+  }
+
+  /// A new network of `plan` for images of `shape` (as `makeNetwork(input:…)` draws it).
+  static func makeNetwork<Scalar: GEMMScalar>(
+    _ plan: [LayerPlan], input shape: ImageShape, initializer: WeightInitializer,
+    using rng: inout some RandomNumberGenerator
+  ) -> Network<Scalar>? {
     let maps = MapShape(
       channels: shape.channels, count: 1, height: shape.height, width: shape.width)
-    let built: ([NetworkLayer<Scalar>], MapShape)? = Self.makeLayers(
-      plan(classes: classes), input: maps, initializer: initializer, using: &rng)
+    let built: ([NetworkLayer<Scalar>], MapShape)? = makeLayers(
+      plan, input: maps, initializer: initializer, using: &rng)
     guard case let (layers, output)? = built, output.height == 1, output.width == 1 else { return nil }
     return Network(inputShape: shape, layers: layers)
   }
@@ -164,6 +182,17 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
       layers.append(layer)
     }
     return (layers, maps)
+  }
+
+  /// The size of this architecture's network for images of `shape` and `classes` outputs:
+  /// learned values and multiply-adds per image; `nil` when the images do not fit.
+  public func cost(input shape: ImageShape, classes: Int) -> (parameters: Int, multiplyAdds: Int)? {
+    var unused = SeededGenerator(seed: 0)
+    guard
+      let network: Network<Float> = makeNetwork(
+        input: shape, classes: classes, initializer: .glorotUniform, using: &unused)
+    else { return nil }
+    return (network.parameterCount, network.multiplyAdds)
   }
 
   /// Whether `layers` are this architecture's for `classes` outputs (whatever their weights).

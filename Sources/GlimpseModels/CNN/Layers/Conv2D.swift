@@ -288,6 +288,8 @@ public struct Conv2D<Scalar: GEMMScalar>: Sendable, Equatable {
                 // loop beats a call to memmove per run.
                 if step == 1 {
                   for x in low..<high { to[x] = from[x] }
+                } else if step == 2 {
+                  Self.copyEven(from, to, low..<high)
                 } else {
                   for x in low..<high { to[x] = from[x * step] }
                 }
@@ -298,6 +300,31 @@ public struct Conv2D<Scalar: GEMMScalar>: Sendable, Equatable {
       }
     }
     return columns
+  }
+
+  /// `to[x] = from[2x]` for x in `columns`: a stride-2 convolution's unfolding, eight values
+  /// at a time from sixteen consecutive ones (the compiler leaves the strided loop scalar, and
+  /// it was a fifth of LIME's time on the resnet at 224×224). Reads stay within
+  /// `from[2 · lower ... 2 · (upper − 1)]`.
+  @inline(__always)
+  static func copyEven(
+    _ from: UnsafePointer<Scalar>, _ to: UnsafeMutablePointer<Scalar>, _ columns: Range<Int>
+  ) {
+    var x = columns.lowerBound
+    if Scalar.self == Float.self {
+      // Sixteen values from 2x reach 2x + 15 ≤ 2(upper − 1) while x + 9 ≤ upper.
+      let source = UnsafeRawPointer(from)
+      let target = UnsafeMutableRawPointer(to)
+      while x + 9 <= columns.upperBound {
+        let pair = source.loadUnaligned(fromByteOffset: 8 * x, as: SIMD16<Float>.self)
+        target.storeBytes(of: pair.evenHalf, toByteOffset: 4 * x, as: SIMD8<Float>.self)
+        x += 8
+      }
+    }
+    while x < columns.upperBound {
+      to[x] = from[2 * x]
+      x += 1
+    }
   }
 
   /// col2im: adds each column value back onto the input position it was copied from.
