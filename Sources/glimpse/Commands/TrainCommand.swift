@@ -104,7 +104,16 @@ struct TrainCommand: ParsableCommand {
     )
     let recipe =
       modelOptions.model == .cnn ? try modelOptions.cnnHyperparameters(for: train.imageShape) : nil
-    if let recipe { print("  recipe: \(Self.describe(recipe))") }
+    if let recipe {
+      print("  recipe: \(Self.describe(recipe))")
+      if let shape = train.imageShape,
+        let cost = recipe.architecture.cost(input: shape, classes: train.classNames.count)
+      {
+        print(
+          "  network: \(cost.parameters) parameters, \(formatFixed(Double(cost.multiplyAdds) / 1e6, digits: 1)) M multiply-adds per \(shape.height)×\(shape.width) image"
+        )
+      }
+    }
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
     let model: any Classifier
