@@ -8,8 +8,8 @@ public enum ClassWeighting: String, Sendable, Codable, CaseIterable {
   case none
   /// scikit-learn's `class_weight="balanced"`: `w_c = n / (k · n_c)` for `n` training rows,
   /// `k` classes present and `n_c` rows of class `c`, so every class carries the same total
-  /// weight (`compute_class_weight`, King & Zeng, "Logistic Regression in Rare Events Data",
-  /// Political Analysis 9, 2001, eq. (8) up to the constant).
+  /// weight (`compute_class_weight`; scikit-learn credits the heuristic to King & Zeng,
+  /// "Logistic Regression in Rare Events Data", Political Analysis 9, 2001).
   case balanced
 
   /// The weight of every class for training rows with these `labels`, in class order; `nil`

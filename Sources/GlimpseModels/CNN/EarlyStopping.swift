@@ -5,8 +5,8 @@
 /// is strictly lower than every earlier one (a tie keeps the earlier epoch, a NaN never
 /// improves); training stops once `patience` epochs in a row have not improved, and the
 /// weights of the best epoch are the model's. Prechelt, "Early Stopping — But When?", in
-/// Neural Networks: Tricks of the Trade, 1998, §2 (the "stop after p non-improving epochs"
-/// criterion, with the best network kept).
+/// Neural Networks: Tricks of the Trade, 1998, compares such criteria and recommends keeping
+/// the network of the best validation error, as here.
 ///
 /// A value fed one loss per epoch, so the rule is tested on scripted sequences without
 /// training anything.
