@@ -455,10 +455,12 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
   /// - Parameters:
   ///   - input: `[channels, count, height, width]` images.
   ///   - labels: The class of each image.
-  public func lossAndGradients(_ input: FeatureMaps<Scalar>, labels: [Int])
-    -> (loss: Double, correct: Int, gradients: [[Scalar]])
-  {
-    let pass = trainingPass(input, labels: labels)
+  ///   - classWeights: Per-class loss weights (PyTorch's `CrossEntropyLoss(weight=)`, a
+  ///     weighted mean), or `nil` for the plain mean.
+  public func lossAndGradients(
+    _ input: FeatureMaps<Scalar>, labels: [Int], classWeights: [Float]? = nil
+  ) -> (loss: Double, correct: Int, gradients: [[Scalar]]) {
+    let pass = trainingPass(input, labels: labels, classWeights: classWeights)
     return (pass.loss, pass.correct, pass.gradients)
   }
 
@@ -468,12 +470,15 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
   /// - Parameters:
   ///   - input: `[channels, count, height, width]` images.
   ///   - labels: The class of each image.
-  public func trainingPass(_ input: FeatureMaps<Scalar>, labels: [Int]) -> TrainingPass<Scalar> {
+  ///   - classWeights: Per-class loss weights, as for `lossAndGradients`.
+  public func trainingPass(
+    _ input: FeatureMaps<Scalar>, labels: [Int], classWeights: [Float]? = nil
+  ) -> TrainingPass<Scalar> {
     var statistics: [BatchNorm2D<Scalar>.BatchStatistics] = []
     let (scores, caches) = LayerSequence.forward(
       layers, order: executionOrder, input, statistics: &statistics)
     let (loss, scoreGradient, correct) = SoftmaxCrossEntropy().lossAndGradient(
-      scores, labels: labels)
+      scores, labels: labels, classWeights: classWeights)
     let (_, perLayer) = LayerSequence.backward(
       layers, order: executionOrder, caches: caches, gradient: scoreGradient,
       needsInputGradient: false)
