@@ -345,6 +345,7 @@ struct ResidualLayerTests {
       classNames: ["bottom", "top"], imageShape: shape, sources: (0..<24).map { "row \($0)" })
     var h = CNNClassifier.Hyperparameters(architecture: .resnet, epochs: 3, batchSize: 8, maxShift: 0)
     h.learningRate = 3e-3
+    h.validationFraction = 0.25
     var seed = SeededGenerator(seed: 9)
     let model = try CNNClassifier.fit(data, hyperparameters: h, using: &seed, progress: { _ in })
     // The running statistics moved away from their initial (0, 1).
@@ -355,6 +356,7 @@ struct ResidualLayerTests {
     #expect(norm.runningMean.contains { $0 != 0 })
     let loaded = try CNNClassifier(archive: ModelArchive(decoding: model.archive().encoded()))
     #expect(loaded.network == model.network)
+    #expect(loaded.history == model.history)
     #expect(loaded.predictProbabilities(data.features) == model.predictProbabilities(data.features))
     // Inference uses the folded network: close to the unfolded one's softmax.
     let unfolded = SoftmaxCrossEntropy().probabilities(

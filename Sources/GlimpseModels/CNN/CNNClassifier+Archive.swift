@@ -14,6 +14,15 @@ extension CNNClassifier {
     var doubles: [String: [Double]] = [
       "history.loss": history.map(\.loss), "history.accuracy": history.map(\.accuracy),
     ]
+    // Validation figures when a split scored every epoch (they say which epoch was kept).
+    let validationLoss = history.compactMap(\.validationLoss)
+    let validationAccuracy = history.compactMap(\.validationAccuracy)
+    if !history.isEmpty, validationLoss.count == history.count,
+      validationAccuracy.count == history.count
+    {
+      doubles["history.validation_loss"] = validationLoss
+      doubles["history.validation_accuracy"] = validationAccuracy
+    }
     func save(_ layers: [NetworkLayer<Float>], prefix: String) {
       for (index, layer) in layers.enumerated() {
         let name = "\(prefix)\(index)"
@@ -117,10 +126,19 @@ extension CNNClassifier {
     let layers = try load(network.layers, prefix: "")
     let losses = try archive.doubles("history.loss")
     let accuracies = try archive.doubles("history.accuracy", count: losses.count)
+    var history = zip(losses, accuracies).map { EpochRecord(loss: $0, accuracy: $1) }
+    if archive.doubles["history.validation_loss"] != nil {
+      let validationLoss = try archive.doubles("history.validation_loss", count: losses.count)
+      let validationAccuracy = try archive.doubles(
+        "history.validation_accuracy", count: losses.count)
+      for epoch in history.indices {
+        history[epoch].validationLoss = validationLoss[epoch]
+        history[epoch].validationAccuracy = validationAccuracy[epoch]
+      }
+    }
     self.init(
       hyperparameters: hyperparameters, classNames: archive.classNames,
-      network: Network(inputShape: shape, layers: layers),
-      history: zip(losses, accuracies).map { EpochRecord(loss: $0, accuracy: $1) })
+      network: Network(inputShape: shape, layers: layers), history: history)
   }
 
   /// The stored arrays an architecture needs for images of `input` and `classes` outputs, with
