@@ -5,6 +5,7 @@ import GlimpseExplain
 import GlimpseModels
 import GlimpseRender
 import GlimpseSegmentation
+import GlimpseValuation
 
 /// `glimpse demo`: the main job on the bundled samples; grows as capabilities land.
 struct DemoCommand: ParsableCommand {
@@ -99,6 +100,7 @@ struct DemoCommand: ParsableCommand {
     ])
     try value.run()
     try textures()
+    try colourCNN()
     print("Done: pictures are in \(output)/")
   }
 
@@ -138,6 +140,73 @@ struct DemoCommand: ParsableCommand {
     let closest = ranked.sorted(by: { $0.margin < $1.margin }).prefix(2).map(\.row)
     try explain(closest, of: test, with: job) { "\(output)/textures/\(fileStem(test.sources[$0])).png" }
     print("   \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/textures"))")
+  }
+
+  /// Step 8: a CNN at a real size. 128×128 colour patches of four photos, the residual network
+  /// with the large-image recipe, its closest calls explained, and the training patches valued
+  /// on the network's embeddings with a few labels flipped.
+  private func colourCNN() throws {
+    let folder = "\(samples)/colour"
+    guard isDirectoryPath(folder) else { return }
+    print("8. A CNN on 128 × 128 colour patches (astronaut, cat, coffee, retina)")
+    let reading = try ImageFolderReader.read(folder)
+    reportSkipped(reading.skipped)
+    let patches = reading.dataset
+    try writeSheet(patches, title: "samples/colour: \(patches.count) patches of 128 × 128", name: "colour-contact")
+    var rng = SeededGenerator(seed: 0)
+    let order = Array(0..<patches.count).shuffled(using: &rng)
+    let cut = patches.count * 2 / 3
+    let trainRows = order[..<cut].sorted(), testRows = order[cut...].sorted()
+    let train = patches.subset(trainRows), test = patches.subset(testRows)
+    guard let shape = patches.imageShape else { return }
+    let architecture = Architecture.defaultArchitecture(for: shape)
+    let recipe = CNNClassifier.Hyperparameters.recipe(for: architecture)
+    if let cost = architecture.cost(input: shape, classes: patches.classNames.count) {
+      print("   \(architecture.rawValue): \(cost.parameters) parameters, \(formatFixed(Double(cost.multiplyAdds) / 1e6, digits: 1)) M multiply-adds per image; up to \(recipe.epochs) epochs, crop-and-flip augmentation, early stopping on a validation split")
+    }
+    var started = monotonicSeconds()
+    let cnn = try CNNClassifier.fit(train, hyperparameters: recipe, using: &rng, progress: { _ in })
+    let kept = cnn.keptEpoch.map { "kept epoch \($0) of \(cnn.history.count)" } ?? "\(cnn.history.count) epochs"
+    print("   trained on \(train.count) patches in \(formatDuration(monotonicSeconds() - started)) (\(kept))")
+    let (lines, _) = ModelReport.lines(cnn, on: test, name: "\(test.count) test patches")
+    for line in lines { print("   " + line) }
+    let modelPath = "\(output)/colour-cnn.glimpse"
+    let bytes = cnn.archive().encoded()
+    try AtomicFile.write(bytes, to: modelPath)
+    print("   wrote \(modelPath) (\(bytes.count / 1024) KB)")
+
+    let probabilities = cnn.predictProbabilities(test.features)
+    let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels)
+    let job = try ExplanationJob(
+      modelPath: modelPath, options: try ExplanationOptions.parse(["--seed", "0"]))
+    started = monotonicSeconds()
+    let closest = ranked.sorted(by: { $0.margin < $1.margin }).prefix(2).map(\.row)
+    try explain(closest, of: test, with: job) { "\(output)/colour/\(fileStem(test.sources[$0])).png" }
+    print("   6 segmenters × 1000 samples, \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/colour"))")
+
+    // Which training patches hurt: flip the labels of a tenth of them, value every training
+    // patch by KNN-Shapley on the CNN's embeddings (the test patches as validation).
+    var noisy = train
+    let flippedRows = Array(Array(0..<train.count).shuffled(using: &rng).prefix(max(1, train.count / 10)))
+    var flipped = [Bool](repeating: false, count: train.count)
+    for row in flippedRows {
+      noisy.labels[row] = (noisy.labels[row] + 1 + Int(rng.next(upperBound: UInt64(train.classNames.count - 1)))) % train.classNames.count
+      flipped[row] = true
+    }
+    let embedded = Dataset(
+      features: cnn.embed(noisy.features), labels: noisy.labels, classNames: noisy.classNames,
+      sources: noisy.sources)
+    let validation = Dataset(
+      features: cnn.embed(test.features), labels: test.labels, classNames: test.classNames,
+      sources: test.sources)
+    let values = try KNNShapley(k: 5).values(training: embedded, validation: validation)
+    let detection = NoiseDetection(values: values.values, bad: flipped)
+    print("   KNN-Shapley on \(cnn.embeddingSize)-dimensional embeddings, \(flippedRows.count) of \(train.count) training labels flipped: \(detection.lowestTenPercentHits) of the \(detection.lowestTenPercentCount) lowest-valued patches are flipped (ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))")
+    let sheet = try ValueFigures.sheet(
+      values, training: noisy, dataPath: folder, flipped: flipped, cleanLabels: train.labels,
+      count: 6, title: "Colour patches valued on CNN embeddings (KNN-Shapley)")
+    try AtomicFile.write(sheet, to: "\(output)/colour-values.png")
+    print("   wrote \(output)/colour-values.png")
   }
 
   /// Saves `model` with the image shape its rows have; returns the file's size in bytes.
