@@ -8,11 +8,14 @@ import Glibc
 /// and its files are taken in name order. Images are decoded in parallel. A file that cannot be
 /// read or decoded (a dangling link, no permission, corrupt data, a header over
 /// `ReadLimits.maxPixels`) is skipped and reported, and reading goes on; the decoded images
-/// together must fit a third of `ReadLimits.memoryBudget` (decoded, converted and gathered
-/// copies are held at once). All images are brought to one channel count (grey when every image
-/// is grey, RGB when any is colour, grey when `ReadOptions.gray`; alpha is dropped) and, when
-/// `ReadOptions.size` is set, one size (antialiased bilinear, see `Image.resized`); otherwise
-/// their sizes must agree. Pixels are scaled to [0, 1].
+/// together must fit `ReadLimits.memoryBudget` (8-bit samples counted once: they are gathered
+/// into the dataset batch by batch and released; others as doubles three times: decoded,
+/// converted and gathered copies are held at once). All images are brought to one channel
+/// count (grey when every image is grey, RGB when any is colour, grey when `ReadOptions.gray`;
+/// alpha is dropped) and, when `ReadOptions.size` is set, one size (antialiased bilinear, see
+/// `Image.resized`); otherwise their sizes must agree. Pixels are scaled to [0, 1]. When every image is 8-bit and neither
+/// resized nor made grey from colour, the dataset keeps the 8-bit codes (`Dataset.pixelCodes`:
+/// 1 byte a sample, the same values `Double(k) / 255`); otherwise it holds `Double` rows.
 public enum ImageFolderReader {
   /// Reads the folder at `root`.
   /// - Throws: `DataError.fileNotFound`, `.noClassFolders`, `.emptyDataset`, `.singleClass`,
@@ -49,19 +52,19 @@ public enum ImageFolderReader {
       skipped += walk.skipped
     }
     // Decoded a batch at a time, so that a folder too large for the memory budget is refused
-    // once the budget is passed, not after every image is in memory.
-    let budget = limits.memoryBudget / 3
-    var decoded: [Result<Image, CodecError>] = []
-    var decodedBytes = 0
+    // once the budget is passed, not after every image is in memory. 8-bit files (every JPEG,
+    // most PNGs) stay 8-bit codes, 1 byte a sample.
+    var decoded: [Result<DecodedSamples, CodecError>] = []
+    var heldBytes = 0
     let batch = max(64, Parallelism.threadCount * 16)
     var next = 0
     while next < files.count {
       let range = next..<min(next + batch, files.count)
-      let results = parallelMap(range.count) { index -> Result<Image, CodecError> in
+      let results = parallelMap(range.count) { index -> Result<DecodedSamples, CodecError> in
         let path = files[range.lowerBound + index].path
         do {
           let bytes = try FileBytes.readRaw(path, maxBytes: limits.maxFileBytes)
-          return .success(try ImageFileFormat.decode(bytes, maxPixels: limits.maxPixels))
+          return .success(try ImageFileFormat.decodeSamples(bytes, maxPixels: limits.maxPixels))
         } catch let error as CodecError {
           return .failure(error)
         } catch let error as DataError {
@@ -70,59 +73,179 @@ public enum ImageFolderReader {
           return .failure(CodecError(String(describing: error)))
         }
       }
-      for case .success(let image) in results {
-        decodedBytes += image.shape.valueCount * MemoryLayout<Double>.stride
-      }
+      for case .success(let samples) in results { heldBytes += held(samples) }
       decoded += results
-      if decodedBytes > budget {
+      if heldBytes > limits.memoryBudget {
         throw DataError.tooLarge(
           path: root,
-          reason: "the first \(range.upperBound) images take \(byteCount(decodedBytes)) as "
-            + "doubles, over a third of the \(byteCount(limits.memoryBudget)) memory budget "
-            + "(--max-memory; pass --size to shrink them)")
+          reason: "the first \(range.upperBound) images take \(byteCount(heldBytes)) (8-bit "
+            + "samples once, others as doubles three times: decoded, converted, gathered), over "
+            + "the \(byteCount(limits.memoryBudget)) memory budget (--max-memory; pass --size to "
+            + "shrink them)")
       }
       next = range.upperBound
     }
-    var images: [(image: Image, path: String, classIndex: Int)] = []
+    var images: [(samples: DecodedSamples?, path: String, classIndex: Int)] = []
     for (file, result) in zip(files, decoded) {
       switch result {
-      case .success(let image): images.append((image, file.path, file.classIndex))
+      case .success(let samples): images.append((samples, file.path, file.classIndex))
       case .failure(let error): skipped.append(SkippedFile(path: file.path, reason: error.reason))
       }
     }
-    guard let first = images.first else { throw DataError.emptyDataset(path: root) }
+    decoded = []
+    guard let first = images.first, let firstShape = first.samples?.shape else {
+      throw DataError.emptyDataset(path: root)
+    }
 
-    let channels = options.gray || images.allSatisfy({ $0.image.channels <= 2 }) ? 1 : 3
+    let channels =
+      options.gray || images.allSatisfy({ ($0.samples?.shape.channels ?? 1) <= 2 }) ? 1 : 3
     let target: ImageShape
     if let size = options.size {
       target = ImageShape(height: size.height, width: size.width, channels: channels)
     } else {
-      target = ImageShape(height: first.image.height, width: first.image.width, channels: channels)
+      target = ImageShape(height: firstShape.height, width: firstShape.width, channels: channels)
       if let odd = images.first(where: {
-        $0.image.height != target.height || $0.image.width != target.width
-      }) {
+        $0.samples?.shape.height != target.height || $0.samples?.shape.width != target.width
+      }), let oddShape = odd.samples?.shape {
         throw DataError.inconsistentImageSizes(
-          path: odd.path, shape: odd.image.shape, firstPath: first.path, firstShape: first.image.shape)
+          path: odd.path, shape: oddShape, firstPath: first.path, firstShape: firstShape)
       }
-    }
-    let rows = parallelMap(images.count) { index -> [Double] in
-      var image = images[index].image.converted(toChannels: channels)
-      if image.height != target.height || image.width != target.width {
-        image = image.resized(height: target.height, width: target.width)
-      }
-      return image.pixels
     }
     // Only classes with at least one readable image become classes of the dataset.
     let present = Set(images.map(\.classIndex)).sorted()
     var remap = [Int: Int]()
     for (position, classIndex) in present.enumerated() { remap[classIndex] = position }
+    let labels = images.map { remap[$0.classIndex] ?? 0 }
+    let sources = images.map(\.path)
+    let rows: FeatureRows
+    if images.allSatisfy({ keepsCodes($0.samples, target: target) }) {
+      rows = .pixels(gatherCodes(&images, target: target, batch: batch))
+    } else {
+      // Resized or colour-to-grey images are no longer 8-bit levels: `Double` rows, as read.
+      let (bytes, overflow) = images.count.multipliedReportingOverflow(
+        by: target.valueCount * MemoryLayout<Double>.stride)
+      if overflow || bytes > limits.memoryBudget / 3 {
+        throw DataError.tooLarge(
+          path: root,
+          reason: "\(images.count) images of \(target) take \(byteCount(bytes)) as doubles, over "
+            + "a third of the \(byteCount(limits.memoryBudget)) memory budget (--max-memory; pass "
+            + "--size to shrink them)")
+      }
+      rows = .doubles(gatherDoubles(&images, target: target, batch: batch))
+    }
     let dataset = Dataset(
-      features: Matrix(
-        rows: rows.count, columns: target.valueCount, storage: rows.flatMap { $0 }),
-      labels: images.map { remap[$0.classIndex] ?? 0 }, classNames: present.map { classNames[$0] },
-      imageShape: target, sources: images.map(\.path))
+      rows: rows, labels: labels, classNames: present.map { classNames[$0] },
+      imageShape: target, sources: sources)
     try dataset.checkClasses(path: root, options: options)
     return DatasetReading(dataset: dataset, skipped: skipped)
+  }
+
+  /// Bytes a decoded image counts against the memory budget: its 8-bit codes once (they are
+  /// gathered into the dataset and released batch by batch), other samples as doubles three
+  /// times (decoded, converted, gathered copies can be held at once).
+  static func held(_ samples: DecodedSamples) -> Int {
+    switch samples {
+    case .eightBit(_, let codes): codes.count
+    case .image(let image): 3 * image.pixels.count * MemoryLayout<Double>.stride
+    }
+  }
+
+  /// Whether an image's codes give its row of `target` exactly, as codes: 8-bit samples of the
+  /// target size whose channels change only by dropping alpha or repeating grey (as
+  /// `Image.converted(toChannels:)` does, value for value); a colour image made grey is a
+  /// weighted sum, no longer an 8-bit level.
+  static func keepsCodes(_ samples: DecodedSamples?, target: ImageShape) -> Bool {
+    guard case .eightBit(let shape, _)? = samples else { return false }
+    return shape.height == target.height && shape.width == target.width
+      && (target.channels == 3 || shape.channels <= 2)
+  }
+
+  /// The 8-bit rows of `images` (every one `keepsCodes`), written into one buffer a batch at a
+  /// time; each batch's decoded codes are released once copied, so the folder is held about once.
+  static func gatherCodes(
+    _ images: inout [(samples: DecodedSamples?, path: String, classIndex: Int)],
+    target: ImageShape, batch: Int
+  ) -> PixelRows {
+    let columns = target.valueCount
+    let count = images.count
+    let codes = [UInt8](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
+      guard let base = buffer.baseAddress else { return }
+      let rowsPointer = UncheckedPointer(base)
+      var start = 0
+      while start < count {
+        let range = start..<min(start + batch, count)
+        let group = range.map { images[$0].samples }
+        _ = parallelMap(range.count) { index -> Int in
+          guard case .eightBit(let shape, let source)? = group[index] else {
+            preconditionFailure("checked by keepsCodes")
+          }
+          let row = rowsPointer.base + (range.lowerBound + index) * columns
+          copyCodes(source, channels: shape.channels, into: row, target: target)
+          return 0
+        }
+        for index in range { images[index].samples = nil }
+        start = range.upperBound
+      }
+      initialized = count * columns
+    }
+    return PixelRows(rows: count, columns: columns, codes: codes)
+  }
+
+  /// One image's codes with `channels` per pixel, as `target.channels` per pixel: copied, alpha
+  /// dropped, or grey repeated into RGB.
+  static func copyCodes(
+    _ source: [UInt8], channels: Int, into row: UnsafeMutablePointer<UInt8>, target: ImageShape
+  ) {
+    let pixels = target.pixelCount
+    let wanted = target.channels
+    source.withUnsafeBufferPointer { source in
+      if channels == wanted {
+        for index in 0..<pixels * wanted { row[index] = source[index] }
+      } else if channels <= 2 {
+        for p in 0..<pixels {
+          for c in 0..<wanted { row[p * wanted + c] = source[p * channels] }
+        }
+      } else {
+        for p in 0..<pixels {
+          for c in 0..<wanted { row[p * wanted + c] = source[p * channels + c] }
+        }
+      }
+    }
+  }
+
+  /// The `Double` rows of `images` at `target` (channels converted, then resized), a batch at a
+  /// time, releasing each batch's decoded samples once written.
+  static func gatherDoubles(
+    _ images: inout [(samples: DecodedSamples?, path: String, classIndex: Int)],
+    target: ImageShape, batch: Int
+  ) -> Matrix {
+    let columns = target.valueCount
+    let count = images.count
+    let values = [Double](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
+      guard let base = buffer.baseAddress else { return }
+      let rowsPointer = UncheckedPointer(base)
+      var start = 0
+      while start < count {
+        let range = start..<min(start + batch, count)
+        let group = range.map { images[$0].samples }
+        _ = parallelMap(range.count) { index -> Int in
+          guard let samples = group[index] else { preconditionFailure("every image is decoded") }
+          var image = samples.image.converted(toChannels: target.channels)
+          if image.height != target.height || image.width != target.width {
+            image = image.resized(height: target.height, width: target.width)
+          }
+          let row = rowsPointer.base + (range.lowerBound + index) * columns
+          image.pixels.withUnsafeBufferPointer { pixels in
+            for c in 0..<columns { row[c] = pixels[c] }
+          }
+          return 0
+        }
+        for index in range { images[index].samples = nil }
+        start = range.upperBound
+      }
+      initialized = count * columns
+    }
+    return Matrix(rows: count, columns: columns, storage: values)
   }
 
   /// Names in a directory, sorted, without hidden entries; `nil` when it cannot be opened.
@@ -140,4 +263,10 @@ public enum ImageFolderReader {
     var info = stat()
     return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
   }
+}
+
+/// A buffer handed to worker threads that each write their own rows.
+private struct UncheckedPointer<T>: @unchecked Sendable {
+  let base: UnsafeMutablePointer<T>
+  init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
