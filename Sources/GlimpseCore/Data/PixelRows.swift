@@ -47,7 +47,8 @@ public struct PixelRows: Sendable, Equatable {
             // The range test comes first: it keeps the conversion in range and rejects NaN.
             guard value >= 0, value <= 1 else { return false }
             let code = Int(value * 255 + 0.5)
-            guard levels[code] == value else { return false }
+            // Bits, not ==: −0.0 equals 0.0 but is not what the readers produce.
+            guard levels[code].bitPattern == value.bitPattern else { return false }
             target[index] = UInt8(code)
           }
           return true

@@ -168,11 +168,11 @@ extension CNNClassifier {
           ? network.lossAndGradients(shards: shards, labels: labels) { range in
             let first = batchRows.startIndex + range.lowerBound
             return batchInput(
-              data.features, rows: batchRows[first..<(first + range.count)], shape: shape,
+              data, rows: batchRows[first..<(first + range.count)], shape: shape,
               shifts: shifts.map { Array($0[range]) })
           }
           : network.lossAndGradients(
-            batchInput(data.features, rows: batchRows, shape: shape, shifts: shifts),
+            batchInput(data, rows: batchRows, shape: shape, shifts: shifts),
             labels: labels)
         let rate = h.schedule.rate(
           base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
@@ -194,9 +194,10 @@ extension CNNClassifier {
 
   /// The images of `rows`, each shifted by its offset when there are offsets.
   private static func batchInput(
-    _ features: Matrix, rows: ArraySlice<Int>, shape: ImageShape, shifts: [(dy: Int, dx: Int)]?
+    _ data: Dataset, rows: ArraySlice<Int>, shape: ImageShape, shifts: [(dy: Int, dx: Int)]?
   ) -> FeatureMaps<Float> {
-    let input = FeatureMaps<Float>(images: features, rows: rows, shape: shape)
+    // From the dataset's storage (8-bit codes or doubles): never its whole `Double` matrix.
+    let input = FeatureMaps<Float>(images: data, rows: rows, shape: shape)
     guard let shifts else { return input }
     return input.shifted(by: shifts)
   }

@@ -194,15 +194,26 @@ public struct CNNClassifier: Classifier {
   /// the network alone), so neither do the results, bit for bit. OpenBLAS's thread count is
   /// process-wide: it is set to 1 for the call and the caller's restored afterwards, once no
   /// other call that needs 1 is still running (`SingleThreadedBLAS`).
-  private func batched(
+  func batched(
     _ features: Matrix, columns: Int, _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
   ) -> Matrix {
     precondition(
       features.columns == featureCount,
       "features have \(features.columns) columns, the model \(featureCount)")
-    var result = Matrix(rows: features.rows, columns: columns)
+    return batched(
+      rowCount: features.rows, columns: columns,
+      input: { FeatureMaps(images: features, rows: $0, shape: imageShape) }, transform)
+  }
+
+  /// `batched` over `rowCount` rows whose batches `input` builds (from `Double` rows or from
+  /// 8-bit codes, `FeatureMaps+Pixels`): the same batches, the same bits.
+  func batched(
+    rowCount: Int, columns: Int, input: (Range<Int>) -> FeatureMaps<Float>,
+    _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
+  ) -> Matrix {
+    var result = Matrix(rows: rowCount, columns: columns)
     let size = inferenceBatchSize
-    let starts = Array(stride(from: 0, to: features.rows, by: size))
+    let starts = Array(stride(from: 0, to: rowCount, by: size))
     guard !starts.isEmpty else { return result }
     SingleThreadedBLAS.shared.enter()
     defer { SingleThreadedBLAS.shared.leave() }
@@ -211,8 +222,8 @@ public struct CNNClassifier: Classifier {
       let target = UncheckedSendableRows(base)
       _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
         let start = starts[batch]
-        let rows = start..<min(start + size, features.rows)
-        let output = transform(FeatureMaps(images: features, rows: rows, shape: imageShape))
+        let rows = start..<min(start + size, rowCount)
+        let output = transform(input(rows))
         precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
         // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
         output.storage.withBase { source in
