@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests are checked with one BLAS thread, so results do not depend on the machine's cores.
 TEST_ENV := OPENBLAS_NUM_THREADS=1
 
-.PHONY: all deps build release demo test bench bench-loaded fuzz lint clean
+.PHONY: all deps build release demo test bench bench-loaded bench-memory fuzz lint clean
 
 all: build
 
@@ -50,6 +50,11 @@ bench: release
 # The same with one CPU-bound process competing for the cores the whole time.
 bench-loaded: release
 	COMPETING=1 bash .ci/bench
+
+# Peak memory and wall time of info, train, predict, embed and explain-batch on 10 000 colour
+# 224×224 images generated from samples/ (COUNT=… for fewer; several minutes; needs numpy).
+bench-memory: release
+	bash .ci/bench-memory
 
 fuzz: deps
 	swift build -c release --product glimpse-fuzz
