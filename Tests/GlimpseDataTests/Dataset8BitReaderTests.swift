@@ -51,6 +51,25 @@ struct Dataset8BitReaderTests {
     #expect(subset.image(at: 0)?.pixels == expected[4])
   }
 
+  @Test("colour first, then grey (streamed as decoded) or grey first, then colour (gathered at the end): the same 8-bit rows as the decoded images")
+  func streamedAndGathered() throws {
+    for order in [[3, 1, 4, 2], [1, 2, 3, 4]] {
+      let d = makeTemporaryDirectory()
+      for (position, channels) in order.enumerated() {
+        let image = byteImage(height: 3, width: 4, channels: channels, seed: UInt64(10 + position))
+        try writeFile(PNGCodec.encode(image), to: d + "/c\(position % 2)/\(position).png")
+      }
+      // Files are taken class by class: c0/0, c0/2, then c1/1, c1/3.
+      var options = ReadOptions()
+      options.size = (3, 4)  // the images' own size: nothing is resized
+      let dataset = try ImageFolderReader.read(d, options: options).dataset
+      #expect(dataset.pixelCodes != nil)
+      #expect(dataset.imageShape == ImageShape(height: 3, width: 4, channels: 3))
+      #expect(dataset.labels == [0, 0, 1, 1])
+      #expect(Self.rows(dataset) == (try Self.expected(dataset.sources, channels: 3)).map { $0.map(\.bitPattern) })
+    }
+  }
+
   @Test("a grey folder stays one 8-bit channel; grey + alpha drops the alpha")
   func greyFolder() throws {
     let d = makeTemporaryDirectory()

@@ -53,8 +53,13 @@ public enum ImageFolderReader {
     }
     // Decoded a batch at a time, so that a folder too large for the memory budget is refused
     // once the budget is passed, not after every image is in memory. 8-bit files (every JPEG,
-    // most PNGs) stay 8-bit codes, 1 byte a sample.
-    var decoded: [Result<DecodedSamples, CodecError>] = []
+    // most PNGs) stay 8-bit codes, 1 byte a sample, and are streamed into the dataset's rows as
+    // they are decoded (`CodeStream`): the folder is held once. An image the stream cannot take
+    // as it is (a colour image after grey ones, a 16-bit PNG, another size, colour to be made
+    // grey) turns the rest of the read into the general path: every image decoded, then
+    // converted and gathered.
+    var stream: CodeStream?
+    var images: [(samples: DecodedSamples?, path: String, classIndex: Int)] = []
     var heldBytes = 0
     let batch = max(64, Parallelism.threadCount * 16)
     var next = 0
@@ -73,26 +78,43 @@ public enum ImageFolderReader {
           return .failure(CodecError(String(describing: error)))
         }
       }
-      for case .success(let samples) in results { heldBytes += held(samples) }
-      decoded += results
-      if heldBytes > limits.memoryBudget {
+      for (offset, result) in results.enumerated() {
+        let file = files[range.lowerBound + offset]
+        switch result {
+        case .failure(let error):
+          skipped.append(SkippedFile(path: file.path, reason: error.reason))
+        case .success(let samples):
+          if images.isEmpty, stream == nil {
+            stream = CodeStream(first: samples, options: options, capacity: files.count)
+          }
+          if stream?.append(samples, path: file.path, classIndex: file.classIndex) == true {
+            continue
+          }
+          if let taken = stream {
+            images = taken.samples()
+            stream = nil
+            heldBytes = images.reduce(0) { $0 + ($1.samples.map(held) ?? 0) }
+          }
+          images.append((samples, file.path, file.classIndex))
+          heldBytes += held(samples)
+        }
+      }
+      let total = heldBytes + (stream?.byteCount ?? 0)
+      if total > limits.memoryBudget {
         throw DataError.tooLarge(
           path: root,
-          reason: "the first \(range.upperBound) images take \(byteCount(heldBytes)) (8-bit "
+          reason: "the first \(range.upperBound) images take \(byteCount(total)) (8-bit "
             + "samples once, others as doubles three times: decoded, converted, gathered), over "
             + "the \(byteCount(limits.memoryBudget)) memory budget (--max-memory; pass --size to "
             + "shrink them)")
       }
       next = range.upperBound
     }
-    var images: [(samples: DecodedSamples?, path: String, classIndex: Int)] = []
-    for (file, result) in zip(files, decoded) {
-      switch result {
-      case .success(let samples): images.append((samples, file.path, file.classIndex))
-      case .failure(let error): skipped.append(SkippedFile(path: file.path, reason: error.reason))
-      }
+    if let stream {
+      let dataset = stream.dataset(classNames: classNames)
+      try dataset.checkClasses(path: root, options: options)
+      return DatasetReading(dataset: dataset, skipped: skipped)
     }
-    decoded = []
     guard let first = images.first, let firstShape = first.samples?.shape else {
       throw DataError.emptyDataset(path: root)
     }
@@ -111,11 +133,7 @@ public enum ImageFolderReader {
           path: odd.path, shape: oddShape, firstPath: first.path, firstShape: firstShape)
       }
     }
-    // Only classes with at least one readable image become classes of the dataset.
-    let present = Set(images.map(\.classIndex)).sorted()
-    var remap = [Int: Int]()
-    for (position, classIndex) in present.enumerated() { remap[classIndex] = position }
-    let labels = images.map { remap[$0.classIndex] ?? 0 }
+    let (labels, presentNames) = presentClasses(images.map(\.classIndex), classNames: classNames)
     let sources = images.map(\.path)
     let rows: FeatureRows
     if images.allSatisfy({ keepsCodes($0.samples, target: target) }) {
@@ -134,10 +152,21 @@ public enum ImageFolderReader {
       rows = .doubles(gatherDoubles(&images, target: target, batch: batch))
     }
     let dataset = Dataset(
-      rows: rows, labels: labels, classNames: present.map { classNames[$0] },
+      rows: rows, labels: labels, classNames: presentNames,
       imageShape: target, sources: sources)
     try dataset.checkClasses(path: root, options: options)
     return DatasetReading(dataset: dataset, skipped: skipped)
+  }
+
+  /// Labels re-indexed to the classes that have at least one readable image (only those
+  /// become classes of the dataset), and those classes' names.
+  static func presentClasses(
+    _ classIndices: [Int], classNames: [String]
+  ) -> (labels: [Int], names: [String]) {
+    let present = Set(classIndices).sorted()
+    var remap = [Int: Int]()
+    for (position, classIndex) in present.enumerated() { remap[classIndex] = position }
+    return (classIndices.map { remap[$0] ?? 0 }, present.map { classNames[$0] })
   }
 
   /// Bytes a decoded image counts against the memory budget: its 8-bit codes once (they are
@@ -262,6 +291,71 @@ public enum ImageFolderReader {
   static func isDirectory(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+  }
+}
+
+/// The rows of a folder's 8-bit images, appended as they are decoded, at the shape the first
+/// one sets: its size (or `ReadOptions.size`) and its channels (grey when it is grey or
+/// `ReadOptions.gray`, else RGB). Takes an image only when its codes give its row exactly
+/// (`ImageFolderReader.keepsCodes`) and it keeps the channel rule (a colour image after grey
+/// ones would make every row RGB: refused, the reader goes the general way).
+struct CodeStream {
+  /// Every row's shape.
+  let target: ImageShape
+  private var codes: [UInt8]
+  private var paths: [String] = []
+  private var classIndices: [Int] = []
+
+  /// A stream shaped by the first decoded image; `capacity` images are reserved (address
+  /// space only: untouched pages take no memory).
+  init(first: DecodedSamples, options: ReadOptions, capacity: Int) {
+    let shape = first.shape
+    let channels = options.gray || shape.channels <= 2 ? 1 : 3
+    target = ImageShape(
+      height: options.size?.height ?? shape.height, width: options.size?.width ?? shape.width,
+      channels: channels)
+    codes = []
+    let (bytes, overflow) = capacity.multipliedReportingOverflow(by: target.valueCount)
+    if !overflow { codes.reserveCapacity(bytes) }
+  }
+
+  /// Bytes of rows held.
+  var byteCount: Int { codes.count }
+
+  /// Appends the image's row when the stream can take it as it is; false otherwise.
+  mutating func append(_ samples: DecodedSamples, path: String, classIndex: Int) -> Bool {
+    // `keepsCodes` refuses colour for a grey stream: made grey (`gray`) it is no longer 8-bit
+    // levels; otherwise every row would have to become RGB.
+    guard ImageFolderReader.keepsCodes(samples, target: target),
+      case .eightBit(let shape, let source) = samples
+    else { return false }
+    let start = codes.count
+    codes.append(contentsOf: repeatElement(0, count: target.valueCount))
+    codes.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      ImageFolderReader.copyCodes(source, channels: shape.channels, into: base + start, target: target)
+    }
+    paths.append(path)
+    classIndices.append(classIndex)
+    return true
+  }
+
+  /// The rows taken so far as decoded images of the stream's shape, for the general path (the
+  /// same rows come out of it: alpha is dropped there too).
+  func samples() -> [(samples: DecodedSamples?, path: String, classIndex: Int)] {
+    let columns = target.valueCount
+    return paths.indices.map { row in
+      (.eightBit(shape: target, codes: Array(codes[row * columns..<(row + 1) * columns])),
+       paths[row], classIndices[row])
+    }
+  }
+
+  /// The dataset of the rows taken.
+  func dataset(classNames: [String]) -> Dataset {
+    let (labels, names) = ImageFolderReader.presentClasses(classIndices, classNames: classNames)
+    return Dataset(
+      rows: .pixels(PixelRows(rows: paths.count, columns: target.valueCount, codes: codes)),
+      labels: labels, classNames: names, imageShape: target, sources: paths)
   }
 }
 
