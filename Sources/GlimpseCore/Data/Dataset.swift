@@ -65,7 +65,8 @@ public struct Dataset: Sendable {
     set {
       precondition(
         newValue.rows == count && newValue.columns == featureCount,
-        "features must stay [\(count), \(featureCount)], not [\(newValue.rows), \(newValue.columns)]")
+        "features must stay [\(count), \(featureCount)], "
+          + "not [\(newValue.rows), \(newValue.columns)]")
       storage = .doubles(newValue)
     }
   }

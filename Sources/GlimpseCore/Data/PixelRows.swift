@@ -113,7 +113,8 @@ public struct PixelRows: Sendable, Equatable {
   /// Smallest and largest value, `Double(k) / 255`, or `nil` when there are no values.
   public var valueRange: ClosedRange<Double>? {
     guard !codes.isEmpty else { return nil }
-    var low = UInt8.max, high = UInt8.min
+    var low = UInt8.max
+    var high = UInt8.min
     codes.withUnsafeBufferPointer { codes in
       for code in codes {
         low = min(low, code)

@@ -333,7 +333,8 @@ struct CodeStream {
     codes.append(contentsOf: repeatElement(0, count: target.valueCount))
     codes.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
-      ImageFolderReader.copyCodes(source, channels: shape.channels, into: base + start, target: target)
+      ImageFolderReader.copyCodes(
+        source, channels: shape.channels, into: base + start, target: target)
     }
     paths.append(path)
     classIndices.append(classIndex)
@@ -345,8 +346,9 @@ struct CodeStream {
   func samples() -> [(samples: DecodedSamples?, path: String, classIndex: Int)] {
     let columns = target.valueCount
     return paths.indices.map { row in
-      (.eightBit(shape: target, codes: Array(codes[row * columns..<(row + 1) * columns])),
-       paths[row], classIndices[row])
+      let samples = DecodedSamples.eightBit(
+        shape: target, codes: Array(codes[row * columns..<(row + 1) * columns]))
+      return (samples, paths[row], classIndices[row])
     }
   }
 

@@ -177,7 +177,8 @@ public enum IDXReader {
     } else {
       shape = ImageShape.inferredSquare(valueCount: columns)
     }
-    var low = UInt8.max, high = UInt8.min
+    var low = UInt8.max
+    var high = UInt8.min
     bytes.withUnsafeBufferPointer { buffer in
       for index in header.start..<buffer.count {
         low = min(low, buffer[index])

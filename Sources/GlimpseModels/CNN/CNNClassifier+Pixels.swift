@@ -11,8 +11,8 @@ extension CNNClassifier {
     let loss = SoftmaxCrossEntropy()
     return batched(
       rowCount: rows.rows, columns: classNames.count,
-      input: { FeatureMaps(pixels: rows, rows: $0, shape: imageShape) }
-    ) { batch in loss.probabilities(network.logits(batch)) }
+      input: { FeatureMaps(pixels: rows, rows: $0, shape: imageShape) },
+      { batch in loss.probabilities(network.logits(batch)) })
   }
 
   /// The embedding (`embed`) of 8-bit rows, read straight from the codes.
@@ -21,8 +21,8 @@ extension CNNClassifier {
       rows.columns == featureCount, "rows have \(rows.columns) columns, the model \(featureCount)")
     return batched(
       rowCount: rows.rows, columns: embeddingSize,
-      input: { FeatureMaps(pixels: rows, rows: $0, shape: imageShape) }
-    ) { batch in network.embedding(batch) }
+      input: { FeatureMaps(pixels: rows, rows: $0, shape: imageShape) },
+      { batch in network.embedding(batch) })
   }
 
   /// The embedding of every row of `data`, 8-bit rows `chunkRows` at a time (`Double` rows in
