@@ -5,8 +5,9 @@
 SYSTEM_PACKAGES := libopenblas-dev liblapacke-dev libcairo2-dev libpng-dev libjpeg-dev \
                    libbz2-dev zlib1g-dev pkg-config fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Tests are checked with one BLAS thread, so results do not depend on the machine's cores.
-TEST_ENV := OPENBLAS_NUM_THREADS=1
+# Tests are checked with one BLAS thread, so results do not depend on the machine's cores, and
+# keep explain's segmentation cache inside .build rather than the user's ~/.cache.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 XDG_CACHE_HOME=$(CURDIR)/.build/test-cache
 
 .PHONY: all deps build release demo test bench bench-loaded bench-memory fuzz lint clean
 
@@ -41,7 +42,7 @@ FUZZ_TARGETS := csv csv-gz csv-bz2 labels idx png jpeg model checkpoint values s
 test: deps
 	$(TEST_ENV) swift test --disable-xctest
 	swift build
-	bash .ci/kill-resume .build/debug/glimpse
+	$(TEST_ENV) bash .ci/kill-resume .build/debug/glimpse
 	$(FUZZ_ENV) .build/debug/glimpse-fuzz smoke --seconds $(FUZZ_SMOKE_SECONDS)
 
 bench: release

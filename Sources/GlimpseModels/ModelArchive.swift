@@ -14,15 +14,17 @@ import GlimpseCore
 /// | 8 | magic `GLIMPSE` followed by a NUL byte |
 /// | 4 | format version (UInt32) |
 /// | 4 | header length H (UInt32) |
-/// | H | UTF-8 JSON header: `kind`, `classNames`, `featureCount`, `imageShape`, `hyperparameters`, `scalars`, and `arrays`, a list of `{name, type, count}` with type `f64`, `i64` or `q8` |
-/// | … | the arrays in header order: 8 bytes per element for `f64` (IEEE 754 doubles) and `i64`, 1 byte per element for `q8` (value = byte / 255) |
+/// | H | UTF-8 JSON header: `kind`, `classNames`, `featureCount`, `imageShape`, `hyperparameters`, `scalars`, and `arrays`, a list of `{name, type, count}` with type `f64`, `i64`, `q8` or `f32` |
+/// | … | the arrays in header order: 8 bytes per element for `f64` (IEEE 754 doubles) and `i64`, 4 for `f32` (IEEE 754 singles), 1 byte per element for `q8` (value = byte / 255) |
 /// | 4 | CRC-32 (zlib's) of every byte before it |
 ///
 /// Version 2 adds `q8`: a double array whose every value is an 8-bit pixel scaled to [0, 1]
 /// (exactly `Double(k) / 255`, bit for bit) is stored one byte per value, so an SVM's support
 /// vectors or a k-NN's training images of 224×224 pixels take an eighth of the space and the
-/// model loads 8× faster; decoding gives the same doubles, so predictions are unchanged. A file
-/// without such arrays is still written as version 1.
+/// model loads 8× faster; decoding gives the same doubles, so predictions are unchanged.
+/// Version 3 adds `f32`: a double array whose every value is a Float32 (a CNN's weights, kept
+/// in their working precision) is stored in 4 bytes per value, exactly. A file is written with
+/// the lowest version that holds its arrays, so older readers still read what they can.
 ///
 /// The header is readable with `head -c 2000 model.glimpse | strings`; the arrays keep full
 /// precision. A file with another magic, a newer version, a short length or a wrong checksum is
@@ -30,7 +32,7 @@ import GlimpseCore
 /// fields disagree with each other or with the bytes present (the message names the field).
 public struct ModelArchive: Sendable, Equatable {
   /// The format version written by this Glimpse.
-  public static let formatVersion = 2
+  public static let formatVersion = 3
   static let magic: [UInt8] = Array("GLIMPSE".utf8) + [0]
 
   /// The model's kind (`Classifier.kind`).
@@ -132,7 +134,8 @@ public struct ModelArchive: Sendable, Equatable {
     let entries =
       doubles.keys.sorted().map { name in
         let values = doubles[name]!
-        return ArrayEntry(name: name, type: Self.isEightBit(values) ? "q8" : "f64", count: values.count)
+        let type = Self.isEightBit(values) ? "q8" : Self.isFloat32(values) ? "f32" : "f64"
+        return ArrayEntry(name: name, type: type, count: values.count)
       }
       + integers.keys.sorted().map { ArrayEntry(name: $0, type: "i64", count: integers[$0]!.count) }
     let header = Header(
@@ -146,8 +149,11 @@ public struct ModelArchive: Sendable, Equatable {
     headerJSON += Array(",\"hyperparameters\":".utf8) + hyperparametersJSON + [UInt8(ascii: "}")]
 
     var bytes = Self.magic
-    // Version 1 readers know no `q8`: a file needs version 2 only when it holds one.
-    append(UInt32(entries.contains { $0.type == "q8" } ? 2 : 1), to: &bytes)
+    // Version 1 readers know no `q8`, version 2 readers no `f32`: a file needs the version of
+    // the newest type it holds.
+    let version =
+      entries.contains { $0.type == "f32" } ? 3 : entries.contains { $0.type == "q8" } ? 2 : 1
+    append(UInt32(version), to: &bytes)
     append(UInt32(headerJSON.count), to: &bytes)
     bytes += headerJSON
     bytes.reserveCapacity(
@@ -156,6 +162,8 @@ public struct ModelArchive: Sendable, Equatable {
       switch entry.type {
       case "q8":
         bytes += doubles[entry.name]!.map { UInt8(($0 * 255).rounded()) }
+      case "f32":
+        for value in doubles[entry.name]! { append(Float(value).bitPattern, to: &bytes) }
       case "f64":
         for value in doubles[entry.name]! { append(value.bitPattern, to: &bytes) }
       default:
@@ -241,6 +249,10 @@ public struct ModelArchive: Sendable, Equatable {
         switch entry.type {
         case "q8":
           doubles[entry.name] = (0..<entry.count).map { Double(raw[start + $0]) / 255 }
+        case "f32":
+          doubles[entry.name] = (0..<entry.count).map {
+            Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: UInt32.self))))
+          }
         case "f64":
           doubles[entry.name] = (0..<entry.count).map {
             Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self)))
@@ -283,7 +295,7 @@ public struct ModelArchive: Sendable, Equatable {
       guard names.insert(entry.name).inserted else {
         throw .corruptModelFile("array \(name) is listed twice")
       }
-      guard entry.type == "f64" || entry.type == "i64" || entry.type == "q8" else {
+      guard ["f64", "i64", "q8", "f32"].contains(entry.type) else {
         throw .corruptModelFile("array \(name) has unknown type \(quoted(entry.type))")
       }
       // At most Int.max / 16 bytes in all, so byte counts and offsets never overflow.
@@ -295,8 +307,21 @@ public struct ModelArchive: Sendable, Equatable {
     return payload
   }
 
-  /// Bytes per element of an array of `type` (checked to be `f64`, `i64` or `q8`).
-  static func bytesPerValue(_ type: String) -> Int { type == "q8" ? 1 : 8 }
+  /// Bytes per element of an array of `type` (checked to be `f64`, `i64`, `q8` or `f32`).
+  static func bytesPerValue(_ type: String) -> Int {
+    switch type {
+    case "q8": 1
+    case "f32": 4
+    default: 8
+    }
+  }
+
+  /// Whether every value is a Float32 exactly (bit for bit through `Float`, so storing 4 bytes
+  /// loses nothing). Short arrays stay `f64`.
+  static func isFloat32(_ values: [Double]) -> Bool {
+    guard values.count >= 16 else { return false }
+    return values.allSatisfy { Double(Float($0)).bitPattern == $0.bitPattern }
+  }
 
   /// Whether every value is an 8-bit pixel scaled to [0, 1], exactly as `Double(k) / 255`
   /// reproduces it (bit for bit, so storing the bytes loses nothing). Short arrays stay `f64`.

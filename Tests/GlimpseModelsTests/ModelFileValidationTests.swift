@@ -233,6 +233,22 @@ struct EightBitArrayTests {
     #expect(plain.encoded()[8] == 1)
   }
 
+  @Test("Float32 values round-trip bit for bit through an f32 array (version 3, half the bytes)")
+  func float32ArraysRoundTrip() throws {
+    let weights = LayerCheck.values(1000, seed: 4).map { Double(Float($0)) }
+    let archive = ModelArchive(
+      kind: "test", classNames: ["a", "b"], featureCount: 10, hyperparameters: ["x": 1],
+      doubles: ["weights": weights, "exact": (0..<20).map { 0.1 * Double($0) }])
+    let bytes = archive.encoded()
+    #expect(bytes[8] == 3)
+    let decoded = try ModelArchive(decoding: bytes)
+    #expect(decoded.doubles["weights"]!.map(\.bitPattern) == weights.map(\.bitPattern))
+    #expect(decoded.doubles["exact"] == (0..<20).map { 0.1 * Double($0) })
+    #expect(ModelArchive.isFloat32(weights))
+    #expect(!ModelArchive.isFloat32(weights.map { $0 + 1e-12 }))
+    #expect(bytes.count < 16 + 600 + 4000 + 160 + 4)
+  }
+
   @Test("a value that is not exactly k/255 keeps the whole array in f64")
   func nearPixelsStayDoubles() {
     var pixels = (0..<100).map { Double($0) / 255 }

@@ -2,28 +2,42 @@ import GlimpseCore
 
 extension CNNClassifier {
   /// Saves the weights and biases of every layer under PyTorch's `state_dict` names for the same
-  /// layer list (`0.weight`, `0.bias`, `3.weight`, …; the seed network's are the anchor's), the
-  /// image shape, and the training history. The layer layout itself is the architecture named in
-  /// the hyperparameters, rebuilt on loading.
+  /// layer list (`0.weight`, `0.bias`, `3.weight`, …; the seed network's are the anchor's; a
+  /// residual block's layers as `4.main.0.weight`, `4.shortcut.1.running_mean`; batch
+  /// normalisation's γ, β, running mean and variance as `weight`, `bias`, `running_mean`,
+  /// `running_var`), the image shape, and the training history. The layer layout itself is the
+  /// architecture named in the hyperparameters, rebuilt on loading.
   ///
-  /// Float32 values are stored as float64, which holds every one exactly, so a loaded model
-  /// predicts bit for bit as the saved one.
+  /// Float32 values are stored exactly (the archive keeps them at 4 bytes each), so a loaded
+  /// model predicts bit for bit as the saved one.
   public func archive() -> ModelArchive {
     var doubles: [String: [Double]] = [
       "history.loss": history.map(\.loss), "history.accuracy": history.map(\.accuracy),
     ]
-    for (index, layer) in network.layers.enumerated() {
-      switch layer {
-      case .conv(let conv):
-        doubles["\(index).weight"] = conv.weights.map(Double.init)
-        doubles["\(index).bias"] = conv.bias.map(Double.init)
-      case .dense(let dense):
-        doubles["\(index).weight"] = dense.weights.map(Double.init)
-        doubles["\(index).bias"] = dense.bias.map(Double.init)
-      case .relu, .maxPool, .flatten:
-        break
+    func save(_ layers: [NetworkLayer<Float>], prefix: String) {
+      for (index, layer) in layers.enumerated() {
+        let name = "\(prefix)\(index)"
+        switch layer {
+        case .conv(let conv):
+          doubles["\(name).weight"] = conv.weights.map(Double.init)
+          if conv.hasBias { doubles["\(name).bias"] = conv.bias.map(Double.init) }
+        case .dense(let dense):
+          doubles["\(name).weight"] = dense.weights.map(Double.init)
+          doubles["\(name).bias"] = dense.bias.map(Double.init)
+        case .batchNorm(let norm):
+          doubles["\(name).weight"] = norm.scale.map(Double.init)
+          doubles["\(name).bias"] = norm.shift.map(Double.init)
+          doubles["\(name).running_mean"] = norm.runningMean.map(Double.init)
+          doubles["\(name).running_var"] = norm.runningVariance.map(Double.init)
+        case .residual(let block):
+          save(block.main, prefix: "\(name).main.")
+          save(block.shortcut, prefix: "\(name).shortcut.")
+        case .relu, .maxPool, .flatten, .globalAveragePool:
+          break
+        }
       }
     }
+    save(network.layers, prefix: "")
     return ModelArchive(
       kind: Self.kind, classNames: classNames, featureCount: featureCount, imageShape: imageShape,
       hyperparameters: hyperparameters, doubles: doubles)
@@ -56,40 +70,82 @@ extension CNNClassifier {
     for (name, count) in counts { _ = try archive.doubles(name, count: count) }
     var unused = SeededGenerator(seed: 0)
     guard
-      var network: Network<Float> = architecture.makeNetwork(
+      let network: Network<Float> = architecture.makeNetwork(
         input: shape, classes: classCount, initializer: .glorotUniform, using: &unused)
     else {
       throw .corruptModelFile(
         "images of \(shape) do not fit the '\(architecture.rawValue)' CNN")
     }
-    var parameters: [[Float]] = []
-    for (index, layer) in network.layers.enumerated() {
-      switch layer {
-      case .conv(let conv):
-        parameters.append(try Self.floats(archive, "\(index).weight", count: conv.weights.count))
-        parameters.append(try Self.floats(archive, "\(index).bias", count: conv.bias.count))
-      case .dense(let dense):
-        parameters.append(try Self.floats(archive, "\(index).weight", count: dense.weights.count))
-        parameters.append(try Self.floats(archive, "\(index).bias", count: dense.bias.count))
-      case .relu, .maxPool, .flatten:
-        break
+    func load(_ layers: [NetworkLayer<Float>], prefix: String) throws(ModelError)
+      -> [NetworkLayer<Float>]
+    {
+      var loaded = layers
+      for (index, layer) in layers.enumerated() {
+        let name = "\(prefix)\(index)"
+        switch layer {
+        case .conv(var conv):
+          conv.weights = try Self.floats(archive, "\(name).weight", count: conv.weights.count)
+          if conv.hasBias {
+            conv.bias = try Self.floats(archive, "\(name).bias", count: conv.bias.count)
+          }
+          loaded[index] = .conv(conv)
+        case .dense(var dense):
+          dense.weights = try Self.floats(archive, "\(name).weight", count: dense.weights.count)
+          dense.bias = try Self.floats(archive, "\(name).bias", count: dense.bias.count)
+          loaded[index] = .dense(dense)
+        case .batchNorm(var norm):
+          let n = norm.channels
+          norm.scale = try Self.floats(archive, "\(name).weight", count: n)
+          norm.shift = try Self.floats(archive, "\(name).bias", count: n)
+          norm.runningMean = try Self.floats(archive, "\(name).running_mean", count: n)
+          norm.runningVariance = try Self.floats(archive, "\(name).running_var", count: n)
+          guard norm.runningVariance.allSatisfy({ $0 >= 0 }) else {
+            throw .corruptModelFile("array '\(name).running_var' holds a negative variance")
+          }
+          loaded[index] = .batchNorm(norm)
+        case .residual(let block):
+          loaded[index] = .residual(
+            ResidualBlock(
+              main: try load(block.main, prefix: "\(name).main."),
+              shortcut: try load(block.shortcut, prefix: "\(name).shortcut.")))
+        case .relu, .maxPool, .flatten, .globalAveragePool:
+          break
+        }
       }
+      return loaded
     }
-    network.setParameters(parameters)
+    let layers = try load(network.layers, prefix: "")
     let losses = try archive.doubles("history.loss")
     let accuracies = try archive.doubles("history.accuracy", count: losses.count)
     self.init(
-      hyperparameters: hyperparameters, classNames: archive.classNames, network: network,
+      hyperparameters: hyperparameters, classNames: archive.classNames,
+      network: Network(inputShape: shape, layers: layers),
       history: zip(losses, accuracies).map { EpochRecord(loss: $0, accuracy: $1) })
   }
 
   /// The stored arrays an architecture needs for images of `input` and `classes` outputs, with
-  /// their lengths (`index.weight`, `index.bias`), in layer order; `nil` when the images do not
-  /// fit the layers or a size overflows. Computed from the plan without building the layers:
-  /// the same shape rules as the layers' `outputShape`, with checked arithmetic.
+  /// their lengths (`archive()`'s names), in layer order; `nil` when the images do not fit the
+  /// layers or a size overflows. Computed from the plan without building the layers: the same
+  /// shape rules as the layers' `outputShape`, with checked arithmetic.
   static func parameterCounts(_ architecture: Architecture, input: ImageShape, classes: Int)
     -> [(name: String, count: Int)]?
   {
+    var arrays: [(name: String, count: Int)] = []
+    guard
+      let output = Self.counts(
+        architecture.plan(classes: classes), prefix: "",
+        shape: (input.channels, input.height, input.width), into: &arrays),
+      output.1 == 1, output.2 == 1
+    else { return nil }
+    return arrays
+  }
+
+  /// Appends the arrays of `plan` to `counts` and returns the output's (channels, height,
+  /// width), or `nil` when the input does not fit or a size overflows.
+  private static func counts(
+    _ plan: [LayerPlan], prefix: String, shape: (Int, Int, Int),
+    into counts: inout [(name: String, count: Int)]
+  ) -> (Int, Int, Int)? {
     func times(_ values: Int...) -> Int? {
       var result = 1
       for value in values {
@@ -99,17 +155,22 @@ extension CNNClassifier {
       }
       return result
     }
-    var (channels, height, width) = (input.channels, input.height, input.width)
-    var counts: [(name: String, count: Int)] = []
-    for (index, step) in architecture.plan(classes: classes).enumerated() {
+    var (channels, height, width) = shape
+    for (index, step) in plan.enumerated() {
+      let name = "\(prefix)\(index)"
       switch step {
-      case .conv(let filters, let kernel, let padding):
+      case .conv(let filters, let kernel, let stride, let padding, let bias):
         guard let weights = times(filters, channels, kernel, kernel) else { return nil }
-        counts += [("\(index).weight", weights), ("\(index).bias", filters)]
-        height = height + 2 * padding - kernel + 1
-        width = width + 2 * padding - kernel + 1
-        channels = filters
-        guard height > 0, width > 0 else { return nil }
+        counts.append(("\(name).weight", weights))
+        if bias { counts.append(("\(name).bias", filters)) }
+        let paddedHeight = height + 2 * padding - kernel
+        let paddedWidth = width + 2 * padding - kernel
+        guard paddedHeight >= 0, paddedWidth >= 0 else { return nil }
+        (channels, height, width) = (filters, paddedHeight / stride + 1, paddedWidth / stride + 1)
+      case .batchNorm:
+        for suffix in ["weight", "bias", "running_mean", "running_var"] {
+          counts.append(("\(name).\(suffix)", channels))
+        }
       case .relu:
         break
       case .maxPool(let size):
@@ -119,13 +180,26 @@ extension CNNClassifier {
       case .flatten:
         guard let values = times(channels, height, width) else { return nil }
         (channels, height, width) = (values, 1, 1)
+      case .globalAveragePool:
+        guard height > 0, width > 0 else { return nil }
+        (height, width) = (1, 1)
       case .dense(let outputs):
         guard height == 1, width == 1, let weights = times(outputs, channels) else { return nil }
-        counts += [("\(index).weight", weights), ("\(index).bias", outputs)]
+        counts += [("\(name).weight", weights), ("\(name).bias", outputs)]
         channels = outputs
+      case .residual(let main, let shortcut):
+        guard
+          let mainShape = Self.counts(
+            main, prefix: "\(name).main.", shape: (channels, height, width), into: &counts),
+          let shortcutShape = Self.counts(
+            shortcut, prefix: "\(name).shortcut.", shape: (channels, height, width),
+            into: &counts),
+          mainShape == shortcutShape
+        else { return nil }
+        (channels, height, width) = mainShape
       }
     }
-    return counts
+    return (channels, height, width)
   }
 
   /// A stored array as Float32, refusing values a Float cannot hold (the file was not written

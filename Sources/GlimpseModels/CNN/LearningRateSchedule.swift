@@ -14,6 +14,32 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
   /// The base rate times `factor` after every `epochs` epochs (PyTorch's `StepLR`).
   case stepDecay(epochs: Int, factor: Double)
 
+  /// The names the command line uses.
+  public enum Kind: String, Sendable, CaseIterable {
+    case constant, cosine, step
+  }
+
+  /// The kind of schedule, without its parameters.
+  public var kind: Kind {
+    switch self {
+    case .constant: .constant
+    case .cosine: .cosine
+    case .stepDecay: .step
+    }
+  }
+
+  /// `kind` with Glimpse's parameters for a run of `epochs` epochs: cosine decays to 0 (the
+  /// default recipes'); step multiplies the rate by 0.1 after each third of the epochs (at
+  /// least one epoch per step): the two tenfold drops of He et al., "Deep Residual Learning
+  /// for Image Recognition", CVPR 2016, §4.2 (there at ½ and ¾ of the run), spaced evenly.
+  public init(_ kind: Kind, epochs: Int) {
+    switch kind {
+    case .constant: self = .constant
+    case .cosine: self = .cosine(final: 0)
+    case .step: self = .stepDecay(epochs: max(1, epochs / 3), factor: 0.1)
+    }
+  }
+
   /// The rate for step `step` (0-based) of `totalSteps`, in epoch `epoch` (0-based).
   public func rate(base: Double, step: Int, totalSteps: Int, epoch: Int) -> Double {
     switch self {

@@ -6,9 +6,11 @@ import GlimpseCore
 //    With a batch of 32 the GEMMs are too small for OpenBLAS to split well over threads, and the
 //    layers' loops fork and join a dozen times per step; a shard per thread pays one fork and
 //    one join per step and keeps every GEMM single-threaded.
-// 2. Loss and gradients are batch means, so a shard's are scaled by shardSize / batchSize and
-//    added in shard order: a fixed order, so a given thread count always gives the same bits.
-//    They differ from the whole batch's only by rounding (the sums run in another order).
+// 2. Loss and gradients are batch means, so a shard's are scaled by shardSize / batchSize
+//    (with class weights, by the shard's weight sum / the batch's: a weighted mean of weighted
+//    means) and added in shard order: a fixed order, so a given thread count always gives the
+//    same bits. They differ from the whole batch's only by rounding (the sums run in another
+//    order).
 // 3. Callers run the shards with OpenBLAS at 1 thread (`CNNClassifier`'s training loop sets it),
 //    so that n shards use n cores, not n × OpenBLAS's threads.
 
@@ -37,25 +39,48 @@ extension Network {
   ///   - shards: The number of shards (≥ 1); shard `s` holds images
   ///     `contiguousChunks(of: labels.count, parts: shards)[s]`.
   ///   - labels: The class of each image of the batch.
+  ///   - classWeights: Per-class loss weights, as for `lossAndGradients(_:labels:classWeights:)`.
   ///   - input: The images of a range of the batch, `[channels, range.count, height, width]`.
   ///     Called once per shard, from the shard's thread.
   /// - Returns: The batch's mean loss, its correct count and its mean gradients, equal to
   ///   `lossAndGradients` on the whole batch up to rounding.
   func lossAndGradients(
-    shards: Int, labels: [Int], input: (Range<Int>) -> FeatureMaps<Scalar>
+    shards: Int, labels: [Int], classWeights: [Float]? = nil,
+    input: (Range<Int>) -> FeatureMaps<Scalar>
   ) -> (loss: Double, correct: Int, gradients: [[Scalar]]) {
+    let pass = trainingPass(
+      shards: shards, labels: labels, classWeights: classWeights, input: input)
+    return (pass.loss, pass.correct, pass.gradients)
+  }
+
+  /// `trainingPass` of a batch computed as `shards` contiguous shards, one per thread, combined
+  /// as batch means; each shard's batch normalisation uses the shard's statistics (as PyTorch's
+  /// `DataParallel` does without synchronised batch norm), and the statistics returned are the
+  /// shards' pooled, which are the whole batch's up to rounding.
+  func trainingPass(
+    shards: Int, labels: [Int], classWeights: [Float]? = nil,
+    input: (Range<Int>) -> FeatureMaps<Scalar>
+  ) -> TrainingPass<Scalar> {
     let count = labels.count
     let ranges = contiguousChunks(of: count, parts: shards)
     precondition(!ranges.isEmpty, "a batch of \(count) images cannot be split into shards")
     let parts = mapParts(ranges.count, workers: ranges.count) { part in
       let range = ranges[part]
-      return lossAndGradients(input(range), labels: Array(labels[range]))
+      return trainingPass(
+        input(range), labels: Array(labels[range]), classWeights: classWeights)
+    }
+    let statistics = parts[0].statistics.indices.map { layer in
+      BatchNorm2D<Scalar>.BatchStatistics.pooled(parts.map { $0.statistics[layer] })
     }
     var loss = 0.0
     var correct = 0
     var scales: [Scalar] = []
+    // Without weights these are range.count and count, exactly.
+    let entropy = SoftmaxCrossEntropy()
+    let total = entropy.weightSum(labels: labels, classWeights: classWeights)
     for (range, part) in zip(ranges, parts) {
-      let share = Double(range.count) / Double(count)
+      let weight = entropy.weightSum(labels: Array(labels[range]), classWeights: classWeights)
+      let share = weight / total
       loss += part.loss * share
       correct += part.correct
       scales.append(Scalar(share))
@@ -85,6 +110,7 @@ extension Network {
         }
       }
     }
-    return (loss, correct, gradients)
+    return TrainingPass(
+      loss: loss, correct: correct, gradients: gradients, statistics: statistics)
   }
 }

@@ -17,7 +17,25 @@ struct TrainCommand: ParsableCommand {
       --degree, --coef0, --tol, --no-probability); logistic, multinomial logistic regression \
       (--c, --max-iterations, --tol); knn, k nearest neighbours (--k); cnn, a small \
       convolutional network for image data (--architecture, --epochs, --batch-size, \
-      --learning-rate).
+      --learning-rate, --augment, --validation-fraction, --patience, --class-weights, \
+      --schedule).
+
+      A CNN trains with its architecture's recipe; the flags override parts of it. \
+      --augment none|shift|crop-flip varies the images each epoch (shift: ±2 pixels, for \
+      digits; crop-flip: a random crop of the image padded by 1/8 of its side with zeros, \
+      then a left-right flip half of the time, for photographs and scans). \
+      --validation-fraction F holds out F of each class (seeded, stratified) and keeps the \
+      weights of the epoch with the lowest validation loss; --patience N stops training after \
+      N epochs without a lower one. --class-weights balanced weights each class by \
+      n / (classes · n_class) in the loss (scikit-learn's "balanced", PyTorch's weighted \
+      mean), for imbalanced classes. --schedule constant|cosine|step sets how the learning \
+      rate falls (cosine: to 0 over all steps; step: ×0.1 after each third of the epochs). \
+      The digit recipes (seed, standard) hold nothing out and weight no class; seed does not \
+      augment, standard shifts.
+
+      The live bar shows epoch, batch, the epoch's running loss and accuracy, the last \
+      validation loss and accuracy, and the ETA; the report lists every epoch and, with a \
+      validation split, which epoch was kept and why training stopped.
       """)
 
   @OptionGroup var dataOptions: DataOptions
@@ -84,16 +102,26 @@ struct TrainCommand: ParsableCommand {
     print(
       "training \(modelOptions.model.rawValue) on \(train.count) rows, \(train.featureCount) features, \(train.classNames.count) classes (BLAS threads: \(BLAS.threadCount))"
     )
+    let recipe =
+      modelOptions.model == .cnn ? try modelOptions.cnnHyperparameters(for: train.imageShape) : nil
+    if let recipe {
+      print("  recipe: \(Self.describe(recipe))")
+      if let shape = train.imageShape,
+        let cost = recipe.architecture.cost(input: shape, classes: train.classNames.count)
+      {
+        print(
+          "  network: \(cost.parameters) parameters, \(formatFixed(Double(cost.multiplyAdds) / 1e6, digits: 1)) M multiply-adds per \(shape.height)×\(shape.width) image"
+        )
+      }
+    }
     let bar = ProgressBar(total: 1000, label: "fit")
     let started = monotonicSeconds()
     let model: any Classifier
     do {
-      if modelOptions.model == .cnn {
+      if let recipe {
         // The CNN reports epoch, loss and accuracy after every batch: show them live.
         var rng = SeededGenerator(seed: seed)
-        model = try CNNClassifier.fit(
-          train, hyperparameters: modelOptions.cnnHyperparameters, using: &rng
-        ) { progress in
+        model = try CNNClassifier.fit(train, hyperparameters: recipe, using: &rng) { progress in
           bar.update(Int(progress.fractionDone * 1000), detail: Self.describe(progress))
         }
       } else {
@@ -110,11 +138,7 @@ struct TrainCommand: ParsableCommand {
     bar.finish()
     print("  fitted in \(formatDuration(fitTime))")
     if let cnn = model as? CNNClassifier {
-      for (epoch, record) in cnn.history.enumerated() {
-        print(
-          "  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))"
-        )
-      }
+      for line in Self.historyLines(cnn) { print(line) }
     }
     if let svm = model as? SVMClassifier {
       print(
@@ -133,21 +157,54 @@ struct TrainCommand: ParsableCommand {
     print("  saved \(out)")
   }
 
-  /// The progress bar's status for a CNN: `epoch 3/10  loss 0.1234  accuracy 0.9612`, the
-  /// epoch's running figures (batch-weighted means so far, as Keras shows them).
+  /// The progress bar's status for a CNN: `epoch 3/10  batch 12/57  loss 0.1234  accuracy
+  /// 0.9612`, the epoch's running figures (batch-weighted means so far, as Keras shows them),
+  /// then the last finished epoch's validation figures when there is a split.
   static func describe(_ progress: CNNClassifier.TrainingProgress) -> String {
-    "epoch \(progress.epoch)/\(progress.epochs)  loss \(formatFixed(progress.loss, digits: 4))  accuracy \(formatFixed(progress.accuracy, digits: 4))"
+    var text =
+      "epoch \(progress.epoch)/\(progress.epochs)  batch \(progress.batch)/\(progress.batches)  loss \(formatFixed(progress.loss, digits: 4))  accuracy \(formatFixed(progress.accuracy, digits: 4))"
+    if let loss = progress.validationLoss, let accuracy = progress.validationAccuracy {
+      text +=
+        "  | validation loss \(formatFixed(loss, digits: 4))  accuracy \(formatFixed(accuracy, digits: 4))"
+      if let best = progress.bestEpoch { text += "  (best: epoch \(best))" }
+    }
+    return text
   }
-}
 
-extension ModelOptions {
-  /// The CNN recipe for the chosen architecture with the epochs, batch size and learning rate
-  /// given on the command line (what `fit` trains for `--model cnn`).
-  var cnnHyperparameters: CNNClassifier.Hyperparameters {
-    var h = CNNClassifier.Hyperparameters.recipe(for: architecture)
-    if let epochs { h.epochs = epochs }
-    if let batchSize { h.batchSize = batchSize }
-    if let learningRate { h.learningRate = learningRate }
-    return h
+  /// A CNN recipe in one line: `resnet, 30 epochs of batch 32, adam 1e-3 cosine, augment
+  /// crop-flip, validation 0.15 (patience 6), class weights none`.
+  static func describe(_ h: CNNClassifier.Hyperparameters) -> String {
+    let optimizer = if case .sgd = h.optimizer { "sgd" } else { "adam" }
+    let validation =
+      h.validationFraction > 0
+      ? "validation \(h.validationFraction) (patience \(h.patience == 0 ? "off" : "\(h.patience)"))"
+      : "no validation split"
+    return
+      "\(h.architecture.rawValue), \(h.epochs) epochs of batch \(h.batchSize), \(optimizer) \(h.learningRate) \(h.schedule.kind.rawValue), augment \(h.augmentation.kind.rawValue), \(validation), class weights \(h.classWeighting.rawValue)"
+  }
+
+  /// One line per epoch (training figures, and validation figures when there is a split), then
+  /// which epoch's weights the model holds and why training ended where it did.
+  static func historyLines(_ cnn: CNNClassifier) -> [String] {
+    var lines = cnn.history.enumerated().map { epoch, record in
+      var line =
+        "  epoch \(epoch + 1): loss \(formatFixed(record.loss, digits: 4)), accuracy \(formatFixed(record.accuracy, digits: 4))"
+      if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
+        line +=
+          "; validation loss \(formatFixed(loss, digits: 4)), accuracy \(formatFixed(accuracy, digits: 4))"
+      }
+      return line
+    }
+    guard let kept = cnn.keptEpoch, let best = cnn.history[kept - 1].validationLoss else {
+      return lines
+    }
+    let trained = cnn.history.count
+    let patience = cnn.hyperparameters.patience
+    lines.append(
+      cnn.stoppedEarly
+        ? "  early stopping after epoch \(trained) of \(cnn.hyperparameters.epochs): no lower validation loss in the \(patience) epochs after epoch \(kept) (\(formatFixed(best, digits: 4))); kept epoch \(kept)'s weights"
+        : "  kept epoch \(kept) of \(trained): the lowest validation loss (\(formatFixed(best, digits: 4)))"
+    )
+    return lines
   }
 }

@@ -33,6 +33,12 @@ struct ExplanationOptions: ParsableArguments {
   @Option(help: "Weight (in probability) drawn at full colour in per-segmenter panels; fixed across images.")
   var weightScale = 0.2
 
+  @Option(
+    help: ArgumentHelp(
+      "Folder of segmentations reused by later runs on the same image (default: $XDG_CACHE_HOME/glimpse/segments or ~/.cache/glimpse/segments), or 'off'.",
+      valueName: "dir|off"))
+  var segmentCache: String?
+
   func validate() throws {
     guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -40,7 +46,11 @@ struct ExplanationOptions: ParsableArguments {
     guard hideColor == "mean" || Double(hideColor) != nil else {
       throw ValidationError("--hide-color must be 'mean' or a number")
     }
+    guard segmentCache?.isEmpty != true else { throw ValidationError("--segment-cache needs a folder or 'off'") }
   }
+
+  /// The segmentation cache `--segment-cache` asks for (`nil`: off).
+  var segmentationCache: SegmentationCache? { SegmentationCache.resolve(segmentCache) }
 
   /// The specs given, or the defaults for images of `shape` (the seed's six for digits).
   func specs(for shape: ImageShape?) throws -> [SegmenterSpec] {

@@ -16,6 +16,8 @@ struct ExplanationJob {
   let modelHash: String
   let options: ExplanationOptions
   let segmenters: [any Segmenter]
+  /// Segmentations kept between runs (`--segment-cache`), or `nil`.
+  let segmentationCache: SegmentationCache?
 
   init(modelPath: String, options: ExplanationOptions) throws {
     // LIME's products are small and run side by side on all cores: one BLAS thread each
@@ -39,6 +41,7 @@ struct ExplanationJob {
     self.options = options
     // Images are explained at the model's input shape: the default segmenters fit that size.
     segmenters = try options.segmenters(for: archive.imageShape)
+    segmentationCache = options.segmentationCache
     if options.segmenterSpecs.isEmpty, let shape = archive.imageShape, shape.height > 32 || shape.width > 32 {
       print(
         "segmenters (defaults for \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) images): "
@@ -63,7 +66,8 @@ struct ExplanationJob {
     let ranked = AmbiguityFinder.rank(probabilities)[0]
     let pair = try options.classPair(model.classNames) ?? (ranked.first, ranked.second)
     let result = CombinedExplanation.explain(
-      image, segmenters: segmenters, labels: [pair.0, pair.1], explainer: options.explainer,
+      image, segmenters: segmentationCache?.segmenters(segmenters, for: image) ?? segmenters,
+      labels: [pair.0, pair.1], explainer: options.explainer,
       seed: options.seed, classifier: model)
     let names = (model.classNames[pair.0], model.classNames[pair.1])
     let p = (probabilities[0, pair.0], probabilities[0, pair.1])

@@ -23,7 +23,7 @@ extension Conv2D {
   /// Whether `parameterGradientThroughPool` serves this layer for an input of `shape`: the
   /// im2col path with a patch of at most 32 values (larger patches make the GEMM pay).
   func takesGradientThroughPool(_ shape: MapShape) -> Bool {
-    !usesWinograd(shape) && patchSize <= 32
+    stride == 1 && hasBias && !usesWinograd(shape) && patchSize <= 32
   }
 
   /// ∂loss/∂weights and ∂loss/∂bias from the gradient of the max-pool after this layer

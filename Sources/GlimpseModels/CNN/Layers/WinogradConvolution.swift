@@ -122,7 +122,7 @@ extension Conv2D {
   /// O((C + K) · tiles · α²), cost as much as the multiplications they save, O(K · C · tiles · α²);
   /// with outputs smaller than a tile most of the products are cropped away.
   func usesWinograd(_ input: MapShape) -> Bool {
-    guard kernelHeight == 3, kernelWidth == 3, inputChannels >= 8,
+    guard kernelHeight == 3, kernelWidth == 3, stride == 1, inputChannels >= 8,
       let output = outputShape(input)
     else { return false }
     return min(output.height, output.width) >= LayerWinograd.outputTile
