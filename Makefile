@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # keep explain's segmentation cache inside .build rather than the user's ~/.cache.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 XDG_CACHE_HOME=$(CURDIR)/.build/test-cache
 
-.PHONY: all deps build release demo test bench bench-loaded fuzz lint clean
+.PHONY: all deps build release demo test bench bench-loaded bench-memory fuzz lint clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench: release
 # The same with one CPU-bound process competing for the cores the whole time.
 bench-loaded: release
 	COMPETING=1 bash .ci/bench
+
+# Peak memory and wall time of info, train, predict, embed and explain-batch on 10 000 colour
+# 224×224 images generated from samples/ (COUNT=… for fewer; several minutes; needs numpy).
+bench-memory: release
+	bash .ci/bench-memory
 
 fuzz: deps
 	swift build -c release --product glimpse-fuzz

@@ -47,6 +47,16 @@ public protocol Classifier: Sendable {
   /// images never sit in memory at once (1.2 GB as doubles).
   var scoresMaskedBatchesWithoutImages: Bool { get }
 
+  /// Class probabilities of 8-bit image rows (value `Double(k) / 255`). By default the rows
+  /// are turned into `Double` and scored (callers pass a chunk of rows at a time, see
+  /// `predictProbabilities(_: Dataset)`); the CNN reads the codes directly.
+  func predictProbabilities(_ rows: PixelRows) -> Matrix
+
+  /// Rows per chunk when a whole dataset is scored a part at a time (`Dataset.defaultChunkRows`
+  /// by default): the CNN picks a multiple of its inference batch, so that the chunks are cut
+  /// where its own batches are and the results are the bits of one call.
+  var chunkRows: Int { get }
+
   /// The predicted class index of each row. By default the argmax of the probabilities (first
   /// class on ties); models with their own decision rule (the SVM's one-vs-one votes) override it.
   func predict(_ features: Matrix) -> [Int]
@@ -65,6 +75,12 @@ extension Classifier {
   }
 
   public var scoresMaskedBatchesWithoutImages: Bool { false }
+
+  public func predictProbabilities(_ rows: PixelRows) -> Matrix {
+    predictProbabilities(rows.doubles())
+  }
+
+  public var chunkRows: Int { Dataset.defaultChunkRows }
 
   public func predict(_ features: Matrix) -> [Int] {
     predictProbabilities(features).argmaxRows()

@@ -387,10 +387,20 @@ struct ReaderValidationTests {
 
   @Test("a folder over the memory budget is refused; --size over --max-pixels is refused")
   func folderBudget() throws {
-    let d = try imageFolder()
+    // Flat grey 40×40 images: 1600 bytes of 8-bit codes each, small files (the budget also
+    // caps a file's size at a fifth of it).
+    let flat = makeTemporaryDirectory()
+    for name in ["a/1.png", "a/2.png", "b/3.png", "b/4.png"] {
+      try writeFile(
+        PNGCodec.encode(Image(shape: ImageShape(height: 40, width: 40), repeating: 0.5)),
+        to: flat + "/" + name)
+    }
     var options = ReadOptions()
-    options.limits.memoryBudget = 3 * 8 * 25 * 2  // room for two 5×5 images
-    #expect(performing: { try ImageFolderReader.read(d, options: options) }, throws: isTooLarge)
+    options.limits.memoryBudget = 1600 * 2  // room for two of them
+    #expect(performing: { try ImageFolderReader.read(flat, options: options) }, throws: isTooLarge)
+    options.limits.memoryBudget = 1600 * 4
+    #expect(try ImageFolderReader.read(flat, options: options).dataset.count == 4)
+    let d = try imageFolder()
     options = ReadOptions()
     options.size = (100_000, 100_000)
     #expect(performing: { try ImageFolderReader.read(d, options: options) }, throws: isTooLarge)

@@ -13,6 +13,13 @@ public enum JPEGCodec {
   public static func decode(
     _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
   ) throws(CodecError) -> Image {
+    try decodeSamples(bytes, maxPixels: maxPixels).image
+  }
+
+  /// Decodes JPEG bytes to their 8-bit codes, without a `Double` copy.
+  public static func decodeSamples(
+    _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
+  ) throws(CodecError) -> DecodedSamples {
     var decoded = cshim_jpeg_image()
     let ok = bytes.withUnsafeBufferPointer { buffer in
       cshim_jpeg_decode(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &decoded)
@@ -23,8 +30,8 @@ public enum JPEGCodec {
     defer { free(pixels) }
     let shape = ImageShape(
       height: Int(decoded.height), width: Int(decoded.width), channels: Int(decoded.channels))
-    let samples = Array(UnsafeBufferPointer(start: pixels, count: shape.valueCount))
-    return Image(shape: shape, eightBitSamples: samples)
+    return .eightBit(
+      shape: shape, codes: Array(UnsafeBufferPointer(start: pixels, count: shape.valueCount)))
   }
 
   /// Encodes an image as a baseline JPEG; an alpha channel is dropped (JPEG has none).

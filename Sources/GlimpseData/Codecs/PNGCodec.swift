@@ -14,6 +14,14 @@ public enum PNGCodec {
   public static func decode(
     _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
   ) throws(CodecError) -> Image {
+    try decodeSamples(bytes, maxPixels: maxPixels).image
+  }
+
+  /// Decodes PNG bytes to their samples as stored: the 8-bit codes of an 8-bit (or expanded
+  /// palette / low-depth) image, without a `Double` copy; a 16-bit image scaled by `x / 65535`.
+  public static func decodeSamples(
+    _ bytes: [UInt8], maxPixels: Int = ReadLimits.defaultMaxPixels
+  ) throws(CodecError) -> DecodedSamples {
     var decoded = cshim_png_image()
     let ok = bytes.withUnsafeBufferPointer { buffer in
       cshim_png_decode(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &decoded)
@@ -25,15 +33,14 @@ public enum PNGCodec {
     let shape = ImageShape(
       height: Int(decoded.height), width: Int(decoded.width), channels: Int(decoded.channels))
     let count = shape.valueCount
-    var samples = [Double](repeating: 0, count: count)
-    if decoded.bitDepth == 16 {
-      pixels.withMemoryRebound(to: UInt16.self, capacity: count) { wide in
-        for index in 0..<count { samples[index] = Double(wide[index]) / 65535 }
-      }
-    } else {
-      for index in 0..<count { samples[index] = Double(pixels[index]) / 255 }
+    guard decoded.bitDepth == 16 else {
+      return .eightBit(shape: shape, codes: Array(UnsafeBufferPointer(start: pixels, count: count)))
     }
-    return Image(shape: shape, pixels: samples)
+    var samples = [Double](repeating: 0, count: count)
+    pixels.withMemoryRebound(to: UInt16.self, capacity: count) { wide in
+      for index in 0..<count { samples[index] = Double(wide[index]) / 65535 }
+    }
+    return .image(Image(shape: shape, pixels: samples))
   }
 
   /// Encodes an image with 1 to 4 channels as an 8-bit PNG (values quantised by `round(v·255)`).

@@ -32,7 +32,7 @@ public enum ImageFolderWriter {
       let number = String(numbers[row])
       let name = String(repeating: "0", count: max(0, digits - number.count)) + number
       let path = "\(root)/\(folder)/\(name).\(format.fileExtension)"
-      let image = Image(shape: shape, pixels: Array(dataset.features.row(row)))
+      let image = Image(shape: shape, pixels: dataset.values(ofRow: row))
       let bytes: [UInt8]
       do {
         bytes = try format.encode(image, jpegQuality: jpegQuality)

@@ -24,12 +24,11 @@ public enum IDXReader {
       && [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(bytes[2]) && (1...4).contains(bytes[3])
   }
 
-  /// Parses an IDX file's bytes. Dimensions are checked against the bytes present (with
-  /// overflow-checked products) and against the memory budget before the values are allocated.
-  /// - Throws: `DataError.malformedIDX`, `.tooLarge`.
-  public static func parse(
-    _ bytes: [UInt8], path: String, limits: ReadLimits = ReadLimits()
-  ) throws -> Array {
+  /// The header of an IDX file, checked against the bytes present (with overflow-checked
+  /// products): type byte, dimensions, offset of the data, bytes per value, value count.
+  static func header(
+    _ bytes: [UInt8], path: String
+  ) throws -> (type: UInt8, dimensions: [Int], start: Int, width: Int, count: Int) {
     guard looksLikeIDX(bytes) else {
       throw DataError.malformedIDX(path: path, reason: "bad magic number")
     }
@@ -72,6 +71,17 @@ public enum IDXReader {
         reason: "header promises \(claimed) values of \(width) byte\(width == 1 ? "" : "s"), "
           + "file holds \(present) bytes of data")
     }
+    return (type, dimensions, start, width, count)
+  }
+
+  /// Parses an IDX file's bytes. Dimensions are checked against the bytes present (with
+  /// overflow-checked products) and against the memory budget before the values are allocated.
+  /// - Throws: `DataError.malformedIDX`, `.tooLarge`.
+  public static func parse(
+    _ bytes: [UInt8], path: String, limits: ReadLimits = ReadLimits()
+  ) throws -> Array {
+    let (type, dimensions, start, width, count) = try header(bytes, path: path)
+    let claimed = dimensions.map(String.init).joined(separator: " × ")
     // One double per value.
     guard count <= limits.memoryBudget / 8 else {
       throw DataError.tooLarge(
@@ -117,12 +127,87 @@ public enum IDXReader {
   static func readWithScaling(
     _ path: String, bytes: [UInt8], options: ReadOptions
   ) throws -> DatasetReading {
-    let images = try parse(bytes, path: path, limits: options.limits)
-    guard images.dimensions.count >= 2 else {
+    let header = try header(bytes, path: path)
+    guard header.dimensions.count >= 2 else {
       throw DataError.malformedIDX(path: path, reason: "an image file needs 2 or more dimensions")
     }
-    let rows = images.dimensions[0]
-    let labelStrings: [String]
+    let rows = header.dimensions[0]
+    let labelStrings = try readLabels(rows: rows, path: path, options: options)
+    guard rows > 0 else { throw DataError.emptyDataset(path: path) }
+    var options = options
+    if header.dimensions.count == 4, !(1...4).contains(header.dimensions[3]) {
+      throw DataError.malformedIDX(
+        path: path, reason: "\(header.dimensions[3]) channels; an image has 1 to 4")
+    }
+    if options.shape == nil, header.dimensions.count >= 3 {
+      options.shape = ImageShape(
+        height: header.dimensions[1], width: header.dimensions[2],
+        channels: header.dimensions.count == 4 ? header.dimensions[3] : 1)
+    }
+    if header.type == 0x08,
+      let reading = try readBytes(
+        bytes, header: header, labelStrings: labelStrings, path: path, options: options)
+    {
+      return reading
+    }
+    let images = try parse(bytes, path: path, limits: options.limits)
+    return try TableDatasetReader.assemble(
+      values: Matrix(rows: rows, columns: images.values.count / rows, storage: images.values),
+      labelStrings: labelStrings,
+      sources: (0..<rows).map { "\(path)#\($0)" }, path: path, options: options,
+      labelsPath: options.labelsPath)
+  }
+
+  /// Unsigned bytes scaled by 255 (`--scale 255`, or `auto` with a largest value over 16) as
+  /// 8-bit rows, straight from the file's bytes: `Double(k) / 255` is what the `Double` path
+  /// computes (`Double(k)` divided by 255), so the values are the same bits, at 1 byte each.
+  /// `nil` when another scaling applies (the caller reads doubles then).
+  static func readBytes(
+    _ bytes: [UInt8], header: (type: UInt8, dimensions: [Int], start: Int, width: Int, count: Int),
+    labelStrings: [String], path: String, options: ReadOptions
+  ) throws -> DatasetReading? {
+    let rows = header.dimensions[0]
+    let columns = header.count / rows
+    let shape: ImageShape?
+    if let given = options.shape {
+      guard given.valueCount == columns else {
+        throw DataError.shapeMismatch(path: path, shape: given, columns: columns)
+      }
+      shape = given
+    } else {
+      shape = ImageShape.inferredSquare(valueCount: columns)
+    }
+    var low = UInt8.max
+    var high = UInt8.min
+    bytes.withUnsafeBufferPointer { buffer in
+      for index in header.start..<buffer.count {
+        low = min(low, buffer[index])
+        high = max(high, buffer[index])
+      }
+    }
+    // The scaling rule sees only the range and that every value is an integer, as here.
+    let scaling = TableDatasetReader.chooseScaling(
+      [Double(low), Double(high)], isImage: shape != nil, mode: options.scale)
+    guard scaling?.divisor == 255 else { return nil }
+    guard header.count <= options.limits.memoryBudget else {
+      throw DataError.tooLarge(
+        path: path,
+        reason: "\(header.dimensions.map(String.init).joined(separator: " × ")) values need "
+          + "\(byteCount(header.count)), over the \(byteCount(options.limits.memoryBudget)) "
+          + "memory budget (--max-memory)")
+    }
+    let codes = PixelRows(rows: rows, columns: columns, codes: Swift.Array(bytes[header.start...]))
+    let (labels, classNames) = LabelEncoder.encode(labelStrings)
+    let dataset = Dataset(
+      rows: .pixels(codes), labels: labels, classNames: classNames, imageShape: shape,
+      sources: (0..<rows).map { "\(path)#\($0)" })
+    try dataset.checkClasses(path: path, labelsPath: options.labelsPath, options: options)
+    return DatasetReading(dataset: dataset, scaling: scaling)
+  }
+
+  /// The label of each of `rows` images as text, from `ReadOptions.labelsPath`, or empty labels
+  /// when none are required.
+  static func readLabels(rows: Int, path: String, options: ReadOptions) throws -> [String] {
     if let labelsPath = options.labelsPath {
       let labels = try parse(
         FileBytes.read(labelsPath, limits: options.limits), path: labelsPath,
@@ -135,29 +220,12 @@ public enum IDXReader {
           path: path, labels: labels.dimensions[0], labelsPath: labelsPath, rows: rows)
       }
       // Float labels may be NaN or huge: spelled as numbers, never converted to Int.
-      labelStrings = labels.values.map { formatNumber($0) }
+      return labels.values.map { formatNumber($0) }
     } else if !options.requireLabels {
-      labelStrings = [String](repeating: "", count: rows)
+      return [String](repeating: "", count: rows)
     } else {
       throw DataError.missingLabels(path: path, labelColumn: options.labelColumn)
     }
-    guard rows > 0 else { throw DataError.emptyDataset(path: path) }
-    let columns = images.values.count / rows
-    var options = options
-    if images.dimensions.count == 4, !(1...4).contains(images.dimensions[3]) {
-      throw DataError.malformedIDX(
-        path: path, reason: "\(images.dimensions[3]) channels; an image has 1 to 4")
-    }
-    if options.shape == nil, images.dimensions.count >= 3 {
-      options.shape = ImageShape(
-        height: images.dimensions[1], width: images.dimensions[2],
-        channels: images.dimensions.count == 4 ? images.dimensions[3] : 1)
-    }
-    return try TableDatasetReader.assemble(
-      values: Matrix(rows: rows, columns: columns, storage: images.values),
-      labelStrings: labelStrings,
-      sources: (0..<rows).map { "\(path)#\($0)" }, path: path, options: options,
-      labelsPath: options.labelsPath)
   }
 
   private static func bigEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

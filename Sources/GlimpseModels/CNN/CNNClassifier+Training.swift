@@ -262,7 +262,7 @@ extension CNNClassifier {
       defer { SingleThreadedBLAS.shared.leave() }
       return network.withPopulationStatistics(batches: batches) { b in
         batchInput(
-          data.features, rows: rows[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
+          data, rows: rows[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
           shape: shape, placements: nil)
       }
     }
@@ -285,11 +285,11 @@ extension CNNClassifier {
             range in
             let first = batchRows.startIndex + range.lowerBound
             return batchInput(
-              data.features, rows: batchRows[first..<(first + range.count)], shape: shape,
+              data, rows: batchRows[first..<(first + range.count)], shape: shape,
               placements: placements.map { Array($0[range]) })
           }
           : network.trainingPass(
-            batchInput(data.features, rows: batchRows, shape: shape, placements: placements),
+            batchInput(data, rows: batchRows, shape: shape, placements: placements),
             labels: labels, classWeights: classWeights)
         let (loss, right, gradients) = (pass.loss, pass.correct, pass.gradients)
         if !pass.statistics.isEmpty {
@@ -359,7 +359,7 @@ extension CNNClassifier {
       let batch = rows[starts[part]..<min(starts[part] + size, rows.count)]
       let labels = batch.map { data.labels[$0] }
       let logits = model.inferenceNetwork.logits(
-        batchInput(data.features, rows: batch, shape: shape, placements: nil))
+        batchInput(data, rows: batch, shape: shape, placements: nil))
       let weight = entropy.weightSum(labels: labels, classWeights: classWeights)
       let scored = entropy.lossAndGradient(logits, labels: labels, classWeights: classWeights)
       return (loss: scored.loss * weight, weight: weight, correct: scored.correct)
@@ -376,9 +376,10 @@ extension CNNClassifier {
   /// The images of `rows`, each placed (shifted, cropped, flipped) as its placement says when
   /// there are placements.
   private static func batchInput(
-    _ features: Matrix, rows: ArraySlice<Int>, shape: ImageShape, placements: [ImagePlacement]?
+    _ data: Dataset, rows: ArraySlice<Int>, shape: ImageShape, placements: [ImagePlacement]?
   ) -> FeatureMaps<Float> {
-    let input = FeatureMaps<Float>(images: features, rows: rows, shape: shape)
+    // From the dataset's storage (8-bit codes or doubles): never its whole `Double` matrix.
+    let input = FeatureMaps<Float>(images: data, rows: rows, shape: shape)
     guard let placements else { return input }
     return input.placed(placements)
   }

@@ -343,7 +343,7 @@ public struct CNNClassifier: Classifier {
   /// the network alone), so neither do the results, bit for bit. OpenBLAS's thread count is
   /// process-wide: it is set to 1 for the call and the caller's restored afterwards, once no
   /// other call that needs 1 is still running (`SingleThreadedBLAS`).
-  private func batched(
+  func batched(
     _ features: Matrix, columns: Int, _ transform: (FeatureMaps<Float>) -> FeatureMaps<Float>
   ) -> Matrix {
     precondition(

@@ -44,8 +44,9 @@ extension LogisticRegression {
     }
     let position = Dictionary(uniqueKeysWithValues: present.enumerated().map { ($1, $0) })
     let labels = data.labels.map { position[$0] ?? 0 }
-    let used = usedColumns(data.features)
-    let features = used.count == d ? data.features : selectingColumns(used, of: data.features)
+    let all = data.features  // once: 8-bit rows build a new `Double` matrix each time
+    let used = usedColumns(all)
+    let features = used.count == d ? all : selectingColumns(used, of: all)
 
     // Two classes: the softmax at C/2 is scikit-learn's binomial model at C (see the type's
     // documentation).

@@ -128,9 +128,11 @@ public struct SVMClassifier: Classifier {
     guard h.tolerance > 0 else {
       throw .invalidHyperparameter(name: "tol", value: "\(h.tolerance)", expected: "a number > 0")
     }
-    let kernel = try resolveKernel(h, features: data.features)
+    // Built once: for 8-bit rows every `data.features` makes a new `Double` matrix.
+    let features = data.features
+    let kernel = try resolveKernel(h, features: features)
     let source = KernelSource(
-      kernel: kernel, features: data.features, gramBytes: max(h.cacheMegabytes, 32) << 20)
+      kernel: kernel, features: features, gramBytes: max(h.cacheMegabytes, 32) << 20)
     let classCount = data.classNames.count
     var members = [[Int]](repeating: [], count: classCount)
     for (row, label) in data.labels.enumerated() { members[label].append(row) }
@@ -181,7 +183,7 @@ public struct SVMClassifier: Classifier {
         coefficients[supportPosition[row]!, p] = pair.labels[position] * pair.solution.alpha[position]
       }
     }
-    let supportVectors = data.features.selectingRows(supportIndices)
+    let supportVectors = features.selectingRows(supportIndices)
     return SVMClassifier(
       hyperparameters: h, classNames: data.classNames, featureCount: data.featureCount,
       kernel: kernel, supportIndices: supportIndices, supportVectors: supportVectors,

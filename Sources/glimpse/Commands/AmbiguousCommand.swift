@@ -109,9 +109,9 @@ func rankAmbiguous(_ model: any Classifier, data: Dataset, query: AmbiguityQuery
   // An SVM's votes and probabilities come from one kernel evaluation.
   let (probabilities, votes): (Matrix, [Int]?) =
     if let svm = model as? SVMClassifier {
-      svm.predictProbabilitiesAndVotes(data.features)
+      svm.predictProbabilitiesAndVotes(data)
     } else {
-      (model.predictProbabilities(data.features), nil)
+      (model.predictProbabilities(data), nil)
     }
   let ranked = AmbiguityFinder.rank(probabilities, truth: data.labels, votes: votes)
   return AmbiguityFinder.find(ranked, matching: query)

@@ -108,7 +108,7 @@ enum CNNBench {
       AmbiguityFinder.find(ranked, matching: .seedRule).first
       ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
     let shape = test.imageShape ?? ImageShape(height: 28, width: 28)
-    let image = Image(shape: shape, pixels: Array(test.features.row(pick.row)))
+    let image = Image(shape: shape, pixels: test.values(ofRow: pick.row))
     let segmenters = try SegmenterSpec.seedDefaults.map {
       spec throws(SegmenterSpecError) in try spec.makeSegmenter()
     }

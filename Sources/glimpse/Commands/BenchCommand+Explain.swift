@@ -43,7 +43,7 @@ extension BenchCommand {
           modelPath: modelPath, options: ExplanationOptions.parse(["--samples", "500"]))
         let shape = data.imageShape ?? ImageShape(height: 28, width: 28)
         let rows = Array(split.test.prefix(explainBenchDigits))
-        let images = rows.map { Image(shape: shape, pixels: Array(data.features.row($0))) }
+        let images = rows.map { Image(shape: shape, pixels: data.values(ofRow: $0)) }
         let perPass = try context.median {
           for (row, image) in zip(rows, images) {
             let output = try job.explain(

@@ -121,7 +121,7 @@ struct BenchCommand: ParsableCommand {
     let pick = AmbiguityFinder.find(ranked, matching: .seedRule).first
       ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
     let shape = test.imageShape ?? ImageShape(height: 28, width: 28)
-    return (Image(shape: shape, pixels: Array(test.features.row(pick.row))), [pick.first, pick.second])
+    return (Image(shape: shape, pixels: test.values(ofRow: pick.row)), [pick.first, pick.second])
   }
 
   /// The anchors' split: 1000 training and 1000 test digits, pixels / 255.

@@ -75,7 +75,7 @@ struct CleanCommand: ParsableCommand {
     } else {
       let header = (0..<cleaned.featureCount).map { "f\($0)" } + ["label", "source"]
       let rows = (0..<cleaned.count).map { row in
-        cleaned.features.row(row).map { String($0) } + [cleaned.classNames[cleaned.labels[row]], cleaned.sources[row]]
+        cleaned.values(ofRow: row).map { String($0) } + [cleaned.classNames[cleaned.labels[row]], cleaned.sources[row]]
       }
       try AtomicFile.write(CSVWriter.text(header: header, rows: rows), to: out)
       print("  wrote \(out) (\(cleaned.count) rows)")

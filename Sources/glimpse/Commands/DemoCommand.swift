@@ -74,7 +74,7 @@ struct DemoCommand: ParsableCommand {
     print("   6 segmenters × 500 samples each, \(formatDuration((monotonicSeconds() - started) / Double(max(min(4, ambiguous.count), 1)))) per digit")
     print("   gallery: \(try Gallery.write(folder: "\(output)/explanations"))")
     if let first = ambiguous.first {
-      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: Array(test.features.row(first.row)))
+      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: test.values(ofRow: first.row))
       let compared = try job.explain(image, source: test.sources[first.row], truth: test.classNames[test.labels[first.row]], layout: ExplanationFigure.Layout.rows)
       try job.write(compared, to: "\(output)/compare-segmenters.png")
       print("   wrote \(output)/compare-segmenters.png (one row per segmenter)")
@@ -224,7 +224,7 @@ struct DemoCommand: ParsableCommand {
   private func explain(_ rows: [Int], of data: Dataset, with job: ExplanationJob, path: (Int) -> String) throws {
     for row in rows {
       guard let shape = data.imageShape else { return }
-      let image = Image(shape: shape, pixels: Array(data.features.row(row)))
+      let image = Image(shape: shape, pixels: data.values(ofRow: row))
       let truth = data.classNames[data.labels[row]]
       let explained = try job.explain(image, source: data.sources[row], truth: truth)
       try job.write(explained, to: path(row))

@@ -29,7 +29,7 @@ struct EmbedCommand: ParsableCommand {
     let data = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape).dataset
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let started = monotonicSeconds()
-    let embedding = cnn.embed(data.features)
+    let embedding = cnn.embed(data)
     let header = (0..<embedding.columns).map { "e\($0)" } + ["label", "source"]
     let rows = (0..<embedding.rows).map { row in
       embedding.row(row).map { String($0) } + [data.classNames[data.labels[row]], data.sources[row]]

@@ -125,7 +125,7 @@ struct ExplainBatchCommand: ParsableCommand {
         let row = ranked.row
         items.append(Item(name: "row-\(rows[row])", source: dataset.sources[row]) {
           let image = Image(shape: dataset.imageShape ?? archive.imageShape ?? ImageShape(height: 1, width: dataset.featureCount),
-                            pixels: Array(dataset.features.row(row)))
+                            pixels: dataset.values(ofRow: row))
           return (try job.prepare(image, shape: archive.imageShape ?? dataset.imageShape, source: dataset.sources[row]),
                   dataset.sources[row], dataset.classNames[dataset.labels[row]])
         })

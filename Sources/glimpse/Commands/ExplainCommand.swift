@@ -39,7 +39,7 @@ struct ImageChoice: ParsableArguments {
       throw CommandFailure(message: "--index \(index) is outside \(data)'s rows 0..<\(dataset.count)", status: 64)
     }
     let row = Image(shape: dataset.imageShape ?? shape ?? ImageShape(height: 1, width: dataset.featureCount),
-                    pixels: Array(dataset.features.row(index)))
+                    pixels: dataset.values(ofRow: index))
     let truth = dataset.classNames[dataset.labels[index]]
     return (try job.prepare(row, shape: shape ?? dataset.imageShape, source: dataset.sources[index]),
             dataset.sources[index], truth.isEmpty ? nil : truth)

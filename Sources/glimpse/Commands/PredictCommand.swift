@@ -25,9 +25,15 @@ struct PredictCommand: ParsableCommand {
     options.minimumClassCount = 0
     let data = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape).dataset
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
-    let probabilities = model.predictProbabilities(data.features)
+    // 8-bit rows are scored a chunk at a time; an SVM's probabilities and votes come from one
+    // kernel evaluation.
+    let (probabilities, votes): (Matrix, [Int]?) =
+      if let svm = model as? SVMClassifier {
+        svm.predictProbabilitiesAndVotes(data)
+      } else {
+        (model.predictProbabilities(data), nil)
+      }
     let argmax = probabilities.argmaxRows()
-    let votes = (model as? SVMClassifier)?.predict(data.features)
     var header = ["row", "source"] + model.classNames.map { "p_\($0)" } + ["predicted"]
     if votes != nil { header.append("vote") }
     var rows: [[String]] = []

@@ -11,7 +11,7 @@ enum DatasetSummary {
     } else {
       lines.append("  features: \(dataset.featureCount) (a plain table, no image shape)")
     }
-    if let range = dataset.features.valueRange {
+    if let range = dataset.valueRange {
       lines.append(
         "  values:   \(formatFixed(range.lowerBound, digits: 4)) … \(formatFixed(range.upperBound, digits: 4))"
       )

@@ -7,8 +7,14 @@ import GlimpseRender
 enum ModelReport {
   /// Lines: accuracy and macro F1 (and for an SVM the probability-argmax rule beside the vote).
   static func lines(_ model: any Classifier, on data: Dataset, name: String) -> (lines: [String], report: ClassificationReport) {
-    let probabilities = model.predictProbabilities(data.features)
-    let predicted = model.predict(data.features)
+    // 8-bit rows are scored a chunk at a time (never the whole Double matrix); an SVM's
+    // probabilities and votes come from one kernel evaluation.
+    let (probabilities, predicted): (Matrix, [Int]) =
+      if let svm = model as? SVMClassifier {
+        svm.predictProbabilitiesAndVotes(data)
+      } else {
+        (model.predictProbabilities(data), model.predict(data))
+      }
     let report = ClassificationReport(truth: data.labels, predicted: predicted, classCount: model.classNames.count)
     var lines = ["\(name): \(data.count) rows, accuracy \(formatFixed(report.accuracy, digits: 4)), macro F1 \(formatFixed(report.macroF1, digits: 4))"]
     if model is SVMClassifier {
@@ -87,8 +93,25 @@ enum ModelInput {
     guard let shape = data.imageShape, shape != target, target.channels == 1 || target.channels == 3,
       shape.channels == 1 || shape.channels == 3
     else { return data }
+    // 8-bit images of the model's size whose grey is repeated into RGB stay 8-bit codes (the
+    // same values as converting their doubles); anything resized or made grey is `Double`.
+    if let pixels = data.pixelCodes, shape.height == target.height, shape.width == target.width,
+      shape.channels == 1, target.channels == 3
+    {
+      let plane = shape.pixelCount
+      var codes = [UInt8](repeating: 0, count: data.count * target.valueCount)
+      for index in 0..<data.count * plane {
+        let code = pixels.codes[index]
+        codes[3 * index] = code
+        codes[3 * index + 1] = code
+        codes[3 * index + 2] = code
+      }
+      return Dataset(
+        rows: .pixels(PixelRows(rows: data.count, columns: target.valueCount, codes: codes)),
+        labels: data.labels, classNames: data.classNames, imageShape: target, sources: data.sources)
+    }
     let rows = parallelMap(data.count) { row -> [Double] in
-      var image = Image(shape: shape, pixels: Array(data.features.row(row))).converted(toChannels: target.channels)
+      var image = Image(shape: shape, pixels: data.values(ofRow: row)).converted(toChannels: target.channels)
       if image.height != target.height || image.width != target.width {
         image = image.resized(height: target.height, width: target.width)
       }

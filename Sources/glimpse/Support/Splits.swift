@@ -26,7 +26,7 @@ extension Dataset {
       }
       mapped.append(target)
     }
-    return Dataset(features: features, labels: mapped, classNames: classNames, imageShape: imageShape, sources: sources)
+    return relabelled(mapped, classNames: classNames)
   }
 }
 

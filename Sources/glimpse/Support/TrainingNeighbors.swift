@@ -72,7 +72,7 @@ struct TrainingNeighbors {
     let rows = index.neighbors(of: Matrix(rows: 1, columns: image.pixels.count, storage: image.pixels), count: count)[0]
     return rows.map { row in
       ExplanationFigure.Neighbor(
-        image: Image(shape: shape, pixels: Array(data.features.row(row))), label: labels[row], value: values[row])
+        image: Image(shape: shape, pixels: data.values(ofRow: row)), label: labels[row], value: values[row])
     }
   }
 }

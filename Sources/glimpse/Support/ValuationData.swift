@@ -91,9 +91,7 @@ struct ValuationDataOptions: ParsableArguments {
       }
       flipped = zip(mapped, training.labels).map { $0 != $1 }
       cleanLabels = training.labels
-      training = Dataset(
-        features: training.features, labels: mapped, classNames: training.classNames,
-        imageShape: training.imageShape, sources: training.sources)
+      training = training.relabelled(mapped, classNames: training.classNames)
     }
     let heldOut = cut < file.test.count ? data.subset(Array(file.test[cut...])) : nil
     if needTest && heldOut == nil {

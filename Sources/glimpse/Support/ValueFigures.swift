@@ -21,7 +21,7 @@ enum ValueFigures {
     if sourcesAreOrigins(training, dataPath: dataPath) {
       pictures = try OriginalImages(dataPath: dataPath).images(of: rows, in: training)
     } else if let shape = training.imageShape {
-      pictures = Dictionary(rows.map { ($0, Image(shape: shape, pixels: Array(training.features.row($0)))) }) { a, _ in a }
+      pictures = Dictionary(rows.map { ($0, Image(shape: shape, pixels: training.values(ofRow: $0))) }) { a, _ in a }
     } else {
       throw CommandFailure(message: "\(dataPath): the data sheet needs images; these rows have no image shape (pass --shape HxW) and no source column naming their images", status: 64)
     }
