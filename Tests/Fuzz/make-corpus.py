@@ -126,6 +126,11 @@ digits = f"{work}/digits.csv"
 with open(digits, "w") as f:
     f.write(image_table(rows=8, side=28))
 subprocess.run([GLIMPSE, "train", digits, "--model", "cnn", "--architecture", "seed", "--epochs", "1", "--out", f"{ROOT}/model/cnn-seed.glimpse"], check=True, stdout=subprocess.DEVNULL)
+# The residual network (images above 32x32): nested layer names, batch-norm statistics, f32 arrays.
+larger = f"{work}/larger.csv"
+with open(larger, "w") as f:
+    f.write(image_table(rows=9, side=36))
+subprocess.run([GLIMPSE, "train", larger, "--model", "cnn", "--epochs", "1", "--validation-fraction", "0", "--out", f"{ROOT}/model/cnn-resnet.glimpse"], check=True, stdout=subprocess.DEVNULL)
 
 # Valuation checkpoints of each method that writes one, values CSVs and split files.
 points = f"{work}/points.csv"
