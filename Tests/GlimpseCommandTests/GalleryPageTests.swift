@@ -6,7 +6,7 @@ import Testing
 @testable import glimpse
 
 /// The gallery page read as text: one card per sidecar, its data attributes, escaping, the
-/// skipped list. The script that sorts and filters is checked in a browser (README), not here.
+/// skipped list. The script that sorts and filters is checked in a browser (docs/cli.md), not here.
 @Suite("Gallery page")
 struct GalleryPageTests {
   /// A sidecar with only the fields the gallery reads (a real one also holds weights and maps).

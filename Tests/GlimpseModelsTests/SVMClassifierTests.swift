@@ -273,8 +273,9 @@ struct SVMAnchorTests {
     let reference = try CSVReader.read(TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv").values
     let agreement = Double(zip(probabilities.argmaxRows(), reference.argmaxRows()).filter { $0 == $1 }.count) / 1000
     #expect(agreement >= 0.97)
-    // Different cross-validation folds give different sigmoids: the probabilities differ by a
-    // few hundredths on average (0.006 mean absolute difference in the run recorded in the README).
+    // Different cross-validation folds give different sigmoids: the probabilities differ by
+    // thousandths on average (0.0016 mean absolute difference, largest 0.058, in the run
+    // recorded in docs/classifiers.md); the bound leaves room for other folds.
     let meanDifference = zip(probabilities.storage, reference.storage).reduce(0) { $0 + abs($1.0 - $1.1) } / 10_000
     #expect(meanDifference < 0.02)
     #expect(model.supportIndices.count > 700 && model.supportIndices.count < 830)  // sklearn: 766
