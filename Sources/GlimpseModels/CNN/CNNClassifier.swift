@@ -365,22 +365,22 @@ public struct CNNClassifier: Classifier {
     let size = inferenceBatchSize
     let starts = Array(stride(from: 0, to: rowCount, by: size))
     guard !starts.isEmpty else { return result }
-    SingleThreadedBLAS.shared.enter()
-    defer { SingleThreadedBLAS.shared.leave() }
-    result.storage.withUnsafeMutableBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      let target = UncheckedSendableRows(base)
-      _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
-        let start = starts[batch]
-        let rows = start..<min(start + size, rowCount)
-        let output = transform(input(rows))
-        precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
-        // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
-        output.storage.withBase { source in
-          let count = rows.count
-          for n in 0..<count {
-            let row = target.base + (start + n) * columns
-            for f in 0..<columns { row[f] = Double(source[f * count + n]) }
+    withSingleThreadedBLAS {
+      result.storage.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        let target = UncheckedSendableRows(base)
+        _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
+          let start = starts[batch]
+          let rows = start..<min(start + size, rowCount)
+          let output = transform(input(rows))
+          precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
+          // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
+          output.storage.withBase { source in
+            let count = rows.count
+            for n in 0..<count {
+              let row = target.base + (start + n) * columns
+              for f in 0..<columns { row[f] = Double(source[f * count + n]) }
+            }
           }
         }
       }

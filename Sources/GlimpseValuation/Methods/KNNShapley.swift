@@ -125,21 +125,20 @@ public struct KNNShapley: Sendable, Equatable {
     let workers = min(Parallelism.threadCount, blocks.count)
     let groupSize = 2 * workers
 
-    let savedBLASThreads = BLAS.threadCount
-    if workers > 1 { BLAS.setThreadCount(1) }
-    defer { if workers > 1 { BLAS.setThreadCount(savedBLASThreads) } }
-
     var totals = [Double](repeating: 0, count: n)
-    var done = 0
-    for groupStart in stride(from: 0, to: blocks.count, by: groupSize) {
-      let group = Array(blocks[groupStart..<min(groupStart + groupSize, blocks.count)])
-      let sums = parallelMap(group.count) { index in kernel.blockSums(rows: group[index]) }
-      // Block order, whatever thread finished first: the same sums on any core count.
-      for blockSums in sums {
-        for point in 0..<n { totals[point] += blockSums[point] }
+    // Each worker runs GEMMs of its own: OpenBLAS at 1 thread while they run side by side.
+    withSingleThreadedBLAS(if: workers > 1) {
+      var done = 0
+      for groupStart in stride(from: 0, to: blocks.count, by: groupSize) {
+        let group = Array(blocks[groupStart..<min(groupStart + groupSize, blocks.count)])
+        let sums = parallelMap(group.count) { index in kernel.blockSums(rows: group[index]) }
+        // Block order, whatever thread finished first: the same sums on any core count.
+        for blockSums in sums {
+          for point in 0..<n { totals[point] += blockSums[point] }
+        }
+        done += group.reduce(0) { $0 + $1.count }
+        progress(Double(done) / Double(validation.count))
       }
-      done += group.reduce(0) { $0 + $1.count }
-      progress(Double(done) / Double(validation.count))
     }
     let validationCount = Double(validation.count)
     return .exact(
