@@ -16,7 +16,7 @@ import GlimpseCore
 // 3. Order: squared Euclidean distance ‖v‖² + ‖t‖² − 2 v·t, the cross terms one GEMM per block
 //    of validation rows; equal distances put the lower training index first. Rows of 8-bit
 //    pixels (k / 255) get exact integer distances from a float32 GEMM of their codes
-//    (KNNShapley+PixelRows.swift), so their ties are true ties; other rows use Double, clamped
+//    (GlimpseCore's PixelCodes), so their ties are true ties; other rows use Double, clamped
 //    at 0, where ties are decided on the computed distances. scikit-learn (which pyDVL calls
 //    for the order) decides ties by its own rounding. Ties matter only between a point that
 //    matches the validation label and one that does not; swapping such a pair at rank i moves
