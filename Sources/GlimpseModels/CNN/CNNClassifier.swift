@@ -368,7 +368,8 @@ public struct CNNClassifier: Classifier {
     withSingleThreadedBLAS {
       result.storage.withUnsafeMutableBufferPointer { buffer in
         guard let base = buffer.baseAddress else { return }
-        let target = UncheckedSendableRows(base)
+        // The result's storage, handed to batches that each write their own rows.
+        let target = UncheckedSendable(base)
         _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
           let start = starts[batch]
           let rows = start..<min(start + size, rowCount)
@@ -378,7 +379,7 @@ public struct CNNClassifier: Classifier {
           output.storage.withBase { source in
             let count = rows.count
             for n in 0..<count {
-              let row = target.base + (start + n) * columns
+              let row = target.value + (start + n) * columns
               for f in 0..<columns { row[f] = Double(source[f * count + n]) }
             }
           }
@@ -411,10 +412,4 @@ public struct CNNClassifier: Classifier {
   public func embed(_ features: Matrix) -> Matrix {
     batched(features, columns: embeddingSize) { batch in inferenceNetwork.embedding(batch) }
   }
-}
-
-/// The result matrix's storage handed to inference batches, which each write their own rows.
-private struct UncheckedSendableRows: @unchecked Sendable {
-  let base: UnsafeMutablePointer<Double>
-  init(_ base: UnsafeMutablePointer<Double>) { self.base = base }
 }
