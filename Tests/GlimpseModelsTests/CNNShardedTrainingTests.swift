@@ -1,7 +1,5 @@
-import Dispatch
 import GlimpseCore
 import GlimpseTestSupport
-import Synchronization
 import Testing
 
 @testable import GlimpseModels
@@ -142,38 +140,5 @@ struct CNNShardedTrainingTests {
       #expect(probabilities == results[0].0)
       #expect(embeddings == results[0].1)
     }
-  }
-
-  /// A thread count standing in for OpenBLAS's.
-  final class FakeThreadCount: Sendable {
-    let value = Atomic(4)
-  }
-
-  @Test("overlapping holders keep the thread count at 1 until the last leaves, then restore it")
-  func singleThreadedPinIsCounted() {
-    let fake = FakeThreadCount()
-    let pin = SingleThreadedBLAS(
-      threadCount: { fake.value.load(ordering: .sequentiallyConsistent) },
-      setThreadCount: { fake.value.store($0, ordering: .sequentiallyConsistent) })
-    pin.enter()
-    pin.enter()
-    pin.leave()
-    // A plain save-set-restore would have put 4 back here, under the first holder.
-    #expect(fake.value.load(ordering: .sequentiallyConsistent) == 1)
-    pin.leave()
-    #expect(fake.value.load(ordering: .sequentiallyConsistent) == 4)
-    // Holders entering and leaving on 8 threads at once always see 1 while they hold.
-    let wrongCounts = Atomic(0)
-    DispatchQueue.concurrentPerform(iterations: 8) { _ in
-      for _ in 0..<2000 {
-        pin.enter()
-        if fake.value.load(ordering: .sequentiallyConsistent) != 1 {
-          wrongCounts.wrappingAdd(1, ordering: .relaxed)
-        }
-        pin.leave()
-      }
-    }
-    #expect(wrongCounts.load(ordering: .relaxed) == 0)
-    #expect(fake.value.load(ordering: .sequentiallyConsistent) == 4)
   }
 }

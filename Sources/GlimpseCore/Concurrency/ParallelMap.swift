@@ -208,8 +208,11 @@ struct SendablePointer<T>: @unchecked Sendable {
   init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
 
-/// A value handed to worker threads that only read it concurrently.
-struct UncheckedSendable<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
+/// A value handed to worker threads that only read it concurrently, or only use it under a
+/// lock: the one unchecked-Sendable box of the package (the caller vouches for the access).
+package struct UncheckedSendable<T>: @unchecked Sendable {
+  /// The boxed value.
+  package let value: T
+  /// Boxes `value`.
+  package init(_ value: T) { self.value = value }
 }

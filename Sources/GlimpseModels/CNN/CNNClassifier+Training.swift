@@ -250,90 +250,90 @@ extension CNNClassifier {
     var lastValidation: (loss: Double, accuracy: Double)?
     let threads = ModelThreads.count
     let sharded = Network<Float>.shardCount(batch: h.batchSize, threads: threads) > 1
-    if sharded { SingleThreadedBLAS.shared.enter() }
-    defer { if sharded { SingleThreadedBLAS.shared.leave() } }
-    // Batch normalisation's statistics for inference: the population's, from the current
-    // weights (`Network+PopulationStatistics.swift`), over the rows trained on, without
-    // augmentation, in the training batch size and in the epoch's shuffled order (note 6). The
-    // network itself when it has no batch norm.
-    func forInference(_ network: Network<Float>, order rows: [Int]) -> Network<Float> {
-      guard network.hasBatchNorm else { return network }
-      SingleThreadedBLAS.shared.enter()
-      defer { SingleThreadedBLAS.shared.leave() }
-      return network.withPopulationStatistics(batches: batches) { b in
-        batchInput(
-          data, rows: rows[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
-          shape: shape, placements: nil)
-      }
-    }
-    var lastOrder = training
-    for epoch in 0..<h.epochs {
-      let rows = order(epoch)
-      lastOrder = rows
-      var augmentationStream = augmentationRoot.stream(1_000_001 + UInt64(epoch))
-      var lossSum = 0.0
-      var correct = 0
-      for batch in 0..<batches {
-        let batchRows = rows[(batch * h.batchSize)..<min((batch + 1) * h.batchSize, n)]
-        let placements = h.augmentation.placements(
-          count: batchRows.count, shape: shape, using: &augmentationStream)
-        let labels = batchRows.map { data.labels[$0] }
-        let shards = Network<Float>.shardCount(batch: batchRows.count, threads: threads)
-        let pass =
-          shards > 1
-          ? network.trainingPass(shards: shards, labels: labels, classWeights: classWeights) {
-            range in
-            let first = batchRows.startIndex + range.lowerBound
-            return batchInput(
-              data, rows: batchRows[first..<(first + range.count)], shape: shape,
-              placements: placements.map { Array($0[range]) })
+    return withSingleThreadedBLAS(if: sharded) {
+      // Batch normalisation's statistics for inference: the population's, from the current
+      // weights (`Network+PopulationStatistics.swift`), over the rows trained on, without
+      // augmentation, in the training batch size and in the epoch's shuffled order (note 6). The
+      // network itself when it has no batch norm.
+      func forInference(_ network: Network<Float>, order rows: [Int]) -> Network<Float> {
+        guard network.hasBatchNorm else { return network }
+        return withSingleThreadedBLAS {
+          network.withPopulationStatistics(batches: batches) { b in
+            batchInput(
+              data, rows: rows[(b * h.batchSize)..<min((b + 1) * h.batchSize, n)],
+              shape: shape, placements: nil)
           }
-          : network.trainingPass(
-            batchInput(data, rows: batchRows, shape: shape, placements: placements),
-            labels: labels, classWeights: classWeights)
-        let (loss, right, gradients) = (pass.loss, pass.correct, pass.gradients)
-        if !pass.statistics.isEmpty {
-          network = network.updatingRunningStatistics(pass.statistics)
         }
-        let rate = h.schedule.rate(
-          base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
-          epoch: epoch)
-        optimizer.apply(gradients, to: &network, learningRate: rate)
-        lossSum += loss * Double(batchRows.count)
-        correct += right
-        let seen = min((batch + 1) * h.batchSize, n)
-        report(
-          TrainingProgress(
-            epoch: epoch + 1, epochs: h.epochs, batch: batch + 1, batches: batches,
-            loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-            validationLoss: lastValidation?.loss, validationAccuracy: lastValidation?.accuracy,
-            bestEpoch: stopping.bestEpoch.map { $0 + 1 }))
       }
-      var record = EpochRecord(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n))
-      var decision = EarlyStopping.Decision.keepGoing
-      if !validation.isEmpty {
-        // The network as inference would run it: with population statistics (note 6).
-        let scoredNetwork = forInference(network, order: rows)
-        let scored = validationFigures(
-          scoredNetwork, data, rows: validation, shape: shape, classWeights: classWeights,
-          hyperparameters: h)
-        lastValidation = scored
-        record.validationLoss = scored.loss
-        record.validationAccuracy = scored.accuracy
-        decision = stopping.record(scored.loss)
-        if decision == .improved { kept = scoredNetwork }
-        report(
-          TrainingProgress(
-            epoch: epoch + 1, epochs: h.epochs, batch: batches, batches: batches,
-            loss: record.loss, accuracy: record.accuracy, validationLoss: scored.loss,
-            validationAccuracy: scored.accuracy, bestEpoch: stopping.bestEpoch.map { $0 + 1 }))
+      var lastOrder = training
+      for epoch in 0..<h.epochs {
+        let rows = order(epoch)
+        lastOrder = rows
+        var augmentationStream = augmentationRoot.stream(1_000_001 + UInt64(epoch))
+        var lossSum = 0.0
+        var correct = 0
+        for batch in 0..<batches {
+          let batchRows = rows[(batch * h.batchSize)..<min((batch + 1) * h.batchSize, n)]
+          let placements = h.augmentation.placements(
+            count: batchRows.count, shape: shape, using: &augmentationStream)
+          let labels = batchRows.map { data.labels[$0] }
+          let shards = Network<Float>.shardCount(batch: batchRows.count, threads: threads)
+          let pass =
+            shards > 1
+            ? network.trainingPass(shards: shards, labels: labels, classWeights: classWeights) {
+              range in
+              let first = batchRows.startIndex + range.lowerBound
+              return batchInput(
+                data, rows: batchRows[first..<(first + range.count)], shape: shape,
+                placements: placements.map { Array($0[range]) })
+            }
+            : network.trainingPass(
+              batchInput(data, rows: batchRows, shape: shape, placements: placements),
+              labels: labels, classWeights: classWeights)
+          let (loss, right, gradients) = (pass.loss, pass.correct, pass.gradients)
+          if !pass.statistics.isEmpty {
+            network = network.updatingRunningStatistics(pass.statistics)
+          }
+          let rate = h.schedule.rate(
+            base: h.learningRate, step: epoch * batches + batch, totalSteps: totalSteps,
+            epoch: epoch)
+          optimizer.apply(gradients, to: &network, learningRate: rate)
+          lossSum += loss * Double(batchRows.count)
+          correct += right
+          let seen = min((batch + 1) * h.batchSize, n)
+          report(
+            TrainingProgress(
+              epoch: epoch + 1, epochs: h.epochs, batch: batch + 1, batches: batches,
+              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+              validationLoss: lastValidation?.loss, validationAccuracy: lastValidation?.accuracy,
+              bestEpoch: stopping.bestEpoch.map { $0 + 1 }))
+        }
+        var record = EpochRecord(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n))
+        var decision = EarlyStopping.Decision.keepGoing
+        if !validation.isEmpty {
+          // The network as inference would run it: with population statistics (note 6).
+          let scoredNetwork = forInference(network, order: rows)
+          let scored = validationFigures(
+            scoredNetwork, data, rows: validation, shape: shape, classWeights: classWeights,
+            hyperparameters: h)
+          lastValidation = scored
+          record.validationLoss = scored.loss
+          record.validationAccuracy = scored.accuracy
+          decision = stopping.record(scored.loss)
+          if decision == .improved { kept = scoredNetwork }
+          report(
+            TrainingProgress(
+              epoch: epoch + 1, epochs: h.epochs, batch: batches, batches: batches,
+              loss: record.loss, accuracy: record.accuracy, validationLoss: scored.loss,
+              validationAccuracy: scored.accuracy, bestEpoch: stopping.bestEpoch.map { $0 + 1 }))
+        }
+        history.append(record)
+        if decision == .stop { break }
       }
-      history.append(record)
-      if decision == .stop { break }
+      return CNNClassifier(
+        hyperparameters: h, classNames: data.classNames,
+        network: kept ?? forInference(network, order: lastOrder), history: history)
     }
-    return CNNClassifier(
-      hyperparameters: h, classNames: data.classNames,
-      network: kept ?? forInference(network, order: lastOrder), history: history)
   }
 
   /// Loss (weighted as in training) and accuracy of `network` on `rows`, as the model would
@@ -353,16 +353,16 @@ extension CNNClassifier {
     let starts = Array(stride(from: 0, to: rows.count, by: size))
     guard !starts.isEmpty else { return (.nan, .nan) }
     let entropy = SoftmaxCrossEntropy()
-    SingleThreadedBLAS.shared.enter()
-    defer { SingleThreadedBLAS.shared.leave() }
-    let parts = mapParts(starts.count, workers: ModelThreads.count) { part in
-      let batch = rows[starts[part]..<min(starts[part] + size, rows.count)]
-      let labels = batch.map { data.labels[$0] }
-      let logits = model.inferenceNetwork.logits(
-        batchInput(data, rows: batch, shape: shape, placements: nil))
-      let weight = entropy.weightSum(labels: labels, classWeights: classWeights)
-      let scored = entropy.lossAndGradient(logits, labels: labels, classWeights: classWeights)
-      return (loss: scored.loss * weight, weight: weight, correct: scored.correct)
+    let parts = withSingleThreadedBLAS {
+      mapParts(starts.count, workers: ModelThreads.count) { part in
+        let batch = rows[starts[part]..<min(starts[part] + size, rows.count)]
+        let labels = batch.map { data.labels[$0] }
+        let logits = model.inferenceNetwork.logits(
+          batchInput(data, rows: batch, shape: shape, placements: nil))
+        let weight = entropy.weightSum(labels: labels, classWeights: classWeights)
+        let scored = entropy.lossAndGradient(logits, labels: labels, classWeights: classWeights)
+        return (loss: scored.loss * weight, weight: weight, correct: scored.correct)
+      }
     }
     var (loss, weight, correct) = (0.0, 0.0, 0)
     for part in parts {

@@ -365,22 +365,23 @@ public struct CNNClassifier: Classifier {
     let size = inferenceBatchSize
     let starts = Array(stride(from: 0, to: rowCount, by: size))
     guard !starts.isEmpty else { return result }
-    SingleThreadedBLAS.shared.enter()
-    defer { SingleThreadedBLAS.shared.leave() }
-    result.storage.withUnsafeMutableBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      let target = UncheckedSendableRows(base)
-      _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
-        let start = starts[batch]
-        let rows = start..<min(start + size, rowCount)
-        let output = transform(input(rows))
-        precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
-        // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
-        output.storage.withBase { source in
-          let count = rows.count
-          for n in 0..<count {
-            let row = target.base + (start + n) * columns
-            for f in 0..<columns { row[f] = Double(source[f * count + n]) }
+    withSingleThreadedBLAS {
+      result.storage.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        // The result's storage, handed to batches that each write their own rows.
+        let target = UncheckedSendable(base)
+        _ = mapParts(starts.count, workers: ModelThreads.count) { batch in
+          let start = starts[batch]
+          let rows = start..<min(start + size, rowCount)
+          let output = transform(input(rows))
+          precondition(output.shape.valuesPerImage == columns, "batch output has the wrong width")
+          // Flat `[columns, count]` → rows of the result; each batch writes its own rows.
+          output.storage.withBase { source in
+            let count = rows.count
+            for n in 0..<count {
+              let row = target.value + (start + n) * columns
+              for f in 0..<columns { row[f] = Double(source[f * count + n]) }
+            }
           }
         }
       }
@@ -411,10 +412,4 @@ public struct CNNClassifier: Classifier {
   public func embed(_ features: Matrix) -> Matrix {
     batched(features, columns: embeddingSize) { batch in inferenceNetwork.embedding(batch) }
   }
-}
-
-/// The result matrix's storage handed to inference batches, which each write their own rows.
-private struct UncheckedSendableRows: @unchecked Sendable {
-  let base: UnsafeMutablePointer<Double>
-  init(_ base: UnsafeMutablePointer<Double>) { self.base = base }
 }

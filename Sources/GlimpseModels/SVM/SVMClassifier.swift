@@ -145,7 +145,7 @@ public struct SVMClassifier: Classifier {
     let cacheBytes = max(h.cacheMegabytes, 1) << 20 / max(1, min(pairs.count, 2))
     let done = Mutex(0)
     let trained = withoutActuallyEscaping(progress) { progress in
-      let progressBox = UncheckedBox(progress)
+      let progressBox = UncheckedSendable(progress)
       return parallelMap(pairs.count) { index -> TrainedPair in
       let pair = pairs[index]
       let rows = members[pair.first] + members[pair.second]
@@ -441,7 +441,7 @@ public struct SVMClassifier: Classifier {
       // (LIME's batches arrive from threads that are already running side by side).
       if values.rows >= 4096 {
         let chunks = contiguousChunks(of: values.rows, parts: Parallelism.threadCount * 4)
-        let shared = UncheckedBox(base)
+        let shared = UncheckedSendable(base)
         _ = parallelMap(chunks.count) { part in
           coupleRows(chunks[part], shared.value + chunks[part].lowerBound * m)
         }
@@ -466,8 +466,3 @@ struct TrainedPair {
   var sigmoid: PlattSigmoid?
 }
 
-/// A non-Sendable value handed to worker threads that only call it under a lock.
-struct UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}

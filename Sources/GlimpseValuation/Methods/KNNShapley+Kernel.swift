@@ -5,9 +5,11 @@ extension KNNShapley {
   struct Kernel: Sendable {
     /// Where the cross terms v·t come from.
     enum CrossTerms: Sendable {
-      /// 8-bit pixels: exact float32 GEMMs of the codes, one per column chunk; distances in
-      /// units of 1/255² (KNNShapley+PixelRows.swift).
-      case pixels(training: PixelRows, validation: PixelRows, chunks: [Range<Int>])
+      /// 8-bit pixels: exact float32 GEMMs of the codes (GlimpseCore's `PixelCodes`), so that
+      /// squared distances are exact integers and ties between digits are true ties. Distances
+      /// stay in these units (255² times those of the pixel values): the recursion only needs
+      /// their order, and dividing would only add rounding.
+      case pixels(training: PixelCodes, validation: PixelCodes)
       /// Any other rows: one dgemm per block.
       case general(training: Matrix, validation: Matrix)
     }
@@ -38,12 +40,10 @@ extension KNNShapley {
       // the GEMM skips it (the norms keep it). Images have such columns at their borders:
       // 784 → 605 for the 5000 × 1000 digit bench.
       let used = Self.columnsUsedByBoth(training, validation)
-      if let pixelTraining = PixelRows(training, columns: used),
-        let pixelValidation = PixelRows(validation, columns: used)
+      if let pixelTraining = PixelCodes(training, columns: used),
+        let pixelValidation = PixelCodes(validation, columns: used)
       {
-        crossTerms = .pixels(
-          training: pixelTraining, validation: pixelValidation,
-          chunks: PixelRows.exactChunks(pixelTraining, pixelValidation))
+        crossTerms = .pixels(training: pixelTraining, validation: pixelValidation)
         trainingNorms = pixelTraining.squaredNorms
         validationNorms = pixelValidation.squaredNorms
       } else {
@@ -96,8 +96,8 @@ extension KNNShapley {
       case .general(let training, let validation):
         Matrix.multiply(
           validation.selectingRows(rows), training, transposeB: true, into: &distances)
-      case .pixels(let training, let validation, let chunks):
-        Self.pixelCrossTerms(training, validation, rows: rows, chunks: chunks, into: &distances)
+      case .pixels(let training, let validation):
+        PixelCodes.addDotProducts(validation, rows: rows, training, into: &distances)
       }
       var sums = [Double](repeating: 0, count: n)
       var order = [Int32](repeating: 0, count: n)
@@ -116,35 +116,6 @@ extension KNNShapley {
         }
       }
       return sums
-    }
-
-    /// The exact integer dot products Σ k m of validation rows `rows` with every training row,
-    /// summed over the column chunks (each chunk's float32 GEMM is exact).
-    static func pixelCrossTerms(
-      _ training: PixelRows, _ validation: PixelRows, rows: Range<Int>, chunks: [Range<Int>],
-      into result: inout Matrix
-    ) {
-      let (width, n) = (training.width, training.rows)
-      guard width > 0, n > 0, !rows.isEmpty else { return }
-      var partial = [Float](repeating: 0, count: rows.count * n)
-      training.codes.withUnsafeBufferPointer { t in
-        validation.codes.withUnsafeBufferPointer { v in
-          partial.withUnsafeMutableBufferPointer { p in
-            result.storage.withUnsafeMutableBufferPointer { out in
-              guard let t = t.baseAddress, let v = v.baseAddress, let p = p.baseAddress else {
-                return
-              }
-              for chunk in chunks where !chunk.isEmpty {
-                Float.gemm(
-                  transposeA: false, transposeB: true, m: rows.count, n: n, k: chunk.count,
-                  alpha: 1, a: v + rows.lowerBound * width + chunk.lowerBound, lda: width,
-                  b: t + chunk.lowerBound, ldb: width, beta: 0, c: p, ldc: n)
-                for i in 0..<(rows.count * n) { out[i] += Double(p[i]) }
-              }
-            }
-          }
-        }
-      }
     }
 
     /// Turns the cross terms v·t of one validation row into ‖v‖² + ‖t‖² − 2 v·t, in place.

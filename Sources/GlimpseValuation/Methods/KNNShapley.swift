@@ -16,7 +16,7 @@ import GlimpseCore
 // 3. Order: squared Euclidean distance ‖v‖² + ‖t‖² − 2 v·t, the cross terms one GEMM per block
 //    of validation rows; equal distances put the lower training index first. Rows of 8-bit
 //    pixels (k / 255) get exact integer distances from a float32 GEMM of their codes
-//    (KNNShapley+PixelRows.swift), so their ties are true ties; other rows use Double, clamped
+//    (GlimpseCore's PixelCodes), so their ties are true ties; other rows use Double, clamped
 //    at 0, where ties are decided on the computed distances. scikit-learn (which pyDVL calls
 //    for the order) decides ties by its own rounding. Ties matter only between a point that
 //    matches the validation label and one that does not; swapping such a pair at rank i moves
@@ -125,21 +125,20 @@ public struct KNNShapley: Sendable, Equatable {
     let workers = min(Parallelism.threadCount, blocks.count)
     let groupSize = 2 * workers
 
-    let savedBLASThreads = BLAS.threadCount
-    if workers > 1 { BLAS.setThreadCount(1) }
-    defer { if workers > 1 { BLAS.setThreadCount(savedBLASThreads) } }
-
     var totals = [Double](repeating: 0, count: n)
-    var done = 0
-    for groupStart in stride(from: 0, to: blocks.count, by: groupSize) {
-      let group = Array(blocks[groupStart..<min(groupStart + groupSize, blocks.count)])
-      let sums = parallelMap(group.count) { index in kernel.blockSums(rows: group[index]) }
-      // Block order, whatever thread finished first: the same sums on any core count.
-      for blockSums in sums {
-        for point in 0..<n { totals[point] += blockSums[point] }
+    // Each worker runs GEMMs of its own: OpenBLAS at 1 thread while they run side by side.
+    withSingleThreadedBLAS(if: workers > 1) {
+      var done = 0
+      for groupStart in stride(from: 0, to: blocks.count, by: groupSize) {
+        let group = Array(blocks[groupStart..<min(groupStart + groupSize, blocks.count)])
+        let sums = parallelMap(group.count) { index in kernel.blockSums(rows: group[index]) }
+        // Block order, whatever thread finished first: the same sums on any core count.
+        for blockSums in sums {
+          for point in 0..<n { totals[point] += blockSums[point] }
+        }
+        done += group.reduce(0) { $0 + $1.count }
+        progress(Double(done) / Double(validation.count))
       }
-      done += group.reduce(0) { $0 + $1.count }
-      progress(Double(done) / Double(validation.count))
     }
     let validationCount = Double(validation.count)
     return .exact(

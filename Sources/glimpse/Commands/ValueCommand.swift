@@ -346,16 +346,12 @@ func parseShard(_ text: String) -> GlimpseValuation.Shard? {
 
 /// A progress bar that worker threads may update.
 final class SharedProgressBar: Sendable {
-  private let bar: Mutex<UncheckedBox<ProgressBar>>
+  private let bar: Mutex<UncheckedSendable<ProgressBar>>
 
-  init(total: Int, label: String) { bar = Mutex(UncheckedBox(ProgressBar(total: total, label: label))) }
+  init(total: Int, label: String) { bar = Mutex(UncheckedSendable(ProgressBar(total: total, label: label))) }
 
   func update(_ done: Int, detail: String) { bar.withLock { $0.value.update(done, detail: detail) } }
 
   func finish() { bar.withLock { $0.value.finish() } }
 }
 
-struct UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}

@@ -1,5 +1,3 @@
-import GlimpseCore
-
 // Implementation notes
 // 1. Why: kernel values need x · s to double precision (the libsvm fixtures check probabilities
 //    to 1e-9), which float32 sums do not give in general. But 8-bit images read as k / 255 have
@@ -14,34 +12,38 @@ import GlimpseCore
 //    digits need one or two chunks.
 // 3. Squared norms Σ k² are exact integers in double (< 2⁵³), so RBF distances
 //    (‖k‖² + ‖m‖² − 2 k · m) / 255² have no cancellation error either.
+// 4. One home for the SVM's and k-NN's kernels (GlimpseModels) and KNN-Shapley's distances
+//    (GlimpseValuation), whose ties between digits are then true ties, put in index order, not
+//    decided by rounding. The sums are exact integers whatever the chunking, so the result does
+//    not depend on it (nor on the rows taken at once).
 
 /// Rows whose every value is an 8-bit level k / 255 (k in 0...255), kept as the codes k in
 /// float32, for exact dot products by `sgemm`.
-struct PixelCodes: Sendable, Equatable {
+package struct PixelCodes: Sendable, Equatable {
   /// Rows.
-  let rows: Int
+  package let rows: Int
   /// Codes per row.
-  let columns: Int
+  package let columns: Int
   /// `[rows, columns]`, row-major: the integers k.
-  let codes: [Float]
+  package let codes: [Float]
   /// Σ k² over every value of each original row (including columns left out of `codes`).
-  let squaredNorms: [Double]
+  package let squaredNorms: [Double]
   /// For `parts` in 1...`largestSplit`, entry `parts − 1` holds, for each of `chunks(parts)`,
   /// the largest Σ k² of a row over that chunk's columns.
   private let chunkNorms: [[Double]]
 
   /// `Double(k) / 255` for k in 0...255, as the readers compute them (a lookup instead of a
   /// division per value).
-  static let levels: [Double] = (0...255).map { Double($0) / 255 }
+  package static let levels: [Double] = (0...255).map { Double($0) / 255 }
 
   /// 255², the scale of dot products and squared norms of codes.
-  static let scale = 65025.0
+  package static let scale = 65025.0
   /// The most chunks whose norms are kept; beyond, the guaranteed split is used (note 2).
   static let largestSplit = 4
 
   /// The codes of `matrix`'s `columns` (all when `nil`), or `nil` when some value of the matrix,
   /// in any column, is not k / 255.
-  init?(_ matrix: Matrix, columns selected: [Int]? = nil) {
+  package init?(_ matrix: Matrix, columns selected: [Int]? = nil) {
     let (rows, width) = (matrix.rows, matrix.columns)
     let kept = selected ?? Array(0..<width)
     let keptCount = kept.count
@@ -116,18 +118,34 @@ struct PixelCodes: Sendable, Equatable {
   /// `[a.rows, b.rows]`: the exact integer dot products Σ k m of every row of `a` with every
   /// row of `b` (the dot products of the original rows times 255²).
   /// - Precondition: `a` and `b` have the same columns.
-  static func dotProducts(_ a: PixelCodes, _ b: PixelCodes) -> Matrix {
-    precondition(a.columns == b.columns, "codes of \(a.columns) and \(b.columns) columns")
-    let width = a.columns
+  package static func dotProducts(_ a: PixelCodes, _ b: PixelCodes) -> Matrix {
     var result = Matrix(rows: a.rows, columns: b.rows)
-    guard a.rows > 0, b.rows > 0, width > 0 else { return result }
+    addDotProducts(a, rows: 0..<a.rows, b, into: &result)
+    return result
+  }
+
+  /// Adds to `result`, `[rows.count, b.rows]`, the exact integer dot products Σ k m of `a`'s
+  /// rows `rows` with every row of `b` (a block of `dotProducts(a, b)`, for callers that work
+  /// through `a` in blocks; `result` starts at zero for the products themselves).
+  /// - Precondition: `a` and `b` have the same columns; `rows` lies in `0..<a.rows`.
+  package static func addDotProducts(
+    _ a: PixelCodes, rows: Range<Int>, _ b: PixelCodes, into result: inout Matrix
+  ) {
+    precondition(a.columns == b.columns, "codes of \(a.columns) and \(b.columns) columns")
+    precondition(rows.lowerBound >= 0 && rows.upperBound <= a.rows, "rows \(rows) of \(a.rows)")
+    precondition(
+      result.rows == rows.count && result.columns == b.rows,
+      "result is [\(result.rows), \(result.columns)], not [\(rows.count), \(b.rows)]")
+    let width = a.columns
+    guard !rows.isEmpty, b.rows > 0, width > 0 else { return }
     // As few chunks as keep every partial sum below 2²⁴ (note 2); chunks of ≤ 257 columns
-    // always do, since (257 · 255²)² < 2⁴⁸.
+    // always do, since (257 · 255²)² < 2⁴⁸. (`a`'s bounds hold for any of its rows.)
     let parts =
       (1...largestSplit).first { parts in
         zip(a.chunkNorms[parts - 1], b.chunkNorms[parts - 1]).allSatisfy { $0 * $1 < 0x1p48 }
       } ?? max(largestSplit + 1, (width + 256) / 257)
-    var partial = [Float](repeating: 0, count: a.rows * b.rows)
+    let count = rows.count * b.rows
+    var partial = [Float](repeating: 0, count: count)
     a.codes.withUnsafeBufferPointer { aBuffer in
       b.codes.withUnsafeBufferPointer { bBuffer in
         result.storage.withUnsafeMutableBufferPointer { rBuffer in
@@ -135,17 +153,17 @@ struct PixelCodes: Sendable, Equatable {
             guard let x = aBuffer.baseAddress, let y = bBuffer.baseAddress,
               let out = rBuffer.baseAddress, let sums = pBuffer.baseAddress
             else { return }
+            let first = x + rows.lowerBound * width
             for chunk in chunks(parts, of: width) where !chunk.isEmpty {
               Float.gemm(
-                transposeA: false, transposeB: true, m: a.rows, n: b.rows, k: chunk.count,
-                alpha: 1, a: x + chunk.lowerBound, lda: width, b: y + chunk.lowerBound,
+                transposeA: false, transposeB: true, m: rows.count, n: b.rows, k: chunk.count,
+                alpha: 1, a: first + chunk.lowerBound, lda: width, b: y + chunk.lowerBound,
                 ldb: width, beta: 0, c: sums, ldc: b.rows)
-              for i in 0..<(a.rows * b.rows) { out[i] += Double(sums[i]) }
+              for i in 0..<count { out[i] += Double(sums[i]) }
             }
           }
         }
       }
     }
-    return result
   }
 }
