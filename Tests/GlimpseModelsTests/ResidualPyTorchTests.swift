@@ -12,59 +12,12 @@ import Testing
 /// small networks (loss, every gradient, running statistics, logits after the update).
 @Suite("Residual network against PyTorch")
 struct ResidualPyTorchTests {
-  struct Tensor: Decodable {
-    var name: String
-    var shape: [Int]
-    var values: [Double]
-    var grad: [Double]?
-  }
+  typealias Tensor = ResNetFixture.Tensor
+  typealias Buffer = ResNetFixture.Buffer
+  typealias Case = ResNetFixture.Case
 
-  struct Buffer: Decodable {
-    var name: String
-    var before: [Double]
-    var after: [Double]
-  }
-
-  struct Parameters: Decodable {
-    var stride: Int?
-    var padding: Int?
-    var kernel: Int?
-    var mode: String?
-    var stem: Int?
-    var widths: [Int]?
-    var classes: Int?
-  }
-
-  struct Case: Decodable {
-    var name: String
-    var kind: String
-    var parameters: Parameters
-    var input_shape: [Int]
-    var input: [Double]?
-    var input_bytes: [Int]?
-    var output_shape: [Int]?
-    var output: [Double]?
-    var upstream: [Double]?
-    var grad_input: [Double]?
-    var tensors: [Tensor]?
-    var buffers: [Buffer]?
-    var labels: [Int]?
-    var logits_train: [Double]?
-    var loss: Double?
-    var logits_eval: [Double]?
-  }
-
-  struct File: Decodable {
-    var cases: [Case]
-  }
-
-  static let cases: [Case] = {
-    let path = TestPaths.fixtures("GlimpseModelsTests") + "/resnet_layers.json"
-    guard let data = FileManager.default.contents(atPath: path),
-      let file = try? JSONDecoder().decode(File.self, from: data)
-    else { return [] }
-    return file.cases
-  }()
+  /// The fixture's cases (`ResNetFixture`, shared with the tests of its conventions).
+  static let cases: [Case] = (try? ResNetFixture.load().cases) ?? []
 
   static func cases(_ kind: String) -> [Case] { cases.filter { $0.kind == kind } }
 
@@ -108,7 +61,7 @@ struct ResidualPyTorchTests {
     let cases = Self.cases("conv")
     #expect(cases.count == 5)
     for c in cases {
-      let tensor = try #require(c.tensors?.first)
+      let tensor = try #require(c.tensors.first)
       let layer = Self.conv(tensor, stride: c.parameters.stride!, padding: c.parameters.padding!)
       let input = Self.maps(c.input!, nchw: c.input_shape)
       let (output, cache) = layer.forward(input)
@@ -129,7 +82,7 @@ struct ResidualPyTorchTests {
   @Test("batch norm: training output, gradients and running statistics, and inference output, as PyTorch")
   func batchNorm() throws {
     for c in Self.cases("batchnorm") {
-      let t = try #require(c.tensors)
+      let t = c.tensors
       let b = try #require(c.buffers)
       let layer = Self.norm(t[0], t[1], b[0], b[1])
       let input = Self.maps(c.input!, nchw: c.input_shape)
@@ -170,7 +123,7 @@ struct ResidualPyTorchTests {
   @Test("a basic block with projection shortcut: output, every gradient and running statistics as torchvision's")
   func basicBlock() throws {
     let c = try #require(Self.cases("block").first)
-    let t = try #require(c.tensors)
+    let t = c.tensors
     let b = try #require(c.buffers)
     let stride = c.parameters.stride!
     let block = ResidualBlock<Double>(
@@ -227,7 +180,7 @@ struct ResidualPyTorchTests {
         Architecture.makeNetwork(
           Architecture.residualPlan(stem: p.stem!, widths: p.widths!, classes: p.classes!),
           input: shape, initializer: .heUniform, using: &rng))
-      let t = try #require(c.tensors)
+      let t = c.tensors
       #expect(network.parameters.map(\.count) == t.map(\.values.count), "\(c.name)")
       network.setParameters(t.map(\.values))
       // Running statistics before the pass, in `parameters` order (mean, variance per layer).

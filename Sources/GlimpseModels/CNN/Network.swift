@@ -162,6 +162,18 @@ enum LayerSequence<Scalar: GEMMScalar> {
     return order
   }
 
+  /// Multiply-adds of `layers` for one image of `input`'s size, layer after layer.
+  static func multiplyAdds(_ layers: [NetworkLayer<Scalar>], _ input: MapShape) -> Int {
+    var maps = input
+    var total = 0
+    for layer in layers {
+      total += layer.multiplyAdds(maps)
+      guard let next = layer.outputShape(maps) else { break }
+      maps = next
+    }
+    return total
+  }
+
   /// The inference output of `layers` run in `order`.
   static func infer(
     _ layers: [NetworkLayer<Scalar>], order: [Int], _ input: FeatureMaps<Scalar>
@@ -370,15 +382,11 @@ public struct Network<Scalar: GEMMScalar>: Sendable, Equatable {
   /// Multiply-adds of the convolutions and dense layers for one image (the usual measure of a
   /// network's cost; batch normalisation, rectifiers and pooling add a few operations per value).
   public var multiplyAdds: Int {
-    var maps = MapShape(
-      channels: inputShape.channels, count: 1, height: inputShape.height, width: inputShape.width)
-    var total = 0
-    for layer in layers {
-      total += layer.multiplyAdds(maps)
-      guard let next = layer.outputShape(maps) else { break }
-      maps = next
-    }
-    return total
+    LayerSequence.multiplyAdds(
+      layers,
+      MapShape(
+        channels: inputShape.channels, count: 1, height: inputShape.height,
+        width: inputShape.width))
   }
 
   /// Replaces the parameters (in `parameters` order).

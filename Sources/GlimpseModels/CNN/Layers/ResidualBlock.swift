@@ -43,17 +43,7 @@ public struct ResidualBlock<Scalar: GEMMScalar>: Sendable, Equatable {
 
   /// Multiply-adds per image of both paths.
   public func multiplyAdds(_ input: MapShape) -> Int {
-    func cost(_ layers: [NetworkLayer<Scalar>]) -> Int {
-      var shape = input
-      var total = 0
-      for layer in layers {
-        total += layer.multiplyAdds(shape)
-        guard let next = layer.outputShape(shape) else { break }
-        shape = next
-      }
-      return total
-    }
-    return cost(main) + cost(shortcut)
+    LayerSequence.multiplyAdds(main, input) + LayerSequence.multiplyAdds(shortcut, input)
   }
 
   /// The inference output.
