@@ -195,9 +195,26 @@ public enum ImageFolderReader {
     _ images: inout [(samples: DecodedSamples?, path: String, classIndex: Int)],
     target: ImageShape, batch: Int
   ) -> PixelRows {
-    let columns = target.valueCount
+    let codes: [UInt8] = gatherRows(&images, columns: target.valueCount, batch: batch) {
+      samples, row in
+      guard case .eightBit(let shape, let source) = samples else {
+        preconditionFailure("checked by keepsCodes")
+      }
+      copyCodes(source, channels: shape.channels, into: row, target: target)
+    }
+    return PixelRows(rows: images.count, columns: target.valueCount, codes: codes)
+  }
+
+  /// `images.count` rows of `columns` values in one buffer, row i written by `write` from image
+  /// i's decoded samples: a batch of images at a time on the worker threads, each batch's
+  /// samples released once written, so the decoded folder and its rows are not held twice.
+  static func gatherRows<Value>(
+    _ images: inout [(samples: DecodedSamples?, path: String, classIndex: Int)],
+    columns: Int, batch: Int,
+    write: (DecodedSamples, UnsafeMutablePointer<Value>) -> Void
+  ) -> [Value] {
     let count = images.count
-    let codes = [UInt8](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
+    return [Value](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
       guard let base = buffer.baseAddress else { return }
       let rowsPointer = UncheckedPointer(base)
       var start = 0
@@ -205,11 +222,8 @@ public enum ImageFolderReader {
         let range = start..<min(start + batch, count)
         let group = range.map { images[$0].samples }
         _ = parallelMap(range.count) { index -> Int in
-          guard case .eightBit(let shape, let source)? = group[index] else {
-            preconditionFailure("checked by keepsCodes")
-          }
-          let row = rowsPointer.base + (range.lowerBound + index) * columns
-          copyCodes(source, channels: shape.channels, into: row, target: target)
+          guard let samples = group[index] else { preconditionFailure("every image is decoded") }
+          write(samples, rowsPointer.base + (range.lowerBound + index) * columns)
           return 0
         }
         for index in range { images[index].samples = nil }
@@ -217,7 +231,6 @@ public enum ImageFolderReader {
       }
       initialized = count * columns
     }
-    return PixelRows(rows: count, columns: columns, codes: codes)
   }
 
   /// One image's codes with `channels` per pixel, as `target.channels` per pixel: copied, alpha
@@ -249,32 +262,16 @@ public enum ImageFolderReader {
     target: ImageShape, batch: Int
   ) -> Matrix {
     let columns = target.valueCount
-    let count = images.count
-    let values = [Double](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
-      guard let base = buffer.baseAddress else { return }
-      let rowsPointer = UncheckedPointer(base)
-      var start = 0
-      while start < count {
-        let range = start..<min(start + batch, count)
-        let group = range.map { images[$0].samples }
-        _ = parallelMap(range.count) { index -> Int in
-          guard let samples = group[index] else { preconditionFailure("every image is decoded") }
-          var image = samples.image.converted(toChannels: target.channels)
-          if image.height != target.height || image.width != target.width {
-            image = image.resized(height: target.height, width: target.width)
-          }
-          let row = rowsPointer.base + (range.lowerBound + index) * columns
-          image.pixels.withUnsafeBufferPointer { pixels in
-            for c in 0..<columns { row[c] = pixels[c] }
-          }
-          return 0
-        }
-        for index in range { images[index].samples = nil }
-        start = range.upperBound
+    let values: [Double] = gatherRows(&images, columns: columns, batch: batch) { samples, row in
+      var image = samples.image.converted(toChannels: target.channels)
+      if image.height != target.height || image.width != target.width {
+        image = image.resized(height: target.height, width: target.width)
       }
-      initialized = count * columns
+      image.pixels.withUnsafeBufferPointer { pixels in
+        for c in 0..<columns { row[c] = pixels[c] }
+      }
     }
-    return Matrix(rows: count, columns: columns, storage: values)
+    return Matrix(rows: images.count, columns: columns, storage: values)
   }
 
   /// Names in a directory, sorted, without hidden entries; `nil` when it cannot be opened.
