@@ -96,7 +96,10 @@ import Testing
       })
     let took = monotonicSeconds() - started
     #expect(state.status == .timeLimit)
-    #expect(state.completed.count == 2)
+    // One sample per worker that started before the limit: 2 when the pool's second thread is
+    // free at once, 1 when other tests running beside this one hold it for the first 0.1 s
+    // (seen once in a full `make test`); never a third, which would start after the limit.
+    #expect((1...2).contains(state.completed.count))
     #expect(took < 0.45, "ran \(took) s for a 0.1 s limit with 0.15 s samples")
   }
 
