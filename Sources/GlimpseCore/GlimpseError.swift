@@ -18,6 +18,7 @@ public struct FileContentError: GlimpseError, Equatable {
     self.reason = reason
   }
 
+  /// One line saying what is wrong.
   public var description: String {
     reason.hasPrefix(":") ? "\(path)\(reason)" : "\(path): \(reason)"
   }

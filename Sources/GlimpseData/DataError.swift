@@ -52,6 +52,7 @@ public enum DataError: GlimpseError, Equatable {
   /// A table header with more columns than `ReadLimits.maxColumns`.
   case tooManyColumns(path: String, columns: Int, limit: Int)
 
+  /// One line saying what is wrong, naming the file (and line or row where known).
   public var description: String {
     switch self {
     case let .fileNotFound(path):

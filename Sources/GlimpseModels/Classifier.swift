@@ -70,18 +70,23 @@ public protocol Classifier: Sendable {
 }
 
 extension Classifier {
+  /// By default, the batch's images materialised and scored as rows.
   public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
     predictProbabilities(batch.materialized())
   }
 
+  /// By default, false: the model needs the masked images themselves.
   public var scoresMaskedBatchesWithoutImages: Bool { false }
 
+  /// By default, the 8-bit rows converted to `Double` (k / 255) and scored.
   public func predictProbabilities(_ rows: PixelRows) -> Matrix {
     predictProbabilities(rows.doubles())
   }
 
+  /// By default, `Dataset.defaultChunkRows`.
   public var chunkRows: Int { Dataset.defaultChunkRows }
 
+  /// By default, the most probable class of each row (the first on ties).
   public func predict(_ features: Matrix) -> [Int] {
     predictProbabilities(features).argmaxRows()
   }

@@ -15,6 +15,7 @@ public enum ModelError: GlimpseError, Equatable {
   /// Data with another number of features than the model was trained on.
   case featureCountMismatch(model: Int, data: Int)
 
+  /// One line saying what is wrong.
   public var description: String {
     switch self {
     case let .unsuitableData(reason):

@@ -122,5 +122,6 @@ public struct SegmenterSpecError: GlimpseError, Equatable {
     self.reason = reason
   }
 
+  /// One line naming the spec and what is wrong with it.
   public var description: String { "segmenter '\(spec)': \(reason)" }
 }

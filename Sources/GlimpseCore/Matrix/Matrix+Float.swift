@@ -25,6 +25,7 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: GEMMScalar {
+  /// `cblas_sgemm` on row-major storage.
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
@@ -39,6 +40,7 @@ extension Float: GEMMScalar {
 }
 
 extension Double: GEMMScalar {
+  /// `cblas_dgemm` on row-major storage.
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,

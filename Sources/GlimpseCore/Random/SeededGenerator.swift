@@ -56,6 +56,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     Double(next() >> 11) * 0x1.0p-53
   }
 
+  /// Two generators are equal when they have the same seed and state (they will draw the same
+  /// numbers).
   public static func == (lhs: SeededGenerator, rhs: SeededGenerator) -> Bool {
     lhs.seed == rhs.seed && lhs.state.0 == rhs.state.0 && lhs.state.1 == rhs.state.1
       && lhs.state.2 == rhs.state.2 && lhs.state.3 == rhs.state.3

@@ -4,5 +4,6 @@ public struct CodecError: Error, Equatable, CustomStringConvertible {
   public let reason: String
   /// Wraps a reason.
   public init(_ reason: String) { self.reason = reason }
+  /// One line saying what is wrong.
   public var description: String { reason }
 }

@@ -110,6 +110,7 @@ public struct OutputIsInputError: GlimpseError, Equatable {
     self.inside = inside
   }
 
+  /// One line saying what is wrong.
   public var description: String {
     inside
       ? "\(path): output lies inside the input folder \(input); write it elsewhere"

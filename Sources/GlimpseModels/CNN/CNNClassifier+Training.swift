@@ -95,6 +95,8 @@ extension CNNClassifier {
   /// Whether early stopping ended training before `hyperparameters.epochs`.
   public var stoppedEarly: Bool { history.count < hyperparameters.epochs }
 
+  /// Trains with mini-batch SGD (the recipe in `hyperparameters`), reporting the fraction of
+  /// epochs done.
   public static func fit(
     _ data: Dataset, hyperparameters: Hyperparameters,
     using rng: inout some RandomNumberGenerator, progress: (Double) -> Void

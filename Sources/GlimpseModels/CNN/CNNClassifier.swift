@@ -268,9 +268,13 @@ public struct CNNClassifier: Classifier {
     }
   }
 
+  /// The model kind written in model files.
   public static let kind = "cnn"
+  /// The settings the model was trained with.
   public let hyperparameters: Hyperparameters
+  /// Class names, in label order (a probability column per class).
   public let classNames: [String]
+  /// Values per input row (pixels × channels for images).
   public let featureCount: Int
   /// The shape of the images the model takes.
   public let imageShape: ImageShape

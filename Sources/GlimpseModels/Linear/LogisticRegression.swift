@@ -89,9 +89,13 @@ public struct LogisticRegression: Classifier {
     }
   }
 
+  /// The model kind written in model files.
   public static let kind = "logistic"
+  /// The settings the model was trained with.
   public let hyperparameters: Hyperparameters
+  /// Class names, in label order (a probability column per class).
   public let classNames: [String]
+  /// Values per input row (pixels × channels for images).
   public let featureCount: Int
   /// The classes that had training rows, ascending indices into `classNames`; the others
   /// get probability 0.
@@ -129,6 +133,8 @@ public struct LogisticRegression: Classifier {
     self.converged = converged
   }
 
+  /// Fits by L-BFGS on the regularised multinomial log-loss (see the type's notes), reporting
+  /// progress in [0, 1].
   public static func fit(
     _ data: Dataset, hyperparameters: Hyperparameters,
     using rng: inout some RandomNumberGenerator, progress: (Double) -> Void

@@ -39,9 +39,13 @@ public struct KNearestNeighbors: Classifier {
     public init(k: Int = 5) { self.k = k }
   }
 
+  /// The model kind written in model files.
   public static let kind = "knn"
+  /// The settings the model was trained with.
   public let hyperparameters: Hyperparameters
+  /// Class names, in label order (a probability column per class).
   public let classNames: [String]
+  /// Values per input row (pixels × channels for images).
   public var featureCount: Int { trainingFeatures.columns }
   /// The training rows, `[trainingCount, featureCount]`.
   public let trainingFeatures: Matrix

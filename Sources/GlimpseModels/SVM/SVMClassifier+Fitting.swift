@@ -5,6 +5,8 @@ import Synchronization
 // cross-validated decision values (libsvm's svm_binary_svc_probability).
 
 extension SVMClassifier {
+  /// Trains one binary SVM per class pair on all cores, with Platt sigmoids when
+  /// `hyperparameters.probability` is set; `progress` gets the fraction of pairs done.
   public static func fit(
     _ data: Dataset, hyperparameters: Hyperparameters,
     using rng: inout some RandomNumberGenerator, progress: (Double) -> Void

@@ -65,6 +65,8 @@ extension SVMClassifier {
     return decisionValues(kernelBlock: block)
   }
 
+  /// Probabilities of a masked batch (LIME's perturbed images), from `decisionValues(_:)` of
+  /// the batch.
   public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
     probabilities(fromDecisionValues: decisionValues(batch))
   }

@@ -57,12 +57,16 @@ public struct SVMClassifier: Classifier {
     public init() {}
   }
 
+  /// The model kind written in model files.
   public static let kind = "svm"
   /// The largest polynomial degree: the kernel multiplies `degree` times per value, and a file
   /// must not make prediction loop without end.
   public static let maximumDegree = 1000
+  /// The settings the model was trained with.
   public let hyperparameters: Hyperparameters
+  /// Class names, in label order (a probability column per class).
   public let classNames: [String]
+  /// Values per input row (pixels × channels for images).
   public let featureCount: Int
   /// The kernel with γ resolved.
   public let kernel: Kernel

@@ -3,6 +3,7 @@ import GlimpseCore
 import GlimpseData
 
 extension ImageShape: ExpressibleByArgument {
+  /// Parses `HxWxC` (or `HxW`, one channel), as `ImageShape(parsing:)`.
   public init?(argument: String) { self.init(parsing: argument) }
 }
 
