@@ -76,6 +76,9 @@ public struct ClassifierCheckReport: Sendable, CustomStringConvertible {
   public var checks: [String] = []
   /// One line per failed expectation, prefixed by its check's name; empty when all passed.
   public var failures: [String] = []
+  /// What the checks measured (largest sum error, batching and relabelling differences, rows
+  /// compared), so a stated tolerance can be compared with what it allows.
+  public var measurements: [String] = []
 
   /// Whether every check passed.
   public var passed: Bool { failures.isEmpty }
@@ -83,6 +86,7 @@ public struct ClassifierCheckReport: Sendable, CustomStringConvertible {
   /// The kind, the checks run and every failure, one per line.
   public var description: String {
     var lines = ["\(kind): \(checks.count) checks (\(checks.joined(separator: ", ")))"]
+    lines += measurements.map { "  measured \($0)" }
     lines += failures.map { "  FAILED \($0)" }
     return lines.joined(separator: "\n")
   }
@@ -162,6 +166,7 @@ public func checkClassifier<Model: Classifier>(
   // The other checks index the probabilities: stop when their shape is wrong.
   guard report.passed else { return report }
 
+  var largestSumError = 0.0
   report.run("probabilities") { failures in
     for row in 0..<rows {
       let values = Array(probabilities.row(row))
@@ -169,12 +174,15 @@ public func checkClassifier<Model: Classifier>(
         failures.append("row \(row), class \(bad): \(values[bad]) is not a probability")
       }
       let sum = values.reduce(0, +)
+      largestSumError = max(largestSumError, abs(sum - 1))
       if !(abs(sum - 1) <= options.sumTolerance) {
         failures.append(
           "row \(row) sums to \(sum) (|Σ − 1| = \(abs(sum - 1)) > \(options.sumTolerance))")
       }
     }
   }
+
+  report.measurements.append("largest |Σ row − 1| \(largestSumError)")
 
   report.run("decision rule (\(rule.name))") { failures in
     let expected = rule.decide(model, features)
@@ -212,10 +220,12 @@ public func checkClassifier<Model: Classifier>(
     }
   }
 
+  var largestBatchDifference = 0.0
   report.run("batching") { failures in
     func compare(_ label: String, _ got: Matrix, _ gotDecisions: [Int], rowsOfBatch: [Int]) {
       for (position, row) in rowsOfBatch.enumerated() {
         let difference = maxAbsoluteDifference(Array(got.row(position)), Array(probabilities.row(row)))
+        largestBatchDifference = max(largestBatchDifference, difference)
         if !(difference <= options.batchTolerance) {
           failures.append(
             "\(label): row \(row) differs from the full batch by \(difference) > \(options.batchTolerance)")
@@ -236,6 +246,8 @@ public func checkClassifier<Model: Classifier>(
       "reversed order", model.predictProbabilities(reversed), model.predict(reversed),
       rowsOfBatch: reversedRows)
   }
+
+  report.measurements.append("largest batching difference \(largestBatchDifference)")
 
   report.run("round trip") { failures in
     let bytes = model.archive().encoded()
@@ -285,6 +297,8 @@ public func checkClassifier<Model: Classifier>(
   for c in 0..<classes { rotatedNames[moved[c]] = data.classNames[c] }
   let relabelled = data.relabelled(data.labels.map { moved[$0] }, classNames: rotatedNames)
   let rotated = try fit(relabelled, seed)
+  var compared = 0
+  var largestRelabelDifference = 0.0
   report.run("class order") { failures in
     if rotated.classNames != rotatedNames {
       failures.append(
@@ -293,7 +307,6 @@ public func checkClassifier<Model: Classifier>(
     }
     let rotatedProbabilities = rotated.predictProbabilities(features)
     let rotatedDecisions = rotated.predict(features)
-    var compared = 0
     for row in 0..<rows {
       let sorted = probabilities.row(row).sorted(by: >)
       guard sorted[0] > sorted[1] else { continue }
@@ -305,18 +318,22 @@ public func checkClassifier<Model: Classifier>(
       }
     }
     if compared == 0 { failures.append("every probe row is a tie: nothing compared") }
-    if let tolerance = options.relabelProbabilityTolerance {
-      var largest = 0.0
-      for row in 0..<rows {
-        for c in 0..<classes {
-          largest = max(largest, abs(rotatedProbabilities[row, moved[c]] - probabilities[row, c]))
-        }
+    for row in 0..<rows {
+      for c in 0..<classes {
+        largestRelabelDifference = max(
+          largestRelabelDifference, abs(rotatedProbabilities[row, moved[c]] - probabilities[row, c]))
       }
+    }
+    if let tolerance = options.relabelProbabilityTolerance {
+      let largest = largestRelabelDifference
       if !(largest <= tolerance) {
         failures.append(
           "relabelled probability columns differ from the original ones by \(largest) > \(tolerance)")
       }
     }
   }
+  report.measurements.append(
+    "class order: \(compared) of \(rows) rows compared; relabelled probabilities differ by up to "
+      + "\(largestRelabelDifference)")
   return report
 }
