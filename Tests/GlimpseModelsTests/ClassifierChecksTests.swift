@@ -61,8 +61,14 @@ struct ClassifierChecksTests {
       var rng = SeededGenerator(seed: seed)
       return try SVMClassifier.fit(data, hyperparameters: .init(), using: &rng)
     }
-    #expect(report.checks.count == 9)
+    #expect(report.checks.count == 10)
     #expect(report.failures == [], "\(report)")
+    // The SVM's own pairing of the two: one kernel evaluation, the same results.
+    var rng = SeededGenerator(seed: 0)
+    let model = try SVMClassifier.fit(Self.train, hyperparameters: .init(), using: &rng)
+    let both = model.predictProbabilitiesAndVotes(Self.probe.features)
+    #expect(both.probabilities == model.predictProbabilities(Self.probe.features))
+    #expect(both.votes == model.predict(Self.probe.features))
   }
 
   @Test(
@@ -99,7 +105,7 @@ struct ClassifierChecksTests {
       var rng = SeededGenerator(seed: seed)
       return try LogisticRegression.fit(data, hyperparameters: .init(), using: &rng)
     }
-    #expect(report.checks.count == 9)
+    #expect(report.checks.count == 10)
     #expect(report.failures == [], "\(report)")
   }
 
@@ -124,10 +130,58 @@ struct ClassifierChecksTests {
       data: train, probe: probe,
       // Float32 softmax: a row's sum is 1 to a few ulps of Float (1.2e-7 each); a row scored
       // alone may round differently from the same row in a batch (OpenBLAS kernels by width).
-      options: ClassifierCheckOptions(sumTolerance: 1e-6, batchTolerance: 1e-6)
+      options: ClassifierCheckOptions(
+        sumTolerance: 1e-6, batchTolerance: 1e-6, scoringPathTolerance: 1e-6)
     ) { data, seed in
       var rng = SeededGenerator(seed: seed)
       return try CNNClassifier.fit(data, hyperparameters: Bars.recipe(.seed, epochs: 3), using: &rng)
+    }
+    #expect(report.failures == [], "\(report)")
+  }
+
+  /// The blobs with a fourth class name that has no training row: scikit-learn's models cannot
+  /// represent it, Glimpse's keep the dataset's classes and give it probability 0.
+  static func withAbsentClass(_ data: Dataset) -> Dataset {
+    data.relabelled(data.labels, classNames: data.classNames + ["emu"])
+  }
+
+  @Test(
+    "SVM, logistic regression and k-NN pass every check when a class has no training row",
+    arguments: ["svm", "logistic", "knn"])
+  func classWithoutRows(kind: String) throws {
+    let train = Self.withAbsentClass(Self.train)
+    let probe = Self.withAbsentClass(Self.probe)
+    func absentColumnIsZero(_ model: some Classifier) -> Bool {
+      let p = model.predictProbabilities(probe.features)
+      return (0..<p.rows).allSatisfy { p[$0, 3] == 0 }
+    }
+    let report: ClassifierCheckReport
+    switch kind {
+    case "svm":
+      report = try checkClassifier(data: train, probe: probe, rule: svmVotes) { data, seed in
+        var rng = SeededGenerator(seed: seed)
+        return try SVMClassifier.fit(data, hyperparameters: .init(), using: &rng)
+      }
+      var rng = SeededGenerator(seed: 0)
+      #expect(absentColumnIsZero(try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)))
+    case "logistic":
+      report = try checkClassifier(
+        data: train, probe: probe, options: ClassifierCheckOptions(relabelProbabilityTolerance: 1e-9)
+      ) { data, seed in
+        var rng = SeededGenerator(seed: seed)
+        return try LogisticRegression.fit(data, hyperparameters: .init(), using: &rng)
+      }
+      var rng = SeededGenerator(seed: 0)
+      #expect(absentColumnIsZero(try LogisticRegression.fit(train, hyperparameters: .init(), using: &rng)))
+    default:
+      report = try checkClassifier(
+        data: train, probe: probe, options: ClassifierCheckOptions(relabelProbabilityTolerance: 0)
+      ) { data, seed in
+        var rng = SeededGenerator(seed: seed)
+        return try KNearestNeighbors.fit(data, hyperparameters: .init(k: 5), using: &rng)
+      }
+      var rng = SeededGenerator(seed: 0)
+      #expect(absentColumnIsZero(try KNearestNeighbors.fit(train, hyperparameters: .init(k: 5), using: &rng)))
     }
     #expect(report.failures == [], "\(report)")
   }

@@ -56,15 +56,20 @@ public struct ClassifierCheckOptions: Sendable {
   /// `nil` checks the decisions only (models whose training path depends on the class order:
   /// the SVM's cross-validation folds, a network's output units).
   public var relabelProbabilityTolerance: Double?
+  /// Largest allowed difference between the probabilities of the other scoring paths (a
+  /// `MaskedBatch` scored from dot products, 8-bit `PixelRows` read as codes) and the same rows
+  /// written out as `Double`: the arithmetic differs in order, not in what it computes.
+  public var scoringPathTolerance: Double
 
   /// Tolerances for a `Double` model by default.
   public init(
     sumTolerance: Double = 1e-9, batchTolerance: Double = 1e-12,
-    relabelProbabilityTolerance: Double? = nil
+    relabelProbabilityTolerance: Double? = nil, scoringPathTolerance: Double = 1e-9
   ) {
     self.sumTolerance = sumTolerance
     self.batchTolerance = batchTolerance
     self.relabelProbabilityTolerance = relabelProbabilityTolerance
+    self.scoringPathTolerance = scoringPathTolerance
   }
 }
 
@@ -115,6 +120,11 @@ public struct ClassifierCheckReport: Sendable, CustomStringConvertible {
 /// - `batching`: each of the first, middle and last probe rows scored alone, and the probe rows
 ///   scored in reverse order, agree with the full batch within `options.batchTolerance`, with
 ///   identical decisions.
+/// - `scoring paths`: a `MaskedBatch` (LIME's form: a base row plus groups of columns switched
+///   on, here the probe's column means plus every 0/1 mask of up to 4 column groups of the first
+///   probe row's difference from them) scored directly agrees with its rows written out, and
+///   the probe rounded to 8-bit levels agrees as `PixelRows` and as `Double` rows, within
+///   `options.scoringPathTolerance`.
 /// - `round trip`: the model file (`archive().encoded()`) read back by `ClassifierFile.decode`
 ///   is the same kind and type with the same class names and feature count, gives the same
 ///   probability bits and decisions on `probe`, and encodes to the same bytes.
@@ -248,6 +258,54 @@ public func checkClassifier<Model: Classifier>(
   }
 
   report.measurements.append("largest batching difference \(largestBatchDifference)")
+
+  var largestPathDifference = 0.0
+  report.run("scoring paths") { failures in
+    let width = features.columns
+    let groupCount = min(4, width)
+    let base = (0..<width).map { column in
+      (0..<rows).reduce(0.0) { $0 + features[$1, column] } / Double(rows)
+    }
+    let delta = (0..<width).map { features[0, $0] - base[$0] }
+    let masks = 1 << groupCount
+    let coefficients = Matrix(rows: masks, columns: groupCount) { mask, group in
+      Double((mask >> group) & 1)
+    }
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: (0..<width).map { Int32($0 % groupCount) },
+      groupCount: groupCount, coefficients: coefficients)
+    let direct = model.predictProbabilities(batch)
+    let written = model.predictProbabilities(batch.materialized())
+    if direct.rows != masks || direct.columns != classes {
+      failures.append("a masked batch of \(masks) rows gave [\(direct.rows), \(direct.columns)]")
+    } else {
+      let difference = maxAbsoluteDifference(direct.storage, written.storage)
+      largestPathDifference = max(largestPathDifference, difference)
+      if !(difference <= options.scoringPathTolerance) {
+        failures.append(
+          "a masked batch differs from its rows written out by \(difference) > \(options.scoringPathTolerance)")
+      }
+    }
+
+    let levels = Matrix(rows: rows, columns: width) { row, column in
+      (min(max(features[row, column], 0), 1) * 255).rounded() / 255
+    }
+    guard let codes = PixelRows(exactly: levels) else {
+      failures.append("the probe rounded to 8-bit levels is not exact in 8 bits")
+      return
+    }
+    let fromCodes = model.predictProbabilities(codes)
+    let fromDoubles = model.predictProbabilities(levels)
+    let difference = maxAbsoluteDifference(fromCodes.storage, fromDoubles.storage)
+    largestPathDifference = max(largestPathDifference, difference)
+    if fromCodes.rows != rows || fromCodes.columns != classes {
+      failures.append("8-bit rows gave [\(fromCodes.rows), \(fromCodes.columns)]")
+    } else if !(difference <= options.scoringPathTolerance) {
+      failures.append(
+        "8-bit rows differ from the same rows as Double by \(difference) > \(options.scoringPathTolerance)")
+    }
+  }
+  report.measurements.append("largest scoring-path difference \(largestPathDifference)")
 
   report.run("round trip") { failures in
     let bytes = model.archive().encoded()
