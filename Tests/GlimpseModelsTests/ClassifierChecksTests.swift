@@ -48,7 +48,8 @@ let svmVotes = ClassifierDecisionRule<SVMClassifier>(
   }
 }
 
-@Suite("Classifier checks (checkClassifier, as scikit-learn's check_estimator) on every model family")
+@Suite(
+  "Classifier checks (checkClassifier, as scikit-learn's check_estimator) on every model family")
 struct ClassifierChecksTests {
   static let train = Blobs.dataset(perClass: 20, seed: 11)
   static let probe = Blobs.dataset(perClass: 10, seed: 12)
@@ -134,7 +135,8 @@ struct ClassifierChecksTests {
         sumTolerance: 1e-6, batchTolerance: 1e-6, scoringPathTolerance: 1e-6)
     ) { data, seed in
       var rng = SeededGenerator(seed: seed)
-      return try CNNClassifier.fit(data, hyperparameters: Bars.recipe(.seed, epochs: 3), using: &rng)
+      return try CNNClassifier.fit(
+        data, hyperparameters: Bars.recipe(.seed, epochs: 3), using: &rng)
     }
     #expect(report.failures == [], "\(report)")
   }
@@ -163,16 +165,20 @@ struct ClassifierChecksTests {
         return try SVMClassifier.fit(data, hyperparameters: .init(), using: &rng)
       }
       var rng = SeededGenerator(seed: 0)
-      #expect(absentColumnIsZero(try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)))
+      #expect(
+        absentColumnIsZero(try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)))
     case "logistic":
       report = try checkClassifier(
-        data: train, probe: probe, options: ClassifierCheckOptions(relabelProbabilityTolerance: 1e-9)
+        data: train, probe: probe,
+        options: ClassifierCheckOptions(relabelProbabilityTolerance: 1e-9)
       ) { data, seed in
         var rng = SeededGenerator(seed: seed)
         return try LogisticRegression.fit(data, hyperparameters: .init(), using: &rng)
       }
       var rng = SeededGenerator(seed: 0)
-      #expect(absentColumnIsZero(try LogisticRegression.fit(train, hyperparameters: .init(), using: &rng)))
+      #expect(
+        absentColumnIsZero(try LogisticRegression.fit(train, hyperparameters: .init(), using: &rng))
+      )
     default:
       report = try checkClassifier(
         data: train, probe: probe, options: ClassifierCheckOptions(relabelProbabilityTolerance: 0)
@@ -181,12 +187,15 @@ struct ClassifierChecksTests {
         return try KNearestNeighbors.fit(data, hyperparameters: .init(k: 5), using: &rng)
       }
       var rng = SeededGenerator(seed: 0)
-      #expect(absentColumnIsZero(try KNearestNeighbors.fit(train, hyperparameters: .init(k: 5), using: &rng)))
+      #expect(
+        absentColumnIsZero(
+          try KNearestNeighbors.fit(train, hyperparameters: .init(k: 5), using: &rng)))
     }
     #expect(report.failures == [], "\(report)")
   }
 
-  @Test("checkClassifier catches a model whose predict breaks its rule and whose rows do not sum to 1")
+  @Test(
+    "checkClassifier catches a model whose predict breaks its rule and whose rows do not sum to 1")
   func checkerCatchesABrokenModel() throws {
     let report = try checkClassifier(data: Self.train, probe: Self.probe) { data, _ in
       BrokenModel(classNames: data.classNames, featureCount: data.featureCount)

@@ -22,7 +22,8 @@ struct ConfusionMatrixFigureTests {
     return (40 + labelWidth, 56, cell)
   }
 
-  @Test("the figure has the size its layout gives: 52-pixel cells for 3 classes, margins for labels")
+  @Test(
+    "the figure has the size its layout gives: 52-pixel cells for 3 classes, margins for labels")
   func sizeFollowsTheLayout() throws {
     let figure = try RenderedFigure(
       ConfusionMatrixFigure(values: Self.values, classNames: Self.names, title: "SVM on blobs")
@@ -34,7 +35,9 @@ struct ConfusionMatrixFigureTests {
     #expect(figure.height == top + 3 * cell + 56)
   }
 
-  @Test("each cell is filled with Palette.blues of its value, darker as the value grows, true class by row")
+  @Test(
+    "each cell is filled with Palette.blues of its value, darker as the value grows, true class by row"
+  )
   func cellColourGrowsWithItsValue() throws {
     let figure = try RenderedFigure(
       ConfusionMatrixFigure(values: Self.values, classNames: Self.names, title: "").pngData(),
@@ -44,9 +47,11 @@ struct ConfusionMatrixFigureTests {
     for t in 0..<3 {
       for p in 0..<3 {
         // A corner of the cell, away from the number printed in its centre and the frame.
-        let x = left + p * cell + 4, y = top + t * cell + 4
+        let x = left + p * cell + 4
+        let y = top + t * cell + 4
         let value = Self.values[t][p]
-        #expect(figure.pixel(x, y, is: Palette.blues(value)), "cell (\(t), \(p)): \(figure.rgb(x, y))")
+        #expect(
+          figure.pixel(x, y, is: Palette.blues(value)), "cell (\(t), \(p)): \(figure.rgb(x, y))")
         cells.append((value, figure.brightness(x, y)))
       }
     }
@@ -68,10 +73,12 @@ struct ConfusionMatrixFigureTests {
     let (left, top, cell) = Self.layout(classes: 3, longestName: 3)
     for t in 0..<3 {
       for p in 0..<3 {
-        let x = left + p * cell, y = top + t * cell
+        let x = left + p * cell
+        let y = top + t * cell
         let centre = figure.count(
           notMatching: Palette.blues(Self.values[t][p]),
-          x: (x + cell / 4)..<(x + 3 * cell / 4), y: (y + cell / 4)..<(y + 3 * cell / 4), tolerance: 8)
+          x: (x + cell / 4)..<(x + 3 * cell / 4), y: (y + cell / 4)..<(y + 3 * cell / 4),
+          tolerance: 8)
         if Self.values[t][p] == 0 {
           #expect(centre == 0, "cell (\(t), \(p)) has ink")
         } else {
@@ -109,7 +116,8 @@ struct ConfusionMatrixFigureTests {
     let empty = Self.layout(classes: 1, longestName: 1)
     #expect(none.width == empty.left + empty.cell + 24)
     // Inside the frame: background only.
-    #expect(none.pixel(empty.left + empty.cell / 2, empty.top + empty.cell / 2, is: RenderedFigure.white))
+    #expect(
+      none.pixel(empty.left + empty.cell / 2, empty.top + empty.cell / 2, is: RenderedFigure.white))
   }
 
   @Test("80 classes shrink the cells to the 14-pixel minimum and leave the numbers out")
@@ -124,8 +132,11 @@ struct ConfusionMatrixFigureTests {
     #expect(cell == 14)
     #expect(figure.width == left + k * cell + 24 && figure.height == top + k * cell + 56)
     // A diagonal cell is one flat colour: no number inside.
-    let x = left + 5 * cell, y = top + 5 * cell
+    let x = left + 5 * cell
+    let y = top + 5 * cell
     #expect(
-      figure.count(notMatching: Palette.blues(0.5), x: (x + 2)..<(x + cell - 2), y: (y + 2)..<(y + cell - 2)) == 0)
+      figure.count(
+        notMatching: Palette.blues(0.5), x: (x + 2)..<(x + cell - 2), y: (y + 2)..<(y + cell - 2))
+        == 0)
   }
 }

@@ -13,7 +13,8 @@ struct DataValueSheetTests {
   /// A 2×2 image of one grey level.
   static func item(_ level: Double, _ value: Double, flagged: Bool = false) -> DataValueSheet.Item {
     DataValueSheet.Item(
-      image: Image(shape: ImageShape(height: 2, width: 2), repeating: level), label: "\(Int(level * 10))",
+      image: Image(shape: ImageShape(height: 2, width: 2), repeating: level),
+      label: "\(Int(level * 10))",
       value: value, note: flagged ? "was 3" : nil, flagged: flagged)
   }
 
@@ -22,11 +23,16 @@ struct DataValueSheetTests {
 
   /// Where item `index` of section `section` (0 lowest, 1 highest) sits when every section has
   /// one row: its left edge, the top of its image and the top of its bar.
-  static func place(section: Int, index: Int, cell: Int = 72) -> (x: Int, imageTop: Int, barTop: Int) {
+  static func place(section: Int, index: Int, cell: Int = 72) -> (
+    x: Int, imageTop: Int, barTop: Int
+  ) {
     let pitchX = cell + Int(DataValueSheet.gap)
-    let pitchY = Int(DataValueSheet.labelHeight + DataValueSheet.barHeight + DataValueSheet.valueHeight
-      + DataValueSheet.gap) + cell
-    let sectionTop = Int(DataValueSheet.margin + DataValueSheet.headHeight)
+    let pitchY =
+      Int(
+        DataValueSheet.labelHeight + DataValueSheet.barHeight + DataValueSheet.valueHeight
+          + DataValueSheet.gap) + cell
+    let sectionTop =
+      Int(DataValueSheet.margin + DataValueSheet.headHeight)
       + section * (Int(DataValueSheet.sectionHeight) + pitchY)
     let imageTop = sectionTop + Int(DataValueSheet.sectionHeight + DataValueSheet.labelHeight)
     return (Int(DataValueSheet.margin) + index * pitchX, imageTop, imageTop + cell + 3)
@@ -50,23 +56,28 @@ struct DataValueSheetTests {
     #expect(figure.width == 2 * 16 + 3 * 80 - 8)
     #expect(figure.height == 2 * 16 + 52 + 2 * 26 + 2 * 130)
     // Two rows per section when the items outnumber the columns.
-    let twoRows = try render(Self.lowest, Self.highest, columns: 2, name: "data-value-sheet-2-columns")
+    let twoRows = try render(
+      Self.lowest, Self.highest, columns: 2, name: "data-value-sheet-2-columns")
     #expect(twoRows.height == 2 * 16 + 52 + 2 * 26 + 4 * 130)
   }
 
-  @Test("the lowest values come first, in the order given, above the highest; each image in its cell")
+  @Test(
+    "the lowest values come first, in the order given, above the highest; each image in its cell")
   func lowestFirst() throws {
     let figure = try render(Self.lowest, Self.highest, name: "data-value-sheet-order")
     for (section, items) in [Self.lowest, Self.highest].enumerated() {
       for (index, item) in items.enumerated() {
         let (x, imageTop, _) = Self.place(section: section, index: index)
         let grey = Int((item.image.pixels[0] * 255).rounded())
-        #expect(figure.rgb(x + 36, imageTop + 36) == [grey, grey, grey], "section \(section), item \(index)")
+        #expect(
+          figure.rgb(x + 36, imageTop + 36) == [grey, grey, grey],
+          "section \(section), item \(index)")
       }
     }
   }
 
-  @Test("bars are red for harmful and green for helpful values, as long as |value| / largest |value|")
+  @Test(
+    "bars are red for harmful and green for helpful values, as long as |value| / largest |value|")
   func barsShowTheValues() throws {
     let figure = try render(Self.lowest, Self.highest, name: "data-value-sheet-bars")
     // −0.4 and +0.4 are the largest: full bars.
@@ -97,23 +108,30 @@ struct DataValueSheetTests {
 
   @Test("invert draws each image as 1 − v")
   func inversion() throws {
-    let figure = try render(Self.lowest, Self.highest, invert: true, name: "data-value-sheet-inverted")
+    let figure = try render(
+      Self.lowest, Self.highest, invert: true, name: "data-value-sheet-inverted")
     let first = Self.place(section: 0, index: 0)
     let inverted = Int(((1 - 0.1) * 255).rounded())
     #expect(figure.rgb(first.x + 36, first.imageTop + 36) == [inverted, inverted, inverted])
   }
 
-  @Test("empty lists give the two headings over empty rows; NaN, ±∞ and all-zero values draw without trapping")
+  @Test(
+    "empty lists give the two headings over empty rows; NaN, ±∞ and all-zero values draw without trapping"
+  )
   func degenerateInputsGiveDefinedPictures() throws {
     let empty = try render([], [], name: "data-value-sheet-empty")
     #expect(empty.width == 2 * 16 + 3 * 80 - 8 && empty.height == 2 * 16 + 52 + 2 * 26 + 2 * 130)
     // Heading ink, and nothing where the first cell would be.
     let first = Self.place(section: 0, index: 0)
     #expect(empty.count(notMatching: RenderedFigure.white, x: 16..<200, y: 68..<94) > 20)
-    #expect(empty.count(notMatching: RenderedFigure.white, x: first.x..<(first.x + 72), y: first.imageTop..<(first.barTop + 6)) == 0)
+    #expect(
+      empty.count(
+        notMatching: RenderedFigure.white, x: first.x..<(first.x + 72),
+        y: first.imageTop..<(first.barTop + 6)) == 0)
 
     let odd = try render(
-      [Self.item(0.1, .nan), Self.item(0.2, -.infinity)], [Self.item(0.9, .infinity), Self.item(0.8, 0)],
+      [Self.item(0.1, .nan), Self.item(0.2, -.infinity)],
+      [Self.item(0.9, .infinity), Self.item(0.8, 0)],
       name: "data-value-sheet-nan")
     let grey = Int((0.1 * 255).rounded())
     #expect(odd.rgb(first.x + 36, first.imageTop + 36) == [grey, grey, grey])

@@ -23,11 +23,17 @@ struct PointRemovalFigureTests {
 
   /// Where a score at a removal fraction is drawn (the figure's axes: plot box from x = 70 to
   /// width − 24 and y = 64 to height − 110, scores padded by 8 % of their range).
-  static func position(fraction: Double, score: Double, width: Int = 720, height: Int = 460) -> (x: Int, y: Int) {
+  static func position(fraction: Double, score: Double, width: Int = 720, height: Int = 460) -> (
+    x: Int, y: Int
+  ) {
     let scores = lowestFirst + highestFirst + random
     let pad = max((scores.max()! - scores.min()!) * 0.08, 0.005)
-    let low = scores.min()! - pad, high = scores.max()! + pad
-    let left = 70.0, right = Double(width) - 24, top = 64.0, bottom = Double(height) - 110
+    let low = scores.min()! - pad
+    let high = scores.max()! + pad
+    let left = 70.0
+    let right = Double(width) - 24
+    let top = 64.0
+    let bottom = Double(height) - 110
     let x = left + (right - left) * fraction / fractions.max()!
     let y = bottom - (bottom - top) * (score - low) / (high - low)
     return (Int(x.rounded()), Int(y.rounded()))
@@ -37,11 +43,14 @@ struct PointRemovalFigureTests {
   func sizeIsTheRequestedOne() throws {
     let standard = try RenderedFigure(Self.figure().pngData(), name: "point-removal")
     #expect(standard.width == 720 && standard.height == 460)
-    let small = try RenderedFigure(Self.figure(width: 400, height: 300).pngData(), name: "point-removal-small")
+    let small = try RenderedFigure(
+      Self.figure(width: 400, height: 300).pngData(), name: "point-removal-small")
     #expect(small.width == 400 && small.height == 300)
   }
 
-  @Test("every score is marked at its fraction and value in its series' colour; higher scores higher up")
+  @Test(
+    "every score is marked at its fraction and value in its series' colour; higher scores higher up"
+  )
   func markersSitAtTheirScores() throws {
     let figure = try RenderedFigure(Self.figure().pngData(), name: "point-removal-markers")
     let series = PointRemovalFigure.standardSeries(lowestFirst: [], highestFirst: [], random: [])
@@ -49,7 +58,9 @@ struct PointRemovalFigureTests {
     for (line, scores) in zip(series, [Self.lowestFirst, Self.highestFirst, Self.random]) {
       for (fraction, score) in zip(Self.fractions, scores).dropFirst() {
         let (x, y) = Self.position(fraction: fraction, score: score)
-        #expect(figure.pixel(x, y, is: line.color, tolerance: 3), "\(line.name) at \(fraction): \(figure.rgb(x, y))")
+        #expect(
+          figure.pixel(x, y, is: line.color, tolerance: 3),
+          "\(line.name) at \(fraction): \(figure.rgb(x, y))")
       }
     }
     // Harmful-first ends above valuable-first: a smaller y on screen.
@@ -60,7 +71,8 @@ struct PointRemovalFigureTests {
 
   @Test("no series and no fractions give the empty axes; NaN scores are left out, not drawn")
   func degenerateInputsGiveDefinedPictures() throws {
-    let empty = PointRemovalFigure(title: "empty", subtitle: "", yLabel: "accuracy", fractions: [], series: [])
+    let empty = PointRemovalFigure(
+      title: "empty", subtitle: "", yLabel: "accuracy", fractions: [], series: [])
     let rendered = try RenderedFigure(empty.pngData(), name: "point-removal-empty")
     #expect(rendered.width == 720 && rendered.height == 460)
     // The plot box's frame (grey 0.5, 1 pixel wide on x = 70, so half over each of two columns).

@@ -24,17 +24,21 @@ struct SegmentationFigureTests {
   func sizeAndImagePixels() throws {
     let (image, segments) = Self.parts()
     let figure = try RenderedFigure(
-      SegmentationFigure(image: image, segments: segments, title: "grid:4", invert: false).pngData(),
+      SegmentationFigure(image: image, segments: segments, title: "grid:4", invert: false)
+        .pngData(),
       name: "segmentation")
     #expect(figure.width == 2 * Self.margin + 8 * Self.zoom)
     #expect(figure.height == Self.heading + Self.margin + 8 * Self.zoom)
     // Inside each quadrant, away from the boundaries: the image's own grey (0.5 → 128).
     for (x, y) in [(1, 1), (6, 1), (1, 6), (6, 6)] {
-      let px = Self.margin + x * Self.zoom + Self.zoom / 2, py = Self.heading + y * Self.zoom + Self.zoom / 2
+      let px = Self.margin + x * Self.zoom + Self.zoom / 2
+      let py = Self.heading + y * Self.zoom + Self.zoom / 2
       #expect(figure.rgb(px, py) == [128, 128, 128])
     }
     // The title: dark ink in the heading band.
-    #expect(figure.count(notMatching: RenderedFigure.white, x: 0..<figure.width, y: 0..<Self.heading) > 20)
+    #expect(
+      figure.count(notMatching: RenderedFigure.white, x: 0..<figure.width, y: 0..<Self.heading) > 20
+    )
   }
 
   @Test("boundary pixels are drawn in the boundary colour along both cuts, and nowhere else")
@@ -43,7 +47,8 @@ struct SegmentationFigureTests {
     let figure = try RenderedFigure(
       SegmentationFigure(image: image, segments: segments, title: "", invert: false).pngData(),
       name: "segmentation-untitled")
-    let cutX = Self.margin + 4 * Self.zoom, cutY = Self.heading + 4 * Self.zoom
+    let cutX = Self.margin + 4 * Self.zoom
+    let cutY = Self.heading + 4 * Self.zoom
     // Along the whole vertical and horizontal cuts (lines 10 pixels wide, centred on the cut).
     for t in stride(from: 2, to: 8 * Self.zoom - 2, by: 7) {
       #expect(figure.pixel(cutX, Self.heading + t, is: Self.boundary), "vertical cut at \(t)")
@@ -78,7 +83,8 @@ struct SegmentationFigureTests {
     let (image, _) = Self.parts()
     let segments = SegmentMap(width: 4, height: 8, relabeling: Array(repeating: 0, count: 32))
     #expect {
-      _ = try SegmentationFigure(image: image, segments: segments, title: "", invert: false).pngData()
+      _ = try SegmentationFigure(image: image, segments: segments, title: "", invert: false)
+        .pngData()
     } throws: { error in
       "\(error)".contains("segmentation is 8×4 (H×W) but the image is 8×8")
     }
@@ -91,7 +97,8 @@ struct SegmentationFigureTests {
     let figure = try RenderedFigure(
       SegmentationFigure(image: image, segments: segments, title: "1×1", invert: false).pngData(),
       name: "segmentation-one-pixel")
-    #expect(figure.width == 2 * Self.margin + 480 && figure.height == Self.heading + Self.margin + 480)
+    #expect(
+      figure.width == 2 * Self.margin + 480 && figure.height == Self.heading + Self.margin + 480)
     #expect(figure.rgb(Self.margin + 240, Self.heading + 240) == [255, 255, 255])
   }
 }

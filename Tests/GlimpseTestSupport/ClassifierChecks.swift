@@ -32,7 +32,8 @@ public struct ClassifierDecisionRule<Model: Classifier>: Sendable {
       let probabilities = model.predictProbabilities(features)
       return (0..<probabilities.rows).map { row in
         var best = 0
-        for column in 0..<probabilities.columns where probabilities[row, column] > probabilities[row, best] {
+        for column in 0..<probabilities.columns
+        where probabilities[row, column] > probabilities[row, best] {
           best = column
         }
         return best
@@ -167,7 +168,8 @@ public func checkClassifier<Model: Classifier>(
     }
     if probabilities.rows != rows || probabilities.columns != classes {
       failures.append(
-        "probabilities are [\(probabilities.rows), \(probabilities.columns)], expected [\(rows), \(classes)]")
+        "probabilities are [\(probabilities.rows), \(probabilities.columns)], expected [\(rows), \(classes)]"
+      )
     }
     if decisions.count != rows {
       failures.append("predict gave \(decisions.count) decisions for \(rows) rows")
@@ -234,21 +236,25 @@ public func checkClassifier<Model: Classifier>(
   report.run("batching") { failures in
     func compare(_ label: String, _ got: Matrix, _ gotDecisions: [Int], rowsOfBatch: [Int]) {
       for (position, row) in rowsOfBatch.enumerated() {
-        let difference = maxAbsoluteDifference(Array(got.row(position)), Array(probabilities.row(row)))
+        let difference = maxAbsoluteDifference(
+          Array(got.row(position)), Array(probabilities.row(row)))
         largestBatchDifference = max(largestBatchDifference, difference)
         if !(difference <= options.batchTolerance) {
           failures.append(
-            "\(label): row \(row) differs from the full batch by \(difference) > \(options.batchTolerance)")
+            "\(label): row \(row) differs from the full batch by \(difference) > \(options.batchTolerance)"
+          )
         }
         if gotDecisions[position] != decisions[row] {
           failures.append(
-            "\(label): row \(row) decided \(gotDecisions[position]), in the full batch \(decisions[row])")
+            "\(label): row \(row) decided \(gotDecisions[position]), in the full batch \(decisions[row])"
+          )
         }
       }
     }
     for row in Set([0, rows / 2, rows - 1]).sorted() where row >= 0 {
       let single = features.selectingRows([row])
-      compare("alone", model.predictProbabilities(single), model.predict(single), rowsOfBatch: [row])
+      compare(
+        "alone", model.predictProbabilities(single), model.predict(single), rowsOfBatch: [row])
     }
     let reversedRows = Array((0..<rows).reversed())
     let reversed = features.selectingRows(reversedRows)
@@ -283,7 +289,8 @@ public func checkClassifier<Model: Classifier>(
       largestPathDifference = max(largestPathDifference, difference)
       if !(difference <= options.scoringPathTolerance) {
         failures.append(
-          "a masked batch differs from its rows written out by \(difference) > \(options.scoringPathTolerance)")
+          "a masked batch differs from its rows written out by \(difference) > \(options.scoringPathTolerance)"
+        )
       }
     }
 
@@ -302,7 +309,8 @@ public func checkClassifier<Model: Classifier>(
       failures.append("8-bit rows gave [\(fromCodes.rows), \(fromCodes.columns)]")
     } else if !(difference <= options.scoringPathTolerance) {
       failures.append(
-        "8-bit rows differ from the same rows as Double by \(difference) > \(options.scoringPathTolerance)")
+        "8-bit rows differ from the same rows as Double by \(difference) > \(options.scoringPathTolerance)"
+      )
     }
   }
   report.measurements.append("largest scoring-path difference \(largestPathDifference)")
@@ -379,14 +387,16 @@ public func checkClassifier<Model: Classifier>(
     for row in 0..<rows {
       for c in 0..<classes {
         largestRelabelDifference = max(
-          largestRelabelDifference, abs(rotatedProbabilities[row, moved[c]] - probabilities[row, c]))
+          largestRelabelDifference, abs(rotatedProbabilities[row, moved[c]] - probabilities[row, c])
+        )
       }
     }
     if let tolerance = options.relabelProbabilityTolerance {
       let largest = largestRelabelDifference
       if !(largest <= tolerance) {
         failures.append(
-          "relabelled probability columns differ from the original ones by \(largest) > \(tolerance)")
+          "relabelled probability columns differ from the original ones by \(largest) > \(tolerance)"
+        )
       }
     }
   }

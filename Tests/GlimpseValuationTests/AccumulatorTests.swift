@@ -3,7 +3,8 @@ import Testing
 
 @testable import GlimpseValuation
 
-@Suite("Marginal accumulators: fixed-point sums, merging, mean and standard error") struct AccumulatorTests {
+@Suite("Marginal accumulators: fixed-point sums, merging, mean and standard error")
+struct AccumulatorTests {
   @Test("a fixed-point sum of 1000 terms is the same bits in either order and within 1e-12 of the Double sum")
   func fixedPointSumIsOrderIndependent() {
     var rng = SeededGenerator(seed: 3)

@@ -4,7 +4,8 @@ import Testing
 @testable import GlimpseValuation
 
 /// Closed-form games whose Shapley, Banzhaf and leave-one-out values are known by hand.
-@Suite("Exact semivalues and leave-one-out on games solved by hand") struct ExactAndLeaveOneOutTests {
+@Suite("Exact semivalues and leave-one-out on games solved by hand")
+struct ExactAndLeaveOneOutTests {
   /// U(S) = (Σ_{i∈S} wᵢ)²: φᵢ = βᵢ = wᵢ·W with W = Σ w (the pairwise terms 2wᵢwⱼ split evenly).
   static let weights = [0.5, 1, 2, 0, 3]
   static let squaredSum = GameUtility(playerCount: weights.count) { subset in

@@ -30,7 +30,8 @@ struct ClosedFormLinearLearner: Learner {
   }
 }
 
-@Suite("Model utilities: class-wise Shapley, logistic utility, untrainable subsets, validation scores") struct ModelUtilityTests {
+@Suite("Model utilities: class-wise Shapley, logistic utility, untrainable subsets, validation scores")
+struct ModelUtilityTests {
   /// pyDVL's documented hand-solvable case (test D = {(1,0),(2,0),(3,0),(4,1)}, train
   /// T = {(1,0),(2,0),(3,1),(4,1)}): normalised values e^{1/4}/6 · e^{−1/4} = 1/6, 1/3, and for
   /// class 1 (e^{1/4}/12 + e^{1/2}/24) / c and (e^{1/2}/8) / c with c = e^{1/4}/3 + 2e^{1/2}/3

@@ -5,7 +5,8 @@ import Testing
 @testable import GlimpseValuation
 
 /// Monte Carlo methods against exact enumeration, and the runner's determinism guarantees.
-@Suite("Monte Carlo semivalues against exact enumeration, and the runner’s determinism") struct MonteCarloTests {
+@Suite("Monte Carlo semivalues against exact enumeration, and the runner’s determinism")
+struct MonteCarloTests {
   /// A non-additive 8-player game: a concave "coverage" term plus a pair interaction.
   static let game = GameUtility(playerCount: 8) { subset in
     let weights = [0.9, 0.1, 0.4, 0.4, 0.25, 0.7, 0.05, 0.3]
