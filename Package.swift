@@ -61,7 +61,7 @@ let package = Package(
 
     // Tests.
     .target(
-      name: "GlimpseTestSupport", dependencies: ["GlimpseCore"], path: "Tests/GlimpseTestSupport"),
+      name: "GlimpseTestSupport", dependencies: ["GlimpseCore", "GlimpseModels"], path: "Tests/GlimpseTestSupport"),
     .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseDataTests",

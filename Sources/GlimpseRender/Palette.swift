@@ -1,7 +1,10 @@
 /// An RGB colour with components in [0, 1].
 public struct RGB: Sendable, Equatable {
+  /// The red component, 0 (none) to 1 (full).
   public var red: Double
+  /// The green component, 0 (none) to 1 (full).
   public var green: Double
+  /// The blue component, 0 (none) to 1 (full).
   public var blue: Double
 
   /// A colour from its components.

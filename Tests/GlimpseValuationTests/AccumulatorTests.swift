@@ -3,8 +3,10 @@ import Testing
 
 @testable import GlimpseValuation
 
-@Suite struct AccumulatorTests {
-  @Test func fixedPointSumIsOrderIndependent() {
+@Suite("Marginal accumulators: fixed-point sums, merging, mean and standard error")
+struct AccumulatorTests {
+  @Test("a fixed-point sum of 1000 terms is the same bits in either order and within 1e-12 of the Double sum")
+  func fixedPointSumIsOrderIndependent() {
     var rng = SeededGenerator(seed: 3)
     let terms = (0..<1000).map { _ in Double.random(in: -1...1, using: &rng) / 3 }
     var forward = FixedPointSum()
@@ -15,7 +17,8 @@ import Testing
     #expect(abs(forward.value - terms.reduce(0, +)) < 1e-12)
   }
 
-  @Test func mergedHalvesEqualOneAccumulator() {
+  @Test("merging the accumulators of the even and odd samples equals one accumulator of all samples")
+  func mergedHalvesEqualOneAccumulator() {
     var whole = MarginalAccumulator(pointCount: 3)
     var even = MarginalAccumulator(pointCount: 3)
     var odd = MarginalAccumulator(pointCount: 3)
@@ -30,7 +33,8 @@ import Testing
     #expect(odd == whole)
   }
 
-  @Test func meanAndStandardErrorMatchClosedForm() {
+  @Test("mean and standard error of 1, 2, 3, 4 match the closed form: 2.5 and √(5/12)")
+  func meanAndStandardErrorMatchClosedForm() {
     var accumulator = MarginalAccumulator(pointCount: 1)
     for sample in [1.0, 2, 3, 4] { accumulator.add(sample, to: 0) }
     #expect(accumulator.values[0] == 2.5)

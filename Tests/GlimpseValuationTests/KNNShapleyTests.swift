@@ -11,7 +11,8 @@ import Testing
 /// without hiding a wrong term (the smallest non-zero step, 1/(max(k, N)·M), exceeds 1e-5 here).
 private let tolerance = 1e-9
 
-@Suite struct KNNShapleyTests {
+@Suite("KNN-Shapley (Jia et al. 2019, Theorem 1)")
+struct KNNShapleyTests {
   // MARK: (a) hand-solved
 
   @Test("Theorem 1 by hand: four points on a line, k = 1")

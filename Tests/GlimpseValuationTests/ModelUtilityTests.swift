@@ -30,12 +30,14 @@ struct ClosedFormLinearLearner: Learner {
   }
 }
 
-@Suite struct ModelUtilityTests {
+@Suite("Model utilities: class-wise Shapley, logistic utility, untrainable subsets, validation scores")
+struct ModelUtilityTests {
   /// pyDVL's documented hand-solvable case (test D = {(1,0),(2,0),(3,0),(4,1)}, train
   /// T = {(1,0),(2,0),(3,1),(4,1)}): normalised values e^{1/4}/6 · e^{−1/4} = 1/6, 1/3, and for
   /// class 1 (e^{1/4}/12 + e^{1/2}/24) / c and (e^{1/2}/8) / c with c = e^{1/4}/3 + 2e^{1/2}/3
   /// (pyDVL's `classwise_shapley_exact_solution_normalized`).
-  @Test func classwiseReproducesPyDVLsHandSolvableCase() {
+  @Test("class-wise Shapley reproduces pyDVL's hand-solvable case within 0.005, and each class's values sum to its in-class score")
+  func classwiseReproducesPyDVLsHandSolvableCase() {
     let utility = ModelUtility(ClosedFormLinearLearner())
     let (result, _) = ClasswiseShapley(seed: 3).run(
       utility, options: MonteCarloOptions(stopping: .maxSamples(40000)))
@@ -54,7 +56,8 @@ struct ClosedFormLinearLearner: Learner {
 
   /// A logistic-regression utility on 8 separable-ish 2-D points: TMC without truncation lands
   /// within 4 standard errors of exact Shapley by enumeration (256 fits).
-  @Test func logisticUtilityTMCMatchesEnumeration() throws {
+  @Test("TMC on a logistic-regression utility lies within 4 standard errors of exact Shapley by enumeration; the mislabelled point is negative")
+  func logisticUtilityTMCMatchesEnumeration() throws {
     let points: [[Double]] = [
       [0, 0], [0.2, 0.9], [1, 0.1], [0.9, 1], [0.1, 0.4], [0.8, 0.6], [0.5, 0.5], [0.3, 0.1],
     ]
@@ -82,7 +85,8 @@ struct ClosedFormLinearLearner: Learner {
   }
 
   /// One-class and empty subsets are "too small to train": they score `untrainableValue`.
-  @Test func subsetsWithOneClassGetTheUntrainableValue() {
+  @Test("empty and one-class subsets score the untrainable value")
+  func subsetsWithOneClassGetTheUntrainableValue() {
     let training = Dataset(
       features: Matrix(rows: 3, columns: 1, storage: [0, 1, 2]), labels: [0, 0, 1],
       classNames: ["a", "b"], sources: ["p0", "p1", "p2"])
@@ -93,7 +97,8 @@ struct ClosedFormLinearLearner: Learner {
     #expect(utility.value(of: [0, 2]) > 0)
   }
 
-  @Test func validationScoresMatchHandCounts() {
+  @Test("accuracy, balanced accuracy and macro F1 match hand counts")
+  func validationScoresMatchHandCounts() {
     let truth = [0, 0, 0, 1, 1, 2]
     let predicted = [0, 0, 1, 1, 0, 2]
     #expect(ValidationScore.accuracy.score(predicted, truth: truth) == 4.0 / 6)

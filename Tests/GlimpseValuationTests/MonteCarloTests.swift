@@ -5,7 +5,8 @@ import Testing
 @testable import GlimpseValuation
 
 /// Monte Carlo methods against exact enumeration, and the runner's determinism guarantees.
-@Suite struct MonteCarloTests {
+@Suite("Monte Carlo semivalues against exact enumeration, and the runner’s determinism")
+struct MonteCarloTests {
   /// A non-additive 8-player game: a concave "coverage" term plus a pair interaction.
   static let game = GameUtility(playerCount: 8) { subset in
     let weights = [0.9, 0.1, 0.4, 0.4, 0.25, 0.7, 0.05, 0.3]
@@ -16,7 +17,8 @@ import Testing
 
   /// TMC-Shapley without truncation is plain permutation sampling, an unbiased estimator:
   /// every point lies within 4 standard errors of the exact Shapley value.
-  @Test func permutationShapleyConvergesToExactWithinFourStandardErrors() throws {
+  @Test("TMC without truncation matches exact Shapley within 4 standard errors after 3000 permutations")
+  func permutationShapleyConvergesToExactWithinFourStandardErrors() throws {
     let exact = try ExactSemivalues.values(Self.game, kind: .shapley)
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 5)
     let (result, _) = method.run(Self.game, options: MonteCarloOptions(stopping: .maxSamples(3000)))
@@ -30,7 +32,8 @@ import Testing
   }
 
   /// Each permutation's marginals telescope to U(D) − U(∅), so the estimate is efficient too.
-  @Test func permutationEstimateSumsToTotalUtility() {
+  @Test("permutation Shapley estimates are efficient: they sum to U(D) − U(∅) within 1e-12")
+  func permutationEstimateSumsToTotalUtility() {
     let (result, _) = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 1).run(
       Self.game, options: MonteCarloOptions(stopping: .maxSamples(50)))
     let total = Self.game.value(of: Array(0..<8)) - Self.game.value(of: [])
@@ -39,7 +42,8 @@ import Testing
 
   /// Truncation stops a permutation once U is within tolerance of U(D): on a game that
   /// saturates after any two players, later points get exactly 0 and the early ones share U(D).
-  @Test func truncationZeroesTheTailOfEachPermutation() {
+  @Test("truncation gives exactly 0 to the points after a permutation saturates; the first two share U(D)")
+  func truncationZeroesTheTailOfEachPermutation() {
     let saturating = GameUtility(playerCount: 6) { Double(min($0.count, 2)) / 2 }
     let method = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0, seed: 2)
     let updates = method.marginals(saturating, totalUtility: 1)(0)
@@ -49,7 +53,8 @@ import Testing
   }
 
   /// Maximum-sample-reuse Banzhaf converges to exact Banzhaf values.
-  @Test func maximumSampleReuseConvergesToExactBanzhaf() throws {
+  @Test("maximum-sample-reuse Banzhaf matches exact Banzhaf within 4 standard errors after 6000 samples")
+  func maximumSampleReuseConvergesToExactBanzhaf() throws {
     let exact = try ExactSemivalues.values(Self.game, kind: .banzhaf)
     let (result, _) = MaximumSampleReuseBanzhaf(seed: 9).run(
       Self.game, options: MonteCarloOptions(stopping: .maxSamples(6000)))
@@ -61,7 +66,8 @@ import Testing
 
   /// A budget gives bit-identical values on 1 or 2 threads, over 3 merged shards, and when a
   /// run stopped early (a kill after its last checkpoint) is resumed.
-  @Test func budgetedRunsAreIdenticalAcrossThreadsShardsAndResumes() throws {
+  @Test("a budgeted run gives the same bits on 1 or 2 threads, over 3 merged shards, and when resumed")
+  func budgetedRunsAreIdenticalAcrossThreadsShardsAndResumes() throws {
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 4)
     let one = method.run(Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 1)).0
     let two = method.run(Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 2)).0
@@ -85,14 +91,16 @@ import Testing
     #expect(resumed.values == one.values)
   }
 
-  @Test func mergingTheSameShardTwiceIsRefused() {
+  @Test("merging the same shard twice is refused with a ValuationError")
+  func mergingTheSameShardTwiceIsRefused() {
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 4)
     let options = MonteCarloOptions(stopping: .maxSamples(10), shard: Shard(index: 0, count: 2))
     var state = method.run(Self.game, options: options).1
     #expect(throws: ValuationError.self) { try state.merge(state) }
   }
 
-  @Test func checkpointsArriveAndTheLastHoldsEverySample() {
+  @Test("checkpoints arrive during a run and the last one holds every sample")
+  func checkpointsArriveAndTheLastHoldsEverySample() {
     let saved = Mutex<[Int]>([])
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 4)
     _ = method.run(
@@ -103,7 +111,8 @@ import Testing
     #expect(counts.last == 40)
   }
 
-  @Test func stoppingRulesCombine() {
+  @Test("stopping rules combine with || and &&, and the sample limit of a combination is the right one")
+  func stoppingRulesCombine() {
     var monitor = StoppingMonitor(.maxSamples(10) || .wallClock(seconds: 5))
     let snapshot = StoppingSnapshot(samples: 3, elapsedSeconds: 6, values: [0], standardErrors: [1], counts: [3])
     #expect(monitor.check(snapshot) == .timeLimit)
@@ -114,7 +123,8 @@ import Testing
     #expect((StoppingRule.maxSamples(10) && .standardError(threshold: 1, minimumSamples: 1)).sampleLimit == nil)
   }
 
-  @Test func rankStabilityStopsOnceTheOrderSettles() {
+  @Test("rank stability converges once the order of the values stops changing")
+  func rankStabilityStopsOnceTheOrderSettles() {
     var monitor = StoppingMonitor(.rankStability(tolerance: 0.01, every: 5))
     func snap(_ samples: Int, _ values: [Double]) -> StoppingSnapshot {
       StoppingSnapshot(samples: samples, elapsedSeconds: 0, values: values, standardErrors: [], counts: [])
@@ -124,7 +134,8 @@ import Testing
     #expect(monitor.check(snap(15, [3.1, 2, 1.2])) == .converged)
   }
 
-  @Test func sampleIndexSetMergesRanges() {
+  @Test("a sample index set merges inserted indices into sorted ranges")
+  func sampleIndexSetMergesRanges() {
     var set = SampleIndexSet()
     for index in [5, 3, 4, 10, 0, 1, 2] { set.insert(index) }
     #expect(set.ranges == [0..<6, 10..<11])

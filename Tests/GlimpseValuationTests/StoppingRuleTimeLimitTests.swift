@@ -6,7 +6,8 @@ import Testing
 
 /// `--seconds`: a wall-clock limit ends a run within one utility evaluation, even when one
 /// sample (a permutation of a slow model) takes far longer than the limit.
-@Suite struct StoppingRuleTimeLimitTests {
+@Suite("Time limits: a wall-clock limit ends a run within one utility evaluation")
+struct StoppingRuleTimeLimitTests {
   /// A game whose every evaluation sleeps `milliseconds`: a slow model's fit, without the CPU
   /// load (the machine is shared, so sleeping keeps the timings honest).
   static func slowGame(players: Int, milliseconds: UInt32) -> GameUtility {

@@ -15,5 +15,6 @@ public struct RenderError: GlimpseError, Equatable {
     reason = String(cString: cairo_status_to_string(status))
   }
 
+  /// The one-line message: "rendering failed: " and the reason.
   public var description: String { "rendering failed: \(reason)" }
 }

@@ -7,14 +7,25 @@ import GlimpseCore
 /// green for helpful (value > 0) and red for harmful, the colours of the LIME overlays. A point
 /// known to be mislabelled (an experiment with flipped labels) gets a red frame and "flipped".
 public struct DataValueSheet: Sendable {
+  /// One training point of the sheet: its image, label, value and whether it is known to be
+  /// mislabelled.
   public struct Item: Sendable {
+    /// The training image, drawn fitted into a `cellSize` square (values outside [0, 1] are
+    /// rescaled to it).
     public var image: Image
+    /// Its label as given in the training set, shown above the image ("label 7").
     public var label: String
+    /// Its data value, printed with three significant digits under a bar whose length is
+    /// |value| relative to the largest finite |value| on the sheet (at most the full cell),
+    /// green when ≥ 0, red otherwise.
     public var value: Double
     /// A short note under the value (e.g. "was 7" for a flipped label); `nil` for none.
     public var note: String?
+    /// Whether the point is known to be mislabelled (an experiment with flipped labels): a red
+    /// frame instead of the grey one.
     public var flagged: Bool
 
+    /// A point with no note and no flag unless given.
     public init(image: Image, label: String, value: Double, note: String? = nil, flagged: Bool = false) {
       self.image = image
       self.label = label
@@ -24,14 +35,22 @@ public struct DataValueSheet: Sendable {
     }
   }
 
+  /// The heading (method and model).
   public var title: String
+  /// The line under the heading (how many points of how many are shown).
   public var subtitle: String
+  /// The lowest-valued points, drawn first in the order given (lowest first).
   public var lowest: [Item]
+  /// The highest-valued points, drawn below the lowest in the order given (highest first).
   public var highest: [Item]
+  /// Show images as 1 − v: MNIST-style bright strokes on black become dark ink on white.
   public var invert: Bool
+  /// Points per row of each section; must be ≥ 1 (0 stops the program: a division by zero).
   public var columns: Int
+  /// Side of the square each image is fitted into, in pixels.
   public var cellSize = 72
 
+  /// A sheet of 72-pixel cells, 10 to a row unless given.
   public init(title: String, subtitle: String, lowest: [Item], highest: [Item], invert: Bool, columns: Int = 10) {
     self.title = title
     self.subtitle = subtitle
@@ -44,6 +63,9 @@ public struct DataValueSheet: Sendable {
   static let margin = 16.0, gap = 8.0, labelHeight = 16.0, barHeight = 6.0, valueHeight = 28.0
   static let headHeight = 52.0, sectionHeight = 26.0
 
+  /// The sheet as PNG bytes: the heading, then the lowest section above the highest, each at
+  /// least one row high (an empty list leaves its row blank).
+  /// - Throws: `RenderError` when Cairo fails (a sheet wider or taller than 32767 pixels).
   public func pngData() throws(RenderError) -> [UInt8] {
     let cell = Double(cellSize)
     let pitchX = cell + Self.gap

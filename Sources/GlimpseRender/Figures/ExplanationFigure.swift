@@ -74,10 +74,13 @@ public struct ExplanationFigure: Sendable {
 
   /// A training image shown beside the explanation: the data side of "why".
   public struct Neighbor: Sendable {
+    /// The training image.
     public var image: Image
+    /// Its label as given in the training set.
     public var label: String
     /// Its data value, when a valuation is given.
     public var value: Double?
+    /// A neighbour with its label and, when a valuation is given, its value.
     public init(image: Image, label: String, value: Double?) {
       self.image = image
       self.label = label

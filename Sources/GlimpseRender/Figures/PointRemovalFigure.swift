@@ -3,12 +3,19 @@ import GlimpseCore
 /// A point-removal plot (Ghorbani & Zou 2019, Fig. 2): validation score against the fraction of
 /// training points removed, one line per removal order.
 public struct PointRemovalFigure: Sendable {
+  /// One removal order: a line of scores, one per removal fraction.
   public struct Series: Sendable {
+    /// The legend entry ("lowest value removed first").
     public var name: String
+    /// The validation score after removing each of `fractions`, in the same order; non-finite
+    /// scores are left out of the line and the axis.
     public var scores: [Double]
+    /// The line and marker colour.
     public var color: RGB
+    /// Draw the line dashed (the random baseline).
     public var dashed: Bool
 
+    /// A solid line unless `dashed`.
     public init(name: String, scores: [Double], color: RGB, dashed: Bool = false) {
       self.name = name
       self.scores = scores
@@ -17,14 +24,23 @@ public struct PointRemovalFigure: Sendable {
     }
   }
 
+  /// The heading.
   public var title: String
+  /// The line under the heading (method, model, data).
   public var subtitle: String
+  /// The vertical axis's name (the validation score, e.g. "accuracy").
   public var yLabel: String
+  /// Fractions of the training set removed, 0 to 1, shown as percentages on the horizontal
+  /// axis (which ends at the largest finite fraction).
   public var fractions: [Double]
+  /// The lines, drawn in order (later lines over earlier ones) and listed in the legend.
   public var series: [Series]
+  /// Width of the picture in pixels (1…32767).
   public var width = 720
+  /// Height of the picture in pixels (1…32767); the plot takes all but 174 of them.
   public var height = 460
 
+  /// A 720×460 figure.
   public init(title: String, subtitle: String, yLabel: String, fractions: [Double], series: [Series]) {
     self.title = title
     self.subtitle = subtitle
@@ -43,6 +59,9 @@ public struct PointRemovalFigure: Sendable {
     ]
   }
 
+  /// The figure as PNG bytes: the axes scaled to the finite scores (padded by 8 % of their
+  /// range), grid lines at 1, 2 or 5 times a power of ten, one line with markers per series.
+  /// - Throws: `RenderError` when the size is 0 or above 32767 pixels, or Cairo fails.
   public func pngData() throws(RenderError) -> [UInt8] {
     let canvas = try Canvas(width: width, height: height)
     let w = Double(width), h = Double(height)
