@@ -140,6 +140,23 @@ struct DataValueSheetTests {
     #expect(zeros.pixel(first.x + 36, first.barTop + 2, is: Self.barBackground))
   }
 
+  @Test("a NaN value draws an empty bar (only the track), not a full one beside finite values")
+  func missingValueHasNoBar() throws {
+    let figure = try render(
+      [Self.item(0.1, .nan), Self.item(0.2, -0.2)], [Self.item(0.9, 0.4)], name: "data-value-sheet-nan-bar")
+    let first = Self.place(section: 0, index: 0)
+    #expect(figure.pixel(first.x + 2, first.barTop + 2, is: Self.barBackground))
+    #expect(figure.pixel(first.x + 70, first.barTop + 2, is: Self.barBackground))
+  }
+
+  @Test("columns below 1 draw one column, as columns: 1 does, instead of dividing by zero")
+  func zeroColumnsDrawOneColumn() throws {
+    let zero = try render(Self.lowest, Self.highest, columns: 0, name: "data-value-sheet-0-columns")
+    let one = try render(Self.lowest, Self.highest, columns: 1, name: "data-value-sheet-1-column")
+    #expect(zero.width == one.width && zero.height == one.height)
+    #expect(zero.height == 2 * 16 + 52 + 2 * 26 + 6 * 130)
+  }
+
   @Test("values print with three significant digits and a sign; NaN and huge values print as text")
   func valueLabels() {
     #expect(DataValueSheet.formatValue(0) == "0")

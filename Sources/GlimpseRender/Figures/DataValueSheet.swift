@@ -45,7 +45,7 @@ public struct DataValueSheet: Sendable {
   public var highest: [Item]
   /// Show images as 1 − v: MNIST-style bright strokes on black become dark ink on white.
   public var invert: Bool
-  /// Points per row of each section; must be ≥ 1 (0 stops the program: a division by zero).
+  /// Points per row of each section (below 1, one).
   public var columns: Int
   /// Side of the square each image is fitted into, in pixels.
   public var cellSize = 72
@@ -70,6 +70,8 @@ public struct DataValueSheet: Sendable {
     let cell = Double(cellSize)
     let pitchX = cell + Self.gap
     let pitchY = Self.labelHeight + cell + Self.barHeight + Self.valueHeight + Self.gap
+    // A caller's 0 would divide by zero below; a one-column sheet is what it can mean.
+    let columns = max(1, self.columns)
     let rowsLow = max(1, (lowest.count + columns - 1) / columns)
     let rowsHigh = max(1, (highest.count + columns - 1) / columns)
     let width = Int(2 * Self.margin + Double(columns) * pitchX - Self.gap)
@@ -86,7 +88,9 @@ public struct DataValueSheet: Sendable {
       ("Lowest values: these examples hurt the model most", lowest, rowsLow),
       ("Highest values: these examples help it most", highest, rowsHigh),
     ] {
-      canvas.text(heading, centerX: Self.margin, baseline: y + 17, size: 13, bold: true, color: RGB(0.1, 0.1, 0.1), align: .left)
+      canvas.text(
+        heading, centerX: Self.margin, baseline: y + 17, size: 13, bold: true, color: RGB(0.1, 0.1, 0.1),
+        maxWidth: Double(width) - 2 * Self.margin, align: .left)
       y += Self.sectionHeight
       for (index, item) in items.enumerated() {
         let x = Self.margin + Double(index % columns) * pitchX
@@ -104,7 +108,8 @@ public struct DataValueSheet: Sendable {
           canvas.strokeRectangle(x: x - 0.5, y: imageTop - 0.5, width: cell + 1, height: cell + 1, gray: 0.8)
         }
         let barTop = imageTop + cell + 3
-        let ratio = scale > 0 ? min(1, abs(item.value) / scale) : 0
+        // NaN has no length: `min(1, NaN)` is 1, which drew a full bar for a missing value.
+        let ratio = scale > 0 && !item.value.isNaN ? min(1, abs(item.value) / scale) : 0
         let length = ratio.isFinite ? cell * ratio : 0
         let color = item.value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
         canvas.fillRectangle(x: x, y: barTop, width: cell, height: Self.barHeight - 2, color: RGB(0.93, 0.93, 0.93))
