@@ -8,14 +8,21 @@ import GlimpseCore
 /// A Monte Carlo valuation's checkpoint: the runner's state plus what `merge` needs to write
 /// the values without the data (sources, labels, class-wise normalisation).
 public struct ValuationCheckpoint: Codable, Sendable {
+  /// Identifies the file type.
   public var format = "glimpse-valuation-checkpoint"
+  /// The format version (1).
   public var version = 1
+  /// The method that wrote it (`tmc`, `classwise` or `banzhaf`).
   public var method: String
+  /// The shard the state holds (`Shard.whole` after a merge).
   public var shard: GlimpseValuation.Shard
+  /// Each training point's source (file or `path:line`), for the values file.
   public var sources: [String]
+  /// Each training point's label name, for the values file.
   public var labels: [String]
   /// Class-wise Shapley's in-class scores of the model on all data, per label index.
   public var inClassScores: [String: Double]?
+  /// The Monte Carlo state: sums, completed samples, time, status.
   public var state: MonteCarloState
 
   /// A checkpoint of `state` for `method` (`tmc`, `classwise` or `banzhaf`).
