@@ -182,7 +182,7 @@ struct ValueRunCommand: ParsableCommand {
     if let removalCurve {
       let evaluation = sets.heldOut ?? sets.validation
       let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
-      let curveModel = job.retrainedModel(override: curveModel)
+      let curveModel = curveFamily
       print("  removal curve: \(curveModel.summary) retrained \(3 * PointRemovalCurves.standardFractions.count) times on \(training.count) points less the removed ones")
       let (curves, png) = try ValueFigures.removalCurve(
         result, training: training, evaluation: evaluation, evaluationName: name, model: curveModel)
@@ -195,6 +195,9 @@ struct ValueRunCommand: ParsableCommand {
       print("  wrote \(removalCurve)")
     }
   }
+
+  /// The model the removal curve retrains (`ValuationJob.retrainedModel(override:)`).
+  var curveFamily: LearnerFamily { job.retrainedModel(override: curveModel) }
 
   /// The valuation these options ask for.
   var job: ValuationJob {
