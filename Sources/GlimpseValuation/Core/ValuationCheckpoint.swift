@@ -44,7 +44,8 @@ public struct ValuationCheckpoint: Codable, Sendable {
   }
 
   /// The methods that checkpoint, with their accumulator channel counts.
-  public static let channelCounts = ["tmc": 1, "classwise": 1, "banzhaf": 2]
+  public static let channelCounts = Dictionary(
+    uniqueKeysWithValues: ValuationMethod.allCases.filter(\.isSampled).map { ($0.rawValue, $0.channelCount) })
 
   /// Decodes a checkpoint read from `path` and checks it field by field (`MonteCarloState`'s
   /// decoder checks the state against itself; this checks the rest against the state).
@@ -114,10 +115,7 @@ public struct ValuationCheckpoint: Codable, Sendable {
 
   /// The values this checkpoint holds.
   public var result: ValuationResult {
-    switch method {
-    case "banzhaf": return MaximumSampleReuseBanzhaf.result(state)
-    case "classwise": return ClasswiseShapley.result(state, inClassScores: classScores ?? [:])
-    default: return TruncatedMonteCarloShapley.result(state)
-    }
+    // `decode` accepts only sampled methods; TMC's plain means are the fallback for any other.
+    (ValuationMethod(rawValue: method) ?? .tmc).result(of: state, inClassScores: classScores ?? [:])
   }
 }

@@ -7,62 +7,6 @@ import GlimpseCore
 // 2. OpenBLAS runs one thread for the whole run: workers each train models, and BLAS must not
 //    multiply the threads on top (a scoped pin, so the caller's count comes back).
 
-/// How a sampled valuation is spread over threads and shards and how often it is saved.
-public struct SamplingSettings: Sendable, Equatable {
-  /// The limits that stop it (none: the method's default budget).
-  public var limits: StoppingLimits
-  /// Worker threads; each computes whole samples.
-  public var threads: Int
-  /// Which samples this process computes.
-  public var shard: Shard
-  /// Seconds between checkpoints handed to the run's `checkpoint` closure.
-  public var checkpointInterval: Double
-
-  /// Settings; the defaults sample everything on every core and save every 5 s.
-  public init(
-    limits: StoppingLimits = StoppingLimits(), threads: Int = Parallelism.threadCount,
-    shard: Shard = .whole, checkpointInterval: Double = 5
-  ) {
-    self.limits = limits
-    self.threads = threads
-    self.shard = shard
-    self.checkpointInterval = checkpointInterval
-  }
-}
-
-/// How far a running valuation is, for progress bars.
-public enum ValuationProgress: Sendable {
-  /// A one-pass method's fraction done, in [0, 1].
-  case fractionDone(Double)
-  /// A sampled method's samples, rate and standard errors.
-  case sampling(MonteCarloProgress)
-}
-
-/// The values of a run, and the Monte Carlo state it ended in (for sampled methods).
-public struct ValuationOutcome: Sendable {
-  /// One value per training point.
-  public var result: ValuationResult
-  /// The final state of a sampled method (what its last checkpoint holds); `nil` for one-pass
-  /// methods.
-  public var state: MonteCarloState?
-}
-
-/// Why a valuation refused its input.
-public enum ValuationRunError: GlimpseError, Equatable {
-  /// KNN-Shapley refused the data (k, an empty validation set, widths, non-finite features).
-  case knnShapley(KNNShapleyError)
-  /// Exact enumeration refused the job (too many points).
-  case exact(ValuationError)
-
-  /// What is wrong, in one line.
-  public var description: String {
-    switch self {
-    case .knnShapley(let error): error.description
-    case .exact(let error): error.description
-    }
-  }
-}
-
 extension ValuationJob {
   /// The state to continue from `saved`, a checkpoint read from `path`, once it is known to be
   /// of this job on these sets and of `shard`.

@@ -59,4 +59,15 @@ public enum ValuationMethod: String, Sendable, CaseIterable {
     case .loo, .knn, .exact: nil
     }
   }
+
+  /// The values a Monte Carlo state of this method holds: plain means for TMC (and for the
+  /// one-pass methods, which have no state), means with minus means without for Banzhaf, and
+  /// classwise means rescaled per class to `inClassScores` (by class index).
+  public func result(of state: MonteCarloState, inClassScores: [Int: Double]) -> ValuationResult {
+    switch self {
+    case .banzhaf: MaximumSampleReuseBanzhaf.result(state)
+    case .classwise: ClasswiseShapley.result(state, inClassScores: inClassScores)
+    case .tmc, .loo, .knn, .exact: TruncatedMonteCarloShapley.result(state)
+    }
+  }
 }

@@ -111,7 +111,7 @@ struct ValueRunCommand: ParsableCommand {
   func run() throws {
     let sets = try data.load(needValidation: true)
     let training = sets.training
-    print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method == .knn ? "k=\(modelOptions.k)" : "\(modelOptions.model.rawValue) model")")
+    print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")")
     let started = monotonicSeconds()
     let job = self.job
     let shardSpec = shard.flatMap(parseShard) ?? GlimpseValuation.Shard.whole
@@ -126,7 +126,7 @@ struct ValueRunCommand: ParsableCommand {
     let bar =
       method.isSampled
       ? SharedProgressBar(total: 1000, label: method.rawValue)
-      : method == .knn ? SharedProgressBar(total: 1000, label: "knn-shapley") : nil
+      : method.retrainsModels ? nil : SharedProgressBar(total: 1000, label: "knn-shapley")
     let failure = Mutex<String?>(nil)
     let save: @Sendable (ValuationCheckpoint) -> Void = { file in
       do { try file.write(checkpointPath) } catch { failure.withLock { $0 = "\(checkpointPath): \(error)" } }
