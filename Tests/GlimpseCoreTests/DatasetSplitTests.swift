@@ -21,7 +21,8 @@ import Testing
     #expect(train.labels == train.sources.map { Int($0)! % 2 })
   }
 
-  @Test("Train and test rows partition the dataset, for any seed", arguments: [0, 1, 42] as [UInt64])
+  @Test(
+    "Train and test rows partition the dataset, for any seed", arguments: [0, 1, 42] as [UInt64])
   func randomSplitPartitions(seed: UInt64) throws {
     let (train, test) = try Self.data.randomSplit(trainCount: 3, seed: seed)
     #expect(train.count == 3 && test.count == 7)

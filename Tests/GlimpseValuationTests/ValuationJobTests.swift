@@ -9,8 +9,11 @@ import Testing
 @Suite struct ValuationJobTests {
   /// 8 training points (point 7 mislabelled) and 6 validation points in 2-D.
   static let training = Dataset(
-    features: Matrix([[0, 0], [0.2, 0.9], [1, 0.1], [0.9, 1], [0.1, 0.4], [0.8, 0.6], [0.5, 0.5], [0.3, 0.1]]),
-    labels: [0, 1, 0, 1, 0, 1, 1, 1], classNames: ["a", "b"], sources: (0..<8).map { "train \($0)" })
+    features: Matrix([
+      [0, 0], [0.2, 0.9], [1, 0.1], [0.9, 1], [0.1, 0.4], [0.8, 0.6], [0.5, 0.5], [0.3, 0.1],
+    ]),
+    labels: [0, 1, 0, 1, 0, 1, 1, 1], classNames: ["a", "b"], sources: (0..<8).map { "train \($0)" }
+  )
   static let validation = Dataset(
     features: Matrix([[0.1, 0.1], [0.9, 0.9], [0.2, 0.8], [0.7, 0.2], [0.6, 0.7], [0.3, 0.3]]),
     labels: [0, 1, 1, 0, 1, 0], classNames: ["a", "b"], sources: (0..<6).map { "valid \($0)" })
@@ -22,11 +25,15 @@ import Testing
   @Test("The fingerprint equals the one the CLI wrote into checkpoints before the move")
   func fingerprintMatchesOldCheckpoints() {
     let defaults = ValuationJob(method: .tmc)
-    #expect(defaults.fingerprint(training: Self.training, validation: Self.validation) == "811e93e73527f01d")
+    #expect(
+      defaults.fingerprint(training: Self.training, validation: Self.validation)
+        == "811e93e73527f01d")
     let banzhaf = ValuationJob(
       method: .banzhaf, model: LearnerFamily(.knn, k: 3, c: 10), score: .macroF1,
       untrainableValue: 0.5, truncation: 0, burnIn: 1, seed: 42)
-    #expect(banzhaf.fingerprint(training: Self.training, validation: Self.validation) == "baceef3dac2808b1")
+    #expect(
+      banzhaf.fingerprint(training: Self.training, validation: Self.validation)
+        == "baceef3dac2808b1")
   }
 
   @Test("The fingerprint changes with the seed, the method and the labels")
@@ -52,9 +59,12 @@ import Testing
     #expect(method.defaultSampleBudget(classCount: 10) == budget)
   }
 
-  @Test("One-pass methods have no stopping rule and no budget", arguments: [ValuationMethod.loo, .knn, .exact])
+  @Test(
+    "One-pass methods have no stopping rule and no budget",
+    arguments: [ValuationMethod.loo, .knn, .exact])
   func onePassMethodsHaveNoStoppingRule(method: ValuationMethod) {
-    #expect(ValuationJob(method: method).stoppingRule(StoppingLimits(samples: 5), classCount: 3) == nil)
+    #expect(
+      ValuationJob(method: method).stoppingRule(StoppingLimits(samples: 5), classCount: 3) == nil)
     #expect(method.defaultSampleBudget(classCount: 3) == nil)
     #expect(!method.isSampled)
   }
@@ -88,10 +98,14 @@ import Testing
     let knn = ValuationJob(method: .knn, model: LearnerFamily(.svm, k: 3))
     #expect(knn.retrainedModel(override: nil) == LearnerFamily(.knn, k: 3))
     #expect(knn.retrainedModel(override: .logistic).kind == .logistic)
-    #expect(ValuationJob(method: .tmc, model: LearnerFamily(.svm)).retrainedModel(override: nil).kind == .svm)
+    #expect(
+      ValuationJob(method: .tmc, model: LearnerFamily(.svm)).retrainedModel(override: nil).kind
+        == .svm)
   }
 
-  @Test("A TMC job gives the values of TruncatedMonteCarloShapley run directly, and checkpoints its state")
+  @Test(
+    "A TMC job gives the values of TruncatedMonteCarloShapley run directly, and checkpoints its state"
+  )
   func tmcJobMatchesDirectRun() throws {
     let job = ValuationJob(method: .tmc, seed: 3)
     let saved = Mutex<[ValuationCheckpoint]>([])
@@ -99,7 +113,8 @@ import Testing
       training: Self.training, validation: Self.validation,
       sampling: SamplingSettings(limits: StoppingLimits(samples: 12), threads: 2),
       checkpoint: { checkpoint in saved.withLock { $0.append(checkpoint) } })
-    let utility = ModelUtility(ClassifierLearner.logistic(training: Self.training, validation: Self.validation))
+    let utility = ModelUtility(
+      ClassifierLearner.logistic(training: Self.training, validation: Self.validation))
     let (direct, _) = TruncatedMonteCarloShapley(seed: 3).run(
       utility, options: MonteCarloOptions(stopping: .maxSamples(12), threads: 2))
     #expect(outcome.result.values == direct.values)
@@ -107,10 +122,13 @@ import Testing
     let last = try #require(saved.withLock { $0.last })
     #expect(last.method == "tmc")
     #expect(last.labels == ["a", "b", "a", "b", "a", "b", "b", "b"])
-    #expect(last.state.fingerprint == job.fingerprint(training: Self.training, validation: Self.validation))
+    #expect(
+      last.state.fingerprint
+        == job.fingerprint(training: Self.training, validation: Self.validation))
   }
 
-  @Test("A classwise job hands over a last checkpoint with the in-class scores its normalisation needs")
+  @Test(
+    "A classwise job hands over a last checkpoint with the in-class scores its normalisation needs")
   func classwiseCheckpointHoldsInClassScores() throws {
     let saved = Mutex<[ValuationCheckpoint]>([])
     let outcome = try ValuationJob(method: .classwise).run(
@@ -126,7 +144,10 @@ import Testing
   func knnJob() throws {
     let outcome = try ValuationJob(method: .knn, model: LearnerFamily(.logistic, k: 3)).run(
       training: Self.training, validation: Self.validation)
-    #expect(outcome.result.values == (try KNNShapley(k: 3).values(training: Self.training, validation: Self.validation)).values)
+    #expect(
+      outcome.result.values
+        == (try KNNShapley(k: 3).values(training: Self.training, validation: Self.validation))
+        .values)
     #expect(outcome.state == nil)
     #expect(throws: ValuationRunError.knnShapley(.invalidK(0))) {
       try ValuationJob(method: .knn, model: LearnerFamily(k: 0)).run(
@@ -155,16 +176,19 @@ import Testing
       method: "tmc", shard: .whole, sources: Self.training.sources, labels: [], inClassScores: nil,
       state: state)
     let resumed = try job.resumableState(
-      from: saved, training: Self.training, validation: Self.validation, shard: .whole, path: "c.json")
+      from: saved, training: Self.training, validation: Self.validation, shard: .whole,
+      path: "c.json")
     #expect(resumed == state)
     var other = job
     other.seed = 9
     #expect(
       throws: FileContentError(
-        path: "c.json", reason: "the checkpoint belongs to another job (different data, method, model or seed)")
+        path: "c.json",
+        reason: "the checkpoint belongs to another job (different data, method, model or seed)")
     ) {
       try other.resumableState(
-        from: saved, training: Self.training, validation: Self.validation, shard: .whole, path: "c.json")
+        from: saved, training: Self.training, validation: Self.validation, shard: .whole,
+        path: "c.json")
     }
     #expect(throws: FileContentError(path: "c.json", reason: "the checkpoint is shard 0/1")) {
       try job.resumableState(

@@ -59,7 +59,9 @@ public struct ValuationSets: Sendable {
       var mapped: [Int] = []
       mapped.reserveCapacity(noisyLabels.count)
       for (row, label) in noisyLabels.enumerated() {
-        guard let target = index[label] else { throw .unknownNoisyLabel(label: label, trainRow: row) }
+        guard let target = index[label] else {
+          throw .unknownNoisyLabel(label: label, trainRow: row)
+        }
         mapped.append(target)
       }
       flipped = zip(mapped, training.labels).map { $0 != $1 }

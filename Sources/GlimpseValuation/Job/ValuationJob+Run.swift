@@ -89,7 +89,8 @@ extension ValuationJob {
           throw .knnShapley(error)
         }
       }
-      return try job.model.withLearner(training: training, validation: validation, seed: job.seed, self)
+      return try job.model.withLearner(
+        training: training, validation: validation, seed: job.seed, self)
     }
 
     func run<L: Learner>(_ learner: L) throws(ValuationRunError) -> ValuationOutcome {
@@ -99,7 +100,8 @@ extension ValuationJob {
         return ValuationOutcome(result: LeaveOneOut.values(utility), state: nil)
       case .exact:
         do throws(ValuationError) {
-          return ValuationOutcome(result: try ExactSemivalues.values(utility, kind: .shapley), state: nil)
+          return ValuationOutcome(
+            result: try ExactSemivalues.values(utility, kind: .shapley), state: nil)
         } catch {
           throw .exact(error)
         }
