@@ -15,15 +15,15 @@ struct RemovalCurveTests {
 
   @Test("a knn valuation's removal curve retrains knn with its k; --curve-model chooses another")
   func curveModelFollowsTheValuation() throws {
-    let knn = try Self.parse(["--method", "knn", "--k", "3"]).curveModelOptions
-    #expect(knn.model == .knn)
+    let knn = try Self.parse(["--method", "knn", "--k", "3"]).curveFamily
+    #expect(knn.kind == .knn)
     #expect(knn.k == 3)
     #expect(knn.summary == "knn (k=3)")
-    let tmc = try Self.parse(["--method", "tmc", "--model", "svm", "--c", "2"]).curveModelOptions
-    #expect(tmc.model == .svm)
+    let tmc = try Self.parse(["--method", "tmc", "--model", "svm", "--c", "2"]).curveFamily
+    #expect(tmc.kind == .svm)
     #expect(tmc.c == 2)
-    let chosen = try Self.parse(["--method", "knn", "--curve-model", "logistic"]).curveModelOptions
-    #expect(chosen.model == .logistic)
+    let chosen = try Self.parse(["--method", "knn", "--curve-model", "logistic"]).curveFamily
+    #expect(chosen.kind == .logistic)
   }
 
   @Test("value --method knn --removal-curve on points draws the curve")

@@ -9,8 +9,10 @@ public struct FixedPointSum: Sendable, Equatable, Hashable {
   /// The sum in units of 2⁻⁶⁴.
   public private(set) var raw: Int128
 
+  /// The empty sum, 0.
   public init() { raw = 0 }
 
+  /// A sum of `raw` units of 2⁻⁶⁴ (as stored in checkpoints).
   public init(raw: Int128) { self.raw = raw }
 
   /// Adds `term`, rounded to the nearest multiple of 2⁻⁶⁴.
@@ -19,6 +21,7 @@ public struct FixedPointSum: Sendable, Equatable, Hashable {
     raw += Int128((term * 0x1p64).rounded())
   }
 
+  /// Adds another sum exactly.
   public mutating func add(_ other: FixedPointSum) { raw += other.raw }
 
   /// Whether `add(other)` stays within `Int128` (sums read from files may be near its ends).
@@ -49,6 +52,7 @@ extension FixedPointSum: Codable {
     self.raw = raw
   }
 
+  /// Stored as a decimal string (JSON numbers cannot carry 128 bits).
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(String(raw))

@@ -6,9 +6,14 @@
 /// `FixedPointSum`s, so the final values do not depend on the order samples arrive in, and
 /// accumulators of disjoint sample sets merge exactly.
 public struct MarginalAccumulator: Sendable, Equatable, Codable {
+  /// The running sums of one channel: per point, the count, sum and sum of squares of its
+  /// samples.
   public struct Channel: Sendable, Equatable, Codable {
+    /// Samples per point.
     public var counts: [Int]
+    /// The sum of each point's samples.
     public var sums: [FixedPointSum]
+    /// The sum of the squares of each point's samples (for variances).
     public var sumsOfSquares: [FixedPointSum]
 
     init(pointCount: Int) {
@@ -76,6 +81,7 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
     }
   }
 
+  /// One channel, or two for maximum sample reuse.
   public private(set) var channels: [Channel]
 
   /// - Parameters:
@@ -85,6 +91,7 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
     channels = Array(repeating: Channel(pointCount: pointCount), count: channelCount)
   }
 
+  /// The number of training points.
   public var pointCount: Int { channels[0].counts.count }
 
   enum CodingKeys: String, CodingKey { case channels }
@@ -110,6 +117,7 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
       && zip(channels, other.channels).allSatisfy { $0.canMerge($1) }
   }
 
+  /// Adds one sample of `point` on `channel`.
   public mutating func add(_ sample: Double, to point: Int, channel: Int = 0) {
     channels[channel].add(sample, to: point)
   }

@@ -8,14 +8,21 @@ import GlimpseCore
 /// A Monte Carlo valuation's checkpoint: the runner's state plus what `merge` needs to write
 /// the values without the data (sources, labels, class-wise normalisation).
 public struct ValuationCheckpoint: Codable, Sendable {
+  /// Identifies the file type.
   public var format = "glimpse-valuation-checkpoint"
+  /// The format version (1).
   public var version = 1
+  /// The method that wrote it (`tmc`, `classwise` or `banzhaf`).
   public var method: String
+  /// The shard the state holds (`Shard.whole` after a merge).
   public var shard: GlimpseValuation.Shard
+  /// Each training point's source (file or `path:line`), for the values file.
   public var sources: [String]
+  /// Each training point's label name, for the values file.
   public var labels: [String]
   /// Class-wise Shapley's in-class scores of the model on all data, per label index.
   public var inClassScores: [String: Double]?
+  /// The Monte Carlo state: sums, completed samples, time, status.
   public var state: MonteCarloState
 
   /// A checkpoint of `state` for `method` (`tmc`, `classwise` or `banzhaf`).
@@ -37,7 +44,8 @@ public struct ValuationCheckpoint: Codable, Sendable {
   }
 
   /// The methods that checkpoint, with their accumulator channel counts.
-  public static let channelCounts = ["tmc": 1, "classwise": 1, "banzhaf": 2]
+  public static let channelCounts = Dictionary(
+    uniqueKeysWithValues: ValuationMethod.allCases.filter(\.isSampled).map { ($0.rawValue, $0.channelCount) })
 
   /// Decodes a checkpoint read from `path` and checks it field by field (`MonteCarloState`'s
   /// decoder checks the state against itself; this checks the rest against the state).
@@ -107,10 +115,7 @@ public struct ValuationCheckpoint: Codable, Sendable {
 
   /// The values this checkpoint holds.
   public var result: ValuationResult {
-    switch method {
-    case "banzhaf": return MaximumSampleReuseBanzhaf.result(state)
-    case "classwise": return ClasswiseShapley.result(state, inClassScores: classScores ?? [:])
-    default: return TruncatedMonteCarloShapley.result(state)
-    }
+    // `decode` accepts only sampled methods; TMC's plain means are the fallback for any other.
+    (ValuationMethod(rawValue: method) ?? .tmc).result(of: state, inClassScores: classScores ?? [:])
   }
 }

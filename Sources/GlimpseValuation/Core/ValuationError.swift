@@ -7,6 +7,7 @@ public enum ValuationError: GlimpseError, Equatable {
   /// A setting out of range (too many points for enumeration, k < 1, …).
   case invalidSetting(String)
 
+  /// What is wrong, in one line.
   public var description: String {
     switch self {
     case .mismatchedStates(let why): return "cannot combine valuation states: \(why)"

@@ -20,13 +20,18 @@ public enum ValuationStatus: String, Sendable, Codable, Equatable {
 public struct ValuationResult: Sendable, Equatable, Codable {
   /// The method, as on the command line (`tmc`, `loo`, `knn`, `classwise`, `banzhaf`, `exact`).
   public var method: String
+  /// One value per training point.
   public var values: [Double]
+  /// The standard error of each value (0 for exact methods, infinite below two samples).
   public var standardErrors: [Double]
+  /// The samples behind each value.
   public var sampleCounts: [Int]
+  /// Why the valuation stopped.
   public var status: ValuationStatus
   /// Samples drawn in all (permutations, subsets, or utility evaluations for exact methods).
   public var totalSamples: Int
 
+  /// A result of `method` with one value, standard error and count per point.
   public init(
     method: String, values: [Double], standardErrors: [Double], sampleCounts: [Int],
     status: ValuationStatus, totalSamples: Int
@@ -59,6 +64,7 @@ public struct ValuationResult: Sendable, Equatable, Codable {
       sampleCounts: accumulator.counts, status: status, totalSamples: totalSamples)
   }
 
+  /// The number of training points.
   public var count: Int { values.count }
 
   /// Point indices from lowest to highest value; ties keep index order (a stable sort).

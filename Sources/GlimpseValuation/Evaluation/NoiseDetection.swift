@@ -7,14 +7,19 @@ public struct NoiseDetection: Sendable, Equatable {
   public var rocAUC: Double
   /// How many of the lowest ⌈10 %⌉ of points (stable sort: ties to the lower index) are bad.
   public var lowestTenPercentHits: Int
+  /// How many points the lowest 10 % holds: ⌈n / 10⌉.
   public var lowestTenPercentCount: Int
+  /// How many points are bad (flipped).
   public var badCount: Int
 
+  /// The fraction of the lowest 10 % that is bad (precision at 10 %).
   public var precisionAtTenPercent: Double {
     Double(lowestTenPercentHits) / Double(max(1, lowestTenPercentCount))
   }
+  /// The fraction of the bad points found in the lowest 10 % (recall at 10 %).
   public var recallAtTenPercent: Double { Double(lowestTenPercentHits) / Double(max(1, badCount)) }
 
+  /// Measures `values` (one per point) against `bad` (one flag per point).
   public init(values: [Double], bad: [Bool]) {
     precondition(values.count == bad.count, "one flag per value")
     let n = values.count

@@ -7,8 +7,11 @@ import GlimpseCore
 public struct PointRemovalCurves: Sendable, Equatable, Codable {
   /// Fractions of the training set removed (0 first).
   public var fractions: [Double]
+  /// The score after removing each fraction, lowest-valued points first.
   public var lowestFirst: [Double]
+  /// The score after removing each fraction, highest-valued points first.
   public var highestFirst: [Double]
+  /// The score after removing each fraction in a seeded random order (the baseline).
   public var random: [Double]
 
   /// - Parameters:

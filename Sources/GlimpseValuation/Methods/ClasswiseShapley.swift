@@ -16,12 +16,16 @@ import GlimpseCore
 /// `normalize_values=True`, Schoch et al. §4) class c's values are rescaled to sum to the
 /// in-class score a_in of the model trained on all the data.
 public struct ClasswiseShapley: Sendable {
+  /// The job's seed; sample `j` draws from its stream `j`.
   public var seed: UInt64
   /// Redraws of S₋c before accepting one that misses a class.
   public var maximumRedraws = 1000
 
+  /// Class-wise Shapley with its samples drawn from `seed`.
   public init(seed: UInt64 = 0) { self.seed = seed }
 
+  /// The sample function for `MonteCarloRunner`: sample `j`'s marginal contributions to the
+  /// class-wise score of the class it picks (round robin).
   public func marginals<L: Learner>(_ utility: ModelUtility<L>) -> @Sendable (Int) -> [SampleUpdate] {
     let labels = utility.learner.trainingLabels
     let classes = Array(Set(labels)).sorted()
@@ -55,6 +59,8 @@ public struct ClasswiseShapley: Sendable {
     }
   }
 
+  /// Runs (or resumes from `state`) the estimate and returns the normalised values with the
+  /// final state (whose labels the normalisation needs).
   public func run<L: Learner>(
     _ utility: ModelUtility<L>, from state: MonteCarloState? = nil,
     fingerprint: String = "classwise", options: MonteCarloOptions,

@@ -13,6 +13,7 @@ public enum ExactSemivalues {
   /// The most points enumeration accepts (2²⁰ ≈ 10⁶ utility evaluations).
   public static let maximumPlayers = 20
 
+  /// Which semivalue: Shapley (1953) or Banzhaf (1965) weights.
   public enum Kind: String, Sendable { case shapley, banzhaf }
 
   /// U on every subset, indexed by bit mask (bit i = player i).
@@ -26,6 +27,8 @@ public enum ExactSemivalues {
     }
   }
 
+  /// The exact values of every player.
+  /// - Throws: `ValuationError.invalidSetting` above `maximumPlayers` points.
   public static func values(_ utility: some Utility, kind: Kind) throws(ValuationError)
     -> ValuationResult
   {

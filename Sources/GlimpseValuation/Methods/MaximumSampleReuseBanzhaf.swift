@@ -6,10 +6,14 @@
 /// estimate of the Banzhaf value βᵢ = 2^−(n−1) Σ_{S∌i} (U(S∪{i}) − U(S)) (eq. 6). Channel 0 of
 /// the accumulator holds the "with" utilities, channel 1 the "without".
 public struct MaximumSampleReuseBanzhaf: Sendable {
+  /// The job's seed; subset `j` is drawn from its stream `j`.
   public var seed: UInt64
 
+  /// Banzhaf estimation with subsets drawn from `seed`.
   public init(seed: UInt64 = 0) { self.seed = seed }
 
+  /// The sample function for `MonteCarloRunner`: subset `j`'s utility, on channel 0 for its
+  /// members and channel 1 for the others.
   public func samples(_ utility: some Utility) -> @Sendable (Int) -> [SampleUpdate] {
     let sampler = UniformSubsetSampler(seed: seed)
     let n = utility.playerCount
@@ -20,6 +24,7 @@ public struct MaximumSampleReuseBanzhaf: Sendable {
     }
   }
 
+  /// Runs (or resumes from `state`) the estimate; returns the values and the final state.
   public func run(
     _ utility: some Utility, from state: MonteCarloState? = nil, fingerprint: String = "banzhaf",
     options: MonteCarloOptions,
@@ -34,6 +39,7 @@ public struct MaximumSampleReuseBanzhaf: Sendable {
     return (Self.result(final), final)
   }
 
+  /// The values held by a state of this method: the mean with minus the mean without.
   public static func result(_ state: MonteCarloState) -> ValuationResult {
     ValuationResult(
       method: "banzhaf", accumulator: state.accumulator, status: state.status ?? .interrupted,

@@ -12,8 +12,10 @@ public struct TruncatedMonteCarloShapley: Sendable {
   public var truncationTolerance: Double?
   /// Fraction of a permutation walked before truncation is considered.
   public var burnInFraction: Double
+  /// The job's seed; permutation `j` is drawn from its stream `j`.
   public var seed: UInt64
 
+  /// TMC with pyDVL's defaults (rtol 0.01, burn-in 0.4).
   public init(truncationTolerance: Double? = 0.01, burnInFraction: Double = 0.4, seed: UInt64 = 0) {
     self.truncationTolerance = truncationTolerance
     self.burnInFraction = burnInFraction

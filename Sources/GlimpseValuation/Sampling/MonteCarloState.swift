@@ -2,10 +2,14 @@ import GlimpseCore
 
 /// One sample's contribution to one point: `value` goes to `point`'s running mean on `channel`.
 public struct SampleUpdate: Sendable, Equatable {
+  /// The training point the update belongs to.
   public var point: Int
+  /// The sample (a marginal contribution, or a utility for Banzhaf).
   public var value: Double
+  /// The accumulator channel (Banzhaf: 0 with the point in the subset, 1 without).
   public var channel: Int
 
+  /// An update of `point` by `value` on `channel`.
   public init(point: Int, value: Double, channel: Int = 0) {
     self.point = point
     self.value = value
@@ -18,6 +22,7 @@ public struct SampleUpdate: Sendable, Equatable {
 public struct MonteCarloState: Sendable, Equatable, Codable {
   /// Identifies the job (method, data, model, seed); resuming or merging checks it.
   public var fingerprint: String
+  /// The running sums of every point's samples.
   public var accumulator: MarginalAccumulator
   /// Sample indices whose updates are in `accumulator`.
   public var completed: SampleIndexSet
@@ -76,6 +81,7 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
     }
   }
 
+  /// A fresh state of a job: no sample done, no time spent.
   public init(fingerprint: String, pointCount: Int, channelCount: Int) {
     self.fingerprint = fingerprint
     accumulator = MarginalAccumulator(pointCount: pointCount, channelCount: channelCount)

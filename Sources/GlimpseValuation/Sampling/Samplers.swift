@@ -5,8 +5,10 @@ import GlimpseCore
 /// Sample `j` draws from the seed's stream `j` (`SeededGenerator.stream`), so a permutation
 /// depends only on the seed and its index: never on the thread, the shard, or a resume.
 public struct PermutationSampler: Sendable, Equatable {
+  /// The job's seed; permutation `j` uses its stream `j`.
   public let seed: UInt64
 
+  /// A sampler whose permutations are drawn from `seed`'s streams.
   public init(seed: UInt64) { self.seed = seed }
 
   /// Permutation number `sample` of `players` (Fisher–Yates).
@@ -19,8 +21,10 @@ public struct PermutationSampler: Sendable, Equatable {
 /// Subsets drawn uniformly from the power set (each player in with probability ½), one per
 /// sample index: the sampler of maximum sample reuse (Wang & Jia 2023, Alg. 1).
 public struct UniformSubsetSampler: Sendable, Equatable {
+  /// The job's seed; subset `j` uses its stream `j`.
   public let seed: UInt64
 
+  /// A sampler whose subsets are drawn from `seed`'s streams.
   public init(seed: UInt64) { self.seed = seed }
 
   /// Membership of each of `count` players in subset number `sample`.
@@ -41,21 +45,26 @@ public struct UniformSubsetSampler: Sendable, Equatable {
 /// `j mod count`. Shards' results merge to exactly the single-process result (sums are
 /// order-independent, see `FixedPointSum`).
 public struct Shard: Sendable, Equatable, Codable {
+  /// This shard's index, `0..<count`.
   public let index: Int
+  /// The number of shards the job is split into.
   public let count: Int
 
+  /// The whole job in one process.
   public static let whole = Shard(index: 0, count: 1)
 
   /// The most shards a job may have (2²⁰): a merge lists the shards it misses, and a checkpoint
   /// must not make that list unbounded.
   public static let maximumCount = 1 << 20
 
+  /// Shard `index` of `count` (0 ≤ index < count).
   public init(index: Int, count: Int) {
     precondition(count >= 1 && index >= 0 && index < count, "shard \(index)/\(count) is out of range")
     self.index = index
     self.count = count
   }
 
+  /// Whether sample `sample` belongs to this shard.
   public func owns(_ sample: Int) -> Bool { sample % count == index }
 
   /// The number of indices below `limit` this shard owns.
@@ -92,14 +101,17 @@ public struct Shard: Sendable, Equatable, Codable {
 /// any length (`maximumIndex` bounds them), and resuming, merging or decoding one must not take
 /// time in proportion to the indices it covers.
 public struct SampleIndexSet: Sendable, Equatable, Codable {
+  /// The indices, as sorted, disjoint, non-adjacent half-open ranges.
   public private(set) var ranges: [Range<Int>] = []
 
   /// Indices must lie below this (2⁴⁸, far beyond any run): counts and the runner's next index
   /// then never overflow.
   public static let maximumIndex = 1 << 48
 
+  /// The empty set.
   public init() {}
 
+  /// The number of indices in the set.
   public var count: Int { ranges.reduce(0) { $0 + $1.count } }
 
   /// The position of the first range ending after `index`.
@@ -112,6 +124,7 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
     return low
   }
 
+  /// Whether `index` is in the set.
   public func contains(_ index: Int) -> Bool {
     range(containing: index) != nil
   }
@@ -122,6 +135,7 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
     return low < ranges.count && ranges[low].contains(index) ? ranges[low] : nil
   }
 
+  /// Adds `index`, joining the ranges it touches.
   public mutating func insert(_ index: Int) {
     var low = 0, high = ranges.count
     while low < high {
@@ -215,6 +229,7 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
     }
   }
 
+  /// Stored as `[[lower, upper], …]` pairs.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(ranges.map { [$0.lowerBound, $0.upperBound] }, forKey: .ranges)

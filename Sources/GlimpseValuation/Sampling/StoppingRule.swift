@@ -19,7 +19,9 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
   case either(StoppingRule, StoppingRule)
   case both(StoppingRule, StoppingRule)
 
+  /// Stops when either rule stops (the status of the one that fired).
   public static func || (lhs: StoppingRule, rhs: StoppingRule) -> StoppingRule { .either(lhs, rhs) }
+  /// Stops when both rules stop.
   public static func && (lhs: StoppingRule, rhs: StoppingRule) -> StoppingRule { .both(lhs, rhs) }
 
   /// The largest sample index the rule can ever need, when it bounds the samples: workers
@@ -65,19 +67,26 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
 
 /// What a stopping rule looks at.
 public struct StoppingSnapshot: Sendable {
+  /// Samples done so far (this shard's and merged ones).
   public var samples: Int
+  /// Seconds of work so far, counting resumed runs.
   public var elapsedSeconds: Double
+  /// The current estimates, one per point.
   public var values: [Double]
+  /// Their standard errors (infinite below two samples).
   public var standardErrors: [Double]
+  /// Samples per point.
   public var counts: [Int]
 }
 
 /// A stopping rule with the memory some rules need (rank stability's previous values).
 public struct StoppingMonitor: Sendable {
+  /// The rule it checks.
   public let rule: StoppingRule
   /// Values at the last rank-stability check, per rule node (pre-order position).
   var previous: [Int: (samples: Int, values: [Double])] = [:]
 
+  /// A monitor of `rule` with no memory yet.
   public init(_ rule: StoppingRule) { self.rule = rule }
 
   /// Whether to stop, and if so the status to report.

@@ -27,8 +27,11 @@ public protocol Learner: Sendable {
 /// the utility's `untrainableValue` (0 by default), as in pyDVL, where scikit-learn refuses to fit
 /// one class and `ModelUtility(catch_errors=True)` returns the scorer's default of 0.
 public struct ClassifierLearner<C: Classifier>: Learner {
+  /// The model a fit returns: the classifier itself.
   public typealias Model = C
+  /// The points subsets are drawn from.
   public let training: Dataset
+  /// The points every model is scored on.
   public let validation: Dataset
   let fitter: @Sendable (Dataset, C?) throws -> C
 
@@ -46,10 +49,15 @@ public struct ClassifierLearner<C: Classifier>: Learner {
     fitter = fit
   }
 
+  /// The number of training points.
   public var trainingCount: Int { training.count }
+  /// The training labels (class indices).
   public var trainingLabels: [Int] { training.labels }
+  /// The validation labels (class indices).
   public var validationLabels: [Int] { validation.labels }
 
+  /// The classifier trained on `subset` (warm-started from `warmStart` when the family can), or
+  /// `nil` for the empty set, a single class, or a fit that throws.
   public func fit(_ subset: [Int], warmStart: C?) -> C? {
     guard let first = subset.first else { return nil }
     let label = training.labels[first]
@@ -57,6 +65,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
     return try? fitter(training.subset(subset), warmStart)
   }
 
+  /// The predicted class of every validation point.
   public func predictions(of model: C) -> [Int] { model.predict(validation.features) }
 }
 

@@ -23,6 +23,7 @@ public protocol Utility: Sendable {
 }
 
 extension Utility {
+  /// U(D ∖ {i}) for every player i by `value(of:)`, in parallel.
   public func leaveOneOutValues() -> [Double] {
     let everyone = Array(0..<playerCount)
     return parallelMap(playerCount) { left in
@@ -45,14 +46,17 @@ public protocol UtilityChain {
 public struct RecomputingChain<U: Utility>: UtilityChain {
   let utility: U
   var members: [Int]
+  /// U(current members).
   public private(set) var value: Double
 
+  /// A chain of `utility` starting at `base`.
   public init(_ utility: U, from base: [Int]) {
     self.utility = utility
     members = base
     value = utility.value(of: base)
   }
 
+  /// Adds `player` and returns U of the grown subset, recomputed from scratch.
   public mutating func add(_ player: Int) -> Double {
     members.append(player)
     value = utility.value(of: members)
@@ -62,6 +66,7 @@ public struct RecomputingChain<U: Utility>: UtilityChain {
 
 /// A utility given by a closure: closed-form games in tests and examples.
 public struct GameUtility: Utility {
+  /// The number of players.
   public let playerCount: Int
   let body: @Sendable ([Int]) -> Double
 
@@ -71,7 +76,9 @@ public struct GameUtility: Utility {
     self.body = body
   }
 
+  /// U(S): the closure applied to `subset` sorted ascending.
   public func value(of subset: [Int]) -> Double { body(subset.sorted()) }
 
+  /// A chain that recomputes the closure at each step.
   public func makeChain(from base: [Int]) -> any UtilityChain { RecomputingChain(self, from: base) }
 }

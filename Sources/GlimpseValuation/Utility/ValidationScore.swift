@@ -53,8 +53,10 @@ public enum ValidationScore: String, Sendable, Codable, CaseIterable {
 /// i.e. the in-class and out-of-class accuracies rescaled by |D_c|/|D| and |D_−c|/|D|. With no
 /// validation point of class c it is 0 · exp(1/max(1, classes − 1)) = 0 as in pyDVL.
 public struct ClasswiseScore: Sendable {
+  /// The validation labels (class indices) the score counts hits on.
   public let validationLabels: [Int]
 
+  /// The class-wise score on validation points labelled `validationLabels`.
   public init(validationLabels: [Int]) { self.validationLabels = validationLabels }
 
   /// (a_in, a_out) for `label`.
@@ -72,6 +74,7 @@ public struct ClasswiseScore: Sendable {
     return (Double(inHits) / total, Double(outHits) / total)
   }
 
+  /// u_c = a_in · exp(a_out) of `predictions` (one per validation point) for class `label`.
   public func score(_ predictions: [Int], label: Int) -> Double {
     let (inClass, outOfClass) = inAndOutOfClass(predictions, label: label)
     return inClass * _exp(outOfClass)

@@ -147,10 +147,13 @@ extension BenchContext {
   /// The anchors' valuation sets, read as `glimpse value --split split.json --noisy
   /// --validation-rows 500` reads them: the 1000 training digits with their noisy labels,
   /// validation = test[:500], and which labels were flipped.
-  func anchorValuationSets() throws -> ValuationDataOptions.Sets {
-    try ValuationDataOptions.parse([
-      imagesPath, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split",
-      "\(samples)/mnist/split.json", "--noisy", "--validation-rows", "500",
-    ]).load(needValidation: true)
+  func anchorValuationSets() throws -> ValuationSets {
+    let digits = try DataOptions.parse([imagesPath, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2"])
+      .load().dataset
+    let split = try SplitFile.read("\(samples)/mnist/split.json")
+    try split.check(rows: digits.count, path: "\(samples)/mnist/split.json")
+    return try ValuationSets.split(
+      digits, trainRows: split.train, testRows: split.test, validationRows: 500,
+      noisyLabels: split.noisy?.trainLabelsNoisy.map { String($0) })
   }
 }

@@ -54,18 +54,19 @@ struct CleanCommand: ParsableCommand {
     guard let test = sets.heldOut else { preconditionFailure("load(needTest:) returns a test set") }
     let training = sets.training
     let values = try ValuesTable.readValues(self.values, count: training.count)
-    let kept = training.labels.indices.filter { values[$0] >= threshold }
+    let cut = ValueThreshold(threshold)
+    let kept = cut.kept(values)
     let dropped = training.count - kept.count
     guard kept.count >= 2, Set(kept.map { training.labels[$0] }).count >= 2 else {
       throw CommandFailure(message: "\(self.values): only \(kept.count) points have values ≥ \(threshold); nothing left to train on", status: 64)
     }
     let cleaned = training.subset(kept)
-    BLAS.setThreadCount(1)
     let before = try accuracy(training, on: test)
     let after = try accuracy(cleaned, on: test)
     print("clean: dropped \(dropped) of \(training.count) training points valued below \(threshold)")
+    let droppedRows = cut.dropped(values)
     if let flipped = sets.flipped {
-      let droppedFlipped = training.labels.indices.filter { values[$0] < threshold && flipped[$0] }.count
+      let droppedFlipped = droppedRows.count { flipped[$0] }
       print("  of them flipped: \(droppedFlipped) (of \(flipped.count { $0 }) flipped in all)")
     }
     print("  \(model.model.rawValue) test accuracy on \(test.count) rows: \(formatFixed(before, digits: 3)) with all points → \(formatFixed(after, digits: 3)) cleaned (\(after >= before ? "+" : "")\(formatFixed((after - before) * 100, digits: 1)) points)")
@@ -80,8 +81,6 @@ struct CleanCommand: ParsableCommand {
       try AtomicFile.write(CSVWriter.text(header: header, rows: rows), to: out)
       print("  wrote \(out) (\(cleaned.count) rows)")
     }
-    let droppedRows = training.labels.indices.filter { values[$0] < threshold }
-      .sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
     let dropLines = droppedRows.map { row in
       [String(row), training.sources[row], training.classNames[training.labels[row]], String(values[row])]
     }
@@ -137,21 +136,12 @@ struct CleanCommand: ParsableCommand {
   }
 
   private func accuracy(_ training: Dataset, on test: Dataset) throws -> Double {
-    guard let accuracy = try model.withLearner(training: training, validation: test, TestAccuracy()) else {
+    guard let accuracy = model.family.accuracy(trainedOn: training, testedOn: test) else {
       throw CommandFailure(
         message: "\(data.dataOptions.data): --model \(model.model.rawValue) could not be trained on \(training.count) points",
         status: ExitStatus.badInput)
     }
     return accuracy
-  }
-
-  /// Accuracy on the validation (here: test) rows of the learner trained on every point; nil
-  /// when it cannot be trained.
-  private struct TestAccuracy: LearnerBody {
-    func run<L: Learner>(_ learner: L) -> Double? {
-      guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else { return nil }
-      return ValidationScore.accuracy.score(learner.predictions(of: model), truth: learner.validationLabels)
-    }
   }
 }
 

@@ -79,20 +79,15 @@ struct TrainCommand: ParsableCommand {
       try file.check(rows: data.count, path: split)
       return (data.subset(file.train), (data.subset(file.test), "test (\(split))"))
     } else if let trainSize {
-      guard trainSize < data.count else {
+      let rows: (train: Dataset, test: Dataset)
+      do {
+        rows = try data.randomSplit(trainCount: trainSize, seed: seed)
+      } catch {
         throw CommandFailure(
           message: "--train-size \(trainSize) leaves no test rows (DATA has \(data.count))",
           status: 64)
       }
-      var rng = SeededGenerator(seed: seed).stream(1)
-      let order = Array(0..<data.count).shuffled(using: &rng)
-      return (
-        data.subset(Array(order[..<trainSize])),
-        (
-          data.subset(Array(order[trainSize...])),
-          "test (the other \(data.count - trainSize) rows)"
-        )
-      )
+      return (rows.train, (rows.test, "test (the other \(data.count - trainSize) rows)"))
     } else if let test {
       var options = dataOptions.readOptions
       options.labelsPath = testLabels

@@ -53,35 +53,21 @@ enum ValueFigures {
     !isDirectoryPath(dataPath) && training.sources.contains { !$0.hasPrefix(dataPath) }
   }
 
-  /// Fractions of the training points removed along the curve.
-  static let removalFractions = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
-
-  /// Accuracy of `model` retrained without the lowest-, highest-valued or random points.
+  /// Accuracy of `model` retrained without the lowest-, highest-valued or random points, and the
+  /// figure of it.
   static func removalCurve(
     _ result: ValuationResult, training: Dataset, evaluation: Dataset, evaluationName: String,
-    model: ValuationModelOptions
+    model: LearnerFamily
   ) throws -> (PointRemovalCurves, [UInt8]) {
-    let fractions = removalFractions
-    let curves = try model.withLearner(
-      training: training, validation: evaluation,
-      RemovalCurves(values: result.values, fractions: fractions))
+    let curves = PointRemovalCurves.compute(
+      retraining: model, training: training, evaluation: evaluation, values: result.values)
     let figure = PointRemovalFigure(
       title: "Removing training points by \(result.method) value",
       subtitle: "\(model.summary) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
-      yLabel: "accuracy", fractions: fractions,
+      yLabel: "accuracy", fractions: curves.fractions,
       series: PointRemovalFigure.standardSeries(
         lowestFirst: curves.lowestFirst, highestFirst: curves.highestFirst, random: curves.random))
     return (curves, try figure.pngData())
-  }
-
-  /// Point-removal curves of a learner's utility.
-  private struct RemovalCurves: LearnerBody {
-    let values: [Double]
-    let fractions: [Double]
-
-    func run<L: Learner>(_ learner: L) -> PointRemovalCurves {
-      PointRemovalCurves.compute(ModelUtility(learner), values: values, fractions: fractions)
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GlimpseCore
 import GlimpseData
+import GlimpseValuation
 
 /// The training and validation sets of `glimpse value` and `glimpse clean`.
 ///
@@ -39,19 +40,8 @@ struct ValuationDataOptions: ParsableArguments {
     if let validationRows, validationRows < 1 { throw ValidationError("--validation-rows must be at least 1") }
   }
 
-  struct Sets {
-    var training: Dataset
-    var validation: Dataset
-    /// Test rows no valuation used (with --split), for retraining checks.
-    var heldOut: Dataset?
-    /// Which training labels were flipped (with --split --noisy).
-    var flipped: [Bool]?
-    /// The true training labels when --noisy replaced them.
-    var cleanLabels: [Int]?
-  }
-
   /// Reads the sets. A command that needs a validation set (value) or a test set (clean) says so.
-  func load(needValidation: Bool, needTest: Bool = false) throws -> Sets {
+  func load(needValidation: Bool, needTest: Bool = false) throws -> ValuationSets {
     let data = try dataOptions.load().dataset
     guard let path = split else {
       guard let valid = valid ?? (needValidation ? nil : test) else {
@@ -65,41 +55,37 @@ struct ValuationDataOptions: ParsableArguments {
       let validation = try readAligned(valid, labels: validationLabels, to: data)
       let sameFile = test == valid && testLabels == validationLabels
       let heldOut = self.test == nil ? nil : sameFile ? validation : try readAligned(test, labels: testLabels, to: data)
-      return Sets(training: data, validation: validation, heldOut: heldOut, flipped: nil, cleanLabels: nil)
+      return ValuationSets(training: data, validation: validation, heldOut: heldOut)
     }
     let file = try SplitFile.read(path)
     try file.check(rows: data.count, path: path)
-    let cut = min(validationRows ?? file.test.count, file.test.count)
-    var training = data.subset(file.train)
-    var flipped: [Bool]?
-    var cleanLabels: [Int]?
+    let noNoisyLabels = CommandFailure(
+      message: "\(path): no \"noisy\" entry with one train_labels_noisy value per train row",
+      status: ExitStatus.badInput)
+    var noisyLabels: [String]?
     if noisy {
-      guard let labels = file.noisy, labels.trainLabelsNoisy.count == file.train.count else {
+      guard let labels = file.noisy else { throw noNoisyLabels }
+      noisyLabels = labels.trainLabelsNoisy.map { String($0) }
+    }
+    let sets: ValuationSets
+    do {
+      sets = try ValuationSets.split(
+        data, trainRows: file.train, testRows: file.test, validationRows: validationRows,
+        noisyLabels: noisyLabels)
+    } catch {
+      switch error {
+      case .noisyLabelCount:
+        throw noNoisyLabels
+      case .unknownNoisyLabel(let label, let row):
         throw CommandFailure(
-          message: "\(path): no \"noisy\" entry with one train_labels_noisy value per train row",
+          message: "\(path): noisy label \(label) of train row \(row) is not a class of \(dataOptions.data)",
           status: ExitStatus.badInput)
       }
-      let index = Dictionary(uniqueKeysWithValues: data.classNames.enumerated().map { ($1, $0) })
-      var mapped: [Int] = []
-      for (row, label) in labels.trainLabelsNoisy.enumerated() {
-        guard let target = index[String(label)] else {
-          throw CommandFailure(
-            message: "\(path): noisy label \(label) of train row \(row) is not a class of \(dataOptions.data)",
-            status: ExitStatus.badInput)
-        }
-        mapped.append(target)
-      }
-      flipped = zip(mapped, training.labels).map { $0 != $1 }
-      cleanLabels = training.labels
-      training = training.relabelled(mapped, classNames: training.classNames)
     }
-    let heldOut = cut < file.test.count ? data.subset(Array(file.test[cut...])) : nil
-    if needTest && heldOut == nil {
+    if needTest && sets.heldOut == nil {
       throw CommandFailure(message: "\(path): no test rows are left for testing; pass --validation-rows below \(file.test.count)", status: 64)
     }
-    return Sets(
-      training: training, validation: data.subset(Array(file.test[..<cut])), heldOut: heldOut,
-      flipped: flipped, cleanLabels: cleanLabels)
+    return sets
   }
 
   private func readAligned(_ path: String, labels: String?, to data: Dataset) throws -> Dataset {

@@ -3,30 +3,20 @@ import GlimpseCore
 import GlimpseData
 import GlimpseModels
 
-extension SplitFile {
-  /// Reads and checks the split at `path`.
-  static func read(_ path: String) throws -> SplitFile {
-    try decode(FileBytes.readRaw(path), path: path)
-  }
-}
-
 extension Dataset {
-  /// The same rows with labels re-indexed into `classNames` (a test set read on its own may list
-  /// its classes differently); a class the model does not know is an error.
+  /// The same rows with labels re-indexed into `classNames` (`Dataset.aligned(to:)`); a class
+  /// the model does not know is an error naming `path`.
   func aligned(to classNames: [String], path: String) throws -> Dataset {
-    guard classNames != self.classNames else { return self }
-    // Model files refuse repeated class names; the first would win here.
-    let index = Dictionary(classNames.enumerated().map { ($1, $0) }) { first, _ in first }
-    var mapped: [Int] = []
-    for label in labels {
-      guard let target = index[self.classNames[label]] else {
+    do {
+      return try aligned(to: classNames)
+    } catch {
+      switch error {
+      case .unknownClass(let className, let knownClasses):
         throw CommandFailure(
-          message: "\(path): class '\(self.classNames[label])' is not one of the model's classes (\(classNames.joined(separator: ", ")))",
+          message: "\(path): class '\(className)' is not one of the model's classes (\(knownClasses.joined(separator: ", ")))",
           status: ExitStatus.badInput)
       }
-      mapped.append(target)
     }
-    return relabelled(mapped, classNames: classNames)
   }
 }
 
