@@ -107,4 +107,31 @@ struct ModelUtilityTests {
     // F1: class 0: 2·2/(3+3), class 1: 2·1/(2+2), class 2: 1.
     #expect(abs(ValidationScore.macroF1.score(predicted, truth: truth) - (4.0 / 6 + 0.5 + 1) / 3) < 1e-15)
   }
+
+  @Test(
+    "balanced accuracy and macro F1 sum their classes in ascending order, bit for bit, so a score does not change from run to run with Swift's per-process hash seed"
+  )
+  func classScoresSumInClassOrder() {
+    var generator = SeededGenerator(seed: 11)
+    for _ in 0..<200 {
+      let classes = Int.random(in: 3...9, using: &generator)
+      let count = Int.random(in: 5...40, using: &generator)
+      let truth = (0..<count).map { _ in Int.random(in: 0..<classes, using: &generator) }
+      let predicted = (0..<count).map { _ in Int.random(in: 0..<classes, using: &generator) }
+      var recalls: [Double] = []
+      var f1: [Double] = []
+      for c in 0..<classes {
+        let actual = truth.count { $0 == c }
+        let guessed = predicted.count { $0 == c }
+        let hits = zip(predicted, truth).count { $0 == c && $1 == c }
+        if actual > 0 { recalls.append(Double(hits) / Double(actual)) }
+        if actual + guessed > 0 { f1.append(2 * Double(hits) / Double(actual + guessed)) }
+      }
+      // Left to right in class order: the sum the scores must reproduce exactly.
+      let balanced = recalls.reduce(0, +) / Double(recalls.count)
+      let macro = f1.reduce(0, +) / Double(f1.count)
+      #expect(ValidationScore.balancedAccuracy.score(predicted, truth: truth) == balanced)
+      #expect(ValidationScore.macroF1.score(predicted, truth: truth) == macro)
+    }
+  }
 }

@@ -23,7 +23,9 @@ public enum ValidationScore: String, Sendable, Codable, CaseIterable {
         totals[actual, default: 0] += 1
         if predicted == actual { hits[actual, default: 0] += 1 }
       }
-      let recalls = totals.map { Double(hits[$0.key, default: 0]) / Double($0.value) }
+      // Summed in ascending class order: a Dictionary's order changes from process to
+      // process (Swift seeds its hashing per run), and so did the last bit of the sum.
+      let recalls = totals.keys.sorted().map { Double(hits[$0, default: 0]) / Double(totals[$0]!) }
       return recalls.reduce(0, +) / Double(recalls.count)
     case .macroF1:
       var truePositives: [Int: Int] = [:]
@@ -34,7 +36,8 @@ public enum ValidationScore: String, Sendable, Codable, CaseIterable {
         actualCounts[actual, default: 0] += 1
         if predicted == actual { truePositives[actual, default: 0] += 1 }
       }
-      let classes = Set(predictedCounts.keys).union(actualCounts.keys)
+      // Ascending class order, for the same reason as above: a Set's order varies per process.
+      let classes = Set(predictedCounts.keys).union(actualCounts.keys).sorted()
       let f1 = classes.map { label -> Double in
         let hits = Double(truePositives[label, default: 0])
         let denominator = Double(predictedCounts[label, default: 0] + actualCounts[label, default: 0])
