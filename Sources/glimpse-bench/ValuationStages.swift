@@ -4,12 +4,13 @@ import GlimpseData
 import GlimpseModels
 import GlimpseValuation
 
-extension BenchCommand {
-  /// Bench stages for data valuation; each returns seconds (a median over `context.repeats`).
+/// Bench stages for data valuation.
+enum ValuationStages {
+  /// Every valuation stage by name; each returns seconds (a median over `context.repeats`).
   ///
   /// The `-2t` names run the same work; `.ci/bench-valuation.sh` runs them with
   /// `GLIMPSE_THREADS=2` (the thread count is read from the environment at start).
-  static var valuationStages: [String: (BenchContext) throws -> Double] {
+  static var all: [String: (BenchContext) throws -> Double] {
     [
       "knn-shapley-1000x500": knnShapley1000x500,
       "knn-shapley-1000x500-2t": knnShapley1000x500,
@@ -94,7 +95,7 @@ extension BenchCommand {
   private static func detectionTable(_ context: BenchContext) throws -> Double {
     let sets = try context.anchorValuationSets()
     guard let heldOut = sets.heldOut, let flipped = sets.flipped else {
-      preconditionFailure("the anchor split has held-out rows and flipped labels")
+      throw BenchFailure("\(context.splitPath): the anchor split has held-out rows and flipped labels")
     }
     BLAS.setThreadCount(1)
     let workers = Parallelism.threadCount
@@ -143,14 +144,36 @@ extension BenchCommand {
   }
 }
 
+/// The anchors' valuation sets: training digits with their noisy labels, validation and
+/// held-out digits, and which training labels were flipped.
+struct AnchorValuationSets {
+  var training: Dataset
+  var validation: Dataset
+  var heldOut: Dataset?
+  var flipped: [Bool]?
+}
+
 extension BenchContext {
-  /// The anchors' valuation sets, read as `glimpse value --split split.json --noisy
+  /// The anchors' valuation sets, as `glimpse value --split split.json --noisy
   /// --validation-rows 500` reads them: the 1000 training digits with their noisy labels,
-  /// validation = test[:500], and which labels were flipped.
-  func anchorValuationSets() throws -> ValuationDataOptions.Sets {
-    try ValuationDataOptions.parse([
-      imagesPath, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split",
-      "\(samples)/mnist/split.json", "--noisy", "--validation-rows", "500",
-    ]).load(needValidation: true)
+  /// validation = test[:500], held out = test[500:], and which labels were flipped.
+  // TODO(merge): use the GlimpseValuation sets builder
+  func anchorValuationSets() throws -> AnchorValuationSets {
+    let (data, split) = try digitsAndSplit()
+    guard let noisy = split.noisy, noisy.trainLabelsNoisy.count == split.train.count else {
+      throw BenchFailure("\(splitPath): no \"noisy\" entry with one label per train row")
+    }
+    let classes = Dictionary(data.classNames.enumerated().map { ($1, $0) }) { first, _ in first }
+    let labels = try noisy.trainLabelsNoisy.map { label in
+      guard let index = classes[String(label)] else { throw BenchFailure("\(splitPath): noisy label \(label) is not a class") }
+      return index
+    }
+    let clean = data.subset(split.train)
+    let cut = min(500, split.test.count)
+    return AnchorValuationSets(
+      training: clean.relabelled(labels, classNames: clean.classNames),
+      validation: data.subset(Array(split.test[..<cut])),
+      heldOut: cut < split.test.count ? data.subset(Array(split.test[cut...])) : nil,
+      flipped: zip(labels, clean.labels).map { $0 != $1 })
   }
 }
