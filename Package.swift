@@ -110,6 +110,6 @@ let package = Package(
       dependencies: ["GlimpseReport", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseCommandTests",
-      dependencies: ["glimpse", "GlimpseData", "GlimpseTestSupport"]),
+      dependencies: ["glimpse", "GlimpseData", "GlimpseReport", "GlimpseTestSupport"]),
   ]
 )

@@ -12,7 +12,9 @@ import GlimpseSegmentation
 /// The explanation itself (LIME, the figure, the sidecar, the summary) is the library's
 /// `ExplanationReporter`; the job adds what a command needs around it: reading and hashing the
 /// model file, the segmentation cache, the image's conversion to the model's shape, and the
-/// files. Callers hold OpenBLAS at one thread while they explain (`withSingleThreadedBLAS`).
+/// files. The reporter holds OpenBLAS at one thread while it explains; the explain commands
+/// hold it for their whole run (`SingleThreadedBLAS`), which also covers their scans and
+/// neighbour searches, so that nothing sets it process-wide.
 struct ExplanationJob {
   let model: any Classifier
   /// The model file's archive (class names, image shape).
