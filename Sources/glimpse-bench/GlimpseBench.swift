@@ -33,6 +33,24 @@ struct GlimpseBench: ParsableCommand {
   @Option(help: "OpenBLAS threads.")
   var threads = 1
 
+  /// Runs one stage; any failure is one line on standard error and a non-zero exit status
+  /// (64 for a usage error, 1 otherwise), never a trap or a usage page.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      let status = exitCode(for: error)
+      // --help and --version are not failures: their text goes to standard output.
+      guard status != .success else {
+        print(fullMessage(for: error))
+        Glibc.exit(0)
+      }
+      writeToStandardError("glimpse-bench: error: \(quoted(message(for: error), limit: 1000))\n")
+      Glibc.exit(status.rawValue)
+    }
+  }
+
   func run() throws {
     guard let stage = Self.stages[stageName] else {
       throw ValidationError(

@@ -146,7 +146,7 @@ enum ValuationStages {
 
 /// The anchors' valuation sets: training digits with their noisy labels, validation and
 /// held-out digits, and which training labels were flipped.
-struct AnchorValuationSets {
+private struct AnchorValuationSets {
   var training: Dataset
   var validation: Dataset
   var heldOut: Dataset?
@@ -158,7 +158,7 @@ extension BenchContext {
   /// --validation-rows 500` reads them: the 1000 training digits with their noisy labels,
   /// validation = test[:500], held out = test[500:], and which labels were flipped.
   // TODO(merge): use the GlimpseValuation sets builder
-  func anchorValuationSets() throws -> AnchorValuationSets {
+  fileprivate func anchorValuationSets() throws -> AnchorValuationSets {
     let (data, split) = try digitsAndSplit()
     guard let noisy = split.noisy, noisy.trainLabelsNoisy.count == split.train.count else {
       throw BenchFailure("\(splitPath): no \"noisy\" entry with one label per train row")
