@@ -60,8 +60,8 @@ enum ValuationStages {
       let detection = NoiseDetection(values: result.values, bad: flipped)
       let negative = result.values.indices.filter { result.values[$0] < 0 }
       print(
-        "| \(k) | \(fixed(detection.rocAUC, 4)) | \(fixed(detection.precisionAtTenPercent, 2)) | "
-          + "\(fixed(detection.recallAtTenPercent, 2)) | "
+        "| \(k) | \(formatFixed(detection.rocAUC, digits: 4)) | \(formatFixed(detection.precisionAtTenPercent, digits: 2)) | "
+          + "\(formatFixed(detection.recallAtTenPercent, digits: 2)) | "
           + "\(negative.count) (\(negative.filter { flipped[$0] }.count)) |")
     }
     return seconds
@@ -114,9 +114,9 @@ enum ValuationStages {
       let kept = values.indices.filter { values[$0] >= 0 }
       let negative = values.indices.filter { values[$0] < 0 }
       print(
-        "| \(name) | \(count) | \(budget) | \(fixed(seconds, 2)) | \(fixed(detection.rocAUC, 3)) | "
-          + "\(fixed(detection.precisionAtTenPercent, 2)) | \(negative.count) (\(negative.filter { bad[$0] }.count)) | "
-          + "\(fixed(retrain.value(of: Array(values.indices)), 3)) → \(fixed(retrain.value(of: kept), 3)) |")
+        "| \(name) | \(count) | \(budget) | \(formatFixed(seconds, digits: 2)) | \(formatFixed(detection.rocAUC, digits: 3)) | "
+          + "\(formatFixed(detection.precisionAtTenPercent, digits: 2)) | \(negative.count) (\(negative.filter { bad[$0] }.count)) | "
+          + "\(formatFixed(retrain.value(of: Array(values.indices)), digits: 3)) → \(formatFixed(retrain.value(of: kept), digits: 3)) |")
     }
     func logistic(_ training: Dataset) -> ModelUtility<ClassifierLearner<LogisticRegression>> {
       ModelUtility(ClassifierLearner.logistic(training: training, validation: sets.validation))
@@ -134,13 +134,6 @@ enum ValuationStages {
       ClasswiseShapley().run(logistic($0), options: budget(500)).0
     }
     return total
-  }
-
-  private static func fixed(_ value: Double, _ digits: Int) -> String {
-    let scale = (0..<digits).reduce(1.0) { scale, _ in scale * 10 }
-    let text = String(Int((value * scale).rounded()))
-    let padded = String(repeating: "0", count: max(0, digits + 1 - text.count)) + text
-    return padded.dropLast(digits) + "." + padded.suffix(digits)
   }
 }
 
