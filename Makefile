@@ -45,6 +45,8 @@ test: deps
 	$(TEST_ENV) bash .ci/kill-resume .build/debug/glimpse
 	$(FUZZ_ENV) .build/debug/glimpse-fuzz smoke --seconds $(FUZZ_SMOKE_SECONDS)
 
+# `swift build -c release` builds every product: glimpse, glimpse-bench (the timed stages) and
+# glimpse-fuzz.
 bench: release
 	bash .ci/bench
 

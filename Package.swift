@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .executable(name: "glimpse", targets: ["glimpse"]),
     .executable(name: "glimpse-fuzz", targets: ["glimpse-fuzz"]),
+    .executable(name: "glimpse-bench", targets: ["glimpse-bench"]),
     .library(name: "GlimpseCore", targets: ["GlimpseCore"]),
     .library(name: "GlimpseData", targets: ["GlimpseData"]),
     .library(name: "GlimpseModels", targets: ["GlimpseModels"]),
@@ -14,6 +15,7 @@ let package = Package(
     .library(name: "GlimpseExplain", targets: ["GlimpseExplain"]),
     .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
     .library(name: "GlimpseValuation", targets: ["GlimpseValuation"]),
+    .library(name: "GlimpseReport", targets: ["GlimpseReport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -42,12 +44,29 @@ let package = Package(
     // Layer 3: data valuation (utilities, samplers, stopping rules, methods).
     .target(name: "GlimpseValuation", dependencies: ["GlimpseModels"]),
 
-    // Layer 4: the command-line tool; no algorithms.
+    // Layer 4: what the user gets from an explanation (figure, sidecar, summary); later the
+    // dataset-audit report. Values only: no printing, no files.
+    .target(
+      name: "GlimpseReport",
+      dependencies: [
+        "GlimpseCore", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain", "GlimpseRender",
+      ]),
+
+    // Layer 5: the command-line tool; no algorithms.
     .executableTarget(
       name: "glimpse",
       dependencies: [
         "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
-        "GlimpseRender", "GlimpseValuation",
+        "GlimpseRender", "GlimpseValuation", "GlimpseReport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // The stages `make bench` times (a developer tool, not in the user's glimpse).
+    .executableTarget(
+      name: "glimpse-bench",
+      dependencies: [
+        "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
+        "GlimpseValuation", "GlimpseReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -87,7 +106,10 @@ let package = Package(
       name: "GlimpseRenderTests",
       dependencies: ["GlimpseRender", "GlimpseData", "GlimpseTestSupport"]),
     .testTarget(
+      name: "GlimpseReportTests",
+      dependencies: ["GlimpseReport", "GlimpseTestSupport"]),
+    .testTarget(
       name: "GlimpseCommandTests",
-      dependencies: ["glimpse", "GlimpseData", "GlimpseTestSupport"]),
+      dependencies: ["glimpse", "GlimpseData", "GlimpseReport", "GlimpseTestSupport"]),
   ]
 )

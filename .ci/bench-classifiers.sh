@@ -1,6 +1,6 @@
 # `make bench` section: classifiers (sourced by .ci/bench; uses bench_row, wanted, table_header).
 # scikit-learn on the anchor split at one BLAS thread on both sides (.ci/bench exports
-# OPENBLAS_NUM_THREADS=1; `glimpse bench` sets 1 by default).
+# OPENBLAS_NUM_THREADS=1; `glimpse-bench` sets 1 by default).
 classifier_stages="logistic-fit logistic-predict-proba knn-predict-proba"
 classifier_wanted=""
 for stage in $classifier_stages; do wanted "$stage" && classifier_wanted="$classifier_wanted $stage"; done

@@ -39,7 +39,7 @@ if [ -n "$cnn_wanted" ]; then
   # training shards and LIME's fits each keep a core busy with single-threaded BLAS calls, and
   # a second OpenBLAS thread would only spin beside them (its idle threads poll for ~0.1 s).
   if [[ " $cnn_wanted " == *" cnn-whole-process "* ]]; then
-    ours=$(for _ in 1 2 3; do GLIMPSE_THREADS=2 /usr/bin/time -f '%e %M' "$GLIMPSE" bench cnn-whole-process --threads 1 2>&1 >/dev/null | tail -1; done | sort -n | head -1)
+    ours=$(for _ in 1 2 3; do GLIMPSE_THREADS=2 /usr/bin/time -f '%e %M' "$GLIMPSE_BENCH" cnn-whole-process --threads 1 2>&1 >/dev/null | tail -1; done | sort -n | head -1)
     echo
     echo "whole CNN process (load, train the seed CNN 10 epochs on 4000 digits, scan 1000 test digits, explain one digit with six segmenters), 2 threads:"
     echo "  Glimpse:   $(echo "$ours" | awk '{printf "%.2f s wall, %.0f MB peak", $1, $2/1024}')"

@@ -2,7 +2,7 @@
 # The bar: explain-batch over 1000 digits with the six seed segmenters, PNGs included, at 20x or
 # more the Python loop's throughput (lime_image + the anchor's matplotlib figure per digit).
 # 1. explain-digit-png: seconds per digit for the per-item work on the first EXPLAIN_DIGITS test
-#    digits (default 10; `glimpse bench` fixes 10), one thread on both sides (GLIMPSE_THREADS=1).
+#    digits (default 10; `glimpse-bench` fixes 10), one thread on both sides (GLIMPSE_THREADS=1).
 # 2. explain-batch-1000: the real command over the 1000 test digits of the anchor split
 #    (`--ambiguous --all --samples 500`), PNGs, sidecars and index.html written to a temporary
 #    folder, on all cores; wall time and peak memory from /usr/bin/time, best of EXPLAIN_ROUNDS

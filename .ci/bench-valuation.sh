@@ -33,7 +33,7 @@ done
 if wanted knn-detection; then
   echo
   echo "KNN-Shapley noisy-label detection, Glimpse:"
-  GLIMPSE_THREADS=1 "$GLIMPSE" bench knn-detection --repeats 1 | sed '$d'
+  GLIMPSE_THREADS=1 "$GLIMPSE_BENCH" knn-detection --repeats 1 | sed '$d'
   if [ -x "$PY" ]; then
     echo "pyDVL 0.10:"
     valuation_ref knn-detection 1 1 2>/dev/null
@@ -65,7 +65,7 @@ done
 if wanted valuation-detection; then
   echo
   echo "Noisy-label detection, Glimpse ($(getconf _NPROCESSORS_ONLN) workers, one BLAS thread each):"
-  "$GLIMPSE" bench valuation-detection --repeats 1 | sed '$d'
+  "$GLIMPSE_BENCH" valuation-detection --repeats 1 | sed '$d'
   echo "pyDVL 0.10 (anchor, RESULTS.md §4): KNN N=200 0.983 / 0.70, 18 (14), 0.730 → 0.782;" \
     "KNN N=1000 0.983 / 0.82, 142 (94), 0.808 → 0.854; TMC N=200 0.943 / 0.60, 28 (15), 0.730 → 0.792;" \
     "classwise N=200 (484 samples) 0.888 / 0.45, 4 (3), 0.730 → 0.744"

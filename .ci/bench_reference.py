@@ -1,6 +1,6 @@
 """Reference timings for `make bench`: the same stages done the way the Python pipeline does them.
 
-Prints `stage<TAB>median seconds` lines, like `glimpse bench STAGE`. Run in the anchors virtualenv
+Prints `stage<TAB>median seconds` lines, like `glimpse-bench STAGE`. Run in the anchors virtualenv
 (../shared/anchors/python/setup.sh); never run by CI.
 """
 import bz2

@@ -1,5 +1,5 @@
 """Reference timings for the classifier section of `make bench`: scikit-learn on the anchor split
-(1000 training, 1000 test digits, pixels / 255), timed as `glimpse bench STAGE` times Glimpse.
+(1000 training, 1000 test digits, pixels / 255), timed as `glimpse-bench STAGE` times Glimpse.
 
     python bench_reference_classifiers.py SAMPLES STAGE REPEATS
 

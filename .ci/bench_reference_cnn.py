@@ -1,5 +1,5 @@
 """Reference timings for the CNN section of `make bench`: `cnn_anchor.py`'s PyTorch CNN, timed as
-`glimpse bench cnn-*` times Glimpse's.
+`glimpse-bench cnn-*` times Glimpse's.
 
     python bench_reference_cnn.py STAGE REPEATS ANCHORS_DIR
 

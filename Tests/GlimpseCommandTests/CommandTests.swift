@@ -18,9 +18,14 @@ struct CommandTests {
   static let labels = TestPaths.samples + "/mnist/mnist-lbls-mini.csv.bz2"
 
   @Test("--version and --help for the root and every command exit 0",
-        arguments: [["--version"], ["--help"], ["info", "--help"], ["export", "--help"], ["demo", "--help"], ["bench", "--help"]])
+        arguments: [["--version"], ["--help"], ["info", "--help"], ["export", "--help"], ["demo", "--help"]])
   func helpAndVersion(arguments: [String]) {
     #expect(run(arguments) == (0, []))
+  }
+
+  @Test("bench is not a command of the user's glimpse (the stages are glimpse-bench's)")
+  func benchIsNotACommand() {
+    #expect(run(["bench", "svm-fit"]).status == ExitStatus.usage)
   }
 
   @Test("info on the sample table writes a contact sheet PNG")

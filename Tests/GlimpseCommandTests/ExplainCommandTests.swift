@@ -1,6 +1,7 @@
 import Foundation
 import GlimpseCore
 import GlimpseData
+import GlimpseReport
 import GlimpseTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import GlimpseCore
 import GlimpseData
+import GlimpseReport
 import GlimpseSegmentation
 import GlimpseTestSupport
 import Testing

@@ -62,6 +62,10 @@ struct DemoCommand: ParsableCommand {
     let modelPath = "\(output)/svm.glimpse"
     try save(svm, imageShape: digits.imageShape, to: modelPath)
 
+    // From here on every step (explanations, the texture SVM, the CNN, valuation) runs on all
+    // cores with BLAS calls in each thread: OpenBLAS stays at one thread until the demo ends.
+    SingleThreadedBLAS.shared.enter()
+    defer { SingleThreadedBLAS.shared.leave() }
     print("4. Where the SVM hesitates: test digits whose truth is its runner-up (the seed rule)")
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
     let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)

@@ -87,6 +87,10 @@ struct ExplainBatchCommand: ParsableCommand {
   }
 
   func run() throws {
+    // The scan and the items run on all cores, each thread with BLAS calls of its own:
+    // OpenBLAS stays at one thread for the whole command.
+    SingleThreadedBLAS.shared.enter()
+    defer { SingleThreadedBLAS.shared.leave() }
     let job = try ExplanationJob(modelPath: modelPath, options: explanation)
     let archive = job.archive
     // Items passed over, from the folder walk, unreadable images and unwritable outputs; the

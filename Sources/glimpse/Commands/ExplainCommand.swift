@@ -98,6 +98,10 @@ func explainChosenImage(
   modelPath: String, choice: ImageChoice, options: ExplanationOptions,
   layout: ExplanationFigure.Layout, prefix: String, out: String?, neighbors: NeighborOptions
 ) throws {
+  // LIME's segmenters and the neighbours' distances run on all cores, each thread with BLAS
+  // calls of its own: OpenBLAS stays at one thread for the whole command.
+  SingleThreadedBLAS.shared.enter()
+  defer { SingleThreadedBLAS.shared.leave() }
   let job = try ExplanationJob(modelPath: modelPath, options: options)
   let started = monotonicSeconds()
   let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)

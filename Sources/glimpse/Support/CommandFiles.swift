@@ -124,12 +124,6 @@ extension DemoCommand: CommandFiles {
   var outputPaths: [String?] { [output] }
 }
 
-extension BenchCommand: CommandFiles {
-  // Benchmarks read the samples and write only to temporary folders.
-  var inputPaths: [String?] { [samples] }
-  var outputPaths: [String?] { [] }
-}
-
 extension CommandFiles {
   /// Refuses outputs that are inputs, then protects the inputs until the registration is
   /// released.

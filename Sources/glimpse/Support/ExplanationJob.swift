@@ -1,28 +1,32 @@
-import FoundationEssentials
 import Glibc
 import GlimpseCore
 import GlimpseData
 import GlimpseExplain
 import GlimpseModels
 import GlimpseRender
+import GlimpseReport
 import GlimpseSegmentation
 
-/// One model, one set of segmenters and options: explains images and renders the results.
+/// One model file, one set of segmenters and options: explains images and writes the results.
+///
+/// The explanation itself (LIME, the figure, the sidecar, the summary) is the library's
+/// `ExplanationReporter`; the job adds what a command needs around it: reading and hashing the
+/// model file, the segmentation cache, the image's conversion to the model's shape, and the
+/// files. The reporter holds OpenBLAS at one thread while it explains; the explain commands
+/// hold it for their whole run (`SingleThreadedBLAS`), which also covers their scans and
+/// neighbour searches, so that nothing sets it process-wide.
 struct ExplanationJob {
   let model: any Classifier
   /// The model file's archive (class names, image shape).
   let archive: ModelArchive
   let modelPath: String
-  let modelHash: String
-  let options: ExplanationOptions
   let segmenters: [any Segmenter]
   /// Segmentations kept between runs (`--segment-cache`), or `nil`.
   let segmentationCache: SegmentationCache?
+  /// The model and the explanation settings, as the library explains with them.
+  let reporter: ExplanationReporter
 
   init(modelPath: String, options: ExplanationOptions) throws {
-    // LIME's products are small and run side by side on all cores: one BLAS thread each
-    // avoids oversubscription (OpenBLAS threads spin while they wait).
-    BLAS.setThreadCount(1)
     let bytes = try FileBytes.readRaw(modelPath)
     // The sidecar's SHA-256 of the file and the model's decoding each take a few hundred
     // milliseconds for a 100 MB model (an SVM on 224×224 images): run them side by side.
@@ -37,11 +41,21 @@ struct ExplanationJob {
     }
     (model, archive) = try decoded.get()
     self.modelPath = modelPath
-    modelHash = try digest.get()
-    self.options = options
     // Images are explained at the model's input shape: the default segmenters fit that size.
     segmenters = try options.segmenters(for: archive.imageShape)
     segmentationCache = options.segmentationCache
+    var reporter = ExplanationReporter(
+      model: model, segmenters: segmenters, explainer: options.explainer, seed: options.seed,
+      modelPath: modelPath, modelSHA256: try digest.get(), glimpseVersion: Glimpse.version)
+    reporter.classPair = try options.classPair(model.classNames)
+    reporter.weightScale = options.weightScale
+    reporter.hideColorText = options.hideColor
+    switch options.invert {
+    case .auto: reporter.inversion = .automatic
+    case .yes: reporter.inversion = .inverted
+    case .no: reporter.inversion = .asIs
+    }
+    self.reporter = reporter
     if options.segmenterSpecs.isEmpty, let shape = archive.imageShape, shape.height > 32 || shape.width > 32 {
       print(
         "segmenters (defaults for \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) images): "
@@ -49,81 +63,28 @@ struct ExplanationJob {
     }
   }
 
-  /// What one explanation produced.
-  struct Output {
-    var png: [UInt8]
-    var sidecar: ExplanationSidecar
-    var summary: String
-  }
-
-  /// Explains an image (already in the model's shape) and renders it.
+  /// Explains an image (already in the model's shape) and renders it; a rendering failure
+  /// names the image's source.
   func explain(
     _ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns,
     neighbors: [ExplanationFigure.Neighbor] = []
-  ) throws -> Output {
-    let row = Matrix(rows: 1, columns: image.pixels.count, storage: image.pixels)
-    let probabilities = model.predictProbabilities(row)
-    let ranked = AmbiguityFinder.rank(probabilities)[0]
-    let pair = try options.classPair(model.classNames) ?? (ranked.first, ranked.second)
-    let result = CombinedExplanation.explain(
-      image, segmenters: segmentationCache?.segmenters(segmenters, for: image) ?? segmenters,
-      labels: [pair.0, pair.1], explainer: options.explainer,
-      seed: options.seed, classifier: model)
-    let names = (model.classNames[pair.0], model.classNames[pair.1])
-    let p = (probabilities[0, pair.0], probabilities[0, pair.1])
-    var caption = fileStem(source)
-    if let truth { caption += " · truth \(truth)" }
-    let invert: Bool
-    switch options.invert {
-    case .auto: invert = ContactSheet.prefersInverted([image])
-    case .yes: invert = true
-    case .no: invert = false
+  ) throws -> ExplanationReport {
+    try drawing(for: source) { () throws(RenderError) in
+      try reporter.report(
+        image, source: source, shortName: fileStem(source), truth: truth, layout: layout,
+        neighbors: neighbors, segmenters: segmentationCache?.segmenters(segmenters, for: image))
     }
-    var figure = ExplanationFigure(
-      image: image, caption: caption,
-      title: "\(ExplanationFigure.percent(p.0, names.0)) or \(ExplanationFigure.percent(p.1, names.1))?"
-        + (truth.map { " truth \($0)" } ?? "") + " · \(source)",
-      classNames: names, probabilities: p,
-      columns: result.explanations.map { e in
-        ExplanationFigure.Column(
-          name: e.segmenter?.description ?? "?", segments: e.segments, firstWeights: e.pixelWeights(0),
-          secondWeights: e.pixelWeights(1), scores: (e.scores[0], e.scores[1]))
-      },
-      combined: (result.combined[0].values, result.combined[1].values), agreement: result.agreement[0])
-    figure.invert = invert
-    figure.panelSize = ExplanationFigure.panelSize(forImageWidth: image.width, height: image.height)
-    figure.weightScale = options.weightScale
-    figure.layout = layout
-    figure.neighbors = neighbors
-    let sidecar = ExplanationSidecar(
-      glimpseVersion: Glimpse.version,
-      model: .init(path: modelPath, sha256: modelHash, kind: type(of: model).kind, classNames: model.classNames),
-      source: source, truth: truth,
-      // Class names come from the model file: a repeated name keeps its first probability
-      // rather than trapping.
-      probabilities: Dictionary(zip(model.classNames, probabilities.row(0)), uniquingKeysWith: { first, _ in first }),
-      explained: [names.0, names.1], seed: options.seed, samples: options.samples,
-      hideColor: options.hideColor, width: image.width, height: image.height,
-      segmenters: result.explanations.map { e in
-        .init(spec: e.segmenter?.description ?? "?", segmentCount: e.segments.count,
-              segments: e.segments.labels, weights: e.weights, intercepts: e.intercepts,
-              r2: e.scores, localPredictions: e.localPredictions)
-      },
-      combined: result.combined.map(\.values), agreement: result.agreement, png: "")
-    let summary = "\(ExplanationFigure.percent(p.0, names.0)), \(ExplanationFigure.percent(p.1, names.1))"
-      + (result.agreement[0].map { "; segmenter agreement \(formatFixed($0, digits: 2))" } ?? "")
-    return Output(png: try drawing(for: source) { () throws(RenderError) in try figure.pngData() }, sidecar: sidecar, summary: summary)
   }
 
   /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
-  func write(_ output: Output, to pngPath: String) throws {
+  func write(_ output: ExplanationReport, to pngPath: String) throws {
     try write(encoded(output, for: pngPath), to: pngPath)
   }
 
   /// The bytes of the PNG and of its sidecar for `pngPath` (the sidecar names the PNG).
   /// Encoding costs about as much as a tenth of an explanation, so a batch does it on its
   /// worker threads and leaves only the writes to the thread that keeps them in order.
-  func encoded(_ output: Output, for pngPath: String) throws -> (png: [UInt8], sidecar: [UInt8]) {
+  func encoded(_ output: ExplanationReport, for pngPath: String) throws -> (png: [UInt8], sidecar: [UInt8]) {
     var sidecar = output.sidecar
     sidecar.png = AtomicFile.lastComponent(of: pngPath)
     return (output.png, try sidecar.encoded())
@@ -169,7 +130,7 @@ struct ExplanationJob {
 
 /// Draws a figure of `file`'s data; a rendering failure becomes one line naming that file
 /// (Cairo's own message names no file).
-func drawing(for file: String, _ draw: () throws(RenderError) -> [UInt8]) throws -> [UInt8] {
+func drawing<Drawn>(for file: String, _ draw: () throws(RenderError) -> Drawn) throws -> Drawn {
   do {
     return try draw()
   } catch {
@@ -179,49 +140,6 @@ func drawing(for file: String, _ draw: () throws(RenderError) -> [UInt8]) throws
 
 func sidecarPath(for pngPath: String) -> String {
   (pngPath.hasSuffix(".png") ? String(pngPath.dropLast(4)) : pngPath) + ".json"
-}
-
-/// The JSON written beside every explanation PNG: enough to redraw or audit it.
-struct ExplanationSidecar: Codable {
-  struct Model: Codable {
-    var path: String
-    var sha256: String
-    var kind: String
-    var classNames: [String]
-  }
-  struct Segmentation: Codable {
-    var spec: String
-    var segmentCount: Int
-    /// Row-major segment of every pixel.
-    var segments: [Int32]
-    /// Per explained class, one weight per segment.
-    var weights: [[Double]]
-    var intercepts: [Double]
-    var r2: [Double]
-    var localPredictions: [Double]
-  }
-  var glimpseVersion: String
-  var model: Model
-  var source: String
-  var truth: String?
-  var probabilities: [String: Double]
-  var explained: [String]
-  var seed: UInt64
-  var samples: Int
-  var hideColor: String
-  var width: Int
-  var height: Int
-  var segmenters: [Segmentation]
-  /// Per explained class, the combined per-pixel map in [−1, 1].
-  var combined: [[Double]]
-  var agreement: [Double?]
-  var png: String
-
-  func encoded() throws -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return Array(try encoder.encode(self))
-  }
 }
 
 /// Reads an image file (PNG or JPEG), reporting a decoding failure with the file's path.

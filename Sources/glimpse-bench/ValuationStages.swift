@@ -4,12 +4,13 @@ import GlimpseData
 import GlimpseModels
 import GlimpseValuation
 
-extension BenchCommand {
-  /// Bench stages for data valuation; each returns seconds (a median over `context.repeats`).
+/// Bench stages for data valuation.
+enum ValuationStages {
+  /// Every valuation stage by name; each returns seconds (a median over `context.repeats`).
   ///
   /// The `-2t` names run the same work; `.ci/bench-valuation.sh` runs them with
   /// `GLIMPSE_THREADS=2` (the thread count is read from the environment at start).
-  static var valuationStages: [String: (BenchContext) throws -> Double] {
+  static var all: [String: (BenchContext) throws -> Double] {
     [
       "knn-shapley-1000x500": knnShapley1000x500,
       "knn-shapley-1000x500-2t": knnShapley1000x500,
@@ -59,8 +60,8 @@ extension BenchCommand {
       let detection = NoiseDetection(values: result.values, bad: flipped)
       let negative = result.values.indices.filter { result.values[$0] < 0 }
       print(
-        "| \(k) | \(fixed(detection.rocAUC, 4)) | \(fixed(detection.precisionAtTenPercent, 2)) | "
-          + "\(fixed(detection.recallAtTenPercent, 2)) | "
+        "| \(k) | \(formatFixed(detection.rocAUC, digits: 4)) | \(formatFixed(detection.precisionAtTenPercent, digits: 2)) | "
+          + "\(formatFixed(detection.recallAtTenPercent, digits: 2)) | "
           + "\(negative.count) (\(negative.filter { flipped[$0] }.count)) |")
     }
     return seconds
@@ -94,7 +95,7 @@ extension BenchCommand {
   private static func detectionTable(_ context: BenchContext) throws -> Double {
     let sets = try context.anchorValuationSets()
     guard let heldOut = sets.heldOut, let flipped = sets.flipped else {
-      preconditionFailure("the anchor split has held-out rows and flipped labels")
+      throw BenchFailure("\(context.splitPath): the anchor split has held-out rows and flipped labels")
     }
     BLAS.setThreadCount(1)
     let workers = Parallelism.threadCount
@@ -113,9 +114,9 @@ extension BenchCommand {
       let kept = values.indices.filter { values[$0] >= 0 }
       let negative = values.indices.filter { values[$0] < 0 }
       print(
-        "| \(name) | \(count) | \(budget) | \(fixed(seconds, 2)) | \(fixed(detection.rocAUC, 3)) | "
-          + "\(fixed(detection.precisionAtTenPercent, 2)) | \(negative.count) (\(negative.filter { bad[$0] }.count)) | "
-          + "\(fixed(retrain.value(of: Array(values.indices)), 3)) → \(fixed(retrain.value(of: kept), 3)) |")
+        "| \(name) | \(count) | \(budget) | \(formatFixed(seconds, digits: 2)) | \(formatFixed(detection.rocAUC, digits: 3)) | "
+          + "\(formatFixed(detection.precisionAtTenPercent, digits: 2)) | \(negative.count) (\(negative.filter { bad[$0] }.count)) | "
+          + "\(formatFixed(retrain.value(of: Array(values.indices)), digits: 3)) → \(formatFixed(retrain.value(of: kept), digits: 3)) |")
     }
     func logistic(_ training: Dataset) -> ModelUtility<ClassifierLearner<LogisticRegression>> {
       ModelUtility(ClassifierLearner.logistic(training: training, validation: sets.validation))
@@ -134,26 +135,17 @@ extension BenchCommand {
     }
     return total
   }
-
-  private static func fixed(_ value: Double, _ digits: Int) -> String {
-    let scale = (0..<digits).reduce(1.0) { scale, _ in scale * 10 }
-    let text = String(Int((value * scale).rounded()))
-    let padded = String(repeating: "0", count: max(0, digits + 1 - text.count)) + text
-    return padded.dropLast(digits) + "." + padded.suffix(digits)
-  }
 }
 
 extension BenchContext {
-  /// The anchors' valuation sets, read as `glimpse value --split split.json --noisy
-  /// --validation-rows 500` reads them: the 1000 training digits with their noisy labels,
-  /// validation = test[:500], and which labels were flipped.
+  /// The anchors' valuation sets, as `glimpse value --split split.json --noisy
+  /// --validation-rows 500` reads them (the same builder): the 1000 training digits with their
+  /// noisy labels, validation = test[:500], held out = test[500:], and which labels were
+  /// flipped.
   func anchorValuationSets() throws -> ValuationSets {
-    let digits = try DataOptions.parse([imagesPath, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2"])
-      .load().dataset
-    let split = try SplitFile.read("\(samples)/mnist/split.json")
-    try split.check(rows: digits.count, path: "\(samples)/mnist/split.json")
+    let (data, split) = try digitsAndSplit()
     return try ValuationSets.split(
-      digits, trainRows: split.train, testRows: split.test, validationRows: 500,
+      data, trainRows: split.train, testRows: split.test, validationRows: 500,
       noisyLabels: split.noisy?.trainLabelsNoisy.map { String($0) })
   }
 }

@@ -18,9 +18,11 @@ import GlimpseSegmentation
 // process starts (`GLIMPSE_THREADS`), so a stage refuses to run at another count rather than
 // report a figure for the wrong setting.
 
-extension BenchCommand {
-  /// Bench stages for CNN epoch and predict; each returns seconds (a median over `context.repeats`).
-  static var cnnStages: [String: (BenchContext) throws -> Double] {
+/// Bench stages for the CNN's epochs, predictions and whole process.
+enum CNNStages {
+  /// Every CNN stage by name; each returns seconds (a median over `context.repeats`, or the
+  /// whole process's).
+  static var all: [String: (BenchContext) throws -> Double] {
     var stages: [String: (BenchContext) throws -> Double] = [:]
     for threads in 1...2 {
       stages["cnn-epoch-t\(threads)"] = { context in
@@ -42,10 +44,8 @@ enum CNNBench {
   /// Sets OpenBLAS to `threads` and checks that Glimpse's loops run on as many.
   static func useThreads(_ threads: Int) throws {
     guard Parallelism.threadCount == threads else {
-      throw CommandFailure(
-        message:
-          "this stage runs on \(threads) thread(s); Glimpse's loops use \(Parallelism.threadCount): set GLIMPSE_THREADS=\(threads)",
-        status: 64)
+      throw BenchFailure(
+        "this stage runs on \(threads) thread(s); Glimpse's loops use \(Parallelism.threadCount): set GLIMPSE_THREADS=\(threads)")
     }
     BLAS.setThreadCount(threads)
   }
@@ -72,7 +72,7 @@ enum CNNBench {
       if progress.batch == progress.batches { ends.append(monotonicSeconds()) }
     }
     let epochs = zip(ends.dropFirst(), ends).map { $0 - $1 }.sorted()
-    precondition(!epochs.isEmpty, "no epoch was timed")
+    guard !epochs.isEmpty else { throw BenchFailure("no epoch was timed") }
     return epochs[epochs.count / 2]
   }
 
