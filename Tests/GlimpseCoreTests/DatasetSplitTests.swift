@@ -22,6 +22,18 @@ import Testing
   }
 
   @Test(
+    "shuffledRows partitions the rows, each side ascending, as the shuffle's first rows and the rest"
+  )
+  func shuffledRowsFollowTheShuffle() {
+    var a = SeededGenerator(seed: 3)
+    var b = SeededGenerator(seed: 3)
+    let rows = Self.data.shuffledRows(trainCount: 6, using: &a)
+    let order = Array(0..<10).shuffled(using: &b)
+    #expect(rows.train == order[..<6].sorted() && rows.test == order[6...].sorted())
+    #expect(a == b)  // the same draws: what the demo's later steps draw stays the same
+  }
+
+  @Test(
     "Train and test rows partition the dataset, for any seed", arguments: [0, 1, 42] as [UInt64])
   func randomSplitPartitions(seed: UInt64) throws {
     let (train, test) = try Self.data.randomSplit(trainCount: 3, seed: seed)

@@ -15,4 +15,15 @@ extension Dataset {
     let order = Array(0..<count).shuffled(using: &rng)
     return (subset(Array(order[..<trainCount])), subset(Array(order[trainCount...])))
   }
+
+  /// Row indices split in two by a seeded shuffle of all rows: the first `trainCount` shuffled
+  /// rows train and the rest test, each side in ascending row order (so subsets keep the
+  /// data's order). Draws from `rng` exactly as `Array(0..<count).shuffled(using:)` does.
+  public func shuffledRows(
+    trainCount: Int, using rng: inout some RandomNumberGenerator
+  ) -> (train: [Int], test: [Int]) {
+    precondition((0...count).contains(trainCount), "trainCount (\(trainCount)) must lie in 0…\(count)")
+    let order = Array(0..<count).shuffled(using: &rng)
+    return (order[..<trainCount].sorted(), order[trainCount...].sorted())
+  }
 }

@@ -122,9 +122,8 @@ struct DemoCommand: ParsableCommand {
     try writeSheet(patches, title: "samples/textures: \(patches.count) patches of 224 × 224", name: "textures-contact")
     // Two thirds train, a third tests, by a seeded shuffle (every class on both sides).
     var rng = SeededGenerator(seed: 0)
-    let order = Array(0..<patches.count).shuffled(using: &rng)
-    let cut = patches.count * 2 / 3
-    let train = patches.subset(order[..<cut].sorted()), test = patches.subset(order[cut...].sorted())
+    let rows = patches.shuffledRows(trainCount: patches.count * 2 / 3, using: &rng)
+    let train = patches.subset(rows.train), test = patches.subset(rows.test)
     var hyperparameters = SVMClassifier.Hyperparameters()
     hyperparameters.kernel = .linear
     started = monotonicSeconds()
@@ -158,10 +157,8 @@ struct DemoCommand: ParsableCommand {
     let patches = reading.dataset
     try writeSheet(patches, title: "samples/colour: \(patches.count) patches of 128 × 128", name: "colour-contact")
     var rng = SeededGenerator(seed: 0)
-    let order = Array(0..<patches.count).shuffled(using: &rng)
-    let cut = patches.count * 2 / 3
-    let trainRows = order[..<cut].sorted(), testRows = order[cut...].sorted()
-    let train = patches.subset(trainRows), test = patches.subset(testRows)
+    let rows = patches.shuffledRows(trainCount: patches.count * 2 / 3, using: &rng)
+    let train = patches.subset(rows.train), test = patches.subset(rows.test)
     guard let shape = patches.imageShape else { return }
     let architecture = Architecture.defaultArchitecture(for: shape)
     let recipe = CNNClassifier.Hyperparameters.recipe(for: architecture)
@@ -191,12 +188,10 @@ struct DemoCommand: ParsableCommand {
     // Which training patches hurt: flip the labels of a tenth of them, value every training
     // patch by KNN-Shapley on the CNN's embeddings (the test patches as validation).
     var noisy = train
-    let flippedRows = Array(Array(0..<train.count).shuffled(using: &rng).prefix(max(1, train.count / 10)))
-    var flipped = [Bool](repeating: false, count: train.count)
-    for row in flippedRows {
-      noisy.labels[row] = (noisy.labels[row] + 1 + Int(rng.next(upperBound: UInt64(train.classNames.count - 1)))) % train.classNames.count
-      flipped[row] = true
-    }
+    let flipCount = max(1, train.count / 10)
+    let flipped: [Bool]
+    (noisy.labels, flipped) = LabelNoise.flipped(
+      train.labels, classCount: train.classNames.count, flipCount: flipCount, using: &rng)
     let embedded = Dataset(
       features: cnn.embed(noisy.features), labels: noisy.labels, classNames: noisy.classNames,
       sources: noisy.sources)
@@ -205,7 +200,7 @@ struct DemoCommand: ParsableCommand {
       sources: test.sources)
     let values = try KNNShapley(k: 5).values(training: embedded, validation: validation)
     let detection = NoiseDetection(values: values.values, bad: flipped)
-    print("   KNN-Shapley on \(cnn.embeddingSize)-dimensional embeddings, \(flippedRows.count) of \(train.count) training labels flipped: \(detection.lowestTenPercentHits) of the \(detection.lowestTenPercentCount) lowest-valued patches are flipped (ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))")
+    print("   KNN-Shapley on \(cnn.embeddingSize)-dimensional embeddings, \(flipCount) of \(train.count) training labels flipped: \(detection.lowestTenPercentHits) of the \(detection.lowestTenPercentCount) lowest-valued patches are flipped (ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))")
     let sheet = try ValueFigures.sheet(
       values, training: noisy, dataPath: folder, flipped: flipped, cleanLabels: train.labels,
       count: 6, title: "Colour patches valued on CNN embeddings (KNN-Shapley)")
