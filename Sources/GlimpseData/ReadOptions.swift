@@ -170,10 +170,12 @@ enum LabelEncoder {
   /// The label as a finite number, when it is one (`"007"`, `"3.0"`, `"-1e3"`; not `"nan"`).
   static func numericValue(_ label: String) -> Double? {
     let trimmed = label.trimmingSpaces()
-    guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ byte in
-      (48...57).contains(byte) || byte == 0x2E || byte == 0x2B || byte == 0x2D || byte == 0x65
-        || byte == 0x45
-    }), let value = Double(trimmed), value.isFinite else { return nil }
+    guard !trimmed.isEmpty,
+      trimmed.utf8.allSatisfy({ byte in
+        (48...57).contains(byte) || byte == 0x2E || byte == 0x2B || byte == 0x2D || byte == 0x65
+          || byte == 0x45
+      }), let value = Double(trimmed), value.isFinite
+    else { return nil }
     return value
   }
 }

@@ -16,7 +16,9 @@ extension Image {
     precondition(height > 0 && width > 0, "target size \(height)×\(width) must be positive")
     var image = self
     if width != shape.width { image = image.resampledHorizontally(to: width) }
-    if height != shape.height { image = image.transposedPixels().resampledHorizontally(to: height).transposedPixels() }
+    if height != shape.height {
+      image = image.transposedPixels().resampledHorizontally(to: height).transposedPixels()
+    }
     return image
   }
 
@@ -55,7 +57,8 @@ extension Image {
     for y in 0..<shape.height {
       for x in 0..<shape.width {
         for c in 0..<channels {
-          output[(x * shape.height + y) * channels + c] = pixels[(y * shape.width + x) * channels + c]
+          output[(x * shape.height + y) * channels + c] =
+            pixels[(y * shape.width + x) * channels + c]
         }
       }
     }

@@ -11,7 +11,9 @@ public struct ClassificationReport: Sendable, Equatable {
 
   /// Tallies predictions against the truth; both are class indices below `classCount`.
   public init(truth: [Int], predicted: [Int], classCount: Int) {
-    precondition(truth.count == predicted.count, "truth (\(truth.count)) and predictions (\(predicted.count)) differ in length")
+    precondition(
+      truth.count == predicted.count,
+      "truth (\(truth.count)) and predictions (\(predicted.count)) differ in length")
     var counts = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
     for (t, p) in zip(truth, predicted) { counts[t][p] += 1 }
     self.counts = counts

@@ -1,9 +1,10 @@
+import GlimpseCore
+
 #if canImport(FoundationEssentials)
   import FoundationEssentials
 #else
   import Foundation
 #endif
-import GlimpseCore
 
 /// A trained model as named arrays plus a JSON header: what a model file holds.
 ///
@@ -251,15 +252,23 @@ public struct ModelArchive: Sendable, Equatable {
           doubles[entry.name] = (0..<entry.count).map { Double(raw[start + $0]) / 255 }
         case "f32":
           doubles[entry.name] = (0..<entry.count).map {
-            Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: UInt32.self))))
+            Double(
+              Float(
+                bitPattern: UInt32(
+                  littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: UInt32.self)))
+            )
           }
         case "f64":
           doubles[entry.name] = (0..<entry.count).map {
-            Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self)))
+            Double(
+              bitPattern: UInt64(
+                littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: UInt64.self)))
           }
         default:
           integers[entry.name] = (0..<entry.count).map {
-            Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: Int64.self)))
+            Int(
+              Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * $0, as: Int64.self))
+            )
           }
         }
       }
@@ -347,18 +356,21 @@ public struct ModelArchive: Sendable, Equatable {
       // Images have 1 to 4 channels (grey, grey + alpha, RGB, RGBA); resizing and figures rely on it.
       guard shape.height >= 1, shape.width >= 1, (1...4).contains(shape.channels) else {
         throw .corruptModelFile(
-          "field 'imageShape' is \(shape.height)×\(shape.width)×\(shape.channels), expected positive sizes and 1 to 4 channels")
+          "field 'imageShape' is \(shape.height)×\(shape.width)×\(shape.channels), expected positive sizes and 1 to 4 channels"
+        )
       }
       let (area, overflowA) = shape.height.multipliedReportingOverflow(by: shape.width)
       let (values, overflowB) = area.multipliedReportingOverflow(by: shape.channels)
       guard !overflowA, !overflowB, values == header.featureCount else {
         throw .corruptModelFile(
-          "field 'imageShape' (\(shape.height)×\(shape.width)×\(shape.channels)) does not hold the \(header.featureCount) features")
+          "field 'imageShape' (\(shape.height)×\(shape.width)×\(shape.channels)) does not hold the \(header.featureCount) features"
+        )
       }
     }
     guard header.classNames.count <= maximumClassCount else {
       throw .corruptModelFile(
-        "field 'classNames' lists \(header.classNames.count) classes, more than \(maximumClassCount)")
+        "field 'classNames' lists \(header.classNames.count) classes, more than \(maximumClassCount)"
+      )
     }
     var seen = Set<String>()
     for name in header.classNames where !seen.insert(name).inserted {
@@ -385,7 +397,11 @@ public struct ModelArchive: Sendable, Equatable {
 
 /// Any JSON value, to carry hyperparameters through without knowing their type.
 enum JSONValue: Codable, Equatable, Sendable {
-  case null, bool(Bool), number(Double), string(String), array([JSONValue])
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
   case object([String: JSONValue])
 
   init(from decoder: Decoder) throws {

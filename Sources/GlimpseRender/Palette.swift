@@ -16,7 +16,9 @@ public struct RGB: Sendable, Equatable {
 
   /// Linear interpolation between two colours, `t` in [0, 1].
   func mixed(with other: RGB, _ t: Double) -> RGB {
-    RGB(red + (other.red - red) * t, green + (other.green - green) * t, blue + (other.blue - blue) * t)
+    RGB(
+      red + (other.red - red) * t, green + (other.green - green) * t, blue + (other.blue - blue) * t
+    )
   }
 }
 

@@ -135,10 +135,12 @@ public struct ExplanationReporter: Sendable {
       classNames: names, probabilities: p,
       columns: result.explanations.map { e in
         ExplanationFigure.Column(
-          name: e.segmenter?.description ?? "?", segments: e.segments, firstWeights: e.pixelWeights(0),
+          name: e.segmenter?.description ?? "?", segments: e.segments,
+          firstWeights: e.pixelWeights(0),
           secondWeights: e.pixelWeights(1), scores: (e.scores[0], e.scores[1]))
       },
-      combined: (result.combined[0].values, result.combined[1].values), agreement: result.agreement[0])
+      combined: (result.combined[0].values, result.combined[1].values),
+      agreement: result.agreement[0])
     switch inversion {
     case .automatic: figure.invert = ContactSheet.prefersInverted([image])
     case .inverted: figure.invert = true
@@ -151,7 +153,8 @@ public struct ExplanationReporter: Sendable {
     let sidecar = ExplanationSidecar(
       glimpseVersion: glimpseVersion,
       model: .init(
-        path: modelPath, sha256: modelSHA256, kind: type(of: model).kind, classNames: model.classNames),
+        path: modelPath, sha256: modelSHA256, kind: type(of: model).kind,
+        classNames: model.classNames),
       source: source, truth: truth,
       // Class names come from the model file: a repeated name keeps its first probability
       // rather than trapping.

@@ -42,7 +42,8 @@ public struct SegmenterSpec: Sendable, Hashable, Codable, CustomStringConvertibl
     guard let name = parts.first, let kind = Kind(rawValue: name.lowercased()) else {
       throw SegmenterSpecError(
         spec: text,
-        reason: "unknown segmenter; use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        reason:
+          "unknown segmenter; use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     var parameters: [Double] = []
     for part in parts.dropFirst() {
@@ -56,9 +57,10 @@ public struct SegmenterSpec: Sendable, Hashable, Codable, CustomStringConvertibl
 
   /// `kind:p1:p2…`, integers without a decimal point.
   public var description: String {
-    ([kind.rawValue] + parameters.map { value in
-      value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }).joined(separator: ":")
+    ([kind.rawValue]
+      + parameters.map { value in
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+      }).joined(separator: ":")
   }
 
   /// The seed notebook's six segmenters: SLIC with 25 segments at compactness 0.01, 0.1 and 1

@@ -45,7 +45,8 @@ enum CNNBench {
   static func useThreads(_ threads: Int) throws {
     guard Parallelism.threadCount == threads else {
       throw BenchFailure(
-        "this stage runs on \(threads) thread(s); Glimpse's loops use \(Parallelism.threadCount): set GLIMPSE_THREADS=\(threads)")
+        "this stage runs on \(threads) thread(s); Glimpse's loops use \(Parallelism.threadCount): set GLIMPSE_THREADS=\(threads)"
+      )
     }
     BLAS.setThreadCount(threads)
   }

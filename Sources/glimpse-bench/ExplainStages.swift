@@ -29,7 +29,8 @@ enum ExplainStages {
   private static func explainDigitPNG(_ context: BenchContext) throws -> Double {
     let (data, split) = try context.digitsAndSplit()
     var rng = SeededGenerator(seed: 0)
-    let model = try SVMClassifier.fit(data.subset(split.train), hyperparameters: .init(), using: &rng)
+    let model = try SVMClassifier.fit(
+      data.subset(split.train), hyperparameters: .init(), using: &rng)
     let shape = data.imageShape ?? ImageShape(height: 28, width: 28)
     var archive = model.archive()
     archive.imageShape = shape

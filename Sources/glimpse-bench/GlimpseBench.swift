@@ -17,8 +17,11 @@ struct GlimpseBench: ParsableCommand {
 
   /// Every stage by name; each returns its seconds (most: a median over `context.repeats`).
   static var stages: [String: (BenchContext) throws -> Double] {
-    [PipelineStages.all, ClassifierStages.all, CNNStages.all, ValuationStages.all, ExplainStages.all]
-      .reduce(into: [:]) { all, family in all.merge(family) { first, _ in first } }
+    [
+      PipelineStages.all, ClassifierStages.all, CNNStages.all, ValuationStages.all,
+      ExplainStages.all,
+    ]
+    .reduce(into: [:]) { all, family in all.merge(family) { first, _ in first } }
   }
 
   @Argument(help: "The stage to time.")

@@ -14,7 +14,9 @@ enum PipelineStages {
   static var all: [String: (BenchContext) throws -> Double] {
     [
       "read-csv": { context in
-        try context.median { _ = try TableDatasetReader.read(context.imagesPath, options: context.readOptions) }
+        try context.median {
+          _ = try TableDatasetReader.read(context.imagesPath, options: context.readOptions)
+        }
       },
       "decompress-bz2": { context in
         try context.median { _ = try FileBytes.read(context.imagesPath) }
@@ -51,8 +53,10 @@ enum PipelineStages {
         return monotonicSeconds() - started
       },
       "slic-512": { context in
-        let photo = try ImageFileFormat.decode(FileBytes.readRaw("\(context.samples)/photos/astronaut.png"))
-        let segmenter = try SegmenterSpec(kind: .slic, parameters: [250, 10, 0, 10, 1]).makeSegmenter()
+        let photo = try ImageFileFormat.decode(
+          FileBytes.readRaw("\(context.samples)/photos/astronaut.png"))
+        let segmenter = try SegmenterSpec(kind: .slic, parameters: [250, 10, 0, 10, 1])
+          .makeSegmenter()
         return try context.median { _ = segmenter.segment(photo) }
       },
     ]
@@ -60,19 +64,24 @@ enum PipelineStages {
 
   /// Reads the anchor split, fits the SVM, picks the first ambiguous test digit, and returns
   /// the timed work: its explanation with the six seed segmenters, 500 samples each.
-  private static func limeSetup(_ context: BenchContext, phases: PhaseClock? = nil) throws -> () -> Void {
+  private static func limeSetup(_ context: BenchContext, phases: PhaseClock? = nil) throws -> () ->
+    Void
+  {
     let (train, test) = try anchorSplit(context, phases: phases)
     var rng = SeededGenerator(seed: 0)
     let model = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
     phases?.mark("fit")
     let (image, labels) = firstAmbiguous(model, test)
     phases?.mark("scan")
-    let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in try spec.makeSegmenter() }
+    let segmenters = try SegmenterSpec.seedDefaults.map { spec throws(SegmenterSpecError) in
+      try spec.makeSegmenter()
+    }
     var explainer = LimeImageExplainer()
     explainer.sampleCount = 500
     return {
       _ = CombinedExplanation.explain(
-        image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0, classifier: model)
+        image, segmenters: segmenters, labels: labels, explainer: explainer, seed: 0,
+        classifier: model)
       phases?.mark("explain")
     }
   }
@@ -81,7 +90,8 @@ enum PipelineStages {
   private static func firstAmbiguous(_ model: SVMClassifier, _ test: Dataset) -> (Image, [Int]) {
     let (probabilities, votes) = model.predictProbabilitiesAndVotes(test.features)
     let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
-    let pick = AmbiguityFinder.find(ranked, matching: .seedRule).first
+    let pick =
+      AmbiguityFinder.find(ranked, matching: .seedRule).first
       ?? AmbiguityFinder.find(ranked, matching: AmbiguityQuery())[0]
     let shape = test.imageShape ?? ImageShape(height: 28, width: 28)
     return (Image(shape: shape, pixels: test.values(ofRow: pick.row)), [pick.first, pick.second])
@@ -95,7 +105,8 @@ enum PipelineStages {
     // The same work as `TableDatasetReader.read(images, options:)`, in two steps to time them.
     let bytes = try FileBytes.read(context.imagesPath)
     phases?.mark("decompress")
-    let data = try TableDatasetReader.read(context.imagesPath, bytes: bytes, options: context.readOptions)
+    let data = try TableDatasetReader.read(
+      context.imagesPath, bytes: bytes, options: context.readOptions)
     phases?.mark("parse")
     let split = try context.split()
     phases?.mark("split-json")

@@ -95,14 +95,19 @@ enum ValuationStages {
   private static func detectionTable(_ context: BenchContext) throws -> Double {
     let sets = try context.anchorValuationSets()
     guard let heldOut = sets.heldOut, let flipped = sets.flipped else {
-      throw BenchFailure("\(context.splitPath): the anchor split has held-out rows and flipped labels")
+      throw BenchFailure(
+        "\(context.splitPath): the anchor split has held-out rows and flipped labels")
     }
     BLAS.setThreadCount(1)
     let workers = Parallelism.threadCount
-    print("| method | N | budget | seconds | ROC AUC | P@10% | value < 0 (flipped) | LogReg held-out all → kept |")
+    print(
+      "| method | N | budget | seconds | ROC AUC | P@10% | value < 0 (flipped) | LogReg held-out all → kept |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     var total = 0.0
-    func row(_ name: String, _ count: Int, _ budget: String, _ value: (Dataset) throws -> ValuationResult) rethrows {
+    func row(
+      _ name: String, _ count: Int, _ budget: String, _ value: (Dataset) throws -> ValuationResult
+    ) rethrows {
       let training = sets.training.subset(0..<count)
       let bad = Array(flipped.prefix(count))
       let started = monotonicSeconds()
@@ -110,13 +115,15 @@ enum ValuationStages {
       let seconds = monotonicSeconds() - started
       total += seconds
       let detection = NoiseDetection(values: values, bad: bad)
-      let retrain = ModelUtility(ClassifierLearner.logistic(training: training, validation: heldOut))
+      let retrain = ModelUtility(
+        ClassifierLearner.logistic(training: training, validation: heldOut))
       let kept = values.indices.filter { values[$0] >= 0 }
       let negative = values.indices.filter { values[$0] < 0 }
       print(
         "| \(name) | \(count) | \(budget) | \(formatFixed(seconds, digits: 2)) | \(formatFixed(detection.rocAUC, digits: 3)) | "
           + "\(formatFixed(detection.precisionAtTenPercent, digits: 2)) | \(negative.count) (\(negative.filter { bad[$0] }.count)) | "
-          + "\(formatFixed(retrain.value(of: Array(values.indices)), digits: 3)) → \(formatFixed(retrain.value(of: kept), digits: 3)) |")
+          + "\(formatFixed(retrain.value(of: Array(values.indices)), digits: 3)) → \(formatFixed(retrain.value(of: kept), digits: 3)) |"
+      )
     }
     func logistic(_ training: Dataset) -> ModelUtility<ClassifierLearner<LogisticRegression>> {
       ModelUtility(ClassifierLearner.logistic(training: training, validation: sets.validation))
@@ -125,7 +132,9 @@ enum ValuationStages {
       MonteCarloOptions(stopping: .maxSamples(samples), threads: workers, shard: .whole)
     }
     for count in [200, 1000] {
-      try row("KNN-Shapley, k = 5", count, "exact") { try KNNShapley(k: 5).values(training: $0, validation: sets.validation) }
+      try row("KNN-Shapley, k = 5", count, "exact") {
+        try KNNShapley(k: 5).values(training: $0, validation: sets.validation)
+      }
     }
     row("TMC-Shapley, logistic", 200, "100 permutations") {
       TruncatedMonteCarloShapley().run(logistic($0), options: budget(100)).0

@@ -56,7 +56,8 @@ struct FuzzSession {
   func fuzz(runs: Int, seconds: Double) -> Report {
     let started = now()
     let deadline = started + seconds
-    var report = Report(target: target.name, executions: 0, seconds: 0, crashes: 0, hangs: 0, saved: [])
+    var report = Report(
+      target: target.name, executions: 0, seconds: 0, crashes: 0, hangs: 0, saved: [])
     var next = 0
     supervisor.accepted = 0
     while next < runs && now() < deadline {
@@ -100,7 +101,9 @@ struct FuzzSession {
 
   /// Runs one input in a child; what it ended with.
   func replay(_ input: [UInt8]) -> Supervisor.Ending {
-    supervisor.runChild(startingAt: 0, timeout: options.timeout, memoryLimit: options.memoryMib << 20) {
+    supervisor.runChild(
+      startingAt: 0, timeout: options.timeout, memoryLimit: options.memoryMib << 20
+    ) {
       _ in
       supervisor.record(input, execution: 0)
       _ = runChecked(input)
@@ -118,7 +121,9 @@ struct FuzzSession {
     } catch {
       if let problem = Self.messageProblem(String(describing: error)) {
         let line = "bad message (\(problem)): \(String(describing: error).prefix(300))\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+        _ = line.utf8CString.withUnsafeBufferPointer {
+          Glibc.write(2, $0.baseAddress, $0.count - 1)
+        }
         _exit(Self.badMessageStatus)
       }
       return false

@@ -17,7 +17,8 @@ import GlimpseData
 struct GlimpseFuzz: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "glimpse-fuzz",
-    abstract: "Mutation fuzzing of Glimpse's readers; crashes, aborts and hangs are kept as reproducers.",
+    abstract:
+      "Mutation fuzzing of Glimpse's readers; crashes, aborts and hangs are kept as reproducers.",
     discussion: """
       Run with OPENBLAS_NUM_THREADS=1 (children are forked). Exit status: 0 when every run \
       returned or threw, 1 when any crashed or hung.
@@ -85,7 +86,8 @@ struct Fuzz: ParsableCommand {
 struct Replay: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",
-    abstract: "Run saved inputs through a target (in this process with --in-process, to see the trap).")
+    abstract:
+      "Run saved inputs through a target (in this process with --in-process, to see the trap).")
 
   @Argument(help: "The target.")
   var target: String
@@ -108,7 +110,9 @@ struct Replay: ParsableCommand {
     for file in files {
       let input = try FileBytes.readRaw(file)
       if inProcess {
-        do { try fuzzTarget.run(input, session.scratch) } catch { print("\(file): threw: \(error)") }
+        do { try fuzzTarget.run(input, session.scratch) } catch {
+          print("\(file): threw: \(error)")
+        }
         print("\(file): returned")
         continue
       }
@@ -123,7 +127,8 @@ struct Replay: ParsableCommand {
 struct Smoke: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "smoke",
-    abstract: "Replay every saved regression, then fuzz every target briefly (make test runs this).")
+    abstract: "Replay every saved regression, then fuzz every target briefly (make test runs this)."
+  )
 
   @Option(help: "Seconds of fuzzing per target.")
   var seconds = 5.0

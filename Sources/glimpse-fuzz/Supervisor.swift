@@ -62,7 +62,9 @@ final class Supervisor {
   func record(_ input: [UInt8], execution: Int) {
     let length = min(input.count, capacity)
     input.withUnsafeBytes { raw in
-      if let base = raw.baseAddress { (shared + headerBytes).copyMemory(from: base, byteCount: length) }
+      if let base = raw.baseAddress {
+        (shared + headerBytes).copyMemory(from: base, byteCount: length)
+      }
     }
     counters[2] = length
     counters[1] = execution

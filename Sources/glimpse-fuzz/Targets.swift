@@ -28,14 +28,17 @@ struct FuzzTarget: Sendable {
 extension FuzzTarget {
   /// Every target, in the order the smoke run takes them.
   static let all: [FuzzTarget] = [
-    FuzzTarget(name: "csv", text: true, summary: "a CSV table with a label column (DatasetReader)") {
+    FuzzTarget(name: "csv", text: true, summary: "a CSV table with a label column (DatasetReader)")
+    {
       input, scratch in
       try readTable(input, path: scratch + "/table.csv")
     },
-    FuzzTarget(name: "csv-gz", text: false, summary: "a gzip-compressed CSV table") { input, scratch in
+    FuzzTarget(name: "csv-gz", text: false, summary: "a gzip-compressed CSV table") {
+      input, scratch in
       try readTable(input, path: scratch + "/table.csv.gz")
     },
-    FuzzTarget(name: "csv-bz2", text: false, summary: "a bzip2-compressed CSV table") { input, scratch in
+    FuzzTarget(name: "csv-bz2", text: false, summary: "a bzip2-compressed CSV table") {
+      input, scratch in
       try readTable(input, path: scratch + "/table.csv.bz2")
     },
     FuzzTarget(
@@ -51,7 +54,9 @@ extension FuzzTarget {
       options.labelsPath = scratch + "/labels.csv"
       _ = try DatasetReader.read(features, options: options)
     },
-    FuzzTarget(name: "idx", text: false, summary: "an MNIST IDX image file with a fixed IDX label file") {
+    FuzzTarget(
+      name: "idx", text: false, summary: "an MNIST IDX image file with a fixed IDX label file"
+    ) {
       input, scratch in
       let labels = scratch + "/labels.idx"
       if access(labels, F_OK) != 0 {
@@ -85,7 +90,8 @@ extension FuzzTarget {
     },
     FuzzTarget(
       name: "checkpoint", text: true,
-      summary: "a valuation checkpoint (decode, check it can resume a job of its own size, compute its values)"
+      summary:
+        "a valuation checkpoint (decode, check it can resume a job of its own size, compute its values)"
     ) { input, _ in
       let checkpoint = try ValuationCheckpoint.decode(input, path: "checkpoint.json")
       try checkpoint.checkResumable(
@@ -93,12 +99,16 @@ extension FuzzTarget {
         path: "checkpoint.json")
       _ = checkpoint.result
     },
-    FuzzTarget(name: "values", text: true, summary: "a values CSV for 6 training points (clean --values)") {
+    FuzzTarget(
+      name: "values", text: true, summary: "a values CSV for 6 training points (clean --values)"
+    ) {
       input, scratch in
       try write(input, to: scratch + "/values.csv")
       _ = try ValuesTable.readValues(scratch + "/values.csv", count: 6)
     },
-    FuzzTarget(name: "split", text: true, summary: "a split JSON, checked against a 12-row dataset (--split)") {
+    FuzzTarget(
+      name: "split", text: true, summary: "a split JSON, checked against a 12-row dataset (--split)"
+    ) {
       input, _ in
       let split = try SplitFile.decode(input, path: "split.json")
       try split.check(rows: 12, path: "split.json")

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Glibc
 import GlimpseCore
 import GlimpseData
-import Glibc
 
 /// The `glimpse` command: explains image classifiers and values their training data.
 @main
@@ -64,7 +64,8 @@ struct Glimpse: ParsableCommand {
   /// last line passed to `reportError` says how many and where they are listed.
   static func execute(_ arguments: [String], reportError: (String) -> Void) -> Int32 {
     if let unknown = unknownCommand(in: arguments) {
-      reportError("glimpse: error: unknown command '\(unknown)'; see 'glimpse --help' for the commands")
+      reportError(
+        "glimpse: error: unknown command '\(unknown)'; see 'glimpse --help' for the commands")
       return ExitStatus.usage
     }
     let skipped = SkippedItems()
@@ -112,7 +113,8 @@ struct Glimpse: ParsableCommand {
   static func unknownCommand(in arguments: [String]) -> String? {
     func subcommand(of command: ParsableCommand.Type, named name: String) -> ParsableCommand.Type? {
       command.configuration.subcommands.first {
-        ($0.configuration.commandName ?? $0._commandName) == name || $0.configuration.aliases.contains(name)
+        ($0.configuration.commandName ?? $0._commandName) == name
+          || $0.configuration.aliases.contains(name)
       }
     }
     guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
@@ -122,7 +124,9 @@ struct Glimpse: ParsableCommand {
       var path: [String] = []
       for word in arguments.dropFirst() where !word.hasPrefix("-") {
         path.append(word)
-        guard let next = subcommand(of: command, named: word) else { return path.joined(separator: " ") }
+        guard let next = subcommand(of: command, named: word) else {
+          return path.joined(separator: " ")
+        }
         command = next
       }
       return nil

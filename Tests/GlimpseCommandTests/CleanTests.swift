@@ -15,11 +15,18 @@ struct CleanTests {
     try FlowsImages.writeFolder(d + "/train", perClass: 6, seed: 1, size: { _ in (16, 16) })
     // Two red squares filed as triangles: points worth less than the rest.
     for i in 0..<2 {
-      try writeFile(PNGCodec.encode(FlowsImages.shapeImage(label: 0, height: 16, width: 16, seed: 50 + UInt64(i))),
-                    to: d + "/train/triangle/odd-\(i).png")
+      try writeFile(
+        PNGCodec.encode(
+          FlowsImages.shapeImage(label: 0, height: 16, width: 16, seed: 50 + UInt64(i))),
+        to: d + "/train/triangle/odd-\(i).png")
     }
-    try FlowsImages.writeFolder(d + "/test", perClass: 3, seed: 2, size: { $0 == 1 ? (23, 17) : (16, 16) })
-    #expect(run(["value", d + "/train", "--valid", d + "/test", "--method", "knn", "--k", "3", "--out", d + "/v.csv"]) == (0, []))
+    try FlowsImages.writeFolder(
+      d + "/test", perClass: 3, seed: 2, size: { $0 == 1 ? (23, 17) : (16, 16) })
+    #expect(
+      run([
+        "value", d + "/train", "--valid", d + "/test", "--method", "knn", "--k", "3", "--out",
+        d + "/v.csv",
+      ]) == (0, []))
   }
 
   static func values(_ path: String) throws -> [Double] {
@@ -27,7 +34,9 @@ struct CleanTests {
     return (0..<table.rowCount).map { table.values[$0, 1] }
   }
 
-  @Test("clean on a folder copies the kept files byte for byte into OUT/<class>/ and lists the dropped ones")
+  @Test(
+    "clean on a folder copies the kept files byte for byte into OUT/<class>/ and lists the dropped ones"
+  )
   func cleanFolderWritesFolderAndDropList() throws {
     let d = makeTemporaryDirectory()
     try Self.valuedFolder(d)
@@ -36,8 +45,12 @@ struct CleanTests {
     try #require(distinct.count > 2)
     let threshold = distinct[distinct.count / 2]
     let dropCount = values.count { $0 < threshold }
-    #expect(run(["clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn", "--k", "3",
-                 "--threshold", String(threshold), "--out", d + "/kept"]) == (0, []))
+    #expect(
+      run([
+        "clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn",
+        "--k", "3",
+        "--threshold", String(threshold), "--out", d + "/kept",
+      ]) == (0, []))
     let kept = try DatasetReader.read(d + "/kept").dataset
     #expect(kept.count == 20 - dropCount)
     for source in kept.sources {
@@ -49,21 +62,28 @@ struct CleanTests {
     #expect(drop.rowCount == dropCount)
     let dropped = drop.textColumns["source"] ?? []
     #expect(dropped.allSatisfy { $0.hasPrefix(d + "/train/") && FileBytes.exists($0) })
-    #expect(Set(dropped).isDisjoint(with: kept.sources.map { $0.replacingOccurrences(of: d + "/kept/", with: d + "/train/") }))
+    #expect(
+      Set(dropped).isDisjoint(
+        with: kept.sources.map { $0.replacingOccurrences(of: d + "/kept/", with: d + "/train/") }))
     // Lowest value first.
     let dropValues = (0..<drop.rowCount).map { drop.values[$0, 1] }
     #expect(dropValues == dropValues.sorted())
   }
 
-  @Test("clean refuses to write over, into or around an input, or into a non-empty folder",
-        arguments: [("values", "/v.csv"), ("inside", "/train/new"), ("around", "/"), ("nonempty", "/test")])
+  @Test(
+    "clean refuses to write over, into or around an input, or into a non-empty folder",
+    arguments: [
+      ("values", "/v.csv"), ("inside", "/train/new"), ("around", "/"), ("nonempty", "/test"),
+    ])
   func cleanNeverWritesOverAnInput(name: String, out: String) throws {
     let d = makeTemporaryDirectory()
     try Self.valuedFolder(d)
     let before = try FileBytes.readRaw(d + "/v.csv")
     let target = name == "around" ? d : d + out
-    let outcome = run(["clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn",
-                       "--out", target])
+    let outcome = run([
+      "clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn",
+      "--out", target,
+    ])
     // An output that is or lies in an input: 65 (bad input), as every command refuses it.
     #expect(outcome.status == 65, "\(name)")
     #expect(outcome.errors.count == 1)
@@ -71,8 +91,10 @@ struct CleanTests {
     #expect(try FileBytes.readRaw(d + "/v.csv") == before)
     #expect(!FileBytes.exists(d + "/train/new"))
     // The drop list may not name an input either.
-    let list = run(["clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn",
-                    "--out", d + "/ok", "--drop-list", d + "/v.csv"])
+    let list = run([
+      "clean", d + "/train", "--values", d + "/v.csv", "--test", d + "/test", "--model", "knn",
+      "--out", d + "/ok", "--drop-list", d + "/v.csv",
+    ])
     #expect(list.status == 65)
     #expect(try FileBytes.readRaw(d + "/v.csv") == before)
   }
@@ -81,8 +103,16 @@ struct CleanTests {
   func cleanTableAddsDropList() throws {
     let d = makeTemporaryDirectory()
     try ValueCommandTests.writePoints(d)
-    #expect(run(["value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", "knn", "--k", "3", "--out", d + "/v.csv"]) == (0, []))
-    #expect(run(["clean", d + "/train.csv", "--values", d + "/v.csv", "--test", d + "/test.csv", "--out", d + "/clean.csv"]) == (0, []))
+    #expect(
+      run([
+        "value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", "knn", "--k", "3",
+        "--out", d + "/v.csv",
+      ]) == (0, []))
+    #expect(
+      run([
+        "clean", d + "/train.csv", "--values", d + "/v.csv", "--test", d + "/test.csv", "--out",
+        d + "/clean.csv",
+      ]) == (0, []))
     let cleaned = try DatasetReader.read(d + "/clean.csv").dataset
     #expect(cleaned.featureCount == 2)
     #expect(cleaned.sources.allSatisfy { $0.hasPrefix(d + "/train.csv:") })

@@ -23,7 +23,8 @@ struct ConsoleTests {
   func hugeAndNonFiniteValues() {
     #expect(formatFixed(1e300, digits: 4) == "1e+300")
     #expect(formatFixed(-1e300, digits: 4) == "-1e+300")
-    #expect(formatFixed(.greatestFiniteMagnitude, digits: 2) == String(Double.greatestFiniteMagnitude))
+    #expect(
+      formatFixed(.greatestFiniteMagnitude, digits: 2) == String(Double.greatestFiniteMagnitude))
     #expect(formatFixed(.nan, digits: 4) == "nan")
     #expect(formatFixed(.infinity, digits: 4) == "inf")
     #expect(formatFixed(-.infinity, digits: 1) == "-inf")
@@ -63,24 +64,35 @@ struct ConsoleTests {
     #expect(lines.contains("  features: 4 (images 2×2 (H×W), 1 channel)"))
   }
 
-  @Test("info on IDX float data with huge, NaN and infinite values prints its value range (no trap)",
-        arguments: [[Float(3e38), 0, 1, -3e38, 0, 2e38, 0.5, 0], [Float.infinity, 0, 1, -Float.infinity, Float.nan, 3e38, 0.5, 0]] as [[Float]])
+  @Test(
+    "info on IDX float data with huge, NaN and infinite values prints its value range (no trap)",
+    arguments: [
+      [Float(3e38), 0, 1, -3e38, 0, 2e38, 0.5, 0],
+      [Float.infinity, 0, 1, -Float.infinity, Float.nan, 3e38, 0.5, 0],
+    ] as [[Float]])
   func infoWithNonFiniteIDX(values: [Float]) throws {
     let d = makeTemporaryDirectory()
-    func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+    func bigEndian(_ value: UInt32) -> [UInt8] {
+      [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) }
+    }
     var images: [UInt8] = [0, 0, 0x0D, 3] + bigEndian(2) + bigEndian(2) + bigEndian(2)
     for value in values { images += bigEndian(value.bitPattern) }
     try writeFile(images, to: d + "/images.idx")
     try writeFile([0, 0, 0x08, 1] + bigEndian(2) + [0, 1], to: d + "/labels.idx")
-    let outcome = run(["info", d + "/images.idx", "--labels", d + "/labels.idx", "--sheet", d + "/s.png"])
+    let outcome = run([
+      "info", d + "/images.idx", "--labels", d + "/labels.idx", "--sheet", d + "/s.png",
+    ])
     // Either a clean reading or one clear error line; never a trap.
-    #expect(outcome.status == 0 || (outcome.status == ExitStatus.badInput && outcome.errors.count == 1))
+    #expect(
+      outcome.status == 0 || (outcome.status == ExitStatus.badInput && outcome.errors.count == 1))
   }
 
   @Test("a gallery of sidecars with absurd probabilities is still written (no trap)")
   func galleryWithHugeProbabilities() throws {
     let d = makeTemporaryDirectory()
-    try writeFile(#"{"source": "a.png", "probabilities": {"1": 1e300, "7": -1e300}, "explained": ["1", "7"], "agreement": [1e300], "png": "a.png"}"#, to: d + "/a.json")
+    try writeFile(
+      #"{"source": "a.png", "probabilities": {"1": 1e300, "7": -1e300}, "explained": ["1", "7"], "agreement": [1e300], "png": "a.png"}"#,
+      to: d + "/a.json")
     try writeFile([1, 2, 3], to: d + "/a.png")
     #expect(run(["gallery", d]) == (0, []))
     let html = String(decoding: try FileBytes.readRaw(d + "/index.html"), as: UTF8.self)

@@ -22,7 +22,9 @@ struct ConventionsTests {
     for position in 0..<20 {
       #expect(shards.filter { $0.contains(position) }.count == 1)
     }
-    #expect(shards[0].contains(0) && shards[1].contains(1) && shards[2].contains(2) && shards[0].contains(3))
+    #expect(
+      shards[0].contains(0) && shards[1].contains(1) && shards[2].contains(2)
+        && shards[0].contains(3))
     // The same k/n is the same shard for value and explain-batch.
     #expect(parseShard("1/3")?.index == shards[1].index)
   }
@@ -33,8 +35,12 @@ struct ConventionsTests {
     #expect(outcome.status == ExitStatus.usage)
   }
 
-  @Test("help for an unknown command, or --help after one, exits 64 with one 'unknown command' line",
-        arguments: [["help", "nope"], ["nope", "--help"], ["nope", "-h"], ["nope"], ["help", "value", "nope"], ["help", "info", "extra"]])
+  @Test(
+    "help for an unknown command, or --help after one, exits 64 with one 'unknown command' line",
+    arguments: [
+      ["help", "nope"], ["nope", "--help"], ["nope", "-h"], ["nope"], ["help", "value", "nope"],
+      ["help", "info", "extra"],
+    ])
   func unknownCommand(arguments: [String]) {
     let outcome = run(arguments)
     #expect(outcome.status == 64)
@@ -43,8 +49,12 @@ struct ConventionsTests {
     #expect(outcome.errors.first?.contains("\n") == false)
   }
 
-  @Test("help for known commands still exits 0",
-        arguments: [["help"], ["help", "train"], ["help", "value", "merge"], ["explain-batch", "--help"], ["gallery", "-h"]])
+  @Test(
+    "help for known commands still exits 0",
+    arguments: [
+      ["help"], ["help", "train"], ["help", "value", "merge"], ["explain-batch", "--help"],
+      ["gallery", "-h"],
+    ])
   func knownHelp(arguments: [String]) {
     #expect(run(arguments) == (0, []))
   }
@@ -53,7 +63,9 @@ struct ConventionsTests {
   func trainHelpListsEveryModel() {
     let help = Glimpse.helpMessage(for: TrainCommand.self, columns: 2000)
     for model in ModelName.allCases {
-      #expect(help.contains("\(model.rawValue),") || help.contains("\(model.rawValue) ("), "\(model.rawValue)")
+      #expect(
+        help.contains("\(model.rawValue),") || help.contains("\(model.rawValue) ("),
+        "\(model.rawValue)")
     }
     #expect(help.contains("cnn, a small convolutional network"))
     #expect(help.contains("knn, cnn (images only)"))
@@ -62,7 +74,9 @@ struct ConventionsTests {
   @Test("glimpse --help documents the exit statuses, the H×W order and 0-based shards")
   func rootHelpDocumentsConventions() {
     let help = Glimpse.helpMessage(columns: 2000)
-    for status in ["0 success", "1 the command failed", "3 partial", "64 usage error", "65 bad input"] {
+    for status in [
+      "0 success", "1 the command failed", "3 partial", "64 usage error", "65 bad input",
+    ] {
       #expect(help.contains(status), "\(status)")
     }
     #expect(help.contains("height × width"))
@@ -89,18 +103,32 @@ struct ConventionsTests {
 
 @Suite("Command line: explain-batch arguments")
 struct ExplainBatchArgumentTests {
-  @Test("explain-batch on a missing folder, or a file given as --folder, is one error line (not an empty success)")
+  @Test(
+    "explain-batch on a missing folder, or a file given as --folder, is one error line (not an empty success)"
+  )
   func missingFolder() throws {
     let d = makeTemporaryDirectory()
     #expect(run(["train", TestPaths.samples + "/digits", "--out", d + "/m.glimpse"]) == (0, []))
-    let missing = run(["explain-batch", d + "/m.glimpse", "--folder", d + "/nope", "--out", d + "/out"])
+    let missing = run([
+      "explain-batch", d + "/m.glimpse", "--folder", d + "/nope", "--out", d + "/out",
+    ])
     #expect(missing.status == ExitStatus.badInput)
     #expect(missing.errors == ["glimpse: error: \(d)/nope: no such file or directory"])
-    let file = run(["explain-batch", d + "/m.glimpse", "--folder", d + "/m.glimpse", "--out", d + "/out"])
+    let file = run([
+      "explain-batch", d + "/m.glimpse", "--folder", d + "/m.glimpse", "--out", d + "/out",
+    ])
     #expect(file.status == ExitStatus.badInput)
-    #expect(file.errors == ["glimpse: error: \(d)/m.glimpse: not a directory (--folder takes a folder of images)"])
-    #expect(run(["explain-batch", d + "/m.glimpse", "--folder", d, "--limit", "-1"]).status == ExitStatus.usage)
-    #expect(run(["gallery", d + "/nope"]) == (ExitStatus.badInput, ["glimpse: error: \(d)/nope: no such file or directory"]))
+    #expect(
+      file.errors == [
+        "glimpse: error: \(d)/m.glimpse: not a directory (--folder takes a folder of images)"
+      ])
+    #expect(
+      run(["explain-batch", d + "/m.glimpse", "--folder", d, "--limit", "-1"]).status
+        == ExitStatus.usage)
+    #expect(
+      run(["gallery", d + "/nope"]) == (
+        ExitStatus.badInput, ["glimpse: error: \(d)/nope: no such file or directory"]
+      ))
     #expect(!FileManager.default.fileExists(atPath: d + "/nope"))
   }
 }

@@ -38,7 +38,8 @@ enum FlowsImages {
     for label in 0..<classes {
       for i in 0..<perClass {
         let (h, w) = size(i)
-        let image = shapeImage(label: label, height: h, width: w, seed: seed &* 1000 &+ UInt64(label * 100 + i))
+        let image = shapeImage(
+          label: label, height: h, width: w, seed: seed &* 1000 &+ UInt64(label * 100 + i))
         let path = "\(root)/\(names[label])/\(names[label])-\(i).png"
         try writeFile(PNGCodec.encode(image), to: path)
         paths.append(path)

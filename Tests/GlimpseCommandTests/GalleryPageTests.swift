@@ -28,7 +28,9 @@ struct GalleryPageTests {
   /// The first 24 bytes of a PNG (signature and IHDR size) and a few more: enough for the
   /// gallery, which reads the size from the header and never decodes the picture.
   static func pngHeader(width: UInt32, height: UInt32) -> [UInt8] {
-    func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+    func bigEndian(_ value: UInt32) -> [UInt8] {
+      [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) }
+    }
     return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
       + bigEndian(width) + bigEndian(height) + [8, 6, 0, 0, 0]
   }
@@ -67,20 +69,34 @@ struct GalleryPageTests {
   @Test("one card per sidecar, most ambiguous first, each carrying its numbers as data attributes")
   func cardsCarryTheirNumbers() throws {
     let d = makeTemporaryDirectory()
-    try writeFile(Self.sidecar(source: "wide.png", first: "4", second: "9", p1: 0.75, p2: 0.125, truth: "9", agreement: 0.5, png: "a.png"), to: d + "/a.json")
-    try writeFile(Self.sidecar(source: "close.png", first: "3", second: "5", p1: 0.5, p2: 0.375, truth: "3", agreement: nil, png: "b.png"), to: d + "/b.json")
-    try writeFile(Self.sidecar(source: "middle.png", first: "9", second: "4", p1: 0.625, p2: 0.25, truth: nil, agreement: -0.25, png: "c.png"), to: d + "/c.json")
-    for name in ["a", "b", "c"] { try writeFile(Self.pngHeader(width: 944, height: 750), to: d + "/\(name).png") }
+    try writeFile(
+      Self.sidecar(
+        source: "wide.png", first: "4", second: "9", p1: 0.75, p2: 0.125, truth: "9",
+        agreement: 0.5, png: "a.png"), to: d + "/a.json")
+    try writeFile(
+      Self.sidecar(
+        source: "close.png", first: "3", second: "5", p1: 0.5, p2: 0.375, truth: "3",
+        agreement: nil, png: "b.png"), to: d + "/b.json")
+    try writeFile(
+      Self.sidecar(
+        source: "middle.png", first: "9", second: "4", p1: 0.625, p2: 0.25, truth: nil,
+        agreement: -0.25, png: "c.png"), to: d + "/c.json")
+    for name in ["a", "b", "c"] {
+      try writeFile(Self.pngHeader(width: 944, height: 750), to: d + "/\(name).png")
+    }
     let html = try Self.gallery(d)
     #expect(html.contains("3 explanations"))
     let cards = Self.cards(html)
     // Sorted by margin p1 − p2 ascending: 0.125, 0.375, 0.625.
     #expect(cards.map { $0["data-source"] } == ["close.png", "middle.png", "wide.png"])
-    #expect(cards[0] == [
-      "class": "card", "data-first": "3", "data-second": "5", "data-p1": "0.5", "data-p2": "0.375",
-      "data-margin": "0.125", "data-truth": "3", "data-wrong": "0", "data-agreement": "", "data-source": "close.png",
-      "style": "--w:944px;--h:750px",
-    ])
+    #expect(
+      cards[0] == [
+        "class": "card", "data-first": "3", "data-second": "5", "data-p1": "0.5",
+        "data-p2": "0.375",
+        "data-margin": "0.125", "data-truth": "3", "data-wrong": "0", "data-agreement": "",
+        "data-source": "close.png",
+        "style": "--w:944px;--h:750px",
+      ])
     #expect(cards[1]["data-truth"] == nil)
     #expect(cards[1]["data-wrong"] == "0")
     #expect(cards[1]["data-agreement"] == "-0.25")
@@ -101,7 +117,10 @@ struct GalleryPageTests {
   func hostileTextIsEscaped() throws {
     let d = makeTemporaryDirectory()
     let source = #"x"><script>alert(1)</script><img src=x onerror='alert(2)'>&amp;.png"#
-    try writeFile(Self.sidecar(source: source, first: "<b>4</b>", second: "\"9\"", p1: 0.6, p2: 0.3, truth: "'7'", agreement: 0.1, png: "a#b?c d.png"), to: d + "/a.json")
+    try writeFile(
+      Self.sidecar(
+        source: source, first: "<b>4</b>", second: "\"9\"", p1: 0.6, p2: 0.3, truth: "'7'",
+        agreement: 0.1, png: "a#b?c d.png"), to: d + "/a.json")
     try writeFile(Self.pngHeader(width: 10, height: 10), to: d + "/a#b?c d.png")
     let html = try Self.gallery(d)
     #expect(!html.contains(#""><script>"#))
@@ -122,7 +141,10 @@ struct GalleryPageTests {
   @Test("the skipped-files lists are kept, escaped, after the cards")
   func skippedListIsKept() throws {
     let d = makeTemporaryDirectory()
-    try writeFile(Self.sidecar(source: "a.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: "1", agreement: nil, png: "a.png"), to: d + "/a.json")
+    try writeFile(
+      Self.sidecar(
+        source: "a.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: "1", agreement: nil,
+        png: "a.png"), to: d + "/a.json")
     try writeFile([1, 2, 3], to: d + "/a.png")
     try writeFile("broken <b>.png: not a PNG file\n", to: d + "/skipped-0-of-2.txt")
     try writeFile("gone.png: no such file\n", to: d + "/skipped-1-of-2.txt")
@@ -131,7 +153,8 @@ struct GalleryPageTests {
     let skipped = try #require(html.range(of: "<h2>Skipped files</h2>"))
     let lastCard = try #require(html.range(of: "<figure ", options: .backwards))
     #expect(lastCard.lowerBound < skipped.lowerBound)
-    #expect(html.contains("<li>broken &lt;b&gt;.png: not a PNG file</li><li>gone.png: no such file</li>"))
+    #expect(
+      html.contains("<li>broken &lt;b&gt;.png: not a PNG file</li><li>gone.png: no such file</li>"))
     // A PNG whose header is unreadable still gets its card, at whatever size it loads.
     #expect(!html.contains(#"width=""#))
   }
@@ -140,11 +163,20 @@ struct GalleryPageTests {
   func sidecarWithoutItsPNGIsLeftOut() throws {
     let d = makeTemporaryDirectory()
     let folder = d + "/out"
-    try writeFile(Self.sidecar(source: "kept.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "a.png"), to: folder + "/a.json")
+    try writeFile(
+      Self.sidecar(
+        source: "kept.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil,
+        png: "a.png"), to: folder + "/a.json")
     try writeFile([1, 2, 3], to: folder + "/a.png")
-    try writeFile(Self.sidecar(source: "missing.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "b.png"), to: folder + "/b.json")
+    try writeFile(
+      Self.sidecar(
+        source: "missing.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil,
+        agreement: nil, png: "b.png"), to: folder + "/b.json")
     // The file exists, but beside the folder: explain-batch never names a PNG elsewhere.
-    try writeFile(Self.sidecar(source: "outside.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "../c.png"), to: folder + "/c.json")
+    try writeFile(
+      Self.sidecar(
+        source: "outside.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil,
+        agreement: nil, png: "../c.png"), to: folder + "/c.json")
     try writeFile([1, 2, 3], to: d + "/c.png")
     try writeFile("{not json", to: folder + "/d.json")
     let html = try Self.gallery(folder)
@@ -156,9 +188,16 @@ struct GalleryPageTests {
   func nonFiniteNumbersAreEmpty() throws {
     let d = makeTemporaryDirectory()
     // 1e308 − (−1e308) overflows to infinity; a class missing from the probabilities is unknown.
-    try writeFile(#"{"source": "a.png", "probabilities": {"1": 1e308, "7": -1e308}, "explained": ["1", "7"], "agreement": [], "png": "a.png"}"#, to: d + "/a.json")
-    try writeFile(#"{"source": "b.png", "probabilities": {"1": 0.5}, "explained": ["1", "2"], "agreement": [], "png": "b.png"}"#, to: d + "/b.json")
-    try writeFile(Self.sidecar(source: "c.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil, png: "c.png"), to: d + "/c.json")
+    try writeFile(
+      #"{"source": "a.png", "probabilities": {"1": 1e308, "7": -1e308}, "explained": ["1", "7"], "agreement": [], "png": "a.png"}"#,
+      to: d + "/a.json")
+    try writeFile(
+      #"{"source": "b.png", "probabilities": {"1": 0.5}, "explained": ["1", "2"], "agreement": [], "png": "b.png"}"#,
+      to: d + "/b.json")
+    try writeFile(
+      Self.sidecar(
+        source: "c.png", first: "1", second: "7", p1: 0.6, p2: 0.3, truth: nil, agreement: nil,
+        png: "c.png"), to: d + "/c.json")
     for name in ["a", "b", "c"] { try writeFile([1, 2, 3], to: d + "/\(name).png") }
     let cards = Self.cards(try Self.gallery(d))
     #expect(cards.map { $0["data-source"] } == ["c.png", "a.png", "b.png"])

@@ -14,7 +14,8 @@ struct InputProtectionTests {
     let d = makeTemporaryDirectory()
     try ValueCommandTests.writePoints(d)
     let model = d + "/model.glimpse"
-    #expect(run(["train", d + "/train.csv", "--model", "knn", "--k", "3", "--out", model]).status == 0)
+    #expect(
+      run(["train", d + "/train.csv", "--model", "knn", "--k", "3", "--out", model]).status == 0)
     return (d, d + "/train.csv", model)
   }
 
@@ -38,10 +39,13 @@ struct InputProtectionTests {
     }
   }
 
-  @Test("--out naming the model, the data or a label table is refused (exit 65, one line) and the input is unchanged")
+  @Test(
+    "--out naming the model, the data or a label table is refused (exit 65, one line) and the input is unchanged"
+  )
   func outNamingAnInputIsRefused() throws {
     let (d, table, model) = try Self.setUp()
-    let modelBefore = Self.bytes(model), tableBefore = Self.bytes(table)
+    let modelBefore = Self.bytes(model)
+    let tableBefore = Self.bytes(table)
     for arguments in [
       ["predict", model, table, "--out", model],
       ["predict", model, table, "--out", table],
@@ -78,7 +82,11 @@ struct InputProtectionTests {
   func outputInsideInputFolderIsRefused() throws {
     let d = makeTemporaryDirectory()
     let folder = d + "/digits"
-    #expect(run(["export", CommandTests.images, "--labels", CommandTests.labels, "--to", folder, "--per-class", "1"]) == (0, []))
+    #expect(
+      run([
+        "export", CommandTests.images, "--labels", CommandTests.labels, "--to", folder,
+        "--per-class", "1",
+      ]) == (0, []))
     let result = run(["info", folder, "--sheet", folder + "/0/sheet.png"])
     #expect(result.status == 65)
     #expect(result.errors.first?.contains("inside the input folder") == true)
@@ -92,7 +100,8 @@ struct InputProtectionTests {
     let d = makeTemporaryDirectory()
     let input = d + "/input.csv"
     try writeFile("a,b\n1,2\n", to: input)
-    let registration = try InputProtection.check(outputs: [d + "/out.csv"], inputs: [input, d + "/missing"])
+    let registration = try InputProtection.check(
+      outputs: [d + "/out.csv"], inputs: [input, d + "/missing"])
     #expect(throws: OutputIsInputError.self) { try AtomicFile.write("x", to: input) }
     #expect(Self.bytes(input) == Array("a,b\n1,2\n".utf8))
     try AtomicFile.write("fine\n", to: d + "/out.csv")

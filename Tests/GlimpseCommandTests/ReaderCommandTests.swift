@@ -9,7 +9,9 @@ import Testing
 private func pngClaiming(width: UInt32, height: UInt32) throws -> [UInt8] {
   var png = try PNGCodec.encode(byteImage(height: 4, width: 4, channels: 1, seed: 1))
   func put(_ value: UInt32, at offset: Int) {
-    for index in 0..<4 { png[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(index))) }
+    for index in 0..<4 {
+      png[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(index)))
+    }
   }
   put(width, at: 16)
   put(height, at: 20)
@@ -32,25 +34,33 @@ struct ReaderCommandTests {
     try writeFile(try pngClaiming(width: 100_000, height: 100_000), to: d + "/bomb.png")
     let bomb = run(["info", d + "/bomb.png"])
     #expect(bomb.status == ExitStatus.badInput)
-    #expect(bomb.errors == [
-      "glimpse: error: \(d)/bomb.png: unreadable image: header claims 100000×100000 = 10000000000 "
-        + "pixels, over the limit of 100000000 (--max-pixels)"
-    ])
-    try writeFile(Array("a,b,label\n1,".utf8) + [0, 0xC3, 0x28, 0x0A] + Array("2,3,x\n".utf8), to: d + "/bin.csv")
+    #expect(
+      bomb.errors == [
+        "glimpse: error: \(d)/bomb.png: unreadable image: header claims 100000×100000 = 10000000000 "
+          + "pixels, over the limit of 100000000 (--max-pixels)"
+      ])
+    try writeFile(
+      Array("a,b,label\n1,".utf8) + [0, 0xC3, 0x28, 0x0A] + Array("2,3,x\n".utf8),
+      to: d + "/bin.csv")
     let binary = run(["info", d + "/bin.csv"])
     #expect(binary.status == ExitStatus.badInput)
     #expect(binary.errors == ["glimpse: error: \(d)/bin.csv:2: row has 2 fields, the header has 3"])
-    try writeFile(Array("a,b,label\n1,".utf8) + [0, 0xC3, 0x28] + Array(",x\n2,3,y\n".utf8), to: d + "/cell.csv")
-    #expect(run(["info", d + "/cell.csv"]).errors == [
-      "glimpse: error: \(d)/cell.csv:2:2: column 'b': expected a number, found \"\\x00\\xC3(\""
-    ])
+    try writeFile(
+      Array("a,b,label\n1,".utf8) + [0, 0xC3, 0x28] + Array(",x\n2,3,y\n".utf8), to: d + "/cell.csv"
+    )
+    #expect(
+      run(["info", d + "/cell.csv"]).errors == [
+        "glimpse: error: \(d)/cell.csv:2:2: column 'b': expected a number, found \"\\x00\\xC3(\""
+      ])
   }
 
   @Test("--max-pixels and --max-memory are options; a lower limit refuses what the default reads")
   func limitOptions() throws {
     let d = makeTemporaryDirectory()
-    try writeFile(PNGCodec.encode(byteImage(height: 20, width: 20, channels: 1, seed: 1)), to: d + "/f/a/1.png")
-    try writeFile(PNGCodec.encode(byteImage(height: 20, width: 20, channels: 1, seed: 2)), to: d + "/f/b/2.png")
+    try writeFile(
+      PNGCodec.encode(byteImage(height: 20, width: 20, channels: 1, seed: 1)), to: d + "/f/a/1.png")
+    try writeFile(
+      PNGCodec.encode(byteImage(height: 20, width: 20, channels: 1, seed: 2)), to: d + "/f/b/2.png")
     #expect(run(["info", d + "/f", "--sheet", d + "/s.png"]).status == 0)
     // Both images over the limit: skipped, so no rows.
     let small = run(["info", d + "/f", "--max-pixels", "100", "--sheet", d + "/s.png"])
@@ -60,8 +70,9 @@ struct ReaderCommandTests {
     #expect(run(["info", d + "/t.csv.gz", "--sheet", d + "/s.png"]).status == 0)
     let tight = run(["info", d + "/t.csv.gz", "--max-memory", "100K", "--sheet", d + "/s.png"])
     #expect(tight.status == ExitStatus.badInput)
-    #expect(tight.errors.last?.hasPrefix(
-      "glimpse: error: \(d)/t.csv.gz: too large: decompresses to more than 20480 bytes") == true)
+    #expect(
+      tight.errors.last?.hasPrefix(
+        "glimpse: error: \(d)/t.csv.gz: too large: decompresses to more than 20480 bytes") == true)
     #expect(run(["info", d + "/t.csv.gz", "--max-memory", "lots"]).status == 64)
   }
 
@@ -70,18 +81,24 @@ struct ReaderCommandTests {
     let d = makeTemporaryDirectory()
     try writeFile("a,b,c,d,label\n0,16,3,4,x\n1,2,8,4,y\n", to: d + "/digits.csv")
     for mode in ["auto", "255", "max", "none"] {
-      #expect(run(["info", d + "/digits.csv", "--scale", mode, "--sheet", d + "/s.png"]).status == 0, "\(mode)")
+      #expect(
+        run(["info", d + "/digits.csv", "--scale", mode, "--sheet", d + "/s.png"]).status == 0,
+        "\(mode)")
     }
     #expect(run(["info", d + "/digits.csv", "--raw", "--sheet", d + "/s.png"]).status == 0)
     #expect(run(["info", d + "/digits.csv", "--raw", "--scale", "255"]).status == 64)
     #expect(run(["info", d + "/digits.csv", "--scale", "half"]).status == 64)
     #expect(try ReadingOptions.parse(["--raw"]).readOptions.scale == .none)
-    let options = try ReadingOptions.parse(["--scale", "max", "--max-pixels", "7", "--max-memory", "2G"]).readOptions
+    let options = try ReadingOptions.parse([
+      "--scale", "max", "--max-pixels", "7", "--max-memory", "2G",
+    ]).readOptions
     #expect(options.scale == .max && options.limits.maxPixels == 7)
     #expect(options.limits.memoryBudget == 2 << 30)
   }
 
-  @Test("explain-batch over a folder with two symlink loops and a dangling .png explains each image once and lists the link")
+  @Test(
+    "explain-batch over a folder with two symlink loops and a dangling .png explains each image once and lists the link"
+  )
   func batchSurvivesLoopsAndDanglingLinks() throws {
     let d = makeTemporaryDirectory()
     let model = d + "/svm.glimpse"
@@ -90,13 +107,17 @@ struct ReaderCommandTests {
     let manager = FileManager.default
     for (i, name) in ["0/0000.png", "3/1500.png"].enumerated() {
       try manager.createDirectory(atPath: folder + "/\(i)", withIntermediateDirectories: true)
-      try manager.copyItem(atPath: TestPaths.samples + "/digits/" + name, toPath: folder + "/\(i)/x.png")
+      try manager.copyItem(
+        atPath: TestPaths.samples + "/digits/" + name, toPath: folder + "/\(i)/x.png")
     }
     try manager.createSymbolicLink(atPath: folder + "/0/up", withDestinationPath: "..")
     try manager.createSymbolicLink(atPath: folder + "/1/other", withDestinationPath: "../0")
-    try manager.createSymbolicLink(atPath: folder + "/1/gone.png", withDestinationPath: d + "/nothing.png")
-    let outcome = run(["explain-batch", model, "--samples", "30", "--segmenter", "grid:4",
-                       "--folder", folder, "--out", d + "/out"])
+    try manager.createSymbolicLink(
+      atPath: folder + "/1/gone.png", withDestinationPath: d + "/nothing.png")
+    let outcome = run([
+      "explain-batch", model, "--samples", "30", "--segmenter", "grid:4",
+      "--folder", folder, "--out", d + "/out",
+    ])
     // The dangling link is skipped and listed: a partial batch.
     #expect(outcome.status == ExitStatus.partial)
     let files = try manager.contentsOfDirectory(atPath: d + "/out")

@@ -30,16 +30,23 @@ struct RemovalCurveTests {
   func knnRemovalCurveRuns() throws {
     let d = makeTemporaryDirectory()
     try ValueCommandTests.writePoints(d)
-    #expect(run(["value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", "knn", "--k", "3",
-                 "--out", d + "/v.csv", "--removal-curve", d + "/curve.png"]) == (0, []))
+    #expect(
+      run([
+        "value", d + "/train.csv", "--valid", d + "/valid.csv", "--method", "knn", "--k", "3",
+        "--out", d + "/v.csv", "--removal-curve", d + "/curve.png",
+      ]) == (0, []))
     let png = try PNGCodec.decode(FileBytes.readRaw(d + "/curve.png"))
     #expect(png.width > 300)
   }
 
-  @Test("--seconds with a method that has no partial answer (loo, exact, knn) is refused, not ignored",
-        arguments: ["loo", "exact", "knn"])
+  @Test(
+    "--seconds with a method that has no partial answer (loo, exact, knn) is refused, not ignored",
+    arguments: ["loo", "exact", "knn"])
   func secondsRefusedWhereItCannotStop(method: String) throws {
-    let outcome = run(["value", "train.csv", "--valid", "valid.csv", "--method", method, "--seconds", "5", "--out", "v.csv"])
+    let outcome = run([
+      "value", "train.csv", "--valid", "valid.csv", "--method", method, "--seconds", "5", "--out",
+      "v.csv",
+    ])
     #expect(outcome.status == 64)
     #expect(outcome.errors.contains { $0.contains("--seconds") && $0.contains(method) })
   }

@@ -20,15 +20,21 @@ struct SegmentationCacheTests {
   }
 
   func explain(_ model: String, cache: String, out: String) throws -> ExplanationSidecar {
-    #expect(run(["explain", model, "--image", Self.digit, "--samples", "30", "--segmenter", "slic:25:0.1",
-                 "--segmenter", "grid:4", "--segment-cache", cache, "--out", out]) == (0, []))
-    return try JSONDecoder().decode(ExplanationSidecar.self, from: Data(FileBytes.readRaw(sidecarPath(for: out))))
+    #expect(
+      run([
+        "explain", model, "--image", Self.digit, "--samples", "30", "--segmenter", "slic:25:0.1",
+        "--segmenter", "grid:4", "--segment-cache", cache, "--out", out,
+      ]) == (0, []))
+    return try JSONDecoder().decode(
+      ExplanationSidecar.self, from: Data(FileBytes.readRaw(sidecarPath(for: out))))
   }
 
   /// The digit as explain sees it (the model's 28×28 grey input) and its cache keys.
   func keys() throws -> [String] {
     let digest = SegmentationCache.imageDigest(try readImageFile(Self.digit))
-    return try ["slic:25:0.1", "grid:4"].map { SegmentationCache.key(imageDigest: digest, spec: try SegmenterSpec(parsing: $0)) }
+    return try ["slic:25:0.1", "grid:4"].map {
+      SegmentationCache.key(imageDigest: digest, spec: try SegmenterSpec(parsing: $0))
+    }
   }
 
   @Test("a second run reads the maps the first wrote: a map planted under an image's key is used")
@@ -43,15 +49,19 @@ struct SegmentationCacheTests {
       #expect(stored.labels == segmentation.segments, "\(segmentation.spec)")
     }
     // Plant a different valid map (two halves) under the SLIC key: the next run must use it.
-    let halves = SegmentMap(width: 28, height: 28, relabeling: (0..<784).map { $0 % 28 < 14 ? 0 : 1 })
-    try AtomicFile.write(SegmentMapCodec.encode(halves, key: keys[0]), to: cache.path(forKey: keys[0]))
+    let halves = SegmentMap(
+      width: 28, height: 28, relabeling: (0..<784).map { $0 % 28 < 14 ? 0 : 1 })
+    try AtomicFile.write(
+      SegmentMapCodec.encode(halves, key: keys[0]), to: cache.path(forKey: keys[0]))
     let second = try explain(model, cache: cache.directory, out: d + "/b.png")
     #expect(second.segmenters[0].segments == halves.labels)
     #expect(second.segmenters[0].segmentCount == 2)
     #expect(second.segmenters[1].segments == first.segmenters[1].segments)
   }
 
-  @Test("corrupt, truncated or foreign cache files are ignored and rewritten; the explanation is unchanged")
+  @Test(
+    "corrupt, truncated or foreign cache files are ignored and rewritten; the explanation is unchanged"
+  )
   func corruptFilesAreRecomputed() throws {
     let d = makeTemporaryDirectory()
     let model = model(in: d)
@@ -62,15 +72,20 @@ struct SegmentationCacheTests {
       SegmentMap(width: 28, height: 28, relabeling: Array(repeating: 0, count: 784)), key: keys[0])
     let damaged: [[UInt8]] = [
       [], Array(good.prefix(good.count / 2)), Array("not a cache file".utf8),
-      SegmentMapCodec.encode(SegmentMap(width: 28, height: 28, relabeling: Array(0..<784)), key: keys[1]),  // another key
-      SegmentMapCodec.encode(SegmentMap(width: 14, height: 56, relabeling: Array(repeating: 0, count: 784)), key: keys[0]),  // another size
+      // Another key's map.
+      SegmentMapCodec.encode(
+        SegmentMap(width: 28, height: 28, relabeling: Array(0..<784)), key: keys[1]),
+      SegmentMapCodec.encode(
+        SegmentMap(width: 14, height: 56, relabeling: Array(repeating: 0, count: 784)), key: keys[0]
+      ),  // another size
     ]
     for (n, bytes) in damaged.enumerated() {
       try writeFile(bytes, to: cache.path(forKey: keys[0]))
       let again = try explain(model, cache: cache.directory, out: d + "/c\(n).png")
       #expect(again.segmenters.map(\.segments) == reference.segmenters.map(\.segments), "case \(n)")
       #expect(again.segmenters.map(\.weights) == reference.segmenters.map(\.weights), "case \(n)")
-      let rewritten = try SegmentMapCodec.decode(FileBytes.readRaw(cache.path(forKey: keys[0])), key: keys[0])
+      let rewritten = try SegmentMapCodec.decode(
+        FileBytes.readRaw(cache.path(forKey: keys[0])), key: keys[0])
       #expect(rewritten.labels == reference.segmenters[0].segments, "case \(n)")
     }
   }
@@ -83,7 +98,9 @@ struct SegmentationCacheTests {
     #expect(!FileManager.default.fileExists(atPath: d + "/off"))
     #expect(SegmentationCache.resolve("off") == nil)
     #expect(SegmentationCache.resolve(d + "/x")?.directory == d + "/x")
-    #expect(run(["explain", model, "--image", Self.digit, "--segment-cache", ""]).status == ExitStatus.usage)
+    #expect(
+      run(["explain", model, "--image", Self.digit, "--segment-cache", ""]).status
+        == ExitStatus.usage)
   }
 
   @Test("a cache folder that cannot be written does not stop the explanation")

@@ -1,7 +1,7 @@
 import Foundation
 import GlimpseCore
-import GlimpseTestSupport
 import GlimpseData
+import GlimpseTestSupport
 import Testing
 
 @testable import glimpse

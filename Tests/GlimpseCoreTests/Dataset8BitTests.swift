@@ -16,7 +16,8 @@ struct Dataset8BitTests {
   static func pair(rows: Int = 9, shape: ImageShape = ImageShape(height: 3, width: 4, channels: 3))
     -> (pixels: Dataset, doubles: Dataset)
   {
-    let codes = PixelRows(rows: rows, columns: shape.valueCount, codes: codes(rows: rows, shape: shape, seed: 7))
+    let codes = PixelRows(
+      rows: rows, columns: shape.valueCount, codes: codes(rows: rows, shape: shape, seed: 7))
     let labels = (0..<rows).map { $0 % 3 }
     let sources = (0..<rows).map { "row\($0)" }
     let pixels = Dataset(
@@ -26,14 +27,17 @@ struct Dataset8BitTests {
     let doubles = Dataset(
       features: Matrix(
         rows: rows, columns: shape.valueCount,
-        storage: (0..<rows).flatMap { Image(shape: shape, eightBitSamples: Array(codes.row($0))).pixels }),
+        storage: (0..<rows).flatMap {
+          Image(shape: shape, eightBitSamples: Array(codes.row($0))).pixels
+        }),
       labels: labels, classNames: ["a", "b", "c"], imageShape: shape, sources: sources)
     return (pixels, doubles)
   }
 
   @Test("levels are the readers' Double(k) / 255, bit for bit, for all 256 codes")
   func levels() {
-    let image = Image(shape: ImageShape(height: 1, width: 256), eightBitSamples: (0...255).map { UInt8($0) })
+    let image = Image(
+      shape: ImageShape(height: 1, width: 256), eightBitSamples: (0...255).map { UInt8($0) })
     #expect(PixelRows.levels.map(\.bitPattern) == image.pixels.map(\.bitPattern))
   }
 

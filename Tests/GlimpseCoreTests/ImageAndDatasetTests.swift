@@ -18,18 +18,26 @@ struct ImageAndDatasetTests {
 
   @Test("RGB to grey uses BT.601 weights; grey to RGB replicates; alpha is dropped")
   func channelConversion() {
-    let rgb = Image(shape: ImageShape(height: 1, width: 2, channels: 3), pixels: [1, 0, 0, 0.2, 0.4, 0.6])
+    let rgb = Image(
+      shape: ImageShape(height: 1, width: 2, channels: 3), pixels: [1, 0, 0, 0.2, 0.4, 0.6])
     let grey = rgb.converted(toChannels: 1)
-    #expect(maxAbsoluteDifference(grey.pixels, [0.299, 0.299 * 0.2 + 0.587 * 0.4 + 0.114 * 0.6]) < 1e-12)
+    #expect(
+      maxAbsoluteDifference(grey.pixels, [0.299, 0.299 * 0.2 + 0.587 * 0.4 + 0.114 * 0.6]) < 1e-12)
     let back = grey.converted(toChannels: 3)
-    #expect(back.pixels == [grey.pixels[0], grey.pixels[0], grey.pixels[0], grey.pixels[1], grey.pixels[1], grey.pixels[1]])
-    let rgba = Image(shape: ImageShape(height: 1, width: 1, channels: 4), pixels: [0.1, 0.2, 0.3, 0])
+    #expect(
+      back.pixels == [
+        grey.pixels[0], grey.pixels[0], grey.pixels[0], grey.pixels[1], grey.pixels[1],
+        grey.pixels[1],
+      ])
+    let rgba = Image(
+      shape: ImageShape(height: 1, width: 1, channels: 4), pixels: [0.1, 0.2, 0.3, 0])
     #expect(rgba.converted(toChannels: 3).pixels == [0.1, 0.2, 0.3])
   }
 
   @Test("8-bit quantisation rounds and clamps")
   func eightBit() {
-    let image = Image(shape: ImageShape(height: 1, width: 4), pixels: [-0.5, 0.5, 1.5, 254.6 / 255])
+    let image = Image(
+      shape: ImageShape(height: 1, width: 4), pixels: [-0.5, 0.5, 1.5, 254.6 / 255])
     #expect(image.eightBitSamples() == [0, 128, 255, 255])
   }
 

@@ -17,8 +17,9 @@ struct MatrixTests {
     return c
   }
 
-  @Test("dgemm equals the triple loop for every transpose combination",
-        arguments: [(false, false), (true, false), (false, true), (true, true)])
+  @Test(
+    "dgemm equals the triple loop for every transpose combination",
+    arguments: [(false, false), (true, false), (false, true), (true, true)])
   func gemmMatchesNaiveProduct(transposeA: Bool, transposeB: Bool) {
     let a = Matrix(rows: 7, columns: 5, storage: randomValues(35, seed: 1))
     let b = Matrix(rows: 5, columns: 9, storage: randomValues(45, seed: 2))
@@ -59,7 +60,8 @@ struct MatrixTests {
     let x = try #require(Matrix.solveSymmetricPositiveDefinite(a, Matrix([[2], [1]])))
     // 4x + 2y = 2, 2x + 3y = 1  →  x = 0.5, y = 0.
     #expect(maxAbsoluteDifference(x.storage, [0.5, 0]) < 1e-12)
-    #expect(Matrix.solveSymmetricPositiveDefinite(Matrix([[1, 2], [2, 1]]), Matrix([[1], [1]])) == nil)
+    #expect(
+      Matrix.solveSymmetricPositiveDefinite(Matrix([[1, 2], [2, 1]]), Matrix([[1], [1]])) == nil)
   }
 
   @Test("row selection, transpose, norms and value range")

@@ -4,7 +4,8 @@ import Testing
 /// The block form that KNN-Shapley uses against the whole-matrix form the SVM and k-NN use.
 @Suite("PixelCodes: blocks of rows give the same exact products as the whole matrix")
 struct PixelCodesBlockTests {
-  @Test("every block of rows equals those rows of dotProducts, bit for bit, also past the 2²⁴ bound")
+  @Test(
+    "every block of rows equals those rows of dotProducts, bit for bit, also past the 2²⁴ bound")
   func blocksMatchTheWhole() throws {
     var generator = SeededGenerator(seed: 17)
     // 600 columns of 255 in the first row force a split into chunks (note 2).
@@ -13,7 +14,8 @@ struct PixelCodesBlockTests {
       var values = [Double](repeating: 1, count: width)
       for _ in 1..<count {
         values += (0..<width).map { _ in
-          Bool.random(using: &generator) ? 0 : Double(Int.random(in: 0...255, using: &generator)) / 255
+          Bool.random(using: &generator)
+            ? 0 : Double(Int.random(in: 0...255, using: &generator)) / 255
         }
       }
       return Matrix(rows: count, columns: width, storage: values)

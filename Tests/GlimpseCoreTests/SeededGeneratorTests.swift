@@ -37,11 +37,14 @@ struct SeededGeneratorTests {
   @Test("same seed, same numbers; streams are reproducible and distinct")
   func streams() {
     let root = SeededGenerator(seed: 7)
-    var a = root.stream(3), b = root.stream(3), c = root.stream(4)
+    var a = root.stream(3)
+    var b = root.stream(3)
+    var c = root.stream(4)
     let first = (0..<4).map { _ in a.next() }
     #expect(first == (0..<4).map { _ in b.next() })
     #expect(first != (0..<4).map { _ in c.next() })
-    var shuffled1 = SeededGenerator(seed: 1), shuffled2 = SeededGenerator(seed: 1)
+    var shuffled1 = SeededGenerator(seed: 1)
+    var shuffled2 = SeededGenerator(seed: 1)
     #expect(Array(0..<50).shuffled(using: &shuffled1) == Array(0..<50).shuffled(using: &shuffled2))
   }
 
@@ -59,9 +62,13 @@ struct SeededGeneratorTests {
 struct HashTests {
   @Test("SHA-256 matches the FIPS 180-4 examples")
   func sha256Vectors() {
-    #expect(SHA256.hexDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    #expect(SHA256.hexDigest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    #expect(SHA256.hexDigest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-      == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    #expect(
+      SHA256.hexDigest(Array("abc".utf8))
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(
+      SHA256.hexDigest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(
+      SHA256.hexDigest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
   }
 }

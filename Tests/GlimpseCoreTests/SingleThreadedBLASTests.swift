@@ -40,7 +40,8 @@ struct SingleThreadedBLASTests {
     #expect(fake.value.load(ordering: .sequentiallyConsistent) == 4)
   }
 
-  @Test("hold runs its body with the count at 1 and restores it; inactive, it leaves the count alone")
+  @Test(
+    "hold runs its body with the count at 1 and restores it; inactive, it leaves the count alone")
   func holdScopesThePin() {
     let fake = FakeThreadCount()
     let pin = SingleThreadedBLAS(

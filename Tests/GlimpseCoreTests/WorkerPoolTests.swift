@@ -1,13 +1,16 @@
 import Dispatch
-@testable import GlimpseCore
 import Synchronization
 import Testing
+
+@testable import GlimpseCore
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-@Suite("WorkerPool: each part runs once per job, claimed by whichever thread is free, through sleeps and contention")
+@Suite(
+  "WorkerPool: each part runs once per job, claimed by whichever thread is free, through sleeps and contention"
+)
 struct WorkerPoolTests {
   /// Runs `jobs` jobs of `parts` parts on `pool` and returns how often each part ran per job.
   private func partCounts(_ pool: WorkerPool, parts: Int, jobs: Int) -> [[Int]] {
@@ -49,7 +52,9 @@ struct WorkerPoolTests {
       #expect(
         pool.run(parts: 2) { part in
           order.withLock { $0.append(part) }
-          if pthread_equal(pthread_self(), caller) == 0 { onCaller.store(false, ordering: .relaxed) }
+          if pthread_equal(pthread_self(), caller) == 0 {
+            onCaller.store(false, ordering: .relaxed)
+          }
         })
     }
     #expect(order.withLock { $0 } == Array(repeating: [0, 1], count: 100).flatMap { $0 })
@@ -178,7 +183,9 @@ struct ParallelismTests {
 
   @Test("the affinity mask of /proc/PID/status counts its CPUs (hex groups, commas)")
   func affinityMaskParsing() {
-    #expect(Parallelism.cpuCount(fromStatus: "Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n") == 2)
+    #expect(
+      Parallelism.cpuCount(fromStatus: "Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n") == 2
+    )
     #expect(Parallelism.cpuCount(fromStatus: "Cpus_allowed:\t1\n") == 1)
     #expect(Parallelism.cpuCount(fromStatus: "Cpus_allowed:\tff,00000001\n") == 9)
     #expect(Parallelism.cpuCount(fromStatus: "Name:\tx\n") == nil)

@@ -57,7 +57,8 @@ struct BZip2BlocksTests {
   @Test("concatenated streams of different block sizes are mapped stream by stream, in order")
   func multiStream() throws {
     let second = Self.text(700_000, seed: 8)
-    let packed = Self.generatedPacked + FileBytes.bzip2(second, level: 3) + FileBytes.bzip2([], level: 9)
+    let packed =
+      Self.generatedPacked + FileBytes.bzip2(second, level: 3) + FileBytes.bzip2([], level: 9)
     let blocks = try #require(layout(packed))
     #expect(Set(blocks.map(\.level)) == [UInt8(ascii: "1"), UInt8(ascii: "3")])
     let parallel = try #require(BZip2Blocks.decompress(packed).bytes)
@@ -130,7 +131,10 @@ struct BZip2BlocksTests {
           var same = true
           while bit < block.end - block.start {
             let width = min(48, block.end - block.start - bit)
-            same = same && copy.bits(at: 32 + bit, count: width) == bytes.bits(at: block.start + bit, count: width)
+            same =
+              same
+              && copy.bits(at: 32 + bit, count: width)
+                == bytes.bits(at: block.start + bit, count: width)
             bit += width
           }
           #expect(same)

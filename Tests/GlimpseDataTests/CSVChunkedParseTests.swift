@@ -40,7 +40,9 @@ struct CSVChunkedParseTests {
     return (text, values, lines)
   }
 
-  @Test("every cell equals strtod's value, and rows keep their line numbers, across chunks with blank lines")
+  @Test(
+    "every cell equals strtod's value, and rows keep their line numbers, across chunks with blank lines"
+  )
   func chunkedWithBlankLines() throws {
     let (text, values, lines) = Self.table(rows: 20_000)
     #expect(text.utf8.count > 1 << 17)  // several chunks
@@ -62,13 +64,17 @@ struct CSVChunkedParseTests {
   func errorAfterFastRows() throws {
     var (text, _, lines) = Self.table(rows: 9_000)
     text += "9000,1,2,x,4\n"
-    #expect(throws: DataError.nonNumericCell(
-      path: "t.csv", line: lines.last! + 1, column: 4, columnName: "c", text: "x")) {
+    #expect(
+      throws: DataError.nonNumericCell(
+        path: "t.csv", line: lines.last! + 1, column: 4, columnName: "c", text: "x")
+    ) {
       try CSVReader.parse(Array(text.utf8), path: "t.csv")
     }
     var (short, _, _) = Self.table(rows: 9_000)
     short += "9000,1,2\n"
-    #expect(throws: DataError.raggedRow(path: "t.csv", line: lines.last! + 1, expected: 5, found: 3)) {
+    #expect(
+      throws: DataError.raggedRow(path: "t.csv", line: lines.last! + 1, expected: 5, found: 3)
+    ) {
       try CSVReader.parse(Array(short.utf8), path: "t.csv")
     }
   }
@@ -76,8 +82,10 @@ struct CSVChunkedParseTests {
   @Test("an image table is scaled by 1/255 only when every cell is a whole number from 0 to 255")
   func byteTest() throws {
     let directory = makeTemporaryDirectory()
-    for (cells, scaled) in [("0,255,7,9", true), ("0,255,7.5,9", false), ("0,256,7,9", false),
-                            ("0,-1,7,9", false), ("0,1e2,7,9", true)] {
+    for (cells, scaled) in [
+      ("0,255,7,9", true), ("0,255,7.5,9", false), ("0,256,7,9", false),
+      ("0,-1,7,9", false), ("0,1e2,7,9", true),
+    ] {
       try writeFile("a,b,c,d,label\n\(cells),x\n1,2,3,4,y\n", to: directory + "/t.csv")
       let dataset = try TableDatasetReader.read(directory + "/t.csv")
       let raw = try CSVReader.read(directory + "/t.csv", textColumns: ["label"]).values.storage

@@ -33,7 +33,8 @@ struct CSVReaderTests {
   @Test("blank lines are skipped, CRLF endings and quoted fields are understood")
   func blankLinesCRLFAndQuotes() throws {
     let parsed = try table(
-      "x,label\r\n\r\n1,\"cat, striped\"\r\n2,\"say \"\"hi\"\"\"\r\n\n3,dog", textColumns: ["label"])
+      "x,label\r\n\r\n1,\"cat, striped\"\r\n2,\"say \"\"hi\"\"\"\r\n\n3,dog", textColumns: ["label"]
+    )
     #expect(parsed.values.storage == [1, 2, 3])
     #expect(parsed.textColumns["label"] == ["cat, striped", "say \"hi\"", "dog"])
     #expect(parsed.lineNumbers == [3, 4, 6])
@@ -42,7 +43,8 @@ struct CSVReaderTests {
   @Test("a ragged row is reported with its line number")
   func raggedRow() {
     #expect(error("a,b\n1,2\n3\n") == .raggedRow(path: "t.csv", line: 3, expected: 2, found: 1))
-    #expect(error("a,b\n1,2\n\n3,4,5\n") == .raggedRow(path: "t.csv", line: 4, expected: 2, found: 3))
+    #expect(
+      error("a,b\n1,2\n\n3,4,5\n") == .raggedRow(path: "t.csv", line: 4, expected: 2, found: 3))
   }
 
   @Test("a non-numeric cell is reported with line, column and text")
@@ -79,14 +81,18 @@ struct CSVReaderTests {
   @Test("the fast number parser gives strtod's double for every decimal form")
   func numbersMatchStrtod() {
     var generator = SeededGenerator(seed: 11)
-    var texts = ["0", "-0", "+5", "0.1", "1e-7", "123456789012345678901234", "0.30000000000000004",
-                 "9007199254740993", "1.7976931348623157e308", "  42  ", "5.", ".5", "-.25E+3",
-                 "0.000001234", "123.456789012345678"]
+    var texts = [
+      "0", "-0", "+5", "0.1", "1e-7", "123456789012345678901234", "0.30000000000000004",
+      "9007199254740993", "1.7976931348623157e308", "  42  ", "5.", ".5", "-.25E+3",
+      "0.000001234", "123.456789012345678",
+    ]
     for _ in 0..<3000 {
       let mantissa = generator.next() % 10_000_000_000
       let shift = Int(generator.next() % 15)
       var digits = String(mantissa)
-      if shift < digits.count { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -shift)) }
+      if shift < digits.count {
+        digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -shift))
+      }
       texts.append((generator.next() % 2 == 0 ? "-" : "") + digits)
     }
     for text in texts {

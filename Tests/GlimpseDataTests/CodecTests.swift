@@ -21,10 +21,12 @@ struct CodecTests {
     #expect(decoded == image)
   }
 
-  @Test("PNG colour types and depths decode as Pillow reads them",
-        arguments: ["gray16", "palette", "gray_alpha", "bilevel", "rgba"])
+  @Test(
+    "PNG colour types and depths decode as Pillow reads them",
+    arguments: ["gray16", "palette", "gray_alpha", "bilevel", "rgba"])
   func pngMatchesPillow(name: String) throws {
-    let expectations = try loadJSON([String: PNGExpectation].self, from: fixtures + "/png/values.json")
+    let expectations = try loadJSON(
+      [String: PNGExpectation].self, from: fixtures + "/png/values.json")
     let expected = try #require(expectations[name])
     let image = try PNGCodec.decode(FileBytes.readRaw(fixtures + "/png/\(name).png"))
     #expect([image.height, image.width, image.channels] == expected.shape)
@@ -38,13 +40,16 @@ struct CodecTests {
     var pixels = [Double]()
     for y in 0..<32 {
       for x in 0..<48 {
-        for c in 0..<channels { pixels.append((Double(x) / 47 * 0.7 + Double(y) / 31 * 0.2 + Double(c) * 0.05)) }
+        for c in 0..<channels {
+          pixels.append((Double(x) / 47 * 0.7 + Double(y) / 31 * 0.2 + Double(c) * 0.05))
+        }
       }
     }
     let image = Image(shape: shape, pixels: pixels.map { ($0 * 255).rounded() / 255 })
     let decoded = try JPEGCodec.decode(JPEGCodec.encode(image, quality: 95))
     #expect(decoded.shape == shape)
-    let meanError = zip(decoded.pixels, image.pixels).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(pixels.count)
+    let meanError =
+      zip(decoded.pixels, image.pixels).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(pixels.count)
     #expect(meanError < 2.0 / 255)
     #expect(maxAbsoluteDifference(decoded.pixels, image.pixels) < 12.0 / 255)
   }

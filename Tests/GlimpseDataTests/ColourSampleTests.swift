@@ -20,7 +20,8 @@ struct ColourSampleTests {
 
   /// The set is meant to need more than colour: the mean colour of a crop, classified by the
   /// nearest class mean of the other 63 crops, gets some wrong (make_colour.py prints 0.812).
-  @Test("the classes are not separated by mean colour alone (leave-one-out nearest class mean < 0.95)")
+  @Test(
+    "the classes are not separated by mean colour alone (leave-one-out nearest class mean < 0.95)")
   func notSeparableByMeanColour() throws {
     let dataset = try ImageFolderReader.read(TestPaths.samples + "/colour").dataset
     let means: [[Double]] = try (0..<dataset.count).map { row in

@@ -24,9 +24,12 @@ struct Dataset8BitReaderTests {
   }
 
   /// The rows the `Double` path makes of `sources`: decoded, converted, resized.
-  static func expected(_ sources: [String], channels: Int, size: (Int, Int)? = nil) throws -> [[Double]] {
+  static func expected(_ sources: [String], channels: Int, size: (Int, Int)? = nil) throws
+    -> [[Double]]
+  {
     try sources.map { path in
-      var image = try ImageFileFormat.decode(FileBytes.readRaw(path)).converted(toChannels: channels)
+      var image = try ImageFileFormat.decode(FileBytes.readRaw(path)).converted(
+        toChannels: channels)
       if let size { image = image.resized(height: size.0, width: size.1) }
       return image.pixels
     }
@@ -36,7 +39,9 @@ struct Dataset8BitReaderTests {
     (0..<dataset.count).map { dataset.values(ofRow: $0).map(\.bitPattern) }
   }
 
-  @Test("a folder of mixed grey and colour PNG/JPEG files reads as 8-bit RGB rows equal to the decoded images")
+  @Test(
+    "a folder of mixed grey and colour PNG/JPEG files reads as 8-bit RGB rows equal to the decoded images"
+  )
   func mixedFolder() throws {
     let dataset = try ImageFolderReader.read(Self.folder()).dataset
     #expect(dataset.pixelCodes != nil)
@@ -51,7 +56,9 @@ struct Dataset8BitReaderTests {
     #expect(subset.image(at: 0)?.pixels == expected[4])
   }
 
-  @Test("colour first, then grey (streamed as decoded) or grey first, then colour (gathered at the end): the same 8-bit rows as the decoded images")
+  @Test(
+    "colour first, then grey (streamed as decoded) or grey first, then colour (gathered at the end): the same 8-bit rows as the decoded images"
+  )
   func streamedAndGathered() throws {
     for order in [[3, 1, 4, 2], [1, 2, 3, 4]] {
       let d = makeTemporaryDirectory()
@@ -66,18 +73,24 @@ struct Dataset8BitReaderTests {
       #expect(dataset.pixelCodes != nil)
       #expect(dataset.imageShape == ImageShape(height: 3, width: 4, channels: 3))
       #expect(dataset.labels == [0, 0, 1, 1])
-      #expect(Self.rows(dataset) == (try Self.expected(dataset.sources, channels: 3)).map { $0.map(\.bitPattern) })
+      #expect(
+        Self.rows(dataset)
+          == (try Self.expected(dataset.sources, channels: 3)).map { $0.map(\.bitPattern) })
     }
   }
 
   @Test("a grey folder stays one 8-bit channel; grey + alpha drops the alpha")
   func greyFolder() throws {
     let d = makeTemporaryDirectory()
-    try writeFile(PNGCodec.encode(byteImage(height: 4, width: 4, channels: 1, seed: 1)), to: d + "/x/1.png")
-    try writeFile(PNGCodec.encode(byteImage(height: 4, width: 4, channels: 2, seed: 2)), to: d + "/y/2.png")
+    try writeFile(
+      PNGCodec.encode(byteImage(height: 4, width: 4, channels: 1, seed: 1)), to: d + "/x/1.png")
+    try writeFile(
+      PNGCodec.encode(byteImage(height: 4, width: 4, channels: 2, seed: 2)), to: d + "/y/2.png")
     let dataset = try ImageFolderReader.read(d).dataset
     #expect(dataset.pixelCodes?.columns == 16)
-    #expect(Self.rows(dataset) == (try Self.expected(dataset.sources, channels: 1)).map { $0.map(\.bitPattern) })
+    #expect(
+      Self.rows(dataset)
+        == (try Self.expected(dataset.sources, channels: 1)).map { $0.map(\.bitPattern) })
   }
 
   @Test("colour made grey (--gray) or resized (--size) is no longer 8-bit: Double rows, as before")
@@ -87,12 +100,18 @@ struct Dataset8BitReaderTests {
     options.gray = true
     let grey = try ImageFolderReader.read(d, options: options).dataset
     #expect(grey.pixelCodes == nil)
-    #expect(Self.rows(grey) == (try Self.expected(grey.sources, channels: 1)).map { $0.map(\.bitPattern) })
+    #expect(
+      Self.rows(grey) == (try Self.expected(grey.sources, channels: 1)).map { $0.map(\.bitPattern) }
+    )
     options = ReadOptions()
     options.size = (3, 4)
     let resized = try ImageFolderReader.read(d, options: options).dataset
     #expect(resized.pixelCodes == nil)
-    #expect(Self.rows(resized) == (try Self.expected(resized.sources, channels: 3, size: (3, 4))).map { $0.map(\.bitPattern) })
+    #expect(
+      Self.rows(resized)
+        == (try Self.expected(resized.sources, channels: 3, size: (3, 4))).map {
+          $0.map(\.bitPattern)
+        })
   }
 
   @Test("IDX bytes scaled by 255 read as 8-bit rows equal to k / 255; other scalings stay Double")

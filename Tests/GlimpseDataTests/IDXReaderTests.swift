@@ -10,7 +10,9 @@ struct IDXReaderTests {
   func idx(type: UInt8, dimensions: [Int], data: [UInt8]) -> [UInt8] {
     var bytes: [UInt8] = [0, 0, type, UInt8(dimensions.count)]
     for d in dimensions {
-      bytes += [UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF)]
+      bytes += [
+        UInt8(d >> 24 & 0xFF), UInt8(d >> 16 & 0xFF), UInt8(d >> 8 & 0xFF), UInt8(d & 0xFF),
+      ]
     }
     return bytes + data
   }
@@ -19,8 +21,11 @@ struct IDXReaderTests {
   func readsImagesAndLabels() throws {
     let directory = makeTemporaryDirectory()
     let pixels: [UInt8] = [0, 255, 51, 102, 10, 20, 30, 40, 255, 255, 0, 0]
-    try writeFile(FileBytes.gzip(idx(type: 0x08, dimensions: [3, 2, 2], data: pixels)), to: directory + "/images-idx3-ubyte.gz")
-    try writeFile(idx(type: 0x08, dimensions: [3], data: [7, 1, 7]), to: directory + "/labels-idx1-ubyte")
+    try writeFile(
+      FileBytes.gzip(idx(type: 0x08, dimensions: [3, 2, 2], data: pixels)),
+      to: directory + "/images-idx3-ubyte.gz")
+    try writeFile(
+      idx(type: 0x08, dimensions: [3], data: [7, 1, 7]), to: directory + "/labels-idx1-ubyte")
     var options = ReadOptions()
     options.labelsPath = directory + "/labels-idx1-ubyte"
     let reading = try DatasetReader.read(directory + "/images-idx3-ubyte.gz", options: options)
@@ -34,9 +39,11 @@ struct IDXReaderTests {
 
   @Test("wider types decode big-endian")
   func widerTypes() throws {
-    let int16 = try IDXReader.parse(idx(type: 0x0B, dimensions: [2], data: [0xFF, 0xFE, 0x01, 0x00]), path: "x")
+    let int16 = try IDXReader.parse(
+      idx(type: 0x0B, dimensions: [2], data: [0xFF, 0xFE, 0x01, 0x00]), path: "x")
     #expect(int16.values == [-2, 256])
-    let float32 = try IDXReader.parse(idx(type: 0x0D, dimensions: [1], data: [0x3F, 0xC0, 0, 0]), path: "x")
+    let float32 = try IDXReader.parse(
+      idx(type: 0x0D, dimensions: [1], data: [0x3F, 0xC0, 0, 0]), path: "x")
     #expect(float32.values == [1.5])
   }
 
@@ -46,11 +53,16 @@ struct IDXReaderTests {
       try IDXReader.parse(idx(type: 0x08, dimensions: [2, 2, 2], data: [1, 2, 3]), path: "x")
     }
     let directory = makeTemporaryDirectory()
-    try writeFile(idx(type: 0x08, dimensions: [2, 2, 2], data: Array(repeating: 9, count: 8)), to: directory + "/i")
+    try writeFile(
+      idx(type: 0x08, dimensions: [2, 2, 2], data: Array(repeating: 9, count: 8)),
+      to: directory + "/i")
     try writeFile(idx(type: 0x08, dimensions: [3], data: [1, 2, 3]), to: directory + "/l")
     var options = ReadOptions()
     options.labelsPath = directory + "/l"
-    #expect(throws: DataError.labelCountMismatch(path: directory + "/i", labels: 3, labelsPath: directory + "/l", rows: 2)) {
+    #expect(
+      throws: DataError.labelCountMismatch(
+        path: directory + "/i", labels: 3, labelsPath: directory + "/l", rows: 2)
+    ) {
       try IDXReader.read(directory + "/i", options: options)
     }
   }

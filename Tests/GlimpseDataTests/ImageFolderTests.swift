@@ -27,10 +27,12 @@ struct ImageFolderTests {
     let fixture = try loadJSON(
       ResizeFixture.self, from: TestPaths.fixtures("GlimpseDataTests") + "/resize.json")
     for item in fixture.cases {
-      let image = Image(shape: ImageShape(height: item.shape[0], width: item.shape[1]), pixels: item.input)
+      let image = Image(
+        shape: ImageShape(height: item.shape[0], width: item.shape[1]), pixels: item.input)
       let resized = image.resized(height: item.target[0], width: item.target[1])
       // Pillow accumulates in double and stores float32: 1e-6 covers the float rounding.
-      #expect(maxAbsoluteDifference(resized.pixels, item.output) < 1e-6, "\(item.shape) → \(item.target)")
+      #expect(
+        maxAbsoluteDifference(resized.pixels, item.output) < 1e-6, "\(item.shape) → \(item.target)")
     }
   }
 
@@ -56,7 +58,8 @@ struct ImageFolderTests {
     let root = makeTemporaryDirectory()
     try writeImage(byteImage(height: 4, width: 4, channels: 1, seed: 1), root + "/a/1.png")
     try writeImage(byteImage(height: 4, width: 4, channels: 1, seed: 2), root + "/b/2.png")
-    try writeImage(byteImage(height: 4, width: 4, channels: 1, seed: 3), root + "/b/3.jpg", format: .jpeg)
+    try writeImage(
+      byteImage(height: 4, width: 4, channels: 1, seed: 3), root + "/b/3.jpg", format: .jpeg)
     try writeFile([1, 2, 3, 4, 5], to: root + "/a/noise.png")
     let good = try PNGCodec.encode(byteImage(height: 4, width: 4, channels: 1, seed: 4))
     try writeFile(Array(good.prefix(good.count - 20)), to: root + "/b/cut.png")
@@ -93,7 +96,9 @@ struct ImageFolderTests {
     ) { try ImageFolderReader.read(root) }
     var options = ReadOptions()
     options.size = (4, 5)
-    #expect(try ImageFolderReader.read(root, options: options).dataset.imageShape == ImageShape(height: 4, width: 5))
+    #expect(
+      try ImageFolderReader.read(root, options: options).dataset.imageShape
+        == ImageShape(height: 4, width: 5))
   }
 
   @Test("an empty folder, a flat folder, a single class and a missing folder are errors")
@@ -105,16 +110,21 @@ struct ImageFolderTests {
     #expect(throws: DataError.noClassFolders(path: flat)) { try ImageFolderReader.read(flat) }
     let single = makeTemporaryDirectory()
     try writeImage(byteImage(height: 2, width: 2, channels: 1, seed: 1), single + "/only/x.png")
-    #expect(throws: DataError.singleClass(path: single, className: "only")) { try ImageFolderReader.read(single) }
+    #expect(throws: DataError.singleClass(path: single, className: "only")) {
+      try ImageFolderReader.read(single)
+    }
     let onlyBad = makeTemporaryDirectory()
     try writeFile("junk", to: onlyBad + "/a/x.png")
     #expect(throws: DataError.emptyDataset(path: onlyBad)) { try ImageFolderReader.read(onlyBad) }
-    #expect(throws: DataError.fileNotFound(path: "/no/such/folder")) { try DatasetReader.read("/no/such/folder") }
+    #expect(throws: DataError.fileNotFound(path: "/no/such/folder")) {
+      try DatasetReader.read("/no/such/folder")
+    }
   }
 
   @Test("exporting a table as a folder and reading it back gives the same rows")
   func exportRoundTrip() throws {
-    let table = try TableDatasetReader.read(TestPaths.fixtures("GlimpseDataTests") + "/mnist50.csv.gz")
+    let table = try TableDatasetReader.read(
+      TestPaths.fixtures("GlimpseDataTests") + "/mnist50.csv.gz")
     let root = makeTemporaryDirectory() + "/exported"
     let written = try ImageFolderWriter.write(table, to: root)
     #expect(written.count == 50)
@@ -122,8 +132,11 @@ struct ImageFolderTests {
     // Rows come back grouped by class, in file-name order: the table's rows sorted by class.
     let order = table.labels.indices.sorted { (table.labels[$0], $0) < (table.labels[$1], $1) }
     #expect(back.features == table.subset(order).features)
-    #expect(throws: DataError.outputNotEmpty(path: root)) { try ImageFolderWriter.write(table, to: root) }
-    #expect(try ImageFolderWriter.write(table, to: root, format: .jpeg, overwrite: true).count == 50)
+    #expect(throws: DataError.outputNotEmpty(path: root)) {
+      try ImageFolderWriter.write(table, to: root)
+    }
+    #expect(
+      try ImageFolderWriter.write(table, to: root, format: .jpeg, overwrite: true).count == 50)
   }
 
   @Test("atomic writes replace a file whole and leave no temporary files")
@@ -133,7 +146,8 @@ struct ImageFolderTests {
     try AtomicFile.write("first", to: path)
     try AtomicFile.write("second", to: path)
     #expect(try String(contentsOfFile: path, encoding: .utf8) == "second")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/nested") == ["out.txt"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: directory + "/nested") == ["out.txt"])
     // Writing under a path that is a file fails cleanly and keeps the file.
     #expect(throws: DataError.self) { try AtomicFile.write("x", to: path + "/inside.txt") }
     #expect(try String(contentsOfFile: path, encoding: .utf8) == "second")

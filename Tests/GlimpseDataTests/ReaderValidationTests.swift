@@ -24,10 +24,14 @@ func pngClaiming(width: UInt32, height: UInt32) throws -> [UInt8] {
   var png = try PNGCodec.encode(byteImage(height: 4, width: 4, channels: 1, seed: 1))
   // Signature (8), IHDR length (4), "IHDR" (4), then width and height, then 5 bytes, then CRC.
   for (offset, value) in [(16, width), (20, height)] {
-    for index in 0..<4 { png[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(index))) }
+    for index in 0..<4 {
+      png[offset + index] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(index)))
+    }
   }
   let crc = crc32(png[12..<29])
-  for index in 0..<4 { png[29 + index] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(index))) }
+  for index in 0..<4 {
+    png[29 + index] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(index)))
+  }
   return png
 }
 
@@ -109,7 +113,8 @@ struct ReaderValidationTests {
 
   // MARK: IDX
 
-  @Test("IDX with corrupted dimension fields is malformed, not a trap (overflow, zero, too few bytes)")
+  @Test(
+    "IDX with corrupted dimension fields is malformed, not a trap (overflow, zero, too few bytes)")
   func idxDimensions() throws {
     let cases: [[UInt8]] = [
       idx(dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1, 2, 3]),
@@ -125,23 +130,28 @@ struct ReaderValidationTests {
     let sevenChannels = idx(dimensions: [1, 1, 1, 7], data: [1, 2, 3, 4, 5, 6, 7])
     var options = ReadOptions()
     options.requireLabels = false
-    #expect(performing: { try IDXReader.read("x.idx", bytes: sevenChannels, options: options) },
-            throws: isMalformedIDX)
+    #expect(
+      performing: { try IDXReader.read("x.idx", bytes: sevenChannels, options: options) },
+      throws: isMalformedIDX)
   }
 
-  @Test("IDX values beyond the memory budget are refused before allocating; NaN float labels are errors")
+  @Test(
+    "IDX values beyond the memory budget are refused before allocating; NaN float labels are errors"
+  )
   func idxBudgetAndFloats() throws {
     var limits = ReadLimits()
     limits.memoryBudget = 8 * 10
     let bytes = idx(dimensions: [4, 2, 2], data: [UInt8](repeating: 1, count: 16))
-    #expect(performing: { try IDXReader.parse(bytes, path: "x.idx", limits: limits) }, throws: isTooLarge)
+    #expect(
+      performing: { try IDXReader.parse(bytes, path: "x.idx", limits: limits) }, throws: isTooLarge)
     let nan = idx(type: 0x0D, dimensions: [1], data: [0x7F, 0xC0, 0, 0])
     #expect(performing: { try IDXReader.parse(nan, path: "l.idx") }, throws: isMalformedIDX)
   }
 
   // MARK: CSV
 
-  @Test("a wide header over a body of blank lines allocates by the bytes present, not lines × columns")
+  @Test(
+    "a wide header over a body of blank lines allocates by the bytes present, not lines × columns")
   func rowBoundFromBytes() throws {
     // 200 000 columns × 2 000 000 blank lines would have claimed 3.2 TB of doubles.
     let header = (0..<200_000).map { "c\($0)" }.joined(separator: ",") + "\n"
@@ -163,7 +173,10 @@ struct ReaderValidationTests {
 
   @Test("a bad cell is quoted escaped, cut to about 60 characters, on one line")
   func cellEscaped() throws {
-    let cell: [UInt8] = Array("\"ab\ncd".utf8) + [0, 0xFF, 0x1B] + Array(String(repeating: "x", count: 200).utf8) + [0x22]
+    let cell: [UInt8] =
+      Array("\"ab\ncd".utf8) + [0, 0xFF, 0x1B] + Array(String(repeating: "x", count: 200).utf8) + [
+        0x22
+      ]
     let bytes = Array("a,b\n1,".utf8) + cell + [0x0A]
     do {
       _ = try CSVReader.parse(bytes, path: "bin.csv")
@@ -176,13 +189,16 @@ struct ReaderValidationTests {
       #expect(text.hasPrefix("bin.csv:2:2: column 'b'"))
     }
     // Header names and class names are escaped too.
-    #expect(DataError.singleClass(path: "p", className: "a\nb").description == "p: every row has class 'a\\nb'; a classifier needs at least two classes")
+    #expect(
+      DataError.singleClass(path: "p", className: "a\nb").description
+        == "p: every row has class 'a\\nb'; a classifier needs at least two classes")
     #expect(quoted(String(repeating: "y", count: 100)).count == 61)
   }
 
   // MARK: Compression
 
-  @Test("a gzip bomb of zeros stops at the line-length limit, a gzip of many lines at the size limit")
+  @Test(
+    "a gzip bomb of zeros stops at the line-length limit, a gzip of many lines at the size limit")
   func gzipBombs() throws {
     var limits = ReadLimits()
     limits.maxLineLength = 1 << 16
@@ -193,14 +209,16 @@ struct ReaderValidationTests {
     limits = ReadLimits()
     limits.memoryBudget = 5 << 20  // 1 MiB of text
     let lines = FileBytes.gzip(Array(String(repeating: "0,0,0,0\n", count: 1 << 18).utf8), level: 9)
-    #expect(performing: { try FileBytes.gunzip(lines, path: "l.gz", limits: limits) }, throws: isTooLarge)
+    #expect(
+      performing: { try FileBytes.gunzip(lines, path: "l.gz", limits: limits) }, throws: isTooLarge)
     let d = makeTemporaryDirectory()
     try writeFile(lines, to: d + "/l.csv.gz")
     do {
       _ = try FileBytes.read(d + "/l.csv.gz", limits: limits)
       Issue.record("no error")
     } catch let error as DataError {
-      #expect(error.description.hasPrefix(d + "/l.csv.gz: too large: decompresses to more than 1 MiB"))
+      #expect(
+        error.description.hasPrefix(d + "/l.csv.gz: too large: decompresses to more than 1 MiB"))
     }
   }
 
@@ -215,7 +233,9 @@ struct ReaderValidationTests {
     limits = ReadLimits()
     limits.memoryBudget = 5 << 20
     let lines = FileBytes.bzip2(Array(String(repeating: "1,2,3\n", count: 1 << 19).utf8))
-    #expect(performing: { try FileBytes.bunzip2(lines, path: "l.bz2", limits: limits) }, throws: isTooLarge)
+    #expect(
+      performing: { try FileBytes.bunzip2(lines, path: "l.bz2", limits: limits) },
+      throws: isTooLarge)
     // The parallel decoder stops after the batch that passes the limit.
     let packed = BZip2BlocksTests.generatedPacked
     guard case .tooLarge = BZip2Blocks.decompress(packed, maxBytes: 500_000) else {
@@ -229,7 +249,8 @@ struct ReaderValidationTests {
   func rawSizeLimit() throws {
     let d = makeTemporaryDirectory()
     try writeFile([UInt8](repeating: 0x31, count: 1000), to: d + "/big.csv")
-    #expect(performing: { try FileBytes.readRaw(d + "/big.csv", maxBytes: 999) }, throws: isTooLarge)
+    #expect(
+      performing: { try FileBytes.readRaw(d + "/big.csv", maxBytes: 999) }, throws: isTooLarge)
     #expect(try FileBytes.readRaw(d + "/big.csv", maxBytes: 1000).count == 1000)
   }
 
@@ -243,7 +264,9 @@ struct ReaderValidationTests {
     return try DatasetReader.read(d + "/t.csv", options: options)
   }
 
-  @Test("auto scaling: 0-255 by 255, 0-16 (scikit-learn digits) by the maximum, out-of-range kept with a reason")
+  @Test(
+    "auto scaling: 0-255 by 255, 0-16 (scikit-learn digits) by the maximum, out-of-range kept with a reason"
+  )
   func autoScaling() throws {
     let bytes = try scaled("a,b,c,d,label\n0,255,3,4,x\n1,2,3,4,y\n")
     #expect(bytes.scaling?.divisor == 255)
@@ -279,7 +302,11 @@ struct ReaderValidationTests {
   @Test("a PNG header over --max-pixels is refused with the claimed size, before inflating")
   func pngPixelLimit() throws {
     let png = try pngClaiming(width: 100_000, height: 100_000)
-    #expect(throws: CodecError("header claims 100000×100000 = 10000000000 pixels, over the limit of 100000000 (--max-pixels)")) {
+    #expect(
+      throws: CodecError(
+        "header claims 100000×100000 = 10000000000 pixels, over the limit of 100000000 (--max-pixels)"
+      )
+    ) {
       try ImageFileFormat.decode(png)
     }
     let small = try PNGCodec.encode(byteImage(height: 10, width: 10, channels: 3, seed: 3))
@@ -287,11 +314,16 @@ struct ReaderValidationTests {
     #expect(try PNGCodec.decode(small, maxPixels: 100).width == 10)
   }
 
-  @Test("a JPEG header over --max-pixels is refused; one claiming more than its data is an error, not grey")
+  @Test(
+    "a JPEG header over --max-pixels is refused; one claiming more than its data is an error, not grey"
+  )
   func jpegPixelLimitAndTruncation() throws {
     let huge = try jpegClaiming(width: 30000, height: 30000)
     let started = Date()
-    #expect(throws: CodecError("header claims 30000×30000 = 900000000 pixels, over the limit of 100000000 (--max-pixels)")) {
+    #expect(
+      throws: CodecError(
+        "header claims 30000×30000 = 900000000 pixels, over the limit of 100000000 (--max-pixels)")
+    ) {
       try ImageFileFormat.decode(huge)
     }
     // Under the limit but with far too little data: refused at the first missing byte.
@@ -322,10 +354,14 @@ struct ReaderValidationTests {
       _ = try DatasetReader.read(d + "/bomb.png")
       Issue.record("no error")
     } catch let error as DataError {
-      #expect(error.description.hasPrefix(d + "/bomb.png: unreadable image: header claims 100000×100000"))
+      #expect(
+        error.description.hasPrefix(d + "/bomb.png: unreadable image: header claims 100000×100000"))
     }
-    try writeFile(PNGCodec.encode(byteImage(height: 5, width: 6, channels: 4, seed: 5)), to: d + "/one.png")
-    #expect(throws: DataError.singleImage(path: d + "/one.png")) { try DatasetReader.read(d + "/one.png") }
+    try writeFile(
+      PNGCodec.encode(byteImage(height: 5, width: 6, channels: 4, seed: 5)), to: d + "/one.png")
+    #expect(throws: DataError.singleImage(path: d + "/one.png")) {
+      try DatasetReader.read(d + "/one.png")
+    }
     var options = ReadOptions()
     options.requireLabels = false
     let one = try DatasetReader.read(d + "/one.png", options: options).dataset
@@ -338,7 +374,8 @@ struct ReaderValidationTests {
     let d = makeTemporaryDirectory()
     for (index, name) in ["a/1.png", "a/2.png", "b/3.png", "b/sub/4.png"].enumerated() {
       try writeFile(
-        PNGCodec.encode(byteImage(height: 5, width: 5, channels: 1, seed: UInt64(index))), to: d + "/" + name)
+        PNGCodec.encode(byteImage(height: 5, width: 5, channels: 1, seed: UInt64(index))),
+        to: d + "/" + name)
     }
     return d
   }
@@ -352,7 +389,10 @@ struct ReaderValidationTests {
     try manager.createSymbolicLink(atPath: d + "/a/y", withDestinationPath: "../b")
     let walk = ImageFileWalker.imageFiles(under: d)
     #expect(walk.files.count == 4)
-    #expect(Set(walk.files.map { URL(fileURLWithPath: $0).lastPathComponent }) == ["1.png", "2.png", "3.png", "4.png"])
+    #expect(
+      Set(walk.files.map { URL(fileURLWithPath: $0).lastPathComponent }) == [
+        "1.png", "2.png", "3.png", "4.png",
+      ])
     #expect(walk.skipped.isEmpty)
     // The same walk over one class: its loop back to the root is followed once too.
     #expect(ImageFileWalker.imageFiles(under: d + "/a").files.count == 4)
@@ -361,14 +401,16 @@ struct ReaderValidationTests {
   @Test("dangling links and non-regular files named .png are skipped and listed, not fatal")
   func walkerSkips() throws {
     let d = try imageFolder()
-    try FileManager.default.createSymbolicLink(atPath: d + "/a/gone.png", withDestinationPath: d + "/nowhere.png")
+    try FileManager.default.createSymbolicLink(
+      atPath: d + "/a/gone.png", withDestinationPath: d + "/nowhere.png")
     #expect(mkfifo(d + "/b/pipe.png", 0o644) == 0)
     let walk = ImageFileWalker.imageFiles(under: d)
     #expect(walk.files.count == 4)
-    #expect(walk.skipped == [
-      SkippedFile(path: d + "/a/gone.png", reason: "dangling symbolic link"),
-      SkippedFile(path: d + "/b/pipe.png", reason: "not a regular file"),
-    ])
+    #expect(
+      walk.skipped == [
+        SkippedFile(path: d + "/a/gone.png", reason: "dangling symbolic link"),
+        SkippedFile(path: d + "/b/pipe.png", reason: "not a regular file"),
+      ])
     // The folder reader walks with it: four images (b/sub counts as class b), two skipped.
     let reading = try ImageFolderReader.read(d)
     #expect(reading.dataset.count == 4)

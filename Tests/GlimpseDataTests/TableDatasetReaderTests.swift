@@ -6,6 +6,8 @@ import Testing
 @testable import GlimpseData
 
 /// Figures computed by pandas from the same files (Fixtures/scripts/make_fixtures.py).
+// The property names are the fixture's JSON keys.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct MNISTStats: Decodable {
   var rows: Int
   var columns: Int
@@ -45,7 +47,8 @@ struct TableDatasetReaderTests {
     // Summation order differs from NumPy's pairwise sum: allow 1e-9 relative.
     #expect(abs(dataset.features.storage.reduce(0, +) - stats.sum_scaled) < 1e-9 * stats.sum_scaled)
     for row in 0..<5 {
-      #expect(abs(dataset.features.row(row).reduce(0, +) - stats.row_sums_scaled_first5[row]) < 1e-9)
+      #expect(
+        abs(dataset.features.row(row).reduce(0, +) - stats.row_sums_scaled_first5[row]) < 1e-9)
     }
     #expect(dataset.sources[0] == Self.images + ":2")
   }
@@ -84,12 +87,18 @@ struct TableDatasetReaderTests {
     #expect(scaled.features.row(0).elementsEqual([0, 1, 0.2, 0]))
     var options = ReadOptions()
     options.raw = true
-    #expect(try TableDatasetReader.read(directory + "/tiny.csv", options: options).features[0, 1] == 255)
+    #expect(
+      try TableDatasetReader.read(directory + "/tiny.csv", options: options).features[0, 1] == 255)
     options = ReadOptions()
     options.shape = ImageShape(height: 1, width: 4, channels: 1)
-    #expect(try TableDatasetReader.read(directory + "/tiny.csv", options: options).imageShape == options.shape)
+    #expect(
+      try TableDatasetReader.read(directory + "/tiny.csv", options: options).imageShape
+        == options.shape)
     options.shape = ImageShape(height: 2, width: 2, channels: 3)
-    #expect(throws: DataError.shapeMismatch(path: directory + "/tiny.csv", shape: options.shape!, columns: 4)) {
+    #expect(
+      throws: DataError.shapeMismatch(
+        path: directory + "/tiny.csv", shape: options.shape!, columns: 4)
+    ) {
       try TableDatasetReader.read(directory + "/tiny.csv", options: options)
     }
     // Non-integer cells: the table is read as it is.
@@ -100,7 +109,8 @@ struct TableDatasetReaderTests {
   @Test("label problems: missing, count mismatch, index mismatch, single class, empty")
   func labelErrors() throws {
     let directory = makeTemporaryDirectory()
-    let features = directory + "/f.csv", labels = directory + "/l.csv"
+    let features = directory + "/f.csv"
+    let labels = directory + "/l.csv"
     try writeFile(",a,b\n0,1,2\n1,3,4\n2,5,6\n", to: features)
     #expect(throws: DataError.missingLabels(path: features, labelColumn: "label")) {
       try TableDatasetReader.read(features)
@@ -108,11 +118,15 @@ struct TableDatasetReaderTests {
     var options = ReadOptions()
     options.labelsPath = labels
     try writeFile(",label\n0,1\n1,2\n", to: labels)
-    #expect(throws: DataError.labelCountMismatch(path: features, labels: 2, labelsPath: labels, rows: 3)) {
+    #expect(
+      throws: DataError.labelCountMismatch(path: features, labels: 2, labelsPath: labels, rows: 3)
+    ) {
       try TableDatasetReader.read(features, options: options)
     }
     try writeFile(",label\n0,1\n7,2\n2,1\n", to: labels)
-    #expect(throws: DataError.indexMismatch(path: features, line: 3, labelsPath: labels, labelsLine: 3)) {
+    #expect(
+      throws: DataError.indexMismatch(path: features, line: 3, labelsPath: labels, labelsLine: 3)
+    ) {
       try TableDatasetReader.read(features, options: options)
     }
     try writeFile(",label\n0,1\n1,1\n2,1\n", to: labels)

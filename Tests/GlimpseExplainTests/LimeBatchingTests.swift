@@ -31,14 +31,17 @@ private struct CountingClassifier: Classifier {
   init(archive: ModelArchive) throws(ModelError) { throw .corruptModelFile("not a file model") }
 
   func archive() -> ModelArchive {
-    ModelArchive(kind: Self.kind, classNames: classNames, featureCount: featureCount, hyperparameters: hyperparameters)
+    ModelArchive(
+      kind: Self.kind, classNames: classNames, featureCount: featureCount,
+      hyperparameters: hyperparameters)
   }
 
   /// P(bright) is the mean pixel: a smooth function of which segments are shown.
   func predictProbabilities(_ features: Matrix) -> Matrix {
     calls.record(features.rows)
     return Matrix(rows: features.rows, columns: 2) { row, column in
-      let mean = (0..<features.columns).reduce(0.0) { $0 + features[row, $1] } / Double(features.columns)
+      let mean =
+        (0..<features.columns).reduce(0.0) { $0 + features[row, $1] } / Double(features.columns)
       return column == 1 ? mean : 1 - mean
     }
   }
@@ -52,17 +55,21 @@ private final class CallLog: Sendable {
 
 @Suite("LIME scores models that write images out in batches, never all samples at once")
 struct LimeBatchingTests {
-  @Test("a model without a masked-batch path gets batchSize rows per call (1000 samples: ten calls of 100); every sample is scored once")
+  @Test(
+    "a model without a masked-batch path gets batchSize rows per call (1000 samples: ten calls of 100); every sample is scored once"
+  )
   func writtenOutBatches() {
     var samples = [UInt8]()
     for y in 0..<40 { for x in 0..<40 { samples.append(UInt8((x * 6 + y * 3) % 256)) } }
-    let image = Image(shape: ImageShape(height: 40, width: 40, channels: 1), eightBitSamples: samples)
+    let image = Image(
+      shape: ImageShape(height: 40, width: 40, channels: 1), eightBitSamples: samples)
     let segments = GridSegmenter(cellsPerSide: 4).segment(image)
     let calls = CallLog()
     let model = CountingClassifier(featureCount: 1600, calls: calls)
     #expect(!model.scoresMaskedBatchesWithoutImages)
     var rng = SeededGenerator(seed: 3)
-    let explanation = LimeImageExplainer().explain(image, segments: segments, labels: [1], classifier: model, using: &rng)
+    let explanation = LimeImageExplainer().explain(
+      image, segments: segments, labels: [1], classifier: model, using: &rng)
     #expect(calls.all == Array(repeating: 100, count: 10))
     #expect(explanation.sampleCount == 1000)
   }

@@ -8,6 +8,8 @@ import Testing
 @testable import GlimpseExplain
 
 /// lime's `LimeBase.explain_instance_with_data` on a fixed mask matrix (make_lime_fixtures.py).
+// The property names are the fixture's JSON keys.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct SurrogateFixture: Decodable {
   struct Result: Decodable {
     var label: Int
@@ -70,7 +72,8 @@ struct LimeTests {
   func recoversLinearEffects() {
     let shape = ImageShape(height: 12, width: 12)
     let image = Image(shape: shape, pixels: (0..<144).map { 0.3 + 0.5 * Double($0 % 12) / 11 })
-    let segments = SegmentMap(width: 12, height: 12, relabeling: (0..<144).map { ($0 / 12) / 4 * 3 + ($0 % 12) / 4 })
+    let segments = SegmentMap(
+      width: 12, height: 12, relabeling: (0..<144).map { ($0 / 12) / 4 * 3 + ($0 % 12) / 4 })
     let effects: [Double] = [0.05, -0.03, 0.02, 0.0, 0.04, -0.05, 0.01, 0.03, -0.02]
     let model = SegmentLinearModel(segments: segments, effects: effects)
     var explainer = LimeImageExplainer()
@@ -80,7 +83,9 @@ struct LimeTests {
       model.probabilities($0)
     }
     let means = (0..<9).map { s in
-      segments.labels.enumerated().filter { $0.element == s }.reduce(0.0) { $0 + image.pixels[$1.offset] } / 16
+      segments.labels.enumerated().filter { $0.element == s }.reduce(0.0) {
+        $0 + image.pixels[$1.offset]
+      } / 16
     }
     let truth = zip(effects, means).map { $0 * $1 }
     // The model is exactly linear in the mask, so only the ridge penalty (α = 1 against a
@@ -88,33 +93,47 @@ struct LimeTests {
     #expect(maxAbsoluteDifference(explanation.weights[0], truth) < 2e-3)
     #expect(maxAbsoluteDifference(explanation.weights[1], truth.map { -$0 }) < 2e-3)
     #expect(explanation.scores[0] > 0.99)
-    #expect(abs(explanation.probabilities[0] - model.probabilities(Matrix(rows: 1, columns: 144, storage: image.pixels))[0, 0]) < 1e-12)
+    #expect(
+      abs(
+        explanation.probabilities[0]
+          - model.probabilities(Matrix(rows: 1, columns: 144, storage: image.pixels))[0, 0]) < 1e-12
+    )
   }
 
   @Test("every segment is perturbed (lime never hides scikit-image's last SLIC segment)")
   func everySegmentPerturbed() {
     var rng = SeededGenerator(seed: 2)
     let set = PerturbationSet(segmentCount: 5, sampleCount: 200, using: &rng)
-    #expect((0..<5).allSatisfy { s in (0..<5).contains { _ in true } && (1..<200).contains { set.masks[$0 * 5 + s] == 0 } })
+    #expect(
+      (0..<5).allSatisfy { s in
+        (0..<5).contains { _ in true } && (1..<200).contains { set.masks[$0 * 5 + s] == 0 }
+      })
     #expect(set.masks.prefix(5).allSatisfy { $0 == 1 })
   }
 
-  @Test("the masked form of the perturbations (hidden image + masks · deltas) equals the rendered images")
+  @Test(
+    "the masked form of the perturbations (hidden image + masks · deltas) equals the rendered images"
+  )
   func lowRankPerturbations() {
-    let image = Image(shape: ImageShape(height: 5, width: 4, channels: 3), pixels: randomValues(60, seed: 4))
+    let image = Image(
+      shape: ImageShape(height: 5, width: 4, channels: 3), pixels: randomValues(60, seed: 4))
     let segments = SegmentMap(width: 4, height: 5, relabeling: (0..<20).map { ($0 * 7) % 3 })
     let fill = LimeImageExplainer().fudgedValues(image, segments)
     var rng = SeededGenerator(seed: 5)
     let set = PerturbationSet(segmentCount: segments.count, sampleCount: 12, using: &rng)
-    let (base, delta, groups) = PerturbationSet.maskedParts(image: image, segments: segments, fill: fill)
-    let batch = MaskedBatch(base: base, delta: delta, groups: groups, groupCount: 3, coefficients: set.coefficients(rows: 2..<12))
+    let (base, delta, groups) = PerturbationSet.maskedParts(
+      image: image, segments: segments, fill: fill)
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: groups, groupCount: 3,
+      coefficients: set.coefficients(rows: 2..<12))
     let rendered = set.render(rows: 2..<12, image: image, segments: segments, fill: fill)
     #expect(maxAbsoluteDifference(batch.materialized().storage, rendered.storage) < 1e-12)
   }
 
   @Test("the fudged image fills each segment with its mean colour")
   func fudgedImage() {
-    let image = Image(shape: ImageShape(height: 1, width: 4, channels: 2), pixels: [0, 1, 0.2, 1, 0.6, 0, 1, 0])
+    let image = Image(
+      shape: ImageShape(height: 1, width: 4, channels: 2), pixels: [0, 1, 0.2, 1, 0.6, 0, 1, 0])
     let segments = SegmentMap(width: 4, height: 1, relabeling: [0, 0, 1, 1])
     let fill = LimeImageExplainer().fudgedValues(image, segments)
     #expect(maxAbsoluteDifference(fill, [0.1, 1, 0.8, 0]) < 1e-12)
@@ -130,9 +149,12 @@ struct LimeTests {
         return c == 0 ? m : 1 - m
       }
     }
-    var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9)
-    let first = LimeImageExplainer().explain(image, segments: segments, labels: [0], using: &a, predict: predict)
-    let second = LimeImageExplainer().explain(image, segments: segments, labels: [0], using: &b, predict: predict)
+    var a = SeededGenerator(seed: 9)
+    var b = SeededGenerator(seed: 9)
+    let first = LimeImageExplainer().explain(
+      image, segments: segments, labels: [0], using: &a, predict: predict)
+    let second = LimeImageExplainer().explain(
+      image, segments: segments, labels: [0], using: &b, predict: predict)
     #expect(first == second)
   }
 }
@@ -146,7 +168,8 @@ struct CombinationTests {
 
   @Test("rank correlations with ties match scipy's spearmanr")
   func spearmanMatchesScipy() throws {
-    let f = try loadJSON(SpearmanFixture.self, from: TestPaths.fixtures("GlimpseExplainTests") + "/spearman.json")
+    let f = try loadJSON(
+      SpearmanFixture.self, from: TestPaths.fixtures("GlimpseExplainTests") + "/spearman.json")
     let maps = f.maps.map { WeightMap(width: 28, height: 1, values: $0) }
     let rho = SegmenterAgreement.rankCorrelations(maps)
     for i in 0..<3 { #expect(maxAbsoluteDifference(rho[i], f.rho[i]) < 1e-12) }
@@ -170,17 +193,22 @@ struct AmbiguityTests {
 
   @Test("on the anchor's SVM probabilities the rule selects exactly the anchor's 37 test digits")
   func anchorAmbiguousDigits() throws {
-    let probabilities = try CSVReader.read(TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv").values
+    let probabilities = try CSVReader.read(
+      TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv"
+    ).values
     let split = try loadJSON(Split.self, from: TestPaths.samples + "/mnist/split.json")
     let labels = try CSVReader.read(TestPaths.samples + "/mnist/mnist-lbls-mini.csv.bz2").values
     let truth = split.test.map { Int(labels[$0, 0]) }
     // ambiguous_anchor.py applies the rule without the vote check (it has no votes).
     let query = AmbiguityQuery(maximumMargin: 0.5, wrongOnly: true, truthInTopTwo: true)
-    let found = AmbiguityFinder.find(AmbiguityFinder.rank(probabilities, truth: truth), matching: query)
-    #expect(found.map(\.row).sorted() == [
-      71, 139, 268, 293, 295, 296, 310, 326, 430, 458, 471, 494, 512, 514, 536, 606, 614, 626, 722,
-      738, 743, 744, 745, 748, 785, 807, 809, 822, 840, 856, 903, 913, 927, 938, 951, 966, 970,
-    ])
+    let found = AmbiguityFinder.find(
+      AmbiguityFinder.rank(probabilities, truth: truth), matching: query)
+    #expect(
+      found.map(\.row).sorted() == [
+        71, 139, 268, 293, 295, 296, 310, 326, 430, 458, 471, 494, 512, 514, 536, 606, 614, 626,
+        722,
+        738, 743, 744, 745, 748, 785, 807, 809, 822, 840, 856, 903, 913, 927, 938, 951, 966, 970,
+      ])
   }
 
   @Test("the seed rule keeps wrong, close calls whose truth is the runner-up")

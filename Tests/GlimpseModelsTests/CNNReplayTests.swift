@@ -16,18 +16,24 @@ enum CNNAnchor {
     var test: [Int]
   }
 
+  // The property names are the fixture's JSON keys.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   struct Log: Decodable {
     var loss: [Double]
     var accuracy: [Double]
     var test_acc: Double
   }
 
+  // The property names are the fixture's JSON keys.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   struct NumPyReplay: Decodable {
     var first_batch_losses: [Double]
     var epoch_loss: [Double]
     var epoch_accuracy: [Double]
   }
 
+  // The property names are the fixture's JSON keys.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   struct Replay: Decodable {
     var parameter_names: [String]
     var parameter_counts: [Int]

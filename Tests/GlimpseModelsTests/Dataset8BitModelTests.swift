@@ -25,21 +25,27 @@ struct Dataset8BitModelTests {
       features: Matrix(
         rows: bars.count, columns: shape.valueCount,
         storage: (0..<bars.count).flatMap {
-          Image(shape: shape, eightBitSamples: Array(codes[$0 * shape.valueCount..<($0 + 1) * shape.valueCount])).pixels
+          Image(
+            shape: shape,
+            eightBitSamples: Array(codes[$0 * shape.valueCount..<($0 + 1) * shape.valueCount])
+          ).pixels
         }),
       labels: bars.labels, classNames: bars.classNames, imageShape: shape, sources: bars.sources)
     return (pixels, doubles)
   }
 
-  @Test("a CNN trained on 8-bit rows is the one trained on their doubles; its probabilities and embedding agree bit for bit",
-        arguments: [1, 3])
+  @Test(
+    "a CNN trained on 8-bit rows is the one trained on their doubles; its probabilities and embedding agree bit for bit",
+    arguments: [1, 3])
   func cnn(channels: Int) throws {
     let (train, trainDoubles) = Self.pair(count: 24, channels: channels, seed: 1)
     let (test, testDoubles) = Self.pair(count: 21, channels: channels, seed: 2)
     var rng = SeededGenerator(seed: 3)
-    let fromCodes = try CNNClassifier.fit(train, hyperparameters: Bars.recipe(.standard, epochs: 2), using: &rng)
+    let fromCodes = try CNNClassifier.fit(
+      train, hyperparameters: Bars.recipe(.standard, epochs: 2), using: &rng)
     rng = SeededGenerator(seed: 3)
-    let fromDoubles = try CNNClassifier.fit(trainDoubles, hyperparameters: Bars.recipe(.standard, epochs: 2), using: &rng)
+    let fromDoubles = try CNNClassifier.fit(
+      trainDoubles, hyperparameters: Bars.recipe(.standard, epochs: 2), using: &rng)
     #expect(fromCodes.history == fromDoubles.history)
     #expect(fromCodes.archive() == fromDoubles.archive())
     let oneShot = fromDoubles.predictProbabilities(testDoubles.features)
@@ -56,7 +62,8 @@ struct Dataset8BitModelTests {
     let (train, _) = Self.pair(count: 8, side: 40, channels: 1, seed: 6)
     let (test, testDoubles) = Self.pair(count: 23, side: 40, channels: 1, seed: 7)
     var rng = SeededGenerator(seed: 3)
-    let model = try CNNClassifier.fit(train, hyperparameters: Bars.recipe(.standard, epochs: 1), using: &rng)
+    let model = try CNNClassifier.fit(
+      train, hyperparameters: Bars.recipe(.standard, epochs: 1), using: &rng)
     let batch = model.inferenceBatchSize
     #expect(batch < 12)
     #expect(model.chunkRows % batch == 0)
@@ -69,14 +76,17 @@ struct Dataset8BitModelTests {
     }
   }
 
-  @Test("logistic regression, k-NN and the SVM fit and score 8-bit rows as their doubles; chunks of 16 or 32 rows (whole OpenBLAS register blocks) give the bits of one call")
+  @Test(
+    "logistic regression, k-NN and the SVM fit and score 8-bit rows as their doubles; chunks of 16 or 32 rows (whole OpenBLAS register blocks) give the bits of one call"
+  )
   func otherModels() throws {
     let (train, trainDoubles) = Self.pair(count: 30, channels: 1, seed: 4)
     let (test, testDoubles) = Self.pair(count: 53, channels: 1, seed: 5)
     var rng = SeededGenerator(seed: 0)
     let logistic = try LogisticRegression.fit(train, hyperparameters: .init(), using: &rng)
     rng = SeededGenerator(seed: 0)
-    let logisticDoubles = try LogisticRegression.fit(trainDoubles, hyperparameters: .init(), using: &rng)
+    let logisticDoubles = try LogisticRegression.fit(
+      trainDoubles, hyperparameters: .init(), using: &rng)
     #expect(logistic.archive() == logisticDoubles.archive())
     let knn = try KNearestNeighbors.fit(train, hyperparameters: .init(k: 3), using: &rng)
     rng = SeededGenerator(seed: 1)
@@ -91,7 +101,8 @@ struct Dataset8BitModelTests {
       #expect(model.predictProbabilities(test) == oneShot, "\(kind)")
       for chunk in [16, 32] {
         #expect(model.predictProbabilities(test, chunkRows: chunk) == oneShot, "\(kind)")
-        #expect(model.predict(test, chunkRows: chunk) == model.predict(testDoubles.features), "\(kind)")
+        #expect(
+          model.predict(test, chunkRows: chunk) == model.predict(testDoubles.features), "\(kind)")
       }
     }
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test, chunkRows: 16)

@@ -77,10 +77,12 @@ struct MaxPoolTests {
     }
   }
 
-  @Test("2×2 max-pool values and winners equal the scalar reference on inputs with many ties (Float)")
+  @Test(
+    "2×2 max-pool values and winners equal the scalar reference on inputs with many ties (Float)")
   func floatWinnersMatchScalarReference() { Self.check(Float.self, nan: false) }
 
-  @Test("2×2 max-pool values and winners equal the scalar reference on inputs with many ties (Double)")
+  @Test(
+    "2×2 max-pool values and winners equal the scalar reference on inputs with many ties (Double)")
   func doubleWinnersMatchScalarReference() { Self.check(Double.self, nan: false) }
 
   @Test("2×2 max-pool with NaN inputs keeps the scalar rule: a NaN window's gradient goes to d")

@@ -57,7 +57,9 @@ struct ModelArchiveTests {
   @Test("missing arrays and wrong sizes are reported by name")
   func missingArrays() {
     let decoded = archive()
-    #expect(throws: ModelError.corruptModelFile("array 'v' is missing")) { try decoded.doubles("v") }
+    #expect(throws: ModelError.corruptModelFile("array 'v' is missing")) {
+      try decoded.doubles("v")
+    }
     #expect(throws: ModelError.corruptModelFile("array 'w' has 3 values, expected 4")) {
       try decoded.doubles("w", count: 4)
     }

@@ -214,7 +214,9 @@ struct ModelFileValidationTests {
 
 @Suite("Model files: 8-bit arrays stored one byte per value")
 struct EightBitArrayTests {
-  @Test("pixels k/255 round-trip bit for bit through a q8 array (version 2, an eighth of the bytes); other doubles stay f64 (version 1)")
+  @Test(
+    "pixels k/255 round-trip bit for bit through a q8 array (version 2, an eighth of the bytes); other doubles stay f64 (version 1)"
+  )
   func eightBitArraysRoundTrip() throws {
     let pixels = (0..<1000).map { Double(($0 * 37) % 256) / 255 }
     let archive = ModelArchive(

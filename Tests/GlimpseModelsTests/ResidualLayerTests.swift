@@ -26,7 +26,9 @@ struct ResidualLayerTests {
 
   @Test(
     "a strided, padded convolution's output matches the direct sum and its gradients central differences",
-    arguments: [(3, 2, 1, 9, 9), (3, 2, 1, 8, 7), (1, 2, 0, 7, 6), (3, 3, 2, 10, 11), (2, 2, 0, 6, 6)])
+    arguments: [
+      (3, 2, 1, 9, 9), (3, 2, 1, 8, 7), (1, 2, 0, 7, 6), (3, 3, 2, 10, 11), (2, 2, 0, 6, 6),
+    ])
   func stridedConvolution(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) {
     let (c, f) = (2, 3)
     let conv = Conv2D<Double>(
@@ -63,9 +65,9 @@ struct ResidualLayerTests {
       }
     }
     #expect(worst < 1e-12)
-    checkInputGradient(shape, seed: 4, forward: { conv($0) }) { x, r in
-      conv.backward(r, cache: conv.forward(x).cache).input!
-    }
+    checkInputGradient(
+      shape, seed: 4, forward: { conv($0) },
+      backward: { x, r in conv.backward(r, cache: conv.forward(x).cache).input! })
     // Weight gradient against central differences of Σ r ⊙ conv(x).
     let r = LayerCheck.maps(y.shape, seed: 9)
     let (_, parameters) = conv.backward(r, cache: conv.forward(x).cache)
@@ -84,7 +86,8 @@ struct ResidualLayerTests {
   func floatStridedConvolution(kernel: Int, padding: Int, height: Int, width: Int) {
     let (c, f) = (3, 5)
     let weights = LayerCheck.values(f * c * kernel * kernel, seed: 41)
-    let input = LayerCheck.maps(MapShape(channels: c, count: 3, height: height, width: width), seed: 42)
+    let input = LayerCheck.maps(
+      MapShape(channels: c, count: 3, height: height, width: width), seed: 42)
     let exact = Conv2D<Double>(
       inputChannels: c, filters: f, kernelHeight: kernel, kernelWidth: kernel, stride: 2,
       padding: padding, weights: weights, bias: nil)(input)
@@ -142,9 +145,9 @@ struct ResidualLayerTests {
     norm.scale = [1.5, -0.7]
     norm.shift = [0.2, 0.3]
     let shape = MapShape(channels: 2, count: 3, height: 2, width: 3)
-    checkInputGradient(shape, seed: 11, forward: { norm.forward($0).output }) { x, r in
-      norm.backward(r, cache: norm.forward(x).cache).input!
-    }
+    checkInputGradient(
+      shape, seed: 11, forward: { norm.forward($0).output },
+      backward: { x, r in norm.backward(r, cache: norm.forward(x).cache).input! })
     let x = LayerCheck.maps(shape, seed: 12)
     let r = LayerCheck.maps(shape, seed: 13)
     let (_, parameters) = norm.backward(r, cache: norm.forward(x).cache)
@@ -204,9 +207,9 @@ struct ResidualLayerTests {
         #expect(abs(y.storage[c * 3 + n] - mean) < 1e-14)
       }
     }
-    checkInputGradient(shape, seed: 16, forward: { pool($0) }) { x, r in
-      pool.backward(r, cache: x.shape)
-    }
+    checkInputGradient(
+      shape, seed: 16, forward: { pool($0) }, backward: { x, r in pool.backward(r, cache: x.shape) }
+    )
   }
 
   /// A small residual network with every new layer, in Double.
@@ -248,7 +251,8 @@ struct ResidualLayerTests {
     return Network(inputShape: ImageShape(height: 9, width: 7, channels: channels), layers: layers)
   }
 
-  @Test("every parameter gradient of a residual network with batch norm matches central differences")
+  @Test(
+    "every parameter gradient of a residual network with batch norm matches central differences")
   func residualNetworkGradients() {
     var network = smallResidualNetwork(channels: 2)
     let input = LayerCheck.maps(MapShape(channels: 2, count: 3, height: 9, width: 7), seed: 22)
@@ -312,8 +316,12 @@ struct ResidualLayerTests {
     #expect(large.embeddingSize == 64)
     #expect(Architecture.resnet.describes(large.layers, classes: 3))
     #expect(!Architecture.standard.describes(large.layers, classes: 3))
-    #expect(Architecture.defaultArchitecture(for: ImageShape(height: 28, width: 28, channels: 1)) == .standard)
-    #expect(Architecture.defaultArchitecture(for: ImageShape(height: 64, width: 48, channels: 3)) == .resnet)
+    #expect(
+      Architecture.defaultArchitecture(for: ImageShape(height: 28, width: 28, channels: 1))
+        == .standard)
+    #expect(
+      Architecture.defaultArchitecture(for: ImageShape(height: 64, width: 48, channels: 3))
+        == .resnet)
     // Too small: 2×2 images become 1×1 after the stem, which the max-pool cannot halve.
     let tiny: Network<Float>? = Architecture.resnet.makeNetwork(
       input: ImageShape(height: 2, width: 2, channels: 1), classes: 3, initializer: .heUniform,
@@ -321,7 +329,8 @@ struct ResidualLayerTests {
     #expect(tiny == nil)
   }
 
-  @Test("a trained resnet model saved and loaded predicts the same bits, with its running statistics")
+  @Test(
+    "a trained resnet model saved and loaded predicts the same bits, with its running statistics")
   func resnetArchiveRoundTrip() throws {
     // 40×40 two-channel images of two classes: bright top half or bright bottom half.
     let shape = ImageShape(height: 40, width: 40, channels: 2)
@@ -343,7 +352,8 @@ struct ResidualLayerTests {
     let data = Dataset(
       features: Matrix(rows: 24, columns: shape.valueCount, storage: rows), labels: labels,
       classNames: ["bottom", "top"], imageShape: shape, sources: (0..<24).map { "row \($0)" })
-    var h = CNNClassifier.Hyperparameters(architecture: .resnet, epochs: 3, batchSize: 8, maxShift: 0)
+    var h = CNNClassifier.Hyperparameters(
+      architecture: .resnet, epochs: 3, batchSize: 8, maxShift: 0)
     h.learningRate = 3e-3
     h.validationFraction = 0.25
     var seed = SeededGenerator(seed: 9)
@@ -365,7 +375,8 @@ struct ResidualLayerTests {
     var worst: Float = 0
     for n in 0..<24 {
       for k in 0..<2 {
-        worst = max(worst, abs(Float(probabilities[n, k]) - unfolded[channel: k, image: n, y: 0, x: 0]))
+        worst = max(
+          worst, abs(Float(probabilities[n, k]) - unfolded[channel: k, image: n, y: 0, x: 0]))
       }
     }
     #expect(worst < 1e-5)

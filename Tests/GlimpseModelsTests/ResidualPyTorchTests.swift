@@ -79,7 +79,9 @@ struct ResidualPyTorchTests {
     }
   }
 
-  @Test("batch norm: training output, gradients and running statistics, and inference output, as PyTorch")
+  @Test(
+    "batch norm: training output, gradients and running statistics, and inference output, as PyTorch"
+  )
   func batchNorm() throws {
     for c in Self.cases("batchnorm") {
       let t = c.tensors
@@ -120,7 +122,9 @@ struct ResidualPyTorchTests {
         < 1e-14)
   }
 
-  @Test("a basic block with projection shortcut: output, every gradient and running statistics as torchvision's")
+  @Test(
+    "a basic block with projection shortcut: output, every gradient and running statistics as torchvision's"
+  )
   func basicBlock() throws {
     let c = try #require(Self.cases("block").first)
     let t = c.tensors
@@ -128,7 +132,8 @@ struct ResidualPyTorchTests {
     let stride = c.parameters.stride!
     let block = ResidualBlock<Double>(
       main: [
-        .conv(Self.conv(t[0], stride: stride, padding: 1)), .batchNorm(Self.norm(t[1], t[2], b[0], b[1])),
+        .conv(Self.conv(t[0], stride: stride, padding: 1)),
+        .batchNorm(Self.norm(t[1], t[2], b[0], b[1])),
         .relu(ReLU()), .conv(Self.conv(t[3], stride: 1, padding: 1)),
         .batchNorm(Self.norm(t[4], t[5], b[2], b[3])),
       ],
@@ -168,13 +173,16 @@ struct ResidualPyTorchTests {
     }
   }
 
-  @Test("whole small resnets (grey 32×32, colour 33×31): loss, every gradient, running statistics and inference logits as PyTorch")
+  @Test(
+    "whole small resnets (grey 32×32, colour 33×31): loss, every gradient, running statistics and inference logits as PyTorch"
+  )
   func wholeNetworks() throws {
     let cases = Self.cases("network")
     #expect(cases.count == 2)
     for c in cases {
       let p = c.parameters
-      let shape = ImageShape(height: c.input_shape[2], width: c.input_shape[3], channels: c.input_shape[1])
+      let shape = ImageShape(
+        height: c.input_shape[2], width: c.input_shape[3], channels: c.input_shape[1])
       var rng = SeededGenerator(seed: 0)
       var network: Network<Double> = try #require(
         Architecture.makeNetwork(
@@ -200,7 +208,8 @@ struct ResidualPyTorchTests {
       let (trainLogits, _) = LayerSequence.forward(
         network.layers, order: network.executionOrder, input, statistics: &unused)
       #expect(
-        maxAbsoluteDifference(trainLogits.storage, Self.maps(c.logits_train!, nchw: [2, 3, 1, 1]).storage)
+        maxAbsoluteDifference(
+          trainLogits.storage, Self.maps(c.logits_train!, nchw: [2, 3, 1, 1]).storage)
           < 1e-12, "\(c.name)")
       let pass = network.trainingPass(input, labels: labels)
       #expect(abs(pass.loss - c.loss!) < 1e-13, "\(c.name)")

@@ -7,6 +7,8 @@ import Testing
 @testable import GlimpseModels
 
 /// scikit-learn's SVC on small digit sets (Fixtures/scripts/make_svm_fixtures.py).
+// The property names are the fixture's JSON keys.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct SVMFixture: Decodable {
   var classes: [Int]
   var train_rows: [Int]
@@ -63,16 +65,20 @@ struct SVMClassifierTests {
     try loadJSON(SVMFixture.self, from: fixtures + "/svm_\(name).json")
   }
 
-  func fit(_ f: SVMFixture, _ configure: (inout SVMClassifier.Hyperparameters) -> Void) throws -> SVMClassifier {
+  func fit(_ f: SVMFixture, _ configure: (inout SVMClassifier.Hyperparameters) -> Void) throws
+    -> SVMClassifier
+  {
     var h = SVMClassifier.Hyperparameters()
     h.probability = false
     configure(&h)
     var rng = SeededGenerator(seed: 0)
-    return try SVMClassifier.fit(Digits.subset(f.train_rows, classes: f.classes), hyperparameters: h, using: &rng)
+    return try SVMClassifier.fit(
+      Digits.subset(f.train_rows, classes: f.classes), hyperparameters: h, using: &rng)
   }
 
-  @Test("binary and multiclass SMO solutions match libsvm's: support set, dual coefficients, rho, decision values",
-        arguments: ["binary_rbf", "multiclass_rbf", "binary_linear", "binary_poly"], [false, true])
+  @Test(
+    "binary and multiclass SMO solutions match libsvm's: support set, dual coefficients, rho, decision values",
+    arguments: ["binary_rbf", "multiclass_rbf", "binary_linear", "binary_poly"], [false, true])
   func matchesLibsvm(name: String, tight: Bool) throws {
     let f = try fixture(name + (tight ? "_tight" : ""))
     let model = try fit(f) { h in
@@ -98,7 +104,9 @@ struct SVMClassifierTests {
     #expect(maxAbsoluteDifference(model.dualCoefficients.storage, f.dual_coefficients) < tolerance)
     #expect(maxAbsoluteDifference(model.rho, f.rho) < tolerance)
     let test = Digits.subset(f.test_rows, classes: f.classes)
-    #expect(maxAbsoluteDifference(model.decisionValues(test.features).storage, f.decision_values) < tolerance)
+    #expect(
+      maxAbsoluteDifference(model.decisionValues(test.features).storage, f.decision_values)
+        < tolerance)
     #expect(model.predict(test.features).map { f.classes[$0] } == f.predict)
   }
 
@@ -139,7 +147,8 @@ struct SVMClassifierTests {
   @Test("the Platt fit is a stationary point of its regularised log-likelihood")
   func plattStationary() {
     var generator = SeededGenerator(seed: 4)
-    var values: [Double] = [], labels: [Double] = []
+    var values: [Double] = []
+    var labels: [Double] = []
     for _ in 0..<300 {
       let label: Double = generator.nextUnitDouble() < 0.4 ? 1 : -1
       values.append(label * 1.2 + (generator.nextUnitDouble() - 0.5) * 3)
@@ -147,8 +156,10 @@ struct SVMClassifierTests {
     }
     let sigmoid = PlattSigmoid.fit(decisionValues: values, labels: labels)
     #expect(sigmoid.a < 0)  // larger decision values mean class +1
-    let positives = Double(labels.filter { $0 > 0 }.count), negatives = 300 - positives
-    var g1 = 0.0, g2 = 0.0
+    let positives = Double(labels.filter { $0 > 0 }.count)
+    let negatives = 300 - positives
+    var g1 = 0.0
+    var g2 = 0.0
     for (f, y) in zip(values, labels) {
       let t = y > 0 ? (positives + 1) / (positives + 2) : 1 / (negatives + 2)
       let residual = t - sigmoid.probability(f)
@@ -164,22 +175,27 @@ struct SVMClassifierTests {
     let with = try fit(f) { $0.shrinking = true }
     let without = try fit(f) { $0.shrinking = false }
     #expect(with.supportIndices == without.supportIndices)
-    #expect(maxAbsoluteDifference(with.dualCoefficients.storage, without.dualCoefficients.storage) < 1e-4)
+    #expect(
+      maxAbsoluteDifference(with.dualCoefficients.storage, without.dualCoefficients.storage) < 1e-4)
   }
 
   @Test("the kernel-row cache gives the same model as the whole Gram matrix")
   func cachedRowsMatchGram() throws {
     let data = Digits.subset(Array(0..<40) + Array(500..<540), classes: [0, 1])
-    let gramSource = KernelSource(kernel: .rbf(gamma: 0.05), features: data.features, gramBytes: 1 << 30)
+    let gramSource = KernelSource(
+      kernel: .rbf(gamma: 0.05), features: data.features, gramBytes: 1 << 30)
     let rowSource = KernelSource(kernel: .rbf(gamma: 0.05), features: data.features, gramBytes: 0)
     #expect(rowSource.gram == nil)
     let labels = (0..<80).map { $0 < 40 ? 1.0 : -1.0 }
-    var a = SMOSolver(kernel: KernelRows(members: Array(0..<80), source: gramSource, cacheBytes: 1 << 20),
-                      labels: labels, c: 1, epsilon: 1e-3, shrinking: true)
+    var a = SMOSolver(
+      kernel: KernelRows(members: Array(0..<80), source: gramSource, cacheBytes: 1 << 20),
+      labels: labels, c: 1, epsilon: 1e-3, shrinking: true)
     // A cache of 3 rows forces evictions.
-    var b = SMOSolver(kernel: KernelRows(members: Array(0..<80), source: rowSource, cacheBytes: 3 * 80 * 8),
-                      labels: labels, c: 1, epsilon: 1e-3, shrinking: true)
-    let x = a.solve(), y = b.solve()
+    var b = SMOSolver(
+      kernel: KernelRows(members: Array(0..<80), source: rowSource, cacheBytes: 3 * 80 * 8),
+      labels: labels, c: 1, epsilon: 1e-3, shrinking: true)
+    let x = a.solve()
+    let y = b.solve()
     #expect(maxAbsoluteDifference(x.alpha, y.alpha) < 1e-9)
     #expect(abs(x.rho - y.rho) < 1e-9)
   }
@@ -190,7 +206,8 @@ struct SVMClassifierTests {
     var h = SVMClassifier.Hyperparameters()
     h.probability = true
     let data = Digits.subset(f.train_rows, classes: f.classes)
-    var rng1 = SeededGenerator(seed: 5), rng2 = SeededGenerator(seed: 5)
+    var rng1 = SeededGenerator(seed: 5)
+    var rng2 = SeededGenerator(seed: 5)
     let model = try SVMClassifier.fit(data, hyperparameters: h, using: &rng1)
     let again = try SVMClassifier.fit(data, hyperparameters: h, using: &rng2)
     let test = Digits.subset(f.test_rows, classes: f.classes).features
@@ -206,7 +223,8 @@ struct SVMClassifierTests {
 
   @Test("a separable toy set is fitted perfectly; absent classes get probability 0")
   func separableToy() throws {
-    var points: [[Double]] = [], labels: [Int] = []
+    var points: [[Double]] = []
+    var labels: [Int] = []
     var generator = SeededGenerator(seed: 1)
     for c in 0..<3 {
       for _ in 0..<20 {
@@ -215,8 +233,9 @@ struct SVMClassifierTests {
       }
     }
     // Class "d" has no rows.
-    let data = Dataset(features: Matrix(points), labels: labels, classNames: ["a", "b", "c", "d"],
-                       sources: points.indices.map { "row \($0)" })
+    let data = Dataset(
+      features: Matrix(points), labels: labels, classNames: ["a", "b", "c", "d"],
+      sources: points.indices.map { "row \($0)" })
     var rng = SeededGenerator(seed: 0)
     let model = try SVMClassifier.fit(data, hyperparameters: .init(), using: &rng)
     #expect(model.predict(data.features) == labels)
@@ -231,7 +250,9 @@ struct SVMClassifierTests {
     var h = SVMClassifier.Hyperparameters()
     h.c = 0
     var rng = SeededGenerator(seed: 0)
-    #expect(throws: ModelError.invalidHyperparameter(name: "C", value: "0.0", expected: "a number > 0")) {
+    #expect(
+      throws: ModelError.invalidHyperparameter(name: "C", value: "0.0", expected: "a number > 0")
+    ) {
       try SVMClassifier.fit(data, hyperparameters: h, using: &rng)
     }
     #expect(throws: ModelError.self) {
@@ -261,7 +282,9 @@ enum AnchorSplit {
 
 @Suite("SVM on the anchor split")
 struct SVMAnchorTests {
-  @Test("accuracy within 1 point of scikit-learn's 0.927; probability argmax agrees with its on ≥ 97 % of test digits")
+  @Test(
+    "accuracy within 1 point of scikit-learn's 0.927; probability argmax agrees with its on ≥ 97 % of test digits"
+  )
   func anchorSplit() throws {
     var rng = SeededGenerator(seed: 0)
     let model = try SVMClassifier.fit(AnchorSplit.train, hyperparameters: .init(), using: &rng)
@@ -270,13 +293,18 @@ struct SVMAnchorTests {
     let accuracy = Double(zip(votes, test.labels).filter { $0 == $1 }.count) / Double(test.count)
     #expect(abs(accuracy - 0.927) <= 0.01)
     let probabilities = model.predictProbabilities(test.features)
-    let reference = try CSVReader.read(TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv").values
-    let agreement = Double(zip(probabilities.argmaxRows(), reference.argmaxRows()).filter { $0 == $1 }.count) / 1000
+    let reference = try CSVReader.read(
+      TestPaths.fixtures("GlimpseModelsTests") + "/anchor_svm_test_proba.csv"
+    ).values
+    let agreement =
+      Double(zip(probabilities.argmaxRows(), reference.argmaxRows()).filter { $0 == $1 }.count)
+      / 1000
     #expect(agreement >= 0.97)
     // Different cross-validation folds give different sigmoids: the probabilities differ by
     // thousandths on average (0.0016 mean absolute difference, largest 0.058, in the run
     // recorded in docs/classifiers.md); the bound leaves room for other folds.
-    let meanDifference = zip(probabilities.storage, reference.storage).reduce(0) { $0 + abs($1.0 - $1.1) } / 10_000
+    let meanDifference =
+      zip(probabilities.storage, reference.storage).reduce(0) { $0 + abs($1.0 - $1.1) } / 10_000
     #expect(meanDifference < 0.02)
     #expect(model.supportIndices.count > 700 && model.supportIndices.count < 830)  // sklearn: 766
   }
@@ -284,20 +312,29 @@ struct SVMAnchorTests {
 
 @Suite("Masked batches")
 struct MaskedBatchTests {
-  @Test("an SVM scores a masked batch exactly as the rows written out", arguments: [SVMClassifier.KernelName.rbf, .linear, .poly])
+  @Test(
+    "an SVM scores a masked batch exactly as the rows written out",
+    arguments: [SVMClassifier.KernelName.rbf, .linear, .poly])
   func svmMaskedBatchMatchesRows(kernel: SVMClassifier.KernelName) throws {
     var h = SVMClassifier.Hyperparameters()
     h.kernel = kernel
-    let data = Digits.subset(Array(0..<30) + Array(500..<530) + Array(1000..<1030), classes: [0, 1, 2])
+    let data = Digits.subset(
+      Array(0..<30) + Array(500..<530) + Array(1000..<1030), classes: [0, 1, 2])
     var rng = SeededGenerator(seed: 0)
     let model = try SVMClassifier.fit(data, hyperparameters: h, using: &rng)
     let base = randomValues(196, seed: 1)
     let delta = randomValues(196, seed: 2).map { $0 - 0.5 }
     let groups = (0..<196).map { Int32(($0 * 7) % 5) }
-    let coefficients = Matrix(rows: 20, columns: 5, storage: randomValues(100, seed: 3).map { $0 < 0.5 ? 0 : 1 })
-    let batch = MaskedBatch(base: base, delta: delta, groups: groups, groupCount: 5, coefficients: coefficients)
+    let coefficients = Matrix(
+      rows: 20, columns: 5, storage: randomValues(100, seed: 3).map { $0 < 0.5 ? 0 : 1 })
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: groups, groupCount: 5, coefficients: coefficients)
     let rows = batch.materialized()
-    #expect(maxAbsoluteDifference(model.decisionValues(batch).storage, model.decisionValues(rows).storage) < 1e-9)
-    #expect(maxAbsoluteDifference(model.predictProbabilities(batch).storage, model.predictProbabilities(rows).storage) < 1e-9)
+    #expect(
+      maxAbsoluteDifference(model.decisionValues(batch).storage, model.decisionValues(rows).storage)
+        < 1e-9)
+    #expect(
+      maxAbsoluteDifference(
+        model.predictProbabilities(batch).storage, model.predictProbabilities(rows).storage) < 1e-9)
   }
 }

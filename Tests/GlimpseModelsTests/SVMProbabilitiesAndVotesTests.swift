@@ -13,7 +13,8 @@ struct SVMProbabilitiesAndVotesTests {
     let data = Digits.subset(Array(stride(from: 0, to: 5000, by: 25)), classes: Array(0...9))
     var rng = SeededGenerator(seed: 2)
     let model = try SVMClassifier.fit(data, hyperparameters: hyperparameters, using: &rng)
-    let test = Digits.subset(Array(stride(from: 7, to: 5000, by: 50)), classes: Array(0...9)).features
+    let test = Digits.subset(Array(stride(from: 7, to: 5000, by: 50)), classes: Array(0...9))
+      .features
     let (probabilities, votes) = model.predictProbabilitiesAndVotes(test)
     #expect(probabilities == model.predictProbabilities(test))
     #expect(votes == model.predict(test))

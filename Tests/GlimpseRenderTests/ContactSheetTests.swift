@@ -27,8 +27,10 @@ struct ContactSheetTests {
       .init(image: marker(), caption: "7"), .init(image: marker(), caption: "cat"),
     ])
     let rendered = try PNGCodec.decode(png).converted(toChannels: 1)
-    let margin = Int(ContactSheet.margin), title = Int(ContactSheet.titleHeight)
-    let caption = Int(ContactSheet.captionHeight), gap = Int(ContactSheet.gap)
+    let margin = Int(ContactSheet.margin)
+    let title = Int(ContactSheet.titleHeight)
+    let caption = Int(ContactSheet.captionHeight)
+    let gap = Int(ContactSheet.gap)
     #expect(rendered.width == 2 * margin + 2 * 40 + gap)
     // Title text: dark pixels in the heading band.
     #expect(darkPixels(rendered, x: 0..<rendered.width, y: margin..<(margin + title)) > 20)
@@ -61,17 +63,28 @@ struct ContactSheetTests {
   @Test("dark grey images prefer inversion; colour and light images do not")
   func prefersInverted() {
     #expect(ContactSheet.prefersInverted([marker()]))
-    #expect(!ContactSheet.prefersInverted([Image(shape: ImageShape(height: 2, width: 2), repeating: 0.9)]))
-    #expect(!ContactSheet.prefersInverted([Image(shape: ImageShape(height: 2, width: 2, channels: 3), repeating: 0)]))
+    #expect(
+      !ContactSheet.prefersInverted([Image(shape: ImageShape(height: 2, width: 2), repeating: 0.9)])
+    )
+    #expect(
+      !ContactSheet.prefersInverted([
+        Image(shape: ImageShape(height: 2, width: 2, channels: 3), repeating: 0)
+      ]))
   }
 
   @Test("colour images keep their colours")
   func colour() throws {
-    let red = Image(shape: ImageShape(height: 2, width: 2, channels: 3), pixels: [Double](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 1 : 0 })
-    let png = try ContactSheet(title: "", columns: 1, cellSize: 10).pngData([.init(image: red, caption: "")])
+    let red = Image(
+      shape: ImageShape(height: 2, width: 2, channels: 3),
+      pixels: [Double](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 1 : 0 })
+    let png = try ContactSheet(title: "", columns: 1, cellSize: 10).pngData([
+      .init(image: red, caption: "")
+    ])
     let rendered = try PNGCodec.decode(png)
     let left = Int(ContactSheet.margin) + 5
     let top = Int(ContactSheet.margin + ContactSheet.titleHeight + ContactSheet.captionHeight) + 5
-    #expect(rendered[left, top, 0] > 0.99 && rendered[left, top, 1] < 0.01 && rendered[left, top, 2] < 0.01)
+    #expect(
+      rendered[left, top, 0] > 0.99 && rendered[left, top, 1] < 0.01
+        && rendered[left, top, 2] < 0.01)
   }
 }

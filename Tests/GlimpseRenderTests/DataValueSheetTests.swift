@@ -143,7 +143,8 @@ struct DataValueSheetTests {
   @Test("a NaN value draws an empty bar (only the track), not a full one beside finite values")
   func missingValueHasNoBar() throws {
     let figure = try render(
-      [Self.item(0.1, .nan), Self.item(0.2, -0.2)], [Self.item(0.9, 0.4)], name: "data-value-sheet-nan-bar")
+      [Self.item(0.1, .nan), Self.item(0.2, -0.2)], [Self.item(0.9, 0.4)],
+      name: "data-value-sheet-nan-bar")
     let first = Self.place(section: 0, index: 0)
     #expect(figure.pixel(first.x + 2, first.barTop + 2, is: Self.barBackground))
     #expect(figure.pixel(first.x + 70, first.barTop + 2, is: Self.barBackground))

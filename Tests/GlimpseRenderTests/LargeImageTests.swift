@@ -11,15 +11,20 @@ struct LargeImageTests {
   /// A grey ramp of the given size (height × width).
   static func ramp(height: Int, width: Int) -> Image {
     let count = height * width
-    return Image(shape: ImageShape(height: height, width: width), pixels: (0..<count).map { Double($0 % 256) / 255 })
+    return Image(
+      shape: ImageShape(height: height, width: width),
+      pixels: (0..<count).map { Double($0 % 256) / 255 })
   }
 
-  @Test("a contact sheet takes thumbnails of any size, each scaled down to fit its cell",
-        arguments: sizes)
+  @Test(
+    "a contact sheet takes thumbnails of any size, each scaled down to fit its cell",
+    arguments: sizes)
   func contactSheet(size: (Int, Int)) throws {
     let image = Self.ramp(height: size.0, width: size.1)
     let sheet = ContactSheet(title: "t", columns: 2, cellSize: 40)
-    let png = try sheet.pngData([.init(image: image, caption: "a"), .init(image: Self.ramp(height: 4, width: 4), caption: "b")])
+    let png = try sheet.pngData([
+      .init(image: image, caption: "a"), .init(image: Self.ramp(height: 4, width: 4), caption: "b"),
+    ])
     let decoded = try PNGCodec.decode(png)
     // The sheet keeps its layout size, whatever the images' sizes.
     #expect(decoded.width == Int(2 * ContactSheet.margin) + 2 * 40 + Int(ContactSheet.gap))
@@ -33,13 +38,19 @@ struct LargeImageTests {
     // Two segments: left and right halves (top and bottom for a one-pixel-wide image).
     let segments = SegmentMap(
       width: width, height: height,
-      relabeling: (0..<(height * width)).map { width > 1 ? ($0 % width) * 2 / width : $0 * 2 / height })
-    let png = try SegmentationFigure(image: image, segments: segments, title: "t", invert: false).pngData()
+      relabeling: (0..<(height * width)).map {
+        width > 1 ? ($0 % width) * 2 / width : $0 * 2 / height
+      })
+    let png = try SegmentationFigure(image: image, segments: segments, title: "t", invert: false)
+      .pngData()
     let decoded = try PNGCodec.decode(png)
-    #expect(decoded.width <= SegmentationFigure.largestSide + 64 && decoded.height <= SegmentationFigure.largestSide + 64)
+    #expect(
+      decoded.width <= SegmentationFigure.largestSide + 64
+        && decoded.height <= SegmentationFigure.largestSide + 64)
   }
 
-  @Test("an explanation figure of any image size is drawn with the usual panel size", arguments: sizes)
+  @Test(
+    "an explanation figure of any image size is drawn with the usual panel size", arguments: sizes)
   func explanationFigure(size: (Int, Int)) throws {
     let (height, width) = size
     let image = Self.ramp(height: height, width: width)
@@ -48,13 +59,24 @@ struct LargeImageTests {
     let weights = (0..<pixels).map { Double($0 % 7) / 7 - 0.5 }
     let figure = ExplanationFigure(
       image: image, caption: "c", title: "t", classNames: ("a", "b"), probabilities: (0.6, 0.4),
-      columns: [.init(name: "grid", segments: segments, firstWeights: weights, secondWeights: weights.map { -$0 }, scores: (0.5, 0.5))],
+      columns: [
+        .init(
+          name: "grid", segments: segments, firstWeights: weights,
+          secondWeights: weights.map { -$0 }, scores: (0.5, 0.5))
+      ],
       combined: (weights, weights), agreement: nil)
     let small = ExplanationFigure(
-      image: Self.ramp(height: 4, width: 4), caption: "c", title: "t", classNames: ("a", "b"), probabilities: (0.6, 0.4),
-      columns: [.init(name: "grid", segments: SegmentMap(width: 4, height: 4, relabeling: (0..<16).map { $0 % 3 }),
-                      firstWeights: [Double](repeating: 0.1, count: 16), secondWeights: [Double](repeating: 0.1, count: 16), scores: (0.5, 0.5))],
-      combined: ([Double](repeating: 0.1, count: 16), [Double](repeating: 0.1, count: 16)), agreement: nil)
+      image: Self.ramp(height: 4, width: 4), caption: "c", title: "t", classNames: ("a", "b"),
+      probabilities: (0.6, 0.4),
+      columns: [
+        .init(
+          name: "grid",
+          segments: SegmentMap(width: 4, height: 4, relabeling: (0..<16).map { $0 % 3 }),
+          firstWeights: [Double](repeating: 0.1, count: 16),
+          secondWeights: [Double](repeating: 0.1, count: 16), scores: (0.5, 0.5))
+      ],
+      combined: ([Double](repeating: 0.1, count: 16), [Double](repeating: 0.1, count: 16)),
+      agreement: nil)
     let decoded = try PNGCodec.decode(figure.pngData())
     let reference = try PNGCodec.decode(small.pngData())
     #expect(decoded.width == reference.width && decoded.height == reference.height)
@@ -62,8 +84,12 @@ struct LargeImageTests {
 
   @Test("a data value sheet takes neighbours of any size")
   func dataValueSheet() throws {
-    let items = Self.sizes.map { DataValueSheet.Item(image: Self.ramp(height: $0.0, width: $0.1), label: "x", value: 0.1) }
-    let png = try DataValueSheet(title: "t", subtitle: "s", lowest: items, highest: items, invert: false, columns: 5).pngData()
+    let items = Self.sizes.map {
+      DataValueSheet.Item(image: Self.ramp(height: $0.0, width: $0.1), label: "x", value: 0.1)
+    }
+    let png = try DataValueSheet(
+      title: "t", subtitle: "s", lowest: items, highest: items, invert: false, columns: 5
+    ).pngData()
     #expect(try PNGCodec.decode(png).width > 100)
   }
 
@@ -97,10 +123,18 @@ struct LargeImageTests {
   @Test("figures with non-finite values still draw")
   func nonFiniteValuesDraw() throws {
     let image = Self.ramp(height: 4, width: 4)
-    let items = [DataValueSheet.Item(image: image, label: "x", value: .nan), .init(image: image, label: "y", value: 1e300)]
-    _ = try DataValueSheet(title: "t", subtitle: "s", lowest: items, highest: items, invert: false).pngData()
-    _ = try ConfusionMatrixFigure(values: [[.nan, 1], [0, .infinity]], classNames: ["a", "b"], title: "t").pngData()
-    _ = try PointRemovalFigure(title: "t", subtitle: "s", yLabel: "y", fractions: [0, 0.5, .nan],
-                               series: [.init(name: "n", scores: [0.5, .nan, .infinity], color: RGB(0, 0, 0))]).pngData()
+    let items = [
+      DataValueSheet.Item(image: image, label: "x", value: .nan),
+      .init(image: image, label: "y", value: 1e300),
+    ]
+    _ = try DataValueSheet(title: "t", subtitle: "s", lowest: items, highest: items, invert: false)
+      .pngData()
+    _ = try ConfusionMatrixFigure(
+      values: [[.nan, 1], [0, .infinity]], classNames: ["a", "b"], title: "t"
+    ).pngData()
+    _ = try PointRemovalFigure(
+      title: "t", subtitle: "s", yLabel: "y", fractions: [0, 0.5, .nan],
+      series: [.init(name: "n", scores: [0.5, .nan, .infinity], color: RGB(0, 0, 0))]
+    ).pngData()
   }
 }

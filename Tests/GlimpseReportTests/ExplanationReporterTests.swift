@@ -10,7 +10,8 @@ struct ExplanationReporterTests {
   /// A sidecar with every kind of field: a missing truth, a missing agreement, a repeated seed.
   static let sidecar = ExplanationSidecar(
     glimpseVersion: "0.1.0",
-    model: .init(path: "models/m.glimpse", sha256: "ab12", kind: "logistic", classNames: ["4", "9"]),
+    model: .init(
+      path: "models/m.glimpse", sha256: "ab12", kind: "logistic", classNames: ["4", "9"]),
     source: "digits.csv:12", truth: nil, probabilities: ["4": 0.625, "9": 0.375],
     explained: ["4", "9"], seed: 0xFFFF_FFFF_FFFF_FFFF, samples: 500, hideColor: "mean",
     width: 2, height: 1,
@@ -31,17 +32,22 @@ struct ExplanationReporterTests {
 
   @Test("the title and summary of a known pair give both classes' probabilities, truth and source")
   func titleAndSummary() {
-    let names = ("4", "9"), probabilities = (0.62, 0.31)
+    let names = ("4", "9")
+    let probabilities = (0.62, 0.31)
     #expect(
-      ExplanationReporter.title(names: names, probabilities: probabilities, truth: "9", source: "digits.csv:12")
+      ExplanationReporter.title(
+        names: names, probabilities: probabilities, truth: "9", source: "digits.csv:12")
         == "62% 4 or 31% 9? truth 9 · digits.csv:12")
     #expect(
-      ExplanationReporter.title(names: names, probabilities: probabilities, truth: nil, source: "a.png")
+      ExplanationReporter.title(
+        names: names, probabilities: probabilities, truth: nil, source: "a.png")
         == "62% 4 or 31% 9? · a.png")
     #expect(
       ExplanationReporter.summary(names: names, probabilities: probabilities, agreement: 0.871)
         == "62% 4, 31% 9; segmenter agreement 0.87")
-    #expect(ExplanationReporter.summary(names: names, probabilities: probabilities, agreement: nil) == "62% 4, 31% 9")
+    #expect(
+      ExplanationReporter.summary(names: names, probabilities: probabilities, agreement: nil)
+        == "62% 4, 31% 9")
   }
 
   @Test("a tiny image explained twice with the same seed gives the same PNG, sidecar and summary")
@@ -56,9 +62,11 @@ struct ExplanationReporterTests {
     #expect(Array(first.png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
     #expect(first.sidecar.explained == ["left", "right"])
     #expect(first.sidecar.segmenters.map(\.spec) == ["grid:2", "grid:4"])
-    #expect(first.sidecar.hideColor == "mean" && first.sidecar.samples == 50 && first.sidecar.png.isEmpty)
+    #expect(
+      first.sidecar.hideColor == "mean" && first.sidecar.samples == 50 && first.sidecar.png.isEmpty)
     // Another seed draws other perturbations: the weights change.
-    let other = try Self.reporter(seed: 8).report(image, source: "tiny.png", shortName: "tiny", truth: "left")
+    let other = try Self.reporter(seed: 8).report(
+      image, source: "tiny.png", shortName: "tiny", truth: "left")
     #expect(other.sidecar.segmenters.map(\.weights) != first.sidecar.segmenters.map(\.weights))
   }
 
@@ -72,7 +80,9 @@ struct ExplanationReporterTests {
   /// randomness), explained with two grid segmenters and 50 samples.
   static func reporter(seed: UInt64) throws -> ExplanationReporter {
     let levels = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
-    let images = levels.map { image(brightLeft: true, level: $0) } + levels.map { image(brightLeft: false, level: $0) }
+    let images =
+      levels.map { image(brightLeft: true, level: $0) }
+      + levels.map { image(brightLeft: false, level: $0) }
     let data = Dataset(
       features: Matrix(images.map(\.pixels)), labels: levels.map { _ in 0 } + levels.map { _ in 1 },
       classNames: ["left", "right"], imageShape: ImageShape(height: 8, width: 8),

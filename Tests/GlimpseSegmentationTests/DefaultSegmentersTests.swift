@@ -10,7 +10,8 @@ struct DefaultSegmentersTests {
     samples.reserveCapacity(side * side * channels)
     for y in 0..<side {
       for x in 0..<side {
-        let disc = (x - side / 3) * (x - side / 3) + (y - side / 3) * (y - side / 3) < side * side / 36
+        let disc =
+          (x - side / 3) * (x - side / 3) + (y - side / 3) * (y - side / 3) < side * side / 36
         let square = abs(x - 2 * side / 3) < side / 8 && abs(y - 2 * side / 3) < side / 8
         for c in 0..<channels {
           let background = 60 + 120 * (x + c * y) / (2 * side)
@@ -18,27 +19,42 @@ struct DefaultSegmentersTests {
         }
       }
     }
-    return Image(shape: ImageShape(height: side, width: side, channels: channels), eightBitSamples: samples)
+    return Image(
+      shape: ImageShape(height: side, width: side, channels: channels), eightBitSamples: samples)
   }
 
   @Test("images up to 32×32 get the seed's six, so digit explanations are the seed's")
   func digitsKeepTheSeedSet() {
-    #expect(SegmenterSpec.defaults(for: ImageShape(height: 28, width: 28, channels: 1)) == SegmenterSpec.seedDefaults)
-    #expect(SegmenterSpec.defaults(for: ImageShape(height: 32, width: 32, channels: 3)) == SegmenterSpec.seedDefaults)
+    #expect(
+      SegmenterSpec.defaults(for: ImageShape(height: 28, width: 28, channels: 1))
+        == SegmenterSpec.seedDefaults)
+    #expect(
+      SegmenterSpec.defaults(for: ImageShape(height: 32, width: 32, channels: 3))
+        == SegmenterSpec.seedDefaults)
   }
 
-  @Test("larger images: SLIC in Lab at scikit-image's compactness for colour, 0.3 for grey; Felzenszwalb's minimum size grows with the image")
+  @Test(
+    "larger images: SLIC in Lab at scikit-image's compactness for colour, 0.3 for grey; Felzenszwalb's minimum size grows with the image"
+  )
   func largerImagesGetSizedSets() {
-    let colour = SegmenterSpec.defaults(for: ImageShape(height: 224, width: 224, channels: 3)).map(\.description)
-    #expect(colour == ["slic:50:10:0:10:1", "slic:100:10:0:10:1", "felzenszwalb:200:0.8:100", "quickshift:4:200:0.2", "grid:6", "grid:12"])
-    let grey = SegmenterSpec.defaults(for: ImageShape(height: 224, width: 224, channels: 1)).map(\.description)
+    let colour = SegmenterSpec.defaults(for: ImageShape(height: 224, width: 224, channels: 3)).map(
+      \.description)
+    #expect(
+      colour == [
+        "slic:50:10:0:10:1", "slic:100:10:0:10:1", "felzenszwalb:200:0.8:100",
+        "quickshift:4:200:0.2", "grid:6", "grid:12",
+      ])
+    let grey = SegmenterSpec.defaults(for: ImageShape(height: 224, width: 224, channels: 1)).map(
+      \.description)
     #expect(grey.prefix(2) == ["slic:50:0.3", "slic:100:0.3"])
-    let large = SegmenterSpec.defaults(for: ImageShape(height: 512, width: 512, channels: 3)).map(\.description)
+    let large = SegmenterSpec.defaults(for: ImageShape(height: 512, width: 512, channels: 3)).map(
+      \.description)
     #expect(large.contains("felzenszwalb:200:0.8:524"))
   }
 
-  @Test("every default segmenter splits a 128×128 scene into 3 to 300 segments, grey and colour",
-        arguments: [1, 3])
+  @Test(
+    "every default segmenter splits a 128×128 scene into 3 to 300 segments, grey and colour",
+    arguments: [1, 3])
   func defaultsGiveUsableSegmentations(channels: Int) throws {
     let image = Self.scene(side: 128, channels: channels)
     for spec in SegmenterSpec.defaults(for: image.shape) {

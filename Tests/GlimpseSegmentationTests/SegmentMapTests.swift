@@ -22,7 +22,8 @@ struct SegmentMapTests {
       let relabelled = SegmentMap(width: 3, height: 2, relabeling: raw.map { Int($0) })
       #expect(dense == relabelled, "\(raw)")
     }
-    #expect(SegmentMap(width: 3, height: 2, denseLabels: [1, 1, 2, 0, 2, 2]).labels == [1, 1, 2, 0, 2, 2])
+    #expect(
+      SegmentMap(width: 3, height: 2, denseLabels: [1, 1, 2, 0, 2, 2]).labels == [1, 1, 2, 0, 2, 2])
   }
 
   @Test("boundary pixels are those with a 4-neighbour in another segment")

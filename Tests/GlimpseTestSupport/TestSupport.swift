@@ -65,5 +65,6 @@ public func byteImage(height: Int, width: Int, channels: Int, seed: UInt64) -> I
   let shape = ImageShape(height: height, width: width, channels: channels)
   return Image(
     shape: shape,
-    eightBitSamples: (0..<shape.valueCount).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+    eightBitSamples: (0..<shape.valueCount).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+  )
 }

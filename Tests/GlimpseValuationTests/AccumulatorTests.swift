@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Marginal accumulators: fixed-point sums, merging, mean and standard error")
 struct AccumulatorTests {
-  @Test("a fixed-point sum of 1000 terms is the same bits in either order and within 1e-12 of the Double sum")
+  @Test(
+    "a fixed-point sum of 1000 terms is the same bits in either order and within 1e-12 of the Double sum"
+  )
   func fixedPointSumIsOrderIndependent() {
     var rng = SeededGenerator(seed: 3)
     let terms = (0..<1000).map { _ in Double.random(in: -1...1, using: &rng) / 3 }
@@ -17,7 +19,8 @@ struct AccumulatorTests {
     #expect(abs(forward.value - terms.reduce(0, +)) < 1e-12)
   }
 
-  @Test("merging the accumulators of the even and odd samples equals one accumulator of all samples")
+  @Test(
+    "merging the accumulators of the even and odd samples equals one accumulator of all samples")
   func mergedHalvesEqualOneAccumulator() {
     var whole = MarginalAccumulator(pointCount: 3)
     var even = MarginalAccumulator(pointCount: 3)
@@ -26,7 +29,11 @@ struct AccumulatorTests {
       for point in 0..<3 {
         let marginal = Double(sample * (point + 1)) / 7 - 1
         whole.add(marginal, to: point)
-        if sample.isMultiple(of: 2) { even.add(marginal, to: point) } else { odd.add(marginal, to: point) }
+        if sample.isMultiple(of: 2) {
+          even.add(marginal, to: point)
+        } else {
+          odd.add(marginal, to: point)
+        }
       }
     }
     odd.merge(even)

@@ -17,7 +17,9 @@ struct ExactAndLeaveOneOutTests {
   func shapleyOfSquaredSumIsWeightTimesTotal() throws {
     let result = try ExactSemivalues.values(Self.squaredSum, kind: .shapley)
     let total = Self.weights.reduce(0, +)
-    for (value, weight) in zip(result.values, Self.weights) { #expect(abs(value - weight * total) < 1e-12) }
+    for (value, weight) in zip(result.values, Self.weights) {
+      #expect(abs(value - weight * total) < 1e-12)
+    }
     #expect(result.status == .exact)
   }
 
@@ -25,7 +27,9 @@ struct ExactAndLeaveOneOutTests {
   func banzhafOfSquaredSumIsWeightTimesTotal() throws {
     let result = try ExactSemivalues.values(Self.squaredSum, kind: .banzhaf)
     let total = Self.weights.reduce(0, +)
-    for (value, weight) in zip(result.values, Self.weights) { #expect(abs(value - weight * total) < 1e-12) }
+    for (value, weight) in zip(result.values, Self.weights) {
+      #expect(abs(value - weight * total) < 1e-12)
+    }
   }
 
   /// Three-player majority game (U = 1 when |S| ≥ 2): Shapley ⅓ each, Banzhaf ½ each (a player
@@ -41,7 +45,9 @@ struct ExactAndLeaveOneOutTests {
 
   /// Efficiency (Σφ = U(N) − U(∅)), symmetry (interchangeable players get equal values) and the
   /// null player (0) on a random non-additive game.
-  @Test("exact Shapley satisfies efficiency, symmetry and the null-player axiom on a random 7-player game")
+  @Test(
+    "exact Shapley satisfies efficiency, symmetry and the null-player axiom on a random 7-player game"
+  )
   func shapleyAxiomsOnARandomGame() throws {
     var rng = SeededGenerator(seed: 11)
     let n = 7
@@ -68,7 +74,9 @@ struct ExactAndLeaveOneOutTests {
   /// Leave-one-out of an additive game is each weight; of two redundant players, 0 for both.
   @Test("leave-one-out gives each weight of an additive game and 0 to two redundant players")
   func leaveOneOutOfHandSolvableGames() {
-    let additive = GameUtility(playerCount: 4) { subset in subset.reduce(0.0) { $0 + Double($1 + 1) } }
+    let additive = GameUtility(playerCount: 4) { subset in
+      subset.reduce(0.0) { $0 + Double($1 + 1) }
+    }
     #expect(LeaveOneOut.values(additive).values == [1, 2, 3, 4])
     let redundant = GameUtility(playerCount: 3) { subset in
       (subset.contains(0) || subset.contains(1) ? 1 : 0) + (subset.contains(2) ? 0.5 : 0)

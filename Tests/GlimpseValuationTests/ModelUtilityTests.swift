@@ -2,11 +2,11 @@ import GlimpseCore
 import GlimpseModels
 import Testing
 
+@testable import GlimpseValuation
+
 #if canImport(Glibc)
   import Glibc
 #endif
-
-@testable import GlimpseValuation
 
 /// pyDVL's closed-form classifier for its class-wise example: β = x·y / x·x on one feature,
 /// predicting clip(round(β x), 0, 1).
@@ -30,13 +30,16 @@ struct ClosedFormLinearLearner: Learner {
   }
 }
 
-@Suite("Model utilities: class-wise Shapley, logistic utility, untrainable subsets, validation scores")
+@Suite(
+  "Model utilities: class-wise Shapley, logistic utility, untrainable subsets, validation scores")
 struct ModelUtilityTests {
   /// pyDVL's documented hand-solvable case (test D = {(1,0),(2,0),(3,0),(4,1)}, train
   /// T = {(1,0),(2,0),(3,1),(4,1)}): normalised values e^{1/4}/6 · e^{−1/4} = 1/6, 1/3, and for
   /// class 1 (e^{1/4}/12 + e^{1/2}/24) / c and (e^{1/2}/8) / c with c = e^{1/4}/3 + 2e^{1/2}/3
   /// (pyDVL's `classwise_shapley_exact_solution_normalized`).
-  @Test("class-wise Shapley reproduces pyDVL's hand-solvable case within 0.005, and each class's values sum to its in-class score")
+  @Test(
+    "class-wise Shapley reproduces pyDVL's hand-solvable case within 0.005, and each class's values sum to its in-class score"
+  )
   func classwiseReproducesPyDVLsHandSolvableCase() {
     let utility = ModelUtility(ClosedFormLinearLearner())
     let (result, _) = ClasswiseShapley(seed: 3).run(
@@ -46,7 +49,9 @@ struct ModelUtilityTests {
     let c: Double = e4 / 3 + 2 * e2 / 3
     let expected: [Double] = [1.0 / 6, 1.0 / 3, (e4 / 12 + e2 / 24) / c, (e2 / 8) / c]
     for i in 0..<4 {
-      #expect(abs(result.values[i] - expected[i]) < 0.005, "point \(i): \(result.values[i]) vs \(expected[i])")
+      #expect(
+        abs(result.values[i] - expected[i]) < 0.005,
+        "point \(i): \(result.values[i]) vs \(expected[i])")
     }
     // Normalisation: each class's values sum to its in-class score of the model on all of T
     // (β = 7/30 predicts [0,0,1,1]: class 0 gets 2 of 4 right in-class, class 1 gets 1 of 4).
@@ -56,7 +61,9 @@ struct ModelUtilityTests {
 
   /// A logistic-regression utility on 8 separable-ish 2-D points: TMC without truncation lands
   /// within 4 standard errors of exact Shapley by enumeration (256 fits).
-  @Test("TMC on a logistic-regression utility lies within 4 standard errors of exact Shapley by enumeration; the mislabelled point is negative")
+  @Test(
+    "TMC on a logistic-regression utility lies within 4 standard errors of exact Shapley by enumeration; the mislabelled point is negative"
+  )
   func logisticUtilityTMCMatchesEnumeration() throws {
     let points: [[Double]] = [
       [0, 0], [0.2, 0.9], [1, 0.1], [0.9, 1], [0.1, 0.4], [0.8, 0.6], [0.5, 0.5], [0.3, 0.1],
@@ -65,7 +72,9 @@ struct ModelUtilityTests {
     let training = Dataset(
       features: Matrix(points), labels: labels, classNames: ["a", "b"],
       sources: points.indices.map { "train \($0)" })
-    let validationPoints: [[Double]] = [[0.1, 0.1], [0.9, 0.9], [0.2, 0.8], [0.7, 0.2], [0.6, 0.7], [0.3, 0.3]]
+    let validationPoints: [[Double]] = [
+      [0.1, 0.1], [0.9, 0.9], [0.2, 0.8], [0.7, 0.2], [0.6, 0.7], [0.3, 0.3],
+    ]
     let validation = Dataset(
       features: Matrix(validationPoints), labels: [0, 1, 1, 0, 1, 0], classNames: ["a", "b"],
       sources: validationPoints.indices.map { "valid \($0)" })
@@ -103,9 +112,12 @@ struct ModelUtilityTests {
     let predicted = [0, 0, 1, 1, 0, 2]
     #expect(ValidationScore.accuracy.score(predicted, truth: truth) == 4.0 / 6)
     // Recalls: 2/3, 1/2, 1.
-    #expect(abs(ValidationScore.balancedAccuracy.score(predicted, truth: truth) - (2.0 / 3 + 0.5 + 1) / 3) < 1e-15)
+    #expect(
+      abs(ValidationScore.balancedAccuracy.score(predicted, truth: truth) - (2.0 / 3 + 0.5 + 1) / 3)
+        < 1e-15)
     // F1: class 0: 2·2/(3+3), class 1: 2·1/(2+2), class 2: 1.
-    #expect(abs(ValidationScore.macroF1.score(predicted, truth: truth) - (4.0 / 6 + 0.5 + 1) / 3) < 1e-15)
+    #expect(
+      abs(ValidationScore.macroF1.score(predicted, truth: truth) - (4.0 / 6 + 0.5 + 1) / 3) < 1e-15)
   }
 
   @Test(

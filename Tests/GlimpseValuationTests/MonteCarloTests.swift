@@ -17,7 +17,8 @@ struct MonteCarloTests {
 
   /// TMC-Shapley without truncation is plain permutation sampling, an unbiased estimator:
   /// every point lies within 4 standard errors of the exact Shapley value.
-  @Test("TMC without truncation matches exact Shapley within 4 standard errors after 3000 permutations")
+  @Test(
+    "TMC without truncation matches exact Shapley within 4 standard errors after 3000 permutations")
   func permutationShapleyConvergesToExactWithinFourStandardErrors() throws {
     let exact = try ExactSemivalues.values(Self.game, kind: .shapley)
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 5)
@@ -42,7 +43,9 @@ struct MonteCarloTests {
 
   /// Truncation stops a permutation once U is within tolerance of U(D): on a game that
   /// saturates after any two players, later points get exactly 0 and the early ones share U(D).
-  @Test("truncation gives exactly 0 to the points after a permutation saturates; the first two share U(D)")
+  @Test(
+    "truncation gives exactly 0 to the points after a permutation saturates; the first two share U(D)"
+  )
   func truncationZeroesTheTailOfEachPermutation() {
     let saturating = GameUtility(playerCount: 6) { Double(min($0.count, 2)) / 2 }
     let method = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0, seed: 2)
@@ -53,7 +56,9 @@ struct MonteCarloTests {
   }
 
   /// Maximum-sample-reuse Banzhaf converges to exact Banzhaf values.
-  @Test("maximum-sample-reuse Banzhaf matches exact Banzhaf within 4 standard errors after 6000 samples")
+  @Test(
+    "maximum-sample-reuse Banzhaf matches exact Banzhaf within 4 standard errors after 6000 samples"
+  )
   func maximumSampleReuseConvergesToExactBanzhaf() throws {
     let exact = try ExactSemivalues.values(Self.game, kind: .banzhaf)
     let (result, _) = MaximumSampleReuseBanzhaf(seed: 9).run(
@@ -66,17 +71,23 @@ struct MonteCarloTests {
 
   /// A budget gives bit-identical values on 1 or 2 threads, over 3 merged shards, and when a
   /// run stopped early (a kill after its last checkpoint) is resumed.
-  @Test("a budgeted run gives the same bits on 1 or 2 threads, over 3 merged shards, and when resumed")
+  @Test(
+    "a budgeted run gives the same bits on 1 or 2 threads, over 3 merged shards, and when resumed")
   func budgetedRunsAreIdenticalAcrossThreadsShardsAndResumes() throws {
     let method = TruncatedMonteCarloShapley(truncationTolerance: nil, seed: 4)
-    let one = method.run(Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 1)).0
-    let two = method.run(Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 2)).0
+    let one = method.run(
+      Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 1)
+    ).0
+    let two = method.run(
+      Self.game, options: MonteCarloOptions(stopping: .maxSamples(200), threads: 2)
+    ).0
     #expect(one.values == two.values)
     #expect(one.standardErrors == two.standardErrors)
 
     var merged: MonteCarloState?
     for index in 0..<3 {
-      let options = MonteCarloOptions(stopping: .maxSamples(200), shard: Shard(index: index, count: 3))
+      let options = MonteCarloOptions(
+        stopping: .maxSamples(200), shard: Shard(index: index, count: 3))
       let part = method.run(Self.game, options: options).1
       #expect(part.completed.count == Shard(index: index, count: 3).ownedCount(below: 200))
       if merged == nil { merged = part } else { try merged!.merge(part) }
@@ -111,23 +122,35 @@ struct MonteCarloTests {
     #expect(counts.last == 40)
   }
 
-  @Test("stopping rules combine with || and &&, and the sample limit of a combination is the right one")
+  @Test(
+    "stopping rules combine with || and &&, and the sample limit of a combination is the right one")
   func stoppingRulesCombine() {
     var monitor = StoppingMonitor(.maxSamples(10) || .wallClock(seconds: 5))
-    let snapshot = StoppingSnapshot(samples: 3, elapsedSeconds: 6, values: [0], standardErrors: [1], counts: [3])
+    let snapshot = StoppingSnapshot(
+      samples: 3, elapsedSeconds: 6, values: [0], standardErrors: [1], counts: [3])
     #expect(monitor.check(snapshot) == .timeLimit)
     var both = StoppingMonitor(.maxSamples(10) && .standardError(threshold: 0.1, minimumSamples: 2))
-    #expect(both.check(StoppingSnapshot(samples: 12, elapsedSeconds: 0, values: [0], standardErrors: [0.5], counts: [12])) == nil)
-    #expect(both.check(StoppingSnapshot(samples: 12, elapsedSeconds: 0, values: [0], standardErrors: [0.05], counts: [12])) == .converged)
+    #expect(
+      both.check(
+        StoppingSnapshot(
+          samples: 12, elapsedSeconds: 0, values: [0], standardErrors: [0.5], counts: [12])) == nil)
+    #expect(
+      both.check(
+        StoppingSnapshot(
+          samples: 12, elapsedSeconds: 0, values: [0], standardErrors: [0.05], counts: [12]))
+        == .converged)
     #expect((StoppingRule.maxSamples(10) || .maxSamples(20)).sampleLimit == 10)
-    #expect((StoppingRule.maxSamples(10) && .standardError(threshold: 1, minimumSamples: 1)).sampleLimit == nil)
+    #expect(
+      (StoppingRule.maxSamples(10) && .standardError(threshold: 1, minimumSamples: 1)).sampleLimit
+        == nil)
   }
 
   @Test("rank stability converges once the order of the values stops changing")
   func rankStabilityStopsOnceTheOrderSettles() {
     var monitor = StoppingMonitor(.rankStability(tolerance: 0.01, every: 5))
     func snap(_ samples: Int, _ values: [Double]) -> StoppingSnapshot {
-      StoppingSnapshot(samples: samples, elapsedSeconds: 0, values: values, standardErrors: [], counts: [])
+      StoppingSnapshot(
+        samples: samples, elapsedSeconds: 0, values: values, standardErrors: [], counts: [])
     }
     #expect(monitor.check(snap(5, [1, 2, 3])) == nil)
     #expect(monitor.check(snap(10, [3, 2, 1])) == nil)

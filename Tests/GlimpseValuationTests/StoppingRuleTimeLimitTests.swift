@@ -53,7 +53,9 @@ struct StoppingRuleTimeLimitTests {
     #expect(state.elapsedSeconds < 0.5)
   }
 
-  @Test("a sample cut short by the time limit is redone whole on resume: same values as an uncut budget")
+  @Test(
+    "a sample cut short by the time limit is redone whole on resume: same values as an uncut budget"
+  )
   func cutSampleIsRedoneOnResume() {
     // One permutation: 7 evaluations of 25 ms ≈ 0.18 s; the limit falls inside the third.
     let game = Self.slowGame(players: 6, milliseconds: 25)
@@ -66,7 +68,8 @@ struct StoppingRuleTimeLimitTests {
     #expect(partial.accumulator.counts.allSatisfy { $0 == partial.completed.count })
     let (resumed, _) = method.run(
       game, from: partial, options: MonteCarloOptions(stopping: .maxSamples(4), threads: 1))
-    let (whole, _) = method.run(game, options: MonteCarloOptions(stopping: .maxSamples(4), threads: 2))
+    let (whole, _) = method.run(
+      game, options: MonteCarloOptions(stopping: .maxSamples(4), threads: 2))
     #expect(resumed.values == whole.values)
     #expect(resumed.totalSamples == 4)
   }
@@ -74,10 +77,12 @@ struct StoppingRuleTimeLimitTests {
   @Test("class-wise Shapley stops within one fit of the time limit")
   func classwiseStopsWithinOneFit() {
     let labels = (0..<40).map { $0 % 2 }
-    let learner = SlowLearner(trainingLabels: labels, validationLabels: [0, 1, 1], milliseconds: 20)
+    let learner = SlowLearner(
+      trainingLabels: labels, validationLabels: [0, 1, 1], milliseconds: 20)
     let started = monotonicSeconds()
     let (_, state) = ClasswiseShapley(seed: 1).run(
-      ModelUtility(learner), options: MonteCarloOptions(stopping: .wallClock(seconds: 0.25), threads: 2))
+      ModelUtility(learner),
+      options: MonteCarloOptions(stopping: .wallClock(seconds: 0.25), threads: 2))
     let took = monotonicSeconds() - started
     #expect(state.status == .timeLimit)
     #expect(state.completed.count == 0)
@@ -90,7 +95,8 @@ struct StoppingRuleTimeLimitTests {
     let started = monotonicSeconds()
     let state = MonteCarloRunner.run(
       from: MonteCarloState(fingerprint: "t", pointCount: 1, channelCount: 1),
-      options: MonteCarloOptions(stopping: .wallClock(seconds: 0.1) || .maxSamples(1000), threads: 2),
+      options: MonteCarloOptions(
+        stopping: .wallClock(seconds: 0.1) || .maxSamples(1000), threads: 2),
       sample: { _ in
         usleep(150_000)
         return [SampleUpdate(point: 0, value: 1)]

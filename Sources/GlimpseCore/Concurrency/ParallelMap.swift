@@ -60,13 +60,15 @@ public enum Parallelism {
       }
     }
     candidates.append(("/sys/fs/cgroup/cpu.max", nil))
-    candidates.append(("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+    candidates.append(
+      ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
     for candidate in candidates {
       guard let text = readSmallFile(candidate.quota) else { continue }
       let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
       let quotaText = fields.first.map(String.init) ?? "max"
       let periodText =
-        candidate.period.flatMap { readSmallFile($0) }?.split(separator: "\n").first.map(String.init)
+        candidate.period.flatMap { readSmallFile($0) }?.split(separator: "\n").first.map(
+          String.init)
         ?? (fields.count > 1 ? String(fields[1]) : nil)
       guard let quota = Double(quotaText), quota > 0, let periodText,
         let period = Double(periodText), period > 0

@@ -22,7 +22,8 @@ extension Dataset {
   public func shuffledRows(
     trainCount: Int, using rng: inout some RandomNumberGenerator
   ) -> (train: [Int], test: [Int]) {
-    precondition((0...count).contains(trainCount), "trainCount (\(trainCount)) must lie in 0…\(count)")
+    precondition(
+      (0...count).contains(trainCount), "trainCount (\(trainCount)) must lie in 0…\(count)")
     let order = Array(0..<count).shuffled(using: &rng)
     return (order[..<trainCount].sorted(), order[trainCount...].sorted())
   }

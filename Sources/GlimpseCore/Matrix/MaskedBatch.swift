@@ -21,9 +21,15 @@ public struct MaskedBatch: Sendable {
   public var coefficients: Matrix
 
   /// A batch from its parts.
-  public init(base: [Double], delta: [Double], groups: [Int32], groupCount: Int, coefficients: Matrix) {
-    precondition(delta.count == base.count && groups.count == base.count, "base, delta and groups differ in length")
-    precondition(coefficients.columns == groupCount, "coefficients have \(coefficients.columns) columns, \(groupCount) groups")
+  public init(
+    base: [Double], delta: [Double], groups: [Int32], groupCount: Int, coefficients: Matrix
+  ) {
+    precondition(
+      delta.count == base.count && groups.count == base.count,
+      "base, delta and groups differ in length")
+    precondition(
+      coefficients.columns == groupCount,
+      "coefficients have \(coefficients.columns) columns, \(groupCount) groups")
     self.base = base
     self.delta = delta
     self.groups = groups
@@ -49,7 +55,8 @@ public struct MaskedBatch: Sendable {
   /// `rows · Bᵀ` for B `[m, features]`, `[rows, m]`, without writing the rows out.
   public func dotProducts(with b: Matrix) -> Matrix {
     precondition(b.columns == base.count, "B has \(b.columns) columns, rows have \(base.count)")
-    let m = b.rows, width = base.count
+    let m = b.rows
+    let width = base.count
     // groupDots[g, j] = Σ_{p∈g} delta_p B[j, p]; baseDots[j] = base · B[j].
     var groupDots = Matrix(rows: groupCount, columns: m)
     var baseDots = [Double](repeating: 0, count: m)
@@ -59,7 +66,8 @@ public struct MaskedBatch: Sendable {
           groups.withUnsafeBufferPointer { groups in
             groupDots.storage.withUnsafeMutableBufferPointer { out in
               guard let bValues = bValues.baseAddress, let base = base.baseAddress,
-                let delta = delta.baseAddress, let groups = groups.baseAddress, let out = out.baseAddress
+                let delta = delta.baseAddress, let groups = groups.baseAddress,
+                let out = out.baseAddress
               else { return }
               // Accumulate one row of B into a contiguous per-group buffer, then scatter it.
               let local = UnsafeMutablePointer<Double>.allocate(capacity: groupCount)

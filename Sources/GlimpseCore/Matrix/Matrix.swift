@@ -36,7 +36,8 @@ public struct Matrix: Sendable, Equatable {
   public init(_ nestedRows: [[Double]]) {
     let columns = nestedRows.first?.count ?? 0
     for (index, row) in nestedRows.enumerated() {
-      precondition(row.count == columns, "row \(index) has \(row.count) values, expected \(columns)")
+      precondition(
+        row.count == columns, "row \(index) has \(row.count) values, expected \(columns)")
     }
     self.init(rows: nestedRows.count, columns: columns, storage: nestedRows.flatMap { $0 })
   }

@@ -15,10 +15,11 @@ public enum CRC32 {
     }
     var tables = [first]
     for k in 1..<8 {
-      tables.append((0..<256).map { index in
-        let previous = tables[k - 1][index]
-        return first[Int(previous & 0xFF)] ^ (previous >> 8)
-      })
+      tables.append(
+        (0..<256).map { index in
+          let previous = tables[k - 1][index]
+          return first[Int(previous & 0xFF)] ^ (previous >> 8)
+        })
     }
     return tables
   }()
@@ -35,8 +36,14 @@ public enum CRC32 {
   public static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF
     tables.withUnsafeBufferPointer { tables in
-      let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
-      let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
+      let t0 = tables[0]
+      let t1 = tables[1]
+      let t2 = tables[2]
+      let t3 = tables[3]
+      let t4 = tables[4]
+      let t5 = tables[5]
+      let t6 = tables[6]
+      let t7 = tables[7]
       var index = 0
       let count = raw.count
       while index + 8 <= count {

@@ -20,8 +20,11 @@ public enum RankCorrelation {
     precondition(a.count == b.count, "pearson needs equal lengths")
     let n = Double(a.count)
     guard n > 0 else { return 0 }
-    let meanA = a.reduce(0, +) / n, meanB = b.reduce(0, +) / n
-    var covariance = 0.0, varianceA = 0.0, varianceB = 0.0
+    let meanA = a.reduce(0, +) / n
+    let meanB = b.reduce(0, +) / n
+    var covariance = 0.0
+    var varianceA = 0.0
+    var varianceB = 0.0
     for (x, y) in zip(a, b) {
       covariance += (x - meanA) * (y - meanB)
       varianceA += (x - meanA) * (x - meanA)

@@ -21,7 +21,9 @@ public func quoted(_ text: String, limit: Int = 60, delimiter: Character? = nil)
       if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         piece = "\\x" + (hex.count < 2 ? "0" + hex : hex)
-      } else if scalar == "\u{FFFD}" || invisibleCategories.contains(scalar.properties.generalCategory) {
+      } else if scalar == "\u{FFFD}"
+        || invisibleCategories.contains(scalar.properties.generalCategory)
+      {
         piece = "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
       } else {
         piece = String(scalar)
@@ -70,7 +72,8 @@ public func describeDecodingError(_ error: any Error) -> String {
   }
   if what.isEmpty || what == "The given data was not valid JSON." {
     // The decoder says no more for malformed text and for numbers too large for their field.
-    what = context.underlyingError.map { "not valid JSON (\($0))" }
+    what =
+      context.underlyingError.map { "not valid JSON (\($0))" }
       ?? "not valid JSON, or a number too large for its field"
   }
   let text = quoted(what, limit: 100)

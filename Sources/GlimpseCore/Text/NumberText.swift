@@ -14,10 +14,13 @@ public func formatFixed(_ value: Double, digits: Int) -> String {
   guard rounded < 9_007_199_254_740_992 else { return String(value) }
   // Integer arithmetic from here: `rounded` is exact, and a division in Doubles could round
   // up to the next integer and leave a negative fraction.
-  let total = Int(rounded), unit = Int(scale)
-  let integer = total / unit, fraction = total % unit
+  let total = Int(rounded)
+  let unit = Int(scale)
+  let integer = total / unit
+  let fraction = total % unit
   let sign = value < 0 && rounded != 0 ? "-" : ""
   guard digits > 0 else { return "\(sign)\(integer)" }
   let fractionText = String(fraction)
-  return "\(sign)\(integer).\(String(repeating: "0", count: digits - fractionText.count))\(fractionText)"
+  return
+    "\(sign)\(integer).\(String(repeating: "0", count: digits - fractionText.count))\(fractionText)"
 }

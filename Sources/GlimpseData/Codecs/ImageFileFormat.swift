@@ -30,7 +30,9 @@ public enum ImageFileFormat: String, Sendable, CaseIterable {
     if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
       return try PNGCodec.decode(bytes, maxPixels: maxPixels)
     }
-    if bytes.starts(with: [0xFF, 0xD8]) { return try JPEGCodec.decode(bytes, maxPixels: maxPixels) }
+    if bytes.starts(with: [0xFF, 0xD8]) {
+      return try JPEGCodec.decode(bytes, maxPixels: maxPixels)
+    }
     throw CodecError("not a PNG or JPEG file (unrecognised signature)")
   }
 

@@ -37,7 +37,8 @@ public enum JPEGCodec {
   /// Encodes an image as a baseline JPEG; an alpha channel is dropped (JPEG has none).
   /// - Parameter quality: libjpeg's quality scale, 1–100.
   public static func encode(_ image: Image, quality: Int = 90) throws(CodecError) -> [UInt8] {
-    let opaque = image.channels == 2 || image.channels == 4
+    let opaque =
+      image.channels == 2 || image.channels == 4
       ? image.converted(toChannels: image.channels == 2 ? 1 : 3) : image
     let samples = opaque.eightBitSamples()
     var output: UnsafeMutablePointer<UInt8>?
@@ -52,7 +53,10 @@ public enum JPEGCodec {
       }
     }
     guard ok == 1, let output else {
-      throw CodecError(reason.withUnsafeBufferPointer { String(decoding: UnsafeRawBufferPointer($0).prefix { $0 != 0 }, as: UTF8.self) })
+      throw CodecError(
+        reason.withUnsafeBufferPointer {
+          String(decoding: UnsafeRawBufferPointer($0).prefix { $0 != 0 }, as: UTF8.self)
+        })
     }
     defer { free(output) }
     return Array(UnsafeBufferPointer(start: output, count: size))

@@ -34,7 +34,10 @@ public enum SegmentMapCodec {
     let keyBytes = Array(key.utf8)
     var bytes = magic
     bytes.reserveCapacity(36 + keyBytes.count + map.labels.count * labelBytes)
-    for field in [version, UInt32(map.width), UInt32(map.height), UInt32(map.count), UInt32(labelBytes), UInt32(keyBytes.count)] {
+    for field in [
+      version, UInt32(map.width), UInt32(map.height), UInt32(map.count), UInt32(labelBytes),
+      UInt32(keyBytes.count),
+    ] {
       append(field, bytes: 4, to: &bytes)
     }
     bytes += keyBytes
@@ -61,15 +64,24 @@ public enum SegmentMapCodec {
   }
 
   /// Decodes an uncompressed payload.
-  static func decode(payload: [UInt8], key: String, maxPixels: Int) throws(CodecError) -> SegmentMap {
+  static func decode(payload: [UInt8], key: String, maxPixels: Int) throws(CodecError) -> SegmentMap
+  {
     let keyBytes = Array(key.utf8)
     guard payload.count >= 32, Array(payload[0..<8]) == magic else {
       throw CodecError("not a Glimpse segment map")
     }
     let field = { (index: Int) -> Int in read(payload, at: 8 + 4 * index, bytes: 4) }
-    guard UInt32(field(0)) == version else { throw CodecError("segment map format \(field(0)), expected \(version)") }
-    let width = field(1), height = field(2), count = field(3), labelBytes = field(4), keyLength = field(5)
-    guard width >= 1, height >= 1, width <= maxPixels, height <= maxPixels, width * height <= maxPixels else {
+    guard UInt32(field(0)) == version else {
+      throw CodecError("segment map format \(field(0)), expected \(version)")
+    }
+    let width = field(1)
+    let height = field(2)
+    let count = field(3)
+    let labelBytes = field(4)
+    let keyLength = field(5)
+    guard width >= 1, height >= 1, width <= maxPixels, height <= maxPixels,
+      width * height <= maxPixels
+    else {
       throw CodecError("size \(width)×\(height) out of range")
     }
     let pixels = width * height
@@ -80,12 +92,16 @@ public enum SegmentMapCodec {
     guard keyLength == keyBytes.count, payload.count == labelsStart + pixels * labelBytes else {
       throw CodecError("length \(payload.count) does not match its header")
     }
-    guard Array(payload[32..<labelsStart]) == keyBytes else { throw CodecError("filed under another key") }
+    guard Array(payload[32..<labelsStart]) == keyBytes else {
+      throw CodecError("filed under another key")
+    }
     var labels = [Int32](repeating: 0, count: pixels)
     var present = [Bool](repeating: false, count: count)
     for index in 0..<pixels {
       let label = read(payload, at: labelsStart + index * labelBytes, bytes: labelBytes)
-      guard label < count else { throw CodecError("label \(label) at pixel \(index), only \(count) segments") }
+      guard label < count else {
+        throw CodecError("label \(label) at pixel \(index), only \(count) segments")
+      }
       labels[index] = Int32(label)
       present[label] = true
     }
@@ -101,7 +117,9 @@ public enum SegmentMapCodec {
   }
 
   private static func append(_ value: UInt32, bytes: Int, to output: inout [UInt8]) {
-    for shift in 0..<bytes { output.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(shift)))) }
+    for shift in 0..<bytes {
+      output.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(shift))))
+    }
   }
 
   private static func read(_ bytes: [UInt8], at offset: Int, bytes width: Int) -> Int {

@@ -1,7 +1,8 @@
+import GlimpseCore
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import GlimpseCore
 
 /// Keeps a run's outputs off its inputs: no output path may be a file the run reads, nor lie
 /// inside a folder the run reads.
@@ -65,7 +66,10 @@ public enum InputProtection {
     while resolved == nil {
       resolved = realPath(directory)
       if resolved == nil {
-        if directory == "/" || directory == "." { resolved = realPath(".") ?? "/"; break }
+        if directory == "/" || directory == "." {
+          resolved = realPath(".") ?? "/"
+          break
+        }
         directory = AtomicFile.parentDirectory(of: directory)
       }
     }

@@ -46,7 +46,9 @@ public enum ImageFileWalker {
         let isImage = ImageFileFormat(pathExtensionOf: name) != nil
         var entry = stat()
         guard stat(path, &entry) == 0 else {
-          if isImage { walk.skipped.append(SkippedFile(path: path, reason: reason(errno, path: path))) }
+          if isImage {
+            walk.skipped.append(SkippedFile(path: path, reason: reason(errno, path: path)))
+          }
           continue
         }
         switch entry.st_mode & S_IFMT {

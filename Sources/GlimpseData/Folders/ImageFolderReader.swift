@@ -1,5 +1,5 @@
-import GlimpseCore
 import Glibc
+import GlimpseCore
 
 /// Reads an image folder laid out as `root/<class>/*.png|jpg|jpeg` into a dataset.
 ///

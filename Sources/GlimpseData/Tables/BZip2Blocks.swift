@@ -1,7 +1,7 @@
 import CBZ2
+import Glibc
 import GlimpseCore
 import Synchronization
-import Glibc
 
 // Decoding one bzip2 file on every core.
 //
@@ -99,18 +99,19 @@ enum BZip2Blocks {
       total += piece.count
       pieces.append(piece)
     }
-    return .decoded([UInt8](unsafeUninitializedCapacity: total) { target, count in
-      var offset = 0
-      for piece in pieces {
-        piece.withUnsafeBufferPointer { source in
-          if let from = source.baseAddress, let to = target.baseAddress {
-            memcpy(to + offset, from, source.count)
+    return .decoded(
+      [UInt8](unsafeUninitializedCapacity: total) { target, count in
+        var offset = 0
+        for piece in pieces {
+          piece.withUnsafeBufferPointer { source in
+            if let from = source.baseAddress, let to = target.baseAddress {
+              memcpy(to + offset, from, source.count)
+            }
           }
+          offset += piece.count
         }
-        offset += piece.count
-      }
-      count = total
-    })
+        count = total
+      })
   }
 
   /// Every block of every stream in the file, in order; `nil` when the magics found do not form
@@ -120,7 +121,8 @@ enum BZip2Blocks {
     var next = 0  // the next mark to account for
     var streamStart = 0  // byte offset of the current stream's "BZh"
     while streamStart < bytes.count {
-      guard streamStart + 4 <= bytes.count, bytes[streamStart] == 0x42, bytes[streamStart + 1] == 0x5A,
+      guard streamStart + 4 <= bytes.count, bytes[streamStart] == 0x42,
+        bytes[streamStart + 1] == 0x5A,
         bytes[streamStart + 2] == 0x68, (0x31...0x39).contains(bytes[streamStart + 3])
       else { return nil }
       let level = bytes[streamStart + 3]
@@ -208,7 +210,8 @@ enum BZip2Blocks {
       let byteCount = (bitCount + 7) / 8
       for index in 0..<byteCount {
         let high = bytes[first + index] << shift
-        let low = shift > 0 && first + index + 1 < bytes.count ? bytes[first + index + 1] >> (8 - shift) : 0
+        let low =
+          shift > 0 && first + index + 1 < bytes.count ? bytes[first + index + 1] >> (8 - shift) : 0
         output[4 + index] = high | low
       }
       // Clear the bits of the next magic that came along with the last byte.
@@ -239,7 +242,9 @@ enum BZip2Blocks {
       stream.next_in = source.baseAddress?.assumingMemoryBound(to: CChar.self)
       stream.avail_in = UInt32(source.count)
       while true {
-        if produced == output.count { output.append(contentsOf: repeatElement(0, count: output.count)) }
+        if produced == output.count {
+          output.append(contentsOf: repeatElement(0, count: output.count))
+        }
         let status = output.withUnsafeMutableBytes { target -> Int32 in
           stream.next_out = (target.baseAddress! + produced).assumingMemoryBound(to: CChar.self)
           stream.avail_out = UInt32(target.count - produced)

@@ -1,7 +1,7 @@
 import CBZ2
 import CZLib
-import GlimpseCore
 import Glibc
+import GlimpseCore
 
 // With BZip2Blocks.swift, the only files of GlimpseData that talk to zlib and bzip2. Whole
 // files are inflated in memory: the tables Glimpse reads are megabytes, and one contiguous
@@ -72,7 +72,9 @@ public enum FileBytes {
   /// The file's bytes as stored; a file over `maxBytes` (by its size, or by what a pipe or a
   /// device yields) is refused before it is read.
   /// - Throws: `DataError.fileNotFound`, `.unreadableFile`, `.tooLarge`.
-  public static func readRaw(_ path: String, maxBytes: Int = ReadLimits().maxFileBytes) throws -> [UInt8] {
+  public static func readRaw(_ path: String, maxBytes: Int = ReadLimits().maxFileBytes) throws
+    -> [UInt8]
+  {
     guard let file = fopen(path, "rb") else {
       let code = errno
       if code == ENOENT { throw DataError.fileNotFound(path: path) }
@@ -183,7 +185,9 @@ public enum FileBytes {
         guard output.count + produced <= limits.maxFileBytes else {
           throw tooLarge(path: path, limits: limits)
         }
-        try chunk.withUnsafeBufferPointer { try lines.check(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
+        try chunk.withUnsafeBufferPointer {
+          try lines.check(UnsafeBufferPointer(rebasing: $0[0..<produced]))
+        }
         output.append(contentsOf: chunk[0..<produced])
         consumed = source.count - Int(stream.avail_in)
         if status == Z_STREAM_END {
@@ -253,7 +257,8 @@ public enum FileBytes {
         }
         offset = source.count - Int(stream.avail_in)
         // Trailing bytes that do not start another stream are ignored, as bzip2(1) warns and does.
-        if Compression(signatureOf: Array(source[offset..<min(offset + 4, source.count)])) != .bzip2 {
+        if Compression(signatureOf: Array(source[offset..<min(offset + 4, source.count)])) != .bzip2
+        {
           break
         }
       }

@@ -1,5 +1,5 @@
-import GlimpseCore
 import Glibc
+import GlimpseCore
 
 // Implementation notes
 // 1. The whole (decompressed) file is parsed from one byte buffer. After the header the body is
@@ -30,7 +30,9 @@ public enum CSVReader {
   }
 
   /// The header's column names, without parsing the rows (at most `maxColumns + 1` of them).
-  public static func header(of bytes: [UInt8], maxColumns: Int = ReadLimits().maxColumns) -> [String] {
+  public static func header(of bytes: [UInt8], maxColumns: Int = ReadLimits().maxColumns)
+    -> [String]
+  {
     bytes.withUnsafeBufferPointer { pointer in
       guard let buffer = ByteView(pointer) else { return [] }
       var cursor = bodyStart(buffer)
@@ -147,7 +149,10 @@ public enum CSVReader {
 
   // MARK: - Parsing
 
-  enum ColumnKind: Sendable { case numeric(Int), text(Int) }
+  enum ColumnKind: Sendable {
+    case numeric(Int)
+    case text(Int)
+  }
 
   struct Layout: Sendable {
     let path: String
@@ -290,7 +295,9 @@ public enum CSVReader {
               mantissa = mantissa &* 10 &+ UInt64(digit)
               index += 1
             }
-            if index > cursor && (index == buffer.count || buffer[index] == comma || buffer[index] == newline) {
+            if index > cursor
+              && (index == buffer.count || buffer[index] == comma || buffer[index] == newline)
+            {
               target[written] = Double(mantissa)
               written += 1
               field += 1
@@ -316,7 +323,8 @@ public enum CSVReader {
                 throw DataError.nonNumericCell(
                   path: layout.path, line: rowLine, column: field + 1,
                   columnName: layout.header[field],
-                  text: escapedCell(UnsafeBufferPointer(start: buffer.base + start, count: end - start)))
+                  text: escapedCell(
+                    UnsafeBufferPointer(start: buffer.base + start, count: end - start)))
               }
               target?[written] = value
               written += 1

@@ -51,7 +51,8 @@ public enum IDXReader {
     }
     guard !dimensions.contains(0) else {
       throw DataError.malformedIDX(
-        path: path, reason: "a dimension is 0 (\(dimensions.map(String.init).joined(separator: " × ")))")
+        path: path,
+        reason: "a dimension is 0 (\(dimensions.map(String.init).joined(separator: " × ")))")
     }
     let start = 4 + 4 * dimensionCount
     let present = bytes.count - start
@@ -96,11 +97,13 @@ public enum IDXReader {
       case 0x08: values[index] = Double(bytes[offset])
       case 0x09: values[index] = Double(Int8(bitPattern: bytes[offset]))
       case 0x0B:
-        values[index] = Double(Int16(bitPattern: UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])))
+        values[index] = Double(
+          Int16(bitPattern: UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])))
       case 0x0C: values[index] = Double(Int32(bitPattern: bigEndian32(bytes, offset)))
       case 0x0D: values[index] = Double(Float(bitPattern: bigEndian32(bytes, offset)))
       default:
-        let high = UInt64(bigEndian32(bytes, offset)), low = UInt64(bigEndian32(bytes, offset + 4))
+        let high = UInt64(bigEndian32(bytes, offset))
+        let low = UInt64(bigEndian32(bytes, offset + 4))
         values[index] = Double(bitPattern: high << 32 | low)
       }
     }

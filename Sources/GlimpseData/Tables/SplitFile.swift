@@ -1,9 +1,10 @@
+import GlimpseCore
+
 #if canImport(FoundationEssentials)
   import FoundationEssentials
 #else
   import Foundation
 #endif
-import GlimpseCore
 
 /// A train/test split read from JSON (`{"train": [rows], "test": [rows]}`, as
 /// `samples/mnist/split.json`).
@@ -70,7 +71,9 @@ public struct SplitFile: Decodable, Sendable {
     } catch {
       throw FileContentError(
         path: path,
-        reason: "not a split file ({\"train\": [rows], \"test\": [rows]}): \(describeDecodingError(error))")
+        reason:
+          "not a split file ({\"train\": [rows], \"test\": [rows]}): \(describeDecodingError(error))"
+      )
     }
     if let why = split.problem { throw FileContentError(path: path, reason: why) }
     return split
@@ -81,21 +84,27 @@ public struct SplitFile: Decodable, Sendable {
   public var problem: String? {
     var trainRows = Set<Int>()
     for (position, row) in train.enumerated() {
-      guard row >= 0 else { return "field 'train[\(position)]' is \(row), expected a row number ≥ 0" }
+      guard row >= 0 else {
+        return "field 'train[\(position)]' is \(row), expected a row number ≥ 0"
+      }
       guard trainRows.insert(row).inserted else { return "field 'train' lists row \(row) twice" }
     }
     var testRows = Set<Int>()
     for (position, row) in test.enumerated() {
-      guard row >= 0 else { return "field 'test[\(position)]' is \(row), expected a row number ≥ 0" }
+      guard row >= 0 else {
+        return "field 'test[\(position)]' is \(row), expected a row number ≥ 0"
+      }
       guard testRows.insert(row).inserted else { return "field 'test' lists row \(row) twice" }
       guard !trainRows.contains(row) else { return "row \(row) is in both 'train' and 'test'" }
     }
     if let noisy {
       guard noisy.trainLabelsNoisy.count == train.count else {
-        return "field 'noisy.train_labels_noisy' has \(noisy.trainLabelsNoisy.count) labels for \(train.count) train rows"
+        return
+          "field 'noisy.train_labels_noisy' has \(noisy.trainLabelsNoisy.count) labels for \(train.count) train rows"
       }
       guard noisy.trainLabelsClean.count == train.count else {
-        return "field 'noisy.train_labels_clean' has \(noisy.trainLabelsClean.count) labels for \(train.count) train rows"
+        return
+          "field 'noisy.train_labels_clean' has \(noisy.trainLabelsClean.count) labels for \(train.count) train rows"
       }
     }
     return nil
@@ -107,7 +116,8 @@ public struct SplitFile: Decodable, Sendable {
       if let position = list.firstIndex(where: { $0 < 0 || $0 >= rows }) {
         throw FileContentError(
           path: path,
-          reason: "field '\(name)[\(position)]': row \(list[position]) is outside the data's 0..<\(rows)")
+          reason:
+            "field '\(name)[\(position)]': row \(list[position]) is outside the data's 0..<\(rows)")
       }
     }
   }

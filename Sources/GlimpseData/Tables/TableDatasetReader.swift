@@ -30,7 +30,8 @@ public enum TableDatasetReader {
     // Two columns of the same name are ambiguous where a column is chosen by name.
     for name in [options.labelColumn, "source"] where header.count(where: { $0 == name }) > 1 {
       throw FileContentError(
-        path: path, reason: ":1: the header names column '\(quoted(name))' twice; which one is meant?")
+        path: path,
+        reason: ":1: the header names column '\(quoted(name))' twice; which one is meant?")
     }
     let ownLabels = options.labelsPath == nil && header.contains(options.labelColumn)
     // A `source` column (as `glimpse embed` writes) says where each row came from: metadata.
@@ -51,7 +52,9 @@ public enum TableDatasetReader {
       {
         throw FileContentError(
           path: path,
-          reason: ":\(table.lineNumbers[row]): column '\(quoted(options.labelColumn))' is empty; every row needs a label")
+          reason:
+            ":\(table.lineNumbers[row]): column '\(quoted(options.labelColumn))' is empty; every row needs a label"
+        )
       }
       labelStrings = labels
     } else if !options.requireLabels {
@@ -108,7 +111,8 @@ public enum TableDatasetReader {
     case .auto where !isImage: return nil
     case .auto, .max: break
     }
-    var low = Double.infinity, high = -Double.infinity
+    var low = Double.infinity
+    var high = -Double.infinity
     var integers = true
     values.withUnsafeBufferPointer { values in
       for value in values {
@@ -180,7 +184,9 @@ public enum TableDatasetReader {
     {
       throw FileContentError(
         path: labelsPath,
-        reason: ":\(labels.lineNumbers[row]): column '\(quoted(column))' is empty; every row needs a label")
+        reason:
+          ":\(labels.lineNumbers[row]): column '\(quoted(column))' is empty; every row needs a label"
+      )
     }
     return strings
   }

@@ -13,7 +13,8 @@ public enum ValuesTable {
     func failure(_ message: String) -> FileContentError {
       FileContentError(path: path, reason: message)
     }
-    let table = try CSVReader.read(path, textColumns: ["index", "source", "label", "stderr", "samples"])
+    let table = try CSVReader.read(
+      path, textColumns: ["index", "source", "label", "stderr", "samples"])
     guard let column = table.numericColumnNames.firstIndex(of: "value") else {
       throw failure(":1: no numeric 'value' column (expected \(header.joined(separator: ",")))")
     }
@@ -29,7 +30,8 @@ public enum ValuesTable {
     for (row, text) in indices.enumerated() {
       let line = row < table.lineNumbers.count ? ":\(table.lineNumbers[row])" : ""
       guard let index = Int(text.filter { $0 != " " }), (0..<count).contains(index) else {
-        throw failure("\(line): index \(quoted(text, delimiter: "\"")) is not a point number in 0..<\(count)")
+        throw failure(
+          "\(line): index \(quoted(text, delimiter: "\"")) is not a point number in 0..<\(count)")
       }
       guard !seen[index] else { throw failure("\(line): index \(index) appears twice") }
       seen[index] = true

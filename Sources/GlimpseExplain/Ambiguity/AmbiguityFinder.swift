@@ -82,7 +82,8 @@ public enum AmbiguityFinder {
   ) -> [RankedPrediction] {
     precondition(probabilities.columns >= 2, "ranking needs at least two classes")
     return (0..<probabilities.rows).map { row in
-      var first = 0, second = -1
+      var first = 0
+      var second = -1
       for c in 1..<probabilities.columns {
         let p = probabilities[row, c]
         if p > probabilities[row, first] {
@@ -101,7 +102,9 @@ public enum AmbiguityFinder {
   }
 
   /// The rows matching `query`, smallest margin first (ties by row).
-  public static func find(_ ranked: [RankedPrediction], matching query: AmbiguityQuery) -> [RankedPrediction] {
+  public static func find(_ ranked: [RankedPrediction], matching query: AmbiguityQuery)
+    -> [RankedPrediction]
+  {
     ranked.filter(query.matches).sorted { ($0.margin, $0.row) < ($1.margin, $1.row) }
   }
 }

@@ -21,7 +21,8 @@ public struct CombinedExplanation: Sendable {
     seed: UInt64, predict: (Matrix) -> Matrix
   ) -> CombinedExplanation {
     combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
-      explainer.explain(image, segments: segments, segmenter: spec, labels: labels, using: &rng, predict: predict)
+      explainer.explain(
+        image, segments: segments, segmenter: spec, labels: labels, using: &rng, predict: predict)
     }
   }
 
@@ -32,7 +33,9 @@ public struct CombinedExplanation: Sendable {
     seed: UInt64, classifier: any Classifier
   ) -> CombinedExplanation {
     combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
-      explainer.explain(image, segments: segments, segmenter: spec, labels: labels, classifier: classifier, using: &rng)
+      explainer.explain(
+        image, segments: segments, segmenter: spec, labels: labels, classifier: classifier,
+        using: &rng)
     }
   }
 

@@ -12,7 +12,8 @@ public enum SegmenterAgreement {
   public static func meanRankCorrelation(_ maps: [WeightMap]) -> Double? {
     guard maps.count >= 2 else { return nil }
     let ranks = maps.map { RankCorrelation.averageRanks($0.values) }
-    var total = 0.0, pairs = 0
+    var total = 0.0
+    var pairs = 0
     for i in 0..<ranks.count {
       for j in (i + 1)..<ranks.count {
         total += RankCorrelation.pearson(ranks[i], ranks[j])
@@ -25,6 +26,8 @@ public enum SegmenterAgreement {
   /// The matrix of pairwise rank correlations, `[maps][maps]`, 1 on the diagonal.
   public static func rankCorrelations(_ maps: [WeightMap]) -> [[Double]] {
     let ranks = maps.map { RankCorrelation.averageRanks($0.values) }
-    return ranks.indices.map { i in ranks.indices.map { j in i == j ? 1 : RankCorrelation.pearson(ranks[i], ranks[j]) } }
+    return ranks.indices.map { i in
+      ranks.indices.map { j in i == j ? 1 : RankCorrelation.pearson(ranks[i], ranks[j]) }
+    }
   }
 }

@@ -53,6 +53,7 @@ public struct WeightMap: Sendable, Equatable {
   /// `self − other`, pixel by pixel: for the first and second class, "why this and not that".
   public func subtracting(_ other: WeightMap) -> WeightMap {
     precondition(width == other.width && height == other.height, "maps differ in size")
-    return WeightMap(width: width, height: height, values: zip(values, other.values).map { $0 - $1 })
+    return WeightMap(
+      width: width, height: height, values: zip(values, other.values).map { $0 - $1 })
   }
 }

@@ -55,7 +55,8 @@ public struct LimeImageExplainer: Sendable {
     using rng: inout some RandomNumberGenerator, predict: (Matrix) -> Matrix
   ) -> ImageExplanation {
     let fill = fudgedValues(image, segments)
-    return explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
+    return explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) {
+      masks, rows in
       predict(masks.render(rows: rows, image: image, segments: segments, fill: fill))
     }
   }
@@ -68,16 +69,20 @@ public struct LimeImageExplainer: Sendable {
     classifier: some Classifier, using rng: inout some RandomNumberGenerator
   ) -> ImageExplanation {
     let fill = fudgedValues(image, segments)
-    let (base, delta, groups) = PerturbationSet.maskedParts(image: image, segments: segments, fill: fill)
+    let (base, delta, groups) = PerturbationSet.maskedParts(
+      image: image, segments: segments, fill: fill)
     // A masked batch that the model scores without images costs rows × support vectors of
     // memory, not rows × pixels: score every sample in one call, so the per-batch work on the
     // model side is done once. Other models get the images written out, `batchSize` at a time.
     var batched = self
     if classifier.scoresMaskedBatchesWithoutImages { batched.batchSize = sampleCount }
-    return batched.explain(image, segments: segments, segmenter: segmenter, labels: labels, using: &rng) { masks, rows in
+    return batched.explain(
+      image, segments: segments, segmenter: segmenter, labels: labels, using: &rng
+    ) { masks, rows in
       classifier.predictProbabilities(
-        MaskedBatch(base: base, delta: delta, groups: groups, groupCount: segments.count,
-                    coefficients: masks.coefficients(rows: rows)))
+        MaskedBatch(
+          base: base, delta: delta, groups: groups, groupCount: segments.count,
+          coefficients: masks.coefficients(rows: rows)))
     }
   }
 
@@ -86,8 +91,10 @@ public struct LimeImageExplainer: Sendable {
     _ image: Image, segments: SegmentMap, segmenter: SegmenterSpec?, labels: [Int],
     using rng: inout some RandomNumberGenerator, score: (PerturbationSet, Range<Int>) -> Matrix
   ) -> ImageExplanation {
-    precondition(segments.width == image.width && segments.height == image.height,
-                 "segments \(segments.width)×\(segments.height) do not match image \(image.width)×\(image.height)")
+    precondition(
+      segments.width == image.width && segments.height == image.height,
+      "segments \(segments.width)×\(segments.height) do not match image \(image.width)×\(image.height)"
+    )
     precondition(sampleCount >= 2 && batchSize >= 1, "need at least 2 samples and a batch of 1")
     let masks = PerturbationSet(segmentCount: segments.count, sampleCount: sampleCount, using: &rng)
     var probabilities = Matrix(rows: 0, columns: 0)
@@ -98,7 +105,8 @@ public struct LimeImageExplainer: Sendable {
       if probabilities.rows == 0 {
         probabilities = Matrix(rows: sampleCount, columns: predicted.columns)
       }
-      precondition(predicted.rows == rows, "the classifier returned \(predicted.rows) rows for \(rows)")
+      precondition(
+        predicted.rows == rows, "the classifier returned \(predicted.rows) rows for \(rows)")
       for r in 0..<rows {
         for c in 0..<predicted.columns { probabilities[start + r, c] = predicted[r, c] }
       }
@@ -107,7 +115,8 @@ public struct LimeImageExplainer: Sendable {
     let weights = masks.kernelWeights(width: kernelWidth)
     let targets = Matrix(rows: sampleCount, columns: labels.count) { probabilities[$0, labels[$1]] }
     let design = masks.designMatrix()
-    let surrogate = LocalSurrogate.fit(features: design, targets: targets, weights: weights, alpha: ridgeAlpha)
+    let surrogate = LocalSurrogate.fit(
+      features: design, targets: targets, weights: weights, alpha: ridgeAlpha)
     let allOn = [Double](repeating: 1, count: segments.count)
     return ImageExplanation(
       segments: segments, segmenter: segmenter, labels: labels, weights: surrogate.coefficients,
@@ -126,7 +135,9 @@ public struct LimeImageExplainer: Sendable {
       var sums = [Double](repeating: 0, count: segments.count * channels)
       let sizes = segments.sizes
       for (pixel, label) in segments.labels.enumerated() {
-        for c in 0..<channels { sums[Int(label) * channels + c] += image.pixels[pixel * channels + c] }
+        for c in 0..<channels {
+          sums[Int(label) * channels + c] += image.pixels[pixel * channels + c]
+        }
       }
       for s in 0..<segments.count {
         for c in 0..<channels { sums[s * channels + c] /= Double(max(sizes[s], 1)) }

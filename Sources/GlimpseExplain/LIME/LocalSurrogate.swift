@@ -20,9 +20,14 @@ public struct LocalSurrogate: Sendable, Equatable {
   ///   - targets: `[samples, targets]`.
   ///   - weights: `[samples]`, non-negative with a positive sum.
   ///   - alpha: the ridge penalty (lime: 1).
-  public static func fit(features: Matrix, targets: Matrix, weights: [Double], alpha: Double = 1) -> LocalSurrogate {
-    let n = features.rows, d = features.columns, t = targets.columns
-    precondition(targets.rows == n && weights.count == n, "features, targets and weights disagree in length")
+  public static func fit(features: Matrix, targets: Matrix, weights: [Double], alpha: Double = 1)
+    -> LocalSurrogate
+  {
+    let n = features.rows
+    let d = features.columns
+    let t = targets.columns
+    precondition(
+      targets.rows == n && weights.count == n, "features, targets and weights disagree in length")
     let total = weights.reduce(0, +)
     precondition(total > 0, "sample weights must have a positive sum")
     var featureMeans = [Double](repeating: 0, count: d)
@@ -44,7 +49,8 @@ public struct LocalSurrogate: Sendable, Equatable {
     for j in 0..<d { gram[j, j] += alpha }
     let right = Matrix.product(a, transposeA: true, b)
     // With α > 0 the system is positive definite; fall back to LU if rounding says otherwise.
-    let solution = Matrix.solveSymmetricPositiveDefinite(gram, right) ?? Matrix.solve(gram, right)
+    let solution =
+      Matrix.solveSymmetricPositiveDefinite(gram, right) ?? Matrix.solve(gram, right)
       ?? Matrix(rows: d, columns: t)
     var coefficients: [[Double]] = []
     var intercepts: [Double] = []
@@ -52,7 +58,8 @@ public struct LocalSurrogate: Sendable, Equatable {
     for k in 0..<t {
       let beta = (0..<d).map { solution[$0, k] }
       let intercept = targetMeans[k] - zip(beta, featureMeans).reduce(0) { $0 + $1.0 * $1.1 }
-      var residual = 0.0, spread = 0.0
+      var residual = 0.0
+      var spread = 0.0
       for i in 0..<n {
         var prediction = intercept
         for j in 0..<d { prediction += beta[j] * features[i, j] }

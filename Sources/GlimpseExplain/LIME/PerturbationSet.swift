@@ -15,7 +15,8 @@ struct PerturbationSet {
     self.segmentCount = segmentCount
     self.sampleCount = sampleCount
     var masks = [UInt8](repeating: 1, count: sampleCount * segmentCount)
-    var bits: UInt64 = 0, left = 0
+    var bits: UInt64 = 0
+    var left = 0
     for index in segmentCount..<(sampleCount * segmentCount) {
       if left == 0 {
         bits = rng.next()
@@ -39,7 +40,8 @@ struct PerturbationSet {
   /// The perturbed images of `rows` as feature rows: kept segments show the image, hidden ones
   /// the fill value of their segment.
   func render(rows: Range<Int>, image: Image, segments: SegmentMap, fill: [Double]) -> Matrix {
-    let width = image.pixels.count, channels = image.channels
+    let width = image.pixels.count
+    let channels = image.channels
     var batch = Matrix(rows: rows.count, columns: width)
     batch.storage.withUnsafeMutableBufferPointer { out in
       image.pixels.withUnsafeBufferPointer { pixels in
@@ -72,14 +74,19 @@ struct PerturbationSet {
 
   /// The masks of `rows` as a `[rows, segments]` matrix of 0/1.
   func coefficients(rows: Range<Int>) -> Matrix {
-    Matrix(rows: rows.count, columns: segmentCount,
-           storage: masks[(rows.lowerBound * segmentCount)..<(rows.upperBound * segmentCount)].map(Double.init))
+    Matrix(
+      rows: rows.count, columns: segmentCount,
+      storage: masks[(rows.lowerBound * segmentCount)..<(rows.upperBound * segmentCount)].map(
+        Double.init))
   }
 
   /// The perturbed images as a `MaskedBatch`'s parts: the base is the image with every segment
   /// hidden, `delta` is image − fill, and each column's group is its pixel's segment.
-  static func maskedParts(image: Image, segments: SegmentMap, fill: [Double]) -> (base: [Double], delta: [Double], groups: [Int32]) {
-    let channels = image.channels, width = image.pixels.count
+  static func maskedParts(image: Image, segments: SegmentMap, fill: [Double]) -> (
+    base: [Double], delta: [Double], groups: [Int32]
+  ) {
+    let channels = image.channels
+    let width = image.pixels.count
     var base = [Double](repeating: 0, count: width)
     var delta = [Double](repeating: 0, count: width)
     var groups = [Int32](repeating: 0, count: width)
@@ -112,4 +119,3 @@ struct PerturbationSet {
     }
   }
 }
-

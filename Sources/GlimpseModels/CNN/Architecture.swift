@@ -128,7 +128,9 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
       channels: shape.channels, count: 1, height: shape.height, width: shape.width)
     let built: ([NetworkLayer<Scalar>], MapShape)? = makeLayers(
       plan, input: maps, initializer: initializer, using: &rng)
-    guard case let (layers, output)? = built, output.height == 1, output.width == 1 else { return nil }
+    guard case let (layers, output)? = built, output.height == 1, output.width == 1 else {
+      return nil
+    }
     return Network(inputShape: shape, layers: layers)
   }
 
@@ -174,7 +176,9 @@ public enum Architecture: String, Sendable, Codable, CaseIterable {
           mainPlan, input: maps, initializer: initializer, using: &rng)
         let shortcutPath: ([NetworkLayer<Scalar>], MapShape)? = makeLayers(
           shortcutPlan, input: maps, initializer: initializer, using: &rng)
-        guard case let (main, _)? = mainPath, case let (shortcut, _)? = shortcutPath else { return nil }
+        guard case let (main, _)? = mainPath, case let (shortcut, _)? = shortcutPath else {
+          return nil
+        }
         layer = .residual(ResidualBlock(main: main, shortcut: shortcut))
       }
       guard let next = layer.outputShape(maps) else { return nil }

@@ -16,8 +16,8 @@ extension CNNClassifier {
     let shape = imageShape
     return batched(
       rowCount: batch.rows, columns: classNames.count,
-      input: { rows in Self.maskedImages(batch, rows: rows, shape: shape) }
-    ) { images in loss.probabilities(inferenceNetwork.logits(images)) }
+      input: { rows in Self.maskedImages(batch, rows: rows, shape: shape) },
+      { images in loss.probabilities(inferenceNetwork.logits(images)) })
   }
 
   /// The images of `rows` of a masked batch, `[channels, count, height, width]`.

@@ -49,7 +49,8 @@ extension Network {
 extension Conv2D {
   /// This convolution followed by `norm` at inference, as one convolution with a bias.
   func folding(_ norm: BatchNorm2D<Scalar>) -> Conv2D {
-    precondition(norm.channels == filters, "batch norm of \(norm.channels) after \(filters) filters")
+    precondition(
+      norm.channels == filters, "batch norm of \(norm.channels) after \(filters) filters")
     let (a, b) = norm.affine
     let patch = patchSize
     var folded = [Scalar](repeating: 0, count: weights.count)

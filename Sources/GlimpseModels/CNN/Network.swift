@@ -254,7 +254,8 @@ enum LayerSequence<Scalar: GEMMScalar> {
       guard position >= firstLearning else { break }
       let index = order[position]
       let needsInput = position > firstLearning
-      if !needsInputGradient, position == firstLearning + 1, case .maxPool(let pool) = layers[index],
+      if !needsInputGradient, position == firstLearning + 1,
+        case .maxPool(let pool) = layers[index],
         case .maxPool(let poolCache) = caches[position],
         case .conv(let conv) = layers[order[firstLearning]],
         case .conv(let convCache) = caches[firstLearning],

@@ -255,7 +255,8 @@ extension LogisticRegression {
     let classCount = try archive.classCount()
     let classes = try archive.integers("classes", in: 0..<classCount)
     guard !classes.isEmpty, zip(classes, classes.dropFirst()).allSatisfy({ $0 < $1 }) else {
-      throw .corruptModelFile("array 'classes' must be increasing indices into the \(classCount) classes")
+      throw .corruptModelFile(
+        "array 'classes' must be increasing indices into the \(classCount) classes")
     }
     let d = archive.featureCount
     let weights = try archive.finiteDoubles(

@@ -69,8 +69,10 @@ final class KernelRows {
     }
     // One row against the subproblem: a [1, d] × [l, d]ᵀ product.
     guard let subset else { return [] }
-    let x = Matrix(rows: 1, columns: source.features.columns, storage: Array(source.features.row(global)))
-    return source.kernel.block(x, subset, aNorms: [source.norms[global]], bNorms: subsetNorms).storage
+    let x = Matrix(
+      rows: 1, columns: source.features.columns, storage: Array(source.features.row(global)))
+    return source.kernel.block(x, subset, aNorms: [source.norms[global]], bNorms: subsetNorms)
+      .storage
   }
 }
 
@@ -87,7 +89,8 @@ struct KernelSource: @unchecked Sendable {
     self.features = features
     norms = features.rowSquaredNorms()
     let rows = features.rows
-    gram = rows * rows * MemoryLayout<Double>.stride <= gramBytes
+    gram =
+      rows * rows * MemoryLayout<Double>.stride <= gramBytes
       ? kernel.block(features, features, aNorms: norms, bNorms: norms) : nil
   }
 

@@ -47,7 +47,8 @@ struct SMOSolver {
   ///   - labels: `+1` or `−1` per subproblem row.
   init(kernel: KernelRows, labels: [Double], c: Double, epsilon: Double, shrinking: Bool) {
     l = labels.count
-    precondition(kernel.members.count == l, "kernel rows (\(kernel.members.count)) != labels (\(l))")
+    precondition(
+      kernel.members.count == l, "kernel rows (\(kernel.members.count)) != labels (\(l))")
     self.kernel = kernel
     y = labels
     self.c = c
@@ -103,7 +104,8 @@ struct SMOSolver {
 
   /// WSS 2: returns nil when the active set is optimal within ε.
   private func selectWorkingSet() -> (Int, Int)? {
-    var gMax = -Double.infinity, gMax2 = -Double.infinity
+    var gMax = -Double.infinity
+    var gMax2 = -Double.infinity
     var iSelected = -1
     for position in 0..<activeSize {
       let t = active[position]
@@ -132,7 +134,8 @@ struct SMOSolver {
         if gradient[j] >= gMax2 { gMax2 = gradient[j] }
         if gradientDifference > 0 {
           let curvature = diagonal[i] + diagonal[j] - 2 * y[i] * kernelI[j]
-          let decrease = -(gradientDifference * gradientDifference) / (curvature > 0 ? curvature : Self.tau)
+          let decrease =
+            -(gradientDifference * gradientDifference) / (curvature > 0 ? curvature : Self.tau)
           if decrease <= bestDecrease {
             jSelected = j
             bestDecrease = decrease
@@ -144,7 +147,8 @@ struct SMOSolver {
         if -gradient[j] >= gMax2 { gMax2 = -gradient[j] }
         if gradientDifference > 0 {
           let curvature = diagonal[i] + diagonal[j] + 2 * y[i] * kernelI[j]
-          let decrease = -(gradientDifference * gradientDifference) / (curvature > 0 ? curvature : Self.tau)
+          let decrease =
+            -(gradientDifference * gradientDifference) / (curvature > 0 ? curvature : Self.tau)
           if decrease <= bestDecrease {
             jSelected = j
             bestDecrease = decrease
@@ -162,7 +166,8 @@ struct SMOSolver {
     let kernelJ = kernel.row(j)
     let qij = y[i] * y[j] * kernelI[j]
     let diagonal = kernel.diagonal
-    let oldI = alpha[i], oldJ = alpha[j]
+    let oldI = alpha[i]
+    let oldJ = alpha[j]
     if y[i] != y[j] {
       var curvature = diagonal[i] + diagonal[j] + 2 * qij
       if curvature <= 0 { curvature = Self.tau }
@@ -214,14 +219,17 @@ struct SMOSolver {
         alpha[j] = sum
       }
     }
-    let deltaI = alpha[i] - oldI, deltaJ = alpha[j] - oldJ
+    let deltaI = alpha[i] - oldI
+    let deltaJ = alpha[j] - oldJ
     // ∇f changes by Q_:i Δα_i + Q_:j Δα_j, with Q_ki = y_k y_i K_ki.
-    let scaledI = y[i] * deltaI, scaledJ = y[j] * deltaJ
+    let scaledI = y[i] * deltaI
+    let scaledJ = y[j] * deltaJ
     for position in 0..<activeSize {
       let k = active[position]
       gradient[k] += y[k] * (kernelI[k] * scaledI + kernelJ[k] * scaledJ)
     }
-    let wasUpperI = isUpper(i), wasUpperJ = isUpper(j)
+    let wasUpperI = isUpper(i)
+    let wasUpperJ = isUpper(j)
     updateStatus(i)
     updateStatus(j)
     if wasUpperI != isUpper(i) {
@@ -292,8 +300,10 @@ struct SMOSolver {
   /// The offset from the KKT conditions: the mean of y_i ∇f_i over free variables, or the
   /// midpoint of the feasible interval when none is free.
   private func computeRho() -> Double {
-    var upperBound = Double.infinity, lowerBound = -Double.infinity
-    var freeCount = 0, freeSum = 0.0
+    var upperBound = Double.infinity
+    var lowerBound = -Double.infinity
+    var freeCount = 0
+    var freeSum = 0.0
     for position in 0..<activeSize {
       let t = active[position]
       let yg = y[t] * gradient[t]

@@ -67,7 +67,8 @@ extension SVMClassifier {
     }
     guard kernelName == hyperparameters.kernel else {
       throw .corruptModelFile(
-        "scalar 'kernel' says \(kernelName.rawValue), but the hyperparameters say \(hyperparameters.kernel.rawValue)")
+        "scalar 'kernel' says \(kernelName.rawValue), but the hyperparameters say \(hyperparameters.kernel.rawValue)"
+      )
     }
     let classCount = try archive.classCount()
     let first = try archive.integers("pairFirst", in: 0..<classCount)
@@ -81,7 +82,8 @@ extension SVMClassifier {
     }
     guard !pairs.isEmpty, pairs == expected else {
       throw .corruptModelFile(
-        "arrays 'pairFirst' and 'pairSecond' are not every pair i < j of the classes present, in order")
+        "arrays 'pairFirst' and 'pairSecond' are not every pair i < j of the classes present, in order"
+      )
     }
     let supportIndices = try archive.integers("supportIndices", in: 0..<Int.max)
     guard !supportIndices.isEmpty else {
@@ -102,7 +104,8 @@ extension SVMClassifier {
     let probA = try archive.finiteDoubles("probA")
     let probB = try archive.finiteDoubles("probB", count: probA.count)
     guard probA.isEmpty || probA.count == pairs.count else {
-      throw .corruptModelFile("array 'probA' holds \(probA.count) sigmoids for \(pairs.count) pairs")
+      throw .corruptModelFile(
+        "array 'probA' holds \(probA.count) sigmoids for \(pairs.count) pairs")
     }
     self.init(
       hyperparameters: hyperparameters, classNames: archive.classNames, featureCount: d,

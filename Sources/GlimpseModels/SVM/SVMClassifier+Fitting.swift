@@ -38,23 +38,24 @@ extension SVMClassifier {
     let trained = withoutActuallyEscaping(progress) { progress in
       let progressBox = UncheckedSendable(progress)
       return parallelMap(pairs.count) { index -> TrainedPair in
-      let pair = pairs[index]
-      let rows = members[pair.first] + members[pair.second]
-      let labels = members[pair.first].map { _ in 1.0 } + members[pair.second].map { _ in -1.0 }
-      var generator = root.stream(UInt64(index))
-      let sigmoid = h.probability
-        ? crossValidatedSigmoid(
-          rows: rows, labels: labels, source: source, hyperparameters: h, cacheBytes: cacheBytes,
-          using: &generator) : nil
-      var solver = SMOSolver(
-        kernel: KernelRows(members: rows, source: source, cacheBytes: cacheBytes), labels: labels,
-        c: h.c, epsilon: h.tolerance, shrinking: h.shrinking)
-      let solution = solver.solve()
-      done.withLock { count in
-        count += 1
-        progressBox.value(Double(count) / Double(pairs.count))
-      }
-      return TrainedPair(rows: rows, labels: labels, solution: solution, sigmoid: sigmoid)
+        let pair = pairs[index]
+        let rows = members[pair.first] + members[pair.second]
+        let labels = members[pair.first].map { _ in 1.0 } + members[pair.second].map { _ in -1.0 }
+        var generator = root.stream(UInt64(index))
+        let sigmoid =
+          h.probability
+          ? crossValidatedSigmoid(
+            rows: rows, labels: labels, source: source, hyperparameters: h, cacheBytes: cacheBytes,
+            using: &generator) : nil
+        var solver = SMOSolver(
+          kernel: KernelRows(members: rows, source: source, cacheBytes: cacheBytes), labels: labels,
+          c: h.c, epsilon: h.tolerance, shrinking: h.shrinking)
+        let solution = solver.solve()
+        done.withLock { count in
+          count += 1
+          progressBox.value(Double(count) / Double(pairs.count))
+        }
+        return TrainedPair(rows: rows, labels: labels, solution: solution, sigmoid: sigmoid)
       }
     }
 
@@ -71,7 +72,8 @@ extension SVMClassifier {
     var coefficients = Matrix(rows: supportIndices.count, columns: pairs.count)
     for (p, pair) in trained.enumerated() {
       for (position, row) in pair.rows.enumerated() where pair.solution.alpha[position] > 0 {
-        coefficients[supportPosition[row]!, p] = pair.labels[position] * pair.solution.alpha[position]
+        coefficients[supportPosition[row]!, p] =
+          pair.labels[position] * pair.solution.alpha[position]
       }
     }
     let supportVectors = features.selectingRows(supportIndices)
@@ -80,7 +82,8 @@ extension SVMClassifier {
       kernel: kernel, supportIndices: supportIndices, supportVectors: supportVectors,
       dualCoefficients: coefficients, rho: trained.map(\.solution.rho), pairs: pairs,
       sigmoids: h.probability ? trained.compactMap { $0.sigmoid } : [],
-      classOfSupport: Dictionary(uniqueKeysWithValues: supportIndices.map { ($0, data.labels[$0]) }))
+      classOfSupport: Dictionary(uniqueKeysWithValues: supportIndices.map { ($0, data.labels[$0]) })
+    )
   }
 
   /// γ resolved from the hyperparameters and the training features.
@@ -119,11 +122,13 @@ extension SVMClassifier {
     rows: [Int], labels: [Double], source: KernelSource, hyperparameters h: Hyperparameters,
     cacheBytes: Int, using generator: inout SeededGenerator
   ) -> PlattSigmoid {
-    let l = rows.count, folds = 5
+    let l = rows.count
+    let folds = 5
     let permutation = Array(0..<l).shuffled(using: &generator)
     var decisionValues = [Double](repeating: 0, count: l)
     for fold in 0..<folds {
-      let begin = fold * l / folds, end = (fold + 1) * l / folds
+      let begin = fold * l / folds
+      let end = (fold + 1) * l / folds
       let heldOut = Array(permutation[begin..<end])
       let training = Array(permutation[..<begin] + permutation[end...])
       let positives = training.filter { labels[$0] > 0 }.count
@@ -135,11 +140,13 @@ extension SVMClassifier {
         continue
       }
       var solver = SMOSolver(
-        kernel: KernelRows(members: training.map { rows[$0] }, source: source, cacheBytes: cacheBytes),
+        kernel: KernelRows(
+          members: training.map { rows[$0] }, source: source, cacheBytes: cacheBytes),
         labels: training.map { labels[$0] }, c: h.c, epsilon: h.tolerance, shrinking: h.shrinking)
       let solution = solver.solve()
       let support = training.indices.filter { solution.alpha[$0] > 0 }
-      let block = source.block(rows: heldOut.map { rows[$0] }, columns: support.map { rows[training[$0]] })
+      let block = source.block(
+        rows: heldOut.map { rows[$0] }, columns: support.map { rows[training[$0]] })
       for (row, position) in heldOut.enumerated() {
         var value = -solution.rho
         for (column, s) in support.enumerated() {
@@ -159,4 +166,3 @@ struct TrainedPair {
   var solution: SMOSolution
   var sigmoid: PlattSigmoid?
 }
-

@@ -53,7 +53,9 @@ extension SVMClassifier {
     case .linear:
       break
     case let .polynomial(gamma, coef0, degree):
-      for index in block.storage.indices { block.storage[index] = power(gamma * block.storage[index] + coef0, degree) }
+      for index in block.storage.indices {
+        block.storage[index] = power(gamma * block.storage[index] + coef0, degree)
+      }
     case let .rbf(gamma):
       for row in 0..<block.rows {
         for column in 0..<columns {
@@ -82,7 +84,9 @@ extension SVMClassifier {
 
   /// `predictProbabilities` and `predict` together, from one evaluation of the kernel (which
   /// costs more than either step after it).
-  public func predictProbabilitiesAndVotes(_ features: Matrix) -> (probabilities: Matrix, votes: [Int]) {
+  public func predictProbabilitiesAndVotes(_ features: Matrix) -> (
+    probabilities: Matrix, votes: [Int]
+  ) {
     let values = decisionValues(features)
     return (probabilities(fromDecisionValues: values), votes(fromDecisionValues: values))
   }

@@ -10,7 +10,8 @@ final class CairoSurface {
   /// A blank (transparent) surface.
   init(width: Int, height: Int) throws(RenderError) {
     guard width > 0, height > 0, width < 32768, height < 32768 else {
-      throw RenderError("a picture of \(height)×\(width) pixels (H×W) is too large to draw (at most 32767 a side)")
+      throw RenderError(
+        "a picture of \(height)×\(width) pixels (H×W) is too large to draw (at most 32767 a side)")
     }
     // Cairo returns an error object rather than NULL on failure; the status check is what counts.
     guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))
@@ -39,7 +40,9 @@ final class CairoSurface {
     image.pixels.withUnsafeBufferPointer { samples in
       for y in 0..<image.height {
         // ARGB32 is native-endian 0xAARRGGBB: bytes B, G, R, A on little-endian machines.
-        let row = (data + y * stride).withMemoryRebound(to: UInt32.self, capacity: image.width) { $0 }
+        let row = (data + y * stride).withMemoryRebound(to: UInt32.self, capacity: image.width) {
+          $0
+        }
         for x in 0..<image.width {
           let base = (y * image.width + x) * channels
           let isColour = channels >= 3

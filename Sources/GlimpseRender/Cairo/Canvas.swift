@@ -39,10 +39,12 @@ final class Canvas {
     let image = Thumbnails.reduced(
       original,
       factor: Thumbnails.factor(
-        width: original.width, height: original.height, maxWidth: limit(width), maxHeight: limit(height)))
+        width: original.width, height: original.height, maxWidth: limit(width),
+        maxHeight: limit(height)))
     let source = try CairoSurface(image: image, invert: invert)
     let scale = min(width / Double(image.width), height / Double(image.height))
-    let drawnWidth = Double(image.width) * scale, drawnHeight = Double(image.height) * scale
+    let drawnWidth = Double(image.width) * scale
+    let drawnHeight = Double(image.height) * scale
     cairo_save(context)
     cairo_translate(context, x + (width - drawnWidth) / 2, y + (height - drawnHeight) / 2)
     cairo_scale(context, scale, scale)
@@ -89,7 +91,9 @@ final class Canvas {
 
   /// A horizontal colour key: `colors` sampled left to right, with labels under both ends and
   /// the middle.
-  func colorKey(x: Double, y: Double, width: Double, height: Double, color: (Double) -> RGB, labels: [String]) {
+  func colorKey(
+    x: Double, y: Double, width: Double, height: Double, color: (Double) -> RGB, labels: [String]
+  ) {
     let steps = max(Int(width), 1)
     for step in 0..<steps {
       let t = Double(step) / Double(max(steps - 1, 1))
@@ -98,8 +102,12 @@ final class Canvas {
     strokeRectangle(x: x, y: y, width: width, height: height, gray: 0.5)
     for (index, label) in labels.enumerated() {
       let t = labels.count > 1 ? Double(index) / Double(labels.count - 1) : 0.5
-      let align: TextAlignment = index == 0 && labels.count > 1 ? .left : (index == labels.count - 1 && labels.count > 1 ? .right : .center)
-      text(label, centerX: x + t * width, baseline: y + height + 13, size: 11, color: RGB(0.2, 0.2, 0.2), align: align)
+      let align: TextAlignment =
+        index == 0 && labels.count > 1
+        ? .left : (index == labels.count - 1 && labels.count > 1 ? .right : .center)
+      text(
+        label, centerX: x + t * width, baseline: y + height + 13, size: 11,
+        color: RGB(0.2, 0.2, 0.2), align: align)
     }
   }
 
@@ -114,7 +122,9 @@ final class Canvas {
   }
 
   /// Draws a polyline through `points`, optionally dashed (`dash` = on/off lengths).
-  func strokePolyline(_ points: [(x: Double, y: Double)], color: RGB, lineWidth: Double = 2, dash: [Double] = []) {
+  func strokePolyline(
+    _ points: [(x: Double, y: Double)], color: RGB, lineWidth: Double = 2, dash: [Double] = []
+  ) {
     guard let first = points.first else { return }
     cairo_save(context)
     cairo_set_source_rgb(context, color.red, color.green, color.blue)
@@ -147,8 +157,9 @@ final class Canvas {
     _ string: String, centerX: Double, baseline: Double, size: Double, bold: Bool = false,
     gray: Double = 0, maxWidth: Double? = nil
   ) {
-    text(string, centerX: centerX, baseline: baseline, size: size, bold: bold,
-         color: RGB(gray, gray, gray), maxWidth: maxWidth)
+    text(
+      string, centerX: centerX, baseline: baseline, size: size, bold: bold,
+      color: RGB(gray, gray, gray), maxWidth: maxWidth)
   }
 
   /// Draws text in a colour, optionally rotated by `angle` radians about its anchor

@@ -40,7 +40,8 @@ public struct ContactSheet: Sendable {
     precondition(columns > 0 && cellSize > 0, "columns and cellSize must be positive")
     let rows = max(1, (items.count + columns - 1) / columns)
     let cell = Double(cellSize)
-    let pitchX = cell + Self.gap, pitchY = Self.captionHeight + cell + Self.gap
+    let pitchX = cell + Self.gap
+    let pitchY = Self.captionHeight + cell + Self.gap
     let width = Int(2 * Self.margin + Double(columns) * pitchX - Self.gap)
     let height = Int(2 * Self.margin + Self.titleHeight + Double(rows) * pitchY - Self.gap)
     let canvas = try Canvas(width: width, height: height)

@@ -26,7 +26,9 @@ public struct DataValueSheet: Sendable {
     public var flagged: Bool
 
     /// A point with no note and no flag unless given.
-    public init(image: Image, label: String, value: Double, note: String? = nil, flagged: Bool = false) {
+    public init(
+      image: Image, label: String, value: Double, note: String? = nil, flagged: Bool = false
+    ) {
       self.image = image
       self.label = label
       self.value = value
@@ -51,7 +53,10 @@ public struct DataValueSheet: Sendable {
   public var cellSize = 72
 
   /// A sheet of 72-pixel cells, 10 to a row unless given.
-  public init(title: String, subtitle: String, lowest: [Item], highest: [Item], invert: Bool, columns: Int = 10) {
+  public init(
+    title: String, subtitle: String, lowest: [Item], highest: [Item], invert: Bool,
+    columns: Int = 10
+  ) {
     self.title = title
     self.subtitle = subtitle
     self.lowest = lowest
@@ -76,12 +81,15 @@ public struct DataValueSheet: Sendable {
     let rowsHigh = max(1, (highest.count + columns - 1) / columns)
     let width = Int(2 * Self.margin + Double(columns) * pitchX - Self.gap)
     let height = Int(
-      2 * Self.margin + Self.headHeight + 2 * Self.sectionHeight + Double(rowsLow + rowsHigh) * pitchY)
+      2 * Self.margin + Self.headHeight + 2 * Self.sectionHeight + Double(rowsLow + rowsHigh)
+        * pitchY)
     let canvas = try Canvas(width: width, height: height)
-    canvas.text(title, centerX: Double(width) / 2, baseline: Self.margin + 16, size: 16, bold: true,
-                maxWidth: Double(width) - 2 * Self.margin)
-    canvas.text(subtitle, centerX: Double(width) / 2, baseline: Self.margin + 36, size: 12, gray: 0.3,
-                maxWidth: Double(width) - 2 * Self.margin)
+    canvas.text(
+      title, centerX: Double(width) / 2, baseline: Self.margin + 16, size: 16, bold: true,
+      maxWidth: Double(width) - 2 * Self.margin)
+    canvas.text(
+      subtitle, centerX: Double(width) / 2, baseline: Self.margin + 36, size: 12, gray: 0.3,
+      maxWidth: Double(width) - 2 * Self.margin)
     let scale = (lowest + highest).map { abs($0.value) }.filter(\.isFinite).max() ?? 1
     var y = Self.margin + Self.headHeight
     for (heading, items, rows) in [
@@ -89,36 +97,49 @@ public struct DataValueSheet: Sendable {
       ("Highest values: these examples help it most", highest, rowsHigh),
     ] {
       canvas.text(
-        heading, centerX: Self.margin, baseline: y + 17, size: 13, bold: true, color: RGB(0.1, 0.1, 0.1),
+        heading, centerX: Self.margin, baseline: y + 17, size: 13, bold: true,
+        color: RGB(0.1, 0.1, 0.1),
         maxWidth: Double(width) - 2 * Self.margin, align: .left)
       y += Self.sectionHeight
       for (index, item) in items.enumerated() {
         let x = Self.margin + Double(index % columns) * pitchX
         let top = y + Double(index / columns) * pitchY
-        canvas.text("label \(item.label)", centerX: x + cell / 2, baseline: top + Self.labelHeight - 4,
-                    size: 12, bold: true, gray: 0.1, maxWidth: cell)
+        canvas.text(
+          "label \(item.label)", centerX: x + cell / 2, baseline: top + Self.labelHeight - 4,
+          size: 12, bold: true, gray: 0.1, maxWidth: cell)
         let imageTop = top + Self.labelHeight
-        try canvas.draw(displayable(item.image), invert: invert, x: x, y: imageTop, width: cell, height: cell)
+        try canvas.draw(
+          displayable(item.image), invert: invert, x: x, y: imageTop, width: cell, height: cell)
         if item.flagged {
-          canvas.fillRectangle(x: x - 2, y: imageTop - 2, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
-          canvas.fillRectangle(x: x - 2, y: imageTop + cell, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
-          canvas.fillRectangle(x: x - 2, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
-          canvas.fillRectangle(x: x + cell, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(
+            x: x - 2, y: imageTop - 2, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(
+            x: x - 2, y: imageTop + cell, width: cell + 4, height: 2, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(
+            x: x - 2, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
+          canvas.fillRectangle(
+            x: x + cell, y: imageTop, width: 2, height: cell, color: RGB(0.85, 0.1, 0.1))
         } else {
-          canvas.strokeRectangle(x: x - 0.5, y: imageTop - 0.5, width: cell + 1, height: cell + 1, gray: 0.8)
+          canvas.strokeRectangle(
+            x: x - 0.5, y: imageTop - 0.5, width: cell + 1, height: cell + 1, gray: 0.8)
         }
         let barTop = imageTop + cell + 3
         // NaN has no length: `min(1, NaN)` is 1, which drew a full bar for a missing value.
         let ratio = scale > 0 && !item.value.isNaN ? min(1, abs(item.value) / scale) : 0
         let length = ratio.isFinite ? cell * ratio : 0
         let color = item.value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
-        canvas.fillRectangle(x: x, y: barTop, width: cell, height: Self.barHeight - 2, color: RGB(0.93, 0.93, 0.93))
-        canvas.fillRectangle(x: x, y: barTop, width: length, height: Self.barHeight - 2, color: color)
-        canvas.text(Self.formatValue(item.value), centerX: x + cell / 2, baseline: barTop + Self.barHeight + 11,
-                    size: 11, color: color, maxWidth: cell)
+        canvas.fillRectangle(
+          x: x, y: barTop, width: cell, height: Self.barHeight - 2, color: RGB(0.93, 0.93, 0.93))
+        canvas.fillRectangle(
+          x: x, y: barTop, width: length, height: Self.barHeight - 2, color: color)
+        canvas.text(
+          Self.formatValue(item.value), centerX: x + cell / 2,
+          baseline: barTop + Self.barHeight + 11,
+          size: 11, color: color, maxWidth: cell)
         if let note = item.note {
-          canvas.text(note, centerX: x + cell / 2, baseline: barTop + Self.barHeight + 24, size: 10,
-                      color: item.flagged ? RGB(0.8, 0.1, 0.1) : RGB(0.35, 0.35, 0.35), maxWidth: cell)
+          canvas.text(
+            note, centerX: x + cell / 2, baseline: barTop + Self.barHeight + 24, size: 10,
+            color: item.flagged ? RGB(0.8, 0.1, 0.1) : RGB(0.35, 0.35, 0.35), maxWidth: cell)
         }
       }
       y += Double(rows) * pitchY
@@ -131,10 +152,15 @@ public struct DataValueSheet: Sendable {
     guard value != 0 else { return "0" }
     // Values come from a values file: anything not small and finite prints in Swift's own
     // form (`+1e+300`, `nan`) instead of reaching `Int`.
-    guard value.isFinite, abs(value) < 1e12 else { return value.isNaN ? "nan" : (value < 0 ? "−" : "+") + String(abs(value)) }
+    guard value.isFinite, abs(value) < 1e12 else {
+      return value.isNaN ? "nan" : (value < 0 ? "−" : "+") + String(abs(value))
+    }
     var exponent = 0
     var magnitude = abs(value)
-    while magnitude < 100 && exponent < 12 { magnitude *= 10; exponent += 1 }
+    while magnitude < 100 && exponent < 12 {
+      magnitude *= 10
+      exponent += 1
+    }
     let digits = Int(magnitude.rounded())
     var text = String(digits)
     if exponent >= text.count {

@@ -25,7 +25,10 @@ public struct ExplanationFigure: Sendable {
     public var scores: (first: Double, second: Double)
 
     /// A column from its parts.
-    public init(name: String, segments: SegmentMap, firstWeights: [Double], secondWeights: [Double], scores: (Double, Double)) {
+    public init(
+      name: String, segments: SegmentMap, firstWeights: [Double], secondWeights: [Double],
+      scores: (Double, Double)
+    ) {
       self.name = name
       self.segments = segments
       self.firstWeights = firstWeights
@@ -144,13 +147,16 @@ public struct ExplanationFigure: Sendable {
     copy.columns = columns.map { column in
       var column = column
       column.segments = Thumbnails.reduced(column.segments, factor: factor)
-      column.firstWeights = Thumbnails.reduced(column.firstWeights, width: width, height: height, factor: factor)
-      column.secondWeights = Thumbnails.reduced(column.secondWeights, width: width, height: height, factor: factor)
+      column.firstWeights = Thumbnails.reduced(
+        column.firstWeights, width: width, height: height, factor: factor)
+      column.secondWeights = Thumbnails.reduced(
+        column.secondWeights, width: width, height: height, factor: factor)
       return column
     }
     copy.combined = (
       Thumbnails.reduced(combined.first, width: width, height: height, factor: factor),
-      Thumbnails.reduced(combined.second, width: width, height: height, factor: factor))
+      Thumbnails.reduced(combined.second, width: width, height: height, factor: factor)
+    )
     return copy
   }
 
@@ -168,7 +174,8 @@ public struct ExplanationFigure: Sendable {
   /// is averaged down first (`reduced(by:)`).
   public func pngData() throws(RenderError) -> [UInt8] {
     guard mapsMatchImage else {
-      throw RenderError("the maps of an explanation do not match its \(image.height)×\(image.width) (H×W) image")
+      throw RenderError(
+        "the maps of an explanation do not match its \(image.height)×\(image.width) (H×W) image")
     }
     let factor = Thumbnails.factor(
       width: image.width, height: image.height, maxWidth: 2 * panelSize, maxHeight: 2 * panelSize)
@@ -187,24 +194,63 @@ public struct ExplanationFigure: Sendable {
     let strength = (
       first: evidenceStrength(columns.map(\.firstWeights)),
       second: evidenceStrength(columns.map(\.secondWeights)),
-      contrast: evidenceStrength(columns.map { zip($0.firstWeights, $0.secondWeights).map { $0 - $1 } }))
+      contrast: evidenceStrength(
+        columns.map { zip($0.firstWeights, $0.secondWeights).map { $0 - $1 } })
+    )
     let weak = " (weak)"
     grid[0].append((caption, .picture(image, invert: invertImages)))
-    grid[1].append(("combined: " + Self.percent(probabilities.first, first) + (strength.first < 1 ? weak : ""),
-                    .picture(Overlays.hsv(image, weights: combined.first, scale: 1 / strength.first, invert: invertImages), invert: false)))
-    grid[2].append(("combined: " + Self.percent(probabilities.second, second) + (strength.second < 1 ? weak : ""),
-                    .picture(Overlays.hsv(image, weights: combined.second, scale: 1 / strength.second, invert: invertImages), invert: false)))
-    grid[3].append((strength.contrast < 1 ? "combined: \(first) − \(second)" + weak : "combined: \(first) rather than \(second)",
-                    .picture(Overlays.hsv(image, weights: contrastCombined, scale: max(contrastScale, 1e-12) / strength.contrast, invert: invertImages), invert: false)))
+    grid[1].append(
+      (
+        "combined: " + Self.percent(probabilities.first, first) + (strength.first < 1 ? weak : ""),
+        .picture(
+          Overlays.hsv(
+            image, weights: combined.first, scale: 1 / strength.first, invert: invertImages),
+          invert: false)
+      ))
+    grid[2].append(
+      (
+        "combined: " + Self.percent(probabilities.second, second)
+          + (strength.second < 1 ? weak : ""),
+        .picture(
+          Overlays.hsv(
+            image, weights: combined.second, scale: 1 / strength.second, invert: invertImages),
+          invert: false)
+      ))
+    grid[3].append(
+      (
+        strength.contrast < 1
+          ? "combined: \(first) − \(second)" + weak : "combined: \(first) rather than \(second)",
+        .picture(
+          Overlays.hsv(
+            image, weights: contrastCombined, scale: max(contrastScale, 1e-12) / strength.contrast,
+            invert: invertImages), invert: false)
+      ))
     for column in columns {
       grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
-      grid[1].append(("\(first) · R² \(Self.fixed(column.scores.first))",
-                      .picture(Overlays.hsv(image, weights: column.firstWeights, scale: weightScale, invert: invertImages), invert: false)))
-      grid[2].append(("\(second) · R² \(Self.fixed(column.scores.second))",
-                      .picture(Overlays.hsv(image, weights: column.secondWeights, scale: weightScale, invert: invertImages), invert: false)))
+      grid[1].append(
+        (
+          "\(first) · R² \(Self.fixed(column.scores.first))",
+          .picture(
+            Overlays.hsv(
+              image, weights: column.firstWeights, scale: weightScale, invert: invertImages),
+            invert: false)
+        ))
+      grid[2].append(
+        (
+          "\(second) · R² \(Self.fixed(column.scores.second))",
+          .picture(
+            Overlays.hsv(
+              image, weights: column.secondWeights, scale: weightScale, invert: invertImages),
+            invert: false)
+        ))
       let contrast = zip(column.firstWeights, column.secondWeights).map { $0 - $1 }
-      grid[3].append(("\(first) − \(second)",
-                      .picture(Overlays.hsv(image, weights: contrast, scale: weightScale, invert: invertImages), invert: false)))
+      grid[3].append(
+        (
+          "\(first) − \(second)",
+          .picture(
+            Overlays.hsv(image, weights: contrast, scale: weightScale, invert: invertImages),
+            invert: false)
+        ))
     }
     if layout == .rows {
       // One row per segmenter (boundaries, first, second, contrast), the combined row last.
@@ -213,8 +259,13 @@ public struct ExplanationFigure: Sendable {
       transposed.append(grid.map { $0[0] })
       grid = transposed
     }
-    let rows = grid.count, cols = grid.map(\.count).max() ?? 1
-    let size = Double(panelSize), gap = 12.0, titleBand = 18.0, margin = 16.0, heading = 58.0
+    let rows = grid.count
+    let cols = grid.map(\.count).max() ?? 1
+    let size = Double(panelSize)
+    let gap = 12.0
+    let titleBand = 18.0
+    let margin = 16.0
+    let heading = 58.0
     let width = Int(2 * margin + Double(cols) * (size + gap) - gap)
     let neighborSize = (size * 0.72).rounded()
     let neighborPitch = neighborSize + gap
@@ -228,19 +279,26 @@ public struct ExplanationFigure: Sendable {
       "per segmenter: LIME weight in probability",
       "combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))",
     ]
-    if let agreement { noteLines.append("segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))") }
+    if let agreement {
+      noteLines.append("segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))")
+    }
     let footer = 50.0 + 14.0 * Double(noteLines.count)
     let height = Int(panelsBottom + neighborBand + footer)
     let canvas = try Canvas(width: width, height: height)
-    canvas.text(title, centerX: Double(width) / 2, baseline: 24, size: 15, bold: true, maxWidth: Double(width) - 2 * margin)
     canvas.text(
-      "green: the region supports the class · red: it speaks against it", centerX: Double(width) / 2,
+      title, centerX: Double(width) / 2, baseline: 24, size: 15, bold: true,
+      maxWidth: Double(width) - 2 * margin)
+    canvas.text(
+      "green: the region supports the class · red: it speaks against it",
+      centerX: Double(width) / 2,
       baseline: 44, size: 12, gray: 0.3, maxWidth: Double(width) - 2 * margin)
     for (r, row) in grid.enumerated() {
       for (c, cell) in row.enumerated() {
         let x = margin + Double(c) * (size + gap)
         let y = heading + Double(r) * (titleBand + size + gap)
-        canvas.text(cell.title, centerX: x + size / 2, baseline: y + 13, size: 11.5, bold: false, gray: 0.1, maxWidth: size + gap - 2)
+        canvas.text(
+          cell.title, centerX: x + size / 2, baseline: y + 13, size: 11.5, bold: false, gray: 0.1,
+          maxWidth: size + gap - 2)
         let top = y + titleBand
         switch cell.panel {
         case let .picture(picture, invert):
@@ -250,16 +308,19 @@ public struct ExplanationFigure: Sendable {
           let scale = min(size / Double(image.width), size / Double(image.height))
           canvas.drawBoundaries(
             segments, x: x + (size - scale * Double(image.width)) / 2,
-            y: top + (size - scale * Double(image.height)) / 2, scale: scale, color: RGB(1, 0.78, 0))
+            y: top + (size - scale * Double(image.height)) / 2, scale: scale, color: RGB(1, 0.78, 0)
+          )
         case .empty:
           break
         }
-        canvas.strokeRectangle(x: x - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
+        canvas.strokeRectangle(
+          x: x - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
       }
     }
     if !neighbors.isEmpty {
       try drawNeighbors(
-        on: canvas, top: panelsBottom + 4, left: margin, size: neighborSize, gap: gap, perRow: perRow)
+        on: canvas, top: panelsBottom + 4, left: margin, size: neighborSize, gap: gap,
+        perRow: perRow)
     }
     // Footer: colour key and agreement.
     let keyWidth = min(260.0, Double(width) - 2 * margin)
@@ -268,36 +329,49 @@ public struct ExplanationFigure: Sendable {
       x: margin, y: keyY, width: keyWidth, height: 10,
       color: { t in
         let w = 2 * t - 1
-        let (r, g, b) = Overlays.hsvToRGB(hue: w >= 0 ? 1.0 / 3 : 0, saturation: abs(w), value: min(0.5 + 0.5 * abs(w), 1))
+        let (r, g, b) = Overlays.hsvToRGB(
+          hue: w >= 0 ? 1.0 / 3 : 0, saturation: abs(w), value: min(0.5 + 0.5 * abs(w), 1))
         return RGB(r, g, b)
       },
       labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
     for (line, text) in noteLines.enumerated() {
-      canvas.text(text, centerX: Double(width) / 2, baseline: keyY + 42 + 14 * Double(line), size: 11, gray: 0.25,
-                  maxWidth: Double(width) - 2 * margin)
+      canvas.text(
+        text, centerX: Double(width) / 2, baseline: keyY + 42 + 14 * Double(line), size: 11,
+        gray: 0.25,
+        maxWidth: Double(width) - 2 * margin)
     }
     return try canvas.pngData()
   }
 
   /// The neighbour band: heading, then images with label, a value bar and the value (green helps,
   /// red hurts, as in the data sheet).
-  private func drawNeighbors(on canvas: Canvas, top: Double, left: Double, size: Double, gap: Double, perRow: Int)
+  private func drawNeighbors(
+    on canvas: Canvas, top: Double, left: Double, size: Double, gap: Double, perRow: Int
+  )
     throws(RenderError)
   {
-    canvas.text(neighborsTitle, centerX: left, baseline: top + 16, size: 12.5, bold: true, color: RGB(0.1, 0.1, 0.1), align: .left)
+    canvas.text(
+      neighborsTitle, centerX: left, baseline: top + 16, size: 12.5, bold: true,
+      color: RGB(0.1, 0.1, 0.1), align: .left)
     let scale = neighbors.compactMap { $0.value.map(abs) }.max() ?? 0
     for (index, neighbor) in neighbors.enumerated() {
       let x = left + Double(index % perRow) * (size + gap)
       let y = top + 26 + Double(index / perRow) * (16 + size + 34)
-      canvas.text("label \(neighbor.label)", centerX: x + size / 2, baseline: y + 12, size: 11, bold: true, gray: 0.1, maxWidth: size)
-      try canvas.draw(displayable(neighbor.image), invert: invert, x: x, y: y + 16, width: size, height: size)
+      canvas.text(
+        "label \(neighbor.label)", centerX: x + size / 2, baseline: y + 12, size: 11, bold: true,
+        gray: 0.1, maxWidth: size)
+      try canvas.draw(
+        displayable(neighbor.image), invert: invert, x: x, y: y + 16, width: size, height: size)
       canvas.strokeRectangle(x: x - 0.5, y: y + 15.5, width: size + 1, height: size + 1, gray: 0.8)
       guard let value = neighbor.value else { continue }
       let color = value >= 0 ? RGB(0.13, 0.6, 0.2) : RGB(0.85, 0.15, 0.1)
       let barTop = y + 16 + size + 3
       canvas.fillRectangle(x: x, y: barTop, width: size, height: 4, color: RGB(0.93, 0.93, 0.93))
-      canvas.fillRectangle(x: x, y: barTop, width: scale > 0 ? size * abs(value) / scale : 0, height: 4, color: color)
-      canvas.text(DataValueSheet.formatValue(value), centerX: x + size / 2, baseline: barTop + 17, size: 10.5, color: color, maxWidth: size)
+      canvas.fillRectangle(
+        x: x, y: barTop, width: scale > 0 ? size * abs(value) / scale : 0, height: 4, color: color)
+      canvas.text(
+        DataValueSheet.formatValue(value), centerX: x + size / 2, baseline: barTop + 17, size: 10.5,
+        color: color, maxWidth: size)
     }
   }
 

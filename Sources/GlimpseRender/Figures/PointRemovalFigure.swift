@@ -41,7 +41,9 @@ public struct PointRemovalFigure: Sendable {
   public var height = 460
 
   /// A 720×460 figure.
-  public init(title: String, subtitle: String, yLabel: String, fractions: [Double], series: [Series]) {
+  public init(
+    title: String, subtitle: String, yLabel: String, fractions: [Double], series: [Series]
+  ) {
     self.title = title
     self.subtitle = subtitle
     self.yLabel = yLabel
@@ -51,10 +53,13 @@ public struct PointRemovalFigure: Sendable {
 
   /// The three standard orders, in the figure's colours: harmful-first green (it should rise),
   /// valuable-first red (it should fall), random grey.
-  public static func standardSeries(lowestFirst: [Double], highestFirst: [Double], random: [Double]) -> [Series] {
+  public static func standardSeries(lowestFirst: [Double], highestFirst: [Double], random: [Double])
+    -> [Series]
+  {
     [
       Series(name: "lowest value removed first", scores: lowestFirst, color: RGB(0.13, 0.6, 0.2)),
-      Series(name: "highest value removed first", scores: highestFirst, color: RGB(0.85, 0.15, 0.1)),
+      Series(
+        name: "highest value removed first", scores: highestFirst, color: RGB(0.85, 0.15, 0.1)),
       Series(name: "random removal", scores: random, color: RGB(0.45, 0.45, 0.45), dashed: true),
     ]
   }
@@ -64,14 +69,19 @@ public struct PointRemovalFigure: Sendable {
   /// - Throws: `RenderError` when the size is 0 or above 32767 pixels, or Cairo fails.
   public func pngData() throws(RenderError) -> [UInt8] {
     let canvas = try Canvas(width: width, height: height)
-    let w = Double(width), h = Double(height)
+    let w = Double(width)
+    let h = Double(height)
     canvas.text(title, centerX: w / 2, baseline: 24, size: 16, bold: true, maxWidth: w - 32)
     canvas.text(subtitle, centerX: w / 2, baseline: 44, size: 12, gray: 0.3, maxWidth: w - 32)
-    let left = 70.0, right = w - 24, top = 64.0, bottom = h - 110
+    let left = 70.0
+    let right = w - 24
+    let top = 64.0
+    let bottom = h - 110
     // Scores that are not finite are left out of the axes and the lines (Cairo's paths turn
     // invalid on a NaN coordinate).
     let all = series.flatMap(\.scores).filter(\.isFinite)
-    var low = (all.min() ?? 0), high = (all.max() ?? 1)
+    var low = (all.min() ?? 0)
+    var high = (all.max() ?? 1)
     let pad = max((high - low) * 0.08, 0.005)
     low -= pad
     high += pad
@@ -85,28 +95,44 @@ public struct PointRemovalFigure: Sendable {
     var ticks = 0
     while tick <= high && ticks < 12 {
       ticks += 1
-      canvas.fillRectangle(x: left, y: py(tick), width: right - left, height: 1, color: RGB(0.92, 0.92, 0.92))
-      canvas.text(Self.format(tick, step: step), centerX: left - 8, baseline: py(tick) + 4, size: 11,
-                  color: RGB(0.2, 0.2, 0.2), align: .right)
+      canvas.fillRectangle(
+        x: left, y: py(tick), width: right - left, height: 1, color: RGB(0.92, 0.92, 0.92))
+      canvas.text(
+        Self.format(tick, step: step), centerX: left - 8, baseline: py(tick) + 4, size: 11,
+        color: RGB(0.2, 0.2, 0.2), align: .right)
       tick += step
     }
     for f in fractions where f.isFinite {
-      canvas.text("\(Int((min(max(f, -1e9), 1e9) * 100).rounded()))%", centerX: px(f), baseline: bottom + 16, size: 11, color: RGB(0.2, 0.2, 0.2))
+      canvas.text(
+        "\(Int((min(max(f, -1e9), 1e9) * 100).rounded()))%", centerX: px(f), baseline: bottom + 16,
+        size: 11, color: RGB(0.2, 0.2, 0.2))
     }
     canvas.strokeRectangle(x: left, y: top, width: right - left, height: bottom - top, gray: 0.5)
-    canvas.text("training points removed", centerX: (left + right) / 2, baseline: bottom + 34, size: 12, color: RGB(0.1, 0.1, 0.1))
-    canvas.text(yLabel, centerX: 18, baseline: (top + bottom) / 2, size: 12, color: RGB(0.1, 0.1, 0.1), angle: -Double.pi / 2)
+    canvas.text(
+      "training points removed", centerX: (left + right) / 2, baseline: bottom + 34, size: 12,
+      color: RGB(0.1, 0.1, 0.1))
+    canvas.text(
+      yLabel, centerX: 18, baseline: (top + bottom) / 2, size: 12, color: RGB(0.1, 0.1, 0.1),
+      angle: -Double.pi / 2)
     for line in series {
-      let points = zip(fractions, line.scores).filter { $0.isFinite && $1.isFinite }.map { (x: px($0), y: py($1)) }
-      canvas.strokePolyline(points, color: line.color, lineWidth: 2.2, dash: line.dashed ? [6, 4] : [])
-      for point in points { canvas.fillCircle(x: point.x, y: point.y, radius: 3, color: line.color) }
+      let points = zip(fractions, line.scores).filter { $0.isFinite && $1.isFinite }.map {
+        (x: px($0), y: py($1))
+      }
+      canvas.strokePolyline(
+        points, color: line.color, lineWidth: 2.2, dash: line.dashed ? [6, 4] : [])
+      for point in points {
+        canvas.fillCircle(x: point.x, y: point.y, radius: 3, color: line.color)
+      }
     }
     // Legend below the plot.
     var x = left
     for line in series {
       let y = bottom + 62
-      canvas.strokePolyline([(x, y - 4), (x + 28, y - 4)], color: line.color, lineWidth: 2.2, dash: line.dashed ? [6, 4] : [])
-      canvas.text(line.name, centerX: x + 34, baseline: y, size: 12, color: RGB(0.1, 0.1, 0.1), align: .left)
+      canvas.strokePolyline(
+        [(x, y - 4), (x + 28, y - 4)], color: line.color, lineWidth: 2.2,
+        dash: line.dashed ? [6, 4] : [])
+      canvas.text(
+        line.name, centerX: x + 34, baseline: y, size: 12, color: RGB(0.1, 0.1, 0.1), align: .left)
       x += 34 + Double(line.name.count) * 7 + 24
     }
     return try canvas.pngData()
@@ -124,7 +150,10 @@ public struct PointRemovalFigure: Sendable {
   static func format(_ value: Double, step: Double) -> String {
     var digits = 0
     var s = step
-    while s < 1 && digits < 6 { s *= 10; digits += 1 }
+    while s < 1 && digits < 6 {
+      s *= 10
+      digits += 1
+    }
     let scaled = (value * pow10(digits)).rounded()
     guard scaled.isFinite, abs(scaled) < 1e15 else { return String(value) }
     var text = String(Int(abs(scaled)))

@@ -36,15 +36,19 @@ public enum Overlays {
       rgb[3 * p + 1] = g
       rgb[3 * p + 2] = b
     }
-    return Image(shape: ImageShape(height: image.height, width: image.width, channels: 3), pixels: rgb)
+    return Image(
+      shape: ImageShape(height: image.height, width: image.width, channels: 3), pixels: rgb)
   }
 
   /// The evidence for a class: pixels with positive weight keep their grey level, the rest
   /// fade 80 % of the way to white.
   public static func mask(_ image: Image, weights: [Double], invert: Bool) -> Image {
     let grey = displayGrey(image, invert: invert)
-    let pixels = zip(grey, weights).map { value, weight in weight > 0 ? value : value + (1 - value) * 0.8 }
-    return Image(shape: ImageShape(height: image.height, width: image.width, channels: 1), pixels: pixels)
+    let pixels = zip(grey, weights).map { value, weight in
+      weight > 0 ? value : value + (1 - value) * 0.8
+    }
+    return Image(
+      shape: ImageShape(height: image.height, width: image.width, channels: 1), pixels: pixels)
   }
 
   /// HSV (all in [0, 1]) to RGB.

@@ -13,7 +13,8 @@ enum Thumbnails {
   /// The whole factor by which `width × height` must shrink to fit `maxWidth × maxHeight`
   /// (1 when it fits already).
   static func factor(width: Int, height: Int, maxWidth: Int, maxHeight: Int) -> Int {
-    let limitWidth = max(maxWidth, 1), limitHeight = max(maxHeight, 1)
+    let limitWidth = max(maxWidth, 1)
+    let limitHeight = max(maxHeight, 1)
     let byWidth = (width + limitWidth - 1) / limitWidth
     let byHeight = (height + limitHeight - 1) / limitHeight
     return max(1, byWidth, byHeight)
@@ -28,9 +29,12 @@ enum Thumbnails {
   static func reduced(_ image: Image, factor: Int) -> Image {
     guard factor > 1 else { return image }
     let pixels = reducedSamples(
-      image.pixels, width: image.width, height: image.height, channels: image.channels, factor: factor)
+      image.pixels, width: image.width, height: image.height, channels: image.channels,
+      factor: factor)
     let size = reducedSize(width: image.width, height: image.height, factor: factor)
-    return Image(shape: ImageShape(height: size.height, width: size.width, channels: image.channels), pixels: pixels)
+    return Image(
+      shape: ImageShape(height: size.height, width: size.width, channels: image.channels),
+      pixels: pixels)
   }
 
   /// A one-value-per-pixel map (weights) averaged over `factor × factor` blocks.
@@ -48,7 +52,9 @@ enum Thumbnails {
     var labels: [Int32] = []
     labels.reserveCapacity(size.width * size.height)
     for y in 0..<size.height {
-      for x in 0..<size.width { labels.append(segments.labels[(y * factor) * segments.width + x * factor]) }
+      for x in 0..<size.width {
+        labels.append(segments.labels[(y * factor) * segments.width + x * factor])
+      }
     }
     // Sampling can drop a segment smaller than a block: relabel so the labels stay dense.
     return SegmentMap(width: size.width, height: size.height, denseLabels: labels)
@@ -65,7 +71,9 @@ enum Thumbnails {
       for x in 0..<width {
         let cell = row + x / factor
         counts[cell] += 1
-        for c in 0..<channels { sums[cell * channels + c] += samples[(y * width + x) * channels + c] }
+        for c in 0..<channels {
+          sums[cell * channels + c] += samples[(y * width + x) * channels + c]
+        }
       }
     }
     for cell in 0..<counts.count where counts[cell] > 0 {

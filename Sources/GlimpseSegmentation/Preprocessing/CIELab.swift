@@ -142,7 +142,11 @@ enum CIELab {
           + ((-2.11499494167371287
             + ((2.44693122563534430
               + ((-1.83469277483613086 + (0.784932344976639262 - 0.145263899385486377 * xm)
-                * xm) * xm)) * xm)) * xm)) * xm))
+                * xm)
+                * xm))
+              * xm))
+            * xm))
+          * xm))
     let t2 = u * u * u
     // glibc's factor[2 + xe % 3], C's remainder (the sign of xe), read from a vector rather
     // than chosen by a switch: xe varies from pixel to pixel, and the switch's branches

@@ -32,7 +32,8 @@ protocol ColourMetric {
   /// A value no larger than `squared` for any pixel whose channels lie in `box`
   /// (`[lo…, hi…]`): the same operations on each channel's distance from the centre to the
   /// box, which rounding cannot make exceed the pixel's own.
-  static func lowerBound(box: SIMD8<Scalar>, centre: Centre, context: MetricContext<Scalar>) -> Scalar
+  static func lowerBound(box: SIMD8<Scalar>, centre: Centre, context: MetricContext<Scalar>)
+    -> Scalar
   /// `lowerBound` of eight boxes at once, lane by lane the same operations. `boxes` points to
   /// eight vectors of eight lanes, `stride` scalars apart: the boxes' lows of channels 0…3,
   /// then their highs.
@@ -44,7 +45,9 @@ protocol ColourMetric {
 /// The signed distance from `centre` to the interval `[low, high]` (0 inside), computed as
 /// `low − c` or `high − c` like a pixel's difference, so rounding keeps it below the pixel's.
 @inline(__always)
-private func distanceToInterval<Scalar: KMeansScalar>(low: Scalar, high: Scalar, centre: Scalar) -> Scalar {
+private func distanceToInterval<Scalar: KMeansScalar>(low: Scalar, high: Scalar, centre: Scalar)
+  -> Scalar
+{
   // max(low − c, 0) + min(high − c, 0): at most one term is nonzero, so the sum is exact;
   // written without branches, which would be unpredictable here.
   Swift.max(low - centre, 0) + Swift.min(high - centre, 0)
@@ -72,7 +75,9 @@ enum GreyMetric<Scalar: KMeansScalar>: ColourMetric {
   }
 
   @inline(__always)
-  static func lowerBound(box: SIMD8<Scalar>, centre: Scalar, context: MetricContext<Scalar>) -> Scalar {
+  static func lowerBound(box: SIMD8<Scalar>, centre: Scalar, context: MetricContext<Scalar>)
+    -> Scalar
+  {
     let t = distanceToInterval(low: box[0], high: box[4], centre: centre)
     return context.weight * (t * t)
   }
@@ -97,7 +102,8 @@ enum RGBMetric<Scalar: KMeansScalar>: ColourMetric {
 
   @inline(__always)
   static func squared(
-    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>, context: MetricContext<Scalar>
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>,
+    context: MetricContext<Scalar>
   ) -> Scalar {
     let n = context.pixelCount
     let t0 = planes[p] - centre[0]
@@ -108,7 +114,8 @@ enum RGBMetric<Scalar: KMeansScalar>: ColourMetric {
 
   @inline(__always)
   static func squaredLanes(
-    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>, context: MetricContext<Scalar>
+    planes: UnsafePointer<Scalar>, pixel p: Int, centre: SIMD4<Scalar>,
+    context: MetricContext<Scalar>
   ) -> SIMD4<Scalar> {
     let n = context.pixelCount
     let t0 = loadLanes(planes + p) - SIMD4<Scalar>(repeating: centre[0])
@@ -172,7 +179,8 @@ enum AnyMetric<Scalar: KMeansScalar>: ColourMetric {
   ) -> SIMD4<Scalar> {
     var sum = SIMD4<Scalar>()
     for c in 0..<context.channels {
-      let t = loadLanes(planes + (c &* context.pixelCount &+ p)) - SIMD4<Scalar>(repeating: centre[c])
+      let t =
+        loadLanes(planes + (c &* context.pixelCount &+ p)) - SIMD4<Scalar>(repeating: centre[c])
       sum += t * t
     }
     return SIMD4<Scalar>(repeating: context.weight) * sum

@@ -251,7 +251,9 @@ func loadLanes<Scalar: KMeansScalar>(_ pointer: UnsafeMutablePointer<Scalar>) ->
 
 /// Stores a vector into consecutive scalars (any alignment).
 @inline(__always)
-func storeLanes<Scalar: KMeansScalar>(_ value: SIMD4<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>) {
+func storeLanes<Scalar: KMeansScalar>(
+  _ value: SIMD4<Scalar>, _ pointer: UnsafeMutablePointer<Scalar>
+) {
   UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Scalar>.self)
 }
 

@@ -43,7 +43,8 @@ extension KMeansState {
     let dyy = dy * dy
     let x0 = Scalar.converting(centreX[k])
     let colour = Metric.centre(centreColour + k &* channels)
-    let context = MetricContext<Scalar>(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let context = MetricContext<Scalar>(
+      pixelCount: pixelCount, channels: channels, weight: colourWeight)
     let weight = SIMD4<Scalar>(repeating: spatialWeight)
     var p = y &* width &+ xStart
     let end = y &* width &+ xEnd
@@ -252,7 +253,8 @@ extension KMeansState {
     let yMin = Swift.max(window.yMin, rows.lowerBound)
     let yMax = Swift.min(window.yMax, rows.upperBound)
     guard yMin < yMax && window.xMin < window.xMax else { return false }
-    let context = MetricContext<Scalar>(pixelCount: pixelCount, channels: channels, weight: colourWeight)
+    let context = MetricContext<Scalar>(
+      pixelCount: pixelCount, channels: channels, weight: colourWeight)
     let rowWeight = SIMD8<Scalar>(repeating: spatialWeight)
     let rowOffsets = SIMD8<Scalar>(0, 1, 2, 3, 4, 5, 6, 7)
     let y0 = Scalar.converting(centreY[k])

@@ -34,7 +34,9 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
         throw DecodingError.dataCorrupted(
           .init(
             codingPath: decoder.codingPath,
-            debugDescription: "\(counts.count) counts, \(sums.count) sums and \(sumsOfSquares.count) sums of squares (one each per point)"))
+            debugDescription:
+              "\(counts.count) counts, \(sums.count) sums and \(sumsOfSquares.count) sums of squares (one each per point)"
+          ))
       }
       if let point = counts.firstIndex(where: { !(0...SampleIndexSet.maximumIndex).contains($0) }) {
         throw DecodingError.dataCorrupted(
@@ -101,7 +103,8 @@ public struct MarginalAccumulator: Sendable, Equatable, Codable {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     channels = try container.decode([Channel].self, forKey: .channels)
     func refuse(_ why: String) -> DecodingError {
-      .dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: why))
+      .dataCorrupted(
+        .init(codingPath: decoder.codingPath + [CodingKeys.channels], debugDescription: why))
     }
     guard (1...2).contains(channels.count) else {
       throw refuse("\(channels.count) channels, expected 1 or 2")

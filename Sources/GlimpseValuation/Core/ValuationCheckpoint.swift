@@ -1,9 +1,10 @@
+import GlimpseCore
+
 #if canImport(FoundationEssentials)
   import FoundationEssentials
 #else
   import Foundation
 #endif
-import GlimpseCore
 
 /// A Monte Carlo valuation's checkpoint: the runner's state plus what `merge` needs to write
 /// the values without the data (sources, labels, class-wise normalisation).
@@ -26,12 +27,17 @@ public struct ValuationCheckpoint: Codable, Sendable {
   public var state: MonteCarloState
 
   /// A checkpoint of `state` for `method` (`tmc`, `classwise` or `banzhaf`).
-  public init(method: String, shard: GlimpseValuation.Shard, sources: [String], labels: [String], inClassScores: [Int: Double]?, state: MonteCarloState) {
+  public init(
+    method: String, shard: GlimpseValuation.Shard, sources: [String], labels: [String],
+    inClassScores: [Int: Double]?, state: MonteCarloState
+  ) {
     self.method = method
     self.shard = shard
     self.sources = sources
     self.labels = labels
-    self.inClassScores = inClassScores.map { Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), $0.value) }) }
+    self.inClassScores = inClassScores.map {
+      Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), $0.value) })
+    }
     self.state = state
   }
 
@@ -45,7 +51,9 @@ public struct ValuationCheckpoint: Codable, Sendable {
 
   /// The methods that checkpoint, with their accumulator channel counts.
   public static let channelCounts = Dictionary(
-    uniqueKeysWithValues: ValuationMethod.allCases.filter(\.isSampled).map { ($0.rawValue, $0.channelCount) })
+    uniqueKeysWithValues: ValuationMethod.allCases.filter(\.isSampled).map {
+      ($0.rawValue, $0.channelCount)
+    })
 
   /// Decodes a checkpoint read from `path` and checks it field by field (`MonteCarloState`'s
   /// decoder checks the state against itself; this checks the rest against the state).
@@ -56,7 +64,8 @@ public struct ValuationCheckpoint: Codable, Sendable {
       file = try JSONDecoder().decode(ValuationCheckpoint.self, from: Data(bytes))
     } catch {
       throw FileContentError(
-        path: path, reason: "not a valid Glimpse valuation checkpoint: \(describeDecodingError(error))")
+        path: path,
+        reason: "not a valid Glimpse valuation checkpoint: \(describeDecodingError(error))")
     }
     guard file.format == "glimpse-valuation-checkpoint", file.version == 1 else {
       throw FileContentError(path: path, reason: "not a Glimpse valuation checkpoint (version 1)")
@@ -77,20 +86,24 @@ public struct ValuationCheckpoint: Codable, Sendable {
   /// What is wrong with a decoded checkpoint, naming the field; `nil` when it is consistent.
   public var problem: String? {
     guard let channels = Self.channelCounts[method] else {
-      return "field 'method' is \(quoted(method, delimiter: "\"")), expected tmc, banzhaf or classwise"
+      return
+        "field 'method' is \(quoted(method, delimiter: "\"")), expected tmc, banzhaf or classwise"
     }
     let points = state.accumulator.pointCount
     guard state.accumulator.channels.count == channels else {
-      return "field 'state.accumulator' has \(state.accumulator.channels.count) channels, \(method) has \(channels)"
+      return
+        "field 'state.accumulator' has \(state.accumulator.channels.count) channels, \(method) has \(channels)"
     }
     guard sources.count == points, labels.count == points else {
-      return "fields 'sources' (\(sources.count)) and 'labels' (\(labels.count)) must list the \(points) points of 'state'"
+      return
+        "fields 'sources' (\(sources.count)) and 'labels' (\(labels.count)) must list the \(points) points of 'state'"
     }
     if let inClassScores {
       var seen = Set<Int>()
       for (key, value) in inClassScores.sorted(by: { $0.key < $1.key }) {
         guard let label = Int(key), label >= 0, seen.insert(label).inserted else {
-          return "field 'inClassScores' has the key \(quoted(key, delimiter: "\"")), expected distinct class indices"
+          return
+            "field 'inClassScores' has the key \(quoted(key, delimiter: "\"")), expected distinct class indices"
         }
         guard value.isFinite else {
           return "field 'inClassScores' has \(value) for class \(key), expected a finite number"
@@ -104,7 +117,8 @@ public struct ValuationCheckpoint: Codable, Sendable {
   /// fingerprint matches, but the file may have been edited).
   public func checkResumable(method: String, pointCount: Int, path: String) throws {
     guard self.method == method else {
-      throw FileContentError(path: path, reason: "the checkpoint is of method \(self.method), not \(method)")
+      throw FileContentError(
+        path: path, reason: "the checkpoint is of method \(self.method), not \(method)")
     }
     do {
       try state.check(pointCount: pointCount, channelCount: Self.channelCounts[method] ?? 1)

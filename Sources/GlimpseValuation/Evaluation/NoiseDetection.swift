@@ -26,12 +26,16 @@ public struct NoiseDetection: Sendable, Equatable {
     badCount = bad.count { $0 }
     // AUC of score = −value: the probability a bad point has a lower value than a good one.
     let ranks = RankCorrelation.averageRanks(values.map { -$0 })
-    let positives = Double(badCount), negatives = Double(n - badCount)
+    let positives = Double(badCount)
+    let negatives = Double(n - badCount)
     let rankSum = zip(ranks, bad).reduce(0.0) { $0 + ($1.1 ? $1.0 : 0) }
-    rocAUC = positives == 0 || negatives == 0
+    rocAUC =
+      positives == 0 || negatives == 0
       ? .nan : (rankSum - positives * (positives + 1) / 2) / (positives * negatives)
     let k = (n + 9) / 10
-    let order = values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+    let order = values.indices.sorted {
+      values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1)
+    }
     lowestTenPercentCount = k
     lowestTenPercentHits = order.prefix(k).count { bad[$0] }
   }

@@ -22,8 +22,12 @@ public struct PointRemovalCurves: Sendable, Equatable, Codable {
     _ utility: some Utility, values: [Double], fractions: [Double], seed: UInt64 = 0
   ) -> PointRemovalCurves {
     let n = values.count
-    let ascending = values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
-    let descending = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+    let ascending = values.indices.sorted {
+      values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1)
+    }
+    let descending = values.indices.sorted {
+      values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)
+    }
     var rng = SeededGenerator(seed: seed)
     let shuffled = Array(0..<n).shuffled(using: &rng)
     let orders = [ascending, descending, shuffled]
@@ -35,7 +39,8 @@ public struct PointRemovalCurves: Sendable, Equatable, Codable {
     }
     let m = fractions.count
     return PointRemovalCurves(
-      fractions: fractions, lowestFirst: Array(scores[0..<m]), highestFirst: Array(scores[m..<(2 * m)]),
+      fractions: fractions, lowestFirst: Array(scores[0..<m]),
+      highestFirst: Array(scores[m..<(2 * m)]),
       random: Array(scores[(2 * m)...]))
   }
 }

@@ -26,7 +26,8 @@ public struct ClasswiseShapley: Sendable {
 
   /// The sample function for `MonteCarloRunner`: sample `j`'s marginal contributions to the
   /// class-wise score of the class it picks (round robin).
-  public func marginals<L: Learner>(_ utility: ModelUtility<L>) -> @Sendable (Int) -> [SampleUpdate] {
+  public func marginals<L: Learner>(_ utility: ModelUtility<L>) -> @Sendable (Int) -> [SampleUpdate]
+  {
     let labels = utility.learner.trainingLabels
     let classes = Array(Set(labels)).sorted()
     let members = classes.map { c in labels.indices.filter { labels[$0] == c } }
@@ -68,7 +69,8 @@ public struct ClasswiseShapley: Sendable {
     progress: @escaping @Sendable (MonteCarloProgress) -> Void = { _ in }
   ) -> (ValuationResult, MonteCarloState) {
     var start =
-      state ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 1)
+      state
+      ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 1)
     start.labels = utility.learner.trainingLabels
     let final = MonteCarloRunner.run(
       from: start, options: options, sample: marginals(utility), checkpoint: checkpoint,
@@ -85,7 +87,9 @@ public struct ClasswiseShapley: Sendable {
 
   /// The normalised values held by a state, given the in-class scores of the model trained on
   /// all the data (`inClassScores(_:)`, which shards and merges can store).
-  public static func result(_ state: MonteCarloState, inClassScores: [Int: Double]) -> ValuationResult {
+  public static func result(_ state: MonteCarloState, inClassScores: [Int: Double])
+    -> ValuationResult
+  {
     var result = ValuationResult(
       method: "classwise", accumulator: state.accumulator, status: state.status ?? .interrupted,
       totalSamples: state.completed.count)
@@ -96,16 +100,21 @@ public struct ClasswiseShapley: Sendable {
   /// a_in of the model trained on all training points, per training class.
   public static func inClassScores<L: Learner>(_ utility: ModelUtility<L>) -> [Int: Double] {
     let learner = utility.learner
-    guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else { return [:] }
+    guard let model = learner.fit(Array(0..<learner.trainingCount), warmStart: nil) else {
+      return [:]
+    }
     let predictions = learner.predictions(of: model)
     let score = ClasswiseScore(validationLabels: learner.validationLabels)
-    return Dictionary(uniqueKeysWithValues: Set(learner.trainingLabels).map { label in
-      (label, score.inAndOutOfClass(predictions, label: label).inClass)
-    })
+    return Dictionary(
+      uniqueKeysWithValues: Set(learner.trainingLabels).map { label in
+        (label, score.inAndOutOfClass(predictions, label: label).inClass)
+      })
   }
 
   /// Rescales each class's values to sum to its in-class score.
-  static func normalize(_ result: inout ValuationResult, labels: [Int], inClassScores: [Int: Double]) {
+  static func normalize(
+    _ result: inout ValuationResult, labels: [Int], inClassScores: [Int: Double]
+  ) {
     // Points grouped by label in one pass (in index order, so each class's sum adds in the same
     // order as a filter would): a checkpoint's labels and scores can list any number of classes.
     var members: [Int: [Int]] = [:]

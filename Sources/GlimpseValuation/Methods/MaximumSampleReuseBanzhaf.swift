@@ -32,7 +32,8 @@ public struct MaximumSampleReuseBanzhaf: Sendable {
     progress: @escaping @Sendable (MonteCarloProgress) -> Void = { _ in }
   ) -> (ValuationResult, MonteCarloState) {
     let start =
-      state ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 2)
+      state
+      ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 2)
     let final = MonteCarloRunner.run(
       from: start, options: options, sample: samples(utility), checkpoint: checkpoint,
       progress: progress)

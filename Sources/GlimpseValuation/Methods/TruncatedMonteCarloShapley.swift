@@ -24,7 +24,9 @@ public struct TruncatedMonteCarloShapley: Sendable {
 
   /// The sample function for `MonteCarloRunner`: permutation `j`'s marginal contributions.
   /// - Parameter totalUtility: U(D), for truncation (compute it once per job).
-  public func marginals(_ utility: some Utility, totalUtility: Double) -> @Sendable (Int) -> [SampleUpdate] {
+  public func marginals(_ utility: some Utility, totalUtility: Double)
+    -> @Sendable (Int) -> [SampleUpdate]
+  {
     let sampler = PermutationSampler(seed: seed)
     let players = Array(0..<utility.playerCount)
     let tolerance = truncationTolerance
@@ -65,7 +67,8 @@ public struct TruncatedMonteCarloShapley: Sendable {
   ) -> (ValuationResult, MonteCarloState) {
     let total = utility.value(of: Array(0..<utility.playerCount))
     let start =
-      state ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 1)
+      state
+      ?? MonteCarloState(fingerprint: fingerprint, pointCount: utility.playerCount, channelCount: 1)
     let final = MonteCarloRunner.run(
       from: start, options: options, sample: marginals(utility, totalUtility: total),
       checkpoint: checkpoint, progress: progress)

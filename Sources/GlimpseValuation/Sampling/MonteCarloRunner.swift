@@ -1,6 +1,7 @@
 import Dispatch
 import GlimpseCore
 import Synchronization
+
 /// Runs sample indices on worker threads until the stopping rule says stop.
 ///
 /// Workers take the next index this shard owns that is not already done, compute its updates,
@@ -84,7 +85,8 @@ public enum MonteCarloRunner {
         let index: Int? = shared.withLock { s in
           guard s.state.status == nil else { return nil }
           // The time may be up though no sample has ended since (all were long).
-          if options.stopping.stopsOnTime(afterSeconds: baseElapsed + monotonicSeconds() - started) {
+          if options.stopping.stopsOnTime(afterSeconds: baseElapsed + monotonicSeconds() - started)
+          {
             s.state.status = .timeLimit
             return nil
           }

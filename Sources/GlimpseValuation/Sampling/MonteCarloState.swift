@@ -57,7 +57,8 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
       if let point = sums.counts.firstIndex(where: { $0 > done }) {
         throw refuse(
           .accumulator,
-          "point \(point) has \(sums.counts[point]) samples on channel \(channel), but only \(done) samples are done")
+          "point \(point) has \(sums.counts[point]) samples on channel \(channel), but only \(done) samples are done"
+        )
       }
     }
     guard elapsedSeconds.isFinite, elapsedSeconds >= 0 else {
@@ -77,7 +78,8 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
   public func check(pointCount: Int, channelCount: Int) throws(ValuationError) {
     guard accumulator.pointCount == pointCount, accumulator.channels.count == channelCount else {
       throw .mismatchedStates(
-        "the state holds \(accumulator.pointCount) points on \(accumulator.channels.count) channels, the job has \(pointCount) on \(channelCount)")
+        "the state holds \(accumulator.pointCount) points on \(accumulator.channels.count) channels, the job has \(pointCount) on \(channelCount)"
+      )
     }
   }
 
@@ -102,7 +104,8 @@ public struct MonteCarloState: Sendable, Equatable, Codable {
       other.accumulator.pointCount == accumulator.pointCount
     else {
       throw .mismatchedStates(
-        "\(accumulator.pointCount) points on \(accumulator.channels.count) channels and \(other.accumulator.pointCount) on \(other.accumulator.channels.count)")
+        "\(accumulator.pointCount) points on \(accumulator.channels.count) channels and \(other.accumulator.pointCount) on \(other.accumulator.channels.count)"
+      )
     }
     guard accumulator.canMerge(other.accumulator) else {
       // Shapes agree (checked above): only the sums can be out of range.

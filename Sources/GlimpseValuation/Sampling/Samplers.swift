@@ -59,7 +59,8 @@ public struct Shard: Sendable, Equatable, Codable {
 
   /// Shard `index` of `count` (0 ≤ index < count).
   public init(index: Int, count: Int) {
-    precondition(count >= 1 && index >= 0 && index < count, "shard \(index)/\(count) is out of range")
+    precondition(
+      count >= 1 && index >= 0 && index < count, "shard \(index)/\(count) is out of range")
     self.index = index
     self.count = count
   }
@@ -89,7 +90,8 @@ public struct Shard: Sendable, Equatable, Codable {
       throw DecodingError.dataCorrupted(
         .init(
           codingPath: decoder.codingPath,
-          debugDescription: "shard \(index)/\(count) is out of range (0 ≤ index < count ≤ \(Self.maximumCount))"))
+          debugDescription:
+            "shard \(index)/\(count) is out of range (0 ≤ index < count ≤ \(Self.maximumCount))"))
     }
     self.init(index: index, count: count)
   }
@@ -116,7 +118,8 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
 
   /// The position of the first range ending after `index`.
   private func firstRange(endingAfter index: Int) -> Int {
-    var low = 0, high = ranges.count
+    var low = 0
+    var high = ranges.count
     while low < high {
       let mid = (low + high) / 2
       if ranges[mid].upperBound <= index { low = mid + 1 } else { high = mid }
@@ -137,7 +140,8 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
 
   /// Adds `index`, joining the ranges it touches.
   public mutating func insert(_ index: Int) {
-    var low = 0, high = ranges.count
+    var low = 0
+    var high = ranges.count
     while low < high {
       let mid = (low + high) / 2
       if ranges[mid].upperBound < index { low = mid + 1 } else { high = mid }
@@ -214,11 +218,13 @@ public struct SampleIndexSet: Sendable, Equatable, Codable {
       }
       if pair[0] == pair[1] { continue }
       guard pair[0] >= 0, pair[1] <= Self.maximumIndex else {
-        throw refuse("range \(position) [\(pair[0]), \(pair[1])] is outside 0...\(Self.maximumIndex)")
+        throw refuse(
+          "range \(position) [\(pair[0]), \(pair[1])] is outside 0...\(Self.maximumIndex)")
       }
       if let last = ranges.last {
         guard pair[0] >= last.upperBound else {
-          throw refuse("range \(position) [\(pair[0]), \(pair[1])] is out of order or overlaps the one before")
+          throw refuse(
+            "range \(position) [\(pair[0]), \(pair[1])] is out of order or overlaps the one before")
         }
         if pair[0] == last.upperBound {
           ranges[ranges.count - 1] = last.lowerBound..<pair[1]

@@ -50,8 +50,10 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
     switch self {
     case .wallClock(let seconds): return elapsed >= seconds
     case .maxSamples, .standardError, .rankStability: return false
-    case .either(let a, let b): return a.stopsOnTime(afterSeconds: elapsed) || b.stopsOnTime(afterSeconds: elapsed)
-    case .both(let a, let b): return a.stopsOnTime(afterSeconds: elapsed) && b.stopsOnTime(afterSeconds: elapsed)
+    case .either(let a, let b):
+      return a.stopsOnTime(afterSeconds: elapsed) || b.stopsOnTime(afterSeconds: elapsed)
+    case .both(let a, let b):
+      return a.stopsOnTime(afterSeconds: elapsed) && b.stopsOnTime(afterSeconds: elapsed)
     }
   }
 

@@ -97,7 +97,8 @@ extension ClassifierLearner where C == KNearestNeighbors {
 extension ClassifierLearner where C == SVMClassifier {
   /// An RBF SVM with libsvm-style probabilities (the seed study's model).
   public static func supportVectorMachine(
-    training: Dataset, validation: Dataset, hyperparameters: SVMClassifier.Hyperparameters = .init(),
+    training: Dataset, validation: Dataset,
+    hyperparameters: SVMClassifier.Hyperparameters = .init(),
     seed: UInt64 = 0
   ) -> Self {
     ClassifierLearner(training: training, validation: validation) { data, _ in

@@ -44,7 +44,9 @@ public struct ModelUtility<L: Learner>: Utility {
   public func makeChain(from base: [Int]) -> any UtilityChain {
     ModelChain(learner: learner, members: base) { [score] predictions, truth in
       score.score(predictions, truth: truth)
-    } untrainable: { [untrainableValue] in untrainableValue }
+    } untrainable: { [untrainableValue] in
+      untrainableValue
+    }
   }
 
   /// A chain scored with the class-wise score for `label` (classwise Shapley's inner game).
@@ -52,7 +54,9 @@ public struct ModelUtility<L: Learner>: Utility {
     let classwise = ClasswiseScore(validationLabels: learner.validationLabels)
     return ModelChain(learner: learner, members: base) { predictions, _ in
       classwise.score(predictions, label: label)
-    } untrainable: { [untrainableValue] in untrainableValue }
+    } untrainable: { [untrainableValue] in
+      untrainableValue
+    }
   }
 }
 
@@ -76,14 +80,16 @@ public struct ModelChain<L: Learner>: UtilityChain {
     self.untrainable = untrainable
     self.members = members
     model = learner.fit(members, warmStart: nil)
-    value = model.map { scoring(learner.predictions(of: $0), learner.validationLabels) } ?? untrainable()
+    value =
+      model.map { scoring(learner.predictions(of: $0), learner.validationLabels) } ?? untrainable()
   }
 
   /// Adds `player`, refits warm-started from the previous model, and returns the new U.
   public mutating func add(_ player: Int) -> Double {
     members.append(player)
     model = learner.fit(members, warmStart: model) ?? nil
-    value = model.map { scoring(learner.predictions(of: $0), learner.validationLabels) } ?? untrainable()
+    value =
+      model.map { scoring(learner.predictions(of: $0), learner.validationLabels) } ?? untrainable()
     return value
   }
 }

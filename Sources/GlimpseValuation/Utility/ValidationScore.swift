@@ -40,7 +40,8 @@ public enum ValidationScore: String, Sendable, Codable, CaseIterable {
       let classes = Set(predictedCounts.keys).union(actualCounts.keys).sorted()
       let f1 = classes.map { label -> Double in
         let hits = Double(truePositives[label, default: 0])
-        let denominator = Double(predictedCounts[label, default: 0] + actualCounts[label, default: 0])
+        let denominator = Double(
+          predictedCounts[label, default: 0] + actualCounts[label, default: 0])
         return denominator == 0 ? 0 : 2 * hits / denominator
       }
       return f1.reduce(0, +) / Double(classes.count)
@@ -63,7 +64,9 @@ public struct ClasswiseScore: Sendable {
   public init(validationLabels: [Int]) { self.validationLabels = validationLabels }
 
   /// (a_in, a_out) for `label`.
-  public func inAndOutOfClass(_ predictions: [Int], label: Int) -> (inClass: Double, outOfClass: Double) {
+  public func inAndOutOfClass(_ predictions: [Int], label: Int) -> (
+    inClass: Double, outOfClass: Double
+  ) {
     let total = Double(validationLabels.count)
     guard validationLabels.contains(label) else {
       let classes = Set(validationLabels).count

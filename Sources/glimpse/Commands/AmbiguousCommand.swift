@@ -25,7 +25,10 @@ struct AmbiguityOptions: ParsableArguments {
       let names = pair.split(separator: ",").map(String.init)
       let indices = names.compactMap { classNames.firstIndex(of: $0) }
       guard names.count == 2, indices.count == 2 else {
-        throw CommandFailure(message: "--pair \(pair): give two of the model's classes (\(classNames.joined(separator: ", ")))", status: 64)
+        throw CommandFailure(
+          message:
+            "--pair \(pair): give two of the model's classes (\(classNames.joined(separator: ", ")))",
+          status: 64)
       }
       pairIndices = indices
     }
@@ -62,19 +65,25 @@ struct AmbiguousCommand: ParsableCommand {
   func run() throws {
     let (model, archive) = try loadModel(modelPath)
     let (data, rows) = try loadLabelledRows(
-      dataOptions.data, options: dataOptions.readOptions, model: model, modelPath: modelPath, split: split,
+      dataOptions.data, options: dataOptions.readOptions, model: model, modelPath: modelPath,
+      split: split,
       inputShape: archive.imageShape)
-    let found = try rankAmbiguous(model, data: data, query: ambiguity.query(classNames: model.classNames))
+    let found = try rankAmbiguous(
+      model, data: data, query: ambiguity.query(classNames: model.classNames))
     let header = ["row", "source", "truth", "first", "second", "p1", "p2", "margin"]
     let lines = found.map { r in
-      [String(rows[r.row]), data.sources[r.row], r.truth.map { model.classNames[$0] } ?? "",
-       model.classNames[r.first], model.classNames[r.second], String(r.firstProbability),
-       String(r.secondProbability), String(r.margin)]
+      [
+        String(rows[r.row]), data.sources[r.row], r.truth.map { model.classNames[$0] } ?? "",
+        model.classNames[r.first], model.classNames[r.second], String(r.firstProbability),
+        String(r.secondProbability), String(r.margin),
+      ]
     }
     try AtomicFile.write(CSVWriter.text(header: header, rows: lines), to: out)
     print("\(found.count) of \(data.count) rows match; wrote \(out)")
     for r in found.prefix(10) {
-      print("  row \(rows[r.row]): \(Self.percent(r.firstProbability)) \(model.classNames[r.first]), \(Self.percent(r.secondProbability)) \(model.classNames[r.second]), truth \(r.truth.map { model.classNames[$0] } ?? "?")  (\(data.sources[r.row]))")
+      print(
+        "  row \(rows[r.row]): \(Self.percent(r.firstProbability)) \(model.classNames[r.first]), \(Self.percent(r.secondProbability)) \(model.classNames[r.second]), truth \(r.truth.map { model.classNames[$0] } ?? "?")  (\(data.sources[r.row]))"
+      )
     }
     if found.count > 10 { print("  …") }
   }
@@ -105,7 +114,9 @@ func loadLabelledRows(
 }
 
 /// The ranked rows that match a query, smallest margin first.
-func rankAmbiguous(_ model: any Classifier, data: Dataset, query: AmbiguityQuery) throws -> [RankedPrediction] {
+func rankAmbiguous(_ model: any Classifier, data: Dataset, query: AmbiguityQuery) throws
+  -> [RankedPrediction]
+{
   // An SVM's votes and probabilities come from one kernel evaluation.
   let (probabilities, votes): (Matrix, [Int]?) =
     if let svm = model as? SVMClassifier {

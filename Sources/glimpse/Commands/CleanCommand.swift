@@ -10,7 +10,8 @@ import GlimpseValuation
 struct CleanCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "clean",
-    abstract: "Drop low-valued training points, retrain, and compare test accuracy before and after.",
+    abstract:
+      "Drop low-valued training points, retrain, and compare test accuracy before and after.",
     discussion: """
       Reads TRAIN and its values (from `glimpse value`, one row per training point, same order), \
       drops the points whose value is below --threshold (0: the points that hurt), retrains \
@@ -33,10 +34,16 @@ struct CleanCommand: ParsableCommand {
 
   @OptionGroup var model: ValuationModelOptions
 
-  @Option(help: "Where to write the cleaned training set: a folder when TRAIN is an image folder (must not exist or be empty), else a CSV table.")
+  @Option(
+    help:
+      "Where to write the cleaned training set: a folder when TRAIN is an image folder (must not exist or be empty), else a CSV table."
+  )
   var out: String
 
-  @Option(help: "Where to write the dropped points (CSV: row, source, label, value; default: OUT-dropped.csv).")
+  @Option(
+    help:
+      "Where to write the dropped points (CSV: row, source, label, value; default: OUT-dropped.csv)."
+  )
   var dropList: String?
 
   /// The drop list's path: beside OUT, named after it.
@@ -49,7 +56,8 @@ struct CleanCommand: ParsableCommand {
 
   func run() throws {
     let folder = isDirectoryPath(data.dataOptions.data)
-    try OutputGuard.refuse([out, dropListPath], overwriting: inputs, folderOutput: folder ? out : nil)
+    try OutputGuard.refuse(
+      [out, dropListPath], overwriting: inputs, folderOutput: folder ? out : nil)
     let sets = try data.load(needValidation: false, needTest: true)
     guard let test = sets.heldOut else { preconditionFailure("load(needTest:) returns a test set") }
     let training = sets.training
@@ -58,41 +66,57 @@ struct CleanCommand: ParsableCommand {
     let kept = cut.kept(values)
     let dropped = training.count - kept.count
     guard kept.count >= 2, Set(kept.map { training.labels[$0] }).count >= 2 else {
-      throw CommandFailure(message: "\(self.values): only \(kept.count) points have values ≥ \(threshold); nothing left to train on", status: 64)
+      throw CommandFailure(
+        message:
+          "\(self.values): only \(kept.count) points have values ≥ \(threshold); nothing left to train on",
+        status: 64)
     }
     let cleaned = training.subset(kept)
     let before = try accuracy(training, on: test)
     let after = try accuracy(cleaned, on: test)
-    print("clean: dropped \(dropped) of \(training.count) training points valued below \(threshold)")
+    print(
+      "clean: dropped \(dropped) of \(training.count) training points valued below \(threshold)")
     let droppedRows = cut.dropped(values)
     if let flipped = sets.flipped {
       let droppedFlipped = droppedRows.count { flipped[$0] }
       print("  of them flipped: \(droppedFlipped) (of \(flipped.count { $0 }) flipped in all)")
     }
-    print("  \(model.model.rawValue) test accuracy on \(test.count) rows: \(formatFixed(before, digits: 3)) with all points → \(formatFixed(after, digits: 3)) cleaned (\(after >= before ? "+" : "")\(formatFixed((after - before) * 100, digits: 1)) points)")
+    print(
+      "  \(model.model.rawValue) test accuracy on \(test.count) rows: \(formatFixed(before, digits: 3)) with all points → \(formatFixed(after, digits: 3)) cleaned (\(after >= before ? "+" : "")\(formatFixed((after - before) * 100, digits: 1)) points)"
+    )
     if folder {
       let copied = try Self.writeFolder(cleaned, to: out)
       print("  wrote \(out)/<class>/ (\(cleaned.count) images, \(copied) copied byte for byte)")
     } else {
       let header = (0..<cleaned.featureCount).map { "f\($0)" } + ["label", "source"]
       let rows = (0..<cleaned.count).map { row in
-        cleaned.values(ofRow: row).map { String($0) } + [cleaned.classNames[cleaned.labels[row]], cleaned.sources[row]]
+        cleaned.values(ofRow: row).map { String($0) } + [
+          cleaned.classNames[cleaned.labels[row]], cleaned.sources[row],
+        ]
       }
       try AtomicFile.write(CSVWriter.text(header: header, rows: rows), to: out)
       print("  wrote \(out) (\(cleaned.count) rows)")
     }
     let dropLines = droppedRows.map { row in
-      [String(row), training.sources[row], training.classNames[training.labels[row]], String(values[row])]
+      [
+        String(row), training.sources[row], training.classNames[training.labels[row]],
+        String(values[row]),
+      ]
     }
-    try AtomicFile.write(CSVWriter.text(header: ["row", "source", "label", "value"], rows: dropLines), to: dropListPath)
+    try AtomicFile.write(
+      CSVWriter.text(header: ["row", "source", "label", "value"], rows: dropLines), to: dropListPath
+    )
     print("  wrote \(dropListPath) (\(droppedRows.count) dropped, lowest value first)")
   }
 
   /// Every file this run reads.
   private var inputs: [String] {
     let d = data
-    return [d.dataOptions.data, values, d.valid, d.test, d.split, d.dataOptions.reading.labels, d.validLabels, d.testLabels]
-      .compactMap { $0 }
+    return [
+      d.dataOptions.data, values, d.valid, d.test, d.split, d.dataOptions.reading.labels,
+      d.validLabels, d.testLabels,
+    ]
+    .compactMap { $0 }
   }
 
   /// Writes the kept images as `root/<class>/<name>`: the source file's bytes when the row came
@@ -103,8 +127,10 @@ struct CleanCommand: ParsableCommand {
     var used = Set<String>()
     var copied = 0
     for row in 0..<kept.count {
-      var folder = kept.classNames[kept.labels[row]].split(separator: "/", omittingEmptySubsequences: false)
-        .joined(separator: "_")
+      var folder = kept.classNames[kept.labels[row]].split(
+        separator: "/", omittingEmptySubsequences: false
+      )
+      .joined(separator: "_")
       // A class named "", "." or ".." must not name OUT itself or its parent.
       if folder.allSatisfy({ $0 == "." }) { folder = "_" + folder }
       let source = kept.sources[row]
@@ -122,7 +148,10 @@ struct CleanCommand: ParsableCommand {
         }
       }
       guard let bytes else {
-        throw CommandFailure(message: "\(source): row \(row) is neither an image file nor an image row; cannot write it to \(root)", status: ExitStatus.badInput)
+        throw CommandFailure(
+          message:
+            "\(source): row \(row) is neither an image file nor an image row; cannot write it to \(root)",
+          status: ExitStatus.badInput)
       }
       // Two kept files of one class with the same name (from different folders): keep both.
       if used.contains("\(folder)/\(name)") {
@@ -138,7 +167,8 @@ struct CleanCommand: ParsableCommand {
   private func accuracy(_ training: Dataset, on test: Dataset) throws -> Double {
     guard let accuracy = model.family.accuracy(trainedOn: training, testedOn: test) else {
       throw CommandFailure(
-        message: "\(data.dataOptions.data): --model \(model.model.rawValue) could not be trained on \(training.count) points",
+        message:
+          "\(data.dataOptions.data): --model \(model.model.rawValue) could not be trained on \(training.count) points",
         status: ExitStatus.badInput)
     }
     return accuracy
@@ -150,21 +180,32 @@ struct CleanCommand: ParsableCommand {
 /// and a folder output that already has entries. An output that is an input, or lies inside an
 /// input folder, is refused for every command before it runs (`CommandFiles`, `InputProtection`).
 enum OutputGuard {
-  static func refuse(_ outputs: [String], overwriting inputs: [String], folderOutput: String?) throws {
+  static func refuse(_ outputs: [String], overwriting inputs: [String], folderOutput: String?)
+    throws
+  {
     for (a, b) in zip(outputs, outputs.dropFirst()) where resolved(a) == resolved(b) {
-      throw CommandFailure(message: "\(a): the cleaned set and the drop list would be the same file; pass --drop-list", status: 64)
+      throw CommandFailure(
+        message: "\(a): the cleaned set and the drop list would be the same file; pass --drop-list",
+        status: 64)
     }
     guard let folder = folderOutput else { return }
     let target = resolved(folder)
     for input in inputs where resolved(input).hasPrefix(target + "/") {
-      throw CommandFailure(message: "\(folder): is inside or around an input of this run (\(input)); choose another --out", status: ExitStatus.badInput)
+      throw CommandFailure(
+        message:
+          "\(folder): is inside or around an input of this run (\(input)); choose another --out",
+        status: ExitStatus.badInput)
     }
     if FileBytes.exists(folder) {
       guard isDirectoryPath(folder) else {
-        throw CommandFailure(message: "\(folder): exists and is not a folder; choose another --out", status: 64)
+        throw CommandFailure(
+          message: "\(folder): exists and is not a folder; choose another --out", status: 64)
       }
-      if let entries = try? FileManager.default.contentsOfDirectory(atPath: folder), !entries.isEmpty {
-        throw CommandFailure(message: "\(folder): directory exists and is not empty; choose another --out", status: 64)
+      if let entries = try? FileManager.default.contentsOfDirectory(atPath: folder),
+        !entries.isEmpty
+      {
+        throw CommandFailure(
+          message: "\(folder): directory exists and is not empty; choose another --out", status: 64)
       }
     }
   }

@@ -29,7 +29,8 @@ struct DemoCommand: ParsableCommand {
     let digits = try TableDatasetReader.read(mnist, options: options)
     print("   read in \(formatDuration(monotonicSeconds() - started))")
     for line in DatasetSummary.lines(digits, name: mnist) { print("   " + line) }
-    try writeSheet(digits, title: "MNIST sample: 49 of \(digits.count) digits", name: "mnist-contact")
+    try writeSheet(
+      digits, title: "MNIST sample: 49 of \(digits.count) digits", name: "mnist-contact")
 
     print("2. The same kind of digits as an image folder (PNG files)")
     started = monotonicSeconds()
@@ -43,20 +44,25 @@ struct DemoCommand: ParsableCommand {
       folder.dataset, title: "samples/digits: \(folder.dataset.count) PNG files",
       name: "digits-contact")
 
-    print("3. An SVM (RBF, C = 1, Platt probabilities) on the 1000 training digits of the anchor split")
+    print(
+      "3. An SVM (RBF, C = 1, Platt probabilities) on the 1000 training digits of the anchor split")
     let split = try SplitFile.read("\(samples)/mnist/split.json")
-    let train = digits.subset(split.train), test = digits.subset(split.test)
+    let train = digits.subset(split.train)
+    let test = digits.subset(split.test)
     started = monotonicSeconds()
     var rng = SeededGenerator(seed: 0)
     let svm = try SVMClassifier.fit(train, hyperparameters: .init(), using: &rng)
-    print("   fitted in \(formatDuration(monotonicSeconds() - started)); \(svm.supportIndices.count) support vectors")
+    print(
+      "   fitted in \(formatDuration(monotonicSeconds() - started)); \(svm.supportIndices.count) support vectors"
+    )
     let (lines, report) = ModelReport.lines(svm, on: test, name: "1000 test digits")
     for line in lines { print("   " + line) }
     let confusion = "\(output)/svm-confusion.png"
     try AtomicFile.write(
       ModelReport.confusionPNG(
         report, classNames: svm.classNames,
-        title: "SVM on 1000 test digits: accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"),
+        title:
+          "SVM on 1000 test digits: accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"),
       to: confusion)
     print("   wrote \(confusion)")
     let modelPath = "\(output)/svm.glimpse"
@@ -70,16 +76,26 @@ struct DemoCommand: ParsableCommand {
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
     let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
     let ambiguous = AmbiguityFinder.find(ranked, matching: .seedRule)
-    print("   \(ambiguous.count) of \(test.count) test digits qualify; explaining the \(min(4, ambiguous.count)) closest calls")
+    print(
+      "   \(ambiguous.count) of \(test.count) test digits qualify; explaining the \(min(4, ambiguous.count)) closest calls"
+    )
     let explanationOptions = try ExplanationOptions.parse(["--samples", "500", "--seed", "0"])
     let job = try ExplanationJob(modelPath: modelPath, options: explanationOptions)
     started = monotonicSeconds()
-    try explain(ambiguous.prefix(4).map(\.row), of: test, with: job) { "\(output)/explanations/row-\(split.test[$0]).png" }
-    print("   6 segmenters × 500 samples each, \(formatDuration((monotonicSeconds() - started) / Double(max(min(4, ambiguous.count), 1)))) per digit")
+    try explain(ambiguous.prefix(4).map(\.row), of: test, with: job) {
+      "\(output)/explanations/row-\(split.test[$0]).png"
+    }
+    print(
+      "   6 segmenters × 500 samples each, \(formatDuration((monotonicSeconds() - started) / Double(max(min(4, ambiguous.count), 1)))) per digit"
+    )
     print("   gallery: \(try Gallery.write(folder: "\(output)/explanations"))")
     if let first = ambiguous.first {
-      let image = Image(shape: test.imageShape ?? ImageShape(height: 28, width: 28), pixels: test.values(ofRow: first.row))
-      let compared = try job.explain(image, source: test.sources[first.row], truth: test.classNames[test.labels[first.row]], layout: ExplanationFigure.Layout.rows)
+      let image = Image(
+        shape: test.imageShape ?? ImageShape(height: 28, width: 28),
+        pixels: test.values(ofRow: first.row))
+      let compared = try job.explain(
+        image, source: test.sources[first.row], truth: test.classNames[test.labels[first.row]],
+        layout: ExplanationFigure.Layout.rows)
       try job.write(compared, to: "\(output)/compare-segmenters.png")
       print("   wrote \(output)/compare-segmenters.png (one row per segmenter)")
     }
@@ -92,13 +108,19 @@ struct DemoCommand: ParsableCommand {
       started = monotonicSeconds()
       let segments = segmenter.segment(picture)
       print("   \(segments.count) segments in \(formatDuration(monotonicSeconds() - started))")
-      let png = try SegmentationFigure(image: picture, segments: segments, title: "astronaut: \(spec) → \(segments.count) segments", invert: false).pngData()
+      let png = try SegmentationFigure(
+        image: picture, segments: segments,
+        title: "astronaut: \(spec) → \(segments.count) segments", invert: false
+      ).pngData()
       try AtomicFile.write(png, to: "\(output)/slic-astronaut.png")
       print("   wrote \(output)/slic-astronaut.png")
     }
-    print("6. Which training digits hurt: KNN-Shapley on the anchor split with 10 % of the labels flipped")
+    print(
+      "6. Which training digits hurt: KNN-Shapley on the anchor split with 10 % of the labels flipped"
+    )
     let value = try ValueRunCommand.parse([
-      mnist, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split", "\(samples)/mnist/split.json",
+      mnist, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--split",
+      "\(samples)/mnist/split.json",
       "--noisy", "--validation-rows", "500", "--method", "knn", "--out", "\(output)/values-knn.csv",
       "--sheet", "\(output)/values-sheet.png", "--removal-curve", "\(output)/values-removal.png",
     ])
@@ -119,16 +141,21 @@ struct DemoCommand: ParsableCommand {
     reportSkipped(reading.skipped)
     let patches = reading.dataset
     print("   \(patches.count) patches read in \(formatDuration(monotonicSeconds() - started))")
-    try writeSheet(patches, title: "samples/textures: \(patches.count) patches of 224 × 224", name: "textures-contact")
+    try writeSheet(
+      patches, title: "samples/textures: \(patches.count) patches of 224 × 224",
+      name: "textures-contact")
     // Two thirds train, a third tests, by a seeded shuffle (every class on both sides).
     var rng = SeededGenerator(seed: 0)
     let rows = patches.shuffledRows(trainCount: patches.count * 2 / 3, using: &rng)
-    let train = patches.subset(rows.train), test = patches.subset(rows.test)
+    let train = patches.subset(rows.train)
+    let test = patches.subset(rows.test)
     var hyperparameters = SVMClassifier.Hyperparameters()
     hyperparameters.kernel = .linear
     started = monotonicSeconds()
     let svm = try SVMClassifier.fit(train, hyperparameters: hyperparameters, using: &rng)
-    print("   linear SVM on \(train.count) patches (\(train.featureCount) pixels each) fitted in \(formatDuration(monotonicSeconds() - started))")
+    print(
+      "   linear SVM on \(train.count) patches (\(train.featureCount) pixels each) fitted in \(formatDuration(monotonicSeconds() - started))"
+    )
     let (lines, _) = ModelReport.lines(svm, on: test, name: "\(test.count) test patches")
     for line in lines { print("   " + line) }
     let modelPath = "\(output)/textures-svm.glimpse"
@@ -137,12 +164,17 @@ struct DemoCommand: ParsableCommand {
     let (probabilities, votes) = svm.predictProbabilitiesAndVotes(test.features)
     let ranked = AmbiguityFinder.rank(probabilities, truth: test.labels, votes: votes)
     let job = try ExplanationJob(
-      modelPath: modelPath, options: try ExplanationOptions.parse(["--samples", "500", "--seed", "0"]))
+      modelPath: modelPath,
+      options: try ExplanationOptions.parse(["--samples", "500", "--seed", "0"]))
     started = monotonicSeconds()
     // The two closest calls: the smallest gaps between the first and second class.
     let closest = ranked.sorted(by: { $0.margin < $1.margin }).prefix(2).map(\.row)
-    try explain(closest, of: test, with: job) { "\(output)/textures/\(fileStem(test.sources[$0])).png" }
-    print("   \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/textures"))")
+    try explain(closest, of: test, with: job) {
+      "\(output)/textures/\(fileStem(test.sources[$0])).png"
+    }
+    print(
+      "   \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/textures"))"
+    )
   }
 
   /// Step 8: a CNN at a real size. 128×128 colour patches of four photos, the residual network
@@ -155,20 +187,29 @@ struct DemoCommand: ParsableCommand {
     let reading = try ImageFolderReader.read(folder)
     reportSkipped(reading.skipped)
     let patches = reading.dataset
-    try writeSheet(patches, title: "samples/colour: \(patches.count) patches of 128 × 128", name: "colour-contact")
+    try writeSheet(
+      patches, title: "samples/colour: \(patches.count) patches of 128 × 128",
+      name: "colour-contact")
     var rng = SeededGenerator(seed: 0)
     let rows = patches.shuffledRows(trainCount: patches.count * 2 / 3, using: &rng)
-    let train = patches.subset(rows.train), test = patches.subset(rows.test)
+    let train = patches.subset(rows.train)
+    let test = patches.subset(rows.test)
     guard let shape = patches.imageShape else { return }
     let architecture = Architecture.defaultArchitecture(for: shape)
     let recipe = CNNClassifier.Hyperparameters.recipe(for: architecture)
     if let cost = architecture.cost(input: shape, classes: patches.classNames.count) {
-      print("   \(architecture.rawValue): \(cost.parameters) parameters, \(formatFixed(Double(cost.multiplyAdds) / 1e6, digits: 1)) M multiply-adds per image; up to \(recipe.epochs) epochs, crop-and-flip augmentation, early stopping on a validation split")
+      print(
+        "   \(architecture.rawValue): \(cost.parameters) parameters, \(formatFixed(Double(cost.multiplyAdds) / 1e6, digits: 1)) M multiply-adds per image; up to \(recipe.epochs) epochs, crop-and-flip augmentation, early stopping on a validation split"
+      )
     }
     var started = monotonicSeconds()
     let cnn = try CNNClassifier.fit(train, hyperparameters: recipe, using: &rng, progress: { _ in })
-    let kept = cnn.keptEpoch.map { "kept epoch \($0) of \(cnn.history.count)" } ?? "\(cnn.history.count) epochs"
-    print("   trained on \(train.count) patches in \(formatDuration(monotonicSeconds() - started)) (\(kept))")
+    let kept =
+      cnn.keptEpoch.map { "kept epoch \($0) of \(cnn.history.count)" }
+      ?? "\(cnn.history.count) epochs"
+    print(
+      "   trained on \(train.count) patches in \(formatDuration(monotonicSeconds() - started)) (\(kept))"
+    )
     let (lines, _) = ModelReport.lines(cnn, on: test, name: "\(test.count) test patches")
     for line in lines { print("   " + line) }
     let modelPath = "\(output)/colour-cnn.glimpse"
@@ -182,8 +223,12 @@ struct DemoCommand: ParsableCommand {
       modelPath: modelPath, options: try ExplanationOptions.parse(["--seed", "0"]))
     started = monotonicSeconds()
     let closest = ranked.sorted(by: { $0.margin < $1.margin }).prefix(2).map(\.row)
-    try explain(closest, of: test, with: job) { "\(output)/colour/\(fileStem(test.sources[$0])).png" }
-    print("   6 segmenters × 1000 samples, \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/colour"))")
+    try explain(closest, of: test, with: job) {
+      "\(output)/colour/\(fileStem(test.sources[$0])).png"
+    }
+    print(
+      "   6 segmenters × 1000 samples, \(formatDuration((monotonicSeconds() - started) / 2)) per patch; gallery: \(try Gallery.write(folder: "\(output)/colour"))"
+    )
 
     // Which training patches hurt: flip the labels of a tenth of them, value every training
     // patch by KNN-Shapley on the CNN's embeddings (the test patches as validation).
@@ -200,7 +245,9 @@ struct DemoCommand: ParsableCommand {
       sources: test.sources)
     let values = try KNNShapley(k: 5).values(training: embedded, validation: validation)
     let detection = NoiseDetection(values: values.values, bad: flipped)
-    print("   KNN-Shapley on \(cnn.embeddingSize)-dimensional embeddings, \(flipCount) of \(train.count) training labels flipped: \(detection.lowestTenPercentHits) of the \(detection.lowestTenPercentCount) lowest-valued patches are flipped (ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))")
+    print(
+      "   KNN-Shapley on \(cnn.embeddingSize)-dimensional embeddings, \(flipCount) of \(train.count) training labels flipped: \(detection.lowestTenPercentHits) of the \(detection.lowestTenPercentCount) lowest-valued patches are flipped (ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))"
+    )
     let sheet = try ValueFigures.sheet(
       values, training: noisy, dataPath: folder, flipped: flipped, cleanLabels: train.labels,
       count: 6, title: "Colour patches valued on CNN embeddings (KNN-Shapley)")
@@ -210,7 +257,8 @@ struct DemoCommand: ParsableCommand {
 
   /// Saves `model` with the image shape its rows have; returns the file's size in bytes.
   @discardableResult
-  private func save(_ model: SVMClassifier, imageShape: ImageShape?, to path: String) throws -> Int {
+  private func save(_ model: SVMClassifier, imageShape: ImageShape?, to path: String) throws -> Int
+  {
     var archive = model.archive()
     archive.imageShape = imageShape
     let bytes = archive.encoded()
@@ -220,7 +268,9 @@ struct DemoCommand: ParsableCommand {
 
   /// Explains `rows` of `data` (images at the model's shape) and writes each figure where
   /// `path(row)` says.
-  private func explain(_ rows: [Int], of data: Dataset, with job: ExplanationJob, path: (Int) -> String) throws {
+  private func explain(
+    _ rows: [Int], of data: Dataset, with job: ExplanationJob, path: (Int) -> String
+  ) throws {
     for row in rows {
       guard let shape = data.imageShape else { return }
       let image = Image(shape: shape, pixels: data.values(ofRow: row))

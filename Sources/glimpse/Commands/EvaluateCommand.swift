@@ -24,7 +24,8 @@ struct EvaluateCommand: ParsableCommand {
     let (model, archive) = try loadModel(modelPath)
     var options = dataOptions.readOptions
     options.minimumClassCount = 1
-    let read = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape)
+    let read = try ModelInput.read(
+      dataOptions.data, options: options, inputShape: archive.imageShape)
     var data = try read.dataset.aligned(to: model.classNames, path: dataOptions.data)
     if let split {
       let file = try SplitFile.read(split)
@@ -36,8 +37,10 @@ struct EvaluateCommand: ParsableCommand {
     for line in lines { print(line) }
     for line in ModelReport.perClass(report, classNames: model.classNames) { print(line) }
     let path = confusion ?? "output/\(dataOptions.stem)-confusion.png"
-    let title = "\(type(of: model).kind) on \(dataOptions.stem): accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"
-    try AtomicFile.write(ModelReport.confusionPNG(report, classNames: model.classNames, title: title), to: path)
+    let title =
+      "\(type(of: model).kind) on \(dataOptions.stem): accuracy \(formatFixed(report.accuracy * 100, digits: 1)) %"
+    try AtomicFile.write(
+      ModelReport.confusionPNG(report, classNames: model.classNames, title: title), to: path)
     print("confusion matrix (normalised by true class): \(path)")
   }
 }

@@ -14,7 +14,8 @@ struct Shard: ExpressibleByArgument, Equatable {
 
   init?(argument: String) {
     let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else { return nil }
+    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n
+    else { return nil }
     index = k
     count = n
   }
@@ -28,7 +29,8 @@ struct Shard: ExpressibleByArgument, Equatable {
 struct ExplainBatchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "explain-batch",
-    abstract: "Explain many images: a folder of image files, or the ambiguous rows of a dataset; write PNGs, sidecars and an index.html gallery.",
+    abstract:
+      "Explain many images: a folder of image files, or the ambiguous rows of a dataset; write PNGs, sidecars and an index.html gallery.",
     discussion: """
       Images are processed one at a time (memory stays bounded). An item that cannot be \
       explained (an unreadable image file) or whose outputs cannot be written (a full disk) is \
@@ -65,17 +67,22 @@ struct ExplainBatchCommand: ParsableCommand {
   @Option(help: "The output folder.")
   var out = "output/explanations"
 
-  @Option(help: ArgumentHelp(
-    "This process's shard k of n, counted from 0 (k in 0..<n): items k, k+n, k+2n, ...",
-    valueName: "k/n"))
+  @Option(
+    help: ArgumentHelp(
+      "This process's shard k of n, counted from 0 (k in 0..<n): items k, k+n, k+2n, ...",
+      valueName: "k/n"))
   var shard: Shard?
 
   @Option(help: "At most this many items (after sharding).")
   var limit: Int?
 
   func validate() throws {
-    if (folder == nil) == (data == nil) { throw ValidationError("give --folder DIR or DATA --ambiguous") }
-    if data != nil && !ambiguous { throw ValidationError("with DATA, pass --ambiguous (explaining every row is rarely wanted)") }
+    if (folder == nil) == (data == nil) {
+      throw ValidationError("give --folder DIR or DATA --ambiguous")
+    }
+    if data != nil && !ambiguous {
+      throw ValidationError("with DATA, pass --ambiguous (explaining every row is rarely wanted)")
+    }
     if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
   }
 
@@ -100,39 +107,53 @@ struct ExplainBatchCommand: ParsableCommand {
     if let folder {
       // Every file would fail the same way: refuse once, up front.
       guard archive.imageShape != nil else {
-        throw CommandFailure(message: "\(modelPath): the model was not trained on images (no image shape), so it cannot explain image files", status: ExitStatus.badInput)
+        throw CommandFailure(
+          message:
+            "\(modelPath): the model was not trained on images (no image shape), so it cannot explain image files",
+          status: ExitStatus.badInput)
       }
       // The walk passes over what it cannot list: a mistyped folder must not look like an
       // empty batch that succeeded.
       guard isDirectoryPath(folder) else {
         if access(folder, F_OK) == 0 {
-          throw CommandFailure(message: "\(folder): not a directory (--folder takes a folder of images)", status: ExitStatus.badInput)
+          throw CommandFailure(
+            message: "\(folder): not a directory (--folder takes a folder of images)",
+            status: ExitStatus.badInput)
         }
         throw DataError.fileNotFound(path: folder)
       }
       let (files, unreadable) = imageFiles(under: folder)
       skipped += unreadable
       for (position, path) in files.enumerated() where shard?.contains(position) ?? true {
-        items.append(Item(name: fileStem(path) + "-\(position)", source: path) {
-          let decoded = try readImageFile(path, limits: reading.readOptions.limits)
-          let truth = folderClass(of: path, root: folder)
-          return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
-        })
+        items.append(
+          Item(name: fileStem(path) + "-\(position)", source: path) {
+            let decoded = try readImageFile(path, limits: reading.readOptions.limits)
+            let truth = folderClass(of: path, root: folder)
+            return (try job.prepare(decoded, shape: archive.imageShape, source: path), path, truth)
+          })
       }
     } else if let data {
       let (dataset, rows) = try loadLabelledRows(
         data, options: reading.readOptions, model: job.model, modelPath: modelPath, split: split,
         inputShape: archive.imageShape)
-      let found = try rankAmbiguous(job.model, data: dataset, query: ambiguity.query(classNames: job.model.classNames))
+      let found = try rankAmbiguous(
+        job.model, data: dataset, query: ambiguity.query(classNames: job.model.classNames))
       print("\(found.count) ambiguous rows of \(dataset.count)")
       for (position, ranked) in found.enumerated() where shard?.contains(position) ?? true {
         let row = ranked.row
-        items.append(Item(name: "row-\(rows[row])", source: dataset.sources[row]) {
-          let image = Image(shape: dataset.imageShape ?? archive.imageShape ?? ImageShape(height: 1, width: dataset.featureCount),
-                            pixels: dataset.values(ofRow: row))
-          return (try job.prepare(image, shape: archive.imageShape ?? dataset.imageShape, source: dataset.sources[row]),
-                  dataset.sources[row], dataset.classNames[dataset.labels[row]])
-        })
+        items.append(
+          Item(name: "row-\(rows[row])", source: dataset.sources[row]) {
+            let image = Image(
+              shape: dataset.imageShape ?? archive.imageShape
+                ?? ImageShape(height: 1, width: dataset.featureCount),
+              pixels: dataset.values(ofRow: row))
+            return (
+              try job.prepare(
+                image, shape: archive.imageShape ?? dataset.imageShape, source: dataset.sources[row]
+              ),
+              dataset.sources[row], dataset.classNames[dataset.labels[row]]
+            )
+          })
       }
     }
     if let limit { items = Array(items.prefix(max(limit, 0))) }
@@ -147,7 +168,8 @@ struct ExplainBatchCommand: ParsableCommand {
     var done = 0
     while done < items.count {
       let slice = Array(items[done..<min(done + group, items.count)])
-      let results = parallelMap(slice.count) { index -> Result<(png: [UInt8], sidecar: [UInt8]), Error> in
+      let results = parallelMap(slice.count) {
+        index -> Result<(png: [UInt8], sidecar: [UInt8]), Error> in
         Result {
           let (image, source, truth) = try slice[index].load()
           let output = try job.explain(image, source: source, truth: truth)
@@ -176,7 +198,9 @@ struct ExplainBatchCommand: ParsableCommand {
       printError("glimpse: skipped \(skipped.count) item\(skipped.count == 1 ? "" : "s"):")
       for file in skipped { printError("  \(oneLine(file.description))") }
       do {
-        try AtomicFile.write(skipped.map { oneLine($0.description) }.joined(separator: "\n") + "\n", to: "\(out)/\(name)")
+        try AtomicFile.write(
+          skipped.map { oneLine($0.description) }.joined(separator: "\n") + "\n",
+          to: "\(out)/\(name)")
         listing = "\(out)/\(name)"
       } catch {
         // The list is on standard error already; a full disk must not hide the batch's result.
@@ -184,7 +208,9 @@ struct ExplainBatchCommand: ParsableCommand {
       }
       SkippedItems.record(skipped.count, listedIn: listing)
     }
-    print("explained \(written) images in \(formatDuration(elapsed)) (\(formatDuration(elapsed / Double(max(written, 1)))) each); skipped \(skipped.count)\(listing.map { ", listed in \($0)" } ?? "")")
+    print(
+      "explained \(written) images in \(formatDuration(elapsed)) (\(formatDuration(elapsed / Double(max(written, 1)))) each); skipped \(skipped.count)\(listing.map { ", listed in \($0)" } ?? "")"
+    )
     print("gallery: \(try Gallery.write(folder: out))")
   }
 
@@ -196,7 +222,9 @@ struct ExplainBatchCommand: ParsableCommand {
     var reason = describe(error)
     // Most descriptions start with the file they are about; do not repeat the item's own.
     if reason.hasPrefix(source + ": ") { reason.removeFirst(source.count + 2) }
-    if case .writeFailed? = error as? DataError { reason = "its explanation could not be written: " + reason }
+    if case .writeFailed? = error as? DataError {
+      reason = "its explanation could not be written: " + reason
+    }
     return SkippedFile(path: source, reason: reason)
   }
 }
@@ -204,7 +232,8 @@ struct ExplainBatchCommand: ParsableCommand {
 /// `glimpse gallery DIR`: rebuilds index.html from the sidecars in a folder (after sharded runs).
 struct GalleryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "gallery", abstract: "Rebuild the index.html gallery of an explanation folder from its sidecars.")
+    commandName: "gallery",
+    abstract: "Rebuild the index.html gallery of an explanation folder from its sidecars.")
 
   @Argument(help: "A folder written by explain-batch (possibly by several shards).")
   var folder: String

@@ -11,7 +11,8 @@ struct ImageChoice: ParsableArguments {
   @Option(help: "The row of DATA to explain.")
   var index: Int?
 
-  @Option(help: "An image file (PNG or JPEG) to explain instead; converted to the model's input shape.")
+  @Option(
+    help: "An image file (PNG or JPEG) to explain instead; converted to the model's input shape.")
   var image: String?
 
   @OptionGroup var reading: ReadingOptions
@@ -26,9 +27,15 @@ struct ImageChoice: ParsableArguments {
   /// The image in the model's shape, its source and its true class (when known).
   func load(for job: ExplanationJob, shape: ImageShape?) throws -> (Image, String, String?) {
     if let image {
-      return (try job.prepare(readImageFile(image, limits: reading.readOptions.limits), shape: shape, source: image), image, nil)
+      return (
+        try job.prepare(
+          readImageFile(image, limits: reading.readOptions.limits), shape: shape, source: image),
+        image, nil
+      )
     }
-    guard let data, let index else { throw ValidationError("give DATA --index ROW, or --image FILE") }
+    guard let data, let index else {
+      throw ValidationError("give DATA --index ROW, or --image FILE")
+    }
     var options = reading.readOptions
     options.minimumClassCount = 0
     options.requireLabels = false
@@ -36,13 +43,17 @@ struct ImageChoice: ParsableArguments {
     reportSkipped(reading.skipped)
     let dataset = reading.dataset
     guard index >= 0 && index < dataset.count else {
-      throw CommandFailure(message: "--index \(index) is outside \(data)'s rows 0..<\(dataset.count)", status: 64)
+      throw CommandFailure(
+        message: "--index \(index) is outside \(data)'s rows 0..<\(dataset.count)", status: 64)
     }
-    let row = Image(shape: dataset.imageShape ?? shape ?? ImageShape(height: 1, width: dataset.featureCount),
-                    pixels: dataset.values(ofRow: index))
+    let row = Image(
+      shape: dataset.imageShape ?? shape ?? ImageShape(height: 1, width: dataset.featureCount),
+      pixels: dataset.values(ofRow: index))
     let truth = dataset.classNames[dataset.labels[index]]
-    return (try job.prepare(row, shape: shape ?? dataset.imageShape, source: dataset.sources[index]),
-            dataset.sources[index], truth.isEmpty ? nil : truth)
+    return (
+      try job.prepare(row, shape: shape ?? dataset.imageShape, source: dataset.sources[index]),
+      dataset.sources[index], truth.isEmpty ? nil : truth
+    )
   }
 }
 
@@ -50,7 +61,9 @@ struct ImageChoice: ParsableArguments {
 struct ExplainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "explain",
-    abstract: "Explain one prediction with LIME over several segmentations; write a PNG and a JSON sidecar.")
+    abstract:
+      "Explain one prediction with LIME over several segmentations; write a PNG and a JSON sidecar."
+  )
 
   @Argument(help: "A model file written by glimpse train.")
   var modelPath: String
@@ -64,7 +77,8 @@ struct ExplainCommand: ParsableCommand {
 
   func run() throws {
     try explainChosenImage(
-      modelPath: modelPath, choice: choice, options: explanation, layout: .columns, prefix: "explain", out: out,
+      modelPath: modelPath, choice: choice, options: explanation, layout: .columns,
+      prefix: "explain", out: out,
       neighbors: neighborOptions)
   }
 }
@@ -73,7 +87,9 @@ struct ExplainCommand: ParsableCommand {
 struct CompareSegmentersCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "compare-segmenters",
-    abstract: "Explain one image with each segmenter: one row per segmenter (boundaries, both classes, contrast), the combined row last.")
+    abstract:
+      "Explain one image with each segmenter: one row per segmenter (boundaries, both classes, contrast), the combined row last."
+  )
 
   @Argument(help: "A model file written by glimpse train.")
   var modelPath: String
@@ -87,7 +103,8 @@ struct CompareSegmentersCommand: ParsableCommand {
 
   func run() throws {
     try explainChosenImage(
-      modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare", out: out,
+      modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare",
+      out: out,
       neighbors: neighborOptions)
   }
 }
@@ -106,10 +123,13 @@ func explainChosenImage(
   let started = monotonicSeconds()
   let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)
   let nearest = try neighbors.load(reading: choice.reading)?.nearest(to: image) ?? []
-  let output = try job.explain(image, source: source, truth: truth, layout: layout, neighbors: nearest)
+  let output = try job.explain(
+    image, source: source, truth: truth, layout: layout, neighbors: nearest)
   let path = out ?? "output/\(prefix)-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
   try job.write(output, to: path)
   print("\(source): \(output.summary)")
-  print("explained with \(job.segmenters.count) segmenters × \(options.samples) samples in \(formatDuration(monotonicSeconds() - started))")
+  print(
+    "explained with \(job.segmenters.count) segmenters × \(options.samples) samples in \(formatDuration(monotonicSeconds() - started))"
+  )
   print("wrote \(path) and \(sidecarPath(for: path))")
 }

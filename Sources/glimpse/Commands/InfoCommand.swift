@@ -28,8 +28,9 @@ struct InfoCommand: ParsableCommand {
     for line in DatasetSummary.lines(dataset, name: dataOptions.data) { print(line) }
     print("  read in:  \(formatDuration(readTime))")
     let title = "\(dataOptions.stem): \(dataset.count) rows, \(dataset.classNames.count) classes"
-    guard let png = try DatasetSummary.contactSheet(
-      dataset, title: title, seed: seed, polarity: invert, file: dataOptions.data)
+    guard
+      let png = try DatasetSummary.contactSheet(
+        dataset, title: title, seed: seed, polarity: invert, file: dataOptions.data)
     else {
       print("  (no image shape, so no contact sheet; give --shape HxWxC for image tables)")
       return

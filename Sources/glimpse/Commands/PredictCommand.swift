@@ -8,7 +8,9 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
     abstract: "Write class probabilities and the predicted class of every row to a CSV file.",
-    discussion: "DATA need not have labels. Columns: row, source, one column per class, predicted (and vote for an SVM).")
+    discussion:
+      "DATA need not have labels. Columns: row, source, one column per class, predicted (and vote for an SVM)."
+  )
 
   @Argument(help: "A model file written by glimpse train.")
   var modelPath: String
@@ -23,7 +25,9 @@ struct PredictCommand: ParsableCommand {
     var options = dataOptions.readOptions
     options.requireLabels = false
     options.minimumClassCount = 0
-    let data = try ModelInput.read(dataOptions.data, options: options, inputShape: archive.imageShape).dataset
+    let data = try ModelInput.read(
+      dataOptions.data, options: options, inputShape: archive.imageShape
+    ).dataset
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     // 8-bit rows are scored a chunk at a time; an SVM's probabilities and votes come from one
     // kernel evaluation.

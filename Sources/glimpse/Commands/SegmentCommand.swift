@@ -13,7 +13,9 @@ struct SegmentCommand: ParsableCommand {
   @Option(help: "The image (PNG or JPEG).")
   var image: String
 
-  @Option(help: "The segmenter spec, e.g. slic:25:0.1, grid:7, felzenszwalb:100:0.8:20, quickshift:5:10:1.")
+  @Option(
+    help:
+      "The segmenter spec, e.g. slic:25:0.1, grid:7, felzenszwalb:100:0.8:20, quickshift:5:10:1.")
   var segmenter = "slic:25:0.1"
 
   @Option(help: "The PNG to write (default: output/segment-<image>-<spec>.png); the CSV gets .csv.")
@@ -26,7 +28,8 @@ struct SegmentCommand: ParsableCommand {
     let spec = try SegmenterSpec(parsing: segmenter)
     let segmenterValue = try spec.makeSegmenter()
     let decoded = try readImageFile(image)
-    let picture = decoded.channels == 2 || decoded.channels == 4
+    let picture =
+      decoded.channels == 2 || decoded.channels == 4
       ? decoded.converted(toChannels: decoded.channels == 2 ? 1 : 3) : decoded
     let started = monotonicSeconds()
     let segments = segmenterValue.segment(picture)
@@ -38,14 +41,21 @@ struct SegmentCommand: ParsableCommand {
     case .no: invertImage = false
     }
     let png = try SegmentationFigure(
-      image: picture, segments: segments, title: "\(fileStem(image)): \(spec) → \(segments.count) segments",
+      image: picture, segments: segments,
+      title: "\(fileStem(image)): \(spec) → \(segments.count) segments",
       invert: invertImage
     ).pngData()
-    let path = out ?? "output/segment-\(fileStem(image))-\(String(spec.description.map { $0 == ":" ? "_" : $0 })).png"
+    let path =
+      out
+      ?? "output/segment-\(fileStem(image))-\(String(spec.description.map { $0 == ":" ? "_" : $0 })).png"
     try AtomicFile.write(png, to: path)
-    let rows = (0..<segments.height).map { y in (0..<segments.width).map { String(segments[$0, y]) } }
+    let rows = (0..<segments.height).map { y in (0..<segments.width).map { String(segments[$0, y]) }
+    }
     let csv = (path.hasSuffix(".png") ? String(path.dropLast(4)) : path) + ".csv"
-    try AtomicFile.write(rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n", to: csv)
-    print("\(image): \(segments.count) segments in \(formatDuration(elapsed)); wrote \(path) and \(csv) (one row of labels per image row)")
+    try AtomicFile.write(
+      rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n", to: csv)
+    print(
+      "\(image): \(segments.count) segments in \(formatDuration(elapsed)); wrote \(path) and \(csv) (one row of labels per image row)"
+    )
   }
 }

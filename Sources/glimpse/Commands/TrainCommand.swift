@@ -135,7 +135,9 @@ struct TrainCommand: ParsableCommand {
       bar.finish()
       throw FileContentError(
         path: split ?? dataOptions.data,
-        reason: "cannot train on \(split == nil ? "it" : "its train rows of \(dataOptions.data)"): \(reason)")
+        reason:
+          "cannot train on \(split == nil ? "it" : "its train rows of \(dataOptions.data)"): \(reason)"
+      )
     }
     let fitTime = monotonicSeconds() - started
     bar.finish()

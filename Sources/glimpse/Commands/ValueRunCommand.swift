@@ -39,7 +39,10 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Utility of subsets too small to train on (empty or a single class).")
   var untrainableValue = 0.0
 
-  @Option(help: "Sample budget (tmc: permutations; banzhaf: subsets; classwise: permutations, all classes together). Default: tmc 100, banzhaf 2000, classwise 50 per class.")
+  @Option(
+    help:
+      "Sample budget (tmc: permutations; banzhaf: subsets; classwise: permutations, all classes together). Default: tmc 100, banzhaf 2000, classwise 50 per class."
+  )
   var samples: Int?
 
   @Option(help: "Stop once every point's standard error is at most this.")
@@ -48,7 +51,10 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Stop once the Spearman correlation of values 20 samples apart reaches 1 − this.")
   var rankTolerance: Double?
 
-  @Option(help: "tmc, banzhaf, classwise: stop sampling after this many seconds (counting resumed runs), within one model fit.")
+  @Option(
+    help:
+      "tmc, banzhaf, classwise: stop sampling after this many seconds (counting resumed runs), within one model fit."
+  )
   var seconds: Double?
 
   @Option(help: "TMC truncation: relative tolerance to U(D); 0 turns truncation off.")
@@ -63,7 +69,8 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Worker threads (default: all cores; BLAS runs one thread per worker).")
   var threads: Int?
 
-  @Option(help: ArgumentHelp("Compute shard k of n (0-based): every n-th sample.", valueName: "k/n"))
+  @Option(
+    help: ArgumentHelp("Compute shard k of n (0-based): every n-th sample.", valueName: "k/n"))
   var shard: String?
 
   @Option(help: "Checkpoint file (default: OUT.checkpoint.json).")
@@ -84,10 +91,16 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Images per row of the data sheet (lowest and highest each).")
   var sheetCount = 10
 
-  @Option(help: "Also draw the point-removal curve here (PNG): the valuation's model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set.")
+  @Option(
+    help:
+      "Also draw the point-removal curve here (PNG): the valuation's model retrained without the lowest-, highest-valued or random points, scored on --test or the held-out rows of --split, else on the validation set."
+  )
   var removalCurve: String?
 
-  @Option(help: "The model family the removal curve retrains (default: the valuation's: --model, or knn with --k for --method knn).")
+  @Option(
+    help:
+      "The model family the removal curve retrains (default: the valuation's: --model, or knn with --k for --method knn)."
+  )
   var curveModel: LearnerFamily.Kind?
 
   func validate() throws {
@@ -96,14 +109,18 @@ struct ValueRunCommand: ParsableCommand {
     if truncation < 0 { throw ValidationError("--truncation must be ≥ 0") }
     if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be > 0 seconds") }
     if !(0...1).contains(burnIn) { throw ValidationError("--burn-in must lie in [0, 1]") }
-    if let shard, parseShard(shard) == nil { throw ValidationError("--shard must be k/n with 0 ≤ k < n") }
+    if let shard, parseShard(shard) == nil {
+      throw ValidationError("--shard must be k/n with 0 ≤ k < n")
+    }
     if !method.isSampled && (shard != nil || resume) {
       throw ValidationError("--shard and --resume apply to tmc, banzhaf and classwise")
     }
     // loo, exact and knn compute every value in one pass and have no partial answer to stop
     // at; accepting --seconds and ignoring it ran them past the user's limit.
     if !method.isSampled && (seconds != nil || maxStderr != nil || rankTolerance != nil) {
-      throw ValidationError("--seconds, --max-stderr and --rank-tolerance apply to tmc, banzhaf and classwise; \(method.rawValue) computes every value in one pass")
+      throw ValidationError(
+        "--seconds, --max-stderr and --rank-tolerance apply to tmc, banzhaf and classwise; \(method.rawValue) computes every value in one pass"
+      )
     }
     if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be > 0") }
   }
@@ -111,7 +128,9 @@ struct ValueRunCommand: ParsableCommand {
   func run() throws {
     let sets = try data.load(needValidation: true)
     let training = sets.training
-    print("valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")")
+    print(
+      "valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")"
+    )
     let started = monotonicSeconds()
     let job = self.job
     let shardSpec = shard.flatMap(parseShard) ?? GlimpseValuation.Shard.whole
@@ -120,7 +139,8 @@ struct ValueRunCommand: ParsableCommand {
     if method.isSampled, resume, FileBytes.exists(checkpointPath) {
       let saved = try ValuationCheckpoint.read(checkpointPath)
       resuming = try job.resumableState(
-        from: saved, training: training, validation: sets.validation, shard: shardSpec, path: checkpointPath)
+        from: saved, training: training, validation: sets.validation, shard: shardSpec,
+        path: checkpointPath)
       print("  resuming \(checkpointPath): \(saved.state.completed.count) samples done")
     }
     let bar =
@@ -129,7 +149,9 @@ struct ValueRunCommand: ParsableCommand {
       : method.retrainsModels ? nil : SharedProgressBar(total: 1000, label: "knn-shapley")
     let failure = Mutex<String?>(nil)
     let save: @Sendable (ValuationCheckpoint) -> Void = { file in
-      do { try file.write(checkpointPath) } catch { failure.withLock { $0 = "\(checkpointPath): \(error)" } }
+      do { try file.write(checkpointPath) } catch {
+        failure.withLock { $0 = "\(checkpointPath): \(error)" }
+      }
     }
     let unit = method.sampleUnit ?? ""
     let report: @Sendable (ValuationProgress) -> Void = { progress in
@@ -138,14 +160,23 @@ struct ValueRunCommand: ParsableCommand {
         bar?.update(Int(fraction * 1000), detail: "")
       case .sampling(let progress):
         let fraction = progress.fractionDone ?? 0
-        let stderr = progress.largestStandardError.isFinite ? formatFixed(progress.largestStandardError, digits: 4) : "–"
+        let stderr =
+          progress.largestStandardError.isFinite
+          ? formatFixed(progress.largestStandardError, digits: 4) : "–"
         let budget = progress.sampleBudget.map { "/\($0)" } ?? ""
-        bar?.update(Int(fraction * 1000), detail: "\(progress.samples)\(budget) \(unit), \(formatFixed(progress.rate, digits: 2))/s, max stderr \(stderr)")
+        bar?.update(
+          Int(fraction * 1000),
+          detail:
+            "\(progress.samples)\(budget) \(unit), \(formatFixed(progress.rate, digits: 2))/s, max stderr \(stderr)"
+        )
       }
     }
     let sampling = SamplingSettings(
-      limits: StoppingLimits(samples: samples, maxStandardError: maxStderr, rankTolerance: rankTolerance, seconds: seconds),
-      threads: threads ?? Parallelism.threadCount, shard: shardSpec, checkpointInterval: checkpointEvery)
+      limits: StoppingLimits(
+        samples: samples, maxStandardError: maxStderr, rankTolerance: rankTolerance,
+        seconds: seconds),
+      threads: threads ?? Parallelism.threadCount, shard: shardSpec,
+      checkpointInterval: checkpointEvery)
     let outcome: ValuationOutcome
     do {
       outcome = try job.run(
@@ -154,18 +185,26 @@ struct ValueRunCommand: ParsableCommand {
     } catch {
       switch error {
       case .knnShapley(let error):
-        throw CommandFailure(message: "\(data.dataOptions.data): \(error)", status: ExitStatus.badInput)
+        throw CommandFailure(
+          message: "\(data.dataOptions.data): \(error)", status: ExitStatus.badInput)
       case .exact(let error):
-        throw CommandFailure(message: "\(data.dataOptions.data): \(error.description); use tmc or knn", status: 64)
+        throw CommandFailure(
+          message: "\(data.dataOptions.data): \(error.description); use tmc or knn", status: 64)
       }
     }
     bar?.finish()
     let result = outcome.result
     if let final = outcome.state {
-      if let message = failure.withLock({ $0 }) { throw CommandFailure(message: message, status: 74) }
-      print("  checkpoint \(checkpointPath) (\(final.completed.count) samples, status \(final.status?.rawValue ?? "?"))")
+      if let message = failure.withLock({ $0 }) {
+        throw CommandFailure(message: message, status: 74)
+      }
+      print(
+        "  checkpoint \(checkpointPath) (\(final.completed.count) samples, status \(final.status?.rawValue ?? "?"))"
+      )
       if final.completed.count == 0, final.status == .timeLimit, let seconds {
-        printError("glimpse: warning: no \(unit.dropLast()) finished within --seconds \(formatFixed(seconds, digits: 1)); every value is 0 (give more time, or --resume to continue)")
+        printError(
+          "glimpse: warning: no \(unit.dropLast()) finished within --seconds \(formatFixed(seconds, digits: 1)); every value is 0 (give more time, or --resume to continue)"
+        )
       }
     }
     let elapsed = monotonicSeconds() - started
@@ -174,20 +213,27 @@ struct ValueRunCommand: ParsableCommand {
     print("  wrote \(out)")
     if let sheet {
       let png = try ValueFigures.sheet(
-        result, training: training, dataPath: data.dataOptions.data, flipped: sets.flipped, cleanLabels: sets.cleanLabels, count: sheetCount,
+        result, training: training, dataPath: data.dataOptions.data, flipped: sets.flipped,
+        cleanLabels: sets.cleanLabels, count: sheetCount,
         title: "Training data by value: \(data.dataOptions.stem)")
       try AtomicFile.write(png, to: sheet)
       print("  wrote \(sheet)")
     }
     if let removalCurve {
       let evaluation = sets.heldOut ?? sets.validation
-      let name = sets.heldOut == nil ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
+      let name =
+        sets.heldOut == nil
+        ? "the \(evaluation.count) validation points" : "\(evaluation.count) held-out test rows"
       let curveModel = curveFamily
-      print("  removal curve: \(curveModel.summary) retrained \(3 * PointRemovalCurves.standardFractions.count) times on \(training.count) points less the removed ones")
+      print(
+        "  removal curve: \(curveModel.summary) retrained \(3 * PointRemovalCurves.standardFractions.count) times on \(training.count) points less the removed ones"
+      )
       let (curves, png) = try ValueFigures.removalCurve(
         result, training: training, evaluation: evaluation, evaluationName: name, model: curveModel)
       try AtomicFile.write(png, to: removalCurve)
-      let row = { (scores: [Double]) in scores.map { formatFixed($0, digits: 3) }.joined(separator: " ") }
+      let row = { (scores: [Double]) in
+        scores.map { formatFixed($0, digits: 3) }.joined(separator: " ")
+      }
       print("  removal (\(curves.fractions.map { "\(Int($0 * 100))%" }.joined(separator: " "))):")
       print("    lowest first  \(row(curves.lowestFirst))")
       print("    highest first \(row(curves.highestFirst))")
@@ -210,7 +256,8 @@ struct ValueRunCommand: ParsableCommand {
 /// `k/n` as a shard, or `nil` when it is not one (`0 ≤ k < n ≤ Shard.maximumCount`).
 func parseShard(_ text: String) -> GlimpseValuation.Shard? {
   let parts = text.split(separator: "/")
-  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, index >= 0, index < count,
+  guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+    index >= 0, index < count,
     count <= GlimpseValuation.Shard.maximumCount
   else { return nil }
   return GlimpseValuation.Shard(index: index, count: count)

@@ -21,7 +21,8 @@ struct ExplanationOptions: ParsableArguments {
   @Option(help: "Seed for the perturbations.")
   var seed: UInt64 = 0
 
-  @Option(help: "Fill of hidden segments: mean (each segment's mean colour, lime's default) or a number.")
+  @Option(
+    help: "Fill of hidden segments: mean (each segment's mean colour, lime's default) or a number.")
   var hideColor = "mean"
 
   @Option(help: "Explain these two classes instead of the model's first and second, e.g. 4,9.")
@@ -30,7 +31,9 @@ struct ExplanationOptions: ParsableArguments {
   @Option(help: "Show images inverted (dark on white): auto (for dark grey images), yes, no.")
   var invert: DatasetSummary.Polarity = .auto
 
-  @Option(help: "Weight (in probability) drawn at full colour in per-segmenter panels; fixed across images.")
+  @Option(
+    help:
+      "Weight (in probability) drawn at full colour in per-segmenter panels; fixed across images.")
   var weightScale = 0.2
 
   @Option(
@@ -46,7 +49,9 @@ struct ExplanationOptions: ParsableArguments {
     guard hideColor == "mean" || Double(hideColor) != nil else {
       throw ValidationError("--hide-color must be 'mean' or a number")
     }
-    guard segmentCache?.isEmpty != true else { throw ValidationError("--segment-cache needs a folder or 'off'") }
+    guard segmentCache?.isEmpty != true else {
+      throw ValidationError("--segment-cache needs a folder or 'off'")
+    }
   }
 
   /// The segmentation cache `--segment-cache` asks for (`nil`: off).
@@ -57,7 +62,9 @@ struct ExplanationOptions: ParsableArguments {
     if segmenterSpecs.isEmpty {
       return shape.map(SegmenterSpec.defaults(for:)) ?? SegmenterSpec.seedDefaults
     }
-    return try segmenterSpecs.map { spec throws(SegmenterSpecError) in try SegmenterSpec(parsing: spec) }
+    return try segmenterSpecs.map { spec throws(SegmenterSpecError) in
+      try SegmenterSpec(parsing: spec)
+    }
   }
 
   /// The segmenters for images of `shape`, parameters checked.
@@ -80,7 +87,10 @@ struct ExplanationOptions: ParsableArguments {
     let names = classes.split(separator: ",").map(String.init)
     let indices = names.compactMap { classNames.firstIndex(of: $0) }
     guard names.count == 2, indices.count == 2 else {
-      throw CommandFailure(message: "--classes \(classes): give two of the model's classes (\(classNames.joined(separator: ", ")))", status: 64)
+      throw CommandFailure(
+        message:
+          "--classes \(classes): give two of the model's classes (\(classNames.joined(separator: ", ")))",
+        status: 64)
     }
     return (indices[0], indices[1])
   }

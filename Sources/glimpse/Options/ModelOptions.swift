@@ -19,7 +19,8 @@ extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 
 /// Which model to train and its hyperparameters (defaults are scikit-learn's).
 struct ModelOptions: ParsableArguments {
-  @Option(help: "The classifier: svm (RBF C-SVC with probabilities), logistic, knn, cnn (images only).")
+  @Option(
+    help: "The classifier: svm (RBF C-SVC with probabilities), logistic, knn, cnn (images only).")
   var model: ModelName = .svm
 
   @Option(name: .customLong("c"), help: "Inverse regularisation strength C (svm, logistic).")
@@ -37,7 +38,8 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Polynomial kernel constant term.")
   var coef0 = 0.0
 
-  @Option(help: "Stopping tolerance (svm: KKT gap, default 1e-3; logistic: gradient, default 1e-4).")
+  @Option(
+    help: "Stopping tolerance (svm: KKT gap, default 1e-3; logistic: gradient, default 1e-4).")
   var tol: Double?
 
   @Flag(help: "SVM without Platt probabilities (faster; predictProbabilities gives vote shares).")
@@ -49,7 +51,10 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Iteration limit for logistic regression.")
   var maxIterations = 1000
 
-  @Option(help: "CNN architecture: seed (the knee-image study's network and recipe), standard (Glimpse's digit recipe) or resnet (strided convolutions, batch norm, residual blocks; the recipe for large images) (default: standard up to 32×32, resnet above).")
+  @Option(
+    help:
+      "CNN architecture: seed (the knee-image study's network and recipe), standard (Glimpse's digit recipe) or resnet (strided convolutions, batch norm, residual blocks; the recipe for large images) (default: standard up to 32×32, resnet above)."
+  )
   var architecture: Architecture?
 
   @Option(help: "CNN training epochs (default: the architecture's recipe).")
@@ -61,7 +66,10 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "CNN learning rate (default: the recipe's, 1e-3).")
   var learningRate: Double?
 
-  @Option(help: "CNN augmentation: none, shift (±2 pixels, the digit recipe's) or crop-flip (random crop of the image padded by 1/8 of its side, then a horizontal flip with probability 1/2) (default: the recipe's).")
+  @Option(
+    help:
+      "CNN augmentation: none, shift (±2 pixels, the digit recipe's) or crop-flip (random crop of the image padded by 1/8 of its side, then a horizontal flip with probability 1/2) (default: the recipe's)."
+  )
   var augment: Augmentation.Kind?
 
   @Option(
@@ -76,10 +84,16 @@ struct ModelOptions: ParsableArguments {
       valueName: "N"))
   var patience: Int?
 
-  @Option(help: "CNN class weights in the loss: none, or balanced (n / (classes · n_class), scikit-learn's) (default: the recipe's, none).")
+  @Option(
+    help:
+      "CNN class weights in the loss: none, or balanced (n / (classes · n_class), scikit-learn's) (default: the recipe's, none)."
+  )
   var classWeights: ClassWeighting?
 
-  @Option(help: "CNN learning-rate schedule: constant, cosine (decay to 0 over all steps) or step (×0.1 after each third of the epochs) (default: the recipe's).")
+  @Option(
+    help:
+      "CNN learning-rate schedule: constant, cosine (decay to 0 over all steps) or step (×0.1 after each third of the epochs) (default: the recipe's)."
+  )
   var schedule: LearningRateSchedule.Kind?
 
   func validate() throws {
@@ -159,7 +173,8 @@ struct ModelOptions: ParsableArguments {
       if let tol { h.tolerance = tol }
       return try LogisticRegression.fit(data, hyperparameters: h, using: &rng, progress: progress)
     case .knn:
-      return try KNearestNeighbors.fit(data, hyperparameters: .init(k: k), using: &rng, progress: progress)
+      return try KNearestNeighbors.fit(
+        data, hyperparameters: .init(k: k), using: &rng, progress: progress)
     case .cnn:
       return try CNNClassifier.fit(
         data, hyperparameters: cnnHyperparameters(for: data.imageShape), using: &rng,

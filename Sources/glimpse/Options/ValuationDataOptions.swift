@@ -35,9 +35,13 @@ struct ValuationDataOptions: ParsableArguments {
   var noisy = false
 
   func validate() throws {
-    if split != nil && (valid != nil || test != nil) { throw ValidationError("--split replaces --valid and --test") }
+    if split != nil && (valid != nil || test != nil) {
+      throw ValidationError("--split replaces --valid and --test")
+    }
     if noisy && split == nil { throw ValidationError("--noisy needs --split") }
-    if let validationRows, validationRows < 1 { throw ValidationError("--validation-rows must be at least 1") }
+    if let validationRows, validationRows < 1 {
+      throw ValidationError("--validation-rows must be at least 1")
+    }
   }
 
   /// Reads the sets. A command that needs a validation set (value) or a test set (clean) says so.
@@ -45,16 +49,21 @@ struct ValuationDataOptions: ParsableArguments {
     let data = try dataOptions.load().dataset
     guard let path = split else {
       guard let valid = valid ?? (needValidation ? nil : test) else {
-        throw CommandFailure(message: "give a validation set: --valid FILE, or --split FILE", status: 64)
+        throw CommandFailure(
+          message: "give a validation set: --valid FILE, or --split FILE", status: 64)
       }
       guard let test = test ?? (needTest ? nil : valid) else {
-        throw CommandFailure(message: "give a test set: --test FILE, or --split FILE with --validation-rows", status: 64)
+        throw CommandFailure(
+          message: "give a test set: --test FILE, or --split FILE with --validation-rows",
+          status: 64)
       }
       // clean without --valid validates on the test set (with its labels): read it once.
       let validationLabels = self.valid == nil ? testLabels : validLabels
       let validation = try readAligned(valid, labels: validationLabels, to: data)
       let sameFile = test == valid && testLabels == validationLabels
-      let heldOut = self.test == nil ? nil : sameFile ? validation : try readAligned(test, labels: testLabels, to: data)
+      let heldOut =
+        self.test == nil
+        ? nil : sameFile ? validation : try readAligned(test, labels: testLabels, to: data)
       return ValuationSets(training: data, validation: validation, heldOut: heldOut)
     }
     let file = try SplitFile.read(path)
@@ -78,12 +87,16 @@ struct ValuationDataOptions: ParsableArguments {
         throw noNoisyLabels
       case .unknownNoisyLabel(let label, let row):
         throw CommandFailure(
-          message: "\(path): noisy label \(label) of train row \(row) is not a class of \(dataOptions.data)",
+          message:
+            "\(path): noisy label \(label) of train row \(row) is not a class of \(dataOptions.data)",
           status: ExitStatus.badInput)
       }
     }
     if needTest && sets.heldOut == nil {
-      throw CommandFailure(message: "\(path): no test rows are left for testing; pass --validation-rows below \(file.test.count)", status: 64)
+      throw CommandFailure(
+        message:
+          "\(path): no test rows are left for testing; pass --validation-rows below \(file.test.count)",
+        status: 64)
     }
     return sets
   }
@@ -94,11 +107,13 @@ struct ValuationDataOptions: ParsableArguments {
     options.minimumClassCount = 1
     // Images of other sizes or channels are brought to TRAIN's, as predict does for a model.
     let read = try ModelInput.read(
-      path, options: options, inputShape: data.imageShape, targetName: "\(fileStem(dataOptions.data))'s")
+      path, options: options, inputShape: data.imageShape,
+      targetName: "\(fileStem(dataOptions.data))'s")
     let set = try read.dataset.aligned(to: data.classNames, path: path)
     guard set.featureCount == data.featureCount else {
       throw CommandFailure(
-        message: "\(path): rows have \(set.featureCount) features, but \(dataOptions.data) has \(data.featureCount)",
+        message:
+          "\(path): rows have \(set.featureCount) features, but \(dataOptions.data) has \(data.featureCount)",
         status: ExitStatus.badInput)
     }
     return set

@@ -45,7 +45,8 @@ var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
 /// `12.3 ms` or `1.23 s`; total (any Double, also negative, huge or not finite).
 func formatDuration(_ seconds: Double) -> String {
-  abs(seconds) < 1 ? "\(formatFixed(seconds * 1000, digits: 1)) ms" : "\(formatFixed(seconds, digits: 2)) s"
+  abs(seconds) < 1
+    ? "\(formatFixed(seconds * 1000, digits: 1)) ms" : "\(formatFixed(seconds, digits: 2)) s"
 }
 
 /// `x` rounded to the nearest Int, saturating at Int's bounds; NaN gives 0. For numbers that

@@ -55,6 +55,8 @@ enum DatasetSummary {
     case .yes: invert = true
     case .no: invert = false
     }
-    return try drawing(for: file ?? title) { () throws(RenderError) in try ContactSheet(title: title, invert: invert).pngData(items) }
+    return try drawing(for: file ?? title) { () throws(RenderError) in
+      try ContactSheet(title: title, invert: invert).pngData(items)
+    }
   }
 }

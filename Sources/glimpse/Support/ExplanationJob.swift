@@ -56,7 +56,9 @@ struct ExplanationJob {
     case .no: reporter.inversion = .asIs
     }
     self.reporter = reporter
-    if options.segmenterSpecs.isEmpty, let shape = archive.imageShape, shape.height > 32 || shape.width > 32 {
+    if options.segmenterSpecs.isEmpty, let shape = archive.imageShape,
+      shape.height > 32 || shape.width > 32
+    {
       print(
         "segmenters (defaults for \(shape.height)×\(shape.width)×\(shape.channels) (H×W×C) images): "
           + segmenters.map { $0.spec.description }.joined(separator: " "))
@@ -84,7 +86,9 @@ struct ExplanationJob {
   /// The bytes of the PNG and of its sidecar for `pngPath` (the sidecar names the PNG).
   /// Encoding costs about as much as a tenth of an explanation, so a batch does it on its
   /// worker threads and leaves only the writes to the thread that keeps them in order.
-  func encoded(_ output: ExplanationReport, for pngPath: String) throws -> (png: [UInt8], sidecar: [UInt8]) {
+  func encoded(_ output: ExplanationReport, for pngPath: String) throws -> (
+    png: [UInt8], sidecar: [UInt8]
+  ) {
     var sidecar = output.sidecar
     sidecar.png = AtomicFile.lastComponent(of: pngPath)
     return (output.png, try sidecar.encoded())
@@ -115,14 +119,21 @@ struct ExplanationJob {
   /// Brings an image read from a file to the model's input shape (channels, then size).
   func prepare(_ image: Image, shape: ImageShape?, source: String) throws -> Image {
     guard let shape else {
-      throw CommandFailure(message: "\(modelPath): the model was not trained on images (no image shape)", status: ExitStatus.badInput)
+      throw CommandFailure(
+        message: "\(modelPath): the model was not trained on images (no image shape)",
+        status: ExitStatus.badInput)
     }
-    var prepared = image.channels == shape.channels ? image : image.converted(toChannels: shape.channels == 1 ? 1 : 3)
+    var prepared =
+      image.channels == shape.channels
+      ? image : image.converted(toChannels: shape.channels == 1 ? 1 : 3)
     if prepared.height != shape.height || prepared.width != shape.width {
       prepared = prepared.resized(height: shape.height, width: shape.width)
     }
     guard prepared.pixels.count == model.featureCount else {
-      throw CommandFailure(message: "\(source): image has \(prepared.pixels.count) values, the model expects \(model.featureCount)", status: ExitStatus.badInput)
+      throw CommandFailure(
+        message:
+          "\(source): image has \(prepared.pixels.count) values, the model expects \(model.featureCount)",
+        status: ExitStatus.badInput)
     }
     return prepared
   }

@@ -13,7 +13,10 @@ extension Gallery {
   ///   - figureWidth: The widest figure in pixels: the grid's column width at 100 %.
   ///   - skipped: Lines of the skipped-files lists, unescaped.
   static func page(cards: [String], figureWidth: Int, skipped: [String]) -> String {
-    let skippedList = skipped.isEmpty ? "" : """
+    let skippedList =
+      skipped.isEmpty
+      ? ""
+      : """
       <section id="skipped"><h2>Skipped files</h2><ul>\(skipped.map { "<li>\(escape($0))</li>" }.joined())</ul></section>
       """
     return """

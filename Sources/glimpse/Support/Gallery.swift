@@ -110,7 +110,8 @@ enum Gallery {
     var markup: String {
       let e = Gallery.escape
       var data = "data-first=\"\(e(first))\" data-second=\"\(e(second))\""
-      data += " data-p1=\"\(number(p1))\" data-p2=\"\(number(p2))\" data-margin=\"\(number(margin))\""
+      data +=
+        " data-p1=\"\(number(p1))\" data-p2=\"\(number(p2))\" data-margin=\"\(number(margin))\""
       if let truth { data += " data-truth=\"\(e(truth))\"" }
       data += " data-wrong=\"\(isWrong ? 1 : 0)\" data-agreement=\"\(agreement.map(number) ?? "")\""
       data += " data-source=\"\(e(source))\""
@@ -121,12 +122,14 @@ enum Gallery {
       // with it, headless Chromium's screenshots (the page's check) missed pictures at random.
       let dimensions = size.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
       let style = size.map { " style=\"--w:\($0.width)px;--h:\($0.height)px\"" } ?? ""
-      var caption = "<span class=\"pair\"><b>\(formatPercent(p1)) \(e(first))</b> vs \(formatPercent(p2)) \(e(second))</span>"
+      var caption =
+        "<span class=\"pair\"><b>\(formatPercent(p1)) \(e(first))</b> vs \(formatPercent(p2)) \(e(second))</span>"
       if let truth {
         caption += " <span class=\"truth\">truth <b>\(e(truth))</b></span>"
         if isWrong { caption += " <span class=\"tag\">wrong</span>" }
       }
-      caption += " <span class=\"meta\">margin \(margin.isFinite ? formatFixed(margin, digits: 3) : "?")"
+      caption +=
+        " <span class=\"meta\">margin \(margin.isFinite ? formatFixed(margin, digits: 3) : "?")"
       if let agreement { caption += " · agreement \(formatFixed(agreement, digits: 2))" }
       caption += "</span>"
       return """
@@ -149,7 +152,8 @@ enum Gallery {
     var header = [UInt8](repeating: 0, count: 24)
     let count = header.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 24) }
     let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    guard count == 24, Array(header[0..<8]) == signature, Array(header[12..<16]) == Array("IHDR".utf8)
+    guard count == 24, Array(header[0..<8]) == signature,
+      Array(header[12..<16]) == Array("IHDR".utf8)
     else { return nil }
     let width = header[16..<20].reduce(0) { $0 << 8 | Int($1) }
     let height = header[20..<24].reduce(0) { $0 << 8 | Int($1) }
@@ -166,7 +170,8 @@ enum Gallery {
     for byte in name.utf8 {
       switch byte {
       case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+        UInt8(ascii: "_"),
         UInt8(ascii: "~"):
         bytes.append(byte)
       default:

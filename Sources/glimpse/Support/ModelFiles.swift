@@ -13,7 +13,8 @@ extension Dataset {
       switch error {
       case .unknownClass(let className, let knownClasses):
         throw CommandFailure(
-          message: "\(path): class '\(className)' is not one of the model's classes (\(knownClasses.joined(separator: ", ")))",
+          message:
+            "\(path): class '\(className)' is not one of the model's classes (\(knownClasses.joined(separator: ", ")))",
           status: ExitStatus.badInput)
       }
     }
@@ -26,7 +27,9 @@ func loadModel(_ path: String) throws -> (model: any Classifier, archive: ModelA
 }
 
 /// Decodes a model file's bytes, naming the file in the error.
-func decodeModel(_ bytes: [UInt8], path: String) throws -> (model: any Classifier, archive: ModelArchive) {
+func decodeModel(_ bytes: [UInt8], path: String) throws -> (
+  model: any Classifier, archive: ModelArchive
+) {
   do {
     return try ClassifierFile.decode(bytes)
   } catch {
@@ -35,10 +38,13 @@ func decodeModel(_ bytes: [UInt8], path: String) throws -> (model: any Classifie
 }
 
 /// Refuses data whose width differs from the model's, naming both files.
-func checkFeatureCount(_ data: Dataset, of dataPath: String, model: any Classifier, path: String) throws {
+func checkFeatureCount(_ data: Dataset, of dataPath: String, model: any Classifier, path: String)
+  throws
+{
   guard data.featureCount == model.featureCount else {
     throw CommandFailure(
-      message: "\(dataPath): rows have \(data.featureCount) features, but \(path) was trained on \(model.featureCount)",
+      message:
+        "\(dataPath): rows have \(data.featureCount) features, but \(path) was trained on \(model.featureCount)",
       status: ExitStatus.badInput)
   }
 }

@@ -32,7 +32,9 @@ struct SegmentationCache: Sendable {
   /// `$XDG_CACHE_HOME/glimpse/segments` (the XDG base directory specification: used when set
   /// to an absolute path), else `$HOME/.cache/glimpse/segments`; `nil` without either.
   static func defaultDirectory() -> String? {
-    if let xdg = environment("XDG_CACHE_HOME"), xdg.hasPrefix("/") { return xdg + "/glimpse/segments" }
+    if let xdg = environment("XDG_CACHE_HOME"), xdg.hasPrefix("/") {
+      return xdg + "/glimpse/segments"
+    }
     if let home = environment("HOME"), !home.isEmpty { return home + "/.cache/glimpse/segments" }
     return nil
   }
@@ -77,7 +79,9 @@ struct SegmentationCache: Sendable {
   /// The map filed under `key`, when a valid one of that size is there.
   func load(key: String, width: Int, height: Int) -> SegmentMap? {
     // A map is at most 4 bytes a pixel before compression: anything larger is not one of ours.
-    guard let bytes = try? FileBytes.readRaw(path(forKey: key), maxBytes: 64 + 8 * width * height + key.utf8.count),
+    guard
+      let bytes = try? FileBytes.readRaw(
+        path(forKey: key), maxBytes: 64 + 8 * width * height + key.utf8.count),
       let map = try? SegmentMapCodec.decode(bytes, key: key, maxPixels: width * height),
       map.width == width, map.height == height
     else { return nil }
@@ -92,7 +96,9 @@ struct SegmentationCache: Sendable {
   /// `segmenters`, each reading and filling this cache for `image` (digested once here).
   func segmenters(_ segmenters: [any Segmenter], for image: Image) -> [any Segmenter] {
     let digest = Self.imageDigest(image)
-    return segmenters.map { CachedSegmenter(inner: $0, cache: self, image: image, imageDigest: digest) }
+    return segmenters.map {
+      CachedSegmenter(inner: $0, cache: self, image: image, imageDigest: digest)
+    }
   }
 }
 

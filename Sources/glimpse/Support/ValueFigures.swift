@@ -11,7 +11,8 @@ enum ValueFigures {
   /// When `dataPath` is a table with a `source` column (an embeddings table from `glimpse
   /// embed`), its rows are not pictures: the sheet draws the original images the sources name.
   static func sheet(
-    _ result: ValuationResult, training: Dataset, dataPath: String, flipped: [Bool]?, cleanLabels: [Int]?,
+    _ result: ValuationResult, training: Dataset, dataPath: String, flipped: [Bool]?,
+    cleanLabels: [Int]?,
     count: Int, title: String
   ) throws -> [UInt8] {
     let order = result.ascendingOrder
@@ -21,23 +22,31 @@ enum ValueFigures {
     if sourcesAreOrigins(training, dataPath: dataPath) {
       pictures = try OriginalImages(dataPath: dataPath).images(of: rows, in: training)
     } else if let shape = training.imageShape {
-      pictures = Dictionary(rows.map { ($0, Image(shape: shape, pixels: training.values(ofRow: $0))) }) { a, _ in a }
+      pictures = Dictionary(
+        rows.map { ($0, Image(shape: shape, pixels: training.values(ofRow: $0))) }
+      ) { a, _ in a }
     } else {
-      throw CommandFailure(message: "\(dataPath): the data sheet needs images; these rows have no image shape (pass --shape HxW) and no source column naming their images", status: 64)
+      throw CommandFailure(
+        message:
+          "\(dataPath): the data sheet needs images; these rows have no image shape (pass --shape HxW) and no source column naming their images",
+        status: 64)
     }
     func item(_ row: Int) -> DataValueSheet.Item {
       let bad = flipped?[row] ?? false
-      let note = bad ? cleanLabels.map { "flipped, was \(training.classNames[$0[row]])" } ?? "flipped" : nil
+      let note =
+        bad ? cleanLabels.map { "flipped, was \(training.classNames[$0[row]])" } ?? "flipped" : nil
       return DataValueSheet.Item(
         image: pictures[row] ?? Image(shape: ImageShape(height: 1, width: 1), pixels: [0]),
-        label: training.classNames[training.labels[row]], value: result.values[row], note: note, flagged: bad)
+        label: training.classNames[training.labels[row]], value: result.values[row], note: note,
+        flagged: bad)
     }
     let lowest = rows.prefix(shown).map(item)
     let highest = rows.dropFirst(shown).map(item)
     var subtitle = "\(result.method) values of \(training.count) training points"
     if let flipped {
       let detection = NoiseDetection(values: result.values, bad: flipped)
-      subtitle += "; red frame: a flipped label (\(detection.lowestTenPercentHits) of the lowest \(detection.lowestTenPercentCount) are flipped, ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))"
+      subtitle +=
+        "; red frame: a flipped label (\(detection.lowestTenPercentHits) of the lowest \(detection.lowestTenPercentCount) are flipped, ROC AUC \(formatFixed(detection.rocAUC, digits: 3)))"
     }
     let images = (lowest + highest).map(\.image)
     let sheet = DataValueSheet(
@@ -63,7 +72,8 @@ enum ValueFigures {
       retraining: model, training: training, evaluation: evaluation, values: result.values)
     let figure = PointRemovalFigure(
       title: "Removing training points by \(result.method) value",
-      subtitle: "\(model.summary) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
+      subtitle:
+        "\(model.summary) retrained on what is left of \(training.count) points, scored on \(evaluationName)",
       yLabel: "accuracy", fractions: curves.fractions,
       series: PointRemovalFigure.standardSeries(
         lowestFirst: curves.lowestFirst, highestFirst: curves.highestFirst, random: curves.random))
@@ -84,7 +94,9 @@ struct OriginalImages {
     for row in rows {
       let source = training.sources[row]
       if ImageFileFormat(pathExtensionOf: source) != nil {
-        guard let path = existing(source) else { throw missing(source, row: row, reason: "no such image file") }
+        guard let path = existing(source) else {
+          throw missing(source, row: row, reason: "no such image file")
+        }
         do {
           images[row] = try readImageFile(path)
         } catch {
@@ -99,7 +111,9 @@ struct OriginalImages {
       else {
         throw missing(source, row: row, reason: "neither an image file nor table:line")
       }
-      if tables[table] == nil { tables[table] = try imagesByLine(of: table, row: row, source: source) }
+      if tables[table] == nil {
+        tables[table] = try imagesByLine(of: table, row: row, source: source)
+      }
       guard let image = tables[table]?[table + String(source[mark]) + "\(line)"] else {
         throw missing(source, row: row, reason: "\(table) has no data row \(source[mark])\(line)")
       }
@@ -120,7 +134,9 @@ struct OriginalImages {
       throw missing(source, row: row, reason: "\(error)")
     }
     guard data.imageShape != nil else {
-      throw missing(source, row: row, reason: "the rows of \(table) are not images (their width is not a square)")
+      throw missing(
+        source, row: row,
+        reason: "the rows of \(table) are not images (their width is not a square)")
     }
     var byLine: [String: Image] = [:]
     for index in 0..<data.count where byLine[data.sources[index]] == nil {
@@ -139,7 +155,8 @@ struct OriginalImages {
 
   private func missing(_ source: String, row: Int, reason: String) -> CommandFailure {
     CommandFailure(
-      message: "\(dataPath): the data sheet draws the original images named in the source column; row \(row)'s source \(quoted(source, delimiter: "\"")) cannot be drawn: \(reason)",
+      message:
+        "\(dataPath): the data sheet draws the original images named in the source column; row \(row)'s source \(quoted(source, delimiter: "\"")) cannot be drawn: \(reason)",
       status: ExitStatus.badInput)
   }
 }

@@ -48,7 +48,8 @@ public struct BatchNorm2D<Scalar: GEMMScalar>: Sendable, Equatable {
   public init(channels: Int, epsilon: Double = 1e-5, momentum: Double = 0.1) {
     self.init(
       channels: channels, epsilon: epsilon, momentum: momentum,
-      scale: [Scalar](repeating: 1, count: channels), shift: [Scalar](repeating: 0, count: channels),
+      scale: [Scalar](repeating: 1, count: channels),
+      shift: [Scalar](repeating: 0, count: channels),
       runningMean: [Scalar](repeating: 0, count: channels),
       runningVariance: [Scalar](repeating: 1, count: channels))
   }
