@@ -10,6 +10,7 @@ public enum ClassifierFile {
     LogisticRegression.kind: { archive throws(ModelError) in try LogisticRegression(archive: archive) },
     KNearestNeighbors.kind: { archive throws(ModelError) in try KNearestNeighbors(archive: archive) },
     CNNClassifier.kind: { archive throws(ModelError) in try CNNClassifier(archive: archive) },
+    ONNXClassifier.kind: { archive throws(ModelError) in try ONNXClassifier(archive: archive) },
   ]
 
   /// The model stored in `bytes`, with its archive (for the image shape and class names).

@@ -24,6 +24,9 @@ public enum ONNXError: GlimpseError, Equatable {
   /// Inputs that do not fit the graph's declared inputs (count, element type, rank or a fixed
   /// size).
   case inputMismatch(String)
+  /// Import settings that do not fit the model (a mean per channel for the wrong number of
+  /// channels, class names for another number of outputs).
+  case invalidSettings(String)
 
   /// One op type Glimpse lacks and the nodes that use it.
   public struct UnsupportedOperator: Sendable, Equatable {
@@ -59,6 +62,8 @@ public enum ONNXError: GlimpseError, Equatable {
       "ONNX node \(quoted(node, limit: 60, delimiter: "'")) (\(opType)): \(reason)"
     case let .inputMismatch(reason):
       "input does not fit the ONNX graph: \(reason)"
+    case let .invalidSettings(reason):
+      "the settings do not fit the ONNX model: \(reason)"
     }
   }
 }

@@ -169,7 +169,19 @@ public struct ONNXGraph: Sendable {
       }
     }
     guard order.count == graph.nodes.count else {
-      let stuck = (0..<graph.nodes.count).filter { waiting[$0] > 0 }.map { "'\(names[$0])'" }
+      // The nodes left wait on a cycle; those that only read from it (feed no other node
+      // left) are dropped until the cycle's own nodes remain, so the message names the loop.
+      var left = Set((0..<graph.nodes.count).filter { waiting[$0] > 0 })
+      while true {
+        let feeding = left.filter { index in
+          graph.nodes[index].outputs.contains { output in
+            (readers[output] ?? []).contains { left.contains($0) }
+          }
+        }
+        if feeding.count == left.count || feeding.isEmpty { break }
+        left = feeding
+      }
+      let stuck = left.sorted().map { "'\(names[$0])'" }
       throw .invalidGraph(
         "the nodes \(stuck.prefix(5).joined(separator: ", "))\(stuck.count > 5 ? ", …" : "") form a cycle")
     }
