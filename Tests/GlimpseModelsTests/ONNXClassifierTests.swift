@@ -15,7 +15,8 @@ struct ONNXClassifierTests {
     let reference = try #require(model.classifier)
     let classifier = try ONNXClassifier(
       onnx: try ONNXFixture.bytes(model.file),
-      settings: .init(mean: reference.mean, std: reference.std, scale: reference.scale, bgr: reference.bgr))
+      settings: .init(
+        mean: reference.mean, std: reference.std, scale: reference.scale, bgr: reference.bgr))
     return (model, reference, classifier)
   }
 
@@ -46,7 +47,9 @@ struct ONNXClassifierTests {
     #expect(classifier.classNames == (0..<p.columns).map { "\($0)" })
   }
 
-  @Test("a model saved and reloaded through ClassifierFile predicts the same bits, and the file holds the ONNX bytes verbatim")
+  @Test(
+    "a model saved and reloaded through ClassifierFile predicts the same bits, and the file holds the ONNX bytes verbatim"
+  )
   func archiveRoundTrip() throws {
     let (model, reference, classifier) = try model("mobilenet")
     let bytes = classifier.archive().encoded()
@@ -65,7 +68,9 @@ struct ONNXClassifierTests {
     #expect(found)
   }
 
-  @Test("class names are kept in order; a wrong count or a mean per channel for the wrong channels is one error")
+  @Test(
+    "class names are kept in order; a wrong count or a mean per channel for the wrong channels is one error"
+  )
   func settingsChecked() throws {
     let model = try #require(fixture.models.first { $0.name == "resnet" })
     let bytes = try ONNXFixture.bytes(model.file)
@@ -81,7 +86,8 @@ struct ONNXClassifierTests {
     #expect(throws: ModelError.self) {
       var rng = SeededGenerator(seed: 1)
       _ = try ONNXClassifier.fit(
-        Dataset(features: Matrix(rows: 1, columns: 1), labels: [0], classNames: ["a"], sources: ["x"]),
+        Dataset(
+          features: Matrix(rows: 1, columns: 1), labels: [0], classNames: ["a"], sources: ["x"]),
         hyperparameters: named.hyperparameters, using: &rng)
     }
   }
@@ -94,8 +100,12 @@ struct ONNXClassifierTests {
     let base = (0..<width).map { Double($0 % 7) / 7 }
     let delta = (0..<width).map { rows[0, $0] - base[$0] }
     let groups = (0..<width).map { Int32(($0 / 28) / 7) }
-    let coefficients = Matrix(rows: 5, columns: 4, storage: (0..<20).map { Double(($0 * 7) % 3 == 0 ? 1 : 0) })
-    let batch = MaskedBatch(base: base, delta: delta, groups: groups, groupCount: 4, coefficients: coefficients)
-    #expect(classifier.predictProbabilities(batch) == classifier.predictProbabilities(batch.materialized()))
+    let coefficients = Matrix(
+      rows: 5, columns: 4, storage: (0..<20).map { Double(($0 * 7) % 3 == 0 ? 1 : 0) })
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: groups, groupCount: 4, coefficients: coefficients)
+    #expect(
+      classifier.predictProbabilities(batch)
+        == classifier.predictProbabilities(batch.materialized()))
   }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import GlimpseCore
-@testable import GlimpseModels
 import GlimpseTestSupport
 import Testing
+
+@testable import GlimpseModels
 
 /// Protobuf bytes written by hand: a tag, then the value.
 private func tag(_ field: Int, _ wire: Int) -> [UInt8] { varint(UInt64(field << 3 | wire)) }
@@ -22,11 +23,15 @@ private func field(_ number: Int, bytes: [UInt8]) -> [UInt8] {
   tag(number, 2) + varint(UInt64(bytes.count)) + bytes
 }
 
-private func field(_ number: Int, _ text: String) -> [UInt8] { field(number, bytes: Array(text.utf8)) }
+private func field(_ number: Int, _ text: String) -> [UInt8] {
+  field(number, bytes: Array(text.utf8))
+}
 
 @Suite("ONNX reader: protobuf wire format, malformed files, graph checks")
 struct ONNXReaderTests {
-  @Test("varints: 1 byte, 2 bytes, negative int64 as 10 bytes, Int64.min; 11 bytes or a 10th byte > 1 is an error")
+  @Test(
+    "varints: 1 byte, 2 bytes, negative int64 as 10 bytes, Int64.min; 11 bytes or a 10th byte > 1 is an error"
+  )
   func varints() throws {
     var reader = ProtobufReader([0x96, 0x01] + varint(UInt64(bitPattern: -2)) + [0x7F])
     #expect(try reader.readVarint() == 150)
@@ -46,14 +51,19 @@ struct ONNXReaderTests {
     }
   }
 
-  @Test("a tensor's dims and int64_data read the same packed and unpacked (and mixed); unknown fields of every wire type are skipped")
+  @Test(
+    "a tensor's dims and int64_data read the same packed and unpacked (and mixed); unknown fields of every wire type are skipped"
+  )
   func packedAndUnpacked() throws {
     let values: [Int64] = [3, -1, 300]
     let packedRun = values.flatMap { varint(UInt64(bitPattern: $0)) }
     let packed = field(1, bytes: varint(2)) + field(7, bytes: packedRun)
-    let unpacked = tag(1, 0) + varint(2) + values.flatMap { tag(7, 0) + varint(UInt64(bitPattern: $0)) }
-    let mixed = tag(1, 0) + varint(2) + tag(7, 0) + varint(3) + field(7, bytes: Array(packedRun.dropFirst()))
-    let unknown = tag(99, 0) + varint(5) + tag(98, 1) + [UInt8](repeating: 1, count: 8)
+    let unpacked =
+      tag(1, 0) + varint(2) + values.flatMap { tag(7, 0) + varint(UInt64(bitPattern: $0)) }
+    let mixed =
+      tag(1, 0) + varint(2) + tag(7, 0) + varint(3) + field(7, bytes: Array(packedRun.dropFirst()))
+    let unknown =
+      tag(99, 0) + varint(5) + tag(98, 1) + [UInt8](repeating: 1, count: 8)
       + tag(97, 5) + [1, 2, 3, 4] + field(96, "skip me")
     for bytes in [packed, unpacked, mixed, unknown + packed] {
       var reader = ProtobufReader(bytes + tag(2, 0) + varint(7))
@@ -67,7 +77,9 @@ struct ONNXReaderTests {
     #expect(try ONNX.TensorProto(reading: &floats).floatData == [1, 2, 3])
   }
 
-  @Test("raw_data is read little-endian for FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL; external data is a clear error")
+  @Test(
+    "raw_data is read little-endian for FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL; external data is a clear error"
+  )
   func rawData() throws {
     func tensor(_ type: ONNX.DataType, _ raw: [UInt8], dims: [Int64]) -> ONNX.TensorProto {
       var t = ONNX.TensorProto()
@@ -76,13 +88,25 @@ struct ONNXReaderTests {
       t.rawData = raw
       return t
     }
-    #expect(try tensor(.float, [0, 0, 128, 63, 0, 0, 0, 192], dims: [2]).value() == .float(Tensor(shape: [2], values: [1, -2])))
-    #expect(try tensor(.double, [0, 0, 0, 0, 0, 0, 0xF0, 0x3F], dims: [1]).value() == .float(Tensor(shape: [1], values: [1])))
-    #expect(try tensor(.int64, [0xFE] + [UInt8](repeating: 0xFF, count: 7), dims: []).value() == .int64(Tensor(shape: [], values: [-2])))
-    #expect(try tensor(.int32, [5, 0, 0, 0], dims: [1]).value() == .int64(Tensor(shape: [1], values: [5])))
-    #expect(try tensor(.int8, [0xFF, 1], dims: [2]).value() == .int64(Tensor(shape: [2], values: [-1, 1])))
-    #expect(try tensor(.uint8, [0xFF], dims: [1]).value() == .int64(Tensor(shape: [1], values: [255])))
-    #expect(try tensor(.bool, [1, 0], dims: [2]).value() == .int64(Tensor(shape: [2], values: [1, 0])))
+    #expect(
+      try tensor(.float, [0, 0, 128, 63, 0, 0, 0, 192], dims: [2]).value()
+        == .float(Tensor(shape: [2], values: [1, -2])))
+    #expect(
+      try tensor(.double, [0, 0, 0, 0, 0, 0, 0xF0, 0x3F], dims: [1]).value()
+        == .float(Tensor(shape: [1], values: [1])))
+    #expect(
+      try tensor(.int64, [0xFE] + [UInt8](repeating: 0xFF, count: 7), dims: []).value()
+        == .int64(Tensor(shape: [], values: [-2])))
+    #expect(
+      try tensor(.int32, [5, 0, 0, 0], dims: [1]).value() == .int64(Tensor(shape: [1], values: [5]))
+    )
+    #expect(
+      try tensor(.int8, [0xFF, 1], dims: [2]).value()
+        == .int64(Tensor(shape: [2], values: [-1, 1])))
+    #expect(
+      try tensor(.uint8, [0xFF], dims: [1]).value() == .int64(Tensor(shape: [1], values: [255])))
+    #expect(
+      try tensor(.bool, [1, 0], dims: [2]).value() == .int64(Tensor(shape: [2], values: [1, 0])))
     #expect(throws: ONNXError.self) { try tensor(.float, [0, 0, 128], dims: [1]).value() }
     #expect(throws: ONNXError.self) { try tensor(.float, [], dims: [-1]).value() }
     #expect(throws: ONNXError.self) { try tensor(.float, [], dims: [1 << 40, 1 << 40]).value() }
@@ -97,7 +121,9 @@ struct ONNXReaderTests {
     }
   }
 
-  @Test("every prefix of the MobileNet-shaped model (8981 bytes) is refused with an ONNXError, never a trap; malformed offsets lie within the prefix")
+  @Test(
+    "every prefix of the MobileNet-shaped model (8981 bytes) is refused with an ONNXError, never a trap; malformed offsets lie within the prefix"
+  )
   func truncatedAtEveryPrefix() throws {
     let bytes = try ONNXFixture.bytes("mobilenet.onnx")
     _ = try ONNXGraph(decoding: bytes)
@@ -116,7 +142,9 @@ struct ONNXReaderTests {
     #expect(malformed > bytes.count / 2)
   }
 
-  @Test("20 000 seeded random byte changes to the Keras-style model load or fail with an ONNXError, never a trap")
+  @Test(
+    "20 000 seeded random byte changes to the Keras-style model load or fail with an ONNXError, never a trap"
+  )
   func mutatedBytes() throws {
     let original = try ONNXFixture.bytes("keras.onnx")
     var rng = SeededGenerator(seed: 18)
@@ -137,7 +165,9 @@ struct ONNXReaderTests {
     }
   }
 
-  static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", domain: String = "") -> ONNX.Node {
+  static func node(
+    _ op: String, _ inputs: [String], _ outputs: [String], name: String = "", domain: String = ""
+  ) -> ONNX.Node {
     var node = ONNX.Node()
     node.opType = op
     node.inputs = inputs
@@ -160,7 +190,9 @@ struct ONNXReaderTests {
     return model
   }
 
-  @Test("all unsupported operators are listed in one error, each with every node using it, other domains prefixed")
+  @Test(
+    "all unsupported operators are listed in one error, each with every node using it, other domains prefixed"
+  )
   func unsupportedOperatorsListedTogether() throws {
     let model = Self.model([
       Self.node("Erf", ["x"], ["a"], name: "erf1"),
@@ -174,10 +206,15 @@ struct ONNXReaderTests {
       .init(opType: "com.microsoft:FusedConv", nodes: ["fused"]),
     ])
     #expect(throws: expected) { try ONNXGraph(model: model) }
-    #expect(expected.description == "unsupported ONNX operators: Erf (erf1, erf2); Gelu (#3); com.microsoft:FusedConv (fused)")
+    #expect(
+      expected.description
+        == "unsupported ONNX operators: Erf (erf1, erf2); Gelu (#3); com.microsoft:FusedConv (fused)"
+    )
   }
 
-  @Test("nodes listed out of order run in topological order; a cycle, a missing input and a value produced twice are errors")
+  @Test(
+    "nodes listed out of order run in topological order; a cycle, a missing input and a value produced twice are errors"
+  )
   func topologicalOrder() throws {
     let shuffled = Self.model([
       Self.node("Relu", ["b"], ["y"], name: "last"),
@@ -193,12 +230,19 @@ struct ONNXReaderTests {
       Self.node("Relu", ["x", "c"], ["a"], name: "p"), Self.node("Relu", ["a"], ["c"], name: "q"),
       Self.node("Relu", ["a"], ["y"]),
     ])
-    #expect(throws: ONNXError.invalidGraph("the nodes 'p', 'q' form a cycle")) { try ONNXGraph(model: cycle) }
+    #expect(throws: ONNXError.invalidGraph("the nodes 'p', 'q' form a cycle")) {
+      try ONNXGraph(model: cycle)
+    }
     let missing = Self.model([Self.node("Add", ["x", "w"], ["y"], name: "add")])
-    #expect(throws: ONNXError.invalidGraph("node 'add' (Add) reads 'w', which no node, initializer or graph input provides")) {
+    #expect(
+      throws: ONNXError.invalidGraph(
+        "node 'add' (Add) reads 'w', which no node, initializer or graph input provides")
+    ) {
       try ONNXGraph(model: missing)
     }
-    let twice = Self.model([Self.node("Relu", ["x"], ["y"], name: "r1"), Self.node("Relu", ["x"], ["y"], name: "r2")])
+    let twice = Self.model([
+      Self.node("Relu", ["x"], ["y"], name: "r1"), Self.node("Relu", ["x"], ["y"], name: "r2"),
+    ])
     #expect(throws: ONNXError.self) { try ONNXGraph(model: twice) }
   }
 
@@ -209,12 +253,19 @@ struct ONNXReaderTests {
     second.name = "x2"
     model.graph.inputs.append(second)
     let graph = try ONNXGraph(model: model)
-    #expect(throws: ONNXError.nodeFailed(node: "sum", opType: "Add", reason: "shapes [2] and [3] do not broadcast")) {
-      try graph.run([.float(Tensor(shape: [2], repeating: 0)), .float(Tensor(shape: [3], repeating: 0))])
+    #expect(
+      throws: ONNXError.nodeFailed(
+        node: "sum", opType: "Add", reason: "shapes [2] and [3] do not broadcast")
+    ) {
+      try graph.run([
+        .float(Tensor(shape: [2], repeating: 0)), .float(Tensor(shape: [3], repeating: 0)),
+      ])
     }
     let classifierBytes = try ONNXFixture.bytes("seed.onnx")
     let seed = try ONNXGraph(decoding: classifierBytes)
-    #expect(throws: ONNXError.self) { try seed.run([.float(Tensor(shape: [1, 1, 28], repeating: 0))]) }
+    #expect(throws: ONNXError.self) {
+      try seed.run([.float(Tensor(shape: [1, 1, 28], repeating: 0))])
+    }
   }
 }
 

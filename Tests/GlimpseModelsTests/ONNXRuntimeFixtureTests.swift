@@ -55,7 +55,8 @@ struct ONNXFixture: Decodable {
 
 /// The largest difference between `actual` and `expected`, absolute and relative to the largest
 /// expected magnitude (at least 1).
-func onnxDifference(_ actual: [Float], _ expected: [Double]) -> (absolute: Double, relative: Double) {
+func onnxDifference(_ actual: [Float], _ expected: [Double]) -> (absolute: Double, relative: Double)
+{
   let absolute = maxAbsoluteDifference(actual.map(Double.init), expected)
   let scale = max(1, expected.map(abs).max() ?? 1)
   return (absolute, absolute / scale)
@@ -89,7 +90,8 @@ struct ONNXRuntimeFixtureTests {
       let outputs = try graph.run(inputs)
       for (k, expected) in op.outputs.enumerated() {
         let value = try #require(outputs["y\(k)"], "\(op.name)")
-        #expect(value.shape == expected.shape, "\(op.name): shape \(value.shape) vs \(expected.shape)")
+        #expect(
+          value.shape == expected.shape, "\(op.name): shape \(value.shape) vs \(expected.shape)")
         let actual: [Float]
         switch value {
         case .float(let t): actual = t.values

@@ -68,7 +68,9 @@ extension ONNXClassifier {
     bytes.reserveCapacity(count)
     for word in words {
       let bits = UInt64(bitPattern: Int64(word))
-      for k in 0..<8 where bytes.count < count { bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * k))) }
+      for k in 0..<8 where bytes.count < count {
+        bytes.append(UInt8(truncatingIfNeeded: bits >> (8 * k)))
+      }
     }
     return bytes
   }

@@ -106,7 +106,8 @@ extension ONNXClassifier {
           for pixel in 0..<plane {
             let x = (value(n, pixel * c + source) * settings.scale - mean) / std
             let target =
-              settings.layout == .nchw ? image + channel * plane + pixel : image + pixel * c + channel
+              settings.layout == .nchw
+              ? image + channel * plane + pixel : image + pixel * c + channel
             out[target] = Float(x)
           }
         }

@@ -73,7 +73,8 @@ public struct ONNXClassifier: Classifier {
           expected: "positive sizes and 1 or 3 channels")
       }
       guard scale.isFinite, scale > 0 else {
-        throw .invalidHyperparameter(name: "scale", value: "\(scale)", expected: "a finite number > 0")
+        throw .invalidHyperparameter(
+          name: "scale", value: "\(scale)", expected: "a finite number > 0")
       }
       guard mean.count == channels, mean.allSatisfy(\.isFinite) else {
         throw .invalidHyperparameter(
@@ -153,11 +154,13 @@ public struct ONNXClassifier: Classifier {
     guard !graph.outputs.isEmpty else { throw .invalidModel("the graph has no outputs") }
     guard input.elementType == 0 || input.elementType == ONNX.DataType.float.rawValue else {
       throw .invalidModel(
-        "input '\(input.name)' is \(ONNX.TensorProto.typeName(input.elementType)); Glimpse feeds FLOAT images")
+        "input '\(input.name)' is \(ONNX.TensorProto.typeName(input.elementType)); Glimpse feeds FLOAT images"
+      )
     }
     guard let dims = input.shape, dims.count == 4 else {
       throw .invalidModel(
-        "input '\(input.name)' has \(input.shape.map { "rank \($0.count)" } ?? "no shape"); an image classifier takes [N, C, H, W] or [N, H, W, C]")
+        "input '\(input.name)' has \(input.shape.map { "rank \($0.count)" } ?? "no shape"); an image classifier takes [N, C, H, W] or [N, H, W, C]"
+      )
     }
     func fixed(_ k: Int) -> Int? {
       if case .value(let v) = dims[k], v > 0, v <= 1 << 20 { return Int(v) }
@@ -171,19 +174,23 @@ public struct ONNXClassifier: Classifier {
       (layout, channels) = (.nhwc, c)
     } else {
       throw .invalidModel(
-        "input '\(input.name)' has shape \(Self.describe(dims)): no axis of 1 or 3 channels in position 1 (NCHW) or 4 (NHWC)")
+        "input '\(input.name)' has shape \(Self.describe(dims)): no axis of 1 or 3 channels in position 1 (NCHW) or 4 (NHWC)"
+      )
     }
     let (hAxis, wAxis) = layout == .nchw ? (2, 3) : (1, 2)
-    var height = fixed(hAxis), width = fixed(wAxis)
+    var height = fixed(hAxis)
+    var width = fixed(wAxis)
     if let size = settings.size {
       if let h = height, let w = width, (h, w) != (size.height, size.width) {
-        throw .invalidSettings("the size \(size.height)×\(size.width) differs from the graph's \(h)×\(w)")
+        throw .invalidSettings(
+          "the size \(size.height)×\(size.width) differs from the graph's \(h)×\(w)")
       }
       (height, width) = (size.height, size.width)
     }
     guard let height, let width else {
       throw .invalidSettings(
-        "input '\(input.name)' has shape \(Self.describe(dims)) with a symbolic height or width; give the image size")
+        "input '\(input.name)' has shape \(Self.describe(dims)) with a symbolic height or width; give the image size"
+      )
     }
     let hyperparameters = Hyperparameters(
       layout: layout, height: height, width: width, channels: channels, scale: settings.scale,
@@ -227,7 +234,8 @@ public struct ONNXClassifier: Classifier {
       let count = output.shape.reduce(1, *)
       guard output.shape.first == images, count % images == 0, count / images >= 1 else {
         throw .invalidModel(
-          "output '\(graph.outputs[0].name)' has shape \(output.shape) for \(images) images; expected [\(images), classes]")
+          "output '\(graph.outputs[0].name)' has shape \(output.shape) for \(images) images; expected [\(images), classes]"
+        )
       }
       guard case .float = output else {
         throw .invalidModel("output '\(graph.outputs[0].name)' is not FLOAT")
@@ -271,12 +279,13 @@ public struct ONNXClassifier: Classifier {
   }
 
   static func describe(_ dims: [ONNX.Dimension]) -> String {
-    "[" + dims.map { dim in
-      switch dim {
-      case .value(let v): "\(v)"
-      case .parameter(let name): name
-      case .unknown: "?"
-      }
-    }.joined(separator: ", ") + "]"
+    "["
+      + dims.map { dim in
+        switch dim {
+        case .value(let v): "\(v)"
+        case .parameter(let name): name
+        case .unknown: "?"
+        }
+      }.joined(separator: ", ") + "]"
   }
 }

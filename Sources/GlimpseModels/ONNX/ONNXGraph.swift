@@ -67,7 +67,8 @@ public struct ONNXGraph: Sendable {
     }
     guard Self.supportedOpsets.contains(opset) else {
       throw .invalidModel(
-        "opset \(opset) is outside the \(Self.supportedOpsets.lowerBound)–\(Self.supportedOpsets.upperBound) Glimpse reads")
+        "opset \(opset) is outside the \(Self.supportedOpsets.lowerBound)–\(Self.supportedOpsets.upperBound) Glimpse reads"
+      )
     }
     guard !graph.hasSparseInitializers else {
       throw .invalidModel("the graph has sparse initializers, which Glimpse does not read")
@@ -148,7 +149,8 @@ public struct ONNXGraph: Sendable {
       for input in Set(node.inputs) where !input.isEmpty && !available.contains(input) {
         guard producer[input] != nil else {
           throw .invalidGraph(
-            "node '\(names[index])' (\(node.opType)) reads '\(input)', which no node, initializer or graph input provides")
+            "node '\(names[index])' (\(node.opType)) reads '\(input)', which no node, initializer or graph input provides"
+          )
         }
         waiting[index] += 1
         readers[input, default: []].append(index)
@@ -183,7 +185,8 @@ public struct ONNXGraph: Sendable {
       }
       let stuck = left.sorted().map { "'\(names[$0])'" }
       throw .invalidGraph(
-        "the nodes \(stuck.prefix(5).joined(separator: ", "))\(stuck.count > 5 ? ", …" : "") form a cycle")
+        "the nodes \(stuck.prefix(5).joined(separator: ", "))\(stuck.count > 5 ? ", …" : "") form a cycle"
+      )
     }
     for output in graph.outputs {
       guard available.contains(output.name) || producer[output.name] != nil else {
@@ -274,7 +277,8 @@ public struct ONNXGraph: Sendable {
     var results: [ONNXValue] = []
     for (slot, info) in zip(outputSlots, outputs) {
       guard let value = slots[slot] else {
-        throw .nodeFailed(node: info.name, opType: "output", reason: "the graph output has no value")
+        throw .nodeFailed(
+          node: info.name, opType: "output", reason: "the graph output has no value")
       }
       results.append(value)
     }
@@ -298,11 +302,13 @@ public struct ONNXGraph: Sendable {
   static func check(_ value: ONNXValue, against info: ONNX.ValueInfo) throws(ONNXError) {
     let isFloat = if case .float = value { true } else { false }
     if info.elementType != 0 {
-      let wantsFloat = info.elementType == ONNX.DataType.float.rawValue
+      let wantsFloat =
+        info.elementType == ONNX.DataType.float.rawValue
         || info.elementType == ONNX.DataType.double.rawValue
       guard wantsFloat == isFloat else {
         throw .inputMismatch(
-          "input '\(info.name)' is \(ONNX.TensorProto.typeName(info.elementType)), given \(value.typeName)")
+          "input '\(info.name)' is \(ONNX.TensorProto.typeName(info.elementType)), given \(value.typeName)"
+        )
       }
     }
     guard let declared = info.shape else { return }

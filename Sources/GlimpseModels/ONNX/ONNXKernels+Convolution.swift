@@ -31,9 +31,12 @@ extension ONNXKernels {
   {
     var axes: [AxisWindow] = []
     for axis in 0..<2 {
-      let (size, k, s, d) = (input[axis], kernel[axis], window.strides[axis], window.dilations[axis])
+      let (size, k, s, d) = (
+        input[axis], kernel[axis], window.strides[axis], window.dilations[axis]
+      )
       let extent = (k - 1) * d + 1
-      var begin = window.pads[axis], end = window.pads[axis + 2]
+      var begin = window.pads[axis]
+      var end = window.pads[axis + 2]
       var output: Int
       switch window.autoPad {
       case "VALID":
@@ -47,7 +50,8 @@ extension ONNXKernels {
       default:
         let span = size + begin + end - extent
         guard span >= 0 else {
-          throw KernelError("the window (\(extent)) is larger than the padded input (\(size + begin + end))")
+          throw KernelError(
+            "the window (\(extent)) is larger than the padded input (\(size + begin + end))")
         }
         output = (window.ceilMode ? (span + s - 1) / s : span / s) + 1
         // A window starting in the end padding is dropped (PyTorch's and onnxruntime's rule).
@@ -68,10 +72,15 @@ extension ONNXKernels {
     group: Int
   ) throws(KernelError) -> Tensor<Float> {
     guard x.rank == 4, w.rank == 4 else {
-      throw KernelError("input \(x.shape) and weights \(w.shape) must both be 4-D (2-D convolution)")
+      throw KernelError(
+        "input \(x.shape) and weights \(w.shape) must both be 4-D (2-D convolution)")
     }
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (m, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    guard c >= 1, m >= 1, kh >= 1, kw >= 1 else {
+      throw KernelError(
+        "input \(x.shape) and weights \(w.shape) must have non-empty channels and kernel")
+    }
     guard group >= 1, c % group == 0, m % group == 0, c / group == cg else {
       throw KernelError("input channels \(c), weights \(w.shape) and group \(group) do not fit")
     }
@@ -84,7 +93,8 @@ extension ONNXKernels {
     let outShape = [n, m, oh, ow]
     let total = try elementCount(outShape)
     let mg = m / group
-    let plane = oh * ow, patch = cg * kh * kw
+    let plane = oh * ow
+    let patch = cg * kh * kw
     _ = try elementCount([patch, plane])
     var out = [Float](repeating: 0, count: total)
     let pointwise =
@@ -93,12 +103,16 @@ extension ONNXKernels {
     x.values.withUnsafeBufferPointer { xb in
       w.values.withUnsafeBufferPointer { wb in
         out.withUnsafeMutableBufferPointer { ob in
-          guard let xp = xb.baseAddress, let wp = wb.baseAddress, let op = ob.baseAddress else { return }
-          if cg == 1 && mg <= 4 {
-            depthwise(xp, wp, op, n: n, c: c, h: h, w: wd, multiplier: mg, kh: kh, kw: kw, axes: axes)
+          guard let xp = xb.baseAddress, let wp = wb.baseAddress, let op = ob.baseAddress else {
             return
           }
-          let columns = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
+          if cg == 1 && mg <= 4 {
+            depthwise(
+              xp, wp, op, n: n, c: c, h: h, w: wd, multiplier: mg, kh: kh, kw: kw, axes: axes)
+            return
+          }
+          let columns =
+            pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
           defer { columns?.deallocate() }
           for image in 0..<n {
             for g in 0..<group {
@@ -159,10 +173,15 @@ extension ONNXKernels {
             let offset = kx * dx - px
             if sx == 1 {
               // Contiguous: the in-range part is one copy.
-              let first = Swift.max(0, -offset), last = Swift.min(ow, w - offset)
+              let first = Swift.max(0, -offset)
+              let last = Swift.min(ow, w - offset)
               if first > 0 { target.update(repeating: 0, count: Swift.min(first, ow)) }
-              if last > first { (target + first).update(from: line + first + offset, count: last - first) }
-              if last < ow { (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0)) }
+              if last > first {
+                (target + first).update(from: line + first + offset, count: last - first)
+              }
+              if last < ow {
+                (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0))
+              }
             } else {
               for ox in 0..<ow {
                 let ix = ox * sx + offset
@@ -215,7 +234,9 @@ extension ONNXKernels {
   }
 
   /// MaxPool over NCHW maps (padding never wins: it is −∞).
-  static func maxPool(_ x: Tensor<Float>, window: WindowSettings) throws(KernelError) -> Tensor<Float> {
+  static func maxPool(_ x: Tensor<Float>, window: WindowSettings) throws(KernelError) -> Tensor<
+    Float
+  > {
     try pool(x, window: window) { map, ys, xs, w, _, _ in
       var best = -Float.infinity
       for iy in ys {
@@ -302,6 +323,7 @@ extension ONNXKernels {
         }
       }
     }
-    return Tensor(shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), values: out)
+    return Tensor(
+      shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), values: out)
   }
 }

@@ -54,14 +54,18 @@ extension ONNXKernels {
       return Tensor(shape: shape, values: b.values.map { op(x, $0) })
     }
     let count = shape.reduce(1, *)
-    let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+    let sa = broadcastStrides(a.shape, to: shape)
+    let sb = broadcastStrides(b.shape, to: shape)
     let rank = shape.count
     var out: [T] = []
     out.reserveCapacity(count)
     guard count > 0 else { return Tensor(shape: shape, values: []) }
-    let inner = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
+    let inner = shape[rank - 1]
+    let ia = sa[rank - 1]
+    let ib = sb[rank - 1]
     var index = [Int](repeating: 0, count: rank)
-    var offsetA = 0, offsetB = 0
+    var offsetA = 0
+    var offsetB = 0
     a.values.withUnsafeBufferPointer { av in
       b.values.withUnsafeBufferPointer { bv in
         while out.count < count {
@@ -116,7 +120,8 @@ extension ONNXKernels {
   }
 
   /// Reshape: 0 copies the input's size (unless `allowZero`), −1 is inferred.
-  static func reshape(_ value: ONNXValue, shape requested: [Int64], allowZero: Bool) throws(KernelError)
+  static func reshape(_ value: ONNXValue, shape requested: [Int64], allowZero: Bool)
+    throws(KernelError)
     -> ONNXValue
   {
     let input = value.shape
@@ -130,7 +135,9 @@ extension ONNXKernels {
         inferred = axis
         shape.append(1)
       case 0 where !allowZero:
-        guard axis < input.count else { throw KernelError("shape \(requested) copies axis \(axis) of \(input)") }
+        guard axis < input.count else {
+          throw KernelError("shape \(requested) copies axis \(axis) of \(input)")
+        }
         shape.append(input[axis])
       default:
         guard size >= 0, size <= Int64(maximumElementCount) else {
@@ -167,7 +174,8 @@ extension ONNXKernels {
       out.reserveCapacity(count)
       var index = [Int](repeating: 0, count: rank)
       var offset = 0
-      let inner = outShape[rank - 1], innerStride = permuted[rank - 1]
+      let inner = outShape[rank - 1]
+      let innerStride = permuted[rank - 1]
       t.values.withUnsafeBufferPointer { v in
         while true {
           for k in 0..<inner { out.append(v[offset + k * innerStride]) }
@@ -201,7 +209,9 @@ extension ONNXKernels {
       guard other.count == rank else { throw KernelError("inputs of different ranks") }
       shape[axis] += other[axis]
       other[axis] = shape[axis]
-      guard other == shape else { throw KernelError("input \(value.shape) does not fit \(first.shape) off axis \(axis)") }
+      guard other == shape else {
+        throw KernelError("input \(value.shape) does not fit \(first.shape) off axis \(axis)")
+      }
     }
     _ = try elementCount(shape)
     let outer = shape[..<axis].reduce(1, *)
@@ -237,10 +247,14 @@ extension ONNXKernels {
 
   /// Pad in constant mode: `pads` are the begins of every axis, then the ends; negative pads
   /// crop.
-  static func pad(_ value: ONNXValue, pads: [Int], value fill: Float) throws(KernelError) -> ONNXValue {
+  static func pad(_ value: ONNXValue, pads: [Int], value fill: Float) throws(KernelError)
+    -> ONNXValue
+  {
     let shape = value.shape
     let rank = shape.count
-    guard pads.count == 2 * rank else { throw KernelError("pads \(pads) do not have 2 × \(rank) values") }
+    guard pads.count == 2 * rank else {
+      throw KernelError("pads \(pads) do not have 2 × \(rank) values")
+    }
     var outShape: [Int] = []
     for axis in 0..<rank {
       let (size, overflow) = shape[axis].addingReportingOverflow(pads[axis] &+ pads[axis + rank])
@@ -281,14 +295,18 @@ extension ONNXKernels {
   }
 
   /// Gather along `axis`; negative indices count from the end.
-  static func gather(_ value: ONNXValue, indices: Tensor<Int64>, axis: Int) throws(KernelError) -> ONNXValue {
+  static func gather(_ value: ONNXValue, indices: Tensor<Int64>, axis: Int) throws(KernelError)
+    -> ONNXValue
+  {
     let shape = value.shape
     let axis = try normalize(axis: axis, rank: shape.count)
     let size = shape[axis]
     var resolved: [Int] = []
     for index in indices.values {
       let i = index < 0 ? index + Int64(size) : index
-      guard i >= 0, i < Int64(size) else { throw KernelError("index \(index) is out of range for size \(size)") }
+      guard i >= 0, i < Int64(size) else {
+        throw KernelError("index \(index) is out of range for size \(size)")
+      }
       resolved.append(Int(i))
     }
     let outShape = Array(shape[..<axis]) + indices.shape + Array(shape[(axis + 1)...])

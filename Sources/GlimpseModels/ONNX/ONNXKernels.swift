@@ -18,7 +18,12 @@ enum ONNXKernels {
     switch op {
     case .conv(let window, let group):
       let bias = try args.optionalFloat(2)
-      return [.float(try conv(try args.float(0), weights: try args.float(1), bias: bias, window: window, group: group))]
+      return [
+        .float(
+          try conv(
+            try args.float(0), weights: try args.float(1), bias: bias, window: window, group: group)
+        )
+      ]
     case .batchNormalization(let epsilon):
       return [
         .float(
@@ -27,7 +32,8 @@ enum ONNXKernels {
             mean: try args.float(3), variance: try args.float(4), epsilon: epsilon))
       ]
     case .relu: return [.float(map(try args.float(0)) { max($0, 0) })]
-    case .leakyRelu(let alpha): return [.float(map(try args.float(0)) { $0 >= 0 ? $0 : alpha * $0 })]
+    case .leakyRelu(let alpha):
+      return [.float(map(try args.float(0)) { $0 >= 0 ? $0 : alpha * $0 })]
     case .clip(var low, var high):
       if opset >= 11 {
         if let value = try args.optionalFloat(1) { low = try scalar(value, "min") }
@@ -42,7 +48,9 @@ enum ONNXKernels {
     case .tanh: return [.float(map(try args.float(0)) { tanhf($0) })]
     case .maxPool(let window): return [.float(try maxPool(try args.float(0), window: window))]
     case .averagePool(let window, let countIncludePad):
-      return [.float(try averagePool(try args.float(0), window: window, countIncludePad: countIncludePad))]
+      return [
+        .float(try averagePool(try args.float(0), window: window, countIncludePad: countIncludePad))
+      ]
     case .globalAveragePool: return [.float(try globalPool(try args.float(0), max: false))]
     case .globalMaxPool: return [.float(try globalPool(try args.float(0), max: true))]
     case .gemm(let transA, let transB, let alpha, let beta):
@@ -57,7 +65,13 @@ enum ONNXKernels {
     case .sub: return [try binary(args, float: { $0 - $1 }, int: { $0 &- $1 })]
     case .mul: return [try binary(args, float: { $0 * $1 }, int: { $0 &* $1 })]
     case .div:
-      return [try binary(args, float: { $0 / $1 }, int: { $1 == 0 ? 0 : $0 / $1 })]
+      // Integer division truncates (C's rule, onnxruntime's); by zero and Int64.min / −1,
+      // which would trap, give 0 and Int64.min.
+      return [
+        try binary(
+          args, float: { $0 / $1 },
+          int: { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue })
+      ]
     case .flatten(let axis): return [try flatten(try args.any(0), axis: axis)]
     case .reshape(let allowZero):
       return [try reshape(try args.any(0), shape: try args.int(1).values, allowZero: allowZero)]
@@ -71,8 +85,14 @@ enum ONNXKernels {
       if let attributePads {
         pads = attributePads
       } else {
-        pads = try args.int(1).values.map { Int(clamping: $0) }
-        if let constant = try args.optionalFloat(2) { value = try scalar(constant, "constant_value") }
+        let values = try args.int(1).values
+        guard values.allSatisfy({ abs($0) <= Int64(maximumElementCount) }) else {
+          throw KernelError("pads \(values) are out of range")
+        }
+        pads = values.map { Int($0) }
+        if let constant = try args.optionalFloat(2) {
+          value = try scalar(constant, "constant_value")
+        }
         if args.values.count > 3, args.values[3] != nil {
           throw KernelError("the 'axes' input of Pad is not supported")
         }
@@ -87,25 +107,43 @@ enum ONNXKernels {
       return [try gather(try args.any(0), indices: try args.int(1), axis: axis)]
     case .unsqueeze(let attributeAxes):
       let axes: [Int]
-      if let attributeAxes { axes = attributeAxes } else { axes = try axesInput(args, required: true) }
+      if let attributeAxes {
+        axes = attributeAxes
+      } else {
+        axes = try axesInput(args, required: true)
+      }
       return [try unsqueeze(try args.any(0), axes: axes)]
     case .squeeze(let attributeAxes):
       let axes: [Int]
-      if let attributeAxes { axes = attributeAxes } else { axes = try axesInput(args, required: false) }
+      if let attributeAxes {
+        axes = attributeAxes
+      } else {
+        axes = try axesInput(args, required: false)
+      }
       return [try squeeze(try args.any(0), axes: axes)]
     case .reduceMean(let attributeAxes, let keepDims, let noop):
       let axes: [Int]
-      if let attributeAxes { axes = attributeAxes } else { axes = try axesInput(args, required: false) }
+      if let attributeAxes {
+        axes = attributeAxes
+      } else {
+        axes = try axesInput(args, required: false)
+      }
       if axes.isEmpty && noop { return [try args.any(0)] }
       return [.float(try reduceMean(try args.float(0), axes: axes, keepDims: keepDims))]
     case .cast(let toFloat):
       switch (try args.any(0), toFloat) {
       case (.float(let t), true): return [.float(t)]
       case (.int64(let t), false): return [.int64(t)]
-      case (.int64(let t), true): return [.float(Tensor(shape: t.shape, values: t.values.map { Float($0) }))]
+      case (.int64(let t), true):
+        return [.float(Tensor(shape: t.shape, values: t.values.map { Float($0) }))]
       case (.float(let t), false):
         return [
-          .int64(Tensor(shape: t.shape, values: t.values.map { $0.isFinite ? Int64(clamping: Int64(exactly: $0.rounded(.towardZero)) ?? 0) : 0 }))
+          .int64(
+            Tensor(
+              shape: t.shape,
+              values: t.values.map {
+                $0.isFinite ? Int64(clamping: Int64(exactly: $0.rounded(.towardZero)) ?? 0) : 0
+              }))
         ]
       }
     }
@@ -156,7 +194,9 @@ enum ONNXKernels {
 
   /// The one value of a one-element tensor.
   static func scalar(_ tensor: Tensor<Float>, _ name: String) throws(KernelError) -> Float {
-    guard tensor.count == 1 else { throw KernelError("'\(name)' has \(tensor.count) values, expected 1") }
+    guard tensor.count == 1 else {
+      throw KernelError("'\(name)' has \(tensor.count) values, expected 1")
+    }
     return tensor.values[0]
   }
 
@@ -191,8 +231,11 @@ enum ONNXKernels {
 
   /// Python's `shape[start:end]` with clamping, as Shape's `start`/`end` (opset 15).
   static func sliceRange(count: Int, start: Int, end: Int?) -> Range<Int> {
-    func clamp(_ value: Int) -> Int { Swift.min(Swift.max(value < 0 ? value + count : value, 0), count) }
-    let lower = clamp(start), upper = clamp(end ?? count)
+    func clamp(_ value: Int) -> Int {
+      Swift.min(Swift.max(value < 0 ? value + count : value, 0), count)
+    }
+    let lower = clamp(start)
+    let upper = clamp(end ?? count)
     return lower..<Swift.max(lower, upper)
   }
 

@@ -111,7 +111,8 @@ enum ONNXOperator: Sendable, Equatable {
         max: try a.float("max", default: .greatestFiniteMagnitude))
     case "Sigmoid": self = .sigmoid
     case "HardSigmoid":
-      self = .hardSigmoid(alpha: try a.float("alpha", default: 0.2), beta: try a.float("beta", default: 0.5))
+      self = .hardSigmoid(
+        alpha: try a.float("alpha", default: 0.2), beta: try a.float("beta", default: 0.5))
     case "HardSwish": self = .hardSwish
     case "Tanh": self = .tanh
     case "MaxPool":
@@ -140,7 +141,9 @@ enum ONNXOperator: Sendable, Equatable {
     case "Reshape": self = .reshape(allowZero: try a.int("allowzero", default: 0) != 0)
     case "Transpose": self = .transpose(perm: try a.ints("perm"))
     case "Concat":
-      guard let axis = try a.optionalInt("axis") else { throw .invalid("attribute 'axis' is required") }
+      guard let axis = try a.optionalInt("axis") else {
+        throw .invalid("attribute 'axis' is required")
+      }
       self = .concat(axis: axis)
     case "Softmax":
       self =
@@ -190,13 +193,16 @@ enum ONNXOperator: Sendable, Equatable {
 struct AttributeReader {
   let node: ONNX.Node
 
-  private func attribute(_ name: String, _ kinds: [ONNX.Attribute.Kind]) throws(ONNXOperator.Refusal)
+  private func attribute(_ name: String, _ kinds: [ONNX.Attribute.Kind]) throws(ONNXOperator
+    .Refusal)
     -> ONNX.Attribute?
   {
     guard let attribute = node.attribute(name) else { return nil }
     // Files from IR < 2 leave `type` unset; the value fields then say what it is.
     guard attribute.type == 0 || kinds.contains(where: { $0.rawValue == attribute.type }) else {
-      throw .invalid("attribute '\(name)' has type \(attribute.type), expected \(kinds.map { "\($0)" }.joined(separator: " or "))")
+      throw .invalid(
+        "attribute '\(name)' has type \(attribute.type), expected \(kinds.map { "\($0)" }.joined(separator: " or "))"
+      )
     }
     return attribute
   }
@@ -221,7 +227,9 @@ struct AttributeReader {
     guard let value = try attribute(name, [.ints]) else { return nil }
     var result: [Int] = []
     for v in value.ints {
-      guard abs(v) <= 1 << 40 else { throw .invalid("attribute '\(name)' holds \(v), out of range") }
+      guard abs(v) <= 1 << 40 else {
+        throw .invalid("attribute '\(name)' holds \(v), out of range")
+      }
       result.append(Int(v))
     }
     return result
@@ -242,12 +250,20 @@ struct AttributeReader {
     let pads = try ints("pads") ?? [0, 0, 0, 0]
     let autoPad = try string("auto_pad", default: "NOTSET")
     guard strides.count == 2, dilations.count == 2, pads.count == 4 else {
-      throw .unsupported("\(node.opType) (not 2-D: strides \(strides), dilations \(dilations), pads \(pads))")
+      throw .unsupported(
+        "\(node.opType) (not 2-D: strides \(strides), dilations \(dilations), pads \(pads))")
     }
-    guard strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }),
-      pads.allSatisfy({ $0 >= 0 }), kernel?.allSatisfy({ $0 >= 1 }) ?? true
+    // At most 2²⁰ each, so that window arithmetic (output × stride, kernel × dilation) stays far
+    // from overflow whatever the file says.
+    let limit = 1 << 20
+    guard strides.allSatisfy({ (1...limit).contains($0) }),
+      dilations.allSatisfy({ (1...limit).contains($0) }),
+      pads.allSatisfy({ (0...limit).contains($0) }),
+      kernel?.allSatisfy({ (1...limit).contains($0) }) ?? true
     else {
-      throw .invalid("window attributes out of range: kernel \(kernel ?? []), strides \(strides), dilations \(dilations), pads \(pads)")
+      throw .invalid(
+        "window attributes out of range: kernel \(kernel ?? []), strides \(strides), dilations \(dilations), pads \(pads)"
+      )
     }
     guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else {
       throw .invalid("attribute 'auto_pad' is '\(autoPad)'")

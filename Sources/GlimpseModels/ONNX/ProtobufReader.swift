@@ -16,7 +16,12 @@
 
 /// A protocol-buffers wire type.
 enum WireType: Int, Sendable {
-  case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+  case varint = 0
+  case fixed64 = 1
+  case lengthDelimited = 2
+  case startGroup = 3
+  case endGroup = 4
+  case fixed32 = 5
 }
 
 /// Reads protocol-buffers records from a byte range of a shared buffer.
@@ -149,7 +154,8 @@ struct ProtobufReader {
   /// Checks that a known field came with the wire type its declaration implies.
   func expect(_ wireType: WireType, _ expected: WireType, field: String) throws(ONNXError) {
     guard wireType == expected else {
-      throw error("field '\(field)' has wire type \(wireType.rawValue), expected \(expected.rawValue)")
+      throw error(
+        "field '\(field)' has wire type \(wireType.rawValue), expected \(expected.rawValue)")
     }
   }
 
@@ -222,7 +228,8 @@ struct ProtobufReader {
       let start = position
       let range = try readLengthDelimited()
       guard range.count % 4 == 0 else {
-        throw error("packed field '\(field)' has \(range.count) bytes, not a multiple of 4", at: start)
+        throw error(
+          "packed field '\(field)' has \(range.count) bytes, not a multiple of 4", at: start)
       }
       var run = ProtobufReader(bytes, range: range)
       values.reserveCapacity(values.count + range.count / 4)
@@ -243,7 +250,8 @@ struct ProtobufReader {
       let start = position
       let range = try readLengthDelimited()
       guard range.count % 8 == 0 else {
-        throw error("packed field '\(field)' has \(range.count) bytes, not a multiple of 8", at: start)
+        throw error(
+          "packed field '\(field)' has \(range.count) bytes, not a multiple of 8", at: start)
       }
       var run = ProtobufReader(bytes, range: range)
       values.reserveCapacity(values.count + range.count / 8)

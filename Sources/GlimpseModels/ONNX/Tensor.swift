@@ -68,7 +68,8 @@ extension ONNX.TensorProto {
     let label = name.isEmpty ? "a tensor" : "tensor \(quotedName)"
     guard !isExternal else {
       throw .invalidModel(
-        "\(label) keeps its data in an external file; save the model with its weights inside (onnx.save_model(model, path, save_as_external_data=False))")
+        "\(label) keeps its data in an external file; save the model with its weights inside (onnx.save_model(model, path, save_as_external_data=False))"
+      )
     }
     var count = 1
     for dim in dims {
@@ -83,7 +84,8 @@ extension ONNX.TensorProto {
     }
     let shape = dims.map { Int($0) }
     guard let type = ONNX.DataType(rawValue: dataType) else {
-      throw .invalidModel("\(label) has data type \(Self.typeName(dataType)), which Glimpse does not read")
+      throw .invalidModel(
+        "\(label) has data type \(Self.typeName(dataType)), which Glimpse does not read")
     }
     func mismatch(_ found: Int, _ field: String) -> ONNXError {
       .invalidModel("\(label) has dims \(dims) (\(count) values) but \(found) values in \(field)")
@@ -92,7 +94,8 @@ extension ONNX.TensorProto {
       let width = Self.byteWidth(type)
       guard raw.count == count * width else {
         throw .invalidModel(
-          "\(label) has dims \(dims) (\(count) values of \(width) bytes) but \(raw.count) bytes of raw_data")
+          "\(label) has dims \(dims) (\(count) values of \(width) bytes) but \(raw.count) bytes of raw_data"
+        )
       }
       return raw.withUnsafeBytes { bytes in
         func load<T: FixedWidthInteger>(_: T.Type, _ k: Int) -> T {
@@ -100,16 +103,22 @@ extension ONNX.TensorProto {
         }
         switch type {
         case .float:
-          return .float(Tensor(shape: shape, values: (0..<count).map { Float(bitPattern: load(UInt32.self, $0)) }))
+          return .float(
+            Tensor(
+              shape: shape, values: (0..<count).map { Float(bitPattern: load(UInt32.self, $0)) }))
         case .double:
           return .float(
-            Tensor(shape: shape, values: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) }))
+            Tensor(
+              shape: shape,
+              values: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) }))
         case .int64:
           return .int64(Tensor(shape: shape, values: (0..<count).map { load(Int64.self, $0) }))
         case .int32:
-          return .int64(Tensor(shape: shape, values: (0..<count).map { Int64(load(Int32.self, $0)) }))
+          return .int64(
+            Tensor(shape: shape, values: (0..<count).map { Int64(load(Int32.self, $0)) }))
         case .int8:
-          return .int64(Tensor(shape: shape, values: (0..<count).map { Int64(Int8(bitPattern: bytes[$0])) }))
+          return .int64(
+            Tensor(shape: shape, values: (0..<count).map { Int64(Int8(bitPattern: bytes[$0])) }))
         case .uint8, .bool:
           return .int64(Tensor(shape: shape, values: (0..<count).map { Int64(bytes[$0]) }))
         }

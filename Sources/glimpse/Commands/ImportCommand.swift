@@ -24,7 +24,10 @@ struct ImportCommand: ParsableCommand {
   @Option(help: "The Glimpse model file to write.")
   var out: String
 
-  @Option(help: "Per-channel mean subtracted after scaling, in the model's channel order (0.485,0.456,0.406 for ImageNet with --scale 1).")
+  @Option(
+    help:
+      "Per-channel mean subtracted after scaling, in the model's channel order (0.485,0.456,0.406 for ImageNet with --scale 1)."
+  )
   var mean: String?
 
   @Option(help: "Per-channel standard deviation divided by (0.229,0.224,0.225 for ImageNet).")
@@ -36,7 +39,9 @@ struct ImportCommand: ParsableCommand {
   @Flag(help: "The model takes channels in blue, green, red order (Caffe, OpenCV).")
   var bgr = false
 
-  @Option(help: "A text file of class names, one per line, in the model's output order (default 0 … K-1).")
+  @Option(
+    help: "A text file of class names, one per line, in the model's output order (default 0 … K-1)."
+  )
   var classes: String?
 
   @Option(help: "Image size HxW, needed only when the graph leaves height and width symbolic.")
