@@ -104,10 +104,13 @@ struct ONNXRuntimeFixtureTests {
   }
 
   @Test(
-    "the exported seed, ResNet-18-shaped, MobileNetV2-shaped and Keras-style NHWC models give onnxruntime's outputs to 1e-4 relative to the largest, for a batch of 2"
+    "the exported seed, ResNet-18-shaped, MobileNetV2-shaped, Keras-style NHWC, view-flattened (int64 shape arithmetic) and fixed-batch models give onnxruntime's outputs to 1e-4 relative to the largest"
   )
   func exportedModels() throws {
-    #expect(fixture.models.map(\.name) == ["seed", "resnet", "mobilenet", "keras"])
+    #expect(
+      fixture.models.map(\.name) == [
+        "seed", "resnet", "mobilenet", "keras", "viewflat", "fixed_batch",
+      ])
     for model in fixture.models {
       let graph = try ONNXGraph(decoding: try ONNXFixture.bytes(model.file))
       let input = ONNXValue.float(

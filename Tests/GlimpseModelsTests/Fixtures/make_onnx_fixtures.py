@@ -23,6 +23,11 @@ batch dimension symbolic "N"):
              ReLU6 exports as Clip with min/max inputs.
   keras      a Keras-style NHWC net: input N x 32 x 32 x 3, a Transpose to NCHW inside the graph,
              conv 3x3 (3->8), ReLU, global average pool, flatten, Gemm (->3), Softmax at the end.
+  viewflat   conv 3x3/2 (3->4), ReLU, x.view(x.size(0), -1), linear (->3) on N x 3 x 16 x 16: the
+             exporter computes the flattened shape in the graph (Shape, Gather, Unsqueeze, Concat,
+             Reshape on int64 tensors).
+  fixed_batch  the same network exported without a dynamic batch axis: input 1 x 3 x 16 x 16,
+             a Reshape to a constant shape; onnxruntime scores its classifier images one at a time.
   erf        a hand-built graph (onnx.helper) with an Erf node between two Relus: Glimpse
              supports no Erf, so loading it must fail naming the op and the node.
 Single-operator cases ("ops"): hand-built one-node graphs (onnx.helper, opset 17 unless stated)
@@ -171,23 +176,24 @@ class KerasStyle(nn.Module):
         return torch.softmax(self.fc(x), dim=1)
 
 
-def export(model, name, shape, ends_in_softmax, classifier):
+def export(model, name, shape, ends_in_softmax, classifier, dynamic=True):
     model.eval()
     randomize_bn(model)
     path = os.path.join(OUT, name + ".onnx")
-    example = torch.randn(2, *shape)
+    batch = 2 if dynamic else 1
+    example = torch.randn(batch, *shape)
     torch.onnx.export(
         model, (example,), path, dynamo=False, opset_version=17, input_names=["input"],
-        output_names=["output"], dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
+        output_names=["output"], dynamic_axes={"input": {0: "N"}, "output": {0: "N"}} if dynamic else None)
     onnx.checker.check_model(onnx.load(path))
     run = session(path)
-    x = quantized(rng.standard_normal((2, *shape)))
+    x = quantized(rng.standard_normal((batch, *shape)))
     (y,) = run.run(None, {"input": x})
     with torch.no_grad():
         torch_y = model(torch.from_numpy(x)).numpy()
     print(f"{name}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in onnx.load(path).graph.node})}, "
           f"|ort - torch| {np.abs(y - torch_y).max():.2e}")
-    entry = {"name": name, "file": name + ".onnx", "input_name": "input", "input_shape": [2, *shape],
+    entry = {"name": name, "file": name + ".onnx", "input_name": "input", "input_shape": [batch, *shape],
              "input": floats(x), "output_shape": list(y.shape), "output": floats(y),
              "ends_in_softmax": ends_in_softmax}
     if classifier is not None:
@@ -204,7 +210,8 @@ def export(model, name, shape, ends_in_softmax, classifier):
         tensor = pixels.astype(np.float32)
         if not nhwc:
             tensor = np.ascontiguousarray(tensor.transpose(0, 3, 1, 2))
-        (scores,) = run.run(None, {"input": tensor})
+        # A graph with a fixed batch of 1 takes the images one at a time.
+        scores = np.concatenate([run.run(None, {"input": tensor[k:k + batch]})[0] for k in range(0, 2, batch)])
         scores = scores.astype(np.float64)
         if not ends_in_softmax:
             scores = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -330,6 +337,27 @@ op_case("reduce_mean_opset18_input_axes", "ReduceMean", [("x", r(2, 3, 4))], {"k
 op_case("shape_slice", "Shape", [("x", r(2, 3, 4, 5))], {"start": 1, "end": -1})
 op_case("identity", "Identity", [("x", r(2, 3))])
 op_case("dropout", "Dropout", [("x", r(2, 3))])
+
+
+
+class ViewFlat(nn.Module):
+    """Flattened with x.view(x.size(0), -1): with a dynamic batch the exporter computes the shape
+    in the graph (Shape, Gather, Unsqueeze, Concat, Reshape on int64 tensors); without one it
+    fixes the batch at 1 (a Reshape to a constant [1, -1])."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, 2, 1)
+        self.fc = nn.Linear(4 * 8 * 8, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+# Exported after the single-operator cases, so that their random inputs stay as they were.
+models.append(export(ViewFlat(), "viewflat", (3, 16, 16), False, ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25], 1.0, False, False)))
+models.append(export(ViewFlat(), "fixed_batch", (3, 16, 16), False,
+                     ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25], 1.0, False, False), dynamic=False))
 
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump({"onnxruntime": ort.__version__, "torch": torch.__version__, "onnx": onnx.__version__,
