@@ -269,6 +269,97 @@ struct ONNXReaderTests {
   }
 }
 
+@Suite("ONNX limits: hostile graphs and damaged model files fail with one message")
+struct ONNXLimitTests {
+  static func constant(_ name: String, _ values: [Int64]) -> ONNX.TensorProto {
+    var tensor = ONNX.TensorProto()
+    tensor.name = name
+    tensor.dataType = ONNX.DataType.int64.rawValue
+    tensor.dims = [Int64(values.count)]
+    tensor.int64Data = values
+    return tensor
+  }
+
+  @Test(
+    "a Reshape to 2^40 values and a Pad by 2^40 fail naming the node, allocating nothing of that size"
+  )
+  func hugeShapesRefused() throws {
+    var reshape = ONNXReaderTests.model([
+      ONNXReaderTests.node("Reshape", ["x", "s"], ["y"], name: "grow")
+    ])
+    reshape.graph.initializers = [Self.constant("s", [1 << 20, 1 << 20, -1])]
+    let graph = try ONNXGraph(model: reshape)
+    #expect(throws: ONNXError.self) { try graph.run([.float(Tensor(shape: [1], values: [0]))]) }
+    var pad = ONNXReaderTests.model([ONNXReaderTests.node("Pad", ["x", "p"], ["y"], name: "wide")])
+    pad.graph.initializers = [Self.constant("p", [0, 1 << 40])]
+    let padGraph = try ONNXGraph(model: pad)
+    do {
+      _ = try padGraph.run([.float(Tensor(shape: [1], values: [0]))])
+      Issue.record("the pad ran")
+    } catch {
+      #expect(error.description.hasPrefix("ONNX node 'wide' (Pad):"))
+    }
+    var minimum = ONNXReaderTests.model([ONNXReaderTests.node("Pad", ["x", "p"], ["y"])])
+    minimum.graph.initializers = [Self.constant("p", [Int64.min, 0])]
+    #expect(throws: ONNXError.self) {
+      try ONNXGraph(model: minimum).run([.float(Tensor(shape: [1], values: [0]))])
+    }
+  }
+
+  @Test(
+    "a Cast of image data to integers is refused at load (its values could make a later node fail on some images only); a Cast of a Shape is not"
+  )
+  func castOfDataRefused() throws {
+    func cast(_ input: String) -> ONNX.Node {
+      var node = ONNXReaderTests.node("Cast", [input], ["c"], name: "to_int")
+      var to = ONNX.Attribute()
+      to.name = "to"
+      to.type = ONNX.Attribute.Kind.int.rawValue
+      to.i = Int64(ONNX.DataType.int64.rawValue)
+      node.attributes = [to]
+      return node
+    }
+    let data = ONNXReaderTests.model([cast("x"), ONNXReaderTests.node("Identity", ["c"], ["y"])])
+    #expect(
+      throws: ONNXError.unsupportedOperators([
+        .init(opType: "Cast (image data to integers)", nodes: ["to_int"])
+      ])
+    ) { try ONNXGraph(model: data) }
+    let shape = ONNXReaderTests.model([
+      ONNXReaderTests.node("Shape", ["x"], ["s"]), cast("s"),
+      ONNXReaderTests.node("Identity", ["c"], ["y"]),
+    ])
+    let graph = try ONNXGraph(model: shape)
+    #expect(
+      try graph.run([.float(Tensor(shape: [2, 3], repeating: 0))]) == [
+        .int64(Tensor(shape: [2], values: [2, 3]))
+      ])
+  }
+
+  @Test(
+    "a model file whose ONNX bytes are cut, or whose byte count disagrees, is refused as a damaged model file"
+  )
+  func damagedArchive() throws {
+    let bytes = try ONNXFixture.bytes("seed.onnx")
+    let classifier = try ONNXClassifier(onnx: bytes)
+    var archive = classifier.archive()
+    archive.scalars["onnx.byteCount"] = Double(bytes.count - 100)
+    do {
+      _ = try ClassifierFile.decode(archive.encoded())
+      Issue.record("a cut model loaded")
+    } catch {
+      guard case .corruptModelFile(let reason) = error else {
+        Issue.record("unexpected \(error)")
+        return
+      }
+      #expect(reason.contains("'onnx.model'") || reason.contains("ONNX"), "\(reason)")
+    }
+    var wrongShape = classifier.archive()
+    wrongShape.imageShape = ImageShape(height: 14, width: 56, channels: 1)
+    #expect(throws: ModelError.self) { try ClassifierFile.decode(wrongShape.encoded()) }
+  }
+}
+
 extension ONNX.Node {
   fileprivate func with(op: String) -> ONNX.Node {
     var copy = self

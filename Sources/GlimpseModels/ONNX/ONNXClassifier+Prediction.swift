@@ -60,7 +60,8 @@ extension ONNXClassifier {
             outputs = try graph.run([.float(input)])
           } catch {
             // The graph ran on a batch of this size when the classifier was made; only the
-            // values differ now, and no supported operator fails on values.
+            // values differ now, no supported operator fails on float values, and integers
+            // computed from image data are refused at load (`ONNXGraph`).
             preconditionFailure("the ONNX graph failed on a batch it ran at load: \(error)")
           }
           guard case .float(let output) = outputs[0], output.count == size * classes else {

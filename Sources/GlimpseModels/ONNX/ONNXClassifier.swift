@@ -7,8 +7,9 @@ import GlimpseCore
 //    NHWC as the graph's input says; with `bgr` the model's channel c reads the image's channel
 //    C − 1 − c. `mean` and `std` are in the model's channel order and input units (ImageNet's
 //    0.485… with scale 1; Caffe's 103.939… with scale 255).
-// 2. The graph is run once on a blank batch when the classifier is made, which fixes the class
-//    count and proves every node runs at this input size; a graph that fixes its batch at 1
+// 2. The graph is run once on a blank batch when the classifier is made, at the batch size of
+//    every later run, which fixes the class count and proves every node runs at these shapes
+//    (no supported operator fails on data, see `ONNXGraph`); a graph that fixes its batch at 1
 //    (exported without a dynamic batch axis) is detected there and fed one image at a time.
 // 3. Batches run side by side, one per thread, with OpenBLAS at one thread (as the CNN's
 //    inference): the images of a batch depend on the model alone, so results are the same bits
@@ -220,7 +221,9 @@ public struct ONNXClassifier: Classifier {
       height: hyperparameters.height, width: hyperparameters.width,
       channels: hyperparameters.channels)
     self.imageShape = shape
-    guard shape.valueCount <= ONNXKernels.maximumElementCount else {
+    // At most 2²⁶ values an image (4096×4096×3 is 2^25.6), so a file cannot make the trial
+    // batch allocate gigabytes.
+    guard shape.valueCount <= 1 << 26 else {
       throw .invalidSettings("images of \(shape) are too large")
     }
     self.featureCount = shape.valueCount
@@ -242,12 +245,15 @@ public struct ONNXClassifier: Classifier {
       }
       return count / images
     }
+    // The trial runs at the batch size every later run has (`scored` pads the last batch), so
+    // every node's shapes are proven; only data changes afterwards, and no supported operator
+    // fails on data (`ONNXGraph` refuses integers computed from it).
     let classes: Int
-    if fixedBatch == nil {
+    if fixedBatch == nil, batch > 1 {
       // A graph exported without a dynamic batch axis may still declare it symbolic and then
-      // reshape to a fixed 1; two images tell.
+      // reshape to a fixed 1: it is then fed one image at a time.
       do {
-        classes = try classCount(2)
+        classes = try classCount(batch)
       } catch {
         classes = try classCount(1)
         batch = 1

@@ -202,6 +202,23 @@ public struct ONNXGraph: Sendable {
         inputs: node.inputs.map { $0.isEmpty ? nil : slot($0) },
         outputs: node.outputs.map { $0.isEmpty ? -1 : slot($0) }, releases: [])
     }
+    // Integers computed from the image data (a Cast of data to an integer type) could reach
+    // Gather's indices or Reshape's shape, and make a node fail on some images only; every
+    // other integer derives from shapes (Shape) and constants, which the classifier's trial
+    // run fixes. So such a Cast is refused, and a graph that ran once runs on any image.
+    var fromData = Set(inputs.map { slot($0.name) })
+    var castNodes: [String] = []
+    for step in steps {
+      let readsData = step.inputs.contains { $0.map(fromData.contains) ?? false }
+      guard readsData else { continue }
+      if case .shape = step.op { continue }
+      if step.op == .cast(toFloat: false) { castNodes.append(step.name) }
+      for output in step.outputs where output >= 0 { fromData.insert(output) }
+    }
+    guard castNodes.isEmpty else {
+      throw .unsupportedOperators([.init(opType: "Cast (image data to integers)", nodes: castNodes)]
+      )
+    }
     let outputSlots = graph.outputs.map { slot($0.name) }
     var lastReader: [Int: Int] = [:]
     for (position, step) in steps.enumerated() {

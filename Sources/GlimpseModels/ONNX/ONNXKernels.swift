@@ -86,7 +86,11 @@ enum ONNXKernels {
         pads = attributePads
       } else {
         let values = try args.int(1).values
-        guard values.allSatisfy({ abs($0) <= Int64(maximumElementCount) }) else {
+        guard
+          values.allSatisfy({
+            (-Int64(maximumElementCount)...Int64(maximumElementCount)).contains($0)
+          })
+        else {
           throw KernelError("pads \(values) are out of range")
         }
         pads = values.map { Int($0) }

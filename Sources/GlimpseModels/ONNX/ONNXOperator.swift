@@ -209,7 +209,7 @@ struct AttributeReader {
 
   func optionalInt(_ name: String) throws(ONNXOperator.Refusal) -> Int? {
     guard let value = try attribute(name, [.int]) else { return nil }
-    guard let result = Int(exactly: value.i), abs(result) <= 1 << 40 else {
+    guard let result = Int(exactly: value.i), (-(1 << 40)...(1 << 40)).contains(result) else {
       throw .invalid("attribute '\(name)' is \(value.i), out of range")
     }
     return result
@@ -227,7 +227,7 @@ struct AttributeReader {
     guard let value = try attribute(name, [.ints]) else { return nil }
     var result: [Int] = []
     for v in value.ints {
-      guard abs(v) <= 1 << 40 else {
+      guard (-(1 << 40)...(1 << 40)).contains(v) else {
         throw .invalid("attribute '\(name)' holds \(v), out of range")
       }
       result.append(Int(v))
