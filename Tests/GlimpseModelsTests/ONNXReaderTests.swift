@@ -158,6 +158,25 @@ struct ONNXReaderTests {
     }
   }
 
+  @Test(
+    "300 seeded random byte changes each to the Keras-style, MobileNet-shaped and view-flattened models import as classifiers (a trial run) or fail with an ONNXError, never a trap",
+    arguments: ["keras.onnx", "mobilenet.onnx", "viewflat.onnx"])
+  func mutatedModelsRun(file: String) throws {
+    let original = try ONNXFixture.bytes(file)
+    var rng = SeededGenerator(seed: 1818)
+    var imported = 0
+    for _ in 0..<300 {
+      var bytes = original
+      for _ in 0..<Int.random(in: 1...3, using: &rng) {
+        let position = Int.random(in: 0..<bytes.count, using: &rng)
+        bytes[position] = UInt8.random(in: 0...255, using: &rng)
+      }
+      if (try? ONNXClassifier(onnx: bytes)) != nil { imported += 1 }
+    }
+    // Most changes land in weights, which still import.
+    #expect(imported > 75)
+  }
+
   @Test("an Erf node (fixtures/erf.onnx) is refused at load, naming the op type and the node")
   func unsupportedOperatorFromFile() throws {
     #expect(throws: ONNXError.unsupportedOperators([.init(opType: "Erf", nodes: ["gelu_erf"])])) {
