@@ -93,6 +93,30 @@ struct ONNXClassifierTests {
     }
   }
 
+  @Test("a graph with symbolic height and width needs the image size: without it one error, with 32×32 onnxruntime's probabilities, with 40×48 any size")
+  func symbolicSize() throws {
+    let (_, reference, _) = try model("mobilenet")
+    let bytes = try ONNXFixture.bytes("mobilenet_any_size.onnx")
+    let settings = ONNXClassifier.Settings(
+      mean: reference.mean, std: reference.std, scale: reference.scale, bgr: reference.bgr)
+    do {
+      _ = try ONNXClassifier(onnx: bytes, settings: settings)
+      Issue.record("imported without a size")
+    } catch {
+      #expect(error.description.contains("symbolic height or width"))
+    }
+    var sized = settings
+    sized.size = (32, 32)
+    let classifier = try ONNXClassifier(onnx: bytes, settings: sized)
+    let p = classifier.predictProbabilities(Self.rows(reference))
+    #expect(maxAbsoluteDifference(p.storage, reference.probabilities) <= 1e-6)
+    sized.size = (40, 48)
+    let other = try ONNXClassifier(onnx: bytes, settings: sized)
+    #expect(other.imageShape == ImageShape(height: 40, width: 48, channels: 3))
+    let q = other.predictProbabilities(Matrix(rows: 3, columns: 40 * 48 * 3, repeating: 0.25))
+    for row in 0..<3 { #expect(abs(q.row(row).reduce(0, +) - 1) < 1e-12) }
+  }
+
   @Test("LIME's masked batches score to the bits of their materialised images")
   func maskedBatchMatchesMaterialised() throws {
     let (_, reference, classifier) = try model("seed")

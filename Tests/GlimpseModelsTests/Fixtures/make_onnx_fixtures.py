@@ -28,6 +28,8 @@ batch dimension symbolic "N"):
              Reshape on int64 tensors).
   fixed_batch  the same network exported without a dynamic batch axis: input 1 x 3 x 16 x 16,
              a Reshape to a constant shape; onnxruntime scores its classifier images one at a time.
+  mobilenet_any_size  the mobilenet network (same weights) exported with height and width symbolic
+             as well (no entry in expected.json: it must score as mobilenet.onnx does).
   erf        a hand-built graph (onnx.helper) with an Erf node between two Relus: Glimpse
              supports no Erf, so loading it must fail naming the op and the node.
 Single-operator cases ("ops"): hand-built one-node graphs (onnx.helper, opset 17 unless stated)
@@ -226,7 +228,7 @@ models = [
     export(Seed(), "seed", (1, 28, 28), False, ([0.1307], [0.3081], 1.0, False, False)),
     export(ResNet(), "resnet", (3, 64, 64), False,
            ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225], 1.0, False, False)),
-    export(MobileNet(), "mobilenet", (3, 32, 32), False,
+    export(mobile := MobileNet(), "mobilenet", (3, 32, 32), False,
            ([103.939, 116.779, 123.68], [1.0, 1.0, 1.0], 255.0, True, False)),
     export(KerasStyle(), "keras", (32, 32, 3), True, ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5], 1.0, False, True)),
 ]
@@ -358,6 +360,16 @@ class ViewFlat(nn.Module):
 models.append(export(ViewFlat(), "viewflat", (3, 16, 16), False, ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25], 1.0, False, False)))
 models.append(export(ViewFlat(), "fixed_batch", (3, 16, 16), False,
                      ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25], 1.0, False, False), dynamic=False))
+# The MobileNet-shaped network again (the same weights), with height and width symbolic too:
+# Glimpse needs the image size at import. Only the file is written; the tests compare it with
+# mobilenet.onnx.
+torch.onnx.export(
+    mobile, (torch.randn(2, 3, 32, 32),), os.path.join(OUT, "mobilenet_any_size.onnx"), dynamo=False,
+    opset_version=17, input_names=["input"], output_names=["output"],
+    dynamic_axes={"input": {0: "N", 2: "H", 3: "W"}, "output": {0: "N"}})
+any_size = session(os.path.join(OUT, "mobilenet_any_size.onnx"))
+probe = quantized(np.random.default_rng(7).standard_normal((2, 3, 32, 32)))
+assert np.allclose(any_size.run(None, {"input": probe})[0], session(os.path.join(OUT, "mobilenet.onnx")).run(None, {"input": probe})[0], atol=1e-6)
 
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump({"onnxruntime": ort.__version__, "torch": torch.__version__, "onnx": onnx.__version__,
