@@ -93,7 +93,9 @@ struct ONNXClassifierTests {
     }
   }
 
-  @Test("a graph with symbolic height and width needs the image size: without it one error, with 32×32 onnxruntime's probabilities, with 40×48 any size")
+  @Test(
+    "a graph with symbolic height and width needs the image size: without it one error, with 32×32 onnxruntime's probabilities, with 40×48 any size"
+  )
   func symbolicSize() throws {
     let (_, reference, _) = try model("mobilenet")
     let bytes = try ONNXFixture.bytes("mobilenet_any_size.onnx")
