@@ -15,6 +15,7 @@ public enum ClassifierFile {
         try KNearestNeighbors(archive: archive)
       },
       CNNClassifier.kind: { archive throws(ModelError) in try CNNClassifier(archive: archive) },
+      ONNXClassifier.kind: { archive throws(ModelError) in try ONNXClassifier(archive: archive) },
     ]
 
   /// The model stored in `bytes`, with its archive (for the image shape and class names).

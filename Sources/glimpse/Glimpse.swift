@@ -35,6 +35,7 @@ struct Glimpse: ParsableCommand {
       PredictCommand.self, EmbedCommand.self, AmbiguousCommand.self, ExplainCommand.self,
       ExplainBatchCommand.self, ValueCommand.self, CleanCommand.self,
       CompareSegmentersCommand.self, SegmentCommand.self, GalleryCommand.self, DemoCommand.self,
+      ImportCommand.self,
     ])
 
   static func main() {

@@ -1,0 +1,126 @@
+import GlimpseCore
+
+extension ONNXClassifier {
+  /// Class probabilities of image rows (`[rows, featureCount]`, H×W×C in [0, 1]).
+  public func predictProbabilities(_ features: Matrix) -> Matrix {
+    precondition(
+      features.columns == featureCount,
+      "features have \(features.columns) columns, the model \(featureCount)")
+    return features.storage.withUnsafeBufferPointer { values in
+      let width = featureCount
+      return scored(rowCount: features.rows) { row, index in values[row * width + index] }
+    }
+  }
+
+  /// Class probabilities of LIME's perturbed images, each built straight into the graph's
+  /// Float32 input (pixel p of row r is `base[p] + coefficients[r, groups[p]] · delta[p]`, in
+  /// Double, as `materialized()` computes it), so the result is the bits of scoring the
+  /// materialised rows.
+  public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
+    precondition(
+      batch.base.count == featureCount,
+      "masked images have \(batch.base.count) values, the model \(featureCount)")
+    let groupCount = batch.groupCount
+    return batch.base.withUnsafeBufferPointer { base in
+      batch.delta.withUnsafeBufferPointer { delta in
+        batch.groups.withUnsafeBufferPointer { groups in
+          batch.coefficients.storage.withUnsafeBufferPointer { coefficients in
+            scored(rowCount: batch.rows) { row, p in
+              base[p] + coefficients[row * groupCount + Int(groups[p])] * delta[p]
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Runs the graph on batches of rows whose values `value(row, index)` gives (called from
+  /// several threads at once) and stacks the probabilities.
+  func scored(rowCount: Int, value: (Int, Int) -> Double) -> Matrix {
+    var result = Matrix(rows: rowCount, columns: classNames.count)
+    let size = batchSize
+    let starts = Array(stride(from: 0, to: rowCount, by: size))
+    guard !starts.isEmpty else { return result }
+    let classes = classNames.count
+    let settings = hyperparameters
+    withSingleThreadedBLAS {
+      result.storage.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return }
+        // The result's storage, handed to batches that each write their own rows.
+        let target = UncheckedSendable(base)
+        _ = mapParts(starts.count, workers: ModelThreads.count) { part in
+          let start = starts[part]
+          let count = min(size, rowCount - start)
+          // A graph with a fixed batch gets full batches; the padding rows repeat the last image.
+          let input = Self.input(settings, count: size) { n, index in
+            value(start + min(n, count - 1), index)
+          }
+          let outputs: [ONNXValue]
+          do {
+            outputs = try graph.run([.float(input)])
+          } catch {
+            // The graph ran on a batch of this size when the classifier was made; only the
+            // values differ now, no supported operator fails on float values, and integers
+            // computed from image data are refused at load (`ONNXGraph`).
+            preconditionFailure("the ONNX graph failed on a batch it ran at load: \(error)")
+          }
+          guard case .float(let output) = outputs[0], output.count == size * classes else {
+            preconditionFailure("the ONNX graph's output changed shape since load")
+          }
+          for n in 0..<count {
+            let row = target.value + (start + n) * classes
+            let scores = output.values[(n * classes)..<((n + 1) * classes)]
+            switch settings.output {
+            case .probabilities:
+              for (k, p) in scores.enumerated() { row[k] = Double(p) }
+            case .logits:
+              // Softmax in Double, the largest score subtracted first.
+              let largest = Double(scores.max() ?? 0)
+              var sum = 0.0
+              for (k, s) in scores.enumerated() {
+                row[k] = exp(Double(s) - largest)
+                sum += row[k]
+              }
+              for k in 0..<classes { row[k] /= sum }
+            }
+          }
+        }
+      }
+    }
+    return result
+  }
+
+  /// The graph input for `count` images whose values `value(image, index)` gives (index into
+  /// the H×W×C row), preprocessed as the model expects.
+  static func input(
+    _ settings: Hyperparameters, count: Int, value: (Int, Int) -> Double
+  ) -> Tensor<Float> {
+    let (h, w, c) = (settings.height, settings.width, settings.channels)
+    let plane = h * w
+    var values = [Float](repeating: 0, count: count * plane * c)
+    values.withUnsafeMutableBufferPointer { out in
+      for n in 0..<count {
+        let image = n * plane * c
+        for channel in 0..<c {
+          let source = settings.bgr ? c - 1 - channel : channel
+          let (mean, std) = (settings.mean[channel], settings.std[channel])
+          for pixel in 0..<plane {
+            let x = (value(n, pixel * c + source) * settings.scale - mean) / std
+            let target =
+              settings.layout == .nchw
+              ? image + channel * plane + pixel : image + pixel * c + channel
+            out[target] = Float(x)
+          }
+        }
+      }
+    }
+    let shape = settings.layout == .nchw ? [count, c, h, w] : [count, h, w, c]
+    return Tensor(shape: shape, values: values)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif

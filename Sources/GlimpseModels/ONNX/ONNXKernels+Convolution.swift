@@ -1,0 +1,371 @@
+import GlimpseCore
+
+// Implementation notes
+// 1. ONNX Conv is cross-correlation on NCHW maps with OIHW weights (weights of group g are
+//    output channels g·M/G ..< (g+1)·M/G, reading input channels g·C/G ..< (g+1)·C/G).
+// 2. Each image and group is one `sgemm`: the weights [M/G, C/G·kh·kw] times the unfolded input
+//    (im2col) [C/G·kh·kw, OH·OW]. A 1×1 stride-1 unpadded convolution reads the input in place.
+//    Depthwise convolutions (one input channel per group) are direct loops: a GEMM with one
+//    row would be a dot product per output channel.
+//    GlimpseModels' own `Conv2D` is not reused: it works on `[channels, count, height, width]`
+//    maps with square kernels, one stride and symmetric padding, where ONNX graphs are NCHW
+//    with per-axis strides, asymmetric pads, dilations and groups.
+// 3. Output sizes and auto_pad follow the ONNX Conv/MaxPool specification; ceil_mode drops a
+//    last window that would start in the end padding, as onnxruntime and PyTorch do.
+
+/// The geometry of a window over one spatial axis.
+struct AxisWindow {
+  var input: Int
+  var kernel: Int
+  var stride: Int
+  var dilation: Int
+  var padBegin: Int
+  var padEnd: Int
+  var output: Int
+}
+
+extension ONNXKernels {
+  /// The per-axis window geometry for an input of `size` (height, width).
+  static func windowAxes(_ window: WindowSettings, input: [Int], kernel: [Int]) throws(KernelError)
+    -> [AxisWindow]
+  {
+    var axes: [AxisWindow] = []
+    for axis in 0..<2 {
+      let (size, k, s, d) = (
+        input[axis], kernel[axis], window.strides[axis], window.dilations[axis]
+      )
+      let extent = (k - 1) * d + 1
+      var begin = window.pads[axis]
+      var end = window.pads[axis + 2]
+      var output: Int
+      switch window.autoPad {
+      case "VALID":
+        (begin, end) = (0, 0)
+        output = size >= extent ? (size - extent) / s + 1 : 0
+      case "SAME_UPPER", "SAME_LOWER":
+        output = (size + s - 1) / s
+        let total = Swift.max(0, (output - 1) * s + extent - size)
+        begin = window.autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        end = total - begin
+      default:
+        let span = size + begin + end - extent
+        guard span >= 0 else {
+          throw KernelError(
+            "the window (\(extent)) is larger than the padded input (\(size + begin + end))")
+        }
+        output = (window.ceilMode ? (span + s - 1) / s : span / s) + 1
+        // A window starting in the end padding is dropped (PyTorch's and onnxruntime's rule).
+        if window.ceilMode, (output - 1) * s >= size + begin { output -= 1 }
+      }
+      guard output >= 1 else { throw KernelError("the output would be empty (input \(input))") }
+      axes.append(
+        AxisWindow(
+          input: size, kernel: k, stride: s, dilation: d, padBegin: begin, padEnd: end,
+          output: output))
+    }
+    return axes
+  }
+
+  /// ONNX Conv on NCHW maps.
+  static func conv(
+    _ x: Tensor<Float>, weights w: Tensor<Float>, bias: Tensor<Float>?, window: WindowSettings,
+    group: Int
+  ) throws(KernelError) -> Tensor<Float> {
+    guard x.rank == 4, w.rank == 4 else {
+      throw KernelError(
+        "input \(x.shape) and weights \(w.shape) must both be 4-D (2-D convolution)")
+    }
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (m, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    guard c >= 1, m >= 1, kh >= 1, kw >= 1 else {
+      throw KernelError(
+        "input \(x.shape) and weights \(w.shape) must have non-empty channels and kernel")
+    }
+    guard group >= 1, c % group == 0, m % group == 0, c / group == cg else {
+      throw KernelError("input channels \(c), weights \(w.shape) and group \(group) do not fit")
+    }
+    if let kernel = window.kernel, kernel != [kh, kw] {
+      throw KernelError("kernel_shape \(kernel) differs from the weights' \([kh, kw])")
+    }
+    if let bias, bias.shape != [m] { throw KernelError("bias \(bias.shape) is not [\(m)]") }
+    let axes = try windowAxes(window, input: [h, wd], kernel: [kh, kw])
+    let (oh, ow) = (axes[0].output, axes[1].output)
+    let outShape = [n, m, oh, ow]
+    let total = try elementCount(outShape)
+    let mg = m / group
+    let plane = oh * ow
+    let patch = cg * kh * kw
+    _ = try elementCount([patch, plane])
+    var out = [Float](repeating: 0, count: total)
+    let pointwise =
+      kh == 1 && kw == 1 && axes.allSatisfy { $0.stride == 1 && $0.padBegin == 0 }
+      && oh == h && ow == wd
+    x.values.withUnsafeBufferPointer { xb in
+      w.values.withUnsafeBufferPointer { wb in
+        out.withUnsafeMutableBufferPointer { ob in
+          guard let xp = xb.baseAddress, let wp = wb.baseAddress, let op = ob.baseAddress else {
+            return
+          }
+          if cg == 1 && mg <= 4 {
+            depthwise(
+              xp, wp, op, n: n, c: c, h: h, w: wd, multiplier: mg, kh: kh, kw: kw, axes: axes)
+            return
+          }
+          // Small maps (the last stages of a ResNet: 7×7 at 224) make GEMMs of a few dozen
+          // columns, where BLAS runs far below its peak: the whole batch is unfolded side by
+          // side into one product of N·OH·OW columns, then scattered back to NCHW.
+          if !pointwise, n > 1, plane < 1024, patch * n * plane <= 1 << 22 {
+            stackedConv(
+              xp, wp, op, n: n, c: c, h: h, w: wd, m: m, group: group, kh: kh, kw: kw, axes: axes)
+            return
+          }
+          let columns =
+            pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
+          defer { columns?.deallocate() }
+          for image in 0..<n {
+            for g in 0..<group {
+              let input = xp + (image * c + g * cg) * h * wd
+              let source: UnsafePointer<Float>
+              if let columns {
+                unfold(input, into: columns, channels: cg, h: h, w: wd, kh: kh, kw: kw, axes: axes)
+                source = UnsafePointer(columns)
+              } else {
+                source = input
+              }
+              Float.gemm(
+                transposeA: false, transposeB: false, m: mg, n: plane, k: patch, alpha: 1,
+                a: wp + g * mg * patch, lda: patch, b: source, ldb: plane, beta: 0,
+                c: op + (image * m + g * mg) * plane, ldc: plane)
+            }
+          }
+        }
+      }
+    }
+    if let bias {
+      out.withUnsafeMutableBufferPointer { ob in
+        for image in 0..<n {
+          for channel in 0..<m {
+            let b = bias.values[channel]
+            let start = (image * m + channel) * plane
+            for k in start..<(start + plane) { ob[k] += b }
+          }
+        }
+      }
+    }
+    return Tensor(shape: outShape, values: out)
+  }
+
+  /// A convolution of a whole batch as one GEMM per group: every image unfolded into its own
+  /// columns of one `[C/G·kh·kw, N·OH·OW]` matrix, the product `[M/G, N·OH·OW]` copied to
+  /// NCHW.
+  static func stackedConv(
+    _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+    n: Int, c: Int, h: Int, w: Int, m: Int, group: Int, kh: Int, kw: Int, axes: [AxisWindow]
+  ) {
+    let (cg, mg) = (c / group, m / group)
+    let plane = axes[0].output * axes[1].output
+    let patch = cg * kh * kw
+    let width = n * plane
+    let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * width)
+    defer { columns.deallocate() }
+    let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * width)
+    defer { product.deallocate() }
+    for g in 0..<group {
+      for image in 0..<n {
+        unfold(
+          x + (image * c + g * cg) * h * w, into: columns + image * plane, channels: cg, h: h, w: w,
+          kh: kh, kw: kw, axes: axes, rowStride: width)
+      }
+      Float.gemm(
+        transposeA: false, transposeB: false, m: mg, n: width, k: patch, alpha: 1,
+        a: weights + g * mg * patch, lda: patch, b: columns, ldb: width, beta: 0, c: product,
+        ldc: width)
+      for i in 0..<mg {
+        for image in 0..<n {
+          (out + (image * m + g * mg + i) * plane).update(
+            from: product + i * width + image * plane, count: plane)
+        }
+      }
+    }
+  }
+
+  /// im2col: row `(c·kh + ky)·kw + kx` (at `rowStride` values from the previous one) holds the
+  /// input value under kernel tap (ky, kx) for every output position, 0 in the padding.
+  static func unfold(
+    _ input: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, channels: Int,
+    h: Int, w: Int, kh: Int, kw: Int, axes: [AxisWindow], rowStride: Int? = nil
+  ) {
+    let (oh, ow) = (axes[0].output, axes[1].output)
+    let (sy, sx) = (axes[0].stride, axes[1].stride)
+    let (dy, dx) = (axes[0].dilation, axes[1].dilation)
+    let (py, px) = (axes[0].padBegin, axes[1].padBegin)
+    var row = columns
+    for channel in 0..<channels {
+      let map = input + channel * h * w
+      for ky in 0..<kh {
+        for kx in 0..<kw {
+          for oy in 0..<oh {
+            let iy = oy * sy - py + ky * dy
+            let target = row + oy * ow
+            guard iy >= 0, iy < h else {
+              target.update(repeating: 0, count: ow)
+              continue
+            }
+            let line = map + iy * w
+            let offset = kx * dx - px
+            if sx == 1 {
+              // Contiguous: the in-range part is one copy.
+              let first = Swift.max(0, -offset)
+              let last = Swift.min(ow, w - offset)
+              if first > 0 { target.update(repeating: 0, count: Swift.min(first, ow)) }
+              if last > first {
+                (target + first).update(from: line + first + offset, count: last - first)
+              }
+              if last < ow {
+                (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0))
+              }
+            } else {
+              for ox in 0..<ow {
+                let ix = ox * sx + offset
+                target[ox] = ix >= 0 && ix < w ? line[ix] : 0
+              }
+            }
+          }
+          row += rowStride ?? oh * ow
+        }
+      }
+    }
+  }
+
+  /// A grouped convolution with one input channel per group and `multiplier` outputs each.
+  static func depthwise(
+    _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+    n: Int, c: Int, h: Int, w: Int, multiplier: Int, kh: Int, kw: Int, axes: [AxisWindow]
+  ) {
+    let (oh, ow) = (axes[0].output, axes[1].output)
+    let (sy, sx) = (axes[0].stride, axes[1].stride)
+    let (dy, dx) = (axes[0].dilation, axes[1].dilation)
+    let (py, px) = (axes[0].padBegin, axes[1].padBegin)
+    let m = c * multiplier
+    for image in 0..<n {
+      for channel in 0..<c {
+        let map = x + (image * c + channel) * h * w
+        for k in 0..<multiplier {
+          let o = channel * multiplier + k
+          let kernel = weights + o * kh * kw
+          let target = out + (image * m + o) * oh * ow
+          for oy in 0..<oh {
+            for ox in 0..<ow {
+              var sum: Float = 0
+              for ky in 0..<kh {
+                let iy = oy * sy - py + ky * dy
+                guard iy >= 0, iy < h else { continue }
+                let line = map + iy * w
+                for kx in 0..<kw {
+                  let ix = ox * sx - px + kx * dx
+                  guard ix >= 0, ix < w else { continue }
+                  sum += line[ix] * kernel[ky * kw + kx]
+                }
+              }
+              target[oy * ow + ox] = sum
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// MaxPool over NCHW maps (padding never wins: it is −∞).
+  static func maxPool(_ x: Tensor<Float>, window: WindowSettings) throws(KernelError) -> Tensor<
+    Float
+  > {
+    try pool(x, window: window) { map, ys, xs, w, _, _ in
+      var best = -Float.infinity
+      for iy in ys {
+        for ix in xs { best = Swift.max(best, map[iy * w + ix]) }
+      }
+      return best
+    }
+  }
+
+  /// AveragePool over NCHW maps; the divisor counts the padding when `countIncludePad`
+  /// (but never the part of a ceil-mode window past the end padding, as onnxruntime).
+  static func averagePool(_ x: Tensor<Float>, window: WindowSettings, countIncludePad: Bool)
+    throws(KernelError) -> Tensor<Float>
+  {
+    try pool(x, window: window) { map, ys, xs, w, padded, inBounds in
+      var sum: Float = 0
+      for iy in ys {
+        for ix in xs { sum += map[iy * w + ix] }
+      }
+      let count = countIncludePad ? padded : inBounds
+      return count > 0 ? sum / Float(count) : 0
+    }
+  }
+
+  /// A pooling window's reduction at every output position; `reduce` gets the map, the
+  /// in-bounds rows and columns, the map width, the window's size within the padding and its
+  /// number of in-bounds taps.
+  static func pool(
+    _ x: Tensor<Float>, window: WindowSettings,
+    _ reduce: (UnsafePointer<Float>, StrideTo<Int>, StrideTo<Int>, Int, Int, Int) -> Float
+  ) throws(KernelError) -> Tensor<Float> {
+    guard x.rank == 4 else { throw KernelError("input \(x.shape) is not 4-D (NCHW)") }
+    guard let kernel = window.kernel else { throw KernelError("kernel_shape is missing") }
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let axes = try windowAxes(window, input: [h, w], kernel: kernel)
+    let (oh, ow) = (axes[0].output, axes[1].output)
+    let shape = [n, c, oh, ow]
+    var out = [Float](repeating: 0, count: try elementCount(shape))
+    x.values.withUnsafeBufferPointer { xb in
+      guard let xp = xb.baseAddress else { return }
+      for plane in 0..<(n * c) {
+        let map = xp + plane * h * w
+        for oy in 0..<oh {
+          let (ys, ny, py) = taps(oy, axes[0])
+          for ox in 0..<ow {
+            let (xs, nx, px) = taps(ox, axes[1])
+            out[(plane * oh + oy) * ow + ox] = reduce(map, ys, xs, w, py * px, ny * nx)
+          }
+        }
+      }
+    }
+    return Tensor(shape: shape, values: out)
+  }
+
+  /// The in-bounds taps of output position `o` along one axis, and the window's size within
+  /// the padded input (onnxruntime's `pool_size` for count_include_pad: a ceil-mode window
+  /// reaching past the end padding counts only up to it).
+  private static func taps(_ o: Int, _ axis: AxisWindow) -> (StrideTo<Int>, Int, Int) {
+    let start = o * axis.stride - axis.padBegin
+    let extent = (axis.kernel - 1) * axis.dilation + 1
+    let paddedSize = Swift.min(start + extent, axis.input + axis.padEnd) - start
+    var first = start
+    while first < 0 { first += axis.dilation }
+    let end = Swift.min(start + extent, axis.input)
+    let count = end > first ? (end - first + axis.dilation - 1) / axis.dilation : 0
+    return (stride(from: first, to: Swift.max(first, end), by: axis.dilation), count, paddedSize)
+  }
+
+  /// GlobalAveragePool / GlobalMaxPool: every spatial axis reduced to 1.
+  static func globalPool(_ x: Tensor<Float>, max: Bool) throws(KernelError) -> Tensor<Float> {
+    guard x.rank >= 3 else { throw KernelError("input \(x.shape) has no spatial axes") }
+    let planes = x.shape[0] * x.shape[1]
+    let size = x.count / Swift.max(planes, 1)
+    var out = [Float](repeating: 0, count: planes)
+    x.values.withUnsafeBufferPointer { xb in
+      for p in 0..<planes {
+        let values = xb[(p * size)..<((p + 1) * size)]
+        if max {
+          out[p] = values.max() ?? 0
+        } else {
+          var sum: Float = 0
+          for v in values { sum += v }
+          out[p] = size > 0 ? sum / Float(size) : 0
+        }
+      }
+    }
+    return Tensor(
+      shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), values: out)
+  }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GlimpseCore
+import GlimpseModels
+import GlimpseTestSupport
+import Testing
+
+@Suite("ONNX classifier: preprocessing, probabilities, model files")
+struct ONNXClassifierTests {
+  let fixture: ONNXFixture
+
+  init() throws { fixture = try ONNXFixture.load() }
+
+  func model(_ name: String) throws -> (ONNXFixture.Model, ONNXFixture.Classifier, ONNXClassifier) {
+    let model = try #require(fixture.models.first { $0.name == name })
+    let reference = try #require(model.classifier)
+    let classifier = try ONNXClassifier(
+      onnx: try ONNXFixture.bytes(model.file),
+      settings: .init(
+        mean: reference.mean, std: reference.std, scale: reference.scale, bgr: reference.bgr))
+    return (model, reference, classifier)
+  }
+
+  static func rows(_ reference: ONNXFixture.Classifier) -> Matrix {
+    let width = reference.image_shape.reduce(1, *)
+    return Matrix(
+      rows: reference.images.count / width, columns: width,
+      storage: reference.images.map { Double($0) / 255 })
+  }
+
+  /// The probabilities go through Float32 logits (1e-7 apart from onnxruntime's, see
+  /// `ONNXRuntimeFixtureTests`) and a Double softmax; 1e-6 leaves a margin of 10.
+  @Test(
+    "8-bit images scaled, normalised (ImageNet mean/std; Caffe BGR means at scale 255; NHWC) and scored give onnxruntime's probabilities to 1e-6",
+    arguments: ["seed", "resnet", "mobilenet", "keras", "viewflat", "fixed_batch"])
+  func probabilitiesMatchOnnxruntime(name: String) throws {
+    let (_, reference, classifier) = try model(name)
+    #expect(
+      [classifier.imageShape.height, classifier.imageShape.width, classifier.imageShape.channels]
+        == reference.image_shape)
+    #expect(classifier.hyperparameters.layout == (name == "keras" ? .nhwc : .nchw))
+    #expect(classifier.hyperparameters.output == (name == "keras" ? .probabilities : .logits))
+    // A graph exported without a dynamic batch axis is fed one image at a time.
+    #expect((classifier.batchSize == 1) == (name == "fixed_batch"))
+    let p = classifier.predictProbabilities(Self.rows(reference))
+    #expect(p.columns == classifier.classNames.count)
+    let difference = maxAbsoluteDifference(p.storage, reference.probabilities)
+    #expect(difference <= 1e-6, "\(name): \(difference)")
+    #expect(classifier.classNames == (0..<p.columns).map { "\($0)" })
+  }
+
+  @Test(
+    "a model saved and reloaded through ClassifierFile predicts the same bits, and the file holds the ONNX bytes verbatim"
+  )
+  func archiveRoundTrip() throws {
+    let (model, reference, classifier) = try model("mobilenet")
+    let bytes = classifier.archive().encoded()
+    let (loaded, archive) = try ClassifierFile.decode(bytes)
+    #expect(archive.kind == "onnx")
+    let reloaded = try #require(loaded as? ONNXClassifier)
+    #expect(reloaded.hyperparameters == classifier.hyperparameters)
+    #expect(reloaded.onnxBytes == classifier.onnxBytes)
+    let rows = Self.rows(reference)
+    #expect(reloaded.predictProbabilities(rows) == classifier.predictProbabilities(rows))
+    let onnx = try ONNXFixture.bytes(model.file)
+    #expect(bytes.count < onnx.count + 2000)
+    let found = (0...(bytes.count - onnx.count)).contains { start in
+      bytes[start] == onnx[0] && Array(bytes[start..<(start + onnx.count)]) == onnx
+    }
+    #expect(found)
+  }
+
+  @Test(
+    "class names are kept in order; a wrong count or a mean per channel for the wrong channels is one error"
+  )
+  func settingsChecked() throws {
+    let model = try #require(fixture.models.first { $0.name == "resnet" })
+    let bytes = try ONNXFixture.bytes(model.file)
+    let named = try ONNXClassifier(
+      onnx: bytes, settings: .init(classNames: ["a", "b", "c", "d", "e"]))
+    #expect(named.classNames == ["a", "b", "c", "d", "e"])
+    #expect(throws: ONNXError.self) {
+      try ONNXClassifier(onnx: bytes, settings: .init(classNames: ["a", "b"]))
+    }
+    #expect(throws: ONNXError.self) {
+      try ONNXClassifier(onnx: bytes, settings: .init(mean: [0.5]))
+    }
+    #expect(throws: ModelError.self) {
+      var rng = SeededGenerator(seed: 1)
+      _ = try ONNXClassifier.fit(
+        Dataset(
+          features: Matrix(rows: 1, columns: 1), labels: [0], classNames: ["a"], sources: ["x"]),
+        hyperparameters: named.hyperparameters, using: &rng)
+    }
+  }
+
+  @Test(
+    "a graph with symbolic height and width needs the image size: without it one error, with 32×32 onnxruntime's probabilities, with 40×48 any size"
+  )
+  func symbolicSize() throws {
+    let (_, reference, _) = try model("mobilenet")
+    let bytes = try ONNXFixture.bytes("mobilenet_any_size.onnx")
+    let settings = ONNXClassifier.Settings(
+      mean: reference.mean, std: reference.std, scale: reference.scale, bgr: reference.bgr)
+    do {
+      _ = try ONNXClassifier(onnx: bytes, settings: settings)
+      Issue.record("imported without a size")
+    } catch {
+      #expect(error.description.contains("symbolic height or width"))
+    }
+    var sized = settings
+    sized.size = (32, 32)
+    let classifier = try ONNXClassifier(onnx: bytes, settings: sized)
+    let p = classifier.predictProbabilities(Self.rows(reference))
+    #expect(maxAbsoluteDifference(p.storage, reference.probabilities) <= 1e-6)
+    sized.size = (40, 48)
+    let other = try ONNXClassifier(onnx: bytes, settings: sized)
+    #expect(other.imageShape == ImageShape(height: 40, width: 48, channels: 3))
+    let q = other.predictProbabilities(Matrix(rows: 3, columns: 40 * 48 * 3, repeating: 0.25))
+    for row in 0..<3 { #expect(abs(q.row(row).reduce(0, +) - 1) < 1e-12) }
+  }
+
+  @Test("LIME's masked batches score to the bits of their materialised images")
+  func maskedBatchMatchesMaterialised() throws {
+    let (_, reference, classifier) = try model("seed")
+    let rows = Self.rows(reference)
+    let width = rows.columns
+    let base = (0..<width).map { Double($0 % 7) / 7 }
+    let delta = (0..<width).map { rows[0, $0] - base[$0] }
+    let groups = (0..<width).map { Int32(($0 / 28) / 7) }
+    let coefficients = Matrix(
+      rows: 5, columns: 4, storage: (0..<20).map { Double(($0 * 7) % 3 == 0 ? 1 : 0) })
+    let batch = MaskedBatch(
+      base: base, delta: delta, groups: groups, groupCount: 4, coefficients: coefficients)
+    #expect(
+      classifier.predictProbabilities(batch)
+        == classifier.predictProbabilities(batch.materialized()))
+  }
+}
