@@ -54,10 +54,15 @@ struct SegmentationFigureTests {
       #expect(figure.pixel(cutX, Self.heading + t, is: Self.boundary), "vertical cut at \(t)")
       #expect(figure.pixel(Self.margin + t, cutY, is: Self.boundary), "horizontal cut at \(t)")
     }
-    // Every boundary-coloured pixel lies on a cut (square caps reach 5 pixels past the ends).
+    // Every boundary-coloured pixel lies on a cut, inside the picture: the lines' square caps
+    // are clipped at the image's edge rather than spilling into the margin and heading.
     let amber = figure.positions(of: Self.boundary, tolerance: 10)
     #expect(amber.count > 2 * 8 * Self.zoom * 8)
     #expect(amber.allSatisfy { abs($0.x - cutX) <= 6 || abs($0.y - cutY) <= 6 })
+    let picture = (
+      x: Self.margin..<(Self.margin + 8 * Self.zoom), y: Self.heading..<(Self.heading + 8 * Self.zoom)
+    )
+    #expect(amber.allSatisfy { picture.x.contains($0.x) && picture.y.contains($0.y) })
   }
 
   @Test("one segment has no boundary: no pixel in the boundary colour")

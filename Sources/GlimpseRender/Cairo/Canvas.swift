@@ -61,6 +61,11 @@ final class Canvas {
   /// at (x, y) with `scale` display pixels per image pixel.
   func drawBoundaries(_ segments: SegmentMap, x: Double, y: Double, scale: Double, color: RGB) {
     cairo_save(context)
+    // Square caps extend each line by half its width: at an image's edge they spilled into the
+    // margin (5 px at 120 display pixels per image pixel), so lines stay inside the picture.
+    cairo_rectangle(
+      context, x, y, Double(segments.width) * scale, Double(segments.height) * scale)
+    cairo_clip(context)
     let width = max(1, scale / 6)
     cairo_set_line_cap(context, CAIRO_LINE_CAP_SQUARE)
     for row in 0..<segments.height {
