@@ -60,7 +60,8 @@ struct SegmentationFigureTests {
     #expect(amber.count > 2 * 8 * Self.zoom * 8)
     #expect(amber.allSatisfy { abs($0.x - cutX) <= 6 || abs($0.y - cutY) <= 6 })
     let picture = (
-      x: Self.margin..<(Self.margin + 8 * Self.zoom), y: Self.heading..<(Self.heading + 8 * Self.zoom)
+      x: Self.margin..<(Self.margin + 8 * Self.zoom),
+      y: Self.heading..<(Self.heading + 8 * Self.zoom)
     )
     #expect(amber.allSatisfy { picture.x.contains($0.x) && picture.y.contains($0.y) })
   }
