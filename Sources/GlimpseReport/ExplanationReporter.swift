@@ -38,6 +38,12 @@ public struct ExplanationReporter: Sendable {
   public var segmenters: [any Segmenter]
   /// The LIME explainer (samples, batch size, hidden-segment fill).
   public var explainer: LimeImageExplainer
+  /// KernelSHAP's settings; when set, explanations are KernelSHAP's Shapley values and the LIME
+  /// explainer's settings go unused. `nil` (the default): LIME.
+  public var kernelSHAP: KernelSHAPExplainer? = nil
+  /// Whether each segmenter's explanation gets its deletion and insertion curves (RISE §4.1,
+  /// `DeletionInsertionCurves`), in the sidecar and the figure. On by default.
+  public var measuresFaithfulness = true
   /// The seed of the perturbations; segmenter i uses stream i.
   public var seed: UInt64
   /// The two classes to explain (indices into the model's classes), or `nil` for the model's
@@ -124,9 +130,10 @@ public struct ExplanationReporter: Sendable {
       let ranked = AmbiguityFinder.rank(probabilities)[0]
       pair = (ranked.first, ranked.second)
     }
+    let method = kernelSHAP.map(ExplanationMethod.kernelSHAP) ?? .lime(explainer)
     let result = CombinedExplanation.explain(
-      image, segmenters: segmenters, labels: [pair.first, pair.second], explainer: explainer,
-      seed: seed, classifier: model)
+      image, segmenters: segmenters, labels: [pair.first, pair.second], method: method,
+      seed: seed, classifier: model, faithfulness: measuresFaithfulness)
     let names = (model.classNames[pair.first], model.classNames[pair.second])
     let p = (probabilities[0, pair.first], probabilities[0, pair.second])
     var figure = ExplanationFigure(
@@ -137,7 +144,8 @@ public struct ExplanationReporter: Sendable {
         ExplanationFigure.Column(
           name: e.segmenter?.description ?? "?", segments: e.segments,
           firstWeights: e.pixelWeights(0),
-          secondWeights: e.pixelWeights(1), scores: (e.scores[0], e.scores[1]))
+          secondWeights: e.pixelWeights(1), scores: (e.scores[0], e.scores[1]),
+          faithfulness: e.faithfulness.map { ($0.deletionArea, $0.insertionArea) })
       },
       combined: (result.combined[0].values, result.combined[1].values),
       agreement: result.agreement[0])
@@ -148,9 +156,10 @@ public struct ExplanationReporter: Sendable {
     }
     figure.panelSize = ExplanationFigure.panelSize(forImageWidth: image.width, height: image.height)
     figure.weightScale = weightScale
+    if kernelSHAP != nil { figure.weightName = "Shapley value (KernelSHAP)" }
     figure.layout = layout
     figure.neighbors = neighbors
-    let sidecar = ExplanationSidecar(
+    var sidecar = ExplanationSidecar(
       glimpseVersion: glimpseVersion,
       model: .init(
         path: modelPath, sha256: modelSHA256, kind: type(of: model).kind,
@@ -160,15 +169,26 @@ public struct ExplanationReporter: Sendable {
       // rather than trapping.
       probabilities: Dictionary(
         zip(model.classNames, probabilities.row(0)), uniquingKeysWith: { first, _ in first }),
-      explained: [names.0, names.1], seed: seed, samples: explainer.sampleCount,
+      explained: [names.0, names.1], seed: seed,
+      samples: kernelSHAP?.coalitionCount ?? explainer.sampleCount,
       hideColor: hideColorText, width: image.width, height: image.height,
       segmenters: result.explanations.map { e in
         .init(
           spec: e.segmenter?.description ?? "?", segmentCount: e.segments.count,
           segments: e.segments.labels, weights: e.weights, intercepts: e.intercepts,
-          r2: e.scores, localPredictions: e.localPredictions)
+          r2: e.scores, localPredictions: e.localPredictions, scoredImages: e.sampleCount,
+          faithfulness: e.faithfulness.map {
+            .init(
+              explained: names.0, deletion: $0.deletion, insertion: $0.insertion,
+              deletionAUC: $0.deletionArea, insertionAUC: $0.insertionArea)
+          })
       },
-      combined: result.combined.map(\.values), agreement: result.agreement, png: "")
+      combined: result.combined.map(\.values), agreement: result.agreement, png: "",
+      explainer: method.name)
+    if kernelSHAP == nil, let count = explainer.featureCount {
+      sidecar.numFeatures = count
+      sidecar.featureSelection = explainer.featureSelection.rawValue
+    }
     return ExplanationReport(
       png: try figure.pngData(), sidecar: sidecar,
       summary: Self.summary(names: names, probabilities: p, agreement: result.agreement[0]))

@@ -23,12 +23,15 @@ public struct ExplanationFigure: Sendable {
     public var secondWeights: [Double]
     /// The surrogate's R² for the first and the second class.
     public var scores: (first: Double, second: Double)
+    /// The first class's deletion and insertion AUCs (RISE), shown under the segmenter's name.
+    public var faithfulness: (deletion: Double, insertion: Double)?
 
     /// A column from its parts.
     public init(
       name: String, segments: SegmentMap, firstWeights: [Double], secondWeights: [Double],
-      scores: (Double, Double)
+      scores: (Double, Double), faithfulness: (deletion: Double, insertion: Double)? = nil
     ) {
+      self.faithfulness = faithfulness
       self.name = name
       self.segments = segments
       self.firstWeights = firstWeights
@@ -60,6 +63,8 @@ public struct ExplanationFigure: Sendable {
   public var invert = false
   /// |weight| shown at full colour in per-segmenter panels.
   public var weightScale = 0.2
+  /// What the per-segmenter weights are, for the footer (`LIME weight`).
+  public var weightName = "LIME weight"
   /// Below this fraction of `weightScale` in every segmenter's map, a combined panel is faded
   /// (see `evidenceStrength`).
   public var weakEvidence = 0.1
@@ -226,7 +231,14 @@ public struct ExplanationFigure: Sendable {
             invert: invertImages), invert: false)
       ))
     for column in columns {
-      grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
+      grid[0].append(
+        (
+          "\(column.name) (\(column.segments.count))"
+            + (column.faithfulness.map {
+              " · del \(Self.fixed($0.deletion)) ins \(Self.fixed($0.insertion))"
+            } ?? ""),
+          .boundaries(column.segments)
+        ))
       grid[1].append(
         (
           "\(first) · R² \(Self.fixed(column.scores.first))",
@@ -276,9 +288,13 @@ public struct ExplanationFigure: Sendable {
     // The footer note, one line per part, so the text keeps its size on narrow figures (the rows
     // layout) instead of shrinking to fit one line.
     var noteLines = [
-      "per segmenter: LIME weight in probability",
+      "per segmenter: \(weightName) in probability",
       "combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))",
     ]
+    if columns.contains(where: { $0.faithfulness != nil }) {
+      noteLines.append(
+        "del/ins: deletion/insertion AUC of \(first) by decreasing weight (lower/higher is better)")
+    }
     if let agreement {
       noteLines.append("segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))")
     }
