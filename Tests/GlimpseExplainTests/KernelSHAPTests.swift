@@ -12,7 +12,9 @@ struct CoalitionGame {
   /// The game's value for a 0/1 mask.
   let value: ([Double]) -> Double
 
-  var image: Image { Image(shape: ImageShape(height: 1, width: m), pixels: .init(repeating: 1, count: m)) }
+  var image: Image {
+    Image(shape: ImageShape(height: 1, width: m), pixels: .init(repeating: 1, count: m))
+  }
   var segments: SegmentMap {
     SegmentMap(width: m, height: 1, denseLabels: (0..<m).map { Int32($0) })
   }
@@ -36,7 +38,9 @@ struct CoalitionGame {
       var phi = 0.0
       for code in 0..<total where (code >> i) & 1 == 0 {
         let s = code.nonzeroBitCount
-        phi += factorial[s] * factorial[m - s - 1] / factorial[m] * (values[code | (1 << i)] - values[code])
+        phi +=
+          factorial[s] * factorial[m - s - 1] / factorial[m]
+          * (values[code | (1 << i)] - values[code])
       }
       return phi
     }
@@ -63,9 +67,12 @@ struct KernelSHAPTests {
   @Test("exhaustive KernelSHAP equals the Shapley formula enumerated by brute force to 1e-9")
   func exhaustiveIsExactShapley() {
     for m in [1, 2, 3, 7, 10] {
-      let game = m >= 3 ? Self.nonlinearGame(m: m, seed: UInt64(m)) : CoalitionGame(m: m) { z in
-        0.2 + 0.5 * z[0] * (z.count > 1 ? 0.3 + z[1] : 1)
-      }
+      let game =
+        m >= 3
+        ? Self.nonlinearGame(m: m, seed: UInt64(m))
+        : CoalitionGame(m: m) { z in
+          0.2 + 0.5 * z[0] * (z.count > 1 ? 0.3 + z[1] : 1)
+        }
       var explainer = KernelSHAPExplainer()
       explainer.hideColor = .constant(0)
       var rng = SeededGenerator(seed: 1)
@@ -156,7 +163,9 @@ struct KernelSHAPTests {
     #expect(abs(e.scores[0] - 1) < 1e-9)
   }
 
-  @Test("shap's sampling scheme: sizes 1 and M−1 enumerated when the budget covers them, weights sum to the kernel's mass")
+  @Test(
+    "shap's sampling scheme: sizes 1 and M−1 enumerated when the budget covers them, weights sum to the kernel's mass"
+  )
   func samplingScheme() {
     let m = 12
     var rng = SeededGenerator(seed: 2)

@@ -36,7 +36,8 @@ struct LimeFeatureSelectionTests {
     "none, auto, highest_weights and forward_selection pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
   )
   func matchesLime() throws {
-    let f = try loadJSON(FeatureSelectionFixture.self, from: fixtures + "/lime_feature_selection.json")
+    let f = try loadJSON(
+      FeatureSelectionFixture.self, from: fixtures + "/lime_feature_selection.json")
     let design = Matrix(rows: f.samples, columns: f.features, storage: f.masks)
     var checked = 0
     for c in f.cases {

@@ -95,8 +95,7 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
     return curves(scores, label: label, segmentCount: segments.count)
   }
 
-  static func curves(_ scores: Matrix, label: Int, segmentCount m: Int) -> DeletionInsertionCurves
-  {
+  static func curves(_ scores: Matrix, label: Int, segmentCount m: Int) -> DeletionInsertionCurves {
     DeletionInsertionCurves(
       deletion: (0...m).map { scores[$0, label] },
       insertion: (0...m).map { scores[m + 1 + $0, label] })

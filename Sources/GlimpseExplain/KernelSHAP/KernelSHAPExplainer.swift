@@ -48,7 +48,8 @@ public struct KernelSHAPExplainer: Sendable {
   ) -> ImageExplanation {
     let fill = hideColor.fill(image, segments)
     return explain(segments: segments, segmenter: segmenter, labels: labels, using: &rng) {
-      $0.scored(image: image, segments: segments, fill: fill, batchSize: batchSize, predict: predict)
+      $0.scored(
+        image: image, segments: segments, fill: fill, batchSize: batchSize, predict: predict)
     }
   }
 

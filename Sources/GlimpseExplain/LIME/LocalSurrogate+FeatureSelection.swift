@@ -48,7 +48,9 @@ extension LocalSurrogate {
     case .highestWeights:
       let fit = fit(features: features, targets: targets, weights: weights, alpha: 0.01)
       let scaled = (0..<d).map { fit.coefficients[0][$0] * features[0, $0] }
-      let order = (0..<d).sorted { abs(scaled[$0]) > abs(scaled[$1]) || (abs(scaled[$0]) == abs(scaled[$1]) && $0 < $1) }
+      let order = (0..<d).sorted {
+        abs(scaled[$0]) > abs(scaled[$1]) || (abs(scaled[$0]) == abs(scaled[$1]) && $0 < $1)
+      }
       return Array(order.prefix(max(count, 0)))
     case .forwardSelection:
       var used: [Int] = []
@@ -57,7 +59,9 @@ extension LocalSurrogate {
         var bestScore = -100_000_000.0
         for feature in 0..<d where !used.contains(feature) {
           let columns = used + [feature]
-          let subset = Matrix(rows: features.rows, columns: columns.count) { features[$0, columns[$1]] }
+          let subset = Matrix(rows: features.rows, columns: columns.count) {
+            features[$0, columns[$1]]
+          }
           let score = fit(features: subset, targets: targets, weights: weights, alpha: 0).scores[0]
           if score > bestScore {
             best = feature
