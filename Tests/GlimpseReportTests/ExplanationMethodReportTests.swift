@@ -17,8 +17,9 @@ struct ExplanationMethodReportTests {
     let report = try reporter.report(image, source: "tiny.png", shortName: "tiny", truth: nil)
     #expect(report.sidecar.explainer == "kernelshap")
     for s in report.sidecar.segmenters {
-      // grid:2 and grid:4: 4 and 16 segments, every coalition enumerated (plus full and empty).
-      #expect(s.scoredImages == 1 << s.segmentCount)
+      // grid:2: 4 segments, every coalition enumerated (with the full and the empty one);
+      // grid:4: 16 segments, above the limit of 14, 1000 sampled.
+      #expect(s.scoredImages == (s.segmentCount <= 14 ? 1 << s.segmentCount : 1002))
       let curves = try #require(s.faithfulness)
       #expect(curves.deletion.count == s.segmentCount + 1)
       let full = curves.deletion[0]
@@ -31,7 +32,7 @@ struct ExplanationMethodReportTests {
   }
 
   @Test(
-    "LIME with num_features 1 gives each class one nonzero weight per segmenter, recorded in the sidecar"
+    "LIME with num_features 1 gives each class at most one nonzero weight per segmenter, recorded in the sidecar"
   )
   func featureSelectionReport() throws {
     var reporter = try ExplanationReporterTests.reporter(seed: 1)
@@ -42,9 +43,11 @@ struct ExplanationMethodReportTests {
       shortName: "t", truth: nil)
     #expect(report.sidecar.explainer == "lime")
     #expect(report.sidecar.numFeatures == 1 && report.sidecar.featureSelection == "highest_weights")
-    for s in report.sidecar.segmenters {
-      for weights in s.weights { #expect(weights.filter { $0 != 0 }.count == 1) }
+    // A class whose probability does not move under the masks gets no weight at all.
+    let nonzero = report.sidecar.segmenters.flatMap {
+      $0.weights.map { $0.filter { $0 != 0 }.count }
     }
+    #expect(nonzero.allSatisfy { $0 <= 1 } && nonzero.contains(1))
   }
 
   @Test(

@@ -119,7 +119,8 @@ public struct ExplanationFigure: Sendable {
 
   enum Panel {
     case picture(Image, invert: Bool)
-    case boundaries(SegmentMap)
+    /// The image with segment boundaries, and a line of text in a band along its bottom edge.
+    case boundaries(SegmentMap, inset: String?)
     case empty
   }
 
@@ -233,11 +234,12 @@ public struct ExplanationFigure: Sendable {
     for column in columns {
       grid[0].append(
         (
-          "\(column.name) (\(column.segments.count))"
-            + (column.faithfulness.map {
-              " · del \(Self.fixed($0.deletion)) ins \(Self.fixed($0.insertion))"
-            } ?? ""),
-          .boundaries(column.segments)
+          "\(column.name) (\(column.segments.count))",
+          .boundaries(
+            column.segments,
+            inset: column.faithfulness.map {
+              "del \(Self.fixed($0.deletion)) · ins \(Self.fixed($0.insertion))"
+            })
         ))
       grid[1].append(
         (
@@ -319,13 +321,23 @@ public struct ExplanationFigure: Sendable {
         switch cell.panel {
         case let .picture(picture, invert):
           try canvas.draw(picture, invert: invert, x: x, y: top, width: size, height: size)
-        case let .boundaries(segments):
+        case let .boundaries(segments, inset):
           try canvas.draw(image, invert: invertImages, x: x, y: top, width: size, height: size)
           let scale = min(size / Double(image.width), size / Double(image.height))
           canvas.drawBoundaries(
             segments, x: x + (size - scale * Double(image.width)) / 2,
             y: top + (size - scale * Double(image.height)) / 2, scale: scale, color: RGB(1, 0.78, 0)
           )
+          if let inset {
+            // The faithfulness AUCs: a white band over the panel's bottom edge keeps the titles
+            // as they were.
+            let band = 15.0
+            canvas.fillRectangle(
+              x: x, y: top + size - band, width: size, height: band, color: RGB(1, 1, 1))
+            canvas.text(
+              inset, centerX: x + size / 2, baseline: top + size - 4, size: 10.5, gray: 0.1,
+              maxWidth: size - 4)
+          }
         case .empty:
           break
         }
