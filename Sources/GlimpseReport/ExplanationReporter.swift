@@ -44,6 +44,10 @@ public struct ExplanationReporter: Sendable {
   /// Whether each segmenter's explanation gets its deletion and insertion curves (RISE §4.1,
   /// `DeletionInsertionCurves`), in the sidecar and the figure. On by default.
   public var measuresFaithfulness = true
+  /// Runs per explanation for the stability figures (`ExplanationStability`): the image is
+  /// explained again with seeds `seed + 1`, ..., `seed + runs − 1` and each segmenter's runs are
+  /// compared. 1 (the default): not measured.
+  public var stabilityRuns = 1
   /// The seed of the perturbations; segmenter i uses stream i.
   public var seed: UInt64
   /// The two classes to explain (indices into the model's classes), or `nil` for the model's
@@ -134,6 +138,17 @@ public struct ExplanationReporter: Sendable {
     let result = CombinedExplanation.explain(
       image, segmenters: segmenters, labels: [pair.first, pair.second], method: method,
       seed: seed, classifier: model, faithfulness: measuresFaithfulness)
+    var stability = [ExplanationStability?](repeating: nil, count: result.explanations.count)
+    if stabilityRuns >= 2 {
+      let reruns = (1..<stabilityRuns).map { run in
+        CombinedExplanation.explain(
+          image, segmenters: segmenters, labels: [pair.first, pair.second], method: method,
+          seed: seed &+ UInt64(run), classifier: model)
+      }
+      stability = result.explanations.indices.map { i in
+        ExplanationStability([result.explanations[i]] + reruns.map { $0.explanations[i] })
+      }
+    }
     let names = (model.classNames[pair.first], model.classNames[pair.second])
     let p = (probabilities[0, pair.first], probabilities[0, pair.second])
     var figure = ExplanationFigure(
@@ -185,13 +200,16 @@ public struct ExplanationReporter: Sendable {
       },
       combined: result.combined.map(\.values), agreement: result.agreement, png: "",
       explainer: method.name)
+    for i in sidecar.segmenters.indices { sidecar.segmenters[i].stability = stability[i] }
     if kernelSHAP == nil, let count = explainer.featureCount {
       sidecar.numFeatures = count
       sidecar.featureSelection = explainer.featureSelection.rawValue
     }
     return ExplanationReport(
       png: try figure.pngData(), sidecar: sidecar,
-      summary: Self.summary(names: names, probabilities: p, agreement: result.agreement[0]))
+      summary: Self.summary(
+        names: names, probabilities: p, agreement: result.agreement[0],
+        stability: stability.compactMap { $0 }))
   }
 
   /// The figure's title: `62% 4 or 31% 9? truth 9 · digits.csv:12`.
@@ -203,11 +221,22 @@ public struct ExplanationReporter: Sendable {
   }
 
   /// The one-line summary: `62% 4, 31% 9; segmenter agreement 0.87` (no agreement for one
-  /// segmenter).
+  /// segmenter), then, when stability was measured, its means over the segmenters:
+  /// `; over 5 seeds ρ 0.93, top-5 Jaccard 0.80`.
   public static func summary(
-    names: (String, String), probabilities: (Double, Double), agreement: Double?
+    names: (String, String), probabilities: (Double, Double), agreement: Double?,
+    stability: [ExplanationStability] = []
   ) -> String {
-    "\(ExplanationFigure.percent(probabilities.0, names.0)), \(ExplanationFigure.percent(probabilities.1, names.1))"
+    var line =
+      "\(ExplanationFigure.percent(probabilities.0, names.0)), \(ExplanationFigure.percent(probabilities.1, names.1))"
       + (agreement.map { "; segmenter agreement \(formatFixed($0, digits: 2))" } ?? "")
+    if let first = stability.first {
+      let count = Double(stability.count)
+      let rho = stability.reduce(0) { $0 + $1.spearman } / count
+      let jaccard = stability.reduce(0) { $0 + $1.topKJaccard } / count
+      line +=
+        "; over \(first.runs) seeds ρ \(formatFixed(rho, digits: 2)), top-\(first.topK) Jaccard \(formatFixed(jaccard, digits: 2))"
+    }
+    return line
   }
 }

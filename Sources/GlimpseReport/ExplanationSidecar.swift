@@ -1,4 +1,5 @@
 import FoundationEssentials
+import GlimpseExplain
 
 /// The JSON written beside every explanation PNG: enough to redraw or audit it.
 ///
@@ -74,6 +75,9 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
     public var scoredImages: Int?
     /// The deletion and insertion curves of the first class, when measured.
     public var faithfulness: Faithfulness?
+    /// How much the first class's weights change with the seed (`--stability N`), when
+    /// measured: runs, top-k, mean pairwise top-k Jaccard and Spearman ρ of the pixel maps.
+    public var stability: ExplanationStability?
 
     /// A segmentation's explanation from its fields.
     public init(

@@ -72,6 +72,27 @@ struct ExplanationMethodReportTests {
     #expect(decoded.explainer == nil && decoded.segmenters[0].faithfulness == nil)
   }
 
+  @Test("with three stability runs every segmenter records them and the summary gives the means")
+  func stabilityReport() throws {
+    var reporter = try ExplanationReporterTests.reporter(seed: 1)
+    reporter.stabilityRuns = 3
+    let report = try reporter.report(
+      ExplanationReporterTests.image(brightLeft: true, level: 0.8), source: "t.png",
+      shortName: "t", truth: nil)
+    let stability = report.sidecar.segmenters.compactMap(\.stability)
+    #expect(stability.count == 2 && stability.allSatisfy { $0.runs == 3 })
+    // grid:2 has 4 segments: its top set is capped at 4, so every run has the same one.
+    #expect(stability[0].topK == 4 && stability[0].topKJaccard == 1)
+    #expect(report.summary.contains("; over 3 seeds ρ "))
+    // The first run is the explanation itself: the weights equal a report without stability.
+    reporter.stabilityRuns = 1
+    let single = try reporter.report(
+      ExplanationReporterTests.image(brightLeft: true, level: 0.8), source: "t.png",
+      shortName: "t", truth: nil)
+    #expect(single.sidecar.segmenters.map(\.weights) == report.sidecar.segmenters.map(\.weights))
+    #expect(single.sidecar.segmenters.allSatisfy { $0.stability == nil })
+  }
+
   @Test("segmenters rank by deletion AUC ascending and insertion AUC descending, ties in order")
   func ranking() {
     var sidecar = ExplanationReporterTests.sidecar

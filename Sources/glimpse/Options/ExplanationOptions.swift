@@ -43,6 +43,12 @@ struct ExplanationOptions: ParsableArguments {
   )
   var faithfulness = true
 
+  @Option(
+    help:
+      "Explain again with N seeds (seed, seed+1, ...) and report how stable each segmenter's map is: top-5 Jaccard and Spearman ρ, in the sidecar and the summary line (default 1: off)."
+  )
+  var stability = 1
+
   @Option(help: "Rows per classifier call.")
   var batchSize = 100
 
@@ -72,6 +78,7 @@ struct ExplanationOptions: ParsableArguments {
 
   func validate() throws {
     guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+    guard stability >= 1 else { throw ValidationError("--stability must be at least 1") }
     if let numFeatures, numFeatures < 1 {
       throw ValidationError("--num-features must be at least 1")
     }

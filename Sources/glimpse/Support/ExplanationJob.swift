@@ -51,6 +51,7 @@ struct ExplanationJob {
     reporter.weightScale = options.weightScale
     reporter.kernelSHAP = options.kernelSHAP
     reporter.measuresFaithfulness = options.faithfulness
+    reporter.stabilityRuns = options.stability
     reporter.hideColorText = options.hideColor
     switch options.invert {
     case .auto: reporter.inversion = .automatic
