@@ -194,7 +194,8 @@ public struct ExplanationReporter: Sendable {
           r2: e.scores, localPredictions: e.localPredictions, scoredImages: e.sampleCount,
           faithfulness: e.faithfulness.map {
             .init(
-              explained: names.0, deletion: $0.deletion, insertion: $0.insertion,
+              explained: names.0, fractions: $0.fractions, deletion: $0.deletion,
+              insertion: $0.insertion,
               deletionAUC: $0.deletionArea, insertionAUC: $0.insertionArea)
           })
       },

@@ -32,9 +32,12 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
     /// The class whose weights ordered the segments and whose probability is recorded (the
     /// first explained class).
     public var explained: String
-    /// The probability with the first k segments hidden, k = 0...segments.
+    /// The fractions of segments k/M at which the curves are taken (every k up to 32
+    /// segments, then every ⌈M/32⌉-th).
+    public var fractions: [Double]
+    /// The probability with the first k segments hidden, at each fraction.
     public var deletion: [Double]
-    /// The probability with only the first k segments shown, k = 0...segments.
+    /// The probability with only the first k segments shown, at each fraction.
     public var insertion: [Double]
     /// The area under the deletion curve, in [0, 1] (lower is better).
     public var deletionAUC: Double
@@ -43,10 +46,11 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
 
     /// Faithfulness figures from their fields.
     public init(
-      explained: String, deletion: [Double], insertion: [Double], deletionAUC: Double,
-      insertionAUC: Double
+      explained: String, fractions: [Double], deletion: [Double], insertion: [Double],
+      deletionAUC: Double, insertionAUC: Double
     ) {
       self.explained = explained
+      self.fractions = fractions
       self.deletion = deletion
       self.insertion = insertion
       self.deletionAUC = deletionAUC

@@ -58,7 +58,33 @@ struct DeletionInsertionTests {
   @Test("the segment order is by decreasing weight, ties by segment number")
   func order() {
     #expect(DeletionInsertionCurves.order([0.1, 0.5, -1, 0.5, 0]) == [1, 3, 0, 4, 2])
-    #expect(DeletionInsertionCurves.area(of: [1, 0]) == 0.5)
-    #expect(DeletionInsertionCurves.area(of: [0.3]) == 0.3)
+    #expect(DeletionInsertionCurves.area(of: [1, 0], at: [0, 1]) == 0.5)
+    #expect(DeletionInsertionCurves.area(of: [0.3], at: [0]) == 0.3)
+    #expect(DeletionInsertionCurves.steps(segmentCount: 5, maxSteps: 32) == [0, 1, 2, 3, 4, 5])
+    #expect(DeletionInsertionCurves.steps(segmentCount: 10, maxSteps: 4) == [0, 3, 6, 9, 10])
+  }
+
+  @Test(
+    "with fewer steps than segments the points are the full curve's points at k = 0, s, 2s, …, M, and the area is their trapezoid over k/M"
+  )
+  func coarseSteps() {
+    var rng = SeededGenerator(seed: 8)
+    let w = (0..<10).map { _ in rng.nextUnitDouble() - 0.4 }
+    let game = KernelSHAPTests.nonlinearGame(m: 10, seed: 5)
+    let fine = DeletionInsertionCurves.measure(
+      game.image, segments: game.segments, weights: w, label: 0, hideColor: .constant(0),
+      predict: game.predict)
+    let coarse = DeletionInsertionCurves.measure(
+      game.image, segments: game.segments, weights: w, label: 0, hideColor: .constant(0),
+      maxSteps: 4, predict: game.predict)
+    let ks = [0, 3, 6, 9, 10]
+    #expect(coarse.fractions == ks.map { Double($0) / 10 })
+    #expect(coarse.deletion == ks.map { fine.deletion[$0] })
+    #expect(coarse.insertion == ks.map { fine.insertion[$0] })
+    var area = 0.0
+    for i in 1..<ks.count {
+      area += (fine.deletion[ks[i - 1]] + fine.deletion[ks[i]]) / 2 * Double(ks[i] - ks[i - 1]) / 10
+    }
+    #expect(abs(coarse.deletionArea - area) < 1e-12)
   }
 }

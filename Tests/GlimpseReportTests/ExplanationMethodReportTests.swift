@@ -21,7 +21,7 @@ struct ExplanationMethodReportTests {
       // grid:4: 16 segments, above the limit of 14, 1000 sampled.
       #expect(s.scoredImages == (s.segmentCount <= 14 ? 1 << s.segmentCount : 1002))
       let curves = try #require(s.faithfulness)
-      #expect(curves.deletion.count == s.segmentCount + 1)
+      #expect(curves.deletion.count == min(s.segmentCount, 32) + 1)
       let full = curves.deletion[0]
       let hidden = curves.insertion[0]
       #expect(abs(s.weights[0].reduce(0, +) - (full - hidden)) < 1e-9)
@@ -101,7 +101,7 @@ struct ExplanationMethodReportTests {
       var s = base
       s.spec = spec
       s.faithfulness = .init(
-        explained: "4", deletion: [], insertion: [], deletionAUC: d, insertionAUC: i)
+        explained: "4", fractions: [], deletion: [], insertion: [], deletionAUC: d, insertionAUC: i)
       return s
     }
     let ranking = sidecar.faithfulnessRanking

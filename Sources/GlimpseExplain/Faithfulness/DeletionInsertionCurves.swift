@@ -9,40 +9,60 @@ import GlimpseSegmentation
 // uses); insertion starts from a blank image and adds the most important pixels first (a fast
 // rise, a large area, is good). Over superpixels a step is one segment, in order of decreasing
 // weight (ties by segment number), and "removed" means filled as the explainer hid it, so the
-// curves ask the model about the same images the explanation was built from. Step k of M has
-// the first k segments hidden (deletion) or shown (insertion); all 2(M + 1) images are scored
-// as one masked batch. Each area is the trapezoid rule over the fraction of segments k/M, so it
-// lies in [0, 1] for probabilities. (RISE steps by pixels; stepping by segments weighs each
+// curves ask the model about the same images the explanation was built from. A point has the
+// first k segments hidden (deletion) or shown (insertion); all points of both curves are scored
+// as one masked batch. With M ≤ `maxSteps` every k = 0...M is a point; with more segments the
+// points are k = 0, s, 2s, ..., M with s = ⌈M / maxSteps⌉ (RISE too steps by a fixed number of
+// pixels), which keeps the curves' cost near a tenth of a 500-sample LIME explanation even for
+// grid:11's 121 segments. Each area is the trapezoid rule over the fraction of segments k/M, so
+// it lies in [0, 1] for probabilities. (RISE steps by pixels; stepping by segments weighs each
 // segment equally whatever its size.)
 
 /// The deletion and insertion curves of one explanation for one class, and their areas.
 public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
-  /// The class's probability with the first k segments (by weight) hidden, k = 0...M:
+  /// The fractions of segments k/M at which the curves are taken, from 0 to 1.
+  public var fractions: [Double]
+  /// The class's probability with the first k segments (by weight) hidden, at each fraction:
   /// starts at f(image), ends at f(all hidden).
   public var deletion: [Double]
-  /// The class's probability with only the first k segments shown, k = 0...M: starts at
-  /// f(all hidden), ends at f(image).
+  /// The class's probability with only the first k segments shown, at each fraction: starts
+  /// at f(all hidden), ends at f(image).
   public var insertion: [Double]
   /// The area under the deletion curve over the fraction of segments (lower is better).
   public var deletionArea: Double
   /// The area under the insertion curve over the fraction of segments (higher is better).
   public var insertionArea: Double
 
-  /// Curves from their points; the areas are computed (`area(of:)`).
-  public init(deletion: [Double], insertion: [Double]) {
+  /// At most this many steps per curve (the default of `measure`).
+  public static let defaultMaxSteps = 32
+
+  /// Curves from their points at `fractions`; the areas are computed (`area(of:at:)`).
+  public init(fractions: [Double], deletion: [Double], insertion: [Double]) {
+    self.fractions = fractions
     self.deletion = deletion
     self.insertion = insertion
-    deletionArea = Self.area(of: deletion)
-    insertionArea = Self.area(of: insertion)
+    deletionArea = Self.area(of: deletion, at: fractions)
+    insertionArea = Self.area(of: insertion, at: fractions)
   }
 
-  /// The trapezoid rule over points at 0, 1/M, ..., 1 (M + 1 points); a single point is its
-  /// own area.
-  public static func area(of curve: [Double]) -> Double {
+  /// The trapezoid rule over points at `fractions` (increasing, from 0 to 1); a single point
+  /// is its own area.
+  public static func area(of curve: [Double], at fractions: [Double]) -> Double {
     guard curve.count >= 2 else { return curve.first ?? 0 }
     var sum = 0.0
-    for k in 1..<curve.count { sum += (curve[k - 1] + curve[k]) / 2 }
-    return sum / Double(curve.count - 1)
+    for k in 1..<curve.count {
+      sum += (curve[k - 1] + curve[k]) / 2 * (fractions[k] - fractions[k - 1])
+    }
+    return sum
+  }
+
+  /// The numbers of segments removed or added at each point: 0...M, or 0, s, 2s, ..., M with
+  /// s = ⌈M / maxSteps⌉ when M > maxSteps.
+  public static func steps(segmentCount m: Int, maxSteps: Int) -> [Int] {
+    let stride = max(1, (m + max(maxSteps, 1) - 1) / max(maxSteps, 1))
+    var steps = Array(Swift.stride(from: 0, to: m, by: stride))
+    steps.append(m)
+    return steps
   }
 
   /// Segment numbers in order of decreasing weight, ties by number.
@@ -50,21 +70,22 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
     weights.indices.sorted { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }
   }
 
-  /// The 2(M + 1) masks of both curves for segment order `order`: rows 0...M deletion, then
-  /// M + 1 rows of insertion.
-  static func masks(order: [Int]) -> PerturbationSet {
+  /// The masks of both curves for segment order `order` at `steps`: one deletion row per
+  /// step, then one insertion row per step.
+  static func masks(order: [Int], steps: [Int]) -> PerturbationSet {
     let m = order.count
-    var masks = [UInt8](repeating: 0, count: 2 * (m + 1) * m)
-    for k in 0...m {
-      let deletion = k * m
-      let insertion = (m + 1 + k) * m
+    let points = steps.count
+    var masks = [UInt8](repeating: 0, count: 2 * points * m)
+    for (row, k) in steps.enumerated() {
+      let deletion = row * m
+      let insertion = (points + row) * m
       for j in 0..<m { masks[deletion + j] = 1 }
       for step in 0..<k {
         masks[deletion + order[step]] = 0
         masks[insertion + order[step]] = 1
       }
     }
-    return PerturbationSet(segmentCount: m, sampleCount: 2 * (m + 1), masks: masks)
+    return PerturbationSet(segmentCount: m, sampleCount: 2 * points, masks: masks)
   }
 
   /// The curves of `weights` (one per segment) for class `label`, the images scored by a
@@ -72,32 +93,41 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
   /// - Parameters:
   ///   - hideColor: how a removed segment is filled (the explainer's fill).
   ///   - batchSize: rows per call for models that need the images written out.
+  ///   - maxSteps: at most this many steps per curve (see `steps(segmentCount:maxSteps:)`).
   public static func measure(
     _ image: Image, segments: SegmentMap, weights: [Double], label: Int,
-    hideColor: LimeImageExplainer.HideColor, classifier: some Classifier, batchSize: Int = 100
+    hideColor: LimeImageExplainer.HideColor, classifier: some Classifier, batchSize: Int = 100,
+    maxSteps: Int = defaultMaxSteps
   ) -> DeletionInsertionCurves {
-    let set = masks(order: order(weights))
+    let steps = steps(segmentCount: segments.count, maxSteps: maxSteps)
+    let set = masks(order: order(weights), steps: steps)
     let scores = set.scored(
       image: image, segments: segments, fill: hideColor.fill(image, segments),
       classifier: classifier, batchSize: batchSize)
-    return curves(scores, label: label, segmentCount: segments.count)
+    return curves(scores, label: label, steps: steps, segmentCount: segments.count)
   }
 
   /// The curves with a black-box probability function on images.
   public static func measure(
     _ image: Image, segments: SegmentMap, weights: [Double], label: Int,
-    hideColor: LimeImageExplainer.HideColor, batchSize: Int = 100, predict: (Matrix) -> Matrix
+    hideColor: LimeImageExplainer.HideColor, batchSize: Int = 100,
+    maxSteps: Int = defaultMaxSteps, predict: (Matrix) -> Matrix
   ) -> DeletionInsertionCurves {
-    let set = masks(order: order(weights))
+    let steps = steps(segmentCount: segments.count, maxSteps: maxSteps)
+    let set = masks(order: order(weights), steps: steps)
     let scores = set.scored(
       image: image, segments: segments, fill: hideColor.fill(image, segments),
       batchSize: batchSize, predict: predict)
-    return curves(scores, label: label, segmentCount: segments.count)
+    return curves(scores, label: label, steps: steps, segmentCount: segments.count)
   }
 
-  static func curves(_ scores: Matrix, label: Int, segmentCount m: Int) -> DeletionInsertionCurves {
-    DeletionInsertionCurves(
-      deletion: (0...m).map { scores[$0, label] },
-      insertion: (0...m).map { scores[m + 1 + $0, label] })
+  static func curves(_ scores: Matrix, label: Int, steps: [Int], segmentCount m: Int)
+    -> DeletionInsertionCurves
+  {
+    let points = steps.count
+    return DeletionInsertionCurves(
+      fractions: steps.map { Double($0) / Double(max(m, 1)) },
+      deletion: (0..<points).map { scores[$0, label] },
+      insertion: (0..<points).map { scores[points + $0, label] })
   }
 }
