@@ -99,12 +99,12 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
     hideColor: LimeImageExplainer.HideColor, classifier: some Classifier, batchSize: Int = 100,
     maxSteps: Int = defaultMaxSteps
   ) -> DeletionInsertionCurves {
-    let steps = steps(segmentCount: segments.count, maxSteps: maxSteps)
-    let set = masks(order: order(weights), steps: steps)
-    let scores = set.scored(
-      image: image, segments: segments, fill: hideColor.fill(image, segments),
-      classifier: classifier, batchSize: batchSize)
-    return curves(scores, label: label, steps: steps, segmentCount: segments.count)
+    let fill = hideColor.fill(image, segments)
+    return measure(segments.count, weights: weights, label: label, maxSteps: maxSteps) {
+      $0.scored(
+        image: image, segments: segments, fill: fill, classifier: classifier,
+        batchSize: batchSize)
+    }
   }
 
   /// The curves with a black-box probability function on images.
@@ -113,12 +113,21 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
     hideColor: LimeImageExplainer.HideColor, batchSize: Int = 100,
     maxSteps: Int = defaultMaxSteps, predict: (Matrix) -> Matrix
   ) -> DeletionInsertionCurves {
-    let steps = steps(segmentCount: segments.count, maxSteps: maxSteps)
-    let set = masks(order: order(weights), steps: steps)
-    let scores = set.scored(
-      image: image, segments: segments, fill: hideColor.fill(image, segments),
-      batchSize: batchSize, predict: predict)
-    return curves(scores, label: label, steps: steps, segmentCount: segments.count)
+    let fill = hideColor.fill(image, segments)
+    return measure(segments.count, weights: weights, label: label, maxSteps: maxSteps) {
+      $0.scored(
+        image: image, segments: segments, fill: fill, batchSize: batchSize, predict: predict)
+    }
+  }
+
+  /// The common path: the steps, their masks scored by `score`, the curves.
+  static func measure(
+    _ segmentCount: Int, weights: [Double], label: Int, maxSteps: Int,
+    score: (PerturbationSet) -> Matrix
+  ) -> DeletionInsertionCurves {
+    let steps = steps(segmentCount: segmentCount, maxSteps: maxSteps)
+    let scores = score(masks(order: order(weights), steps: steps))
+    return curves(scores, label: label, steps: steps, segmentCount: segmentCount)
   }
 
   static func curves(_ scores: Matrix, label: Int, steps: [Int], segmentCount m: Int)
