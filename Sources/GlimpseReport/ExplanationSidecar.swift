@@ -1,4 +1,5 @@
 import FoundationEssentials
+import GlimpseExplain
 
 /// The JSON written beside every explanation PNG: enough to redraw or audit it.
 ///
@@ -24,7 +25,40 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
     }
   }
 
-  /// One segmenter's LIME explanation.
+  /// How faithful one segmenter's weights are to the model (RISE §4.1): the explained class's
+  /// probability as segments are removed, or added to the fully hidden image, by decreasing
+  /// weight, and the areas under both curves over the fraction of segments.
+  public struct Faithfulness: Codable, Sendable, Equatable {
+    /// The class whose weights ordered the segments and whose probability is recorded (the
+    /// first explained class).
+    public var explained: String
+    /// The fractions of segments k/M at which the curves are taken (every k up to 32
+    /// segments, then every ⌈M/32⌉-th).
+    public var fractions: [Double]
+    /// The probability with the first k segments hidden, at each fraction.
+    public var deletion: [Double]
+    /// The probability with only the first k segments shown, at each fraction.
+    public var insertion: [Double]
+    /// The area under the deletion curve, in [0, 1] (lower is better).
+    public var deletionAUC: Double
+    /// The area under the insertion curve, in [0, 1] (higher is better).
+    public var insertionAUC: Double
+
+    /// Faithfulness figures from their fields.
+    public init(
+      explained: String, fractions: [Double], deletion: [Double], insertion: [Double],
+      deletionAUC: Double, insertionAUC: Double
+    ) {
+      self.explained = explained
+      self.fractions = fractions
+      self.deletion = deletion
+      self.insertion = insertion
+      self.deletionAUC = deletionAUC
+      self.insertionAUC = insertionAUC
+    }
+  }
+
+  /// One segmenter's explanation.
   public struct Segmentation: Codable, Sendable, Equatable {
     /// The segmenter's spec (`slic:25:0.01`).
     public var spec: String
@@ -40,12 +74,23 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
     public var r2: [Double]
     /// Per explained class, the surrogate's prediction for the unperturbed image.
     public var localPredictions: [Double]
+    /// How many perturbed images the explanation scored (LIME's samples; KernelSHAP's
+    /// coalitions with the full and the empty one); absent in sidecars before it was recorded.
+    public var scoredImages: Int?
+    /// The deletion and insertion curves of the first class, when measured.
+    public var faithfulness: Faithfulness?
+    /// How much the first class's weights change with the seed (`--stability N`), when
+    /// measured: runs, top-k, mean pairwise top-k Jaccard and Spearman ρ of the pixel maps.
+    public var stability: ExplanationStability?
 
     /// A segmentation's explanation from its fields.
     public init(
       spec: String, segmentCount: Int, segments: [Int32], weights: [[Double]], intercepts: [Double],
-      r2: [Double], localPredictions: [Double]
+      r2: [Double], localPredictions: [Double], scoredImages: Int? = nil,
+      faithfulness: Faithfulness? = nil
     ) {
+      self.scoredImages = scoredImages
+      self.faithfulness = faithfulness
       self.spec = spec
       self.segmentCount = segmentCount
       self.segments = segments
@@ -86,14 +131,23 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
   public var agreement: [Double?]
   /// The PNG's file name (no folders), set when the PNG's path is known; empty before.
   public var png: String
+  /// The attribution method, `lime` or `kernelshap` (absent in older sidecars: LIME). For
+  /// KernelSHAP the segmenters' `weights` are Shapley values, `intercepts` f(all hidden), `r2`
+  /// the additive fit's weighted R² on the coalitions, and `samples` the coalition budget.
+  public var explainer: String?
+  /// LIME's `num_features` when set (absent: every segment weighed).
+  public var numFeatures: Int?
+  /// LIME's `feature_selection` when `numFeatures` is set.
+  public var featureSelection: String?
 
   /// A sidecar from its fields.
   public init(
     glimpseVersion: String, model: Model, source: String, truth: String?,
     probabilities: [String: Double], explained: [String], seed: UInt64, samples: Int,
     hideColor: String, width: Int, height: Int, segmenters: [Segmentation], combined: [[Double]],
-    agreement: [Double?], png: String
+    agreement: [Double?], png: String, explainer: String? = nil
   ) {
+    self.explainer = explainer
     self.glimpseVersion = glimpseVersion
     self.model = model
     self.source = source

@@ -39,6 +39,26 @@ public struct CombinedExplanation: Sendable {
     }
   }
 
+  /// Explains `image` with every segmenter by `method` and a classifier; with `faithfulness`,
+  /// each explanation also gets the deletion and insertion curves of its first class
+  /// (`DeletionInsertionCurves`), measured with the method's fill.
+  public static func explain(
+    _ image: Image, segmenters: [any Segmenter], labels: [Int], method: ExplanationMethod,
+    seed: UInt64, classifier: any Classifier, faithfulness: Bool = false
+  ) -> CombinedExplanation {
+    combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
+      var explanation = method.explain(
+        image, segments: segments, segmenter: spec, labels: labels, classifier: classifier,
+        using: &rng)
+      if faithfulness, let first = explanation.weights.first, let label = labels.first {
+        explanation.faithfulness = DeletionInsertionCurves.measure(
+          image, segments: segments, weights: first, label: label, hideColor: method.hideColor,
+          classifier: classifier, batchSize: method.batchSize)
+      }
+      return explanation
+    }
+  }
+
   static func combine(
     _ image: Image, segmenters: [any Segmenter], labels: [Int], seed: UInt64,
     explain: (SegmentMap, SegmenterSpec, inout SeededGenerator) -> ImageExplanation

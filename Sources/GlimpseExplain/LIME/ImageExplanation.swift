@@ -23,6 +23,9 @@ public struct ImageExplanation: Sendable, Equatable {
   public var probabilities: [Double]
   /// Number of perturbed samples.
   public var sampleCount: Int
+  /// The deletion and insertion curves of the first explained class's weights, when measured
+  /// (`CombinedExplanation.explain(_:segmenters:labels:method:seed:classifier:faithfulness:)`).
+  public var faithfulness: DeletionInsertionCurves? = nil
 
   /// The weight of every pixel (its segment's weight) for explained class number `index`.
   public func pixelWeights(_ index: Int) -> [Double] {

@@ -16,8 +16,10 @@ import GlimpseSegmentation
 // Steps: the "fudged" image (each segment filled with its mean colour, or a constant); binary
 // masks; perturbed images rendered straight into batches of rows that the classifier scores in
 // one call each; cosine distance of each mask to the all-ones mask; kernel sqrt(exp(−d²/w²))
-// with w = 0.25; `LocalSurrogate` (ridge, α = 1) per requested label. lime's feature selection
-// ("auto" with num_features ≥ segments keeps every segment) is not needed.
+// with w = 0.25; `LocalSurrogate` (ridge, α = 1) per requested label. By default every segment
+// enters the surrogate (lime's "auto" with num_features ≥ segments keeps them all); with
+// `featureCount` set, lime's feature selection picks the segments per label first
+// (`LocalSurrogate.fitSelected`, lime_base.py's `explain_instance_with_data`).
 
 /// Explains one image's classification by which superpixels raise or lower each class.
 public struct LimeImageExplainer: Sendable {
@@ -39,6 +41,11 @@ public struct LimeImageExplainer: Sendable {
   public var hideColor = HideColor.segmentMean
   /// Ridge penalty of the surrogate.
   public var ridgeAlpha = 1.0
+  /// lime's `num_features`: at most this many segments per class get a nonzero weight, chosen
+  /// by `featureSelection`; `nil` (the default) keeps every segment without selection.
+  public var featureCount: Int? = nil
+  /// lime's `feature_selection`, used when `featureCount` is set.
+  public var featureSelection = LocalSurrogate.FeatureSelection.auto
 
   /// lime's defaults (1000 samples; batches of 100).
   public init() {}
@@ -115,8 +122,21 @@ public struct LimeImageExplainer: Sendable {
     let weights = masks.kernelWeights(width: kernelWidth)
     let targets = Matrix(rows: sampleCount, columns: labels.count) { probabilities[$0, labels[$1]] }
     let design = masks.designMatrix()
-    let surrogate = LocalSurrogate.fit(
-      features: design, targets: targets, weights: weights, alpha: ridgeAlpha)
+    let surrogate: LocalSurrogate
+    if let featureCount {
+      let fits = labels.indices.map { k in
+        LocalSurrogate.fitSelected(
+          features: design, target: (0..<sampleCount).map { targets[$0, k] }, weights: weights,
+          count: featureCount, method: featureSelection, alpha: ridgeAlpha
+        ).surrogate
+      }
+      surrogate = LocalSurrogate(
+        coefficients: fits.map { $0.coefficients[0] }, intercepts: fits.map { $0.intercepts[0] },
+        scores: fits.map { $0.scores[0] })
+    } else {
+      surrogate = LocalSurrogate.fit(
+        features: design, targets: targets, weights: weights, alpha: ridgeAlpha)
+    }
     let allOn = [Double](repeating: 1, count: segments.count)
     return ImageExplanation(
       segments: segments, segmenter: segmenter, labels: labels, weights: surrogate.coefficients,
@@ -127,22 +147,6 @@ public struct LimeImageExplainer: Sendable {
 
   /// The value a hidden pixel takes, per segment and channel, `[segments.count × channels]`.
   func fudgedValues(_ image: Image, _ segments: SegmentMap) -> [Double] {
-    let channels = image.channels
-    switch hideColor {
-    case .constant(let value):
-      return [Double](repeating: value, count: segments.count * channels)
-    case .segmentMean:
-      var sums = [Double](repeating: 0, count: segments.count * channels)
-      let sizes = segments.sizes
-      for (pixel, label) in segments.labels.enumerated() {
-        for c in 0..<channels {
-          sums[Int(label) * channels + c] += image.pixels[pixel * channels + c]
-        }
-      }
-      for s in 0..<segments.count {
-        for c in 0..<channels { sums[s * channels + c] /= Double(max(sizes[s], 1)) }
-      }
-      return sums
-    }
+    hideColor.fill(image, segments)
   }
 }

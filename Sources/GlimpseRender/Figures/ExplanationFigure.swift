@@ -23,12 +23,15 @@ public struct ExplanationFigure: Sendable {
     public var secondWeights: [Double]
     /// The surrogate's R² for the first and the second class.
     public var scores: (first: Double, second: Double)
+    /// The first class's deletion and insertion AUCs (RISE), shown under the segmenter's name.
+    public var faithfulness: (deletion: Double, insertion: Double)?
 
     /// A column from its parts.
     public init(
       name: String, segments: SegmentMap, firstWeights: [Double], secondWeights: [Double],
-      scores: (Double, Double)
+      scores: (Double, Double), faithfulness: (deletion: Double, insertion: Double)? = nil
     ) {
+      self.faithfulness = faithfulness
       self.name = name
       self.segments = segments
       self.firstWeights = firstWeights
@@ -60,6 +63,8 @@ public struct ExplanationFigure: Sendable {
   public var invert = false
   /// |weight| shown at full colour in per-segmenter panels.
   public var weightScale = 0.2
+  /// What the per-segmenter weights are, for the footer (`LIME weight`).
+  public var weightName = "LIME weight"
   /// Below this fraction of `weightScale` in every segmenter's map, a combined panel is faded
   /// (see `evidenceStrength`).
   public var weakEvidence = 0.1
@@ -114,7 +119,8 @@ public struct ExplanationFigure: Sendable {
 
   enum Panel {
     case picture(Image, invert: Bool)
-    case boundaries(SegmentMap)
+    /// The image with segment boundaries, and a line of text in a band along its bottom edge.
+    case boundaries(SegmentMap, inset: String?)
     case empty
   }
 
@@ -226,7 +232,15 @@ public struct ExplanationFigure: Sendable {
             invert: invertImages), invert: false)
       ))
     for column in columns {
-      grid[0].append(("\(column.name) (\(column.segments.count))", .boundaries(column.segments)))
+      grid[0].append(
+        (
+          "\(column.name) (\(column.segments.count))",
+          .boundaries(
+            column.segments,
+            inset: column.faithfulness.map {
+              "del \(Self.fixed($0.deletion)) · ins \(Self.fixed($0.insertion))"
+            })
+        ))
       grid[1].append(
         (
           "\(first) · R² \(Self.fixed(column.scores.first))",
@@ -276,9 +290,13 @@ public struct ExplanationFigure: Sendable {
     // The footer note, one line per part, so the text keeps its size on narrow figures (the rows
     // layout) instead of shrinking to fit one line.
     var noteLines = [
-      "per segmenter: LIME weight in probability",
+      "per segmenter: \(weightName) in probability",
       "combined: normalised to ±1, faded if every |weight| < \(Self.fixed(weakEvidence * weightScale))",
     ]
+    if columns.contains(where: { $0.faithfulness != nil }) {
+      noteLines.append(
+        "del/ins: deletion/insertion AUC of \(first) by decreasing weight (lower/higher is better)")
+    }
     if let agreement {
       noteLines.append("segmenter agreement (mean Spearman ρ): \(Self.fixed(agreement))")
     }
@@ -303,13 +321,23 @@ public struct ExplanationFigure: Sendable {
         switch cell.panel {
         case let .picture(picture, invert):
           try canvas.draw(picture, invert: invert, x: x, y: top, width: size, height: size)
-        case let .boundaries(segments):
+        case let .boundaries(segments, inset):
           try canvas.draw(image, invert: invertImages, x: x, y: top, width: size, height: size)
           let scale = min(size / Double(image.width), size / Double(image.height))
           canvas.drawBoundaries(
             segments, x: x + (size - scale * Double(image.width)) / 2,
             y: top + (size - scale * Double(image.height)) / 2, scale: scale, color: RGB(1, 0.78, 0)
           )
+          if let inset {
+            // The faithfulness AUCs: a white band over the panel's bottom edge keeps the titles
+            // as they were.
+            let band = 15.0
+            canvas.fillRectangle(
+              x: x, y: top + size - band, width: size, height: band, color: RGB(1, 1, 1))
+            canvas.text(
+              inset, centerX: x + size / 2, baseline: top + size - 4, size: 10.5, gray: 0.1,
+              maxWidth: size - 4)
+          }
         case .empty:
           break
         }

@@ -128,8 +128,11 @@ func explainChosenImage(
   let path = out ?? "output/\(prefix)-\(fileStem(source))\(choice.index.map { "-\($0)" } ?? "").png"
   try job.write(output, to: path)
   print("\(source): \(output.summary)")
+  if layout == .rows {
+    for line in output.sidecar.faithfulnessRankingLines { print(line) }
+  }
   print(
-    "explained with \(job.segmenters.count) segmenters × \(options.samples) samples in \(formatDuration(monotonicSeconds() - started))"
+    "explained (\(options.explainer.rawValue)) with \(job.segmenters.count) segmenters × \(options.samples) samples in \(formatDuration(monotonicSeconds() - started))"
   )
   print("wrote \(path) and \(sidecarPath(for: path))")
 }

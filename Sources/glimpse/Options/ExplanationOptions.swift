@@ -12,8 +12,42 @@ struct ExplanationOptions: ParsableArguments {
       valueName: "spec"))
   var segmenterSpecs: [String] = []
 
-  @Option(help: "Perturbed samples per segmenter (lime's num_samples).")
+  @Option(
+    help:
+      "How segments are weighed: lime (a weighted ridge on random masks) or kernelshap (Shapley values; every coalition for up to 14 segments)."
+  )
+  var explainer = ExplainerName.lime
+
+  @Option(
+    help:
+      "Perturbed samples per segmenter (lime's num_samples); with kernelshap, coalitions sampled for more than 14 segments."
+  )
   var samples = 1000
+
+  @Option(
+    help:
+      "LIME: at most K segments per class get a weight, chosen by --feature-selection (default: every segment)."
+  )
+  var numFeatures: Int?
+
+  @Option(
+    help:
+      "LIME: lime's feature selection with --num-features: auto (forward_selection for K ≤ 6, else highest_weights), none, highest_weights, forward_selection."
+  )
+  var featureSelection = LocalSurrogate.FeatureSelection.auto
+
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Measure each segmenter's deletion and insertion curves (RISE) for the first class: in the sidecar and the figure."
+  )
+  var faithfulness = true
+
+  @Option(
+    help:
+      "Explain again with N seeds (seed, seed+1, ...) and report how stable each segmenter's map is: top-5 Jaccard and Spearman ρ, in the sidecar and the summary line (default 1: off)."
+  )
+  var stability = 1
 
   @Option(help: "Rows per classifier call.")
   var batchSize = 100
@@ -44,6 +78,13 @@ struct ExplanationOptions: ParsableArguments {
 
   func validate() throws {
     guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
+    guard stability >= 1 else { throw ValidationError("--stability must be at least 1") }
+    if let numFeatures, numFeatures < 1 {
+      throw ValidationError("--num-features must be at least 1")
+    }
+    guard explainer == .lime || numFeatures == nil else {
+      throw ValidationError("--num-features is a LIME option; kernelshap weighs every segment")
+    }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     guard weightScale > 0 else { throw ValidationError("--weight-scale must be > 0") }
     guard hideColor == "mean" || Double(hideColor) != nil else {
@@ -73,12 +114,24 @@ struct ExplanationOptions: ParsableArguments {
   }
 
   /// The configured LIME explainer.
-  var explainer: LimeImageExplainer {
+  var lime: LimeImageExplainer {
     var explainer = LimeImageExplainer()
     explainer.sampleCount = samples
     explainer.batchSize = batchSize
     explainer.hideColor = hideColor == "mean" ? .segmentMean : .constant(Double(hideColor) ?? 0)
+    explainer.featureCount = numFeatures
+    explainer.featureSelection = featureSelection
     return explainer
+  }
+
+  /// The configured KernelSHAP explainer when `--explainer kernelshap`, else `nil`.
+  var kernelSHAP: KernelSHAPExplainer? {
+    guard explainer == .kernelshap else { return nil }
+    var kernelSHAP = KernelSHAPExplainer()
+    kernelSHAP.coalitionCount = samples
+    kernelSHAP.batchSize = batchSize
+    kernelSHAP.hideColor = lime.hideColor
+    return kernelSHAP
   }
 
   /// The two class indices to explain, when given by name.
@@ -95,3 +148,13 @@ struct ExplanationOptions: ParsableArguments {
     return (indices[0], indices[1])
   }
 }
+
+/// The attribution methods `--explainer` names.
+enum ExplainerName: String, ExpressibleByArgument, CaseIterable {
+  /// LIME's weighted ridge on random masks.
+  case lime
+  /// KernelSHAP's Shapley values.
+  case kernelshap
+}
+
+extension LocalSurrogate.FeatureSelection: ExpressibleByArgument {}

@@ -45,10 +45,13 @@ struct ExplanationJob {
     segmenters = try options.segmenters(for: archive.imageShape)
     segmentationCache = options.segmentationCache
     var reporter = ExplanationReporter(
-      model: model, segmenters: segmenters, explainer: options.explainer, seed: options.seed,
+      model: model, segmenters: segmenters, explainer: options.lime, seed: options.seed,
       modelPath: modelPath, modelSHA256: try digest.get(), glimpseVersion: Glimpse.version)
     reporter.classPair = try options.classPair(model.classNames)
     reporter.weightScale = options.weightScale
+    reporter.kernelSHAP = options.kernelSHAP
+    reporter.measuresFaithfulness = options.faithfulness
+    reporter.stabilityRuns = options.stability
     reporter.hideColorText = options.hideColor
     switch options.invert {
     case .auto: reporter.inversion = .automatic

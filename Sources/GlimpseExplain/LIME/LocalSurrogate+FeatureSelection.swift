@@ -1,0 +1,102 @@
+import GlimpseCore
+
+// Implementation notes
+// lime 0.2.0.1, lime_base.py, `LimeBase.feature_selection` and `forward_selection`, method by
+// method (K = num_features):
+// - none: every feature.
+// - highest_weights: `Ridge(alpha=0.01)` on every feature with the sample weights, then the K
+//   features with the largest |coef · data[0]| (Python's stable sort, descending: ties keep
+//   feature order).
+// - forward_selection: greedy; each round adds the feature whose `Ridge(alpha=0)` fit on the
+//   features chosen so far plus it has the highest weighted R² (first feature wins ties, as
+//   lime's strict `>`), for min(K, features) rounds.
+// - lasso_path (`lars_path` on the weighted-centred data) is not implemented yet.
+// - auto: forward_selection when K ≤ 6, else highest_weights.
+// `LimeBase.explain_instance_with_data` then fits `Ridge(alpha=1)` on the selected features.
+
+extension LocalSurrogate {
+  /// lime's feature-selection methods (`feature_selection=` of `explain_instance`).
+  public enum FeatureSelection: String, Sendable, CaseIterable, Codable {
+    /// forward_selection for at most 6 features, else highest_weights.
+    case auto
+    /// Every feature.
+    case none
+    /// The largest coefficients of a weighted ridge (α = 0.01) on all features.
+    case highestWeights = "highest_weights"
+    /// Greedy by weighted R² of an unpenalised least-squares fit.
+    case forwardSelection = "forward_selection"
+  }
+
+  /// The features lime's `feature_selection` picks for one target (notes above), in lime's order.
+  /// - Parameters:
+  ///   - features: `[samples, features]`; row 0 is the explained instance (`data[0]`).
+  ///   - target: `[samples]`.
+  ///   - weights: the kernel's sample weights.
+  ///   - count: lime's `num_features`.
+  public static func selectFeatures(
+    features: Matrix, target: [Double], weights: [Double], count: Int, method: FeatureSelection
+  ) -> [Int] {
+    let d = features.columns
+    let targets = Matrix(rows: target.count, columns: 1, storage: target)
+    switch method {
+    case .none:
+      return Array(0..<d)
+    case .auto:
+      return selectFeatures(
+        features: features, target: target, weights: weights, count: count,
+        method: count <= 6 ? .forwardSelection : .highestWeights)
+    case .highestWeights:
+      let fit = fit(features: features, targets: targets, weights: weights, alpha: 0.01)
+      let scaled = (0..<d).map { fit.coefficients[0][$0] * features[0, $0] }
+      let order = (0..<d).sorted {
+        abs(scaled[$0]) > abs(scaled[$1]) || (abs(scaled[$0]) == abs(scaled[$1]) && $0 < $1)
+      }
+      return Array(order.prefix(max(count, 0)))
+    case .forwardSelection:
+      var used: [Int] = []
+      for _ in 0..<min(count, d) {
+        var best = 0
+        var bestScore = -100_000_000.0
+        for feature in 0..<d where !used.contains(feature) {
+          let columns = used + [feature]
+          let subset = Matrix(rows: features.rows, columns: columns.count) {
+            features[$0, columns[$1]]
+          }
+          let score = fit(features: subset, targets: targets, weights: weights, alpha: 0).scores[0]
+          if score > bestScore {
+            best = feature
+            bestScore = score
+          }
+        }
+        used.append(best)
+      }
+      return used
+    }
+  }
+
+  /// `LimeBase.explain_instance_with_data` for one target: the selected features, then a ridge
+  /// (α = `alpha`, lime: 1) on them. The result has a coefficient for every feature (0 for
+  /// those not selected), the intercept and the weighted R² of that fit.
+  public static func fitSelected(
+    features: Matrix, target: [Double], weights: [Double], count: Int, method: FeatureSelection,
+    alpha: Double = 1
+  ) -> (surrogate: LocalSurrogate, selected: [Int]) {
+    let selected = selectFeatures(
+      features: features, target: target, weights: weights, count: count, method: method)
+    let subset = Matrix(rows: features.rows, columns: selected.count) {
+      features[$0, selected[$1]]
+    }
+    let fitted = fit(
+      features: subset, targets: Matrix(rows: target.count, columns: 1, storage: target),
+      weights: weights, alpha: alpha)
+    var coefficients = [Double](repeating: 0, count: features.columns)
+    for (position, feature) in selected.enumerated() {
+      coefficients[feature] += fitted.coefficients[0][position]
+    }
+    return (
+      LocalSurrogate(
+        coefficients: [coefficients], intercepts: fitted.intercepts, scores: fitted.scores),
+      selected
+    )
+  }
+}

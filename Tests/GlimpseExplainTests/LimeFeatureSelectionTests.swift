@@ -1,0 +1,82 @@
+import Foundation
+import GlimpseCore
+import GlimpseTestSupport
+import Testing
+
+@testable import GlimpseExplain
+
+/// lime's feature selection and surrogate on fixed neighbourhood data
+/// (make_lime_selection_fixtures.py).
+// The property names are the fixture's JSON keys.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+struct FeatureSelectionFixture: Decodable {
+  struct Case: Decodable {
+    var method: String
+    var num_features: Int
+    var label: Int
+    var selected: [Int]
+    var intercept: Double
+    var weights: [Double]
+    var score: Double
+    var local_prediction: Double
+  }
+  var samples: Int
+  var features: Int
+  var masks: [Double]
+  var targets: [Double]
+  var kernel_weights: [Double]
+  var cases: [Case]
+}
+
+@Suite("LIME feature selection")
+struct LimeFeatureSelectionTests {
+  let fixtures = TestPaths.fixtures("GlimpseExplainTests")
+
+  @Test(
+    "none, auto, highest_weights and forward_selection pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
+  )
+  func matchesLime() throws {
+    let f = try loadJSON(
+      FeatureSelectionFixture.self, from: fixtures + "/lime_feature_selection.json")
+    let design = Matrix(rows: f.samples, columns: f.features, storage: f.masks)
+    var checked = 0
+    for c in f.cases {
+      guard let method = LocalSurrogate.FeatureSelection(rawValue: c.method) else { continue }
+      let target = (0..<f.samples).map { f.targets[$0 * 3 + c.label] }
+      let (surrogate, selected) = LocalSurrogate.fitSelected(
+        features: design, target: target, weights: f.kernel_weights, count: c.num_features,
+        method: method)
+      let name = "\(c.method) K=\(c.num_features) label \(c.label)"
+      #expect(selected == c.selected, "\(name)")
+      #expect(maxAbsoluteDifference(surrogate.coefficients[0], c.weights) < 1e-9, "\(name)")
+      #expect(abs(surrogate.intercepts[0] - c.intercept) < 1e-9, "\(name)")
+      #expect(abs(surrogate.scores[0] - c.score) < 1e-9, "\(name)")
+      let allOn = [Double](repeating: 1, count: f.features)
+      #expect(abs(surrogate.predict(allOn, target: 0) - c.local_prediction) < 1e-9, "\(name)")
+      checked += 1
+    }
+    #expect(checked == 56)
+  }
+
+  @Test("without num_features the explainer keeps today's surrogate on every segment")
+  func defaultKeepsEverySegment() {
+    let game = KernelSHAPTests.smoothGame(m: 9, seed: 2)
+    var lime = LimeImageExplainer()
+    lime.hideColor = .constant(0)
+    lime.sampleCount = 300
+    var a = SeededGenerator(seed: 9)
+    var b = SeededGenerator(seed: 9)
+    let all = lime.explain(
+      game.image, segments: game.segments, labels: [0], using: &a, predict: game.predict)
+    lime.featureCount = 3
+    lime.featureSelection = .highestWeights
+    let three = lime.explain(
+      game.image, segments: game.segments, labels: [0], using: &b, predict: game.predict)
+    #expect(all.weights[0].filter { $0 != 0 }.count == 9)
+    #expect(three.weights[0].filter { $0 != 0 }.count == 3)
+    // The three kept are the three largest of a near-unpenalised fit, which here are the three
+    // largest of the α = 1 fit too.
+    let largest = Set(DeletionInsertionCurves.order(all.weights[0].map(abs)).prefix(3))
+    #expect(Set(three.weights[0].indices.filter { three.weights[0][$0] != 0 }) == largest)
+  }
+}
