@@ -37,9 +37,11 @@ if wanted onnx-forward-t1 || wanted onnx-forward-t2 || wanted onnx-lime; then
           t=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
           ours=$(awk -v a="$ours" -v b="$t" 'BEGIN { print (a == "n/a" || b < a) ? b : a }')
         fi
-        t=$("$OPY" .ci/bench_onnx.py lime "$onnx_tmp/small.onnx" --image "$onnx_tmp/image.png" 2>/dev/null | tail -1 | cut -f2)
+        t=$("$OPY" .ci/bench_onnx.py lime "$onnx_tmp/small.onnx" --image "$onnx_tmp/image.png" 2>/dev/null | tail -1 | cut -f2 || true)
         [ -n "$t" ] && ref=$(awk -v a="$ref" -v b="$t" 'BEGIN { print (a == "n/a" || b < a) ? b : a }')
       done
+      [ "$ours" != "n/a" ] && ours=$(awk -v v="$ours" 'BEGIN { printf "%.3f", v }')
+      [ "$ref" != "n/a" ] && ref=$(awk -v v="$ref" 'BEGIN { printf "%.3f", v }')
       [ "$ours" != "n/a" ] && [ "$ref" != "n/a" ] && ratio=$(awk -v r="$ref" -v o="$ours" 'BEGIN { printf "%.2f", r / o }')
       printf '| %-22s | %-10s | %-10s | %-6s | %s\n' onnx-lime "$ours" "$ref" "$ratio" \
         "LIME, 6 segmenters x 1000 samples, one 224x224 RGB image, small CNN: glimpse explain of the .onnx (whole process) vs lime_image + onnxruntime (2 threads)"

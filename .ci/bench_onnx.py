@@ -166,7 +166,7 @@ def lime(path):
         t = time.perf_counter()
         explainer.explain_instance(image, classifier, top_labels=2, hide_color=None,
                                    num_features=100, num_samples=samples, batch_size=100,
-                                   segmentation_fn=segmenter(spec), progress_bar=False)
+                                   segmentation_fn=segmenter(spec))
         seconds = time.perf_counter() - t
         total += seconds
         print(json.dumps({"segmenter": spec, "seconds": seconds}))

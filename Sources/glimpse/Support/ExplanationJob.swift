@@ -63,6 +63,8 @@ struct ExplanationJob {
     _ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns,
     neighbors: [ExplanationFigure.Neighbor] = []
   ) throws -> ExplanationReport {
+    // After a model command failed, every item fails at once (no segmentation first).
+    try checkModelAnswered(model)
     let report = try drawing(for: source) { () throws(RenderError) in
       try reporter.report(
         image, source: source, shortName: fileStem(source), truth: truth, layout: layout,
