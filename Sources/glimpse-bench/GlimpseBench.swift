@@ -7,7 +7,7 @@ import GlimpseData
 ///
 /// A developer tool, not part of the user's `glimpse` binary. Stages are grouped by family, one
 /// file each (`PipelineStages`, `ClassifierStages`, `CNNStages`, `ValuationStages`,
-/// `ExplainStages`); `.ci/bench` and the `.ci/bench-*.sh` sections run them beside the Python
+/// `ExplainStages`, `ONNXStages`); `.ci/bench` and the `.ci/bench-*.sh` sections run them beside the Python
 /// references.
 @main
 struct GlimpseBench: ParsableCommand {
@@ -19,7 +19,7 @@ struct GlimpseBench: ParsableCommand {
   static var stages: [String: (BenchContext) throws -> Double] {
     [
       PipelineStages.all, ClassifierStages.all, CNNStages.all, ValuationStages.all,
-      ExplainStages.all, AttributionStages.all,
+      ExplainStages.all, AttributionStages.all, ONNXStages.all,
     ]
     .reduce(into: [:]) { all, family in all.merge(family) { first, _ in first } }
   }

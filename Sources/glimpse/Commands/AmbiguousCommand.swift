@@ -50,8 +50,10 @@ struct AmbiguousCommand: ParsableCommand {
       (row, source, truth, first, second, p1, p2, margin) is sorted by margin.
       """)
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @OptionGroup var dataOptions: DataOptions
   @OptionGroup var ambiguity: AmbiguityOptions
@@ -63,7 +65,7 @@ struct AmbiguousCommand: ParsableCommand {
   var out = "output/ambiguous.csv"
 
   func run() throws {
-    let (model, archive) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath, external: modelSource.settings)
     let (data, rows) = try loadLabelledRows(
       dataOptions.data, options: dataOptions.readOptions, model: model, modelPath: modelPath,
       split: split,
@@ -124,6 +126,7 @@ func rankAmbiguous(_ model: any Classifier, data: Dataset, query: AmbiguityQuery
     } else {
       (model.predictProbabilities(data), nil)
     }
+  try checkModelAnswered(model)
   let ranked = AmbiguityFinder.rank(probabilities, truth: data.labels, votes: votes)
   return AmbiguityFinder.find(ranked, matching: query)
 }

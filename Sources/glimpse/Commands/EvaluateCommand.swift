@@ -9,8 +9,10 @@ struct EvaluateCommand: ParsableCommand {
     commandName: "evaluate",
     abstract: "Score a saved model on labelled data; draw its confusion matrix.")
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @OptionGroup var dataOptions: DataOptions
 
@@ -21,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
   var confusion: String?
 
   func run() throws {
-    let (model, archive) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath, external: modelSource.settings)
     var options = dataOptions.readOptions
     options.minimumClassCount = 1
     let read = try ModelInput.read(
@@ -34,6 +36,7 @@ struct EvaluateCommand: ParsableCommand {
     }
     try checkFeatureCount(data, of: dataOptions.data, model: model, path: modelPath)
     let (lines, report) = ModelReport.lines(model, on: data, name: dataOptions.stem)
+    try checkModelAnswered(model)
     for line in lines { print(line) }
     for line in ModelReport.perClass(report, classNames: model.classNames) { print(line) }
     let path = confusion ?? "output/\(dataOptions.stem)-confusion.png"

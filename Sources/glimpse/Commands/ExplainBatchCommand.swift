@@ -45,8 +45,9 @@ struct ExplainBatchCommand: ParsableCommand {
       DIR` rebuilds it once all shards are done.
       """)
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @Argument(help: "A dataset whose ambiguous rows to explain (with --ambiguous).")
   var data: String?
@@ -98,7 +99,8 @@ struct ExplainBatchCommand: ParsableCommand {
     // OpenBLAS stays at one thread for the whole command.
     SingleThreadedBLAS.shared.enter()
     defer { SingleThreadedBLAS.shared.leave() }
-    let job = try ExplanationJob(modelPath: modelPath, options: explanation)
+    let job = try ExplanationJob(
+      modelPath: modelPath, options: explanation, external: modelSource.settings)
     let archive = job.archive
     // Items passed over, from the folder walk, unreadable images and unwritable outputs; the
     // batch goes on without them and exits 3 (partial).

@@ -65,8 +65,9 @@ struct ExplainCommand: ParsableCommand {
       "Explain one prediction with LIME over several segmentations; write a PNG and a JSON sidecar."
   )
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
@@ -79,7 +80,7 @@ struct ExplainCommand: ParsableCommand {
     try explainChosenImage(
       modelPath: modelPath, choice: choice, options: explanation, layout: .columns,
       prefix: "explain", out: out,
-      neighbors: neighborOptions)
+      neighbors: neighborOptions, external: modelSource.settings)
   }
 }
 
@@ -91,8 +92,9 @@ struct CompareSegmentersCommand: ParsableCommand {
       "Explain one image with each segmenter: one row per segmenter (boundaries, both classes, contrast), the combined row last."
   )
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
@@ -105,7 +107,7 @@ struct CompareSegmentersCommand: ParsableCommand {
     try explainChosenImage(
       modelPath: modelPath, choice: choice, options: explanation, layout: .rows, prefix: "compare",
       out: out,
-      neighbors: neighborOptions)
+      neighbors: neighborOptions, external: modelSource.settings)
   }
 }
 
@@ -113,13 +115,14 @@ struct CompareSegmentersCommand: ParsableCommand {
 /// of `explain` and `compare-segmenters`, which differ only in layout and file name).
 func explainChosenImage(
   modelPath: String, choice: ImageChoice, options: ExplanationOptions,
-  layout: ExplanationFigure.Layout, prefix: String, out: String?, neighbors: NeighborOptions
+  layout: ExplanationFigure.Layout, prefix: String, out: String?, neighbors: NeighborOptions,
+  external: ExternalModelSettings = ExternalModelSettings()
 ) throws {
   // LIME's segmenters and the neighbours' distances run on all cores, each thread with BLAS
   // calls of its own: OpenBLAS stays at one thread for the whole command.
   SingleThreadedBLAS.shared.enter()
   defer { SingleThreadedBLAS.shared.leave() }
-  let job = try ExplanationJob(modelPath: modelPath, options: options)
+  let job = try ExplanationJob(modelPath: modelPath, options: options, external: external)
   let started = monotonicSeconds()
   let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)
   let nearest = try neighbors.load(reading: choice.reading)?.nearest(to: image) ?? []

@@ -12,8 +12,10 @@ struct PredictCommand: ParsableCommand {
       "DATA need not have labels. Columns: row, source, one column per class, predicted (and vote for an SVM)."
   )
 
-  @Argument(help: "A model file written by glimpse train.")
+  @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
   var modelPath: String
+
+  @OptionGroup var modelSource: ModelSourceOptions
 
   @OptionGroup var dataOptions: DataOptions
 
@@ -21,7 +23,7 @@ struct PredictCommand: ParsableCommand {
   var out: String
 
   func run() throws {
-    let (model, archive) = try loadModel(modelPath)
+    let (model, archive) = try loadModel(modelPath, external: modelSource.settings)
     var options = dataOptions.readOptions
     options.requireLabels = false
     options.minimumClassCount = 0
@@ -37,6 +39,7 @@ struct PredictCommand: ParsableCommand {
       } else {
         (model.predictProbabilities(data), nil)
       }
+    try checkModelAnswered(model)
     let argmax = probabilities.argmaxRows()
     var header = ["row", "source"] + model.classNames.map { "p_\($0)" } + ["predicted"]
     if votes != nil { header.append("vote") }

@@ -26,27 +26,19 @@ struct ExplanationJob {
   /// The model and the explanation settings, as the library explains with them.
   let reporter: ExplanationReporter
 
-  init(modelPath: String, options: ExplanationOptions) throws {
-    let bytes = try FileBytes.readRaw(modelPath)
-    // The sidecar's SHA-256 of the file and the model's decoding each take a few hundred
-    // milliseconds for a 100 MB model (an SVM on 224×224 images): run them side by side.
-    let decoded = ResultSlot<(model: any Classifier, archive: ModelArchive)>()
-    let digest = ResultSlot<String>()
-    forkJoin(parts: 2) { part in
-      if part == 0 {
-        decoded.set(Result { try decodeModel(bytes, path: modelPath) })
-      } else {
-        digest.set(.success(SHA256.hexDigest(bytes)))
-      }
-    }
-    (model, archive) = try decoded.get()
+  init(
+    modelPath: String, options: ExplanationOptions,
+    external: ExternalModelSettings = ExternalModelSettings()
+  ) throws {
+    let sha256: String
+    (model, archive, sha256) = try loadModelWithDigest(modelPath, external: external)
     self.modelPath = modelPath
     // Images are explained at the model's input shape: the default segmenters fit that size.
     segmenters = try options.segmenters(for: archive.imageShape)
     segmentationCache = options.segmentationCache
     var reporter = ExplanationReporter(
       model: model, segmenters: segmenters, explainer: options.lime, seed: options.seed,
-      modelPath: modelPath, modelSHA256: try digest.get(), glimpseVersion: Glimpse.version)
+      modelPath: modelPath, modelSHA256: sha256, glimpseVersion: Glimpse.version)
     reporter.classPair = try options.classPair(model.classNames)
     reporter.weightScale = options.weightScale
     reporter.kernelSHAP = options.kernelSHAP
@@ -74,11 +66,16 @@ struct ExplanationJob {
     _ image: Image, source: String, truth: String?, layout: ExplanationFigure.Layout = .columns,
     neighbors: [ExplanationFigure.Neighbor] = []
   ) throws -> ExplanationReport {
-    try drawing(for: source) { () throws(RenderError) in
+    // After a model command failed, every item fails at once (no segmentation first).
+    try checkModelAnswered(model)
+    let report = try drawing(for: source) { () throws(RenderError) in
       try reporter.report(
         image, source: source, shortName: fileStem(source), truth: truth, layout: layout,
         neighbors: neighbors, segmenters: segmentationCache?.segmenters(segmenters, for: image))
     }
+    // A model command that failed gave placeholder probabilities: the report is not used.
+    try checkModelAnswered(model)
+    return report
   }
 
   /// Writes the PNG and its JSON sidecar (same name, `.json`), each atomically.
@@ -162,19 +159,5 @@ func readImageFile(_ path: String, limits: ReadLimits = ReadLimits()) throws -> 
     return try ImageFileFormat.decode(FileBytes.readRaw(path), maxPixels: limits.maxPixels)
   } catch let error as CodecError {
     throw DataError.unreadableImage(path: path, reason: error.reason)
-  }
-}
-
-/// A value computed on another thread of a `forkJoin`, read after the join.
-private final class ResultSlot<Value>: @unchecked Sendable {
-  private var result: Result<Value, any Error>?
-
-  /// Stores the outcome (called by exactly one part, before the join).
-  func set(_ outcome: Result<Value, any Error>) { result = outcome }
-
-  /// The stored value, or the stored error thrown.
-  func get() throws -> Value {
-    guard let result else { throw CommandFailure(message: "internal: a parallel part did not run") }
-    return try result.get()
   }
 }
