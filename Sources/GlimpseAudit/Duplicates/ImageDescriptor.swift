@@ -1,0 +1,140 @@
+import GlimpseCore
+
+/// A small grey copy of an image on which near-duplicates and outliers are compared: BT.601 luma
+/// (`0.299 R + 0.587 G + 0.114 B`, the one channel of a grey image) on values in [0, 1],
+/// area-resampled to `side × side` (each output cell averages the input area it covers, with
+/// fractional coverage at its edges), so images of any size and channel count compare alike.
+public struct ImageDescriptor: Sendable, Equatable {
+  /// The side of the square grey copy.
+  public static let side = 32
+
+  /// `side × side` grey values, row-major.
+  public var values: [Double]
+
+  /// The descriptor of an image given as 8-bit samples.
+  public init(shape: ImageShape, samples: [UInt8]) {
+    let side = Self.side
+    let grey: [Double]
+    if shape.channels >= 3 {
+      grey = (0..<shape.pixelCount).map { pixel in
+        let base = pixel * shape.channels
+        return (0.299 * Double(samples[base]) + 0.587 * Double(samples[base + 1]) + 0.114
+          * Double(samples[base + 2])) / 255
+      }
+    } else {
+      grey = (0..<shape.pixelCount).map { Double(samples[$0 * shape.channels]) / 255 }
+    }
+    let rowWeights = Self.areaWeights(input: shape.height, output: side)
+    let columnWeights = Self.areaWeights(input: shape.width, output: side)
+    // Columns first (height × side), then rows.
+    var narrow = [Double](repeating: 0, count: shape.height * side)
+    for y in 0..<shape.height {
+      for (x, cell) in columnWeights.enumerated() {
+        var sum = 0.0
+        for (offset, weight) in cell.weights.enumerated() {
+          sum += weight * grey[y * shape.width + cell.start + offset]
+        }
+        narrow[y * side + x] = sum
+      }
+    }
+    var result = [Double](repeating: 0, count: side * side)
+    for (y, cell) in rowWeights.enumerated() {
+      for (offset, weight) in cell.weights.enumerated() {
+        let source = (cell.start + offset) * side
+        for x in 0..<side { result[y * side + x] += weight * narrow[source + x] }
+      }
+    }
+    values = result
+  }
+
+  /// For each of `output` cells over `input` samples: the first sample it covers and the
+  /// weight of each covered sample (its overlap with the cell over the cell's width).
+  static func areaWeights(input: Int, output: Int) -> [(start: Int, weights: [Double])] {
+    let step = Double(input) / Double(output)
+    return (0..<output).map { cell in
+      let low = Double(cell) * step
+      let high = Double(cell + 1) * step
+      let first = Int(low.rounded(.down))
+      let last = min(Int(high.rounded(.up)), input)
+      let weights = (first..<last).map { k in
+        (min(high, Double(k + 1)) - max(low, Double(k))) / step
+      }
+      return (first, weights)
+    }
+  }
+
+  /// The near-duplicate distance: the smallest `1 − r` over translations of up to `shift`
+  /// cells each way, `r` being Pearson's correlation of the two descriptors on their overlap.
+  ///
+  /// Correlation ignores a change of brightness and contrast (an affine change of the values);
+  /// the minimum over translations forgives a crop or shift of a few pixels; the averaging into
+  /// cells blurs away JPEG artefacts and light noise. 0 for identical descriptors, 1 for
+  /// uncorrelated ones. A constant overlap (a blank image) has no correlation: it counts as
+  /// `r = 1` against another constant overlap and `r = 0` against anything else.
+  public func distance(to other: ImageDescriptor, shift: Int = 2) -> Double {
+    let side = Self.side
+    var best = Double.infinity
+    values.withUnsafeBufferPointer { a in
+      other.values.withUnsafeBufferPointer { b in
+        for dy in -shift...shift {
+          for dx in -shift...shift {
+            let rowsA = max(0, -dy)
+            let rowsB = max(0, dy)
+            let columnsA = max(0, -dx)
+            let columnsB = max(0, dx)
+            let height = side - abs(dy)
+            let width = side - abs(dx)
+            var sa = 0.0
+            var sb = 0.0
+            var saa = 0.0
+            var sbb = 0.0
+            var sab = 0.0
+            for y in 0..<height {
+              let baseA = (rowsA + y) * side + columnsA
+              let baseB = (rowsB + y) * side + columnsB
+              for x in 0..<width {
+                let u = a[baseA + x]
+                let v = b[baseB + x]
+                sa += u
+                sb += v
+                saa += u * u
+                sbb += v * v
+                sab += u * v
+              }
+            }
+            let m = Double(height * width)
+            let varianceA = saa - sa * sa / m
+            let varianceB = sbb - sb * sb / m
+            let flat = 1e-12 * m
+            let r: Double
+            if varianceA <= flat || varianceB <= flat {
+              r = varianceA <= flat && varianceB <= flat ? 1 : 0
+            } else {
+              r = (sab - sa * sb / m) / (varianceA * varianceB).squareRoot()
+            }
+            best = min(best, 1 - r)
+          }
+        }
+      }
+    }
+    return max(best, 0)
+  }
+
+  /// A coarse, shift-tolerant summary for finding candidates: the mean of each 4 × 4 block
+  /// (8 × 8 values), centred and scaled to unit length, so a dot product is a correlation.
+  func coarse() -> [Double] {
+    let side = Self.side
+    let block = 4
+    let cells = side / block
+    var result = [Double](repeating: 0, count: cells * cells)
+    for y in 0..<side {
+      for x in 0..<side {
+        result[(y / block) * cells + x / block] += values[y * side + x]
+      }
+    }
+    let mean = result.reduce(0, +) / Double(result.count)
+    result = result.map { $0 - mean }
+    let norm = result.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return norm > 0 ? result.map { $0 / norm } : result
+  }
+}
