@@ -120,16 +120,49 @@ public struct ImageDescriptor: Sendable, Equatable {
     return max(best, 0)
   }
 
-  /// A coarse, shift-tolerant summary for finding candidates: the mean of each 4 × 4 block
-  /// (8 × 8 values), centred and scaled to unit length, so a dot product is a correlation.
+  /// A coarse, shift-tolerant summary for finding candidates: the descriptor above its minimum,
+  /// moved (bilinearly, zero outside) so that its centre of mass sits at the centre, then the
+  /// mean of each 4 × 4 block (8 × 8 values), centred and scaled to unit length, so that a dot
+  /// product is a correlation. Centring undoes a translation before the blocks are taken (a
+  /// 2-pixel shift of a digit otherwise moves it half a block and out of its copy's 10 nearest
+  /// summaries); subtracting the minimum keeps the centre of mass under a change of brightness.
   func coarse() -> [Double] {
     let side = Self.side
+    let low = values.min() ?? 0
+    let weights = values.map { $0 - low }
+    var total = 0.0
+    var rowMoment = 0.0
+    var columnMoment = 0.0
+    for y in 0..<side {
+      for x in 0..<side {
+        let w = weights[y * side + x]
+        total += w
+        rowMoment += w * Double(y)
+        columnMoment += w * Double(x)
+      }
+    }
+    let middle = Double(side - 1) / 2
+    let shiftY = total > 0 ? middle - rowMoment / total : 0
+    let shiftX = total > 0 ? middle - columnMoment / total : 0
+    func weight(_ y: Int, _ x: Int) -> Double {
+      guard y >= 0, y < side, x >= 0, x < side else { return 0 }
+      return weights[y * side + x]
+    }
     let block = 4
     let cells = side / block
     var result = [Double](repeating: 0, count: cells * cells)
     for y in 0..<side {
       for x in 0..<side {
-        result[(y / block) * cells + x / block] += values[y * side + x]
+        let sourceY = Double(y) - shiftY
+        let sourceX = Double(x) - shiftX
+        let y0 = Int(sourceY.rounded(.down))
+        let x0 = Int(sourceX.rounded(.down))
+        let fy = sourceY - Double(y0)
+        let fx = sourceX - Double(x0)
+        let value =
+          (1 - fy) * ((1 - fx) * weight(y0, x0) + fx * weight(y0, x0 + 1)) + fy
+          * ((1 - fx) * weight(y0 + 1, x0) + fx * weight(y0 + 1, x0 + 1))
+        result[(y / block) * cells + x / block] += value
       }
     }
     let mean = result.reduce(0, +) / Double(result.count)
