@@ -35,10 +35,17 @@ extension AuditResults {
       figures[name] = title
     }
     if let annotators {
-      let rows = annotators.agreement.disagreements
+      // The widest gaps first: those are the items a reviewer should see.
+      let position = Dictionary(
+        uniqueKeysWithValues: annotators.agreement.classes.enumerated().map { ($1, $0) })
+      func gap(_ row: Int) -> Int {
+        abs((position[images.labels[row]] ?? 0) - (position[annotators.labels[row] ?? ""] ?? 0))
+      }
+      let rows = annotators.agreement.disagreements.sorted { (gap($1), $0) < (gap($0), $1) }
       try sheet(
         "disagreements.png",
-        "Annotators disagree on \(rows.count) items" + (rows.count > 28 ? " (first 28)" : ""),
+        "Annotators disagree on \(rows.count) items"
+          + (rows.count > 28 ? " (28 widest gaps)" : ""),
         rows.prefix(28).map { row in
           ContactSheet.Item(
             image: images.image(at: row),
