@@ -79,11 +79,11 @@ extension AuditResults {
         ]
       }, columns: 6)
     try sheet(
-      "outliers.png", "Farthest from their class (mean distance to 5 nearest of the class)",
+      "outliers.png", "Farthest from their class (k-NN distance over the class median)",
       outliers.prefix(14).map { outlier in
         ContactSheet.Item(
           image: images.image(at: outlier.row),
-          caption: "#\(outlier.row) · \(images.labels[outlier.row])")
+          caption: "#\(outlier.row) · \(images.labels[outlier.row]) · \(formatFixed(outlier.score, digits: 1))×")
       }, columns: 7)
     files += tables()
     files.append(

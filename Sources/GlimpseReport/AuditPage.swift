@@ -176,7 +176,8 @@ public struct AuditPage: Sendable {
     }
     html += "</table>\n<h2>Outliers</h2>\n"
     html += "<p>DATA rows farthest from their own class: the mean Euclidean distance from the "
-    html += "row's 32×32 grey copy to its 5 nearest of the same class.</p>\n"
+    html += "row's 32×32 grey copy to its 5 nearest of the same class, over the class's median "
+    html += "of that distance (2 = twice as far as a typical row of the class).</p>\n"
     html += figure("outliers.png")
     return html
   }

@@ -99,7 +99,8 @@ public struct AuditReport: Codable, Sendable, Equatable {
   public struct OutlierRow: Codable, Sendable, Equatable {
     /// The row.
     public var row: Int
-    /// Mean distance to its 5 nearest same-class rows (`AuditImages.outliers`).
+    /// Mean distance to its 5 nearest same-class rows over the class median of that distance
+    /// (`AuditImages.outliers`).
     public var score: Double
   }
 

@@ -97,7 +97,8 @@ public struct Outlier: Sendable, Equatable {
   /// The row.
   public var row: Int
   /// The mean Euclidean distance from the row's descriptor to its `k` nearest descriptors of
-  /// the same class.
+  /// the same class, over the median of that distance in the class (2 = twice as far from its
+  /// neighbours as the class's typical row).
   public var score: Double
 
   /// A row and its outlier score.
@@ -111,7 +112,9 @@ extension AuditImages {
   /// Each row's outlier score: the mean Euclidean distance from its `ImageDescriptor` to its
   /// `k` nearest neighbours within its own class (the k-NN distance of Ramaswamy et al. 2000,
   /// "Efficient algorithms for mining outliers from large data sets", SIGMOD, with the mean over
-  /// the k neighbours instead of the k-th alone), over `rows` only. Distances come from one BLAS
+  /// the k neighbours instead of the k-th alone), over `rows` only, divided by the class's
+  /// median of that distance: a varied class (photos of many scenes) would otherwise fill the
+  /// list with its ordinary rows, and a tight class hide a stray. Distances come from one BLAS
   /// product per class, `‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b`. Rows whose class has no other row
   /// score 0.
   ///
@@ -121,6 +124,7 @@ extension AuditImages {
     for row in rows { byClass[labels[row], default: []].append(row) }
     var result = [Outlier]()
     for members in byClass.values {
+      var scores = [Double]()
       let width = ImageDescriptor.side * ImageDescriptor.side
       let matrix = Matrix(
         rows: members.count, columns: width, storage: members.flatMap { descriptors[$0].values })
@@ -129,7 +133,7 @@ extension AuditImages {
       let neighbours = min(k, members.count - 1)
       for (a, row) in members.enumerated() {
         guard neighbours > 0 else {
-          result.append(Outlier(row: row, score: 0))
+          scores.append(0)
           continue
         }
         var distances = [Double]()
@@ -138,8 +142,13 @@ extension AuditImages {
           distances.append(max(norms[a] + norms[b] - 2 * gram[a, b], 0).squareRoot())
         }
         distances.sort()
-        let score = distances.prefix(neighbours).reduce(0, +) / Double(neighbours)
-        result.append(Outlier(row: row, score: score))
+        scores.append(distances.prefix(neighbours).reduce(0, +) / Double(neighbours))
+      }
+      let sorted = scores.sorted()
+      let median =
+        sorted.isEmpty ? 0 : (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+      for (row, score) in zip(members, scores) {
+        result.append(Outlier(row: row, score: median > 0 ? score / median : 0))
       }
     }
     return result.sorted { ($1.score, $0.row) < ($0.score, $1.row) }
