@@ -83,11 +83,14 @@ extension AuditResults {
       outliers.prefix(14).map { outlier in
         ContactSheet.Item(
           image: images.image(at: outlier.row),
-          caption: "#\(outlier.row) · \(images.labels[outlier.row]) · \(formatFixed(outlier.score, digits: 1))×")
+          caption:
+            "#\(outlier.row) · \(images.labels[outlier.row]) · \(formatFixed(outlier.score, digits: 1))×"
+        )
       }, columns: 7)
     files += tables()
     files.append(
-      AuditFile(name: "index.html", bytes: Array(AuditPage(results: self, figures: figures).html.utf8)))
+      AuditFile(
+        name: "index.html", bytes: Array(AuditPage(results: self, figures: figures).html.utf8)))
     return files
   }
 
@@ -110,7 +113,10 @@ extension AuditResults {
         }),
       csv(
         "near_duplicates.csv",
-        ["first", "second", "distance", "first_source", "second_source", "first_label", "second_label"],
+        [
+          "first", "second", "distance", "first_source", "second_source", "first_label",
+          "second_label",
+        ],
         nearDuplicates.map { pair in
           [
             "\(pair.first)", "\(pair.second)", "\(pair.distance)", images.sources[pair.first],

@@ -56,14 +56,18 @@ public struct AuditPage: Sendable {
     rows.append(
       (
         "Exact duplicate groups",
-        "\(results.exactDuplicates.count)" + (conflicts > 0 ? " (\(conflicts) with conflicting labels)" : "")
+        "\(results.exactDuplicates.count)"
+          + (conflicts > 0 ? " (\(conflicts) with conflicting labels)" : "")
       ))
     rows.append(("Near-duplicate pairs", "\(results.nearDuplicates.count)"))
-    if results.testPath != nil { rows.append(("Leaks into the test set", "\(results.leaks.count)")) }
+    if results.testPath != nil {
+      rows.append(("Leaks into the test set", "\(results.leaks.count)"))
+    }
     if let annotators = results.annotators {
       let agreement = annotators.agreement
       rows.append(("Annotator agreement", percent(agreement.agreement)))
-      rows.append(("Cohen's kappa (unweighted)", agreement.kappa.map { fixed($0.unweighted) } ?? "undefined"))
+      rows.append(
+        ("Cohen's kappa (unweighted)", agreement.kappa.map { fixed($0.unweighted) } ?? "undefined"))
     }
     rows.append(("Classes", "\(results.profile.classes.count)"))
     return "<table>\n"
@@ -130,7 +134,8 @@ public struct AuditPage: Sendable {
         html += "<th class=\"l\">source</th></tr>\n"
         for leak in results.leaks.prefix(20) {
           html += "<tr><td>\(leak[0])</td><td class=\"l\">\(escape(images.sources[leak[0]]))</td>"
-          html += "<td>\(leak[1])</td><td class=\"l\">\(escape(images.sources[leak[1]]))</td></tr>\n"
+          html +=
+            "<td>\(leak[1])</td><td class=\"l\">\(escape(images.sources[leak[1]]))</td></tr>\n"
         }
         html += "</table>\n"
       }
@@ -154,7 +159,8 @@ public struct AuditPage: Sendable {
     }
     html += "</table>\n"
     if profile.imbalanceRatio.isFinite {
-      html += "<p>Largest class over smallest: \(formatFixed(profile.imbalanceRatio, digits: 2)).</p>\n"
+      html +=
+        "<p>Largest class over smallest: \(formatFixed(profile.imbalanceRatio, digits: 2)).</p>\n"
     }
     html += "<h2>Images</h2>\n<p>Shapes (height × width × channels): "
     html += profile.shapes.map { "\($0.shape) (\($0.count) rows)" }.joined(separator: ", ")

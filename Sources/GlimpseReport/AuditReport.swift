@@ -176,7 +176,8 @@ extension AuditReport.Profile {
     let ratio = profile.imbalanceRatio
     imbalanceRatio = ratio.isFinite ? ratio : nil
     shapes = profile.shapes.map {
-      ShapeCount(shape: "\($0.shape.height)x\($0.shape.width)x\($0.shape.channels)", count: $0.count)
+      ShapeCount(
+        shape: "\($0.shape.height)x\($0.shape.width)x\($0.shape.channels)", count: $0.count)
     }
     channelMeans = profile.channelMeans
     channelDeviations = profile.channelDeviations

@@ -45,7 +45,8 @@ struct KappaCase: Decodable {
     }
   }
 
-  @Test("a declared grade that nobody used stays as a zero row and column, as scikit-learn keeps it")
+  @Test(
+    "a declared grade that nobody used stays as a zero row and column, as scikit-learn keeps it")
   func unusedGradeStays() throws {
     let reference = try #require(Self.cases.first { $0.grades?.count == 5 })
     let result = try AnnotatorAgreement(
@@ -71,7 +72,8 @@ struct KappaCase: Decodable {
     #expect(abs(result.agreement - 1.0 / 3) < 1e-15)
   }
 
-  @Test("a label off the declared scale, a repeated grade and unequal lists are refused in one line")
+  @Test(
+    "a label off the declared scale, a repeated grade and unequal lists are refused in one line")
   func badInput() {
     #expect(throws: AuditError.self) {
       try AnnotatorAgreement(first: ["0", "7"], second: ["0", "1"], grades: ["0", "1"])

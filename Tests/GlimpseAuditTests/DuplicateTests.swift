@@ -78,7 +78,8 @@ enum ConstructedDigits {
     #expect(pairs.allSatisfy { $0.distance <= 0.015 })
   }
 
-  @Test("identical decoded pixels group across DATA and the test set; conflicting labels are flagged")
+  @Test(
+    "identical decoded pixels group across DATA and the test set; conflicting labels are flagged")
   func exactGroupsAndLeaks() {
     let shape = ImageShape(height: 2, width: 2)
     let x: [UInt8] = [0, 10, 20, 30]
@@ -92,7 +93,9 @@ enum ConstructedDigits {
     #expect(images.leaks(exact: groups, near: []) == [[0, 3], [2, 3]])
   }
 
-  @Test("a shifted, brightened colour image is a near-duplicate of its original; a different crop is not")
+  @Test(
+    "a shifted, brightened colour image is a near-duplicate of its original; a different crop is not"
+  )
   func colourCopies() throws {
     let shape = ImageShape(height: 64, width: 64, channels: 3)
     var generator = SeededGenerator(seed: 4)

@@ -8,7 +8,8 @@ import Testing
   func profile() {
     let shape = ImageShape(height: 1, width: 2, channels: 2)
     let images = AuditImages(
-      shapes: [shape, shape, shape], samples: [[0, 255, 0, 255], [255, 255, 255, 255], [0, 0, 0, 0]],
+      shapes: [shape, shape, shape],
+      samples: [[0, 255, 0, 255], [255, 255, 255, 255], [0, 0, 0, 0]],
       labels: ["b", "a", "b"], sources: ["0", "1", "2"], dataCount: 3)
     let profile = DatasetProfile(images)
     #expect(profile.classes.map(\.name) == ["a", "b"])
@@ -23,7 +24,9 @@ import Testing
     #expect(profile.imageMeans == [0.5, 1, 0])
   }
 
-  @Test("a stray row filed in a tight class ranks first among outliers, at several times the class median")
+  @Test(
+    "a stray row filed in a tight class ranks first among outliers, at several times the class median"
+  )
   func outlierRanksFirst() {
     let shape = ImageShape(height: 8, width: 8)
     var samples = [[UInt8]]()

@@ -29,8 +29,10 @@ extension AuditImages {
     var groups = [Key: [Int]]()
     for row in 0..<count {
       let shape = shapes[row]
-      groups[Key(shape: [shape.height, shape.width, shape.channels], samples: samples[row]),
-        default: []].append(row)
+      groups[
+        Key(shape: [shape.height, shape.width, shape.channels], samples: samples[row]),
+        default: []
+      ].append(row)
     }
     return groups.values.filter { $0.count > 1 }
       .map { rows in

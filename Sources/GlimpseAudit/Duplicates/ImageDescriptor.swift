@@ -18,7 +18,8 @@ public struct ImageDescriptor: Sendable, Equatable {
     if shape.channels >= 3 {
       grey = (0..<shape.pixelCount).map { pixel in
         let base = pixel * shape.channels
-        return (0.299 * Double(samples[base]) + 0.587 * Double(samples[base + 1]) + 0.114
+        return
+          (0.299 * Double(samples[base]) + 0.587 * Double(samples[base + 1]) + 0.114
           * Double(samples[base + 2])) / 255
       }
     } else {

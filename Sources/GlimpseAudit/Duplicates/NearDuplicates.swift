@@ -42,7 +42,9 @@ public struct NearDuplicateFinder: Sendable {
 
   /// The descriptor of every row, computed in parallel.
   public func descriptors(_ images: AuditImages) -> [ImageDescriptor] {
-    parallelMap(images.count) { ImageDescriptor(shape: images.shapes[$0], samples: images.samples[$0]) }
+    parallelMap(images.count) {
+      ImageDescriptor(shape: images.shapes[$0], samples: images.samples[$0])
+    }
   }
 
   /// Near-duplicate pairs, closest first, leaving out pairs of identical images (exact

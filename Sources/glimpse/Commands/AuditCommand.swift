@@ -118,7 +118,8 @@ struct AuditCommand: ParsableCommand {
         + " in \(formatFixed(monotonicSeconds() - start, digits: 1)) s")
     print(
       "exact duplicate groups: \(results.exactDuplicates.count); near-duplicate pairs: "
-        + "\(results.nearDuplicates.count)" + (test != nil ? "; leaks: \(results.leaks.count)" : ""))
+        + "\(results.nearDuplicates.count)" + (test != nil ? "; leaks: \(results.leaks.count)" : "")
+    )
     if let annotators = results.annotators {
       let kappa = annotators.agreement.kappa
       print(
@@ -154,7 +155,8 @@ struct AuditCommand: ParsableCommand {
     let table = try CSVReader.parse(bytes, path: path, textColumns: Set(header), limits: limits)
     guard table.rowCount == rows else {
       throw FileContentError(
-        path: path, reason: "holds \(table.rowCount) labels, DATA has \(rows) rows; they must match")
+        path: path, reason: "holds \(table.rowCount) labels, DATA has \(rows) rows; they must match"
+      )
     }
     return (table.textColumns[column] ?? []).map { label in
       label.allSatisfy { $0 == " " || $0 == "\t" } ? nil : label
