@@ -65,18 +65,58 @@ public struct ImageDescriptor: Sendable, Equatable {
   }
 
   /// The near-duplicate distance: the smallest `1 − r` over translations of up to `shift`
-  /// cells each way, `r` being Pearson's correlation of the two descriptors on their overlap.
+  /// cells each way, and over half-cell moves of either image (each cell averaged with its left,
+  /// upper, or left, upper and upper-left neighbours), `r` being Pearson's correlation of the
+  /// two descriptors on their overlap.
   ///
   /// Correlation ignores a change of brightness and contrast (an affine change of the values);
-  /// the minimum over translations forgives a crop or shift of a few pixels; the averaging into
-  /// cells blurs away JPEG artefacts and light noise. 0 for identical descriptors, 1 for
-  /// uncorrelated ones. A constant overlap (a blank image) has no correlation: it counts as
-  /// `r = 1` against another constant overlap and `r = 0` against anything else.
+  /// the minimum over translations forgives a crop or shift of a few pixels; the half-cell moves
+  /// forgive a shift that falls between cells (2 pixels of a 128-pixel image is half a cell: a
+  /// textured cat crop moved so lay at 0.029 with whole cells only, at 0.004 with them); the
+  /// averaging into cells blurs away JPEG artefacts and light noise. 0 for identical
+  /// descriptors, 1 for uncorrelated ones. A constant overlap (a blank image) has no
+  /// correlation: it counts as `r = 1` against another constant overlap and `r = 0` against
+  /// anything else.
   public func distance(to other: ImageDescriptor, shift: Int = 2) -> Double {
+    var best = Self.shiftedDistance(values, other.values, shift: shift)
+    for (first, second) in [(values, other.values), (other.values, values)] {
+      for (right, down) in [(true, false), (false, true), (true, true)] {
+        let moved = Self.halfCellMove(second, right: right, down: down)
+        best = min(best, Self.shiftedDistance(first, moved, shift: shift))
+      }
+    }
+    return max(best, 0)
+  }
+
+  /// `values` moved half a cell right and/or down: each cell averaged with its neighbour to the
+  /// left and/or above (first row and column kept as they are).
+  static func halfCellMove(_ values: [Double], right: Bool, down: Bool) -> [Double] {
+    let side = Self.side
+    var result = values
+    if down {
+      for y in stride(from: side - 1, through: 1, by: -1) {
+        for x in 0..<side {
+          result[y * side + x] = (result[y * side + x] + result[(y - 1) * side + x]) / 2
+        }
+      }
+    }
+    if right {
+      for y in 0..<side {
+        for x in stride(from: side - 1, through: 1, by: -1) {
+          result[y * side + x] = (result[y * side + x] + result[y * side + x - 1]) / 2
+        }
+      }
+    }
+    return result
+  }
+
+  /// The smallest `1 − r` between `first` and `second` over whole-cell translations of up to
+  /// `shift` cells each way (symmetric: moving `second` by `s` is moving `first` by `−s`).
+  static func shiftedDistance(_ first: [Double], _ second: [Double], shift: Int) -> Double {
     let side = Self.side
     var best = Double.infinity
-    values.withUnsafeBufferPointer { a in
-      other.values.withUnsafeBufferPointer { b in
+    first.withUnsafeBufferPointer { a in
+      second.withUnsafeBufferPointer { b in
         for dy in -shift...shift {
           for dx in -shift...shift {
             let rowsA = max(0, -dy)
@@ -118,7 +158,7 @@ public struct ImageDescriptor: Sendable, Equatable {
         }
       }
     }
-    return max(best, 0)
+    return best
   }
 
   /// A coarse, shift-tolerant summary for finding candidates: the descriptor above its minimum,

@@ -27,7 +27,8 @@ public struct NearDuplicatePair: Sendable, Equatable {
 /// The default threshold, 0.015, comes from data (Tests/GlimpseAuditTests/Fixtures/scripts):
 /// on the first 300 digits of samples/mnist plus 40 constructed copies (JPEG quality 75,
 /// shifted by 1 or 2 pixels, Gaussian noise of σ = 8/255, brightened `0.9 v + 40/255`), the
-/// copies lie at 0.0002–0.0123 from their originals and the closest natural pair at 0.0159.
+/// copies lie at 0.0002–0.0106 from their originals and the closest natural pairs at 0.0159
+/// and 0.0236.
 public struct NearDuplicateFinder: Sendable {
   /// Pairs at or under this distance are near-duplicates.
   public var threshold = 0.015

@@ -73,23 +73,38 @@ def canonical(img):  # img: H×W (grey, 0..1)
     return area_matrix(h) @ img @ area_matrix(w).T
 
 
-def distance_matrix(c):  # c: n×32×32 -> n×n, min over shifts of 1 - Pearson r on the overlap
+def half_cell_variants(c):
+    """c and its copies moved by half a cell right, down, and both (averaging neighbours)."""
+    cx = c.copy()
+    cx[:, :, 1:] = (c[:, :, 1:] + c[:, :, :-1]) / 2
+    cy = c.copy()
+    cy[:, 1:, :] = (c[:, 1:, :] + c[:, :-1, :]) / 2
+    cxy = cy.copy()
+    cxy[:, :, 1:] = (cy[:, :, 1:] + cy[:, :, :-1]) / 2
+    return [c, cx, cy, cxy]
+
+
+def distance_matrix(c):
+    """n×n: min over shifts of ±SHIFT cells, and over half-cell copies of either image, of
+    1 - Pearson r on the overlap."""
     n = len(c)
     best = np.full((n, n), np.inf)
-    for dy in range(-SHIFT, SHIFT + 1):
-        for dx in range(-SHIFT, SHIFT + 1):
-            ya, yb = max(0, -dy), max(0, dy)
-            xa, xb = max(0, -dx), max(0, dx)
-            hh, ww = SIDE - abs(dy), SIDE - abs(dx)
-            a = c[:, ya:ya + hh, xa:xa + ww].reshape(n, -1)
-            b = c[:, yb:yb + hh, xb:xb + ww].reshape(n, -1)
-            a = a - a.mean(1, keepdims=True)
-            b = b - b.mean(1, keepdims=True)
-            na = np.sqrt((a * a).sum(1))
-            nb = np.sqrt((b * b).sum(1))
-            r = (a @ b.T) / np.outer(na, nb)
-            best = np.minimum(best, 1 - r)
-    return np.minimum(best, best.T)  # d(i,j) at (dx,dy) is d(j,i) at (-dx,-dy)
+    for v in half_cell_variants(c):
+        for dy in range(-SHIFT, SHIFT + 1):
+            for dx in range(-SHIFT, SHIFT + 1):
+                ya, yb = max(0, -dy), max(0, dy)
+                xa, xb = max(0, -dx), max(0, dx)
+                hh, ww = SIDE - abs(dy), SIDE - abs(dx)
+                a = c[:, ya:ya + hh, xa:xa + ww].reshape(n, -1)
+                b = v[:, yb:yb + hh, xb:xb + ww].reshape(n, -1)
+                a = a - a.mean(1, keepdims=True)
+                b = b - b.mean(1, keepdims=True)
+                na = np.sqrt((a * a).sum(1))
+                nb = np.sqrt((b * b).sum(1))
+                r = (a @ b.T) / np.outer(na, nb)
+                best = np.minimum(best, 1 - r)
+    # best[i, j] moved j by half a cell; best[j, i] moved i: the distance takes both.
+    return np.minimum(best, best.T)
 
 
 def near_duplicate_case():
