@@ -37,6 +37,12 @@ public struct NearDuplicateFinder: Sendable {
   public var shift = 2
   /// Candidates examined per row.
   public var candidates = 10
+  /// Half-cell moves are tried only for pairs whose whole-cell distance is under this: they
+  /// cost six more comparisons a pair, and they only matter near the threshold (they brought a
+  /// 2-pixel-shifted 128-pixel cat crop from 0.029 to 0.004; the 40 constructed digit copies
+  /// are under 0.0123 without them). On the 5000 sample digits the cutoff takes the audit from
+  /// 5.2 to 2.0 s of processor time and finds the same 16 pairs.
+  public var halfCellCutoff = 0.1
 
   /// The default settings.
   public init() {}
@@ -57,7 +63,8 @@ public struct NearDuplicateFinder: Sendable {
     let candidatePairs = candidatePairs(descriptors)
     let distances = parallelMap(candidatePairs.count) { index in
       let (i, j) = candidatePairs[index]
-      return descriptors[i].distance(to: descriptors[j], shift: shift)
+      return descriptors[i].distance(
+        to: descriptors[j], shift: shift, halfCellsBelow: halfCellCutoff)
     }
     var result = [NearDuplicatePair]()
     for (index, (i, j)) in candidatePairs.enumerated() where distances[index] <= threshold {
