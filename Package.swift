@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "GlimpseRender", targets: ["GlimpseRender"]),
     .library(name: "GlimpseValuation", targets: ["GlimpseValuation"]),
     .library(name: "GlimpseReport", targets: ["GlimpseReport"]),
+    .library(name: "GlimpseAudit", targets: ["GlimpseAudit"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -43,6 +44,8 @@ let package = Package(
     .target(name: "GlimpseExplain", dependencies: ["GlimpseModels", "GlimpseSegmentation"]),
     // Layer 3: data valuation (utilities, samplers, stopping rules, methods).
     .target(name: "GlimpseValuation", dependencies: ["GlimpseModels"]),
+    // Layer 3: the dataset audit (annotators, duplicates, leaks, profile; issue #20).
+    .target(name: "GlimpseAudit", dependencies: ["GlimpseCore", "GlimpseModels"]),
 
     // Layer 4: what the user gets from an explanation (figure, sidecar, summary); later the
     // dataset-audit report. Values only: no printing, no files.
@@ -50,6 +53,7 @@ let package = Package(
       name: "GlimpseReport",
       dependencies: [
         "GlimpseCore", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain", "GlimpseRender",
+        "GlimpseAudit",
       ]),
 
     // Layer 5: the command-line tool; no algorithms.
@@ -57,7 +61,7 @@ let package = Package(
       name: "glimpse",
       dependencies: [
         "GlimpseCore", "GlimpseData", "GlimpseModels", "GlimpseSegmentation", "GlimpseExplain",
-        "GlimpseRender", "GlimpseValuation", "GlimpseReport",
+        "GlimpseRender", "GlimpseValuation", "GlimpseReport", "GlimpseAudit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -103,11 +107,15 @@ let package = Package(
       dependencies: ["GlimpseValuation", "GlimpseData", "GlimpseTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
+      name: "GlimpseAuditTests",
+      dependencies: ["GlimpseAudit", "GlimpseData", "GlimpseTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
       name: "GlimpseRenderTests",
       dependencies: ["GlimpseRender", "GlimpseData", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseReportTests",
-      dependencies: ["GlimpseReport", "GlimpseTestSupport"]),
+      dependencies: ["GlimpseReport", "GlimpseAudit", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseCommandTests",
       dependencies: ["glimpse", "GlimpseData", "GlimpseReport", "GlimpseTestSupport"]),

@@ -35,7 +35,7 @@ struct Glimpse: ParsableCommand {
       PredictCommand.self, EmbedCommand.self, AmbiguousCommand.self, ExplainCommand.self,
       ExplainBatchCommand.self, ValueCommand.self, CleanCommand.self,
       CompareSegmentersCommand.self, SegmentCommand.self, GalleryCommand.self, DemoCommand.self,
-      ImportCommand.self,
+      ImportCommand.self, AuditCommand.self,
     ])
 
   static func main() {

@@ -87,6 +87,11 @@ extension CompareSegmentersCommand: CommandFiles {
   var outputPaths: [String?] { [out] }
 }
 
+extension AuditCommand: CommandFiles {
+  var inputPaths: [String?] { dataOptions.inputPaths + [test, testLabels, labelsB] }
+  var outputPaths: [String?] { [out] }
+}
+
 extension ExplainBatchCommand: CommandFiles {
   var inputPaths: [String?] { [modelPath, data, folder, split] + reading.inputPaths }
   var outputPaths: [String?] { [out] }

@@ -182,18 +182,5 @@ enum Gallery {
   }
 
   /// Text for HTML, in element content or in a quoted attribute (either quote).
-  static func escape(_ text: String) -> String {
-    var result = ""
-    for character in text {
-      switch character {
-      case "&": result += "&amp;"
-      case "<": result += "&lt;"
-      case ">": result += "&gt;"
-      case "\"": result += "&quot;"
-      case "'": result += "&#39;"
-      default: result.append(character)
-      }
-    }
-    return result
-  }
+  static func escape(_ text: String) -> String { htmlEscaped(text) }
 }

@@ -1,0 +1,176 @@
+import ArgumentParser
+import GlimpseAudit
+import GlimpseCore
+import GlimpseData
+import GlimpseReport
+
+/// `glimpse audit DATA [--test DATA] [--labels-b FILE] [--grades ...] --out DIR`: checks a
+/// labelled image set (issue #20) and writes a report folder.
+struct AuditCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "audit",
+    abstract: "Audit a labelled image set: two annotators, duplicates, leaks, classes, outliers.",
+    discussion: """
+      Writes into DIR: index.html (the page to read), report.json, contact sheets \
+      (disagreements.png, exact_duplicates.png, near_duplicates.png, outliers.png) and tables \
+      (exact_duplicates.csv, near_duplicates.csv, leaks.csv, disagreements.csv). Rows are \
+      numbered from 0 through DATA, then the --test rows.
+
+      Two annotators: A is DATA's own labels, B the label table --labels-b (the layout --labels \
+      reads: an index column and one label column, one row per DATA row, in DATA's order). An \
+      empty field is a missing label; an item missing from A or B is left out and counted. \
+      Cohen's kappa is computed unweighted and with linear and quadratic weights on the scale \
+      --grades (default: the sorted union of the labels, numerically when all are numbers); a \
+      grade nobody used stays on the scale as a zero row and column, as in scikit-learn's \
+      cohen_kappa_score(labels=...), so it still counts as a step for the weighted kappas.
+
+      Exact duplicates have identical decoded 8-bit pixels and shape (a PNG and its JPEG copy \
+      are not exact duplicates). Near-duplicates are pairs whose 32x32 grey copies have a \
+      correlation distance (1 - r, minimised over shifts of up to 2 cells) at most \
+      --near-threshold. Leaks are DATA/test pairs that are exact or near duplicates.
+
+      report.json (keys sorted; schema_version 1): data, test, counts {data, test}, sources \
+      (each row's file or table line), labels (each row's label), exact_duplicates (groups, \
+      lists of row indices), exact_duplicate_conflicts (the groups with differing labels), \
+      near_duplicates ([i, j, distance], i < j, closest first), near_duplicate_threshold, leaks \
+      ([data_row, test_row]), annotators (null without --labels-b; else labels_b, classes, \
+      crosstab (rows A, columns B), compared, agreement, kappa {unweighted, linear, quadratic}, \
+      disagreements, disagreements_2plus, dropped_missing: DATA row indices), profile and \
+      test_profile (rows, classes [{name, count}], imbalance_ratio, shapes [{shape, count}], \
+      channel_means, channel_deviations, blank_rows), outliers ([{row, score}], at most 20). \
+      See docs/audit.md.
+      """)
+
+  @OptionGroup var dataOptions: DataOptions
+
+  @Option(help: "A test set to check for leaks (read like DATA).")
+  var test: String?
+
+  @Option(help: "The label table of the test set, when it is not in the test file.")
+  var testLabels: String?
+
+  @Option(
+    name: .customLong("labels-b"),
+    help: "A second annotator's label table, one row per DATA row (empty = missing).")
+  var labelsB: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The grade scale in order, comma-separated (e.g. 0,1,2,3,4); default: the sorted labels.",
+      valueName: "g1,g2,..."))
+  var grades: String?
+
+  @Option(help: "Near-duplicate distance threshold (0 = identical, 1 = uncorrelated).")
+  var nearThreshold = 0.015
+
+  @Option(help: "The folder to write the report into (created if needed).")
+  var out: String
+
+  func validate() throws {
+    guard nearThreshold >= 0, nearThreshold <= 2 else {
+      throw ValidationError("--near-threshold must lie in 0...2")
+    }
+    if let grades, gradeScale(grades).isEmpty {
+      throw ValidationError("--grades needs at least one grade")
+    }
+  }
+
+  func run() throws {
+    let start = monotonicSeconds()
+    var options = dataOptions.readOptions
+    options.minimumClassCount = 1
+    let reading = try DatasetReader.read(dataOptions.data, options: options)
+    reportSkipped(reading.skipped)
+    reportScaling(reading.scaling)
+    let data = reading.dataset
+    guard data.imageShape != nil else {
+      throw FileContentError(path: dataOptions.data, reason: "holds no images (no image shape)")
+    }
+    var testSet: Dataset?
+    if let test {
+      var testOptions = options
+      testOptions.labelsPath = testLabels
+      let reading = try DatasetReader.read(test, options: testOptions)
+      reportSkipped(reading.skipped)
+      guard reading.dataset.imageShape != nil else {
+        throw FileContentError(path: test, reason: "holds no images (no image shape)")
+      }
+      testSet = reading.dataset
+    }
+    var second: (labels: [String?], path: String)?
+    if let labelsB {
+      second = (try readAnnotatorLabels(labelsB, rows: data.count), labelsB)
+    }
+    let images = AuditImages(data: data, test: testSet)
+    var finder = NearDuplicateFinder()
+    finder.threshold = nearThreshold
+    let results = try AuditResults.run(
+      images: images, dataPath: dataOptions.data, testPath: test, labelsB: second,
+      grades: grades.map(gradeScale), finder: finder
+    ) { stage in printError("glimpse: \(stage.rawValue)") }
+    try AtomicFile.createDirectory(out)
+    for file in try results.files(glimpseVersion: Glimpse.version) {
+      try AtomicFile.write(file.bytes, to: out + "/" + file.name)
+    }
+    print(
+      "audit of \(images.dataCount) rows"
+        + (testSet.map { " and \($0.count) test rows" } ?? "")
+        + " in \(formatFixed(monotonicSeconds() - start, digits: 1)) s")
+    print(
+      "exact duplicate groups: \(results.exactDuplicates.count); near-duplicate pairs: "
+        + "\(results.nearDuplicates.count)" + (test != nil ? "; leaks: \(results.leaks.count)" : "")
+    )
+    if let annotators = results.annotators {
+      let kappa = annotators.agreement.kappa
+      print(
+        "annotators: agreement \(formatFixed(annotators.agreement.agreement * 100, digits: 1)) %, "
+          + "kappa \(kappa.map { formatFixed($0.unweighted, digits: 3) } ?? "undefined"), "
+          + "quadratic \(kappa.map { formatFixed($0.quadratic, digits: 3) } ?? "undefined"); "
+          + "\(annotators.agreement.droppedMissing.count) items missing a label")
+    }
+    print("report: \(out)/index.html")
+  }
+
+  /// Annotator B's labels from a label table (an index column and one label column, or the
+  /// `--label-column` among several), one per DATA row; empty fields are missing.
+  func readAnnotatorLabels(_ path: String, rows: Int) throws -> [String?] {
+    let limits = dataOptions.readOptions.limits
+    let bytes = try FileBytes.read(path, limits: limits)
+    let header = CSVReader.header(of: bytes, maxColumns: limits.maxColumns)
+    let candidates = header.enumerated().filter { position, name in
+      !(position == 0 && CSVTable.isIndexColumnName(name))
+    }.map(\.element)
+    let column: String
+    if candidates.count == 1 {
+      column = candidates[0]
+    } else if candidates.contains(dataOptions.reading.labelColumn) {
+      column = dataOptions.reading.labelColumn
+    } else {
+      throw FileContentError(
+        path: path,
+        reason:
+          "holds \(candidates.count) columns and none is named '\(quoted(dataOptions.reading.labelColumn))'; name the label column with --label-column"
+      )
+    }
+    let table = try CSVReader.parse(bytes, path: path, textColumns: Set(header), limits: limits)
+    guard table.rowCount == rows else {
+      throw FileContentError(
+        path: path, reason: "holds \(table.rowCount) labels, DATA has \(rows) rows; they must match"
+      )
+    }
+    return (table.textColumns[column] ?? []).map { label in
+      label.allSatisfy { $0 == " " || $0 == "\t" } ? nil : label
+    }
+  }
+}
+
+/// The grades of `--grades`, in order, without surrounding spaces.
+func gradeScale(_ text: String) -> [String] {
+  text.split(separator: ",").map { $0.trimmingPrefixAndSuffixSpaces() }.filter { !$0.isEmpty }
+}
+
+extension Substring {
+  fileprivate func trimmingPrefixAndSuffixSpaces() -> String {
+    String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+  }
+}
