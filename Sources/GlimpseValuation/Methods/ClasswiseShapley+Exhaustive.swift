@@ -23,10 +23,13 @@ extension ClasswiseShapley {
   /// class's values are rescaled to its in-class score (`normalize`). The sampled
   /// `run(_:options:)` converges to these values.
   ///
+  /// - Parameter normalized: Rescale each class to its in-class score (pyDVL's
+  ///   `normalize_values=True`, the default); `false` gives the means the sampled estimator's
+  ///   accumulator holds before its normalisation.
   /// - Returns: Method `classwise`, status `.exact`, standard errors 0.
   /// - Throws: `ValuationError.invalidSetting` above `ExactSemivalues.maximumPlayers` points.
-  public static func exhaustive<L: Learner>(_ utility: ModelUtility<L>) throws(ValuationError)
-    -> ValuationResult
+  public static func exhaustive<L: Learner>(_ utility: ModelUtility<L>, normalized: Bool = true)
+    throws(ValuationError) -> ValuationResult
   {
     let learner = utility.learner
     let n = learner.trainingCount
@@ -86,7 +89,7 @@ extension ClasswiseShapley {
     }
     var result = ValuationResult.exact(
       method: "classwise", values: values, samplesPerPoint: 1 << max(n - 1, 0))
-    normalize(&result, labels: labels, inClassScores: inClassScores(utility))
+    if normalized { normalize(&result, labels: labels, inClassScores: inClassScores(utility)) }
     return result
   }
 }
