@@ -57,7 +57,8 @@ struct ValueRunCommand: ParsableCommand {
   @Option(help: "Validation score: accuracy, balanced-accuracy or macro-f1.")
   var score: ValidationScore = .accuracy
 
-  @Option(help: "Utility of subsets too small to train on (empty or a single class).")
+  @Option(
+    help: "Utility of subsets too small to train on: the empty set; one class for logistic, svm.")
   var untrainableValue = 0.0
 
   @Option(
