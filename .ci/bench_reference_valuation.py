@@ -73,9 +73,10 @@ if stage == "knn-detection":
               f"{hits / flipped.sum():.2f} | {int((v < 0).sum())} ({int(((v < 0) & flipped).sum())}) |")
     sys.exit(0)
 
-if stage.removesuffix("-2t") == "tmc-200":
-    from pydvl.valuation import (MaxUpdates, ModelUtility, RelativeTruncation, SupervisedScorer,
-                                 TMCShapleyValuation)
+def seconds_per_permutation(make_valuation):
+    """Median over REPEATS of seconds per permutation of the valuation `make_valuation(utility,
+    truncation, permutations)` builds on the logistic utility of the first 200 noisy digits."""
+    from pydvl.valuation import ModelUtility, RelativeTruncation, SupervisedScorer
     from sklearn.linear_model import LogisticRegression
     permutations = int(os.environ.get("TMC_PERMUTATIONS", "4"))
     train = Dataset(X[train_rows[:200]], noisy[:200])
@@ -85,9 +86,8 @@ if stage.removesuffix("-2t") == "tmc-200":
         scorer = SupervisedScorer("accuracy", valid, default=0.0, range=(0.0, 1.0))
         utility = ModelUtility(LogisticRegression(max_iter=1000), scorer, catch_errors=True,
                                show_warnings=False)
-        valuation = TMCShapleyValuation(
-            utility, truncation=RelativeTruncation(rtol=0.01, burn_in_fraction=0.4),
-            is_done=MaxUpdates(permutations), seed=0, progress=False)
+        truncation = RelativeTruncation(rtol=0.01, burn_in_fraction=0.4)
+        valuation = make_valuation(utility, truncation, permutations)
         started = time.perf_counter()
         with parallel_config(n_jobs=jobs):
             valuation.fit(train)
@@ -96,8 +96,24 @@ if stage.removesuffix("-2t") == "tmc-200":
         done = int(np.max(valuation.result.counts))
         print(f"pyDVL: {done} permutations in {elapsed:.1f} s", file=sys.stderr)
         times.append(elapsed / done)
-    print(f"{stage}\t{statistics.median(times)}")
+    return statistics.median(times)
+
+
+if stage.removesuffix("-2t") == "tmc-200":
+    from pydvl.valuation import MaxUpdates, TMCShapleyValuation
+    seconds = seconds_per_permutation(lambda utility, truncation, permutations: TMCShapleyValuation(
+        utility, truncation=truncation, is_done=MaxUpdates(permutations), seed=0, progress=False))
+    print(f"{stage}\t{seconds}")
     sys.exit(0)
+
+if stage.removesuffix("-2t") == "beta-200":
+    from pydvl.valuation import BetaShapleyValuation, MaxUpdates, PermutationSampler
+    seconds = seconds_per_permutation(lambda utility, truncation, permutations: BetaShapleyValuation(
+        utility, PermutationSampler(truncation=truncation, seed=0), MaxUpdates(permutations),
+        alpha=16, beta=1, progress=False))
+    print(f"{stage}\t{seconds}")
+    sys.exit(0)
+
 
 def detection_row(name, v, seconds):
     low = np.argsort(v, kind="stable")[:math.ceil(0.1 * len(v))]
@@ -141,32 +157,6 @@ if stage.removesuffix("-2t") == "data-oob":
         _, elapsed = oob_values(LogisticRegression(max_iter=1000), bags)
         print(f"pyDVL: {bags} bags in {elapsed:.1f} s", file=sys.stderr)
         times.append(elapsed / bags)
-    print(f"{stage}\t{statistics.median(times)}")
-    sys.exit(0)
-
-if stage.removesuffix("-2t") == "beta-200":
-    from pydvl.valuation import (BetaShapleyValuation, MaxUpdates, ModelUtility,
-                                 PermutationSampler, RelativeTruncation, SupervisedScorer)
-    from sklearn.linear_model import LogisticRegression
-    permutations = int(os.environ.get("TMC_PERMUTATIONS", "4"))
-    train = Dataset(X[train_rows[:200]], noisy[:200])
-    valid = Dataset(X[test_rows[:500]], y[test_rows[:500]])
-    times = []
-    for _ in range(repeats):
-        scorer = SupervisedScorer("accuracy", valid, default=0.0, range=(0.0, 1.0))
-        utility = ModelUtility(LogisticRegression(max_iter=1000), scorer, catch_errors=True,
-                               show_warnings=False)
-        sampler = PermutationSampler(
-            truncation=RelativeTruncation(rtol=0.01, burn_in_fraction=0.4), seed=0)
-        valuation = BetaShapleyValuation(utility, sampler, MaxUpdates(permutations), alpha=16,
-                                         beta=1, progress=False)
-        started = time.perf_counter()
-        with parallel_config(n_jobs=jobs):
-            valuation.fit(train)
-        elapsed = time.perf_counter() - started
-        done = int(np.max(valuation.result.counts))
-        print(f"pyDVL: {done} permutations in {elapsed:.1f} s", file=sys.stderr)
-        times.append(elapsed / done)
     print(f"{stage}\t{statistics.median(times)}")
     sys.exit(0)
 

@@ -75,27 +75,31 @@ enum ValuationStages {
   /// Seconds per permutation of TMC-Shapley with the warm-started logistic utility on the
   /// anchors' first 200 noisy training digits, validation = test[:500], pyDVL's
   /// `RelativeTruncation(rtol=0.01, burn_in_fraction=0.4)`, as `valuation_anchor.py tmc 200`.
-  /// `TMC_PERMUTATIONS` (default 24) permutations on `GLIMPSE_THREADS` workers, one BLAS thread
-  /// each; the median over the repeats of elapsed / permutations.
   private static func tmcSecondsPerPermutation(_ context: BenchContext) throws -> Double {
-    let sets = try context.anchorValuationSets()
-    let training = sets.training.subset(0..<200)
-    let permutations = Int(ProcessInfo.processInfo.environment["TMC_PERMUTATIONS"] ?? "") ?? 24
-    BLAS.setThreadCount(1)
-    let utility = ModelUtility(
-      ClassifierLearner.logistic(training: training, validation: sets.validation), score: .accuracy)
-    let options = MonteCarloOptions(
-      stopping: .maxSamples(permutations), threads: Parallelism.threadCount, shard: .whole)
-    let seconds = try context.median {
+    try secondsPerPermutation(context) { utility, options in
       _ = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
         .run(utility, options: options)
     }
-    return seconds / Double(permutations)
   }
 
   /// Seconds per permutation of Beta(16, 1) Shapley on `tmc-200`'s utility and truncation, as
   /// `bench_reference_valuation.py beta-200` (pyDVL's `BetaShapleyValuation`).
   private static func betaSecondsPerPermutation(_ context: BenchContext) throws -> Double {
+    let walk = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
+    return try secondsPerPermutation(context) { utility, options in
+      _ = BetaShapley(semivalue: BetaSemivalue(alpha: 16, beta: 1), walk: walk)
+        .run(utility, options: options)
+    }
+  }
+
+  /// Runs `method` with the logistic utility of the anchors' first 200 noisy training digits
+  /// (validation = test[:500]) for `TMC_PERMUTATIONS` (default 24) permutations on
+  /// `GLIMPSE_THREADS` workers, one BLAS thread each; the median over the repeats of elapsed /
+  /// permutations.
+  private static func secondsPerPermutation(
+    _ context: BenchContext,
+    _ method: (ModelUtility<ClassifierLearner<LogisticRegression>>, MonteCarloOptions) -> Void
+  ) throws -> Double {
     let sets = try context.anchorValuationSets()
     let training = sets.training.subset(0..<200)
     let permutations = Int(ProcessInfo.processInfo.environment["TMC_PERMUTATIONS"] ?? "") ?? 24
@@ -104,11 +108,7 @@ enum ValuationStages {
       ClassifierLearner.logistic(training: training, validation: sets.validation), score: .accuracy)
     let options = MonteCarloOptions(
       stopping: .maxSamples(permutations), threads: Parallelism.threadCount, shard: .whole)
-    let walk = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
-    let seconds = try context.median {
-      _ = BetaShapley(semivalue: BetaSemivalue(alpha: 16, beta: 1), walk: walk)
-        .run(utility, options: options)
-    }
+    let seconds = try context.median { method(utility, options) }
     return seconds / Double(permutations)
   }
 
