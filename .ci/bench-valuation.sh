@@ -70,3 +70,46 @@ if wanted valuation-detection; then
     "KNN N=1000 0.983 / 0.82, 142 (94), 0.808 → 0.854; TMC N=200 0.943 / 0.60, 28 (15), 0.730 → 0.792;" \
     "classwise N=200 (484 samples) 0.888 / 0.45, 4 (3), 0.730 → 0.744"
 fi
+
+# Beta(16, 1) Shapley per permutation: tmc-200's utility and truncation, pyDVL's
+# BetaShapleyValuation(alpha=16, beta=1) with PermutationSampler(RelativeTruncation(0.01, 0.4)).
+if wanted beta-200 || wanted beta-200-2t; then
+  echo
+  echo "Beta(16, 1) Shapley, seconds per permutation (ratio = permutations per second, Glimpse / pyDVL):"
+  table_header
+fi
+for stage in beta-200 beta-200-2t; do
+  wanted "$stage" || continue
+  if [ "$stage" = beta-200 ]; then threads=1; else threads=2; fi
+  GLIMPSE_THREADS=$threads ROUNDS=2 REPEATS=1 bench_row "$stage" \
+    "Beta(16, 1), logistic, N = 200 noisy digits, validation test[:500], rtol 0.01, burn-in 0.4; $threads worker(s) / n_jobs=$threads" \
+    tmc_reference "$stage" 1 "$threads"
+done
+
+# Data-OOB per bag: logistic regression on the 1000 noisy anchor digits; pyDVL's DataOOBValuation
+# of BaggingClassifier(LogisticRegression(max_iter=1000)) (its bagging fit included). pyDVL runs
+# OOB_BAGS_REFERENCE (default 16) bags, Glimpse OOB_BAGS (default 64). The bar: ratio >= 20.
+oob_reference() { OOB_BAGS="${OOB_BAGS_REFERENCE:-16}" valuation_ref "$@"; }
+if wanted data-oob || wanted data-oob-2t; then
+  echo
+  echo "Data-OOB, seconds per bag (ratio = bags per second, Glimpse / pyDVL):"
+  table_header
+fi
+for stage in data-oob data-oob-2t; do
+  wanted "$stage" || continue
+  if [ "$stage" = data-oob ]; then threads=1; else threads=2; fi
+  GLIMPSE_THREADS=$threads ROUNDS=2 REPEATS=1 bench_row "$stage" \
+    "logistic, 1000 noisy digits, bootstrap bags; $threads worker(s) / n_jobs=$threads" \
+    oob_reference "$stage" 1 "$threads"
+done
+
+# Data-OOB noisy-label detection on the anchor split, Glimpse and pyDVL side by side.
+if wanted data-oob-detection; then
+  echo
+  echo "Data-OOB noisy-label detection, Glimpse:"
+  "$GLIMPSE_BENCH" data-oob-detection --repeats 1 | sed '$d'
+  if [ -x "$PY" ]; then
+    echo "pyDVL 0.10:"
+    valuation_ref data-oob-detection 1 2 2>/dev/null
+  fi
+fi

@@ -9,6 +9,13 @@ Usage: bench_reference_valuation.py SAMPLES STAGE REPEATS [JOBS]
                               test[:500], RelativeTruncation(rtol=0.01, burn_in_fraction=0.4), on the
                               first 200 noisy training digits; TMC_PERMUTATIONS (default 4)
                               permutations; prints seconds per permutation
+  beta-200[-2t]               BetaShapleyValuation(alpha=16, beta=1) on the same utility and
+                              PermutationSampler(RelativeTruncation(0.01, 0.4)); seconds per permutation
+  data-oob[-2t]               DataOOBValuation of BaggingClassifier(LogisticRegression(max_iter=1000),
+                              n_estimators=OOB_BAGS (default 16), random_state=0) fitted on the 1000
+                              noisy training digits; prints seconds per bag (bagging fit included)
+  data-oob-detection          noisy-label detection of Data-OOB, 800 bags of KNeighborsClassifier(5)
+                              and OOB_DETECTION_LOGISTIC_BAGS (default 100) of the logistic model
 Timing stages print `stage<TAB>median seconds` last. JOBS (default 1) is joblib's n_jobs; the
 `-2t` stages are meant to be run with 2. Run in the anchors virtualenv with
 OPENBLAS_NUM_THREADS=1; never run by CI.
@@ -66,9 +73,10 @@ if stage == "knn-detection":
               f"{hits / flipped.sum():.2f} | {int((v < 0).sum())} ({int(((v < 0) & flipped).sum())}) |")
     sys.exit(0)
 
-if stage.removesuffix("-2t") == "tmc-200":
-    from pydvl.valuation import (MaxUpdates, ModelUtility, RelativeTruncation, SupervisedScorer,
-                                 TMCShapleyValuation)
+def seconds_per_permutation(make_valuation):
+    """Median over REPEATS of seconds per permutation of the valuation `make_valuation(utility,
+    truncation, permutations)` builds on the logistic utility of the first 200 noisy digits."""
+    from pydvl.valuation import ModelUtility, RelativeTruncation, SupervisedScorer
     from sklearn.linear_model import LogisticRegression
     permutations = int(os.environ.get("TMC_PERMUTATIONS", "4"))
     train = Dataset(X[train_rows[:200]], noisy[:200])
@@ -78,9 +86,8 @@ if stage.removesuffix("-2t") == "tmc-200":
         scorer = SupervisedScorer("accuracy", valid, default=0.0, range=(0.0, 1.0))
         utility = ModelUtility(LogisticRegression(max_iter=1000), scorer, catch_errors=True,
                                show_warnings=False)
-        valuation = TMCShapleyValuation(
-            utility, truncation=RelativeTruncation(rtol=0.01, burn_in_fraction=0.4),
-            is_done=MaxUpdates(permutations), seed=0, progress=False)
+        truncation = RelativeTruncation(rtol=0.01, burn_in_fraction=0.4)
+        valuation = make_valuation(utility, truncation, permutations)
         started = time.perf_counter()
         with parallel_config(n_jobs=jobs):
             valuation.fit(train)
@@ -89,6 +96,67 @@ if stage.removesuffix("-2t") == "tmc-200":
         done = int(np.max(valuation.result.counts))
         print(f"pyDVL: {done} permutations in {elapsed:.1f} s", file=sys.stderr)
         times.append(elapsed / done)
+    return statistics.median(times)
+
+
+if stage.removesuffix("-2t") == "tmc-200":
+    from pydvl.valuation import MaxUpdates, TMCShapleyValuation
+    seconds = seconds_per_permutation(lambda utility, truncation, permutations: TMCShapleyValuation(
+        utility, truncation=truncation, is_done=MaxUpdates(permutations), seed=0, progress=False))
+    print(f"{stage}\t{seconds}")
+    sys.exit(0)
+
+if stage.removesuffix("-2t") == "beta-200":
+    from pydvl.valuation import BetaShapleyValuation, MaxUpdates, PermutationSampler
+    seconds = seconds_per_permutation(lambda utility, truncation, permutations: BetaShapleyValuation(
+        utility, PermutationSampler(truncation=truncation, seed=0), MaxUpdates(permutations),
+        alpha=16, beta=1, progress=False))
+    print(f"{stage}\t{seconds}")
+    sys.exit(0)
+
+
+def detection_row(name, v, seconds):
+    low = np.argsort(v, kind="stable")[:math.ceil(0.1 * len(v))]
+    hits = int(flipped[low].sum())
+    print(f"| {name} | {roc_auc_score(flipped, -v):.4f} | {hits / len(low):.2f} | {seconds:.1f} |")
+
+
+def oob_values(estimator, bags):
+    from pydvl.valuation import DataOOBValuation
+    from sklearn.ensemble import BaggingClassifier
+    train = Dataset(X[train_rows], noisy)
+    started = time.perf_counter()
+    model = BaggingClassifier(estimator, n_estimators=bags, random_state=0, n_jobs=jobs)
+    model.fit(X[train_rows], noisy)
+    valuation = DataOOBValuation(model)
+    with parallel_config(n_jobs=jobs):
+        valuation.fit(train)
+    elapsed = time.perf_counter() - started
+    result = valuation.result
+    values = np.zeros(len(train))
+    values[result.indices] = result.values
+    return values, elapsed
+
+
+if stage == "data-oob-detection":
+    from sklearn.linear_model import LogisticRegression
+    logistic_bags = int(os.environ.get("OOB_DETECTION_LOGISTIC_BAGS", "100"))
+    print("| pyDVL DataOOBValuation | ROC AUC of -value | P@10% | seconds |")
+    print("|---|---|---|---|")
+    v, t = oob_values(KNeighborsClassifier(n_neighbors=5), 800)
+    detection_row("k-NN (k = 5), 800 bags", v, t)
+    v, t = oob_values(LogisticRegression(max_iter=1000), logistic_bags)
+    detection_row(f"logistic, {logistic_bags} bags", v, t)
+    sys.exit(0)
+
+if stage.removesuffix("-2t") == "data-oob":
+    from sklearn.linear_model import LogisticRegression
+    bags = int(os.environ.get("OOB_BAGS", "16"))
+    times = []
+    for _ in range(repeats):
+        _, elapsed = oob_values(LogisticRegression(max_iter=1000), bags)
+        print(f"pyDVL: {bags} bags in {elapsed:.1f} s", file=sys.stderr)
+        times.append(elapsed / bags)
     print(f"{stage}\t{statistics.median(times)}")
     sys.exit(0)
 

@@ -20,6 +20,11 @@ enum ValuationStages {
       "valuation-detection": detectionTable,
       "tmc-200": tmcSecondsPerPermutation,
       "tmc-200-2t": tmcSecondsPerPermutation,
+      "beta-200": betaSecondsPerPermutation,
+      "beta-200-2t": betaSecondsPerPermutation,
+      "data-oob": dataOOBSecondsPerBag,
+      "data-oob-2t": dataOOBSecondsPerBag,
+      "data-oob-detection": dataOOBDetection,
     ]
   }
 
@@ -70,9 +75,31 @@ enum ValuationStages {
   /// Seconds per permutation of TMC-Shapley with the warm-started logistic utility on the
   /// anchors' first 200 noisy training digits, validation = test[:500], pyDVL's
   /// `RelativeTruncation(rtol=0.01, burn_in_fraction=0.4)`, as `valuation_anchor.py tmc 200`.
-  /// `TMC_PERMUTATIONS` (default 24) permutations on `GLIMPSE_THREADS` workers, one BLAS thread
-  /// each; the median over the repeats of elapsed / permutations.
   private static func tmcSecondsPerPermutation(_ context: BenchContext) throws -> Double {
+    try secondsPerPermutation(context) { utility, options in
+      _ = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
+        .run(utility, options: options)
+    }
+  }
+
+  /// Seconds per permutation of Beta(16, 1) Shapley on `tmc-200`'s utility and truncation, as
+  /// `bench_reference_valuation.py beta-200` (pyDVL's `BetaShapleyValuation`).
+  private static func betaSecondsPerPermutation(_ context: BenchContext) throws -> Double {
+    let walk = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
+    return try secondsPerPermutation(context) { utility, options in
+      _ = BetaShapley(semivalue: BetaSemivalue(alpha: 16, beta: 1), walk: walk)
+        .run(utility, options: options)
+    }
+  }
+
+  /// Runs `method` with the logistic utility of the anchors' first 200 noisy training digits
+  /// (validation = test[:500]) for `TMC_PERMUTATIONS` (default 24) permutations on
+  /// `GLIMPSE_THREADS` workers, one BLAS thread each; the median over the repeats of elapsed /
+  /// permutations.
+  private static func secondsPerPermutation(
+    _ context: BenchContext,
+    _ method: (ModelUtility<ClassifierLearner<LogisticRegression>>, MonteCarloOptions) -> Void
+  ) throws -> Double {
     let sets = try context.anchorValuationSets()
     let training = sets.training.subset(0..<200)
     let permutations = Int(ProcessInfo.processInfo.environment["TMC_PERMUTATIONS"] ?? "") ?? 24
@@ -81,11 +108,56 @@ enum ValuationStages {
       ClassifierLearner.logistic(training: training, validation: sets.validation), score: .accuracy)
     let options = MonteCarloOptions(
       stopping: .maxSamples(permutations), threads: Parallelism.threadCount, shard: .whole)
-    let seconds = try context.median {
-      _ = TruncatedMonteCarloShapley(truncationTolerance: 0.01, burnInFraction: 0.4, seed: 0)
-        .run(utility, options: options)
-    }
+    let seconds = try context.median { method(utility, options) }
     return seconds / Double(permutations)
+  }
+
+  /// Seconds per bag of Data-OOB with logistic regression on the 1000 noisy anchor digits
+  /// (`OOB_BAGS`, default 64, bags on `GLIMPSE_THREADS` workers), as
+  /// `bench_reference_valuation.py data-oob` (pyDVL's `DataOOBValuation` of a
+  /// `BaggingClassifier(LogisticRegression(max_iter=1000))`, bagging fit included).
+  private static func dataOOBSecondsPerBag(_ context: BenchContext) throws -> Double {
+    let sets = try context.anchorValuationSets()
+    let bags = Int(ProcessInfo.processInfo.environment["OOB_BAGS"] ?? "") ?? 64
+    BLAS.setThreadCount(1)
+    let options = MonteCarloOptions(
+      stopping: .maxSamples(bags), threads: Parallelism.threadCount, shard: .whole)
+    let seconds = try context.median {
+      _ = DataOutOfBag(seed: 0).run(
+        model: LearnerFamily(.logistic), training: sets.training, options: options)
+    }
+    return seconds / Double(bags)
+  }
+
+  /// Prints how well −value of Data-OOB finds the 100 flipped labels of the anchor split: k-NN
+  /// (k = 5) with 800 bags and logistic regression with `OOB_DETECTION_LOGISTIC_BAGS` (default
+  /// 100), as `bench_reference_valuation.py data-oob-detection`; returns the total seconds.
+  private static func dataOOBDetection(_ context: BenchContext) throws -> Double {
+    let sets = try context.anchorValuationSets()
+    let flipped = sets.flipped ?? []
+    let logisticBags =
+      Int(ProcessInfo.processInfo.environment["OOB_DETECTION_LOGISTIC_BAGS"] ?? "") ?? 100
+    BLAS.setThreadCount(1)
+    print("| Glimpse data-oob | ROC AUC of -value | P@10% | seconds |")
+    print("|---|---|---|---|")
+    var total = 0.0
+    for (name, family, bags) in [
+      ("k-NN (k = 5), 800 bags", LearnerFamily(.knn, k: 5), 800),
+      ("logistic, \(logisticBags) bags", LearnerFamily(.logistic), logisticBags),
+    ] {
+      let started = monotonicSeconds()
+      let (result, _) = DataOutOfBag(seed: 0).run(
+        model: family, training: sets.training,
+        options: MonteCarloOptions(
+          stopping: .maxSamples(bags), threads: Parallelism.threadCount, shard: .whole))
+      let seconds = monotonicSeconds() - started
+      total += seconds
+      let detection = NoiseDetection(values: result.values, bad: flipped)
+      print(
+        "| \(name) | \(formatFixed(detection.rocAUC, digits: 4)) | \(formatFixed(detection.precisionAtTenPercent, digits: 2)) | \(formatFixed(seconds, digits: 1)) |"
+      )
+    }
+    return total
   }
 
   /// Prints the noisy-label detection table of issue 7 on the anchor split: KNN-Shapley,

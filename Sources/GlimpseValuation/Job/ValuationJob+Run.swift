@@ -32,8 +32,8 @@ extension ValuationJob {
 
   /// Values every point of `training` against `validation`.
   ///
-  /// One-pass methods (LOO, KNN-Shapley, exact) compute every value and report fractions done;
-  /// sampled methods (TMC, Banzhaf, classwise) sample until `sampling.limits` stop them,
+  /// One-pass methods (LOO, KNN-Shapley, exact, exhaustive classwise) compute every value and
+  /// report fractions done; sampled methods (TMC, Beta, Banzhaf, classwise, Data-OOB) sample until `sampling.limits` stop them,
   /// reporting `MonteCarloProgress` and handing a checkpoint to `checkpoint` every
   /// `sampling.checkpointInterval` seconds and at the end (classwise once more with the in-class
   /// scores its normalisation needs, so merges of shards reproduce it).
@@ -101,13 +101,19 @@ extension ValuationJob {
       case .exact:
         do throws(ValuationError) {
           return ValuationOutcome(
-            result: try ExactSemivalues.values(utility, kind: .shapley), state: nil)
+            result: try ExactSemivalues.values(utility, kind: job.exactSemivalue), state: nil)
+        } catch {
+          throw .exact(error)
+        }
+      case .classwise where job.exhaustive:
+        do throws(ValuationError) {
+          return ValuationOutcome(result: try ClasswiseShapley.exhaustive(utility), state: nil)
         } catch {
           throw .exact(error)
         }
       case .knn:
         preconditionFailure("knn is valued without a model")
-      case .tmc, .banzhaf, .classwise:
+      case .tmc, .banzhaf, .classwise, .beta, .dataOOB:
         return sample(utility)
       }
     }
@@ -164,6 +170,17 @@ extension ValuationJob {
             (String($0.key), $0.value)
           })
         checkpoint(file)
+      case .beta:
+        let walk = TruncatedMonteCarloShapley(
+          truncationTolerance: job.truncation > 0 ? job.truncation : nil,
+          burnInFraction: job.burnIn, seed: job.seed)
+        (result, final) = BetaShapley(semivalue: job.betaWeights, walk: walk).run(
+          utility, from: wrapper.state, fingerprint: fingerprint, options: options,
+          checkpoint: save, progress: report)
+      case .dataOOB:
+        (result, final) = DataOutOfBag(seed: job.seed).run(
+          model: job.model, training: training, from: wrapper.state, fingerprint: fingerprint,
+          options: options, checkpoint: save, progress: report)
       case .loo, .knn, .exact:
         preconditionFailure("\(method.rawValue) is not sampled")
       }

@@ -13,7 +13,8 @@ public struct ValuationJob: Sendable, Equatable {
   public var model: LearnerFamily
   /// The validation score U(S) is.
   public var score: ValidationScore
-  /// The utility of subsets too small to train on (empty or a single class).
+  /// The utility of subsets too small to train on: the empty set, and a single class for the
+  /// families that cannot fit one (`LearnerFamily.Kind.fitsSingleClass`).
   public var untrainableValue: Double
   /// TMC's relative truncation tolerance to U(D); 0 turns truncation off.
   public var truncation: Double
@@ -21,6 +22,13 @@ public struct ValuationJob: Sendable, Equatable {
   public var burnIn: Double
   /// The seed of permutations and subsets (and of the SVM's probability folds).
   public var seed: UInt64
+  /// Which semivalue `exact` enumerates (Shapley by default).
+  public var exactSemivalue: ExactSemivalues.Kind = .shapley
+  /// The Beta(α, β) weights of `beta` (Beta(16, 1) by default, Kwon & Zou 2022).
+  public var betaWeights = BetaSemivalue()
+  /// Whether `classwise` enumerates every subset (`ClasswiseShapley.exhaustive`) instead of
+  /// sampling.
+  public var exhaustive = false
 
   /// A job; the defaults are those of `glimpse value`.
   public init(
@@ -37,9 +45,14 @@ public struct ValuationJob: Sendable, Equatable {
     self.seed = seed
   }
 
+  /// Whether the job samples (a sampled method, and not `classwise` enumerated exhaustively):
+  /// it takes a stopping rule, shards, checkpoints and resumes.
+  public var isSampled: Bool { method.isSampled && !(method == .classwise && exhaustive) }
+
   /// What makes two runs the same job: everything that changes a sample's updates, hashed.
   ///
-  /// The first 16 hex digits of SHA-256 over `method|model|kK|cC|score|uU|tT|bB|sSEED|`, then
+  /// The first 16 hex digits of SHA-256 over `method|model|kK|cC|score|uU|tT|bB|sSEED|` (and
+  /// `aALPHA|bBETA|` for `beta`), then
   /// per set (training, validation) the features' bytes and the labels as decimal text, each
   /// followed by a comma. Checkpoints store it; keep the bytes unchanged, or existing
   /// checkpoints stop being resumable.
@@ -47,6 +60,9 @@ public struct ValuationJob: Sendable, Equatable {
     var bytes = Array(
       "\(method.rawValue)|\(model.kind.rawValue)|k\(model.k)|c\(model.c)|\(score.rawValue)|u\(untrainableValue)|t\(truncation)|b\(burnIn)|s\(seed)|"
         .utf8)
+    if method == .beta {
+      bytes.append(contentsOf: Array("a\(betaWeights.alpha)|b\(betaWeights.beta)|".utf8))
+    }
     for set in [training, validation] {
       set.features.storage.withUnsafeBytes { bytes.append(contentsOf: $0) }
       bytes.append(contentsOf: set.labels.flatMap { Array(String($0).utf8) + [44] })
@@ -59,7 +75,7 @@ public struct ValuationJob: Sendable, Equatable {
   /// rank-stability and wall-clock limits given. `nil` for the one-pass methods, which stop
   /// when every value is computed.
   public func stoppingRule(_ limits: StoppingLimits, classCount: Int) -> StoppingRule? {
-    guard method.isSampled else { return nil }
+    guard isSampled else { return nil }
     var rules: [StoppingRule] = []
     let noOtherRule =
       limits.maxStandardError == nil && limits.rankTolerance == nil && limits.seconds == nil

@@ -27,6 +27,14 @@ public struct TruncatedMonteCarloShapley: Sendable {
   public func marginals(_ utility: some Utility, totalUtility: Double)
     -> @Sendable (Int) -> [SampleUpdate]
   {
+    marginals(utility, totalUtility: totalUtility, positionWeights: nil)
+  }
+
+  /// Permutation `j`'s marginal contributions, the one at position p (p points before it)
+  /// multiplied by `positionWeights[p]` when given (Beta Shapley's importance weights).
+  func marginals(_ utility: some Utility, totalUtility: Double, positionWeights: [Double]?)
+    -> @Sendable (Int) -> [SampleUpdate]
+  {
     let sampler = PermutationSampler(seed: seed)
     let players = Array(0..<utility.playerCount)
     let tolerance = truncationTolerance
@@ -46,7 +54,10 @@ public struct TruncatedMonteCarloShapley: Sendable {
         // A time limit ends the walk between fits (the runner drops a cut-short sample).
         if MonteCarloRunner.sampleShouldStop { return [] }
         let current = chain.add(player)
-        updates.append(SampleUpdate(point: player, value: current - previous))
+        let marginal = current - previous
+        updates.append(
+          SampleUpdate(
+            point: player, value: positionWeights.map { $0[step] * marginal } ?? marginal))
         previous = current
         if let tolerance, Double(step + 1) >= burnIn,
           abs(current - totalUtility) <= 1e-8 + tolerance * abs(totalUtility)

@@ -17,15 +17,22 @@ public enum ValuationMethod: String, Sendable, CaseIterable {
   /// Data Banzhaf by maximum sample reuse (Wang & Jia 2023, "Data Banzhaf", Alg. 1):
   /// `MaximumSampleReuseBanzhaf`.
   case banzhaf
-  /// Shapley values by enumerating every subset (at most 20 points): `ExactSemivalues`.
+  /// Shapley values (or Banzhaf or Beta semivalues, `ValuationJob.exactSemivalue`) by
+  /// enumerating every subset (at most 20 points): `ExactSemivalues`.
   case exact
+  /// Beta Shapley by permutations (Kwon & Zou 2022, "Beta Shapley"): TMC's walk with the
+  /// Beta(α, β) weight of each position (`BetaShapley`).
+  case beta
+  /// Data-OOB (Kwon & Zou 2023): mean out-of-bag accuracy on each point over bootstrap bags
+  /// (`DataOutOfBag`); needs no validation set.
+  case dataOOB = "data-oob"
 
   /// Whether the method estimates values from random samples (permutations or subsets), so it
   /// takes a stopping rule, shards, checkpoints and resumes; the others compute every value in
   /// one pass.
   public var isSampled: Bool {
     switch self {
-    case .tmc, .banzhaf, .classwise: true
+    case .tmc, .banzhaf, .classwise, .beta, .dataOOB: true
     case .loo, .knn, .exact: false
     }
   }
@@ -34,12 +41,13 @@ public enum ValuationMethod: String, Sendable, CaseIterable {
   /// closed form).
   public var retrainsModels: Bool { self != .knn }
 
-  /// What one sample is: `permutations` (TMC, classwise) or `subsets` (Banzhaf); `nil` for the
-  /// one-pass methods.
+  /// What one sample is: `permutations` (TMC, Beta, classwise), `subsets` (Banzhaf) or `bags`
+  /// (Data-OOB); `nil` for the one-pass methods.
   public var sampleUnit: String? {
     switch self {
-    case .tmc, .classwise: "permutations"
+    case .tmc, .classwise, .beta: "permutations"
     case .banzhaf: "subsets"
+    case .dataOOB: "bags"
     case .loo, .knn, .exact: nil
     }
   }
@@ -48,12 +56,14 @@ public enum ValuationMethod: String, Sendable, CaseIterable {
   /// samples with and without each point), 1 otherwise.
   public var channelCount: Int { self == .banzhaf ? 2 : 1 }
 
-  /// The sample budget when the user sets no stopping rule: 100 permutations for TMC (pyDVL's
-  /// examples), 2000 subsets for Banzhaf, 50 permutations per class for classwise (sampled
-  /// round robin over classes); `nil` for the one-pass methods.
+  /// The sample budget when the user sets no stopping rule: 100 permutations for TMC and Beta
+  /// (pyDVL's examples), 2000 subsets for Banzhaf, 50 permutations per class for classwise
+  /// (sampled round robin over classes), 800 bags for Data-OOB (Kwon & Zou 2023's B); `nil` for
+  /// the one-pass methods.
   public func defaultSampleBudget(classCount: Int) -> Int? {
     switch self {
-    case .tmc: 100
+    case .tmc, .beta: 100
+    case .dataOOB: 800
     case .banzhaf: 2000
     case .classwise: 50 * classCount
     case .loo, .knn, .exact: nil
@@ -67,6 +77,8 @@ public enum ValuationMethod: String, Sendable, CaseIterable {
     switch self {
     case .banzhaf: MaximumSampleReuseBanzhaf.result(state)
     case .classwise: ClasswiseShapley.result(state, inClassScores: inClassScores)
+    case .beta: BetaShapley.result(state)
+    case .dataOOB: DataOutOfBag.result(state)
     case .tmc, .loo, .knn, .exact: TruncatedMonteCarloShapley.result(state)
     }
   }

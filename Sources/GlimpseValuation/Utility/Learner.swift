@@ -23,9 +23,11 @@ public protocol Learner: Sendable {
 
 /// A `Classifier` trained on subsets of a dataset and scored on a validation dataset.
 ///
-/// **Subsets too small to train on:** the empty set, and subsets with a single class. Both get
+/// **Subsets too small to train on:** the empty set always; subsets with a single class unless
+/// the family fits one class (`fitsSingleClass`: k-NN, which then predicts that class). They get
 /// the utility's `untrainableValue` (0 by default), as in pyDVL, where scikit-learn refuses to fit
-/// one class and `ModelUtility(catch_errors=True)` returns the scorer's default of 0.
+/// logistic regression or an SVM on one class and `ModelUtility(catch_errors=True)` returns the
+/// scorer's default of 0.
 public struct ClassifierLearner<C: Classifier>: Learner {
   /// The model a fit returns: the classifier itself.
   public typealias Model = C
@@ -33,19 +35,26 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   public let training: Dataset
   /// The points every model is scored on.
   public let validation: Dataset
+  /// Whether a subset of a single class is fitted (k-NN: it predicts that class) rather than
+  /// scored as untrainable (logistic regression, SVM: one class has no decision boundary).
+  public let fitsSingleClass: Bool
   let fitter: @Sendable (Dataset, C?) throws -> C
 
   /// - Parameters:
+  ///   - fitsSingleClass: Whether a single-class subset is fitted (default: no, it is
+  ///     untrainable).
   ///   - fit: Trains a model on a dataset, optionally from a warm start (ignore it when the
   ///     model has none). Throwing counts as "too small to train".
   public init(
-    training: Dataset, validation: Dataset, fit: @escaping @Sendable (Dataset, C?) throws -> C
+    training: Dataset, validation: Dataset, fitsSingleClass: Bool = false,
+    fit: @escaping @Sendable (Dataset, C?) throws -> C
   ) {
     precondition(
       training.featureCount == validation.featureCount,
       "training and validation sets have different feature counts")
     self.training = training
     self.validation = validation
+    self.fitsSingleClass = fitsSingleClass
     fitter = fit
   }
 
@@ -57,11 +66,14 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   public var validationLabels: [Int] { validation.labels }
 
   /// The classifier trained on `subset` (warm-started from `warmStart` when the family can), or
-  /// `nil` for the empty set, a single class, or a fit that throws.
+  /// `nil` for the empty set, a single class (unless `fitsSingleClass`), or a fit that throws.
+  /// `subset` may repeat points (a bootstrap bag): repeated rows are trained on as often.
   public func fit(_ subset: [Int], warmStart: C?) -> C? {
     guard let first = subset.first else { return nil }
-    let label = training.labels[first]
-    guard subset.contains(where: { training.labels[$0] != label }) else { return nil }
+    if !fitsSingleClass {
+      let label = training.labels[first]
+      guard subset.contains(where: { training.labels[$0] != label }) else { return nil }
+    }
     return try? fitter(training.subset(subset), warmStart)
   }
 
@@ -84,9 +96,11 @@ extension ClassifierLearner where C == LogisticRegression {
 }
 
 extension ClassifierLearner where C == KNearestNeighbors {
-  /// k-nearest neighbours (no fitting to speak of; warm starts do not apply).
+  /// k-nearest neighbours (no fitting to speak of; warm starts do not apply). A single-class
+  /// subset is fitted: every prediction is its class (`fitsSingleClass`).
   public static func nearestNeighbors(training: Dataset, validation: Dataset, k: Int = 5) -> Self {
-    ClassifierLearner(training: training, validation: validation) { data, _ in
+    ClassifierLearner(training: training, validation: validation, fitsSingleClass: true) {
+      data, _ in
       var rng = SeededGenerator(seed: 0)
       return try KNearestNeighbors.fit(
         data, hyperparameters: .init(k: k), using: &rng, progress: { _ in })

@@ -28,6 +28,17 @@ public struct LearnerFamily: Sendable, Equatable {
     case knn
     /// An RBF support vector machine with Platt probabilities.
     case svm
+
+    /// Whether the family trains on a single class: k-NN does (every prediction is that
+    /// class), so a one-class subset is scored as fitted; logistic regression and the SVM
+    /// cannot (scikit-learn refuses one class), so such a subset scores the untrainable value.
+    /// The empty set is untrainable for every family.
+    public var fitsSingleClass: Bool {
+      switch self {
+      case .knn: true
+      case .logistic, .svm: false
+      }
+    }
   }
 
   /// Which family.

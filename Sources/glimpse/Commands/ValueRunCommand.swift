@@ -11,12 +11,18 @@ struct ValueRunCommand: ParsableCommand {
     commandName: "run",
     abstract: "Compute data values (the default subcommand of value).",
     discussion: """
-      Methods: tmc (truncated Monte Carlo Shapley, Ghorbani & Zou 2019), loo (leave-one-out), \
-      knn (exact KNN-Shapley, Jia et al. 2019; needs no model fits), classwise (Schoch et al. \
-      2022, as pyDVL), banzhaf (maximum-sample-reuse Banzhaf, Wang & Jia 2023), exact \
-      (enumeration, at most 20 points). The utility of a subset is the validation score of \
-      --model trained on it; subsets with fewer than two classes score --untrainable-value.
-      Monte Carlo methods stop at --samples (permutations or subsets), or earlier by \
+      Methods: tmc (truncated Monte Carlo Shapley, Ghorbani & Zou 2019), beta (Beta(--alpha, \
+      --beta) Shapley on tmc's permutations, Kwon & Zou 2022; default Beta(16, 1)), loo \
+      (leave-one-out), knn (exact KNN-Shapley, Jia et al. 2019; needs no model fits), classwise \
+      (Schoch et al. 2022, as pyDVL; --exhaustive enumerates every subset, at most 20 points), \
+      banzhaf (maximum-sample-reuse Banzhaf, Wang & Jia 2023), data-oob (mean out-of-bag \
+      accuracy over --bags bootstrap bags, Kwon & Zou 2023; default 800 bags), exact \
+      (enumeration, at most 20 points; --semivalue shapley, banzhaf or beta).
+      The utility of a subset is the validation score of --model trained on it. The empty set \
+      scores --untrainable-value; so does a single-class subset for logistic and svm, which \
+      cannot fit one class. knn fits one class (every prediction is that class), so its \
+      single-class subsets are scored as trained.
+      Monte Carlo methods stop at --samples (permutations, subsets or bags), or earlier by \
       --max-stderr, --rank-tolerance or --seconds, whichever comes first. They save a \
       checkpoint every few seconds (--checkpoint, default OUT.checkpoint.json); --resume \
       continues it, and a budgeted run gives the same values however often it was resumed. \
@@ -28,20 +34,36 @@ struct ValueRunCommand: ParsableCommand {
 
   @OptionGroup var data: ValuationDataOptions
 
-  @Option(help: "tmc, loo, knn, classwise, banzhaf or exact.")
+  @Option(help: "tmc, beta, loo, knn, classwise, banzhaf, data-oob or exact.")
   var method: ValuationMethod = .tmc
+
+  @Option(help: "exact: the semivalue enumerated, shapley, banzhaf or beta (with --alpha, --beta).")
+  var semivalue: SemivalueName = .shapley
+
+  @Option(help: "beta (and exact --semivalue beta): α of the Beta(α, β) weights.")
+  var alpha = 16.0
+
+  @Option(help: "beta (and exact --semivalue beta): β of the Beta(α, β) weights.")
+  var beta = 1.0
+
+  @Option(help: "data-oob: bootstrap bags (the sample budget, as --samples). Default 800.")
+  var bags: Int?
+
+  @Flag(help: "classwise: enumerate every subset (at most 20 points) instead of sampling.")
+  var exhaustive = false
 
   @OptionGroup var modelOptions: ValuationModelOptions
 
   @Option(help: "Validation score: accuracy, balanced-accuracy or macro-f1.")
   var score: ValidationScore = .accuracy
 
-  @Option(help: "Utility of subsets too small to train on (empty or a single class).")
+  @Option(
+    help: "Utility of subsets too small to train on: the empty set; one class for logistic, svm.")
   var untrainableValue = 0.0
 
   @Option(
     help:
-      "Sample budget (tmc: permutations; banzhaf: subsets; classwise: permutations, all classes together). Default: tmc 100, banzhaf 2000, classwise 50 per class."
+      "Sample budget (tmc, beta: permutations; banzhaf: subsets; classwise: permutations, all classes together; data-oob: bags). Default: tmc and beta 100, banzhaf 2000, classwise 50 per class, data-oob 800."
   )
   var samples: Int?
 
@@ -53,7 +75,7 @@ struct ValueRunCommand: ParsableCommand {
 
   @Option(
     help:
-      "tmc, banzhaf, classwise: stop sampling after this many seconds (counting resumed runs), within one model fit."
+      "Sampled methods: stop sampling after this many seconds (counting resumed runs), within one model fit."
   )
   var seconds: Double?
 
@@ -105,6 +127,19 @@ struct ValueRunCommand: ParsableCommand {
 
   func validate() throws {
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
+    if let bags {
+      if method != .dataOOB { throw ValidationError("--bags applies to data-oob") }
+      if samples != nil { throw ValidationError("give --bags or --samples, not both") }
+      if bags < 1 { throw ValidationError("--bags must be at least 1") }
+    }
+    if semivalue != .shapley && method != .exact {
+      throw ValidationError("--semivalue applies to exact")
+    }
+    if exhaustive && method != .classwise {
+      throw ValidationError("--exhaustive applies to classwise")
+    }
+    if !(alpha > 0) || !(beta > 0) { throw ValidationError("--alpha and --beta must be > 0") }
+    let sampled = job.isSampled
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if truncation < 0 { throw ValidationError("--truncation must be ≥ 0") }
     if !(checkpointEvery > 0) { throw ValidationError("--checkpoint-every must be > 0 seconds") }
@@ -112,14 +147,15 @@ struct ValueRunCommand: ParsableCommand {
     if let shard, parseShard(shard) == nil {
       throw ValidationError("--shard must be k/n with 0 ≤ k < n")
     }
-    if !method.isSampled && (shard != nil || resume) {
-      throw ValidationError("--shard and --resume apply to tmc, banzhaf and classwise")
-    }
-    // loo, exact and knn compute every value in one pass and have no partial answer to stop
-    // at; accepting --seconds and ignoring it ran them past the user's limit.
-    if !method.isSampled && (seconds != nil || maxStderr != nil || rankTolerance != nil) {
+    if !sampled && (shard != nil || resume) {
       throw ValidationError(
-        "--seconds, --max-stderr and --rank-tolerance apply to tmc, banzhaf and classwise; \(method.rawValue) computes every value in one pass"
+        "--shard and --resume apply to tmc, beta, banzhaf, classwise and data-oob")
+    }
+    // loo, exact, knn and exhaustive classwise compute every value in one pass and have no
+    // partial answer to stop at; accepting --seconds and ignoring it ran them past the limit.
+    if !sampled && (seconds != nil || maxStderr != nil || rankTolerance != nil) {
+      throw ValidationError(
+        "--seconds, --max-stderr and --rank-tolerance apply to tmc, beta, banzhaf, classwise and data-oob; \(method.rawValue)\(exhaustive ? " --exhaustive" : "") computes every value in one pass"
       )
     }
     if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be > 0") }
@@ -133,10 +169,11 @@ struct ValueRunCommand: ParsableCommand {
     )
     let started = monotonicSeconds()
     let job = self.job
+    let sampled = job.isSampled
     let shardSpec = shard.flatMap(parseShard) ?? GlimpseValuation.Shard.whole
     let checkpointPath = checkpoint ?? "\(out).checkpoint.json"
     var resuming: MonteCarloState?
-    if method.isSampled, resume, FileBytes.exists(checkpointPath) {
+    if sampled, resume, FileBytes.exists(checkpointPath) {
       let saved = try ValuationCheckpoint.read(checkpointPath)
       resuming = try job.resumableState(
         from: saved, training: training, validation: sets.validation, shard: shardSpec,
@@ -144,7 +181,7 @@ struct ValueRunCommand: ParsableCommand {
       print("  resuming \(checkpointPath): \(saved.state.completed.count) samples done")
     }
     let bar =
-      method.isSampled
+      sampled
       ? SharedProgressBar(total: 1000, label: method.rawValue)
       : method.retrainsModels ? nil : SharedProgressBar(total: 1000, label: "knn-shapley")
     let failure = Mutex<String?>(nil)
@@ -173,7 +210,7 @@ struct ValueRunCommand: ParsableCommand {
     }
     let sampling = SamplingSettings(
       limits: StoppingLimits(
-        samples: samples, maxStandardError: maxStderr, rankTolerance: rankTolerance,
+        samples: samples ?? bags, maxStandardError: maxStderr, rankTolerance: rankTolerance,
         seconds: seconds),
       threads: threads ?? Parallelism.threadCount, shard: shardSpec,
       checkpointInterval: checkpointEvery)
@@ -247,9 +284,13 @@ struct ValueRunCommand: ParsableCommand {
 
   /// The valuation these options ask for.
   var job: ValuationJob {
-    ValuationJob(
+    var job = ValuationJob(
       method: method, model: modelOptions.family, score: score, untrainableValue: untrainableValue,
       truncation: truncation, burnIn: burnIn, seed: seed)
+    job.exactSemivalue = semivalue.kind(alpha: alpha, beta: beta)
+    job.betaWeights = BetaSemivalue(alpha: alpha, beta: beta)
+    job.exhaustive = exhaustive
+    return job
   }
 }
 

@@ -1,0 +1,92 @@
+import GlimpseCore
+
+// Implementation notes
+// 1. One bag is one Monte Carlo sample: the runner gives threads, checkpoints, shards, resumes
+//    and time limits, and the 0/1 correctness of each out-of-bag point is one update, so the
+//    accumulator's mean is the Data-OOB value and its standard error comes for free.
+// 2. Bag b is n draws with replacement from the seed's stream b, sorted (a bag is a multiset;
+//    sorting makes the model depend on it alone, not on the draw order, for k-NN's ties).
+// 3. A bag the family cannot fit (one class, for logistic regression or the SVM) adds nothing,
+//    as if it had not been drawn; a point that is never out of bag keeps value 0 and 0 samples.
+
+/// Data-OOB (Kwon & Zou 2023, "Data-OOB: Out-of-bag Estimate as a Simple and Efficient Data
+/// Value", ICML, eq. (3)): bootstrap bags of the training points, a model per bag, and a point's
+/// value is the mean accuracy (0/1 correctness) on it of the models whose bag missed it.
+///
+/// pyDVL 0.10's `DataOOBValuation` reads the bags of a fitted scikit-learn
+/// `BaggingClassifier(estimator, n_estimators=B)`, leaving B to the user; Kwon & Zou use
+/// B = 800, the default budget here. Needs no validation set.
+public struct DataOutOfBag: Sendable {
+  /// The job's seed; bag `b` is drawn from its stream `b`.
+  public var seed: UInt64
+
+  /// Data-OOB with bags drawn from `seed`.
+  public init(seed: UInt64 = 0) { self.seed = seed }
+
+  /// Bag number `bag` of `count` points: `count` draws with replacement, ascending.
+  public func bag(_ bag: Int, count: Int) -> [Int] {
+    var rng = SeededGenerator(seed: seed).stream(UInt64(bag))
+    return (0..<count).map { _ in Int.random(in: 0..<count, using: &rng) }.sorted()
+  }
+
+  /// The points bag `bag` missed, ascending.
+  public func outOfBag(_ bag: Int, count: Int) -> [Int] {
+    var drawn = [Bool](repeating: false, count: count)
+    for point in self.bag(bag, count: count) { drawn[point] = true }
+    return (0..<count).filter { !drawn[$0] }
+  }
+
+  /// The sample function for `MonteCarloRunner`: 1 for each out-of-bag point that the model
+  /// of bag `j` classifies correctly, 0 for the others (none when the bag cannot be fitted).
+  /// `seed` also drives the SVM's probability folds.
+  public func samples(model: LearnerFamily, training: Dataset) -> @Sendable (Int) -> [SampleUpdate]
+  {
+    let n = training.count
+    return { [self] index in
+      let bag = self.bag(index, count: n)
+      let outside = outOfBag(index, count: n)
+      guard !outside.isEmpty else { return [] }
+      let predictions = model.withLearner(
+        training: training, validation: training.subset(outside), seed: seed,
+        BagPredictions(bag: bag))
+      guard let predictions else { return [] }
+      return outside.indices.map { position in
+        let point = outside[position]
+        return SampleUpdate(
+          point: point, value: predictions[position] == training.labels[point] ? 1 : 0)
+      }
+    }
+  }
+
+  /// Runs (or resumes from `state`) the estimate; returns the values and the final state.
+  public func run(
+    model: LearnerFamily, training: Dataset, from state: MonteCarloState? = nil,
+    fingerprint: String = "data-oob", options: MonteCarloOptions,
+    checkpoint: @escaping @Sendable (MonteCarloState) -> Void = { _ in },
+    progress: @escaping @Sendable (MonteCarloProgress) -> Void = { _ in }
+  ) -> (ValuationResult, MonteCarloState) {
+    let start =
+      state
+      ?? MonteCarloState(fingerprint: fingerprint, pointCount: training.count, channelCount: 1)
+    let final = MonteCarloRunner.run(
+      from: start, options: options, sample: samples(model: model, training: training),
+      checkpoint: checkpoint, progress: progress)
+    return (Self.result(final), final)
+  }
+
+  /// The values held by a state (of this method): each point's mean out-of-bag accuracy.
+  public static func result(_ state: MonteCarloState) -> ValuationResult {
+    ValuationResult(
+      method: "data-oob", accumulator: state.accumulator, status: state.status ?? .interrupted,
+      totalSamples: state.completed.count)
+  }
+
+  /// The predictions on the out-of-bag points (the learner's validation set) of the model
+  /// trained on the bag, or `nil` when the bag cannot be fitted.
+  private struct BagPredictions: LearnerBody {
+    let bag: [Int]
+    func run<L: Learner>(_ learner: L) -> [Int]? {
+      learner.fit(bag, warmStart: nil).map { learner.predictions(of: $0) }
+    }
+  }
+}
