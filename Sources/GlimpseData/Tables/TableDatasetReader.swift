@@ -144,24 +144,29 @@ public enum TableDatasetReader {
     return Scaling(divisor: nil, reason: "auto: every value is 0")
   }
 
+  /// The label column of a label table with columns `header`: its one column besides a leading
+  /// pandas index, or `preferred` among several.
+  /// - Throws: `DataError.ambiguousLabelTable` when there are several and none is `preferred`.
+  public static func labelColumn(
+    of header: [String], preferred: String, path: String
+  ) throws(DataError) -> String {
+    let candidates = header.enumerated().filter { position, name in
+      !(position == 0 && CSVTable.isIndexColumnName(name))
+    }.map(\.element)
+    if candidates.count == 1 { return candidates[0] }
+    guard candidates.contains(preferred) else {
+      throw .ambiguousLabelTable(path: path, columns: candidates, labelColumn: preferred)
+    }
+    return preferred
+  }
+
   /// Reads a label table aligned with `table` by row (and by pandas index, when both have one).
   static func readLabelTable(
     _ labelsPath: String, for table: CSVTable, options: ReadOptions
   ) throws -> [String] {
     let bytes = try FileBytes.read(labelsPath, limits: options.limits)
     let header = CSVReader.header(of: bytes, maxColumns: options.limits.maxColumns)
-    let candidates = header.enumerated().filter { position, name in
-      !(position == 0 && CSVTable.isIndexColumnName(name))
-    }.map(\.element)
-    let column: String
-    if candidates.count == 1 {
-      column = candidates[0]
-    } else if candidates.contains(options.labelColumn) {
-      column = options.labelColumn
-    } else {
-      throw DataError.ambiguousLabelTable(
-        path: labelsPath, columns: candidates, labelColumn: options.labelColumn)
-    }
+    let column = try labelColumn(of: header, preferred: options.labelColumn, path: labelsPath)
     // Every other column is read as text too: a label table need not be numeric.
     let labels = try CSVReader.parse(
       bytes, path: labelsPath, textColumns: Set(header), limits: options.limits)

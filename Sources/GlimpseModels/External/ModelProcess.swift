@@ -103,7 +103,7 @@ final class ModelProcess {
   var lastErrorLine: String? {
     let text = String(decoding: stderrTail, as: UTF8.self)
     return text.split(whereSeparator: \.isNewline).last.map {
-      $0.trimmingCharacters(in: " \t\r")
+      $0.trimming(" \t\r")
     }.flatMap { $0.isEmpty ? nil : $0 }
   }
 
@@ -245,15 +245,5 @@ final class ModelProcess {
       SIGINT: "SIGINT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGILL: "SIGILL", SIGPIPE: "SIGPIPE",
     ]
     return "was killed by signal \(signal)\(names[signal].map { " (\($0))" } ?? "")"
-  }
-}
-
-extension Substring {
-  fileprivate func trimmingCharacters(in set: String) -> String {
-    let characters = Set(set)
-    var slice = self[...]
-    while let first = slice.first, characters.contains(first) { slice = slice.dropFirst() }
-    while let last = slice.last, characters.contains(last) { slice = slice.dropLast() }
-    return String(slice)
   }
 }

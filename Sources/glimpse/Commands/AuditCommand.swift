@@ -137,21 +137,8 @@ struct AuditCommand: ParsableCommand {
     let limits = dataOptions.readOptions.limits
     let bytes = try FileBytes.read(path, limits: limits)
     let header = CSVReader.header(of: bytes, maxColumns: limits.maxColumns)
-    let candidates = header.enumerated().filter { position, name in
-      !(position == 0 && CSVTable.isIndexColumnName(name))
-    }.map(\.element)
-    let column: String
-    if candidates.count == 1 {
-      column = candidates[0]
-    } else if candidates.contains(dataOptions.reading.labelColumn) {
-      column = dataOptions.reading.labelColumn
-    } else {
-      throw FileContentError(
-        path: path,
-        reason:
-          "holds \(candidates.count) columns and none is named '\(quoted(dataOptions.reading.labelColumn))'; name the label column with --label-column"
-      )
-    }
+    let column = try TableDatasetReader.labelColumn(
+      of: header, preferred: dataOptions.reading.labelColumn, path: path)
     let table = try CSVReader.parse(bytes, path: path, textColumns: Set(header), limits: limits)
     guard table.rowCount == rows else {
       throw FileContentError(

@@ -130,7 +130,7 @@ enum ONNXImport {
   /// Comma-separated finite numbers, or `nil`.
   static func numbers(_ text: String) -> [Double]? {
     let values = text.split(separator: ",", omittingEmptySubsequences: false).map {
-      Double($0.trimmingCharacters(in: " "))
+      Double($0.trimming(" "))
     }
     guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else { return nil }
     return values.compactMap { $0 }
@@ -140,7 +140,7 @@ enum ONNXImport {
   static func classNames(_ bytes: [UInt8], path: String) throws -> [String] {
     var lines = String(decoding: bytes, as: UTF8.self).split(
       separator: "\n", omittingEmptySubsequences: false
-    ).map { $0.trimmingCharacters(in: " \r\t") }
+    ).map { $0.trimming(" \r\t") }
     while lines.last?.isEmpty == true { lines.removeLast() }
     guard !lines.isEmpty else {
       throw FileContentError(path: path, reason: "no class names (one per line)")
@@ -157,16 +157,5 @@ enum ONNXImport {
       seen[name] = index
     }
     return lines
-  }
-}
-
-extension Substring {
-  /// The text without leading and trailing characters of `set`.
-  fileprivate func trimmingCharacters(in set: String) -> String {
-    let characters = Set(set)
-    var slice = self[...]
-    while let first = slice.first, characters.contains(first) { slice = slice.dropFirst() }
-    while let last = slice.last, characters.contains(last) { slice = slice.dropLast() }
-    return String(slice)
   }
 }
