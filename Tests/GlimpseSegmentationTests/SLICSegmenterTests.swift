@@ -101,6 +101,18 @@ struct SLICSegmenterTests {
     expectAgreement(map, fixtures.labels, "astronaut")
   }
 
+  @Test(
+    "slic:250:10 is scikit-image's slic(astronaut, 250, 10): ARI ≥ 0.99 (issue 19's bar)",
+    .enabled(if: slowTestsEnabled))
+  func specMeansScikitImageDefaults() throws {
+    let fixtures = try Fixtures.slicPhoto()
+    let photo = try Fixtures.astronaut()
+    let map = try SegmenterSpec(parsing: "slic:250:10").makeSegmenter().segment(photo)
+    let ari = adjustedRandIndex(map.intLabels, fixtures.labels)
+    #expect(ari >= 0.99, "ARI \(ari)")
+    #expect(map.count == segmentCount(fixtures.labels))
+  }
+
   @Test("splits a half-black, half-white image into its halves")
   func halvesOfATwoToneImage() {
     // 8 × 16, n_segments 2: regular_grid puts seeds at (4, 4) and (4, 12), step 8.

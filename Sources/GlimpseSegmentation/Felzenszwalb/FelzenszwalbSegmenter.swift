@@ -40,7 +40,8 @@ import GlimpseCore
 /// Felzenszwalb & Huttenlocher, "Efficient Graph-Based Image Segmentation", IJCV 59(2), 2004,
 /// doi:10.1023/B:VISI.0000022288.19776.77, Algorithm 1 and eq. (5) for the threshold τ = k/|C|.
 public struct FelzenszwalbSegmenter: Segmenter {
-  /// The observation scale k, scikit-image's `scale` (default 1). Higher gives larger segments.
+  /// The observation scale k, scikit-image's `scale` (default 1, 0 allowed). Higher gives
+  /// larger segments.
   public var scale: Double
   /// Standard deviation in pixels of the Gaussian smoothing, `sigma` (default 0.8).
   public var sigma: Double
@@ -57,22 +58,26 @@ public struct FelzenszwalbSegmenter: Segmenter {
     self.greyAsRGB = greyAsRGB
   }
 
-  /// `felzenszwalb:scale:sigma:min_size`, trailing defaults left out.
+  /// `felzenszwalb:scale:sigma:min_size`, trailing defaults left out, then `gray2rgb=0` when a
+  /// grey image is read as one channel.
   public var spec: SegmenterSpec {
     var parameters = [scale, sigma, Double(minSize)]
     let defaults: [Double] = [1, 0.8, 20]
     while let last = parameters.last, last == defaults[parameters.count - 1] {
       parameters.removeLast()
     }
-    return SegmenterSpec(kind: .felzenszwalb, parameters: parameters)
+    return SegmenterSpec(
+      kind: .felzenszwalb, parameters: parameters,
+      options: greyAsRGB ? [] : [.init(name: "gray2rgb", values: [0])])
   }
 
   /// Segments an image.
   /// - Parameter image: `[height, width, channels]`, values usually in [0, 1].
   /// - Returns: Labels `0..<count` in raster order of each segment's first pixel.
-  /// - Precondition: `scale > 0`, `sigma ≥ 0`, `minSize ≥ 0`.
+  /// - Precondition: `scale ≥ 0` (0 merges only across zero-weight edges, then by `minSize`,
+  ///   as scikit-image allows), `sigma ≥ 0`, `minSize ≥ 0`.
   public func segment(_ image: Image) -> SegmentMap {
-    precondition(scale > 0, "scale (\(scale)) must be positive")
+    precondition(scale >= 0, "scale (\(scale)) must not be negative")
     precondition(sigma >= 0, "sigma (\(sigma)) must not be negative")
     precondition(minSize >= 0, "minSize (\(minSize)) must not be negative")
     var features = FeaturePlanes(image)

@@ -85,8 +85,8 @@ struct FeaturePlanes {
   /// Maps the values affinely onto [0, 1] over all planes, as `slic` does before anything else
   /// (`image -= imin; image /= imax - imin`, the division skipped for a constant image), which
   /// makes the choice of compactness independent of the input's scale.
-  mutating func rescaleToUnitRange() {
-    let (low, high) = valueRange()
+  mutating func rescaleToUnitRange(inside: [Bool]? = nil) {
+    let (low, high) = inside.map { valueRange(inside: $0) } ?? valueRange()
     let span = high - low
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }
@@ -124,6 +124,40 @@ struct FeaturePlanes {
     values = CIELab.planes(fromRGBPlanes: values, pixelCount: pixelCount, grey: channels == 1)
     channels = 3
     colourWeight = 1
+  }
+
+  /// Smooths each plane along y with `sigmaY`, then along x with `sigmaX` (pixels), as scipy's
+  /// `gaussian_filter` with a sigma per axis; an axis whose sigma is below 1e-15 is skipped.
+  mutating func smooth(sigmaY: Double, sigmaX: Double) {
+    if sigmaY == sigmaX {
+      smooth(sigma: sigmaY)
+      return
+    }
+    if sigmaY > 1e-15 {
+      GaussianFilter(sigma: sigmaY).apply(
+        to: &values, width: width, height: height, planes: channels, alongColumns: true)
+    }
+    if sigmaX > 1e-15 {
+      GaussianFilter(sigma: sigmaX).apply(
+        to: &values, width: width, height: height, planes: channels, alongColumns: false)
+    }
+  }
+
+  /// The smallest and largest value over all planes at the pixels where `inside` is true
+  /// (`slic` rescales over the mask only).
+  func valueRange(inside: [Bool]) -> (min: Double, max: Double) {
+    var low = Double.infinity
+    var high = -Double.infinity
+    for c in 0..<channels {
+      let offset = c * pixelCount
+      for p in 0..<pixelCount where inside[p] {
+        let v = values[offset + p]
+        precondition(v.isFinite, "image has NaN or infinite samples inside the mask")
+        if v < low { low = v }
+        if v > high { high = v }
+      }
+    }
+    return (low, high)
   }
 
   /// Smooths each plane with scipy's Gaussian filter along y, then x (`sigma` in pixels).

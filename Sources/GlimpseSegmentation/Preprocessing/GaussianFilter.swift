@@ -51,6 +51,25 @@ struct GaussianFilter {
     }
   }
 
+  /// Filters along one axis only: y (every column) when `alongColumns`, else x; two such passes
+  /// with their own sigmas are scipy's filter with a sigma per axis.
+  func apply(to values: inout [Double], width: Int, height: Int, planes: Int, alongColumns: Bool)
+  {
+    let pixelCount = width * height
+    values.withUnsafeMutableBufferPointer { buffer in
+      guard let base = buffer.baseAddress else { return }
+      _ = parallelMap(planes) { c in
+        let plane = base + c * pixelCount
+        if alongColumns {
+          filterColumns(plane, width: width, height: height)
+        } else {
+          filterRows(plane, width: width, height: height)
+        }
+        return 0
+      }
+    }
+  }
+
   /// Correlates every column (the y axis).
   private func filterColumns(_ plane: UnsafeMutablePointer<Double>, width: Int, height: Int) {
     let r = radius

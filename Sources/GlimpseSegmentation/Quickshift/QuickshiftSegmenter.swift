@@ -32,11 +32,14 @@ import GlimpseCore
 /// `sigma` pre-smooths and `convertToLab` converts RGB to CIE Lab (D65). Values are used as
 /// they are (no rescaling), so give images in [0, 1] as scikit-image expects.
 ///
-/// **Grey images**: scikit-image requires three channels. A grey image is segmented as lime's
+/// **Grey images** (`greyAsRGB`, default `true`): a grey image is segmented as lime's
 /// `gray2rgb` copy of it, which is what lime (whose default segmenter this is) passes: with
 /// `convertToLab`, the Lab image of `(g, g, g)`; without it, the grey distance counted three
-/// times (`3 t²`, exact as for SLIC's `greyAsRGB`). Images with 2 or 4 channels are never
-/// converted to Lab; their channels are used as they are.
+/// times (`3 t²`, exact as for SLIC's `greyAsRGB`). With `greyAsRGB = false` it is segmented as
+/// scikit-image's `quickshift(grey, convert2lab=False, channel_axis=None)` segments the 2-D
+/// array: one channel, weighted once, never converted to Lab (scikit-image refuses Lab for one
+/// channel). Images with 2 or 4 channels are never converted to Lab; their channels are used
+/// as they are.
 ///
 /// - Complexity: O(pixels × (2w+1)²) `exp` evaluations, w = ⌈3 · kernelSize⌉; on all cores.
 ///
@@ -55,12 +58,16 @@ public struct QuickshiftSegmenter: Segmenter {
   public var convertToLab: Bool
   /// Seed of the tie-breaking jitter (scikit-image's `rng`, default 42).
   public var seed: UInt64
+  /// Whether a grey image is segmented as its three-channel copy, as lime's pipeline does
+  /// (default `true`), or as scikit-image's one channel; see the type's discussion.
+  public var greyAsRGB: Bool
 
   /// A quick shift segmenter; every default is scikit-image's.
   public init(
     kernelSize: Double = 5, maxDistance: Double = 10, ratio: Double = 1, sigma: Double = 0,
-    convertToLab: Bool = true, seed: UInt64 = 42
+    convertToLab: Bool = true, seed: UInt64 = 42, greyAsRGB: Bool = true
   ) {
+    self.greyAsRGB = greyAsRGB
     self.kernelSize = kernelSize
     self.maxDistance = maxDistance
     self.ratio = ratio
@@ -69,14 +76,19 @@ public struct QuickshiftSegmenter: Segmenter {
     self.seed = seed
   }
 
-  /// `quickshift:kernel_size:max_dist:ratio`, trailing defaults left out.
+  /// `quickshift:kernel_size:max_dist:ratio`, trailing defaults left out, then `sigma`,
+  /// `convert2lab` and `gray2rgb` when they are not the defaults (the seed has no place).
   public var spec: SegmenterSpec {
     var parameters = [kernelSize, maxDistance, ratio]
     let defaults: [Double] = [5, 10, 1]
     while let last = parameters.last, last == defaults[parameters.count - 1] {
       parameters.removeLast()
     }
-    return SegmenterSpec(kind: .quickshift, parameters: parameters)
+    var options: [SegmenterSpec.Option] = []
+    if sigma != 0 { options.append(.init(name: "sigma", values: [sigma])) }
+    if !convertToLab { options.append(.init(name: "convert2lab", values: [0])) }
+    if !greyAsRGB { options.append(.init(name: "gray2rgb", values: [0])) }
+    return SegmenterSpec(kind: .quickshift, parameters: parameters, options: options)
   }
 
   /// Segments an image, breaking density ties with N(0, 10⁻⁵) noise drawn from `seed`.
@@ -115,8 +127,9 @@ public struct QuickshiftSegmenter: Segmenter {
 
     var features = FeaturePlanes(image)
     if convertToLab {
-      features.convertToLab(greyAsRGB: true)
-    } else if features.isGrey(readAsRGB: true) {
+      features.convertToLab(greyAsRGB: greyAsRGB)
+    }
+    if features.isGrey(readAsRGB: greyAsRGB) {
       features.colourWeight = 3
     }
     features.smooth(sigma: sigma)

@@ -19,16 +19,16 @@ import GlimpseCore
 ///
 /// Mirrors scikit-image 0.26's `skimage.segmentation.slic` and its defaults: `segmentCount` is
 /// `n_segments`, `compactness`, `maxIterations` is `max_num_iter`, `sigma`, `convertToLab` is
-/// `convert2lab` (`true` means scikit-image's `None`: convert when the image is RGB),
+/// `convert2lab` (`nil` is scikit-image's `None`: convert when the image has three channels),
 /// `enforceConnectivity`, `minSizeFactor` and `maxSizeFactor` are `enforce_connectivity`,
-/// `min_size_factor` and `max_size_factor`; `spacing` is uniform and `mask`/`slic_zero` are not
-/// offered. Label maps agree with scikit-image's on the fixtures in
+/// `min_size_factor` and `max_size_factor`, `sigmaPerAxis`, `spacing`, `slicZero` and `mask` are
+/// `sigma=[σy, σx]`, `spacing`, `slic_zero` and `mask`. Label maps agree with scikit-image's on the fixtures in
 /// `Tests/GlimpseSegmentationTests/Fixtures/` (adjusted Rand index ≥ 0.9, most are identical).
 ///
 /// What scikit-image does, and so what this does:
 /// - All samples are mapped affinely onto [0, 1] first (over all channels together), so a
 ///   constant factor or offset on the image does not change the superpixels.
-/// - An RGB image is converted to CIE Lab (D65) when `convertToLab` is true; other channel
+/// - An RGB image is converted to CIE Lab (D65) unless `convertToLab` is `false`; other channel
 ///   counts are used as they are (scikit-image refuses Lab for them).
 /// - Seeds sit on scikit-image's `regular_grid` (about `segmentCount` of them, step
 ///   S = round(√(pixels / segmentCount)) when the image is not too elongated); each k-means
@@ -49,6 +49,9 @@ import GlimpseCore
 /// is segmented as scikit-image segments the 2-D array (`channel_axis=None`): one channel,
 /// weighted once, never converted to Lab.
 ///
+/// The mask, a spacing other than (1, 1) and SLICO run scikit-image's loop as it is stated
+/// (`+Reference`), exact but without the pruning below: about 5× slower on a photo.
+///
 /// - Complexity: O(`maxIterations` × pixels × 16) distance evaluations at most (each pixel
 ///   lies in about 16 windows), as scikit-image makes them; exact bounds skip most of them
 ///   (four fifths on a photo) without changing a label. Runs on all cores; results do not
@@ -66,11 +69,12 @@ public struct SLICSegmenter: Segmenter {
   /// k-means iterations, `max_num_iter` (default 10).
   public var maxIterations: Int
   /// Standard deviation in pixels of the Gaussian smoothing applied after the Lab conversion,
-  /// `sigma` (default 0, none).
+  /// `sigma` (default 0, none); divided by `spacing` per axis, as scikit-image does a scalar.
   public var sigma: Double
-  /// Whether an RGB image (or a grey one under `greyAsRGB`) is converted to CIE Lab,
-  /// scikit-image's `convert2lab=None` (true) or `False`. The seed specs use `false`.
-  public var convertToLab: Bool
+  /// Whether the image is converted to CIE Lab, scikit-image's `convert2lab`: `nil` (its
+  /// `None`, the default) converts a three-channel image and nothing else; `true` also
+  /// converts a grey image read as its three-channel copy (`greyAsRGB`); `false` never.
+  public var convertToLab: Bool?
   /// Whether a grey image is segmented as its three-channel copy, as lime's pipeline does
   /// (default `true`); see the type's discussion.
   public var greyAsRGB: Bool
@@ -81,12 +85,29 @@ public struct SLICSegmenter: Segmenter {
   public var minSizeFactor: Double
   /// Pieces are cut at this multiple of pixels / seeds, `max_size_factor` (3).
   public var maxSizeFactor: Double
+  /// Smoothing per axis (rows, columns) when given, scikit-image's `sigma=[σy, σx]`; it
+  /// replaces `sigma` and is not divided by the spacing.
+  public var sigmaPerAxis: (row: Double, column: Double)?
+  /// The pixel spacing per axis, scikit-image's `spacing` (default 1, 1): the weights of Δy
+  /// and Δx in the distance.
+  public var spacing: (row: Double, column: Double)
+  /// SLICO, scikit-image's `slic_zero` (default `false`): each centre's colour distance is
+  /// divided by the largest seen in its segment, an adaptive compactness.
+  public var slicZero: Bool
+  /// A region of interest, scikit-image's `mask` (maskSLIC, Irving 2016, arXiv:1606.09518):
+  /// seeds are spread over it by k-means, only its pixels are segmented and the image is
+  /// rescaled over them. Pixels outside form one segment, the last label (scikit-image's
+  /// label 0), and so do mask pixels no centre reached.
+  public var mask: RegionMask?
 
   /// A SLIC segmenter; every default is scikit-image's.
   public init(
     segmentCount: Int = 100, compactness: Double = 10, maxIterations: Int = 10,
-    sigma: Double = 0, convertToLab: Bool = true, greyAsRGB: Bool = true,
-    enforceConnectivity: Bool = true, minSizeFactor: Double = 0.5, maxSizeFactor: Double = 3
+    sigma: Double = 0, convertToLab: Bool? = nil, greyAsRGB: Bool = true,
+    enforceConnectivity: Bool = true, minSizeFactor: Double = 0.5, maxSizeFactor: Double = 3,
+    sigmaPerAxis: (row: Double, column: Double)? = nil,
+    spacing: (row: Double, column: Double) = (1, 1), slicZero: Bool = false,
+    mask: RegionMask? = nil
   ) {
     self.segmentCount = segmentCount
     self.compactness = compactness
@@ -97,55 +118,128 @@ public struct SLICSegmenter: Segmenter {
     self.enforceConnectivity = enforceConnectivity
     self.minSizeFactor = minSizeFactor
     self.maxSizeFactor = maxSizeFactor
+    self.sigmaPerAxis = sigmaPerAxis
+    self.spacing = spacing
+    self.slicZero = slicZero
+    self.mask = mask
   }
 
-  /// `slic:n_segments:compactness[:sigma[:max_num_iter[:convert2lab]]]`, trailing defaults
-  /// (sigma 0, 10 iterations, no Lab) left out. `greyAsRGB`, connectivity and the size factors
-  /// have no place in a spec; specs always mean their defaults.
+  /// `slic:n_segments:compactness[:sigma[:max_num_iter[:convert2lab]]]` with trailing defaults
+  /// left out (convert2lab only when given), then the named options that differ from their
+  /// defaults. The mask is not text and has no place in a spec.
   public var spec: SegmenterSpec {
-    var parameters = [
-      Double(segmentCount), compactness, sigma, Double(maxIterations), convertToLab ? 1 : 0,
-    ]
-    let defaults: [Double] = [.nan, .nan, 0, 10, 0]
-    while parameters.count > 2 && parameters.last == defaults[parameters.count - 1] {
-      parameters.removeLast()
+    var parameters = [Double(segmentCount), compactness]
+    var options: [SegmenterSpec.Option] = []
+    if let axes = sigmaPerAxis {
+      options.append(.init(name: "sigma", values: [axes.row, axes.column]))
+      if maxIterations != 10 {
+        options.append(.init(name: "max_num_iter", values: [Double(maxIterations)]))
+      }
+      if let lab = convertToLab { options.append(.init(name: "convert2lab", values: [lab ? 1 : 0])) }
+    } else {
+      parameters += [sigma, Double(maxIterations)]
+      if let lab = convertToLab {
+        parameters.append(lab ? 1 : 0)
+      } else {
+        while parameters.count > 2 && parameters.last == [0, 0, 0, 10][parameters.count - 1] {
+          parameters.removeLast()
+        }
+      }
     }
-    return SegmenterSpec(kind: .slic, parameters: parameters)
+    if spacing != (1, 1) {
+      options.append(.init(name: "spacing", values: [spacing.row, spacing.column]))
+    }
+    if slicZero { options.append(.init(name: "slic_zero", values: [1])) }
+    if !enforceConnectivity { options.append(.init(name: "enforce_connectivity", values: [0])) }
+    if minSizeFactor != 0.5 { options.append(.init(name: "min_size_factor", values: [minSizeFactor])) }
+    if maxSizeFactor != 3 { options.append(.init(name: "max_size_factor", values: [maxSizeFactor])) }
+    if !greyAsRGB { options.append(.init(name: "gray2rgb", values: [0])) }
+    return SegmenterSpec(kind: .slic, parameters: parameters, options: options)
   }
 
   /// Segments an image.
   /// - Parameter image: `[height, width, channels]`, any finite values (rescaled to [0, 1]).
   /// - Returns: Labels `0..<count`, every label present; segments are 4-connected when
-  ///   `enforceConnectivity`.
+  ///   `enforceConnectivity`. Under a mask, the last label is the outside (when any).
   /// - Precondition: `segmentCount ≥ 1`, `compactness > 0`, `maxIterations ≥ 0`, `sigma ≥ 0`,
-  ///   finite samples (scikit-image raises `ValueError` for NaN and ±∞).
+  ///   positive spacing, a mask of the image's size with a pixel inside, finite samples
+  ///   (scikit-image raises `ValueError` for NaN and ±∞).
   public func segment(_ image: Image) -> SegmentMap {
     precondition(segmentCount >= 1, "segmentCount (\(segmentCount)) must be at least 1")
     precondition(compactness > 0, "compactness (\(compactness)) must be positive")
     precondition(maxIterations >= 0, "maxIterations (\(maxIterations)) must not be negative")
     precondition(sigma >= 0, "sigma (\(sigma)) must not be negative")
+    precondition(spacing.row > 0 && spacing.column > 0, "spacing must be positive")
+    if let mask {
+      precondition(
+        mask.width == image.width && mask.height == image.height,
+        "mask \(mask.width)×\(mask.height) != image \(image.width)×\(image.height)")
+      precondition(mask.inside.contains(true), "the mask has no pixel inside")
+    }
 
     var features = FeaturePlanes(image)
-    features.rescaleToUnitRange()
-    if convertToLab {
+    features.rescaleToUnitRange(inside: mask?.inside)
+    if convertToLab ?? (image.channels == 3) {
       features.convertToLab(greyAsRGB: greyAsRGB)
     }
     if features.isGrey(readAsRGB: greyAsRGB) {
       features.colourWeight = 3
     }
-    features.smooth(sigma: sigma)
+    let axes = sigmaPerAxis ?? (sigma / spacing.row, sigma / spacing.column)
+    features.smooth(sigmaY: axes.row, sigmaX: axes.column)
     // scikit-image multiplies by ratio = 1 / compactness (not divides), for the same roundings.
     features.scale(by: 1.0 / compactness)
 
-    let seeds = Self.gridSeeds(height: image.height, width: image.width, count: segmentCount)
-    var labels = Self.kMeans(features, seeds: seeds, iterations: maxIterations)
+    let labels: [Int32]
+    let seedCount: Int
+    if mask == nil && !slicZero && spacing == (1, 1) {
+      let seeds = Self.gridSeeds(height: image.height, width: image.width, count: segmentCount)
+      labels = Self.kMeans(features, seeds: seeds, iterations: maxIterations)
+      seedCount = seeds.count
+    } else {
+      (labels, seedCount) = referenceLabels(features, channels: image.channels)
+    }
+    var connected = labels
     if enforceConnectivity {
-      let segmentSize = Double(image.height * image.width) / Double(seeds.count)
-      labels = Self.enforceConnectivity(
+      let area = mask?.insideCount ?? image.height * image.width
+      let segmentSize = Double(area) / Double(seedCount)
+      connected = Self.enforceConnectivity(
         labels, width: image.width, height: image.height,
         minSize: Int(minSizeFactor * segmentSize), maxSize: Int(maxSizeFactor * segmentSize))
     }
+    // Pixels no centre took (outside the mask) become one segment after all the others.
+    if let outside = connected.max().map({ $0 + 1 }), connected.contains(-1) {
+      for p in connected.indices where connected[p] < 0 { connected[p] = outside }
+    }
     // Connectivity numbers segments 0, 1, … in raster order, so they are usually dense already.
-    return SegmentMap(width: image.width, height: image.height, denseLabels: labels)
+    return SegmentMap(width: image.width, height: image.height, denseLabels: connected)
+  }
+
+  /// The reference path's labels (mask, spacing or SLICO) and its seed count.
+  private func referenceLabels(_ features: FeaturePlanes, channels: Int) -> ([Int32], Int) {
+    var centres: ReferenceCentres
+    let step: Float
+    if let mask {
+      let seeds = Self.maskSeeds(
+        mask, count: segmentCount, multichannel: channels >= 2 || greyAsRGB)
+      step = seeds.step
+      centres = ReferenceCentres(
+        rows: seeds.rows, columns: seeds.columns,
+        colours: [Double](repeating: 0, count: seeds.rows.count * features.channels))
+      // maskSLIC step 2: move the seeds on positions alone.
+      _ = Self.referenceKMeans(
+        features, centres: &centres, inside: mask.inside, step: step,
+        iterations: maxIterations, spacing: spacing, slicZero: slicZero, ignoreColour: true)
+    } else {
+      let seeds = Self.gridSeeds(height: features.height, width: features.width, count: segmentCount)
+      step = Float(seeds.step)
+      centres = ReferenceCentres(
+        rows: seeds.rows, columns: seeds.columns,
+        colours: [Double](repeating: 0, count: seeds.count * features.channels))
+    }
+    let labels = Self.referenceKMeans(
+      features, centres: &centres, inside: mask?.inside, step: step, iterations: maxIterations,
+      spacing: spacing, slicZero: slicZero, ignoreColour: false)
+    return (labels, centres.rows.count)
   }
 }
