@@ -26,7 +26,7 @@ if wanted onnx-forward-t1 || wanted onnx-forward-t2 || wanted onnx-lime; then
         "$OPY" .ci/bench_onnx.py forward "$onnx_tmp/resnet18.onnx" --threads "$threads" --repeats "$REPEATS"
     done
     if wanted onnx-lime; then
-      specs=(slic:50:0.3 slic:100:0.3 felzenszwalb:200:0.8:100 quickshift:4:200:0.2 grid:6 grid:12)
+      specs=(slic:50:0.3:0:10:0 slic:100:0.3:0:10:0 felzenszwalb:200:0.8:100 quickshift:4:200:0.2 grid:6 grid:12)
       segmenter_args=()
       for spec in "${specs[@]}"; do segmenter_args+=(--segmenter "$spec"); done
       ours="n/a" ref="n/a" ratio="n/a"

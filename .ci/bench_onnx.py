@@ -26,7 +26,7 @@ import statistics
 import sys
 import time
 
-SEGMENTERS = ["slic:50:0.3", "slic:100:0.3", "felzenszwalb:200:0.8:100", "quickshift:4:200:0.2",
+SEGMENTERS = ["slic:50:0.3:0:10:0", "slic:100:0.3:0:10:0", "felzenszwalb:200:0.8:100", "quickshift:4:200:0.2",
               "grid:6", "grid:12"]
 
 

@@ -62,3 +62,38 @@ extension SegmentMap {
     return SegmentMap(width: width, height: height, relabeling: raw)
   }
 }
+
+/// A segmenter whose maps are cut to a region of interest (`SegmentMap.restricted(to:)`).
+public struct MaskedSegmenter: Segmenter {
+  /// The segmenter cut.
+  public let inner: any Segmenter
+  /// The region of interest.
+  public let mask: RegionMask
+
+  /// `inner`'s maps cut to `mask`.
+  public init(_ inner: any Segmenter, mask: RegionMask) {
+    self.inner = inner
+    self.mask = mask
+  }
+
+  /// The inner segmenter's spec (a mask is an image, not text).
+  public var spec: SegmenterSpec { inner.spec }
+
+  /// The inner map cut to the mask, the outside last.
+  /// - Precondition: the image has the mask's size.
+  public func segment(_ image: Image) -> SegmentMap {
+    inner.segment(image).restricted(to: mask)
+  }
+}
+
+extension Segmenter {
+  /// This segmenter restricted to `mask`: SLIC segments only inside it (maskSLIC, as
+  /// scikit-image's `mask`), any other segmenter's segments are cut to it.
+  public func masked(by mask: RegionMask) -> any Segmenter {
+    if var slic = self as? SLICSegmenter {
+      slic.mask = mask
+      return slic
+    }
+    return MaskedSegmenter(self, mask: mask)
+  }
+}

@@ -46,6 +46,10 @@ public struct LimeImageExplainer: Sendable {
   public var featureCount: Int? = nil
   /// lime's `feature_selection`, used when `featureCount` is set.
   public var featureSelection = LocalSurrogate.FeatureSelection.auto
+  /// A region of interest (`explain --mask`), or `nil`: only segments with a pixel inside it
+  /// are features; the others are shown as in the image in every sample and get weight 0.
+  /// Give segments that do not straddle it (a masked SLIC's, or `SegmentMap.restricted(to:)`).
+  public var regionOfInterest: RegionMask? = nil
 
   /// lime's defaults (1000 samples; batches of 100).
   public init() {}
@@ -103,7 +107,13 @@ public struct LimeImageExplainer: Sendable {
       "segments \(segments.width)×\(segments.height) do not match image \(image.width)×\(image.height)"
     )
     precondition(sampleCount >= 2 && batchSize >= 1, "need at least 2 samples and a batch of 1")
-    let masks = PerturbationSet(segmentCount: segments.count, sampleCount: sampleCount, using: &rng)
+    // Features: every segment, or those inside the region of interest. Masks are drawn over
+    // the features and shown in full, with the other segments always on.
+    let features = regionOfInterest.map { segments.segments(inside: $0) } ?? Array(0..<segments.count)
+    let featureMasks = PerturbationSet(
+      segmentCount: features.count, sampleCount: sampleCount, using: &rng)
+    let masks = features.count == segments.count
+      ? featureMasks : featureMasks.expanded(to: segments.count, features: features)
     var probabilities = Matrix(rows: 0, columns: 0)
     var start = 0
     while start < sampleCount {
@@ -119,9 +129,9 @@ public struct LimeImageExplainer: Sendable {
       }
       start += rows
     }
-    let weights = masks.kernelWeights(width: kernelWidth)
+    let weights = featureMasks.kernelWeights(width: kernelWidth)
     let targets = Matrix(rows: sampleCount, columns: labels.count) { probabilities[$0, labels[$1]] }
-    let design = masks.designMatrix()
+    let design = featureMasks.designMatrix()
     let surrogate: LocalSurrogate
     if let featureCount {
       let fits = labels.indices.map { k in
@@ -137,9 +147,18 @@ public struct LimeImageExplainer: Sendable {
       surrogate = LocalSurrogate.fit(
         features: design, targets: targets, weights: weights, alpha: ridgeAlpha)
     }
-    let allOn = [Double](repeating: 1, count: segments.count)
+    let allOn = [Double](repeating: 1, count: features.count)
+    // Segments that are not features weigh 0 (the outside of the region of interest).
+    var segmentWeights = surrogate.coefficients
+    if features.count != segments.count {
+      segmentWeights = surrogate.coefficients.map { row in
+        var full = [Double](repeating: 0, count: segments.count)
+        for (j, segment) in features.enumerated() { full[segment] = row[j] }
+        return full
+      }
+    }
     return ImageExplanation(
-      segments: segments, segmenter: segmenter, labels: labels, weights: surrogate.coefficients,
+      segments: segments, segmenter: segmenter, labels: labels, weights: segmentWeights,
       intercepts: surrogate.intercepts, scores: surrogate.scores,
       localPredictions: labels.indices.map { surrogate.predict(allOn, target: $0) },
       probabilities: labels.map { probabilities[0, $0] }, sampleCount: sampleCount)

@@ -102,6 +102,18 @@ struct PerturbationSet {
     return (base, delta, groups)
   }
 
+  /// These masks over `features` (segment numbers) spread to `segmentCount` segments, the
+  /// others on in every sample: a region of interest's outside stays as in the image.
+  func expanded(to segmentCount: Int, features: [Int]) -> PerturbationSet {
+    var full = [UInt8](repeating: 1, count: sampleCount * segmentCount)
+    for sample in 0..<sampleCount {
+      for (j, segment) in features.enumerated() {
+        full[sample * segmentCount + segment] = masks[sample * self.segmentCount + j]
+      }
+    }
+    return PerturbationSet(segmentCount: segmentCount, sampleCount: sampleCount, masks: full)
+  }
+
   /// The masks as a `[samples, segments]` matrix of 0/1, the surrogate's inputs.
   func designMatrix() -> Matrix {
     Matrix(rows: sampleCount, columns: segmentCount, storage: masks.map(Double.init))

@@ -76,6 +76,12 @@ struct ExplanationOptions: ParsableArguments {
       valueName: "dir|off"))
   var segmentCache: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "A region of interest: an image the size the model sees (non-zero = inside). SLIC segments only inside it (scikit-image's mask), other segmenters' segments are cut to it; LIME perturbs only the segments inside and keeps the outside as in the image.",
+      valueName: "png"))
+  var mask: String?
+
   func validate() throws {
     guard samples >= 2 else { throw ValidationError("--samples must be at least 2") }
     guard stability >= 1 else { throw ValidationError("--stability must be at least 1") }
@@ -84,6 +90,9 @@ struct ExplanationOptions: ParsableArguments {
     }
     guard explainer == .lime || numFeatures == nil else {
       throw ValidationError("--num-features is a LIME option; kernelshap weighs every segment")
+    }
+    guard mask == nil || explainer == .lime else {
+      throw ValidationError("--mask is a LIME option")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     guard weightScale > 0 else { throw ValidationError("--weight-scale must be > 0") }

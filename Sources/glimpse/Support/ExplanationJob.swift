@@ -34,10 +34,18 @@ struct ExplanationJob {
     (model, archive, sha256) = try loadModelWithDigest(modelPath, external: external)
     self.modelPath = modelPath
     // Images are explained at the model's input shape: the default segmenters fit that size.
-    segmenters = try options.segmenters(for: archive.imageShape)
-    segmentationCache = options.segmentationCache
+    var segmenters = try options.segmenters(for: archive.imageShape)
+    var explainer = options.lime
+    if let maskPath = options.mask {
+      let mask = try readRegionOfInterest(maskPath, shape: archive.imageShape)
+      segmenters = segmenters.map { $0.masked(by: mask) }
+      explainer.regionOfInterest = mask
+    }
+    self.segmenters = segmenters
+    // The cache is keyed by spec and image, and a mask changes the segments: off with --mask.
+    segmentationCache = options.mask == nil ? options.segmentationCache : nil
     var reporter = ExplanationReporter(
-      model: model, segmenters: segmenters, explainer: options.lime, seed: options.seed,
+      model: model, segmenters: segmenters, explainer: explainer, seed: options.seed,
       modelPath: modelPath, modelSHA256: sha256, glimpseVersion: Glimpse.version)
     reporter.classPair = try options.classPair(model.classNames)
     reporter.weightScale = options.weightScale
