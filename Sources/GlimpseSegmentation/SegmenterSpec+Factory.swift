@@ -126,7 +126,8 @@ extension SegmenterSpec {
     if let option = option(name) {
       guard counts.contains(option.values.count) else {
         let expected = counts.map(String.init).joined(separator: " or ")
-        throw error("\(name) takes \(expected) value\(counts == [1] ? "" : "s"), got \(option.values.count)")
+        throw error(
+          "\(name) takes \(expected) value\(counts == [1] ? "" : "s"), got \(option.values.count)")
       }
       return option.values
     }

@@ -1,9 +1,9 @@
 import GlimpseCore
 import GlimpseData
+import GlimpseTestSupport
 import Testing
 
 @testable import GlimpseSegmentation
-import GlimpseTestSupport
 
 // segmenter_options.json, written by Fixtures/scripts/make_slic_option_fixtures.py: scikit-image
 // 0.26's own tests of SLIC's mask, slic_zero, spacing and per-axis sigma, felzenszwalb and

@@ -85,7 +85,10 @@ struct SegmenterSpecTests {
       ("slic:25:spacing=0,1", "spacing must be positive, got 0"),
       ("slic:25:sigma=1,2,3", "sigma takes 1 or 2 values, got 3"),
       ("slic:25:0.1:0:compactness=2", "compactness is given both by position and by name"),
-      ("slic:25:colour=1", "slic has no parameter 'colour'; use n_segments, compactness, sigma, max_num_iter, convert2lab, slic_zero, spacing, enforce_connectivity, min_size_factor, max_size_factor, gray2rgb"),
+      (
+        "slic:25:colour=1",
+        "slic has no parameter 'colour'; use n_segments, compactness, sigma, max_num_iter, convert2lab, slic_zero, spacing, enforce_connectivity, min_size_factor, max_size_factor, gray2rgb"
+      ),
       ("slic:25:slic_zero=2", "slic_zero must be 0 or 1, got 2"),
       ("quickshift:5:gray2rgb=0.5", "gray2rgb must be 0 or 1, got 0.5"),
       ("felzenszwalb:1:-1", "sigma must not be negative, got -1"),

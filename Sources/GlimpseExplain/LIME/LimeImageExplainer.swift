@@ -109,10 +109,12 @@ public struct LimeImageExplainer: Sendable {
     precondition(sampleCount >= 2 && batchSize >= 1, "need at least 2 samples and a batch of 1")
     // Features: every segment, or those inside the region of interest. Masks are drawn over
     // the features and shown in full, with the other segments always on.
-    let features = regionOfInterest.map { segments.segments(inside: $0) } ?? Array(0..<segments.count)
+    let features =
+      regionOfInterest.map { segments.segments(inside: $0) } ?? Array(0..<segments.count)
     let featureMasks = PerturbationSet(
       segmentCount: features.count, sampleCount: sampleCount, using: &rng)
-    let masks = features.count == segments.count
+    let masks =
+      features.count == segments.count
       ? featureMasks : featureMasks.expanded(to: segments.count, features: features)
     var probabilities = Matrix(rows: 0, columns: 0)
     var start = 0

@@ -53,8 +53,7 @@ struct GaussianFilter {
 
   /// Filters along one axis only: y (every column) when `alongColumns`, else x; two such passes
   /// with their own sigmas are scipy's filter with a sigma per axis.
-  func apply(to values: inout [Double], width: Int, height: Int, planes: Int, alongColumns: Bool)
-  {
+  func apply(to values: inout [Double], width: Int, height: Int, planes: Int, alongColumns: Bool) {
     let pixelCount = width * height
     values.withUnsafeMutableBufferPointer { buffer in
       guard let base = buffer.baseAddress else { return }

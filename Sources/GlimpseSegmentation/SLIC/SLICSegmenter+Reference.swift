@@ -113,7 +113,9 @@ extension SLICSegmenter {
         let n = Double(members[k])
         centres.rows[k] = sumRows[k] / n
         centres.columns[k] = sumColumns[k] / n
-        for c in 0..<channels { centres.colours[k * channels + c] = sumColours[k * channels + c] / n }
+        for c in 0..<channels {
+          centres.colours[k * channels + c] = sumColours[k * channels + c] / n
+        }
       }
       if slicZero {
         for p in 0..<pixelCount {

@@ -50,7 +50,7 @@ import GlimpseCore
 /// weighted once, never converted to Lab.
 ///
 /// The mask, a spacing other than (1, 1) and SLICO run scikit-image's loop as it is stated
-/// (`+Reference`), exact but without the pruning below: about 5× slower on a photo.
+/// (`+Reference`): exact, but without the pruning and vectors described below, so slower.
 ///
 /// - Complexity: O(`maxIterations` × pixels × 16) distance evaluations at most (each pixel
 ///   lies in about 16 windows), as scikit-image makes them; exact bounds skip most of them
@@ -135,7 +135,9 @@ public struct SLICSegmenter: Segmenter {
       if maxIterations != 10 {
         options.append(.init(name: "max_num_iter", values: [Double(maxIterations)]))
       }
-      if let lab = convertToLab { options.append(.init(name: "convert2lab", values: [lab ? 1 : 0])) }
+      if let lab = convertToLab {
+        options.append(.init(name: "convert2lab", values: [lab ? 1 : 0]))
+      }
     } else {
       parameters += [sigma, Double(maxIterations)]
       if let lab = convertToLab {
@@ -151,8 +153,12 @@ public struct SLICSegmenter: Segmenter {
     }
     if slicZero { options.append(.init(name: "slic_zero", values: [1])) }
     if !enforceConnectivity { options.append(.init(name: "enforce_connectivity", values: [0])) }
-    if minSizeFactor != 0.5 { options.append(.init(name: "min_size_factor", values: [minSizeFactor])) }
-    if maxSizeFactor != 3 { options.append(.init(name: "max_size_factor", values: [maxSizeFactor])) }
+    if minSizeFactor != 0.5 {
+      options.append(.init(name: "min_size_factor", values: [minSizeFactor]))
+    }
+    if maxSizeFactor != 3 {
+      options.append(.init(name: "max_size_factor", values: [maxSizeFactor]))
+    }
     if !greyAsRGB { options.append(.init(name: "gray2rgb", values: [0])) }
     return SegmenterSpec(kind: .slic, parameters: parameters, options: options)
   }
@@ -231,7 +237,8 @@ public struct SLICSegmenter: Segmenter {
         features, centres: &centres, inside: mask.inside, step: step,
         iterations: maxIterations, spacing: spacing, slicZero: slicZero, ignoreColour: true)
     } else {
-      let seeds = Self.gridSeeds(height: features.height, width: features.width, count: segmentCount)
+      let seeds = Self.gridSeeds(
+        height: features.height, width: features.width, count: segmentCount)
       step = Float(seeds.step)
       centres = ReferenceCentres(
         rows: seeds.rows, columns: seeds.columns,

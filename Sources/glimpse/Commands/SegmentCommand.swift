@@ -26,7 +26,8 @@ struct SegmentCommand: ParsableCommand {
 
   @Option(
     help:
-      "The segmenter spec, e.g. slic:25:0.1, slic:250:10:slic_zero=1, grid:7, felzenszwalb:100:0.8:20, quickshift:5:10:1:gray2rgb=0.")
+      "The segmenter spec, e.g. slic:25:0.1, slic:250:10:slic_zero=1, grid:7, felzenszwalb:100:0.8:20, quickshift:5:10:1:gray2rgb=0."
+  )
   var segmenter = "slic:25:0.1"
 
   @Option(
