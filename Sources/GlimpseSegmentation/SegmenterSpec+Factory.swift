@@ -41,14 +41,15 @@ extension SegmenterSpec {
       for value in spacing where value <= 0 {
         throw error("spacing must be positive, got \(Self.format(value))")
       }
-      let lab = try values("convert2lab", at: 4, counts: [1]) == nil
+      // Not given: scikit-image's `None`, decided on the image (Lab for three channels).
+      let labGiven = try values("convert2lab", at: 4, counts: [1]) != nil
       return SLICSegmenter(
         segmentCount: try integer("n_segments", at: 0, default: defaults.segmentCount, minimum: 1),
         compactness: try positive("compactness", at: 1, default: defaults.compactness),
         maxIterations: try integer(
           "max_num_iter", at: 3, default: defaults.maxIterations, minimum: 1),
         sigma: sigmas.count == 1 ? sigmas[0] : 0,
-        convertToLab: lab ? nil : try flag("convert2lab", at: 4, default: false),
+        convertToLab: labGiven ? try flag("convert2lab", at: 4, default: false) : nil,
         greyAsRGB: try flag("gray2rgb", at: nil, default: true),
         enforceConnectivity: try flag("enforce_connectivity", at: nil, default: true),
         minSizeFactor: try nonNegative("min_size_factor", at: nil, default: 0.5),
