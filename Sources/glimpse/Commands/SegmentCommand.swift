@@ -10,15 +10,21 @@ struct SegmentCommand: ParsableCommand {
     commandName: "segment",
     abstract: "Segment an image; write its boundaries as a PNG and the label map as CSV.",
     discussion: """
-      A spec is kind:positional…:name=value…, with scikit-image's names and defaults:
-        slic:n_segments:compactness:sigma:max_num_iter:convert2lab  [100:10:0:10:Lab for RGB]
-          named: sigma=σy,σx  spacing=row,col  slic_zero=0|1  enforce_connectivity=0|1
-                 min_size_factor  max_size_factor  gray2rgb=0|1 (grey as lime's RGB copy, 1)
-        felzenszwalb:scale:sigma:min_size  [1:0.8:20], scale 0 allowed; gray2rgb=0|1
-        quickshift:kernel_size:max_dist:ratio  [5:10:1]; sigma, convert2lab=0|1, gray2rgb=0|1
+      A spec is kind:positional...:name=value..., with scikit-image's names
+      and defaults (in brackets):
+        slic:n_segments:compactness:sigma:max_num_iter:convert2lab
+          [100:10:0:10: Lab for three channels, none for grey]
+          named: sigma=sy,sx spacing=row,col slic_zero=0|1
+          enforce_connectivity=0|1 min_size_factor max_size_factor
+          gray2rgb=0|1 (1: grey as lime's three-channel copy)
+        felzenszwalb:scale:sigma:min_size [1:0.8:20]; scale 0 allowed;
+          gray2rgb=0|1
+        quickshift:kernel_size:max_dist:ratio [5:10:1]; sigma,
+          convert2lab=0|1, gray2rgb=0|1
         grid:n
-      slic:250:10 is scikit-image's slic(image, 250, 10) (Lab on a colour image);
-      slic:25:0.1:0:10:0 the seed's SLIC without Lab. --mask gives SLIC a region of interest.
+      slic:250:10 is scikit-image's slic(image, 250, 10), Lab on a colour
+      image; slic:25:0.1:0:10:0 is the seed's SLIC without Lab. --mask gives
+      SLIC a region of interest (scikit-image's mask).
       """)
 
   @Option(help: "The image (PNG or JPEG).")
