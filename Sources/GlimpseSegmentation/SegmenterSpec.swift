@@ -9,8 +9,8 @@ import GlimpseCore
 /// Positional parameters come first, in the orders below; trailing ones may be left out. After
 /// them come named parameters `name=value` with scikit-image's argument names, a list of
 /// numbers separated by commas where scikit-image takes one per axis (rows, then columns). Any
-/// positional parameter may be given by name instead (`slic:n_segments=250,…` is not a list:
-/// write `slic:n_segments=250:compactness=10`). A parameter left out takes scikit-image 0.26's
+/// positional parameter may be given by name instead, each in its own part
+/// (`slic:n_segments=250:compactness=10`). A parameter left out takes scikit-image 0.26's
 /// default (in brackets), so a spec means what the same call means in scikit-image:
 ///
 /// - `slic:n_segments:compactness:sigma:max_num_iter:convert2lab`: `SLICSegmenter`, n_segments
@@ -23,14 +23,14 @@ import GlimpseCore
 ///   values mean) or as scikit-image's one channel (0). The seed's specs spell out
 ///   `convert2lab` 0 (`slic:25:0.01:0:10:0`) because lime's seed calls `convert2lab=False`.
 ///   A region of interest (scikit-image's `mask`) is an image, not text: see
-///   `SLICSegmenter.mask` and `makeSegmenter(mask:)`.
+///   `SLICSegmenter.mask` and `makeSegmenter(mask:)`; its outside is the map's last label.
 /// - `grid:n`: `GridSegmenter`, n × n cells (n required).
 /// - `felzenszwalb:scale:sigma:min_size`: `FelzenszwalbSegmenter`, scale ≥ 0 [1], [0.8], [20];
 ///   named `gray2rgb=0|1` [1].
 /// - `quickshift:kernel_size:max_dist:ratio`: `QuickshiftSegmenter`, [5], [10], [1]; named
 ///   `sigma` [0], `convert2lab=0|1` [1] and `gray2rgb=0|1` [1]: a grey image as lime's
-///   three-channel copy (1) or, as scikit-image's `quickshift(grey, convert2lab=False,
-///   channel_axis=None)`, one channel never converted to Lab (0; scikit-image refuses Lab there).
+///   three-channel copy (1) or, as scikit-image's `quickshift(grey, convert2lab=False)` on the
+///   2-D array, one channel never converted to Lab (0; scikit-image refuses Lab there).
 public struct SegmenterSpec: Sendable, Hashable, Codable, CustomStringConvertible {
   /// The segmentation algorithm.
   public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
