@@ -36,9 +36,9 @@ import GlimpseCore
 /// `gray2rgb` copy of it, which is what lime (whose default segmenter this is) passes: with
 /// `convertToLab`, the Lab image of `(g, g, g)`; without it, the grey distance counted three
 /// times (`3 t²`, exact as for SLIC's `greyAsRGB`). With `greyAsRGB = false` it is segmented as
-/// scikit-image's `quickshift(grey, convert2lab=False)` segments the 2-D array: one channel, weighted once, never converted to Lab (scikit-image refuses Lab for one
-/// channel). Images with 2 or 4 channels are never converted to Lab; their channels are used
-/// as they are.
+/// scikit-image's `quickshift(grey, convert2lab=False)` segments the 2-D array: one channel,
+/// weighted once, never converted to Lab (scikit-image refuses Lab for one channel). Images
+/// with 2 or 4 channels are never converted to Lab; their channels are used as they are.
 ///
 /// - Complexity: O(pixels × (2w+1)²) `exp` evaluations, w = ⌈3 · kernelSize⌉; on all cores.
 ///
