@@ -146,7 +146,9 @@ struct CaptumGradientFixture: Decodable {
     let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/gradients.f32"))
     let values = data.withUnsafeBytes { raw in
       (0..<(data.count / 4)).map { i in
-        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        Float(
+          bitPattern: UInt32(
+            littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
       }
     }
     return (fixture, values)

@@ -116,7 +116,9 @@ struct GradientExplainerTests {
     let model = try Self.model()
     let image = Self.image
     let other = Image(shape: ImageShape(height: 8, width: 8, channels: 1), repeating: 0)
-    #expect(throws: GradientExplanationError.imageShapeMismatch(image: other.shape, model: Self.shape)) {
+    #expect(
+      throws: GradientExplanationError.imageShapeMismatch(image: other.shape, model: Self.shape)
+    ) {
       try SaliencyExplainer().explain(other, labels: [0], model: model)
     }
     #expect(throws: GradientExplanationError.labelOutOfRange(label: 3, classes: 3)) {
@@ -129,10 +131,12 @@ struct GradientExplainerTests {
       try IntegratedGradientsExplainer(steps: 0).explain(image, labels: [0], model: model)
     }
     #expect(throws: GradientExplanationError.self) {
-      try IntegratedGradientsExplainer(baseline: .image(other)).explain(image, labels: [0], model: model)
+      try IntegratedGradientsExplainer(baseline: .image(other)).explain(
+        image, labels: [0], model: model)
     }
     #expect(throws: GradientExplanationError.self) {
-      try IntegratedGradientsExplainer(baseline: .constant(.nan)).explain(image, labels: [0], model: model)
+      try IntegratedGradientsExplainer(baseline: .constant(.nan)).explain(
+        image, labels: [0], model: model)
     }
     var broken = image
     broken.pixels[5] = .infinity

@@ -156,7 +156,8 @@ struct NetworkGradientTests {
     let dense = Network<Float>(
       inputShape: ImageShape(height: 2, width: 2, channels: 1),
       layers: [
-        .flatten(Flatten()), .dense(Dense(inputs: 4, outputs: 2, weights: [1, 2, 3, 4, 5, 6, 7, 8], bias: [0, 0])),
+        .flatten(Flatten()),
+        .dense(Dense(inputs: 4, outputs: 2, weights: [1, 2, 3, 4, 5, 6, 7, 8], bias: [0, 0])),
       ])
     #expect(dense.gradCAMLayer == nil)
   }

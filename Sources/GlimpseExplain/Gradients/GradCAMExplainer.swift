@@ -116,8 +116,10 @@ public struct GradCAMExplainer: Sendable {
         let v = map.values
         let w = map.width
         // PyTorch's order: along the row first, then between the two rows.
-        let upper = column.lambda0 * v[row.i0 * w + column.i0] + column.lambda1 * v[row.i0 * w + column.i1]
-        let lower = column.lambda0 * v[row.i1 * w + column.i0] + column.lambda1 * v[row.i1 * w + column.i1]
+        let upper =
+          column.lambda0 * v[row.i0 * w + column.i0] + column.lambda1 * v[row.i0 * w + column.i1]
+        let lower =
+          column.lambda0 * v[row.i1 * w + column.i0] + column.lambda1 * v[row.i1 * w + column.i1]
         values[y * width + x] = row.lambda0 * upper + row.lambda1 * lower
       }
     }

@@ -101,7 +101,8 @@ public struct IntegratedGradientsExplainer: Sendable {
     let values = x.count
     let shape = image.shape
     // Σ_k w_k ∇s(x′ + α_k (x − x′)) per label, accumulated batch by batch (note 3).
-    var integrals = [[Double]](repeating: [Double](repeating: 0, count: values), count: labels.count)
+    var integrals = [[Double]](
+      repeating: [Double](repeating: 0, count: values), count: labels.count)
     let total = labels.count * steps
     let size = model.gradientBatchSize
     for first in stride(from: 0, to: total, by: size) {
