@@ -33,7 +33,7 @@ struct LimeFeatureSelectionTests {
   let fixtures = TestPaths.fixtures("GlimpseExplainTests")
 
   @Test(
-    "none, auto, highest_weights and forward_selection pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
+    "none, auto, highest_weights, forward_selection and lasso_path pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
   )
   func matchesLime() throws {
     let f = try loadJSON(
@@ -55,7 +55,7 @@ struct LimeFeatureSelectionTests {
       #expect(abs(surrogate.predict(allOn, target: 0) - c.local_prediction) < 1e-9, "\(name)")
       checked += 1
     }
-    #expect(checked == 56)
+    #expect(checked == 70)
   }
 
   @Test("without num_features the explainer keeps today's surrogate on every segment")
