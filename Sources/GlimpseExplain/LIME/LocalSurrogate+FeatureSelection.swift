@@ -86,6 +86,22 @@ extension LocalSurrogate {
   static func lassoPathFeatures(
     features: Matrix, target: [Double], weights: [Double], count: Int
   ) -> [Int] {
+    let d = features.columns
+    let (scaled, scaledTarget) = weightedCentred(features: features, target: target, weights: weights)
+    let path = LarsLassoPath.compute(features: scaled, target: scaledTarget)
+    var nonzero = Array(0..<d)
+    for knot in path.coefficients.indices.dropFirst().reversed() {
+      nonzero = path.coefficients[knot].indices.filter { path.coefficients[knot][$0] != 0 }
+      if nonzero.count <= count { break }
+    }
+    return nonzero
+  }
+
+  /// lime's input to `lars_path`: features and target centred by their weighted means
+  /// (`np.average(..., weights=w)`), each row scaled by √w.
+  static func weightedCentred(features: Matrix, target: [Double], weights: [Double]) -> (
+    Matrix, [Double]
+  ) {
     let n = features.rows
     let d = features.columns
     let total = weights.reduce(0, +)
@@ -100,14 +116,7 @@ extension LocalSurrogate {
     let scaled = Matrix(rows: n, columns: d) { i, j in
       (features[i, j] - means[j]) * weights[i].squareRoot()
     }
-    let scaledTarget = (0..<n).map { (target[$0] - targetMean) * weights[$0].squareRoot() }
-    let path = LarsLassoPath.compute(features: scaled, target: scaledTarget)
-    var nonzero = Array(0..<d)
-    for knot in path.coefficients.indices.dropFirst().reversed() {
-      nonzero = path.coefficients[knot].indices.filter { path.coefficients[knot][$0] != 0 }
-      if nonzero.count <= count { break }
-    }
-    return nonzero
+    return (scaled, (0..<n).map { (target[$0] - targetMean) * weights[$0].squareRoot() })
   }
 
   /// `LimeBase.explain_instance_with_data` for one target: the selected features, then a ridge

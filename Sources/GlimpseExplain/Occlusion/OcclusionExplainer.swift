@@ -69,13 +69,23 @@ public struct OcclusionExplainer: Sendable {
   /// A window of about an eighth of the image's shorter side (at least 1 pixel): 4×4 on a
   /// 28×28 digit, 28×28 on a 224×224 photo, so a window is about the size of a part.
   public static func automaticWindow(for image: Image) -> Extent {
-    let side = max(1, min(image.width, image.height) / 8)
+    automaticWindow(height: image.height, width: image.width)
+  }
+
+  /// The automatic window of an image of `height` × `width` pixels.
+  public static func automaticWindow(height: Int, width: Int) -> Extent {
+    let side = max(1, min(width, height) / 8)
     return Extent(height: side, width: side)
   }
 
   /// The window and stride used on `image` (the set ones, or the automatic ones).
   public func geometry(for image: Image) -> (window: Extent, stride: Extent) {
-    let window = self.window ?? Self.automaticWindow(for: image)
+    geometry(height: image.height, width: image.width)
+  }
+
+  /// The window and stride used on an image of `height` × `width` pixels.
+  public func geometry(height: Int, width: Int) -> (window: Extent, stride: Extent) {
+    let window = self.window ?? Self.automaticWindow(height: height, width: width)
     let stride =
       self.stride
       ?? Extent(height: max(1, (window.height + 1) / 2), width: max(1, (window.width + 1) / 2))

@@ -73,7 +73,7 @@ extension CompareExplainersCommand: CommandFiles {
 /// `PixelExplainer` is ranked with the others.
 func pixelExplainers(
   _ methods: [ExplainerName], options: ExplanationOptions, occlusion: OcclusionOptions,
-  segmenters: [any Segmenter]
+  segmenters: [any Segmenter], image: Image
 ) -> [(explainer: any PixelExplainer, settings: String)] {
   let segmentation = "\(segmenters.count) segmenters (\(segmenters.map(\.spec.description).joined(separator: " ")))"
   return methods.map { method in
@@ -92,10 +92,10 @@ func pixelExplainers(
       )
     case .occlusion:
       let explainer = occlusion.explainer(hideColor: options.hideColor, batchSize: options.batchSize)
-      let size = { (e: OcclusionExplainer.Extent?) in e.map { "\($0.height)×\($0.width)" } ?? "auto" }
+      let (window, stride) = explainer.geometry(for: image)
       return (
         explainer,
-        "window \(size(explainer.window)), stride \(size(explainer.stride)), fill \(occlusion.fill(hideColor: options.hideColor).text)"
+        "window \(window.height)×\(window.width), stride \(stride.height)×\(stride.width), fill \(occlusion.fill(hideColor: options.hideColor).text)"
       )
     }
   }
@@ -135,7 +135,7 @@ func compareExplainers(
         path: modelPath, sha256: job.modelSHA256, kind: type(of: job.model).kind,
         classNames: job.model.classNames),
       explainers: pixelExplainers(
-        methods, options: options, occlusion: occlusion, segmenters: segmenters),
+        methods, options: options, occlusion: occlusion, segmenters: segmenters, image: image),
       label: label, fill: fill.fill, fillText: fill.text, seed: options.seed,
       glimpseVersion: Glimpse.version, batchSize: options.batchSize,
       inversion: job.reporter.inversion

@@ -48,7 +48,7 @@ struct OcclusionOptions: ParsableArguments {
   func fill(hideColor: String) -> (fill: OcclusionExplainer.Fill, text: String) {
     let given = occlusionFill ?? hideColor
     guard let value = Double(given) else { return (.imageMean, "the image's mean") }
-    return (.constant(value), formatFixed(value, digits: 2))
+    return (.constant(value), given)
   }
 
   /// The configured explainer.
