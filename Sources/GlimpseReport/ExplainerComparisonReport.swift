@@ -120,7 +120,8 @@ public struct ExplainerComparisonReport: Sendable {
   /// - Parameters:
   ///   - explainers: the methods with their settings in words, in the figure's order.
   ///   - label: the class to explain, or `nil` for the model's most probable class.
-  ///   - fill: the fill of removed pixels for every method's curves; `fillText` says it in words.
+  ///   - fill: the fill of removed pixels for every method's curves; `fillText` is how the user
+  ///     gave it (`mean`, `0`), for the sidecar.
   ///   - inversion: whether the figure shows the image inverted.
   ///   - progress: called with each method's name before it runs.
   /// - Throws: `RenderError` when the figure cannot be drawn.
@@ -172,7 +173,7 @@ public struct ExplainerComparisonReport: Sendable {
           name: e.name, weights: e.map?.values,
           faithfulness: e.curves.map { ($0.deletionArea, $0.insertionArea) }, failure: e.failure)
       })
-    figure.fillText = fillText
+    figure.fillText = fill == .imageMean ? "the image's mean" : fillText
     figure.steps = DeletionInsertionCurves.defaultPixelSteps
     switch inversion {
     case .automatic: figure.invert = ContactSheet.prefersInverted([image])

@@ -47,7 +47,7 @@ struct OcclusionOptions: ParsableArguments {
   /// The fill `--occlusion-fill` (or else `--hide-color`) names, and the words for it.
   func fill(hideColor: String) -> (fill: OcclusionExplainer.Fill, text: String) {
     let given = occlusionFill ?? hideColor
-    guard let value = Double(given) else { return (.imageMean, "the image's mean") }
+    guard let value = Double(given) else { return (.imageMean, "mean") }
     return (.constant(value), given)
   }
 
