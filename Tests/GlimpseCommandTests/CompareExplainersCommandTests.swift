@@ -81,8 +81,11 @@ struct CompareExplainersCommandTests {
       ["compare-explainers", model, "--image", image, "--methods", "lime,gradcam"],
       ["compare-explainers", model, "--image", image, "--occlusion-fill", "grey"],
       ["compare-explainers", model, "--image", image, "--class", "eleven"],
-      ["explain-batch", model, "--folder", TestPaths.samples + "/digits", "--explainer", "occlusion",
-       "--out", d + "/b"],
+      [
+        "explain-batch", model, "--folder", TestPaths.samples + "/digits", "--explainer",
+        "occlusion",
+        "--out", d + "/b",
+      ],
     ] {
       let result = run(arguments)
       #expect(result.status == ExitStatus.usage, "\(arguments)")

@@ -94,7 +94,8 @@ struct LimeFeatureSelectionTests {
       #expect(path.coefficients.count == p.coefficients.count, "\(p.name)")
       guard path.coefficients.count == p.coefficients.count else { continue }
       let scale = p.coefficients.joined().reduce(0) { max($0, abs($1)) }
-      #expect(maxAbsoluteDifference(path.alphas, p.alphas) < 1e-9 * max(p.alphas[0], 1), "\(p.name)")
+      #expect(
+        maxAbsoluteDifference(path.alphas, p.alphas) < 1e-9 * max(p.alphas[0], 1), "\(p.name)")
       for (knot, expected) in p.coefficients.enumerated() {
         #expect(
           maxAbsoluteDifference(path.coefficients[knot], expected) < 1e-9 * max(scale, 1),

@@ -155,7 +155,8 @@ struct OcclusionTests {
     #expect(abs(map.values[0] - image.pixels[0]) < 1e-12 && map.values[0] != 0)
   }
 
-  @Test("the image-mean fill is each channel's mean; the automatic window is 1/8 of the shorter side")
+  @Test(
+    "the image-mean fill is each channel's mean; the automatic window is 1/8 of the shorter side")
   func fillAndWindow() {
     let image = Image(
       shape: ImageShape(height: 1, width: 2, channels: 3), pixels: [0, 0.2, 1, 1, 0.4, 0])
@@ -194,7 +195,9 @@ struct PixelCurvesTests {
         #expect(abs(curves.insertion[point] - (b + top)) < 1e-12)
       }
       #expect(
-        abs(curves.deletionArea - DeletionInsertionCurves.area(of: curves.deletion, at: curves.fractions))
+        abs(
+          curves.deletionArea
+            - DeletionInsertionCurves.area(of: curves.deletion, at: curves.fractions))
           < 1e-15)
       // Ordering by the true contributions is the best possible deletion: any other map's
       // deletion area is at least as large.

@@ -17,9 +17,11 @@ struct ExplainerComparisonFigureTests {
   )
   func panelsShareTheScale() throws {
     let panels: [ExplainerComparisonFigure.Panel] = [
-      .init(name: "small", weights: [Double](repeating: 0.01, count: 100), faithfulness: (0.2, 0.7)),
+      .init(
+        name: "small", weights: [Double](repeating: 0.01, count: 100), faithfulness: (0.2, 0.7)),
       .init(name: "large", weights: [Double](repeating: 1, count: 100), faithfulness: (0.3, 0.9)),
-      .init(name: "against", weights: [Double](repeating: -5, count: 100), faithfulness: (0.5, 0.1)),
+      .init(
+        name: "against", weights: [Double](repeating: -5, count: 100), faithfulness: (0.5, 0.1)),
       .init(name: "failed", weights: nil, faithfulness: nil, failure: "no gradients"),
     ]
     let rendered = try RenderedFigure(Self.figure(panels).pngData(), name: "explainer-comparison")

@@ -17,6 +17,8 @@ public struct ExplainerComparison: Sendable {
     public var failure: String?
     /// Seconds the method took to explain (not counting its curves).
     public var seconds: Double
+    /// Seconds its deletion and insertion curves took.
+    public var curveSeconds = 0.0
   }
 
   /// The explained class.
@@ -67,7 +69,9 @@ public struct ExplainerComparison: Sendable {
         let curves = DeletionInsertionCurves.measurePixels(
           image, map: map, label: label, fill: fill, classifier: classifier, steps: steps,
           batchSize: batchSize)
-        return Entry(name: explainer.name, map: map, curves: curves, failure: nil, seconds: seconds)
+        return Entry(
+          name: explainer.name, map: map, curves: curves, failure: nil, seconds: seconds,
+          curveSeconds: monotonicSeconds() - started - seconds)
       } catch {
         return Entry(
           name: explainer.name, map: nil, curves: nil, failure: "\(error)",

@@ -87,7 +87,8 @@ extension LocalSurrogate {
     features: Matrix, target: [Double], weights: [Double], count: Int
   ) -> [Int] {
     let d = features.columns
-    let (scaled, scaledTarget) = weightedCentred(features: features, target: target, weights: weights)
+    let (scaled, scaledTarget) = weightedCentred(
+      features: features, target: target, weights: weights)
     let path = LarsLassoPath.compute(features: scaled, target: scaledTarget)
     var nonzero = Array(0..<d)
     for knot in path.coefficients.indices.dropFirst().reversed() {

@@ -129,7 +129,8 @@ public struct ExplainerComparisonFigure: Sendable {
       caption, centerX: left + size / 2, baseline: heading + 13, size: 11.5, gray: 0.1,
       maxWidth: size + gap - 2)
     try canvas.draw(image, invert: invert, x: left, y: top, width: size, height: size)
-    canvas.strokeRectangle(x: left - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
+    canvas.strokeRectangle(
+      x: left - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
     for (index, panel) in panels.enumerated() {
       let x = left + Double(index + 1) * (size + gap)
       canvas.text(

@@ -56,7 +56,8 @@ struct CompareExplainersCommand: ParsableCommand {
   func run() throws {
     try compareExplainers(
       modelPath: modelPath, external: modelSource.settings, choice: choice, options: explanation,
-      occlusion: occlusion, methods: methods.split(separator: ",").compactMap { ExplainerName(rawValue: String($0)) },
+      occlusion: occlusion,
+      methods: methods.split(separator: ",").compactMap { ExplainerName(rawValue: String($0)) },
       className: className, prefix: "compare-explainers", out: out)
   }
 }
@@ -75,12 +76,14 @@ func pixelExplainers(
   _ methods: [ExplainerName], options: ExplanationOptions, occlusion: OcclusionOptions,
   segmenters: [any Segmenter], image: Image
 ) -> [(explainer: any PixelExplainer, settings: String)] {
-  let segmentation = "\(segmenters.count) segmenters (\(segmenters.map(\.spec.description).joined(separator: " ")))"
+  let segmentation =
+    "\(segmenters.count) segmenters (\(segmenters.map(\.spec.description).joined(separator: " ")))"
   return methods.map { method in
     switch method {
     case .lime:
       return (
-        CombinedSegmentExplainer(method: .lime(options.lime), segmenters: segmenters, seed: options.seed),
+        CombinedSegmentExplainer(
+          method: .lime(options.lime), segmenters: segmenters, seed: options.seed),
         "\(segmentation) × \(options.samples) samples, hide \(options.hideColor)"
       )
     case .kernelshap:
@@ -91,7 +94,8 @@ func pixelExplainers(
         "\(segmentation), up to \(options.samples) coalitions, hide \(options.hideColor)"
       )
     case .occlusion:
-      let explainer = occlusion.explainer(hideColor: options.hideColor, batchSize: options.batchSize)
+      let explainer = occlusion.explainer(
+        hideColor: options.hideColor, batchSize: options.batchSize)
       let (window, stride) = explainer.geometry(for: image)
       return (
         explainer,
@@ -148,7 +152,9 @@ func compareExplainers(
   let stem = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
   // The sidecar and the ranking first: a PNG never exists without them.
   try AtomicFile.write(try report.sidecar.encoded(), to: stem + ".json")
-  if methods.count > 1 { try AtomicFile.write(Array(report.sidecar.rankingCSV.utf8), to: stem + ".csv") }
+  if methods.count > 1 {
+    try AtomicFile.write(Array(report.sidecar.rankingCSV.utf8), to: stem + ".csv")
+  }
   try AtomicFile.write(report.png, to: path)
   for line in report.sidecar.rankingLines { print(line) }
   print(

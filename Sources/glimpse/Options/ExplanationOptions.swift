@@ -83,7 +83,8 @@ struct ExplanationOptions: ParsableArguments {
       throw ValidationError("--num-features must be at least 1")
     }
     guard explainer == .lime || numFeatures == nil else {
-      throw ValidationError("--num-features is a LIME option; \(explainer.rawValue) does not select segments")
+      throw ValidationError(
+        "--num-features is a LIME option; \(explainer.rawValue) does not select segments")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     guard weightScale > 0 else { throw ValidationError("--weight-scale must be > 0") }

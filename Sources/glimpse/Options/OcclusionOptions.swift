@@ -38,7 +38,8 @@ struct OcclusionOptions: ParsableArguments {
   static func extent(_ text: String) -> OcclusionExplainer.Extent? {
     let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
       .map { Int($0) }
-    guard parts.count == 1 || parts.count == 2, let height = parts[0], let width = parts[parts.count - 1],
+    guard parts.count == 1 || parts.count == 2, let height = parts[0],
+      let width = parts[parts.count - 1],
       height >= 1, width >= 1
     else { return nil }
     return .init(height: height, width: width)
