@@ -172,7 +172,9 @@ public struct ExplainerComparisonReport: Sendable {
       insertionRanking: insertion.map { comparison.entries[$0].name }, png: "")
     var figure = ExplainerComparisonFigure(
       image: image, caption: shortName + (truth.map { " · truth \($0)" } ?? ""),
-      title: "Why \(ExplanationFigure.percent(p, className))? \(comparison.entries.count) methods"
+      title: "Why \(ExplanationFigure.percent(p, className))? "
+        + (comparison.entries.count == 1
+          ? comparison.entries[0].name : "\(comparison.entries.count) methods")
         + (truth.map { " · truth \($0)" } ?? "") + " · \(source)",
       className: className,
       panels: comparison.entries.map { e in

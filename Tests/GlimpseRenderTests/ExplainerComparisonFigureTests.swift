@@ -43,7 +43,9 @@ struct ExplainerComparisonFigureTests {
     #expect(rendered.pixel(x4, y4 - 30, is: RGB(0.95, 0.95, 0.95)))
   }
 
-  @Test("the best panel is the lowest deletion AUC and the highest insertion AUC, first on ties")
+  @Test(
+    "the best panel is the lowest deletion AUC and the highest insertion AUC, first on ties; one measured panel is no contest"
+  )
   func best() {
     let figure = Self.figure([
       .init(name: "a", weights: nil, faithfulness: (0.3, 0.8)),
@@ -54,6 +56,8 @@ struct ExplainerComparisonFigureTests {
     #expect(figure.best.deletion == 1)
     #expect(figure.best.insertion == 0)
     #expect(Self.figure([]).best.deletion == nil)
+    #expect(
+      Self.figure([.init(name: "a", weights: nil, faithfulness: (0.3, 0.8))]).best.deletion == nil)
   }
 
   @Test("a map that does not match the image is an error, not a trap")

@@ -62,9 +62,10 @@ public struct ExplainerComparisonFigure: Sendable {
   }
 
   /// Index of the panel with the lowest deletion AUC and of the one with the highest
-  /// insertion AUC (first on ties), when any panel has them.
+  /// insertion AUC (first on ties), when at least two panels have them (one is no contest).
   public var best: (deletion: Int?, insertion: Int?) {
     let measured = panels.indices.filter { panels[$0].faithfulness != nil }
+    guard measured.count >= 2 else { return (nil, nil) }
     let deletion = measured.min {
       (panels[$0].faithfulness?.deletion ?? 0, $0) < (panels[$1].faithfulness?.deletion ?? 0, $1)
     }
