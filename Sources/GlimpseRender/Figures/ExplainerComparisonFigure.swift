@@ -113,7 +113,8 @@ public struct ExplainerComparisonFigure: Sendable {
     let noteLines = [
       "each map normalised by its largest |value| (the same ±1 scale for every method)",
       "del/ins: AUC of p(\(className)) as pixels are removed from the image / added to the filled image",
-      "by decreasing weight, \(steps) steps, removed pixels = \(fillText) (lower/higher is better; ★ best)",
+      "by decreasing weight, \(steps) steps, removed pixels = \(fillText) (lower/higher is better"
+        + (bestDeletion == nil ? ")" : "; ★ best)"),
     ]
     let footer = 50.0 + 14.0 * Double(noteLines.count)
     let panelsBottom = heading + titleBand + size + gap
