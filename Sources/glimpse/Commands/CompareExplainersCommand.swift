@@ -51,6 +51,9 @@ struct CompareExplainersCommand: ParsableCommand {
     guard Set(names).count == names.count else {
       throw ValidationError("--methods names a method twice")
     }
+    guard explanation.stability == 1 else {
+      throw ValidationError("--stability: compare-explainers does not rerun the methods")
+    }
   }
 
   func run() throws {
