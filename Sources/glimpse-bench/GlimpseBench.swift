@@ -19,7 +19,7 @@ struct GlimpseBench: ParsableCommand {
   static var stages: [String: (BenchContext) throws -> Double] {
     [
       PipelineStages.all, ClassifierStages.all, CNNStages.all, ValuationStages.all,
-      ExplainStages.all, AttributionStages.all, ONNXStages.all,
+      ExplainStages.all, AttributionStages.all, ONNXStages.all, GradientStages.all,
     ]
     .reduce(into: [:]) { all, family in all.merge(family) { first, _ in first } }
   }

@@ -34,7 +34,8 @@ struct Glimpse: ParsableCommand {
       InfoCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self,
       PredictCommand.self, EmbedCommand.self, AmbiguousCommand.self, ExplainCommand.self,
       ExplainBatchCommand.self, ValueCommand.self, CleanCommand.self,
-      CompareSegmentersCommand.self, SegmentCommand.self, GalleryCommand.self, DemoCommand.self,
+      CompareSegmentersCommand.self, CompareExplainersCommand.self, SegmentCommand.self,
+      GalleryCommand.self, DemoCommand.self,
       ImportCommand.self, AuditCommand.self,
     ])
 

@@ -26,6 +26,18 @@ struct FeatureSelectionFixture: Decodable {
   var targets: [Double]
   var kernel_weights: [Double]
   var cases: [Case]
+  struct LarsPath: Decodable {
+    var name: String
+    var rows: Int
+    var columns: Int
+    var alphas: [Double]
+    var coefficients: [[Double]]
+    var drops: Int
+    var label: Int?
+    var x: [Double]?
+    var y: [Double]?
+  }
+  var lars_paths: [LarsPath]
 }
 
 @Suite("LIME feature selection")
@@ -33,7 +45,7 @@ struct LimeFeatureSelectionTests {
   let fixtures = TestPaths.fixtures("GlimpseExplainTests")
 
   @Test(
-    "none, auto, highest_weights and forward_selection pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
+    "none, auto, highest_weights, forward_selection and lasso_path pick lime's features in lime's order, and the ridge on them matches explain_instance_with_data to 1e-9"
   )
   func matchesLime() throws {
     let f = try loadJSON(
@@ -55,7 +67,45 @@ struct LimeFeatureSelectionTests {
       #expect(abs(surrogate.predict(allOn, target: 0) - c.local_prediction) < 1e-9, "\(name)")
       checked += 1
     }
-    #expect(checked == 56)
+    #expect(checked == 70)
+  }
+
+  @Test(
+    "LARS-lasso's knots equal scikit-learn's lars_path(method='lasso') to 1e-9: alphas and coefficients on lime's weighted data and on a path that drops a variable"
+  )
+  func larsPathMatchesScikitLearn() throws {
+    let f = try loadJSON(
+      FeatureSelectionFixture.self, from: fixtures + "/lime_feature_selection.json")
+    #expect(f.lars_paths.count == 3)
+    #expect(f.lars_paths.contains { $0.drops > 0 })
+    for p in f.lars_paths {
+      let x: Matrix
+      let y: [Double]
+      if let label = p.label {
+        (x, y) = LocalSurrogate.weightedCentred(
+          features: Matrix(rows: f.samples, columns: f.features, storage: f.masks),
+          target: (0..<f.samples).map { f.targets[$0 * 3 + label] }, weights: f.kernel_weights)
+      } else {
+        x = Matrix(rows: p.rows, columns: p.columns, storage: p.x ?? [])
+        y = p.y ?? []
+      }
+      let path = LarsLassoPath.compute(features: x, target: y)
+      #expect(path.alphas.count == p.alphas.count, "\(p.name)")
+      #expect(path.coefficients.count == p.coefficients.count, "\(p.name)")
+      guard path.coefficients.count == p.coefficients.count else { continue }
+      let scale = p.coefficients.joined().reduce(0) { max($0, abs($1)) }
+      #expect(
+        maxAbsoluteDifference(path.alphas, p.alphas) < 1e-9 * max(p.alphas[0], 1), "\(p.name)")
+      for (knot, expected) in p.coefficients.enumerated() {
+        #expect(
+          maxAbsoluteDifference(path.coefficients[knot], expected) < 1e-9 * max(scale, 1),
+          "\(p.name), knot \(knot)")
+        // The support at each knot (what lime reads off the path) is scikit-learn's.
+        #expect(
+          path.coefficients[knot].map { abs($0) > 1e-12 } == expected.map { abs($0) > 1e-12 },
+          "\(p.name), knot \(knot)")
+      }
+    }
   }
 
   @Test("without num_features the explainer keeps today's surrogate on every segment")

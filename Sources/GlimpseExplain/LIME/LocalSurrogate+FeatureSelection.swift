@@ -10,7 +10,11 @@ import GlimpseCore
 // - forward_selection: greedy; each round adds the feature whose `Ridge(alpha=0)` fit on the
 //   features chosen so far plus it has the highest weighted R² (first feature wins ties, as
 //   lime's strict `>`), for min(K, features) rounds.
-// - lasso_path (`lars_path` on the weighted-centred data) is not implemented yet.
+// - lasso_path: the data and the target centred by their weighted means and scaled by √w per
+//   sample, then scikit-learn's `lars_path(method='lasso')` (`LarsLassoPath`); walking the
+//   path's knots from the last one back to the second, the nonzero features of the first knot
+//   with at most K of them (of the second knot if none has; all features on a path of one
+//   knot), in increasing feature order.
 // - auto: forward_selection when K ≤ 6, else highest_weights.
 // `LimeBase.explain_instance_with_data` then fits `Ridge(alpha=1)` on the selected features.
 
@@ -25,6 +29,8 @@ extension LocalSurrogate {
     case highestWeights = "highest_weights"
     /// Greedy by weighted R² of an unpenalised least-squares fit.
     case forwardSelection = "forward_selection"
+    /// The last knot of the weighted lasso path with at most K nonzero coefficients.
+    case lassoPath = "lasso_path"
   }
 
   /// The features lime's `feature_selection` picks for one target (notes above), in lime's order.
@@ -71,7 +77,47 @@ extension LocalSurrogate {
         used.append(best)
       }
       return used
+    case .lassoPath:
+      return lassoPathFeatures(features: features, target: target, weights: weights, count: count)
     }
+  }
+
+  /// lime's `lasso_path` selection (notes above).
+  static func lassoPathFeatures(
+    features: Matrix, target: [Double], weights: [Double], count: Int
+  ) -> [Int] {
+    let d = features.columns
+    let (scaled, scaledTarget) = weightedCentred(
+      features: features, target: target, weights: weights)
+    let path = LarsLassoPath.compute(features: scaled, target: scaledTarget)
+    var nonzero = Array(0..<d)
+    for knot in path.coefficients.indices.dropFirst().reversed() {
+      nonzero = path.coefficients[knot].indices.filter { path.coefficients[knot][$0] != 0 }
+      if nonzero.count <= count { break }
+    }
+    return nonzero
+  }
+
+  /// lime's input to `lars_path`: features and target centred by their weighted means
+  /// (`np.average(..., weights=w)`), each row scaled by √w.
+  static func weightedCentred(features: Matrix, target: [Double], weights: [Double]) -> (
+    Matrix, [Double]
+  ) {
+    let n = features.rows
+    let d = features.columns
+    let total = weights.reduce(0, +)
+    var means = [Double](repeating: 0, count: d)
+    var targetMean = 0.0
+    for i in 0..<n {
+      for j in 0..<d { means[j] += weights[i] * features[i, j] }
+      targetMean += weights[i] * target[i]
+    }
+    means = means.map { $0 / total }
+    targetMean /= total
+    let scaled = Matrix(rows: n, columns: d) { i, j in
+      (features[i, j] - means[j]) * weights[i].squareRoot()
+    }
+    return (scaled, (0..<n).map { (target[$0] - targetMean) * weights[$0].squareRoot() })
   }
 
   /// `LimeBase.explain_instance_with_data` for one target: the selected features, then a ridge

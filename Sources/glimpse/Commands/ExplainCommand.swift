@@ -71,12 +71,20 @@ struct ExplainCommand: ParsableCommand {
 
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
+  @OptionGroup var occlusion: OcclusionOptions
   @OptionGroup var neighborOptions: NeighborOptions
 
   @Option(help: "The PNG to write (default: output/explain-<name>.png); the sidecar gets .json.")
   var out: String?
 
   func run() throws {
+    if explanation.explainer == .occlusion {
+      // A pixel method: the one-method figure of compare-explainers.
+      return try compareExplainers(
+        modelPath: modelPath, external: modelSource.settings, choice: choice,
+        options: explanation, occlusion: occlusion, methods: [.occlusion], className: nil,
+        prefix: "explain", out: out)
+    }
     try explainChosenImage(
       modelPath: modelPath, choice: choice, options: explanation, layout: .columns,
       prefix: "explain", out: out,

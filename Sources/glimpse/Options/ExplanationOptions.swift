@@ -14,7 +14,7 @@ struct ExplanationOptions: ParsableArguments {
 
   @Option(
     help:
-      "How segments are weighed: lime (a weighted ridge on random masks) or kernelshap (Shapley values; every coalition for up to 14 segments)."
+      "How the image is explained: lime (a weighted ridge on random masks), kernelshap (Shapley values; every coalition for up to 14 segments) or occlusion (a sliding window of fill, explain only: see --window)."
   )
   var explainer = ExplainerName.lime
 
@@ -32,7 +32,7 @@ struct ExplanationOptions: ParsableArguments {
 
   @Option(
     help:
-      "LIME: lime's feature selection with --num-features: auto (forward_selection for K ≤ 6, else highest_weights), none, highest_weights, forward_selection."
+      "LIME: lime's feature selection with --num-features: auto (forward_selection for K ≤ 6, else highest_weights), none, highest_weights, forward_selection, lasso_path."
   )
   var featureSelection = LocalSurrogate.FeatureSelection.auto
 
@@ -89,7 +89,8 @@ struct ExplanationOptions: ParsableArguments {
       throw ValidationError("--num-features must be at least 1")
     }
     guard explainer == .lime || numFeatures == nil else {
-      throw ValidationError("--num-features is a LIME option; kernelshap weighs every segment")
+      throw ValidationError(
+        "--num-features is a LIME option; \(explainer.rawValue) does not select segments")
     }
     guard mask == nil || explainer == .lime else {
       throw ValidationError("--mask is a LIME option")
@@ -135,7 +136,12 @@ struct ExplanationOptions: ParsableArguments {
 
   /// The configured KernelSHAP explainer when `--explainer kernelshap`, else `nil`.
   var kernelSHAP: KernelSHAPExplainer? {
-    guard explainer == .kernelshap else { return nil }
+    explainer == .kernelshap ? kernelSHAPExplainer : nil
+  }
+
+  /// The KernelSHAP explainer these options configure, whatever `--explainer` says
+  /// (`compare-explainers` runs it beside LIME).
+  var kernelSHAPExplainer: KernelSHAPExplainer {
     var kernelSHAP = KernelSHAPExplainer()
     kernelSHAP.coalitionCount = samples
     kernelSHAP.batchSize = batchSize
@@ -164,6 +170,8 @@ enum ExplainerName: String, ExpressibleByArgument, CaseIterable {
   case lime
   /// KernelSHAP's Shapley values.
   case kernelshap
+  /// Occlusion's sliding window (`OcclusionExplainer`).
+  case occlusion
 }
 
 extension LocalSurrogate.FeatureSelection: ExpressibleByArgument {}

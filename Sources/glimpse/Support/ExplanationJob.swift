@@ -20,19 +20,30 @@ struct ExplanationJob {
   /// The model file's archive (class names, image shape).
   let archive: ModelArchive
   let modelPath: String
+  /// The SHA-256 of the model file (of the command for `cmd:` models).
+  let modelSHA256: String
   let segmenters: [any Segmenter]
   /// Segmentations kept between runs (`--segment-cache`), or `nil`.
   let segmentationCache: SegmentationCache?
   /// The model and the explanation settings, as the library explains with them.
   let reporter: ExplanationReporter
 
+  /// A job for `options`; `--explainer occlusion` is refused unless the caller explains with
+  /// pixel methods itself (`compareExplainers`), since the reporter weighs segments.
   init(
     modelPath: String, options: ExplanationOptions,
-    external: ExternalModelSettings = ExternalModelSettings()
+    external: ExternalModelSettings = ExternalModelSettings(), allowsPixelMethods: Bool = false
   ) throws {
+    guard allowsPixelMethods || options.explainer != .occlusion else {
+      throw CommandFailure(
+        message:
+          "--explainer occlusion: only glimpse explain and compare-explainers explain by occlusion",
+        status: ExitStatus.usage)
+    }
     let sha256: String
     (model, archive, sha256) = try loadModelWithDigest(modelPath, external: external)
     self.modelPath = modelPath
+    modelSHA256 = sha256
     // Images are explained at the model's input shape: the default segmenters fit that size.
     var segmenters = try options.segmenters(for: archive.imageShape)
     var explainer = options.lime

@@ -6,12 +6,15 @@ Writes Tests/GlimpseExplainTests/Fixtures/lime_feature_selection.json: a 0/1 mas
 ones), targets for two labels, the kernel weights lime computes from cosine distances (width 0.25),
 and, for every method and num_features, the features LimeBase.feature_selection picks and what
 LimeBase.explain_instance_with_data returns (intercept, weights of the selected features, score,
-local prediction).
+local prediction). Its "lars_paths" are scikit-learn's lars_path(X, y, method='lasso') (alphas
+and coefficients at every knot) on lime's weighted, centred data for both labels and on a small
+problem with correlated columns whose path drops a variable (the lasso modification).
 """
 import json
 
 import numpy as np
 import sklearn.metrics
+from sklearn.linear_model import lars_path
 from lime.lime_base import LimeBase
 
 out = "Tests/GlimpseExplainTests/Fixtures/lime_feature_selection.json"
@@ -42,9 +45,35 @@ for method in ("none", "auto", "highest_weights", "forward_selection", "lasso_pa
                           "selected": [int(f) for f in selected],
                           "intercept": float(intercept), "weights": coefficients,
                           "score": float(score), "local_prediction": float(np.ravel(local_pred)[0])})
+paths = []
+for label in (0, 1):
+    # LimeBase.feature_selection's lasso_path input.
+    x = (data - np.average(data, axis=0, weights=weights)) * np.sqrt(weights[:, np.newaxis])
+    y = (labels[:, label] - np.average(labels[:, label], weights=weights)) * np.sqrt(weights)
+    paths.append({"name": f"lime's weighted data, label {label}", "x": x, "y": y, "label": label})
+drop_rng = np.random.default_rng(0)
+base_columns = drop_rng.normal(size=(30, 3))
+x = np.hstack([base_columns, base_columns @ drop_rng.normal(size=(3, 3))
+               + 0.3 * drop_rng.normal(size=(30, 3))])
+y = x @ drop_rng.normal(size=6) + 0.5 * drop_rng.normal(size=30)
+paths.append({"name": "correlated columns, a variable dropped", "x": x - x.mean(0), "y": y - y.mean()})
+lars = []
+for problem in paths:
+    alphas, _, coefs = lars_path(problem["x"], problem["y"], method="lasso")
+    nonzero = coefs != 0
+    drops = sum(int((nonzero[:, k] & ~nonzero[:, k + 1]).sum()) for k in range(coefs.shape[1] - 1))
+    entry = {"name": problem["name"], "rows": problem["x"].shape[0],
+             "columns": problem["x"].shape[1], "alphas": alphas.tolist(),
+             "coefficients": coefs.T.tolist(), "drops": drops}
+    if "label" in problem:  # the test weighs and centres the masks itself, as lime does
+        entry["label"] = problem["label"]
+    else:
+        entry["x"], entry["y"] = problem["x"].ravel().tolist(), problem["y"].tolist()
+    lars.append(entry)
+assert lars[-1]["drops"] > 0, "the drop problem must drop a variable"
 with open(out, "w") as f:
     json.dump({"samples": n_samples, "features": n_features,
                "masks": data.astype(int).ravel().tolist(),
                "targets": labels.ravel().tolist(), "kernel_weights": weights.tolist(),
-               "cases": cases}, f)
+               "cases": cases, "lars_paths": lars}, f)
 print(out, len(cases), "cases")

@@ -1,0 +1,96 @@
+import Foundation
+import GlimpseCore
+import GlimpseData
+import GlimpseReport
+import GlimpseTestSupport
+import Testing
+
+@testable import glimpse
+
+@Suite("Command line: compare-explainers and explain --explainer occlusion")
+struct CompareExplainersCommandTests {
+  func model(in d: String) -> String {
+    let path = d + "/svm.glimpse"
+    #expect(run(["train", TestPaths.samples + "/digits", "--out", path]) == (0, []))
+    return path
+  }
+
+  @Test(
+    "compare-explainers writes a PNG, a sidecar with every method's map, curves and ranks (deletion ranks by increasing AUC, insertion by decreasing) and a CSV ranking"
+  )
+  func comparison() throws {
+    let d = makeTemporaryDirectory()
+    let model = model(in: d)
+    let out = d + "/c.png"
+    #expect(
+      run([
+        "compare-explainers", model, "--image", TestPaths.samples + "/digits/3/1500.png",
+        "--samples", "60", "--segmenter", "grid:4", "--segmenter", "slic:25:0.1", "--window", "4",
+        "--stride", "2x3", "--hide-color", "0", "--out", out,
+      ]) == (0, []))
+    let png = try PNGCodec.decode(FileBytes.readRaw(out))
+    #expect(png.width >= 4 * 120 && png.height > 200)
+    let sidecar = try JSONDecoder().decode(
+      ExplainerComparisonSidecar.self, from: Data(FileBytes.readRaw(d + "/c.json")))
+    #expect(sidecar.methods.map(\.name) == ["lime", "kernelshap", "occlusion"])
+    #expect(sidecar.methods.allSatisfy { $0.map?.count == 784 && $0.faithfulness != nil })
+    #expect(sidecar.fillValues == [0])
+    #expect(sidecar.methods[2].settings.hasPrefix("window 4×4, stride 2×3"))
+    let deletion = sidecar.deletionRanking.compactMap { name in
+      sidecar.methods.first { $0.name == name }?.faithfulness?.deletionAUC
+    }
+    let insertion = sidecar.insertionRanking.compactMap { name in
+      sidecar.methods.first { $0.name == name }?.faithfulness?.insertionAUC
+    }
+    #expect(deletion.count == 3 && deletion == deletion.sorted())
+    #expect(insertion.count == 3 && insertion == insertion.sorted(by: >))
+    // 32 steps of ⌈784/32⌉ = 25 pixels: 33 points from the image to the filled image.
+    #expect(sidecar.methods[0].faithfulness?.fractions.count == 33)
+    let csv = String(decoding: try FileBytes.readRaw(d + "/c.csv"), as: UTF8.self)
+    #expect(csv.split(separator: "\n").count == 4)
+    #expect(csv.hasPrefix("method,deletion_auc,insertion_auc"))
+  }
+
+  @Test("explain --explainer occlusion writes the one-method figure and its sidecar")
+  func explainOcclusion() throws {
+    let d = makeTemporaryDirectory()
+    let model = model(in: d)
+    #expect(
+      run([
+        "explain", model, "--image", TestPaths.samples + "/digits/7/3500.png", "--explainer",
+        "occlusion", "--window", "3x3", "--stride", "1", "--occlusion-fill", "mean", "--out",
+        d + "/o.png",
+      ]) == (0, []))
+    #expect(try PNGCodec.decode(FileBytes.readRaw(d + "/o.png")).width >= 2 * 120)
+    let sidecar = try JSONDecoder().decode(
+      ExplainerComparisonSidecar.self, from: Data(FileBytes.readRaw(d + "/o.json")))
+    #expect(sidecar.methods.map(\.name) == ["occlusion"])
+    #expect(sidecar.fill == "mean" && sidecar.fillValues.count == 1)
+    #expect(!FileManager.default.fileExists(atPath: d + "/o.csv"))
+  }
+
+  @Test(
+    "bad input is one line and a usage status: a zero window, an unknown method, an unknown class, occlusion in explain-batch"
+  )
+  func badInput() throws {
+    let d = makeTemporaryDirectory()
+    let model = model(in: d)
+    let image = TestPaths.samples + "/digits/3/1500.png"
+    for arguments in [
+      ["compare-explainers", model, "--image", image, "--window", "0x3"],
+      ["compare-explainers", model, "--image", image, "--methods", "lime,gradcam"],
+      ["compare-explainers", model, "--image", image, "--occlusion-fill", "grey"],
+      ["compare-explainers", model, "--image", image, "--class", "eleven"],
+      [
+        "explain-batch", model, "--folder", TestPaths.samples + "/digits", "--explainer",
+        "occlusion",
+        "--out", d + "/b",
+      ],
+    ] {
+      let result = run(arguments)
+      #expect(result.status == ExitStatus.usage, "\(arguments)")
+      #expect(result.errors.count == 1, "\(arguments): \(result.errors)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: d + "/b/index.html"))
+  }
+}
