@@ -41,6 +41,10 @@ struct CompareExplainersCommand: ParsableCommand {
   var out: String?
 
   func validate() throws {
+    // A region of interest is LIME's alone; the other methods would perturb the outside.
+    guard explanation.mask == nil else {
+      throw ValidationError("--mask is an explain (LIME) option, not one of compare-explainers")
+    }
     let names = methods.split(separator: ",").map(String.init)
     guard !names.isEmpty else { throw ValidationError("--methods needs at least one method") }
     for name in names where ExplainerName(rawValue: name) == nil {
