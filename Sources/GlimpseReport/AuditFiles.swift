@@ -52,6 +52,30 @@ extension AuditResults {
             caption: "A: \(images.labels[row]) · B: \(annotators.labels[row] ?? "")")
         }, columns: 7)
     }
+    if let annotators {
+      let agreement = annotators.agreement
+      let high = Double(agreement.crosstab.flatMap { $0 }.max() ?? 0)
+      var figure = ConfusionMatrixFigure(
+        values: agreement.crosstab.map { row in row.map { high > 0 ? Double($0) / high : 0 } },
+        classNames: agreement.classes,
+        title: "Annotators: \(agreement.comparedCount) items, "
+          + "agreement \(formatFixed(agreement.agreement * 100, digits: 1)) %")
+      figure.rowAxisLabel = "annotator A"
+      figure.columnAxisLabel = "annotator B"
+      figure.cellLabels = agreement.crosstab.map { row in row.map { $0 == 0 ? "" : "\($0)" } }
+      files.append(AuditFile(name: "crosstab.png", bytes: try figure.pngData()))
+      figures["crosstab.png"] = figure.title
+    }
+    if let queue = reviewQueue {
+      try sheet(
+        "review_queue.png", "Review queue: the \(min(queue.items.count, 28)) most suspect rows",
+        queue.items.prefix(28).map { item in
+          ContactSheet.Item(
+            image: images.image(at: item.row),
+            caption: "#\(item.row) given \(item.given)"
+              + (item.suggested.map { " → suggested \($0)" } ?? ""))
+        }, columns: 7)
+    }
     let groups = exactDuplicates.prefix(12)
     try sheet(
       "exact_duplicates.png",
@@ -127,6 +151,30 @@ extension AuditResults {
         "leaks.csv", ["data_row", "test_row", "data_source", "test_source"],
         leaks.map { ["\($0[0])", "\($0[1])", images.sources[$0[0]], images.sources[$0[1]]] }),
     ]
+    if let queue = reviewQueue {
+      files.append(
+        csv(
+          "review_queue.csv", ["rank", "row", "source", "given", "suggested", "score", "reasons"],
+          queue.items.enumerated().map { rank, item in
+            [
+              "\(rank + 1)", "\(item.row)", images.sources[item.row], item.given,
+              item.suggested ?? "", "\(item.score)", item.reasons.joined(separator: "; "),
+            ]
+          }))
+    }
+    if let findings = labelIssues {
+      let issues = findings.issues
+      files.append(
+        csv(
+          "label_issues.csv", ["rank", "row", "source", "given", "self_confidence", "predicted"],
+          issues.ranked.enumerated().map { rank, row in
+            [
+              "\(rank + 1)", "\(row)", images.sources[row], images.labels[row],
+              "\(issues.selfConfidence[row])",
+              findings.probabilities.classes[findings.probabilities.argmax(row)],
+            ]
+          }))
+    }
     if let annotators {
       let position = Dictionary(
         uniqueKeysWithValues: annotators.agreement.classes.enumerated().map { ($1, $0) })
