@@ -27,10 +27,15 @@ extension AuditResults {
     let report = report(glimpseVersion: glimpseVersion)
     files.append(AuditFile(name: "report.json", bytes: try report.encoded()))
     var figures = [String: String]()  // file name → what it shows
-    func sheet(_ name: String, _ title: String, _ items: [ContactSheet.Item], columns: Int) throws {
+    func sheet(
+      _ name: String, _ title: String, _ items: [ContactSheet.Item], columns: Int,
+      cellSize: Int = 84
+    ) throws {
       guard !items.isEmpty else { return }
       let invert = ContactSheet.prefersInverted(items.map(\.image))
-      let bytes = try ContactSheet(title: title, invert: invert, columns: columns).pngData(items)
+      let bytes = try ContactSheet(
+        title: title, invert: invert, columns: columns, cellSize: cellSize
+      ).pngData(items)
       files.append(AuditFile(name: name, bytes: bytes))
       figures[name] = title
     }
@@ -67,14 +72,16 @@ extension AuditResults {
       figures["crosstab.png"] = figure.title
     }
     if let queue = reviewQueue {
+      // Wider cells than the other sheets: the captions name two classes.
       try sheet(
-        "review_queue.png", "Review queue: the \(min(queue.items.count, 28)) most suspect rows",
-        queue.items.prefix(28).map { item in
+        "review_queue.png",
+        "Review queue: the \(min(queue.items.count, 20)) most suspect rows (#row: given → suggested)",
+        queue.items.prefix(20).map { item in
           ContactSheet.Item(
             image: images.image(at: item.row),
-            caption: "#\(item.row) given \(item.given)"
+            caption: "#\(item.row): given \(item.given)"
               + (item.suggested.map { " → suggested \($0)" } ?? ""))
-        }, columns: 7)
+        }, columns: 5, cellSize: 168)
     }
     let groups = exactDuplicates.prefix(12)
     try sheet(

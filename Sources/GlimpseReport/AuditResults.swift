@@ -139,12 +139,15 @@ public struct AuditResults: Sendable {
       throw AuditError("\(values.path): \(values.values.count) values for \(labels.count) rows")
     }
     let limit = queueLength ?? max(100, labels.count / 10)
-    let queue =
-      findings == nil && values == nil && exact.isEmpty && near.isEmpty
-      ? nil
-      : ReviewQueue(
-        labels: labels, issues: findings.map { ($0.issues, $0.probabilities) },
-        values: values?.values, exact: exact, near: near, leaks: leaks, limit: limit)
+    var disagreements = [Int: String]()
+    if let (agreement, _, labelsB) = annotators {
+      for row in agreement.disagreements { disagreements[row] = labelsB[row] ?? "" }
+    }
+    let built = ReviewQueue(
+      labels: labels, issues: findings.map { ($0.issues, $0.probabilities) },
+      values: values?.values, exact: exact, near: near, leaks: leaks,
+      disagreements: disagreements, limit: limit)
+    let queue = built.items.isEmpty ? nil : built
     return AuditResults(
       images: images, dataPath: dataPath, testPath: testPath, exactDuplicates: exact,
       nearDuplicates: near, nearDuplicateThreshold: finder.threshold,

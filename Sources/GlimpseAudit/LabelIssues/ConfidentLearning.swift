@@ -178,4 +178,16 @@ public struct LabelIssues: Sendable, Equatable {
   public var selfConfidence: [Double]
   /// The confident joint (thresholds, raw and calibrated counts).
   public var joint: ConfidentJoint
+
+  /// Findings from their parts (`ConfidentLearning.findIssues` computes them).
+  public init(
+    filter: LabelIssueFilter, mask: [Bool], ranked: [Int], selfConfidence: [Double],
+    joint: ConfidentJoint
+  ) {
+    self.filter = filter
+    self.mask = mask
+    self.ranked = ranked
+    self.selfConfidence = selfConfidence
+    self.joint = joint
+  }
 }

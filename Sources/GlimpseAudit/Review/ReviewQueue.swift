@@ -6,8 +6,8 @@ import GlimpseCore
 ///
 /// The rankings: self-confidence (the predicted probability of the given label, ascending;
 /// confident learning's ranking, Northcutt et al. 2021), data value (ascending, from
-/// `glimpse value`), and membership of a duplicate pair or group or a leak (rank 1 for every
-/// member). The top-2 probability margin is reported as a reason but left out of the score:
+/// `glimpse value`), a second annotator's disagreement, and membership of a duplicate pair or
+/// group whose labels differ or of a leak (rank 1 for every member). The top-2 probability margin is reported as a reason but left out of the score:
 /// on the anchor split (1000 digits, 10 % flipped) it finds 7 flipped labels among the lowest
 /// 10 %, and adding it as a third ranking lowers the fused precision from 0.84 to 0.69 — a
 /// flipped label is usually predicted confidently as its true class, not ambiguously.
@@ -45,11 +45,12 @@ public struct ReviewQueue: Sendable, Equatable {
   ///   - exact: Exact-duplicate groups (rows may reach into the test set).
   ///   - near: Near-duplicate pairs.
   ///   - leaks: `[data_row, test_row]` pairs.
-  ///   - limit: How many rows to keep.
+  ///   - disagreements: DATA rows a second annotator labelled differently, with that label.
+  ///   - limit: How many rows to keep at most; rows no signal ranks (score 0) are left out.
   public init(
     labels: [String], issues: (found: LabelIssues, probabilities: ClassProbabilities)?,
     values: [Double]?, exact: [ExactDuplicateGroup], near: [NearDuplicatePair], leaks: [[Int]],
-    limit: Int
+    disagreements: [Int: String] = [:], limit: Int
   ) {
     let count = labels.count
     var score = [Double](repeating: 0, count: count)
@@ -88,10 +89,23 @@ public struct ReviewQueue: Sendable, Equatable {
         reasons[row].append("low value (\(formatFixed(values[row], digits: 4)))")
       }
     }
+    if !disagreements.isEmpty {
+      // A second annotator's different label is direct evidence: every such row ranks first in
+      // this signal, and B's label is the suggestion unless the model already made one.
+      signals.append("annotator disagreement")
+      for (row, label) in disagreements where row < count {
+        score[row] += 1 / (Self.fusionConstant + 1)
+        reasons[row].append("annotator B says \(label)")
+        if suggested[row] == nil { suggested[row] = label }
+      }
+    }
+    // A duplicate whose labels differ, or that leaks into the test set, ranks first in this
+    // signal; a same-label duplicate is a redundancy, not a suspect label: it gets its reason
+    // but no score (on samples/colour, overlapping patches of one photo otherwise led the queue).
     var members = Set<Int>()
-    func note(_ row: Int, _ text: String, partner: Int) {
+    func note(_ row: Int, _ text: String, partner: Int, counts: Bool) {
       guard row < count else { return }
-      members.insert(row)
+      if counts { members.insert(row) }
       reasons[row].append(text)
       if suggested[row] == nil, partner < count, labels[partner] != labels[row] {
         suggested[row] = labels[partner]
@@ -102,7 +116,9 @@ public struct ReviewQueue: Sendable, Equatable {
         let others = group.rows.filter { $0 != row }
         let names = others.prefix(3).map { "#\($0)" }.joined(separator: ", ")
         let suffix = group.labelConflict ? " (labels differ)" : ""
-        note(row, "exact duplicate of \(names)\(suffix)", partner: others.first ?? row)
+        note(
+          row, "exact duplicate of \(names)\(suffix)", partner: others.first ?? row,
+          counts: group.labelConflict)
       }
     }
     for pair in near {
@@ -110,16 +126,22 @@ public struct ReviewQueue: Sendable, Equatable {
         && labels[pair.first] != labels[pair.second]
       let suffix = differ ? ", labels differ" : ""
       let distance = formatFixed(pair.distance, digits: 4)
-      note(pair.first, "near-duplicate of #\(pair.second) (d = \(distance)\(suffix))", partner: pair.second)
-      note(pair.second, "near-duplicate of #\(pair.first) (d = \(distance)\(suffix))", partner: pair.first)
+      note(
+        pair.first, "near-duplicate of #\(pair.second) (d = \(distance)\(suffix))",
+        partner: pair.second, counts: differ)
+      note(
+        pair.second, "near-duplicate of #\(pair.first) (d = \(distance)\(suffix))",
+        partner: pair.first, counts: differ)
     }
-    for leak in leaks { note(leak[0], "leaks into the test set (#\(leak[1]))", partner: leak[1]) }
+    for leak in leaks {
+      note(leak[0], "leaks into the test set (#\(leak[1]))", partner: leak[1], counts: true)
+    }
     if !members.isEmpty {
-      signals.append("duplicates")
+      signals.append("conflicting duplicates and leaks")
       for row in members { score[row] += 1 / (Self.fusionConstant + 1) }
     }
     let order = (0..<count).sorted { (-score[$0], $0) < (-score[$1], $1) }
-    items = order.prefix(max(limit, 0)).map { row in
+    items = order.prefix(max(limit, 0)).filter { score[$0] > 0 }.map { row in
       Item(
         row: row, given: labels[row], suggested: suggested[row], score: score[row],
         reasons: reasons[row])
