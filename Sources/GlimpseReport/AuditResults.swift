@@ -121,7 +121,8 @@ public struct AuditResults: Sendable {
       progress(.labelIssues)
       let probabilities = labelIssues.probabilities
       let column = Dictionary(
-        probabilities.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        probabilities.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }
+      )
       var indices = [Int]()
       for (row, label) in labels.enumerated() {
         guard let index = column[label] else {

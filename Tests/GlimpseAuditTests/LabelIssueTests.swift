@@ -141,7 +141,8 @@ struct LabelIssueReference: Decodable {
     #expect(try learning.findIssues(labels: labels, probabilities: probabilities).ranked == [3])
   }
 
-  @Test("round_preserving_sum: halves round to even, then the furthest-rounded move to keep the sum")
+  @Test(
+    "round_preserving_sum: halves round to even, then the furthest-rounded move to keep the sum")
   func roundingPreservesSum() {
     let joint = ConfidentJoint(
       labels: [0, 0, 0, 1, 1, 1, 1],
@@ -160,7 +161,8 @@ struct LabelIssueReference: Decodable {
     #expect(folds == OutOfFold.folds(labels: labels, count: 5, seed: 7))
     #expect(folds != OutOfFold.folds(labels: labels, count: 5, seed: 8))
     for label in 0..<3 {
-      let sizes = (0..<5).map { f in labels.indices.count { labels[$0] == label && folds[$0] == f } }
+      let sizes = (0..<5).map { f in labels.indices.count { labels[$0] == label && folds[$0] == f }
+      }
       #expect(sizes.max()! - sizes.min()! <= 1)
     }
   }

@@ -28,7 +28,8 @@ import Testing
     #expect(queue.signals == ["self-confidence", "data value"])
   }
 
-  @Test("conflicting duplicates and annotator disagreements rank; same-label duplicates only explain")
+  @Test(
+    "conflicting duplicates and annotator disagreements rank; same-label duplicates only explain")
   func duplicatesAndDisagreements() {
     let labels = ["a", "b", "a", "a", "b"]
     let queue = ReviewQueue(

@@ -122,7 +122,8 @@ public struct ReviewQueue: Sendable, Equatable {
       }
     }
     for pair in near {
-      let differ = pair.first < labels.count && pair.second < labels.count
+      let differ =
+        pair.first < labels.count && pair.second < labels.count
         && labels[pair.first] != labels[pair.second]
       let suffix = differ ? ", labels differ" : ""
       let distance = formatFixed(pair.distance, digits: 4)

@@ -34,7 +34,7 @@ struct AuditCommand: ParsableCommand {
       (each row's file or table line), labels (each row's label), exact_duplicates (groups, \
       lists of row indices), exact_duplicate_conflicts (the groups with differing labels), \
       near_duplicates ([i, j, distance], i < j, closest first), near_duplicate_threshold, leaks \
-      ([data_row, test_row]), annotators (null without --labels-b; else labels_b, classes, \
+      ([data_row, test_row]), annotators (absent without --labels-b; else labels_b, classes, \
       crosstab (rows A, columns B), compared, agreement, kappa {unweighted, linear, quadratic}, \
       disagreements, disagreements_2plus, dropped_missing: DATA row indices), profile and \
       test_profile (rows, classes [{name, count}], imbalance_ratio, shapes [{shape, count}], \
@@ -53,9 +53,10 @@ struct AuditCommand: ParsableCommand {
       (cleanlab's default), prune_by_class, both, confident_learning or predicted_neq_given.
 
       Review queue: DATA rows ranked by reciprocal rank fusion (1/(60 + rank) summed) of \
-      self-confidence, data value (--values, the CSV glimpse value writes for DATA's rows) and \
-      duplicate/leak membership; the top-2 probability gap is given as a reason only. Written \
-      as review_queue.csv, review_queue.png and a table on the page (--queue-length rows, \
+      self-confidence, data value (--values: the CSV glimpse value writes for DATA's rows), \
+      annotator disagreement, and duplicates whose labels differ or leaks (rank 1 each); the \
+      top-2 probability gap and same-label duplicates are reasons only. Written as \
+      review_queue.csv, review_queue.png and a table on the page (--queue-length rows, \
       default the larger of 100 and a tenth of DATA).
       """)
 
@@ -219,7 +220,8 @@ struct AuditCommand: ParsableCommand {
     let started = monotonicSeconds()
     printError("glimpse: \(folds)-fold out-of-fold probabilities, \(modelOptions.model.rawValue)")
     let probabilities = try OutOfFold.probabilities(data, folds: folds, seed: seed) {
-      training, seed in try modelOptions.fit(training, seed: seed) { _ in }
+      training, seed in
+      try modelOptions.fit(training, seed: seed) { _ in }
     } progress: { done in
       printError("glimpse:   fold \(done)/\(folds) done")
     }
@@ -228,7 +230,8 @@ struct AuditCommand: ParsableCommand {
         + "\(formatFixed(monotonicSeconds() - started, digits: 1)) s")
     return AuditResults.LabelIssueInput(
       probabilities: probabilities,
-      origin: "\(folds)-fold cross-validation (stratified, seed \(seed)), \(modelOptions.model.rawValue)",
+      origin:
+        "\(folds)-fold cross-validation (stratified, seed \(seed)), \(modelOptions.model.rawValue)",
       learning: learning)
   }
 
