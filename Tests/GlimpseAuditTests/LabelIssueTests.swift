@@ -61,7 +61,7 @@ struct LabelIssueReference: Decodable {
   func masksMatchCleanlab() throws {
     let (reference, probabilities) = try Self.load()
     #expect(!reference.boundary_ties, "the fixture has no tie at a cut, so masks must agree")
-    #expect(reference.cases.count == 9)
+    #expect(reference.cases.count == 11)
     for item in reference.cases {
       var learning = ConfidentLearning()
       learning.filter = try #require(LabelIssueFilter(rawValue: item.filter_by))

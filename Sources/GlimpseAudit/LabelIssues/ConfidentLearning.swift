@@ -67,15 +67,32 @@ public struct ConfidentLearning: Sendable, Equatable {
       for row in joint.offDiagonalRows { mask[row] = true }
     case .predictedNeqGiven:
       for row in labels.indices { mask[row] = probabilities.argmax(row) != labels[row] }
+    case .lowSelfConfidence, .lowNormalizedMargin:
+      // cleanlab's `num_label_issues` ("off_diagonal"): the confident_learning count.
+      let count = joint.offDiagonalRows.count {
+        !Self.nearlyPredicted(row: $0, labels: labels, probabilities: probabilities)
+      }
+      let scores = labels.indices.map { row in
+        let given = probabilities[row, labels[row]]
+        guard filter == .lowNormalizedMargin else { return given }
+        var other = -Double.infinity
+        for column in 0..<classCount where column != labels[row] {
+          other = max(other, probabilities[row, column])
+        }
+        return (given - other + 1) / 2
+      }
+      let order = labels.indices.sorted { (scores[$0], $0) < (scores[$1], $1) }
+      for row in order.prefix(count) { mask[row] = true }
     }
-    // cleanlab's `_reduce_issues`: a row whose given label is within 1e-6 of the top
-    // probability is not an issue.
-    for row in labels.indices where mask[row] {
-      var boosted = Array(probabilities.row(row))
-      boosted[labels[row]] += 1e-6
-      var best = 0
-      for column in 1..<classCount where boosted[column] > boosted[best] { best = column }
-      if best == labels[row] { mask[row] = false }
+    // cleanlab's `_reduce_issues` (not for the low_* filters): a row whose given label is
+    // within 1e-6 of the top probability is not an issue.
+    if filter != .lowSelfConfidence && filter != .lowNormalizedMargin {
+      for row in labels.indices
+      where mask[row]
+        && Self.nearlyPredicted(row: row, labels: labels, probabilities: probabilities)
+      {
+        mask[row] = false
+      }
     }
     let selfConfidence = labels.indices.map { probabilities[$0, labels[$0]] }
     let ranked = labels.indices.filter { mask[$0] }.sorted {
@@ -83,6 +100,18 @@ public struct ConfidentLearning: Sendable, Equatable {
     }
     return LabelIssues(
       filter: filter, mask: mask, ranked: ranked, selfConfidence: selfConfidence, joint: joint)
+  }
+
+  /// Whether the given label, raised by 1e-6, is the (first) most probable class: cleanlab's
+  /// `_reduce_issues` test.
+  static func nearlyPredicted(row: Int, labels: [Int], probabilities: ClassProbabilities)
+    -> Bool
+  {
+    var boosted = Array(probabilities.row(row))
+    boosted[labels[row]] += 1e-6
+    var best = 0
+    for column in 1..<boosted.count where boosted[column] > boosted[best] { best = column }
+    return best == labels[row]
   }
 
   /// The prune-count matrix, transposed like cleanlab's (`[true][given]`): the calibrated joint

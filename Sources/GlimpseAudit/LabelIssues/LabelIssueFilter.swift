@@ -13,12 +13,18 @@ public enum LabelIssueFilter: String, Sendable, CaseIterable, Codable {
   case confidentLearning = "confident_learning"
   /// Rows whose most probable class is not the given label.
   case predictedNeqGiven = "predicted_neq_given"
+  /// As many rows as `confident_learning` flags, those of lowest self-confidence (the
+  /// probability of the given label).
+  case lowSelfConfidence = "low_self_confidence"
+  /// As many rows as `confident_learning` flags, those of lowest normalised margin
+  /// `(p_given − max p_other + 1) / 2`.
+  case lowNormalizedMargin = "low_normalized_margin"
 
   /// Whether `frac_noise` and `num_to_remove_per_class` apply (the pruning filters).
   public var prunes: Bool {
     switch self {
     case .pruneByNoiseRate, .pruneByClass, .both: true
-    case .confidentLearning, .predictedNeqGiven: false
+    case .confidentLearning, .predictedNeqGiven, .lowSelfConfidence, .lowNormalizedMargin: false
     }
   }
 }

@@ -50,7 +50,8 @@ struct AuditCommand: ParsableCommand {
       find_label_issues): out-of-fold probabilities from --pred-probs (the CSV glimpse predict \
       writes, one row per DATA row) or --folds K (the --model trained K times on stratified, \
       seeded folds, each predicting the fold it did not see). --filter-by prune_by_noise_rate \
-      (cleanlab's default), prune_by_class, both, confident_learning or predicted_neq_given.
+      (cleanlab's default), prune_by_class, both, confident_learning, predicted_neq_given, \
+      low_self_confidence or low_normalized_margin.
 
       Review queue: DATA rows ranked by reciprocal rank fusion (1/(60 + rank) summed) of \
       self-confidence, data value (--values: the CSV glimpse value writes for DATA's rows), \
@@ -93,7 +94,7 @@ struct AuditCommand: ParsableCommand {
 
   @Option(
     help:
-      "Label-issue filter: prune_by_noise_rate, prune_by_class, both, confident_learning, predicted_neq_given."
+      "Label-issue filter: prune_by_noise_rate, prune_by_class, both, confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."
   )
   var filterBy = LabelIssueFilter.pruneByNoiseRate
 

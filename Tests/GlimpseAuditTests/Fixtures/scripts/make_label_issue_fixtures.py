@@ -63,7 +63,8 @@ def main():
     out["confident_joint"] = compute_confident_joint(labels, pp).tolist()
     cases = []
     variants = [(f, {}) for f in ["prune_by_noise_rate", "prune_by_class", "both",
-                                  "confident_learning", "predicted_neq_given"]]
+                                  "confident_learning", "predicted_neq_given",
+                                  "low_self_confidence", "low_normalized_margin"]]
     variants += [("prune_by_noise_rate", {"frac_noise": 0.5}),
                  ("prune_by_class", {"frac_noise": 0.3}),
                  ("prune_by_noise_rate", {"num_to_remove_per_class": [5, 3, 8, 6, 4, 7, 2, 9, 10, 5]}),
@@ -79,11 +80,23 @@ def main():
     sc = pp[np.arange(len(labels)), labels]
     out["ranked_scores_tied"] = bool(len(set(sc[ranked])) < len(ranked))
     # An exact tie at a prune cut would let numpy's unstable sort choose either row.
-    out["boundary_ties"] = boundary_ties(labels, pp)
+    out["boundary_ties"] = boundary_ties(labels, pp) or low_score_ties(labels, pp)
     json.dump(out, open(os.path.join(OUT, "label_issues.json"), "w"), separators=(",", ":"))
     print("flagged (default):", int(default.sum()), "of which flipped:",
           len(set(np.flatnonzero(default)) & set(flipped)), "ties:", out["boundary_ties"],
           out["ranked_scores_tied"])
+
+
+def low_score_ties(labels, pp):
+    """Whether the low_* filters' cut falls inside a run of equal scores."""
+    from cleanlab.count import num_label_issues
+    from cleanlab.rank import get_label_quality_scores
+    n = num_label_issues(labels, pp)
+    for method in ["self_confidence", "normalized_margin"]:
+        s = np.sort(get_label_quality_scores(labels, pp, method=method, adjust_pred_probs=False))
+        if 0 < n < len(s) and s[n - 1] == s[n]:
+            return True
+    return False
 
 
 def boundary_ties(labels, pp):
