@@ -213,7 +213,11 @@ public struct AuditPage: Sendable {
   func queueSection(_ queue: ReviewQueue) -> String {
     let images = results.images
     var html = "<h2>Review queue</h2>\n<p>The rows most worth a second look, fusing "
-    html += queue.signals.joined(separator: ", ")
+    let signals = queue.signals
+    html +=
+      signals.count > 1
+      ? signals.dropLast().joined(separator: ", ") + " and " + (signals.last ?? "")
+      : signals.joined()
     html += " by reciprocal rank fusion (each ranking adds 1/(60 + rank)); "
     html += "<code>review_queue.csv</code> holds \(queue.items.count) rows.</p>\n"
     html += figure("review_queue.png")
