@@ -45,7 +45,7 @@ let package = Package(
     // Layer 3: data valuation (utilities, samplers, stopping rules, methods).
     .target(name: "GlimpseValuation", dependencies: ["GlimpseModels"]),
     // Layer 3: the dataset audit (annotators, duplicates, leaks, profile; issue #20).
-    .target(name: "GlimpseAudit", dependencies: ["GlimpseCore", "GlimpseModels"]),
+    .target(name: "GlimpseAudit", dependencies: ["GlimpseCore", "GlimpseData", "GlimpseModels"]),
 
     // Layer 4: what the user gets from an explanation (figure, sidecar, summary); later the
     // dataset-audit report. Values only: no printing, no files.

@@ -27,10 +27,15 @@ extension AuditResults {
     let report = report(glimpseVersion: glimpseVersion)
     files.append(AuditFile(name: "report.json", bytes: try report.encoded()))
     var figures = [String: String]()  // file name → what it shows
-    func sheet(_ name: String, _ title: String, _ items: [ContactSheet.Item], columns: Int) throws {
+    func sheet(
+      _ name: String, _ title: String, _ items: [ContactSheet.Item], columns: Int,
+      cellSize: Int = 84
+    ) throws {
       guard !items.isEmpty else { return }
       let invert = ContactSheet.prefersInverted(items.map(\.image))
-      let bytes = try ContactSheet(title: title, invert: invert, columns: columns).pngData(items)
+      let bytes = try ContactSheet(
+        title: title, invert: invert, columns: columns, cellSize: cellSize
+      ).pngData(items)
       files.append(AuditFile(name: name, bytes: bytes))
       figures[name] = title
     }
@@ -51,6 +56,32 @@ extension AuditResults {
             image: images.image(at: row),
             caption: "A: \(images.labels[row]) · B: \(annotators.labels[row] ?? "")")
         }, columns: 7)
+    }
+    if let annotators {
+      let agreement = annotators.agreement
+      let high = Double(agreement.crosstab.flatMap { $0 }.max() ?? 0)
+      var figure = ConfusionMatrixFigure(
+        values: agreement.crosstab.map { row in row.map { high > 0 ? Double($0) / high : 0 } },
+        classNames: agreement.classes,
+        title: "Annotators: \(agreement.comparedCount) items, "
+          + "agreement \(formatFixed(agreement.agreement * 100, digits: 1)) %")
+      figure.rowAxisLabel = "annotator A"
+      figure.columnAxisLabel = "annotator B"
+      figure.cellLabels = agreement.crosstab.map { row in row.map { $0 == 0 ? "" : "\($0)" } }
+      files.append(AuditFile(name: "crosstab.png", bytes: try figure.pngData()))
+      figures["crosstab.png"] = figure.title
+    }
+    if let queue = reviewQueue {
+      // Wider cells than the other sheets: the captions name two classes.
+      try sheet(
+        "review_queue.png",
+        "Review queue: the \(min(queue.items.count, 20)) most suspect rows (#row: given → suggested)",
+        queue.items.prefix(20).map { item in
+          ContactSheet.Item(
+            image: images.image(at: item.row),
+            caption: "#\(item.row): given \(item.given)"
+              + (item.suggested.map { " → suggested \($0)" } ?? ""))
+        }, columns: 5, cellSize: 168)
     }
     let groups = exactDuplicates.prefix(12)
     try sheet(
@@ -127,6 +158,30 @@ extension AuditResults {
         "leaks.csv", ["data_row", "test_row", "data_source", "test_source"],
         leaks.map { ["\($0[0])", "\($0[1])", images.sources[$0[0]], images.sources[$0[1]]] }),
     ]
+    if let queue = reviewQueue {
+      files.append(
+        csv(
+          "review_queue.csv", ["rank", "row", "source", "given", "suggested", "score", "reasons"],
+          queue.items.enumerated().map { rank, item in
+            [
+              "\(rank + 1)", "\(item.row)", images.sources[item.row], item.given,
+              item.suggested ?? "", "\(item.score)", item.reasons.joined(separator: "; "),
+            ]
+          }))
+    }
+    if let findings = labelIssues {
+      let issues = findings.issues
+      files.append(
+        csv(
+          "label_issues.csv", ["rank", "row", "source", "given", "self_confidence", "predicted"],
+          issues.ranked.enumerated().map { rank, row in
+            [
+              "\(rank + 1)", "\(row)", images.sources[row], images.labels[row],
+              "\(issues.selfConfidence[row])",
+              findings.probabilities.classes[findings.probabilities.argmax(row)],
+            ]
+          }))
+    }
     if let annotators {
       let position = Dictionary(
         uniqueKeysWithValues: annotators.agreement.classes.enumerated().map { ($1, $0) })

@@ -27,6 +27,9 @@ public struct AuditPage: Sendable {
     body += ". Row numbers (#) count from 0 through DATA, then the test set; "
     body += "<code>report.json</code> maps each to its file or table line.</p>\n"
     body += summary()
+    body += skippedSection()
+    if let queue = results.reviewQueue { body += queueSection(queue) }
+    if let findings = results.labelIssues { body += labelIssueSection(findings) }
     if let annotators = results.annotators { body += annotatorSection(annotators) }
     body += duplicateSection()
     body += profileSection()
@@ -69,6 +72,13 @@ public struct AuditPage: Sendable {
       rows.append(
         ("Cohen's kappa (unweighted)", agreement.kappa.map { fixed($0.unweighted) } ?? "undefined"))
     }
+    if let findings = results.labelIssues {
+      rows.append(
+        ("Label issues (\(findings.issues.filter.rawValue))", "\(findings.issues.ranked.count)"))
+    }
+    if !results.skipped.isEmpty {
+      rows.append(("Unreadable files skipped", "\(results.skipped.count)"))
+    }
     rows.append(("Classes", "\(results.profile.classes.count)"))
     return "<table>\n"
       + rows.map { "<tr><th class=\"l\">\(escape($0.0))</th><td>\(escape($0.1))</td></tr>\n" }
@@ -108,6 +118,7 @@ public struct AuditPage: Sendable {
       html += "</tr>\n"
     }
     html += "</table>\n"
+    html += figure("crosstab.png")
     html += "<p>\(agreement.disagreements.count) items graded differently, "
     html += "\(agreement.disagreementsTwoPlus.count) of them two or more grades apart "
     html += "(<code>disagreements.csv</code>).</p>\n"
@@ -186,6 +197,63 @@ public struct AuditPage: Sendable {
     html += "of that distance (2 = twice as far as a typical row of the class).</p>\n"
     html += figure("outliers.png")
     return html
+  }
+
+  func skippedSection() -> String {
+    guard !results.skipped.isEmpty else { return "" }
+    var html = "<h2>Skipped files</h2>\n<p class=\"warn\">\(results.skipped.count) "
+    html += "file\(results.skipped.count == 1 ? "" : "s") could not be read and are left out "
+    html += "of every count and row number:</p>\n<ul>\n"
+    for file in results.skipped {
+      html += "<li><code>\(escape(file.path))</code>: \(escape(file.reason))</li>\n"
+    }
+    return html + "</ul>\n"
+  }
+
+  func queueSection(_ queue: ReviewQueue) -> String {
+    let images = results.images
+    var html = "<h2>Review queue</h2>\n<p>The rows most worth a second look, fusing "
+    let signals = queue.signals
+    html +=
+      signals.count > 1
+      ? signals.dropLast().joined(separator: ", ") + " and " + (signals.last ?? "")
+      : signals.joined()
+    html += " by reciprocal rank fusion (each ranking adds 1/(60 + rank)); "
+    html += "<code>review_queue.csv</code> holds \(queue.items.count) rows.</p>\n"
+    html += figure("review_queue.png")
+    html += "<table><tr><th>#</th><th>row</th><th class=\"l\">source</th><th>given</th>"
+    html += "<th>suggested</th><th>score</th><th class=\"l\">why</th></tr>\n"
+    for (rank, item) in queue.items.prefix(30).enumerated() {
+      html += "<tr><td>\(rank + 1)</td><td>\(item.row)</td>"
+      html += "<td class=\"l\">\(escape(images.sources[item.row]))</td>"
+      html += "<td>\(escape(item.given))</td><td>\(escape(item.suggested ?? ""))</td>"
+      html += "<td>\(formatFixed(item.score, digits: 4))</td>"
+      html += "<td class=\"l\">\(escape(item.reasons.joined(separator: "; ")))</td></tr>\n"
+    }
+    return html + "</table>\n"
+  }
+
+  func labelIssueSection(_ findings: AuditResults.LabelIssueFindings) -> String {
+    let issues = findings.issues
+    let classes = findings.probabilities.classes
+    var html = "<h2>Label issues (confident learning)</h2>\n"
+    html += "<p>Out-of-fold probabilities: \(escape(findings.origin)). Filter "
+    html += "<code>\(issues.filter.rawValue)</code> (cleanlab's names): "
+    html += "\(issues.ranked.count) of \(issues.mask.count) rows flagged, lowest "
+    html += "self-confidence first (<code>label_issues.csv</code>).</p>\n"
+    html += "<p>Calibrated confident joint: rows are the given labels, columns the classes the "
+    html += "model is confident of; off the diagonal are the estimated label errors.</p>\n"
+    html += "<table><tr><th>given \\ confident</th>"
+    html += classes.map { "<th>\(escape($0))</th>" }.joined() + "<th>threshold</th></tr>\n"
+    for (row, name) in classes.enumerated() {
+      html += "<tr><th>\(escape(name))</th>"
+      for (column, count) in issues.joint.calibrated[row].enumerated() {
+        let mark = column != row && count > 0 ? " class=\"warn\"" : ""
+        html += "<td\(mark)>\(count)</td>"
+      }
+      html += "<td>\(formatFixed(issues.joint.thresholds[row], digits: 3))</td></tr>\n"
+    }
+    return html + "</table>\n"
   }
 
   func figure(_ name: String) -> String {

@@ -136,6 +136,13 @@ public struct AuditReport: Codable, Sendable, Equatable {
   public var testProfile: Profile?
   /// The DATA rows farthest from their class, highest score first (at most 20).
   public var outliers: [OutlierRow]
+  /// Confident learning's label issues, when probabilities were given (`--folds`,
+  /// `--pred-probs`).
+  public var labelIssues: LabelIssueReport?
+  /// The review queue, when any signal ranks the rows.
+  public var reviewQueue: ReviewQueueReport?
+  /// Files that could not be read (left out of every row index).
+  public var skipped: [SkippedFile] = []
 
   enum CodingKeys: String, CodingKey {
     case schemaVersion = "schema_version"
@@ -146,6 +153,9 @@ public struct AuditReport: Codable, Sendable, Equatable {
     case nearDuplicates = "near_duplicates"
     case nearDuplicateThreshold = "near_duplicate_threshold"
     case testProfile = "test_profile"
+    case labelIssues = "label_issues"
+    case reviewQueue = "review_queue"
+    case skipped
   }
 
   /// The JSON bytes, keys sorted.

@@ -55,6 +55,81 @@ struct AuditCommandTests {
     }
   }
 
+  @Test(
+    "--pred-probs: label issues, a review queue (CSV, sheet) and report keys; conflicting duplicates and a mislabelled row lead the queue"
+  )
+  func labelIssuesFromPredictions() throws {
+    let folder = makeTemporaryDirectory("audit")
+    try writeAuditTables(folder)
+    // The model is sure of each row's label except row 6 (labelled 1, predicted 3 at 0.9).
+    let given = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 3]
+    var lines = ["row,source,p_0,p_1,p_2,p_3,p_4,predicted"]
+    for (row, label) in given.enumerated() {
+      var p = [Double](repeating: 0.025, count: 5)
+      let top = row == 6 ? 3 : label
+      p[top] = 0.9
+      lines.append("\(row),r\(row)," + p.map { "\($0)" }.joined(separator: ",") + ",\(top)")
+    }
+    try writeFile(lines.joined(separator: "\n") + "\n", to: folder + "/probs.csv")
+    let out = folder + "/out"
+    let result = run([
+      "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/probs.csv",
+      "--filter-by", "predicted_neq_given", "--out", out,
+    ])
+    #expect(result.status == 0, "\(result.errors)")
+    let bytes = try #require(FileManager.default.contents(atPath: out + "/report.json"))
+    let report = try AuditReport.decoded(Array(bytes))
+    let issues = try #require(report.labelIssues)
+    #expect(issues.filterBy == "predicted_neq_given")
+    #expect(issues.indices == [6])
+    #expect(issues.classes == ["0", "1", "2", "3", "4"])
+    let queue = try #require(report.reviewQueue)
+    // Rows 2 and 10 are identical with labels 2 and 4 (a conflicting duplicate: rank 1 in that
+    // signal, plus their self-confidence rank); row 6 is rank 1 by self-confidence only.
+    #expect(queue.items.prefix(3).map(\.row) == [2, 10, 6])
+    #expect(queue.items[2].suggested == "3")
+    #expect(queue.items[0].suggested == "4")
+    for name in ["review_queue.csv", "review_queue.png", "label_issues.csv"] {
+      #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)")
+    }
+  }
+
+  @Test("--folds 2 with a k-NN model computes out-of-fold probabilities for every row")
+  func folds() throws {
+    let folder = makeTemporaryDirectory("audit")
+    try writeAuditTables(folder)
+    let out = folder + "/out"
+    let result = run([
+      "audit", folder + "/data.csv", "--shape", "4x4", "--folds", "2", "--model", "knn",
+      "--k", "1", "--out", out,
+    ])
+    #expect(result.status == 0, "\(result.errors)")
+    let bytes = try #require(FileManager.default.contents(atPath: out + "/report.json"))
+    let report = try AuditReport.decoded(Array(bytes))
+    let issues = try #require(report.labelIssues)
+    // Calibrated rows add up to the given-label counts.
+    #expect(issues.confidentJoint.map { $0.reduce(0, +) } == [2, 2, 2, 3, 3])
+    #expect(issues.probabilities.hasPrefix("2-fold"))
+  }
+
+  @Test("--pred-probs and --folds together are refused; a bad probability names file and line")
+  func badLabelIssueInput() throws {
+    let folder = makeTemporaryDirectory("audit")
+    try writeAuditTables(folder)
+    let both = run([
+      "audit", folder + "/data.csv", "--shape", "4x4", "--folds", "2", "--pred-probs", "x.csv",
+      "--out", folder + "/out",
+    ])
+    #expect(both.status != 0)
+    try writeFile("row,source,p_0,p_1\n0,a,0.5,0.5\n", to: folder + "/short.csv")
+    let short = run([
+      "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/short.csv",
+      "--out", folder + "/out",
+    ])
+    #expect(short.status == 65)
+    #expect(short.errors.first?.contains("short.csv") == true)
+  }
+
   @Test("a second label table of the wrong length is one line naming the file, exit 65")
   func wrongLength() throws {
     let folder = makeTemporaryDirectory("audit")

@@ -70,7 +70,7 @@ struct CompareExplainersCommandTests {
   }
 
   @Test(
-    "bad input is one line and a usage status: a zero window, an unknown method, an unknown class, occlusion in explain-batch"
+    "bad input is one line and a usage status: a zero window, an unknown method, a gradient map of an SVM, a bad baseline, an unknown class, occlusion in explain-batch"
   )
   func badInput() throws {
     let d = makeTemporaryDirectory()
@@ -78,7 +78,9 @@ struct CompareExplainersCommandTests {
     let image = TestPaths.samples + "/digits/3/1500.png"
     for arguments in [
       ["compare-explainers", model, "--image", image, "--window", "0x3"],
-      ["compare-explainers", model, "--image", image, "--methods", "lime,gradcam"],
+      ["compare-explainers", model, "--image", image, "--methods", "lime,gradient"],
+      ["explain", model, "--image", image, "--explainer", "gradcam"],
+      ["compare-explainers", model, "--image", image, "--ig-baseline", "grey"],
       ["compare-explainers", model, "--image", image, "--occlusion-fill", "grey"],
       ["compare-explainers", model, "--image", image, "--class", "eleven"],
       [
@@ -92,5 +94,52 @@ struct CompareExplainersCommandTests {
       #expect(result.errors.count == 1, "\(arguments): \(result.errors)")
     }
     #expect(!FileManager.default.fileExists(atPath: d + "/b/index.html"))
+  }
+
+  @Test(
+    "a Glimpse CNN's comparison adds Grad-CAM, Integrated Gradients and saliency by default, each with a map and curves; an SVM's asked-for gradient map fails alone"
+  )
+  func gradientMaps() throws {
+    let d = makeTemporaryDirectory()
+    let cnn = d + "/cnn.glimpse"
+    #expect(
+      run(["train", TestPaths.samples + "/digits", "--model", "cnn", "--epochs", "1", "--out", cnn])
+        == (0, []))
+    let image = TestPaths.samples + "/digits/3/1500.png"
+    #expect(
+      run([
+        "compare-explainers", cnn, "--image", image, "--samples", "40", "--segmenter", "grid:4",
+        "--window", "7", "--ig-steps", "8", "--out", d + "/c.png",
+      ]) == (0, []))
+    let sidecar = try JSONDecoder().decode(
+      ExplainerComparisonSidecar.self, from: Data(FileBytes.readRaw(d + "/c.json")))
+    #expect(
+      sidecar.methods.map(\.name) == [
+        "lime", "kernelshap", "occlusion", "gradcam", "integrated-gradients", "saliency",
+      ])
+    #expect(sidecar.methods.allSatisfy { $0.map?.count == 784 && $0.failure == nil })
+    #expect(sidecar.deletionRanking.count == 6)
+    #expect(sidecar.methods[4].settings.hasPrefix("8 steps"))
+
+    #expect(
+      run([
+        "explain", cnn, "--image", image, "--explainer", "integrated-gradients", "--ig-baseline",
+        "mean", "--out", d + "/ig.png",
+      ]) == (0, []))
+    let one = try JSONDecoder().decode(
+      ExplainerComparisonSidecar.self, from: Data(FileBytes.readRaw(d + "/ig.json")))
+    #expect(one.methods.map(\.name) == ["integrated-gradients"])
+    #expect(one.methods[0].settings.hasSuffix("from mean"))
+
+    let svm = model(in: d)
+    #expect(
+      run([
+        "compare-explainers", svm, "--image", image, "--samples", "40", "--segmenter", "grid:4",
+        "--methods", "lime,saliency", "--out", d + "/s.png",
+      ]).status == 0)
+    let mixed = try JSONDecoder().decode(
+      ExplainerComparisonSidecar.self, from: Data(FileBytes.readRaw(d + "/s.json")))
+    #expect(mixed.methods[0].failure == nil && mixed.methods[1].failure != nil)
+    #expect(mixed.deletionRanking == ["lime"])
   }
 }

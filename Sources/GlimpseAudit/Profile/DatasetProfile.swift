@@ -131,7 +131,7 @@ extension AuditImages {
       let norms = matrix.rowSquaredNorms()
       let gram = Matrix.product(matrix, matrix, transposeB: true)
       let neighbours = min(k, members.count - 1)
-      for (a, row) in members.enumerated() {
+      for a in members.indices {
         guard neighbours > 0 else {
           scores.append(0)
           continue

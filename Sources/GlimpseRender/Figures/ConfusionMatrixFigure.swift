@@ -7,6 +7,12 @@ public struct ConfusionMatrixFigure: Sendable {
   public var classNames: [String]
   /// The heading (model, data, accuracy).
   public var title: String
+  /// The name of the rows' axis (left).
+  public var rowAxisLabel = "true class"
+  /// The name of the columns' axis (below).
+  public var columnAxisLabel = "predicted class"
+  /// Text for each cell in place of the value (e.g. counts of a cross-tabulation), or nil.
+  public var cellLabels: [[String]]?
 
   /// A figure of a row-normalised confusion matrix.
   public init(values: [[Double]], classNames: [String], title: String) {
@@ -38,7 +44,12 @@ public struct ConfusionMatrixFigure: Sendable {
         let x = left + Double(p) * cell
         let y = top + Double(t) * cell
         canvas.fillRectangle(x: x, y: y, width: cell, height: cell, color: Palette.blues(value))
-        if showNumbers && value >= 0.005 {
+        if let cellLabels {
+          canvas.text(
+            cellLabels[t][p], centerX: x + cell / 2, baseline: y + cell / 2 + 4,
+            size: min(cell * 0.3, cell * 1.6 / Double(max(cellLabels[t][p].count, 1))),
+            color: value > 0.5 ? RGB(1, 1, 1) : RGB(0.1, 0.1, 0.1))
+        } else if showNumbers && value >= 0.005 {
           let text = value >= 0.995 ? "1" : "." + String(Int((value * 100).rounded())).leftPadded(2)
           canvas.text(
             text, centerX: x + cell / 2, baseline: y + cell / 2 + 4, size: cell * 0.3,
@@ -57,10 +68,10 @@ public struct ConfusionMatrixFigure: Sendable {
     canvas.strokeRectangle(
       x: left, y: top, width: Double(k) * cell, height: Double(k) * cell, gray: 0.6)
     canvas.text(
-      "predicted class", centerX: left + Double(k) * cell / 2,
+      columnAxisLabel, centerX: left + Double(k) * cell / 2,
       baseline: Double(height) - 10, size: 13, bold: true)
     canvas.text(
-      "true class", centerX: 18, baseline: top + Double(k) * cell / 2, size: 13, bold: true,
+      rowAxisLabel, centerX: 18, baseline: top + Double(k) * cell / 2, size: 13, bold: true,
       color: RGB(0, 0, 0), angle: -Double.pi / 2)
     return try canvas.pngData()
   }

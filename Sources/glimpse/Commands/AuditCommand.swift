@@ -2,6 +2,7 @@ import ArgumentParser
 import GlimpseAudit
 import GlimpseCore
 import GlimpseData
+import GlimpseModels
 import GlimpseReport
 
 /// `glimpse audit DATA [--test DATA] [--labels-b FILE] [--grades ...] --out DIR`: checks a
@@ -33,12 +34,31 @@ struct AuditCommand: ParsableCommand {
       (each row's file or table line), labels (each row's label), exact_duplicates (groups, \
       lists of row indices), exact_duplicate_conflicts (the groups with differing labels), \
       near_duplicates ([i, j, distance], i < j, closest first), near_duplicate_threshold, leaks \
-      ([data_row, test_row]), annotators (null without --labels-b; else labels_b, classes, \
+      ([data_row, test_row]), annotators (absent without --labels-b; else labels_b, classes, \
       crosstab (rows A, columns B), compared, agreement, kappa {unweighted, linear, quadratic}, \
       disagreements, disagreements_2plus, dropped_missing: DATA row indices), profile and \
       test_profile (rows, classes [{name, count}], imbalance_ratio, shapes [{shape, count}], \
-      channel_means, channel_deviations, blank_rows), outliers ([{row, score}], at most 20). \
-      See docs/audit.md.
+      channel_means, channel_deviations, blank_rows), outliers ([{row, score}], at most 20), \
+      label_issues (absent without probabilities; else filter_by as cleanlab names it, \
+      probabilities (their origin), classes, thresholds, confident_joint (calibrated; rows = \
+      given label, columns = confident class), indices (flagged DATA rows, lowest \
+      self-confidence first)), review_queue (absent without a signal; else fusion, signals, \
+      items [{row, source, given, suggested, score, reasons}], most suspect first), skipped \
+      ([{path, reason}]: files that could not be read). See docs/audit.md.
+
+      Label issues (confident learning, Northcutt et al. 2021, as cleanlab 2.9's \
+      find_label_issues): out-of-fold probabilities from --pred-probs (the CSV glimpse predict \
+      writes, one row per DATA row) or --folds K (the --model trained K times on stratified, \
+      seeded folds, each predicting the fold it did not see). --filter-by prune_by_noise_rate \
+      (cleanlab's default), prune_by_class, both, confident_learning, predicted_neq_given, \
+      low_self_confidence or low_normalized_margin.
+
+      Review queue: DATA rows ranked by reciprocal rank fusion (1/(60 + rank) summed) of \
+      self-confidence, data value (--values: the CSV glimpse value writes for DATA's rows), \
+      annotator disagreement, and duplicates whose labels differ or leaks (rank 1 each); the \
+      top-2 probability gap and same-label duplicates are reasons only. Written as \
+      review_queue.csv, review_queue.png and a table on the page (--queue-length rows, \
+      default the larger of 100 and a tenth of DATA).
       """)
 
   @OptionGroup var dataOptions: DataOptions
@@ -66,6 +86,35 @@ struct AuditCommand: ParsableCommand {
   @Option(help: "The folder to write the report into (created if needed).")
   var out: String
 
+  @Option(help: "Out-of-fold probabilities for confident learning: glimpse predict's CSV.")
+  var predProbs: String?
+
+  @Option(help: "Compute out-of-fold probabilities with K folds of --model (K ≥ 2).")
+  var folds: Int?
+
+  @Option(
+    help:
+      "Label-issue filter: prune_by_noise_rate, prune_by_class, both, confident_learning, predicted_neq_given, low_self_confidence, low_normalized_margin."
+  )
+  var filterBy = LabelIssueFilter.pruneByNoiseRate
+
+  @Option(help: "Fraction of the estimated label issues to flag (cleanlab's frac_noise).")
+  var fracNoise = 1.0
+
+  @Option(help: "Leave at least this many rows in each class (cleanlab's min_examples_per_class).")
+  var minExamplesPerClass = 1
+
+  @Option(help: "Data values of DATA's rows for the review queue (glimpse value's CSV).")
+  var values: String?
+
+  @Option(help: "Rows in the review queue (default: the larger of 100 and a tenth of DATA).")
+  var queueLength: Int?
+
+  @Option(help: "Seed for the folds and the models they train.")
+  var seed: UInt64 = 0
+
+  @OptionGroup(title: "Model for --folds") var modelOptions: ModelOptions
+
   func validate() throws {
     guard nearThreshold >= 0, nearThreshold <= 2 else {
       throw ValidationError("--near-threshold must lie in 0...2")
@@ -73,6 +122,14 @@ struct AuditCommand: ParsableCommand {
     if let grades, gradeScale(grades).isEmpty {
       throw ValidationError("--grades needs at least one grade")
     }
+    if predProbs != nil && folds != nil { throw ValidationError("give --pred-probs or --folds") }
+    if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
+    if !(0...1).contains(fracNoise) { throw ValidationError("--frac-noise must lie in [0, 1]") }
+    if fracNoise != 1 && !filterBy.prunes {
+      throw ValidationError("--frac-noise applies to prune_by_noise_rate, prune_by_class, both")
+    }
+    if minExamplesPerClass < 0 { throw ValidationError("--min-examples-per-class must be ≥ 0") }
+    if let queueLength, queueLength < 1 { throw ValidationError("--queue-length must be ≥ 1") }
   }
 
   func run() throws {
@@ -81,6 +138,7 @@ struct AuditCommand: ParsableCommand {
     options.minimumClassCount = 1
     let reading = try DatasetReader.read(dataOptions.data, options: options)
     reportSkipped(reading.skipped)
+    var skippedFiles = reading.skipped
     reportScaling(reading.scaling)
     let data = reading.dataset
     guard data.imageShape != nil else {
@@ -92,6 +150,7 @@ struct AuditCommand: ParsableCommand {
       testOptions.labelsPath = testLabels
       let reading = try DatasetReader.read(test, options: testOptions)
       reportSkipped(reading.skipped)
+      skippedFiles += reading.skipped
       guard reading.dataset.imageShape != nil else {
         throw FileContentError(path: test, reason: "holds no images (no image shape)")
       }
@@ -104,10 +163,16 @@ struct AuditCommand: ParsableCommand {
     let images = AuditImages(data: data, test: testSet)
     var finder = NearDuplicateFinder()
     finder.threshold = nearThreshold
-    let results = try AuditResults.run(
+    let issueInput = try labelIssueInput(data)
+    let valueInput = try values.map {
+      (values: try ValuesTable.readValues($0, count: data.count), path: $0)
+    }
+    var results = try AuditResults.run(
       images: images, dataPath: dataOptions.data, testPath: test, labelsB: second,
-      grades: grades.map(gradeScale), finder: finder
+      grades: grades.map(gradeScale), finder: finder, labelIssues: issueInput,
+      values: valueInput, queueLength: queueLength
     ) { stage in printError("glimpse: \(stage.rawValue)") }
+    results.skipped = skippedFiles.map { ($0.path, $0.reason) }
     try AtomicFile.createDirectory(out)
     for file in try results.files(glimpseVersion: Glimpse.version) {
       try AtomicFile.write(file.bytes, to: out + "/" + file.name)
@@ -128,7 +193,47 @@ struct AuditCommand: ParsableCommand {
           + "quadratic \(kappa.map { formatFixed($0.quadratic, digits: 3) } ?? "undefined"); "
           + "\(annotators.agreement.droppedMissing.count) items missing a label")
     }
+    if let findings = results.labelIssues {
+      print(
+        "label issues (\(findings.issues.filter.rawValue)): \(findings.issues.ranked.count) of "
+          + "\(data.count) rows")
+    }
+    if let queue = results.reviewQueue {
+      print("review queue: \(queue.items.count) rows (\(queue.signals.joined(separator: ", ")))")
+    }
     print("report: \(out)/index.html")
+  }
+
+  /// The probabilities confident learning starts from: read from --pred-probs, or computed
+  /// with --folds; nil with neither.
+  func labelIssueInput(_ data: Dataset) throws -> AuditResults.LabelIssueInput? {
+    var learning = ConfidentLearning()
+    learning.filter = filterBy
+    learning.fractionOfNoise = fracNoise
+    learning.minimumPerClass = minExamplesPerClass
+    if let predProbs {
+      let probabilities = try ClassProbabilities.readPredictions(
+        predProbs, rows: data.count, limits: dataOptions.readOptions.limits)
+      return AuditResults.LabelIssueInput(
+        probabilities: probabilities, origin: predProbs, learning: learning)
+    }
+    guard let folds else { return nil }
+    let started = monotonicSeconds()
+    printError("glimpse: \(folds)-fold out-of-fold probabilities, \(modelOptions.model.rawValue)")
+    let probabilities = try OutOfFold.probabilities(data, folds: folds, seed: seed) {
+      training, seed in
+      try modelOptions.fit(training, seed: seed) { _ in }
+    } progress: { done in
+      printError("glimpse:   fold \(done)/\(folds) done")
+    }
+    print(
+      "out-of-fold probabilities: \(folds) folds of \(modelOptions.model.rawValue) in "
+        + "\(formatFixed(monotonicSeconds() - started, digits: 1)) s")
+    return AuditResults.LabelIssueInput(
+      probabilities: probabilities,
+      origin:
+        "\(folds)-fold cross-validation (stratified, seed \(seed)), \(modelOptions.model.rawValue)",
+      learning: learning)
   }
 
   /// Annotator B's labels from a label table (an index column and one label column, or the
@@ -161,3 +266,5 @@ extension Substring {
     String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
   }
 }
+
+extension LabelIssueFilter: ExpressibleByArgument {}

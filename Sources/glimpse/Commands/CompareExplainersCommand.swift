@@ -2,17 +2,19 @@ import ArgumentParser
 import GlimpseCore
 import GlimpseData
 import GlimpseExplain
+import GlimpseModels
 import GlimpseRender
 import GlimpseReport
 import GlimpseSegmentation
 
-/// `glimpse compare-explainers MODEL (DATA --index i | --image FILE)`: LIME, KernelSHAP and
-/// occlusion on one image, ranked by pixel deletion and insertion AUC.
+/// `glimpse compare-explainers MODEL (DATA --index i | --image FILE)`: LIME, KernelSHAP,
+/// occlusion and, for a Glimpse CNN, the gradient maps on one image, ranked by pixel deletion
+/// and insertion AUC.
 struct CompareExplainersCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "compare-explainers",
     abstract:
-      "Explain one image with LIME (combined over the segmenters), KernelSHAP (combined) and occlusion; rank them by pixel deletion and insertion AUC with one fill; write a PNG, a JSON sidecar and a CSV ranking."
+      "Explain one image with LIME (combined over the segmenters), KernelSHAP (combined), occlusion and, for a Glimpse CNN, Grad-CAM, Integrated Gradients and saliency; rank them by pixel deletion and insertion AUC with one fill; write a PNG, a JSON sidecar and a CSV ranking."
   )
 
   @Argument(help: "A model file written by glimpse train or import, an .onnx file, or cmd:COMMAND.")
@@ -22,12 +24,13 @@ struct CompareExplainersCommand: ParsableCommand {
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
   @OptionGroup var occlusion: OcclusionOptions
+  @OptionGroup var gradients: GradientOptions
 
   @Option(
     help: ArgumentHelp(
-      "The methods to run, comma-separated, in the figure's order: lime, kernelshap, occlusion.",
+      "The methods to run, comma-separated, in the figure's order: lime, kernelshap, occlusion, gradcam, integrated-gradients, saliency (default: the first three, and the gradient maps too for a Glimpse CNN).",
       valueName: "list"))
-  var methods = "lime,kernelshap,occlusion"
+  var methods: String?
 
   @Option(
     name: .customLong("class"),
@@ -40,11 +43,17 @@ struct CompareExplainersCommand: ParsableCommand {
   )
   var out: String?
 
+  /// The methods named by `--methods`, or `nil` for the default.
+  var methodNames: [ExplainerName]? {
+    methods.map { $0.split(separator: ",").compactMap { ExplainerName(rawValue: String($0)) } }
+  }
+
   func validate() throws {
     // A region of interest is LIME's alone; the other methods would perturb the outside.
     guard explanation.mask == nil else {
       throw ValidationError("--mask is an explain (LIME) option, not one of compare-explainers")
     }
+    guard let methods else { return try validateStability() }
     let names = methods.split(separator: ",").map(String.init)
     guard !names.isEmpty else { throw ValidationError("--methods needs at least one method") }
     for name in names where ExplainerName(rawValue: name) == nil {
@@ -55,6 +64,10 @@ struct CompareExplainersCommand: ParsableCommand {
     guard Set(names).count == names.count else {
       throw ValidationError("--methods names a method twice")
     }
+    try validateStability()
+  }
+
+  private func validateStability() throws {
     guard explanation.stability == 1 else {
       throw ValidationError("--stability: compare-explainers does not rerun the methods")
     }
@@ -63,8 +76,7 @@ struct CompareExplainersCommand: ParsableCommand {
   func run() throws {
     try compareExplainers(
       modelPath: modelPath, external: modelSource.settings, choice: choice, options: explanation,
-      occlusion: occlusion,
-      methods: methods.split(separator: ",").compactMap { ExplainerName(rawValue: String($0)) },
+      occlusion: occlusion, gradients: gradients, methods: methodNames,
       className: className, prefix: "compare-explainers", out: out)
   }
 }
@@ -76,12 +88,11 @@ extension CompareExplainersCommand: CommandFiles {
 
 /// The methods of a comparison, with their settings in words, in the order asked for.
 ///
-/// Gradient maps (Grad-CAM, Integrated Gradients, saliency; `Sources/GlimpseExplain/Gradients`)
-/// join here as one more `ExplainerName` case and one more entry: anything conforming to
-/// `PixelExplainer` is ranked with the others.
+/// Anything conforming to `PixelExplainer` is ranked with the others; a gradient map of a model
+/// without gradients fails alone.
 func pixelExplainers(
   _ methods: [ExplainerName], options: ExplanationOptions, occlusion: OcclusionOptions,
-  segmenters: [any Segmenter], image: Image
+  gradients: GradientOptions, segmenters: [any Segmenter], image: Image
 ) -> [(explainer: any PixelExplainer, settings: String)] {
   let segmentation =
     "\(segmenters.count) segmenters (\(segmenters.map(\.spec.description).joined(separator: " ")))"
@@ -108,6 +119,10 @@ func pixelExplainers(
         explainer,
         "window \(window.height)×\(window.width), stride \(stride.height)×\(stride.width), fill \(occlusion.fill(hideColor: options.hideColor).text)"
       )
+    case .gradcam: return (gradients.gradCAM, gradients.settings(of: method))
+    case .integratedGradients:
+      return (gradients.integratedGradients(for: image), gradients.settings(of: method))
+    case .saliency: return (SaliencyExplainer(), gradients.settings(of: method))
     }
   }
 }
@@ -117,14 +132,25 @@ func pixelExplainers(
 /// occlusion` (one method).
 func compareExplainers(
   modelPath: String, external: ExternalModelSettings, choice: ImageChoice,
-  options: ExplanationOptions, occlusion: OcclusionOptions, methods: [ExplainerName],
-  className: String?, prefix: String, out: String?
+  options: ExplanationOptions, occlusion: OcclusionOptions, gradients: GradientOptions,
+  methods asked: [ExplainerName]?, className: String?, prefix: String, out: String?
 ) throws {
   SingleThreadedBLAS.shared.enter()
   defer { SingleThreadedBLAS.shared.leave() }
   let job = try ExplanationJob(
     modelPath: modelPath, options: options, external: external, allowsPixelMethods: true)
   let started = monotonicSeconds()
+  if let asked, asked.count == 1, asked[0].needsGradients, !(job.model is CNNClassifier) {
+    throw CommandFailure(
+      message:
+        "--explainer \(asked[0].rawValue): \(modelPath) is a \(type(of: job.model).kind) model; gradient maps need a Glimpse CNN (occlusion, lime and kernelshap explain any model)",
+      status: ExitStatus.usage)
+  }
+  // The default: the model-agnostic three, and the gradient maps when the model has gradients.
+  let methods =
+    asked
+    ?? [.lime, .kernelshap, .occlusion]
+    + (job.model is CNNClassifier ? [.gradcam, .integratedGradients, .saliency] : [])
   let (image, source, truth) = try choice.load(for: job, shape: job.archive.imageShape)
   var label: Int?
   if let className {
@@ -146,7 +172,8 @@ func compareExplainers(
         path: modelPath, sha256: job.modelSHA256, kind: type(of: job.model).kind,
         classNames: job.model.classNames),
       explainers: pixelExplainers(
-        methods, options: options, occlusion: occlusion, segmenters: segmenters, image: image),
+        methods, options: options, occlusion: occlusion, gradients: gradients,
+        segmenters: segmenters, image: image),
       label: label, fill: fill.fill, fillText: fill.text, seed: options.seed,
       glimpseVersion: Glimpse.version, batchSize: options.batchSize,
       inversion: job.reporter.inversion

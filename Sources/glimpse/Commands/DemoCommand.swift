@@ -125,9 +125,31 @@ struct DemoCommand: ParsableCommand {
       "--sheet", "\(output)/values-sheet.png", "--removal-curve", "\(output)/values-removal.png",
     ])
     try value.run()
+    try audit(digits, split: split, mnist: mnist)
     try textures()
     try colourCNN()
     print("Done: pictures are in \(output)/")
+  }
+
+  /// Step 6b: `glimpse audit` of the 5000 digits, with the anchor split's noisy labels (10 %
+  /// of the 1000 training digits flipped) as a second annotator.
+  private func audit(_ digits: Dataset, split: SplitFile, mnist: String) throws {
+    print("6b. Audit of the 5000 digits: the noisy anchor labels as annotator B, duplicates")
+    guard let noisy = split.noisy else { return }
+    var second = digits.labels.map { digits.classNames[$0] }
+    for (position, row) in split.train.enumerated() {
+      second[row] = String(noisy.trainLabelsNoisy[position])
+    }
+    let labelsB = "\(output)/audit-labels-b.csv"
+    try AtomicFile.write(
+      CSVWriter.text(
+        header: ["index", "label"], rows: second.enumerated().map { ["\($0)", $1] }),
+      to: labelsB)
+    let command = try AuditCommand.parse([
+      mnist, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--labels-b", labelsB,
+      "--out", "\(output)/audit",
+    ])
+    try command.run()
   }
 
   /// Step 7: images at a real size. 224×224 grey texture patches, a linear SVM on their pixels,

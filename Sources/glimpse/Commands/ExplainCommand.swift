@@ -72,17 +72,19 @@ struct ExplainCommand: ParsableCommand {
   @OptionGroup var choice: ImageChoice
   @OptionGroup var explanation: ExplanationOptions
   @OptionGroup var occlusion: OcclusionOptions
+  @OptionGroup var gradients: GradientOptions
   @OptionGroup var neighborOptions: NeighborOptions
 
   @Option(help: "The PNG to write (default: output/explain-<name>.png); the sidecar gets .json.")
   var out: String?
 
   func run() throws {
-    if explanation.explainer == .occlusion {
+    if explanation.explainer.isPixelMethod {
       // A pixel method: the one-method figure of compare-explainers.
       return try compareExplainers(
         modelPath: modelPath, external: modelSource.settings, choice: choice,
-        options: explanation, occlusion: occlusion, methods: [.occlusion], className: nil,
+        options: explanation, occlusion: occlusion, gradients: gradients,
+        methods: [explanation.explainer], className: nil,
         prefix: "explain", out: out)
     }
     try explainChosenImage(

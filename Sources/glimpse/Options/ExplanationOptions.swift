@@ -14,7 +14,7 @@ struct ExplanationOptions: ParsableArguments {
 
   @Option(
     help:
-      "How the image is explained: lime (a weighted ridge on random masks), kernelshap (Shapley values; every coalition for up to 14 segments) or occlusion (a sliding window of fill, explain only: see --window)."
+      "How the image is explained: lime (a weighted ridge on random masks), kernelshap (Shapley values; every coalition for up to 14 segments); explain only: occlusion (a sliding window of fill, see --window), and for Glimpse CNNs gradcam, integrated-gradients (see --ig-steps) or saliency."
   )
   var explainer = ExplainerName.lime
 
@@ -172,6 +172,29 @@ enum ExplainerName: String, ExpressibleByArgument, CaseIterable {
   case kernelshap
   /// Occlusion's sliding window (`OcclusionExplainer`).
   case occlusion
+  /// Grad-CAM at the last convolution (`GradCAMExplainer`; Glimpse CNNs only).
+  case gradcam
+  /// Integrated Gradients from a baseline (`IntegratedGradientsExplainer`; Glimpse CNNs only).
+  case integratedGradients = "integrated-gradients"
+  /// |∂score/∂pixel| (`SaliencyExplainer`; Glimpse CNNs only).
+  case saliency
+
+  /// Whether the method ends in a per-pixel map (explained by `compareExplainers`) rather
+  /// than per-segment weights.
+  var isPixelMethod: Bool {
+    switch self {
+    case .lime, .kernelshap: false
+    case .occlusion, .gradcam, .integratedGradients, .saliency: true
+    }
+  }
+
+  /// Whether the method needs a model with gradients (a Glimpse CNN).
+  var needsGradients: Bool {
+    switch self {
+    case .gradcam, .integratedGradients, .saliency: true
+    case .lime, .kernelshap, .occlusion: false
+    }
+  }
 }
 
 extension LocalSurrogate.FeatureSelection: ExpressibleByArgument {}

@@ -28,16 +28,16 @@ struct ExplanationJob {
   /// The model and the explanation settings, as the library explains with them.
   let reporter: ExplanationReporter
 
-  /// A job for `options`; `--explainer occlusion` is refused unless the caller explains with
+  /// A job for `options`; a pixel method (`--explainer occlusion`, gradient maps) is refused unless the caller explains with
   /// pixel methods itself (`compareExplainers`), since the reporter weighs segments.
   init(
     modelPath: String, options: ExplanationOptions,
     external: ExternalModelSettings = ExternalModelSettings(), allowsPixelMethods: Bool = false
   ) throws {
-    guard allowsPixelMethods || options.explainer != .occlusion else {
+    guard allowsPixelMethods || !options.explainer.isPixelMethod else {
       throw CommandFailure(
         message:
-          "--explainer occlusion: only glimpse explain and compare-explainers explain by occlusion",
+          "--explainer \(options.explainer.rawValue): only glimpse explain and compare-explainers explain by \(options.explainer.rawValue)",
         status: ExitStatus.usage)
     }
     let sha256: String
