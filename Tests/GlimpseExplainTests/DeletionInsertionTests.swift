@@ -55,6 +55,28 @@ struct DeletionInsertionTests {
     #expect(curves.insertion.first == hidden && curves.insertion.last == full)
   }
 
+  @Test(
+    "with features (a region of interest's segments) only they are removed or added, by weight; the other segments stay shown at every point"
+  )
+  func featuresOnly() {
+    let masks = DeletionInsertionCurves.masks(order: [2, 0], steps: [0, 1, 2], segmentCount: 4)
+    #expect(
+      masks.masks == [
+        1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1,  // deletion: none, 2, then 2 and 0 hidden
+        0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1,  // insertion: 1 and 3 always shown
+      ])
+    let w = [0.1, 0.3, -0.2, 0.4, 0.05]
+    let game = Self.additiveGame(w, intercept: 0.2)
+    let curves = DeletionInsertionCurves.measure(
+      game.image, segments: game.segments, weights: w, label: 0, hideColor: .constant(0),
+      features: [0, 2, 4], predict: game.predict)
+    // Features by weight: 0 (0.1), 4 (0.05), 2 (−0.2); segments 1 and 3 (0.7) never move.
+    let expected = [0.85, 0.75, 0.7, 0.9]
+    #expect(maxAbsoluteDifference(curves.deletion, expected) < 1e-12)
+    #expect(maxAbsoluteDifference(curves.insertion, [0.9, 1.0, 1.05, 0.85]) < 1e-12)
+    #expect(curves.fractions == [0, 1.0 / 3, 2.0 / 3, 1])
+  }
+
   @Test("the segment order is by decreasing weight, ties by segment number")
   func order() {
     #expect(DeletionInsertionCurves.order([0.1, 0.5, -1, 0.5, 0]) == [1, 3, 0, 4, 2])

@@ -51,9 +51,15 @@ public struct CombinedExplanation: Sendable {
         image, segments: segments, segmenter: spec, labels: labels, classifier: classifier,
         using: &rng)
       if faithfulness, let first = explanation.weights.first, let label = labels.first {
+        // With a region of interest only its segments are removed or added: the outside
+        // was never perturbed, so the curves do not ask about it either.
+        var features: [Int]? = nil
+        if case .lime(let lime) = method, let region = lime.regionOfInterest {
+          features = segments.segments(inside: region)
+        }
         explanation.faithfulness = DeletionInsertionCurves.measure(
           image, segments: segments, weights: first, label: label, hideColor: method.hideColor,
-          classifier: classifier, batchSize: method.batchSize)
+          classifier: classifier, batchSize: method.batchSize, features: features)
       }
       return explanation
     }

@@ -71,15 +71,18 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
   }
 
   /// The masks of both curves for segment order `order` at `steps`: one deletion row per
-  /// step, then one insertion row per step.
-  static func masks(order: [Int], steps: [Int]) -> PerturbationSet {
-    let m = order.count
+  /// step, then one insertion row per step. `order` may list only some of the `segmentCount`
+  /// segments (the features inside a region of interest); the others stay shown in every row.
+  static func masks(order: [Int], steps: [Int], segmentCount: Int? = nil) -> PerturbationSet {
+    let m = segmentCount ?? order.count
     let points = steps.count
     var masks = [UInt8](repeating: 0, count: 2 * points * m)
+    let fixed = m == order.count ? [] : Set(0..<m).subtracting(order).sorted()
     for (row, k) in steps.enumerated() {
       let deletion = row * m
       let insertion = (points + row) * m
       for j in 0..<m { masks[deletion + j] = 1 }
+      for j in fixed { masks[insertion + j] = 1 }
       for step in 0..<k {
         masks[deletion + order[step]] = 0
         masks[insertion + order[step]] = 1
@@ -94,27 +97,33 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
   ///   - hideColor: how a removed segment is filled (the explainer's fill).
   ///   - batchSize: rows per call for models that need the images written out.
   ///   - maxSteps: at most this many steps per curve (see `steps(segmentCount:maxSteps:)`).
+  ///   - features: the segments the curves remove or add (default: all); the others, such as
+  ///     the outside of a region of interest, stay as in the image at every point.
   public static func measure(
     _ image: Image, segments: SegmentMap, weights: [Double], label: Int,
     hideColor: LimeImageExplainer.HideColor, classifier: some Classifier, batchSize: Int = 100,
-    maxSteps: Int = defaultMaxSteps
+    maxSteps: Int = defaultMaxSteps, features: [Int]? = nil
   ) -> DeletionInsertionCurves {
     let fill = hideColor.fill(image, segments)
-    return measure(segments.count, weights: weights, label: label, maxSteps: maxSteps) {
+    return measure(
+      segments.count, weights: weights, label: label, maxSteps: maxSteps, features: features
+    ) {
       $0.scored(
         image: image, segments: segments, fill: fill, classifier: classifier,
         batchSize: batchSize)
     }
   }
 
-  /// The curves with a black-box probability function on images.
+  /// The curves with a black-box probability function on images (`features` as above).
   public static func measure(
     _ image: Image, segments: SegmentMap, weights: [Double], label: Int,
     hideColor: LimeImageExplainer.HideColor, batchSize: Int = 100,
-    maxSteps: Int = defaultMaxSteps, predict: (Matrix) -> Matrix
+    maxSteps: Int = defaultMaxSteps, features: [Int]? = nil, predict: (Matrix) -> Matrix
   ) -> DeletionInsertionCurves {
     let fill = hideColor.fill(image, segments)
-    return measure(segments.count, weights: weights, label: label, maxSteps: maxSteps) {
+    return measure(
+      segments.count, weights: weights, label: label, maxSteps: maxSteps, features: features
+    ) {
       $0.scored(
         image: image, segments: segments, fill: fill, batchSize: batchSize, predict: predict)
     }
@@ -122,12 +131,13 @@ public struct DeletionInsertionCurves: Sendable, Equatable, Codable {
 
   /// The common path: the steps, their masks scored by `score`, the curves.
   static func measure(
-    _ segmentCount: Int, weights: [Double], label: Int, maxSteps: Int,
+    _ segmentCount: Int, weights: [Double], label: Int, maxSteps: Int, features: [Int]? = nil,
     score: (PerturbationSet) -> Matrix
   ) -> DeletionInsertionCurves {
-    let steps = steps(segmentCount: segmentCount, maxSteps: maxSteps)
-    let scores = score(masks(order: order(weights), steps: steps))
-    return curves(scores, label: label, steps: steps, segmentCount: segmentCount)
+    let ranked = features.map { f in order(f.map { weights[$0] }).map { f[$0] } } ?? order(weights)
+    let steps = steps(segmentCount: ranked.count, maxSteps: maxSteps)
+    let scores = score(masks(order: ranked, steps: steps, segmentCount: segmentCount))
+    return curves(scores, label: label, steps: steps, segmentCount: ranked.count)
   }
 
   static func curves(_ scores: Matrix, label: Int, steps: [Int], segmentCount m: Int)
