@@ -6,7 +6,10 @@ import GlimpseCore
 //    accumulator's mean is the Data-OOB value and its standard error comes for free.
 // 2. Bag b is n draws with replacement from the seed's stream b, sorted (a bag is a multiset;
 //    sorting makes the model depend on it alone, not on the draw order, for k-NN's ties).
-// 3. A bag the family cannot fit (one class, for logistic regression or the SVM) adds nothing,
+// 3. Logistic regression trains on a bag's distinct rows weighted by their multiplicities
+//    (`Learner.fitBag`, `LogisticRegression.fit(_:sampleWeights:...)`): the same objective as
+//    the repeated rows on ~63 % of them.
+// 4. A bag the family cannot fit (one class, for logistic regression or the SVM) adds nothing,
 //    as if it had not been drawn; a point that is never out of bag keeps value 0 and 0 samples.
 
 /// Data-OOB (Kwon & Zou 2023, "Data-OOB: Out-of-bag Estimate as a Simple and Efficient Data
@@ -86,7 +89,7 @@ public struct DataOutOfBag: Sendable {
   private struct BagPredictions: LearnerBody {
     let bag: [Int]
     func run<L: Learner>(_ learner: L) -> [Int]? {
-      learner.fit(bag, warmStart: nil).map { learner.predictions(of: $0) }
+      learner.fitBag(bag).map { learner.predictions(of: $0) }
     }
   }
 }
