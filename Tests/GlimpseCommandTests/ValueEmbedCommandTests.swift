@@ -70,7 +70,7 @@ struct ValueEmbedCommandTests {
     let (embedded, line) = try options.apply(to: sets, dataPath: d + "/train")
     let dimension = embedded.training.featureCount
     #expect(dimension != training.featureCount)
-    #expect(line?.contains("the input of the last dense layer") == true)
+    #expect(line?.contains("penultimate layer: the output of layer") == true)
     #expect(line?.contains("\(dimension) dimensions") == true)
     #expect(embedded.training.labels == training.labels)
     #expect(embedded.training.sources == training.sources)

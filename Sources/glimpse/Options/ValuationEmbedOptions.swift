@@ -45,7 +45,7 @@ struct ValuationEmbedOptions: ParsableArguments {
     let lastDense = layers.lastIndex { if case .dense = $0 { true } else { false } } ?? layers.count
     let rows = sets.training.count + sets.validation.count + (sets.heldOut?.count ?? 0)
     let line =
-      "embedding: \(path), penultimate activations (the input of the last dense layer, layer \(lastDense + 1) of \(layers.count)), \(cnn.embeddingSize) dimensions; \(rows) rows in \(formatDuration(monotonicSeconds() - started))"
+      "embedding: \(path), penultimate layer: the output of layer \(lastDense) of \(layers.count), the input of the last dense layer; \(cnn.embeddingSize) dimensions, \(rows) rows in \(formatDuration(monotonicSeconds() - started))"
     return (result, line)
   }
 }
