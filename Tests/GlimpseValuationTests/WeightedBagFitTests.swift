@@ -73,23 +73,31 @@ struct WeightedBagFitTests {
     }
   }
 
-  @Test("The logistic learner's bag model predicts as the fit on the repeated rows (60 bags)")
+  @Test(
+    "The logistic learner's bag models, from zero and from the fit on all points, predict as the fit on the repeated rows (60 bags)"
+  )
   func bagPredictions() {
     let data = Self.data(rows: 50, columns: 8, density: 0.3, seed: 11)
     let learner = ClassifierLearner.logistic(training: data, validation: data)
     let oob = DataOutOfBag(seed: 1)
+    let all = learner.fit(Array(0..<data.count), warmStart: nil)
     var agree = 0
     var total = 0
     for b in 0..<60 {
       let bag = oob.bag(b, count: data.count)
-      guard let weighted = learner.fitBag(bag), let repeated = learner.fit(bag, warmStart: nil)
+      guard let weighted = learner.fitBag(bag, warmStart: nil),
+        let warm = learner.fitBag(bag, warmStart: all),
+        let repeated = learner.fit(bag, warmStart: nil)
       else { continue }
-      let (p, q) = (learner.predictions(of: weighted), learner.predictions(of: repeated))
-      agree += zip(p, q).count { $0 == $1 }
-      total += p.count
+      let truth = learner.predictions(of: repeated)
+      for model in [weighted, warm] {
+        agree += zip(learner.predictions(of: model), truth).count { $0 == $1 }
+      }
+      total += 2 * truth.count
     }
-    // Both stop at tolerance 1e-4 from the same start, so a point near a boundary may differ.
-    #expect(total == 60 * 50)
+    // All stop at tolerance 1e-4, from zero or from the fit on all points, so a point near a
+    // boundary may differ.
+    #expect(total == 2 * 60 * 50)
     #expect(Double(agree) / Double(total) > 0.995)
   }
 }

@@ -21,13 +21,15 @@ public protocol Learner: Sendable {
   func predictions(of model: Model) -> [Int]
 
   /// A model trained on a bootstrap bag: `bag` lists training points with repeats, ascending,
-  /// and a repeated point weighs as often as it is drawn. `nil` as for `fit(_:warmStart:)`.
-  func fitBag(_ bag: [Int]) -> Model?
+  /// and a repeated point weighs as often as it is drawn. `nil` and `warmStart` as for
+  /// `fit(_:warmStart:)` (a warm start need not be trained on a subset of the bag: it changes
+  /// where the solver starts, not the optimum).
+  func fitBag(_ bag: [Int], warmStart: Model?) -> Model?
 }
 
 extension Learner {
-  /// Trains on the bag's rows, repeats included (`fit(bag, warmStart: nil)`).
-  public func fitBag(_ bag: [Int]) -> Model? { fit(bag, warmStart: nil) }
+  /// Trains on the bag's rows, repeats included (`fit(bag, warmStart:)`).
+  public func fitBag(_ bag: [Int], warmStart: Model?) -> Model? { fit(bag, warmStart: warmStart) }
 }
 
 /// A `Classifier` trained on subsets of a dataset and scored on a validation dataset.
@@ -50,7 +52,10 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   let fitter: @Sendable (Dataset, C?) throws -> C
   /// Trains on distinct rows with weights (multiplicities), when the family can: a bag then
   /// trains on its unique rows (logistic regression; see `fitBag`).
-  var weightedFitter: (@Sendable (Dataset, [Double]) throws -> C)?
+  var weightedFitter: (@Sendable (Dataset, [Double], C?) throws -> C)?
+  /// `validation.features`, converted once: 8-bit rows give a new `Double` matrix each time,
+  /// and every fit of a valuation is scored on them.
+  let validationFeatures: Matrix
 
   /// - Parameters:
   ///   - fitsSingleClass: Whether a single-class subset is fitted (default: no, it is
@@ -68,6 +73,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
     self.validation = validation
     self.fitsSingleClass = fitsSingleClass
     fitter = fit
+    validationFeatures = validation.features
   }
 
   /// The number of training points.
@@ -90,14 +96,14 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   }
 
   /// The predicted class of every validation point.
-  public func predictions(of model: C) -> [Int] { model.predict(validation.features) }
+  public func predictions(of model: C) -> [Int] { model.predict(validationFeatures) }
 
   /// The classifier trained on a bootstrap bag (ascending, with repeats). A family with a
   /// weighted fit trains on the bag's distinct rows weighted by their multiplicities, the same
   /// optimum as the repeated rows at about 63 % of the rows (Data-OOB's bags); the others train
   /// on the repeated rows (`fit(bag, warmStart: nil)`).
-  public func fitBag(_ bag: [Int]) -> C? {
-    guard let weightedFitter else { return fit(bag, warmStart: nil) }
+  public func fitBag(_ bag: [Int], warmStart: C?) -> C? {
+    guard let weightedFitter else { return fit(bag, warmStart: warmStart) }
     guard let first = bag.first else { return nil }
     if !fitsSingleClass {
       let label = training.labels[first]
@@ -114,7 +120,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
         counts.append(1)
       }
     }
-    return try? weightedFitter(training.subset(points), counts)
+    return try? weightedFitter(training.subset(points), counts, warmStart)
   }
 }
 
@@ -129,8 +135,9 @@ extension ClassifierLearner where C == LogisticRegression {
       try LogisticRegression.fit(
         data, hyperparameters: hyperparameters, warmStart: warm, progress: { _ in })
     }
-    learner.weightedFitter = { data, weights in
-      try LogisticRegression.fit(data, sampleWeights: weights, hyperparameters: hyperparameters)
+    learner.weightedFitter = { data, weights, warm in
+      try LogisticRegression.fit(
+        data, sampleWeights: weights, hyperparameters: hyperparameters, warmStart: warm)
     }
     return learner
   }
