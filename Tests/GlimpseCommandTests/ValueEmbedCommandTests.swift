@@ -124,6 +124,9 @@ struct ValueEmbedCommandTests {
       "knn", "--out", d + "/v.csv",
     ])
     #expect(outcome.status == ExitStatus.badInput)
-    #expect(outcome.errors == ["glimpse: error: \(d)/flipped.txt:2: 'no-such.png' names no training point of \(d)/train"])
+    #expect(
+      outcome.errors == [
+        "glimpse: error: \(d)/flipped.txt:2: 'no-such.png' names no training point of \(d)/train"
+      ])
   }
 }

@@ -80,7 +80,8 @@ struct ValuationDataOptions: ParsableArguments {
       if name.isEmpty { continue }
       guard let rows = rowsBySuffix[name] else {
         throw CommandFailure(
-          message: "\(path):\(number + 1): '\(name)' names no training point of \(dataOptions.data)",
+          message:
+            "\(path):\(number + 1): '\(name)' names no training point of \(dataOptions.data)",
           status: ExitStatus.badInput)
       }
       for row in rows { marks[row] = true }
