@@ -23,14 +23,21 @@ struct ValuationEmbedOptions: ParsableArguments {
   /// without `--embed`.
   func apply(to sets: ValuationSets, dataPath: String) throws -> (ValuationSets, String?) {
     guard let path = embed else { return (sets, nil) }
-    let (model, _) = try loadModel(path)
+    let (model, archive) = try loadModel(path)
     guard let cnn = model as? CNNClassifier else {
       throw CommandFailure(
         message:
           "\(path): a '\(type(of: model).kind)' model has no embedding; --embed takes a CNN (glimpse train --model cnn)",
         status: ExitStatus.badInput)
     }
-    try checkFeatureCount(sets.training, of: dataPath, model: cnn, path: path)
+    guard sets.training.featureCount == cnn.featureCount else {
+      let shape =
+        archive.imageShape.map { "\($0.height)×\($0.width)×\($0.channels) images; " } ?? ""
+      throw CommandFailure(
+        message:
+          "\(dataPath): rows have \(sets.training.featureCount) features, but \(path) was trained on \(cnn.featureCount) (\(shape)read the images alike with --size HxW or --gray)",
+        status: ExitStatus.badInput)
+    }
     let started = monotonicSeconds()
     func embedded(_ data: Dataset) -> Dataset {
       Dataset(
