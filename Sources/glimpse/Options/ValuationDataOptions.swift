@@ -35,9 +35,9 @@ struct ValuationDataOptions: ParsableArguments {
   var noisy = false
 
   @Option(
-    help:
-      "A text file naming the training points known to be mislabelled, one a line (a row's source, or its file name); detection quality is then reported, as with --noisy."
-  )
+    help: ArgumentHelp(
+      "A text file naming the training points known to be mislabelled, one a line (a row's source, or its file name); detection quality is then reported, as with --noisy.",
+      valueName: "file"))
   var flipped: String?
 
   func validate() throws {
