@@ -101,7 +101,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   /// The classifier trained on a bootstrap bag (ascending, with repeats). A family with a
   /// weighted fit trains on the bag's distinct rows weighted by their multiplicities, the same
   /// optimum as the repeated rows at about 63 % of the rows (Data-OOB's bags); the others train
-  /// on the repeated rows (`fit(bag, warmStart: nil)`).
+  /// on the repeated rows (`fit(bag, warmStart: warmStart)`).
   public func fitBag(_ bag: [Int], warmStart: C?) -> C? {
     guard let weightedFitter else { return fit(bag, warmStart: warmStart) }
     guard let first = bag.first else { return nil }
