@@ -31,9 +31,10 @@ import GlimpseCore
 
 extension LogisticRegression {
   /// Fits the classes present in `data` (at least one row is guaranteed by the caller).
+  /// `sampleWeights` (one positive weight per row, or `nil` for 1 each) weigh the rows' losses.
   static func fitPresentClasses(
     _ data: Dataset, hyperparameters h: Hyperparameters, warmStart: LogisticRegression?,
-    progress: (Double) -> Void
+    sampleWeights: [Double]? = nil, progress: (Double) -> Void
   ) -> LogisticRegression {
     let d = data.featureCount
     let present = data.classCounts.indices.filter { data.classCounts[$0] > 0 }
@@ -53,7 +54,7 @@ extension LogisticRegression {
     let c = present.count == 2 ? h.c / 2 : h.c
     let objective = SoftmaxObjective(
       features: features, labels: labels, classCount: present.count, c: c,
-      fitIntercept: h.fitIntercept)
+      fitIntercept: h.fitIntercept, sparse: nil, sampleWeights: sampleWeights)
     var start = [Double](repeating: 0, count: objective.parameterCount)
     if let warmStart {
       let (w, b) = warmStartRows(warmStart, present: present, columns: used)
@@ -154,6 +155,11 @@ final class SoftmaxObjective {
   /// Column means μ (zeros without intercepts: centring needs a free intercept to absorb Wμ).
   let means: [Double]
 
+  /// Each row's weight in the loss (`nil`: 1 each, the unweighted code path), and their sum,
+  /// the number of rows the weighted problem stands for (`features.rows` without weights).
+  let sampleWeights: [Double]?
+  let weightSum: Double
+
   /// The features by rows and by columns, when at most `sparseDensity` of them are non-zero.
   let sparseFeatures: (rows: SparseRows, columns: SparseRows)?
 
@@ -186,9 +192,13 @@ final class SoftmaxObjective {
       fitIntercept: fitIntercept, sparse: nil)
   }
 
-  /// - Parameter sparse: Whether to multiply sparsely; `nil` decides from the density.
+  /// - Parameters:
+  ///   - sparse: Whether to multiply sparsely; `nil` decides from the density.
+  ///   - sampleWeights: A positive weight per row, `C · Σᵢ wᵢ CE(yᵢ, pᵢ) + ½‖W‖²`: a row of
+  ///     weight m is m copies of it (a bootstrap bag's unique rows with their multiplicities).
   init(
-    features: Matrix, labels: [Int], classCount: Int, c: Double, fitIntercept: Bool, sparse: Bool?
+    features: Matrix, labels: [Int], classCount: Int, c: Double, fitIntercept: Bool, sparse: Bool?,
+    sampleWeights: [Double]? = nil
   ) {
     self.features = features
     self.labels = labels
@@ -196,11 +206,17 @@ final class SoftmaxObjective {
     self.c = c
     self.fitIntercept = fitIntercept
     let (n, d) = (features.rows, features.columns)
+    precondition(sampleWeights.map { $0.count == n } ?? true, "one sample weight per row")
+    self.sampleWeights = sampleWeights
+    let weightSum = sampleWeights.map { $0.reduce(0, +) } ?? Double(n)
+    self.weightSum = weightSum
     var means = [Double](repeating: 0, count: d)
     if fitIntercept {
-      Matrix.multiply(
-        features, transposeA: true, vector: [Double](repeating: 1 / Double(n), count: n),
-        into: &means)
+      // μ = Σᵢ wᵢ xᵢ / Σᵢ wᵢ: the mean of the rows the weights stand for.
+      let scaled =
+        sampleWeights.map { $0.map { $0 / weightSum } }
+        ?? [Double](repeating: 1 / Double(n), count: n)
+      Matrix.multiply(features, transposeA: true, vector: scaled, into: &means)
     }
     self.means = means
     let rows = SparseRows(features)
@@ -323,7 +339,11 @@ final class SoftmaxObjective {
               for k in 0..<classes { row[k] += b[k] }
               var largest = row[0]
               for k in 1..<classes where row[k] > largest { largest = row[k] }
-              loss += largest - row[y[i]]
+              if let w = sampleWeights {
+                loss += w[i] * (largest - row[y[i]])
+              } else {
+                loss += largest - row[y[i]]
+              }
               var sum = 0.0
               for k in 0..<classes {
                 let e = exp(row[k] - largest)
@@ -334,6 +354,12 @@ final class SoftmaxObjective {
               let scale = 1 / sum
               for k in 0..<classes { row[k] *= scale }
               row[y[i]] -= 1
+              // Weighted rows: wᵢ CE(yᵢ, pᵢ) and wᵢ (pᵢ − yᵢ), so every product after this one
+              // (∇_W, ∇_b) carries the weights.
+              if let w = sampleWeights {
+                logSums[i] *= w[i]
+                for k in 0..<classes { row[k] *= w[i] }
+              }
             }
             // The logarithms are added after all the margins, in sample order, as before the
             // layout changed: near the optimum L-BFGS compares objective values that differ
@@ -420,6 +446,7 @@ final class SoftmaxObjective {
         }
       }
     }
-    return largest / (c * Double(features.rows))
+    // With weights the problem stands for Σᵢ wᵢ rows (`weightSum`, `features.rows` without).
+    return largest / (c * weightSum)
   }
 }

@@ -6,7 +6,14 @@ import GlimpseCore
 //    accumulator's mean is the Data-OOB value and its standard error comes for free.
 // 2. Bag b is n draws with replacement from the seed's stream b, sorted (a bag is a multiset;
 //    sorting makes the model depend on it alone, not on the draw order, for k-NN's ties).
-// 3. A bag the family cannot fit (one class, for logistic regression or the SVM) adds nothing,
+// 3. Logistic regression trains on a bag's distinct rows weighted by their multiplicities
+//    (`Learner.fitBag`, `LogisticRegression.fit(_:sampleWeights:...)`): the same objective as
+//    the repeated rows on ~63 % of them.
+//    On the 1000 anchor digits (one worker, `glimpse-bench data-oob`, CPU seconds) this cut a
+//    bag from 0.093 to 0.061 s. Starting each bag from the fit on all points (as TMC's chains
+//    warm-start) was tried and saved under 5 %: L-BFGS needs about as many iterations to reach
+//    the tolerance from there, so bags start from zero, as scikit-learn's bagging does.
+// 4. A bag the family cannot fit (one class, for logistic regression or the SVM) adds nothing,
 //    as if it had not been drawn; a point that is never out of bag keeps value 0 and 0 samples.
 
 /// Data-OOB (Kwon & Zou 2023, "Data-OOB: Out-of-bag Estimate as a Simple and Efficient Data
@@ -86,7 +93,7 @@ public struct DataOutOfBag: Sendable {
   private struct BagPredictions: LearnerBody {
     let bag: [Int]
     func run<L: Learner>(_ learner: L) -> [Int]? {
-      learner.fit(bag, warmStart: nil).map { learner.predictions(of: $0) }
+      learner.fitBag(bag, warmStart: nil).map { learner.predictions(of: $0) }
     }
   }
 }

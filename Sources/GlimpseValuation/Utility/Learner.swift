@@ -19,6 +19,17 @@ public protocol Learner: Sendable {
 
   /// The predicted class index of every validation point.
   func predictions(of model: Model) -> [Int]
+
+  /// A model trained on a bootstrap bag: `bag` lists training points with repeats, ascending,
+  /// and a repeated point weighs as often as it is drawn. `nil` and `warmStart` as for
+  /// `fit(_:warmStart:)` (a warm start need not be trained on a subset of the bag: it changes
+  /// where the solver starts, not the optimum).
+  func fitBag(_ bag: [Int], warmStart: Model?) -> Model?
+}
+
+extension Learner {
+  /// Trains on the bag's rows, repeats included (`fit(bag, warmStart:)`).
+  public func fitBag(_ bag: [Int], warmStart: Model?) -> Model? { fit(bag, warmStart: warmStart) }
 }
 
 /// A `Classifier` trained on subsets of a dataset and scored on a validation dataset.
@@ -39,6 +50,12 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   /// scored as untrainable (logistic regression, SVM: one class has no decision boundary).
   public let fitsSingleClass: Bool
   let fitter: @Sendable (Dataset, C?) throws -> C
+  /// Trains on distinct rows with weights (multiplicities), when the family can: a bag then
+  /// trains on its unique rows (logistic regression; see `fitBag`).
+  var weightedFitter: (@Sendable (Dataset, [Double], C?) throws -> C)?
+  /// `validation.features`, converted once: 8-bit rows give a new `Double` matrix each time,
+  /// and every fit of a valuation is scored on them.
+  let validationFeatures: Matrix
 
   /// - Parameters:
   ///   - fitsSingleClass: Whether a single-class subset is fitted (default: no, it is
@@ -56,6 +73,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
     self.validation = validation
     self.fitsSingleClass = fitsSingleClass
     fitter = fit
+    validationFeatures = validation.features
   }
 
   /// The number of training points.
@@ -78,7 +96,32 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   }
 
   /// The predicted class of every validation point.
-  public func predictions(of model: C) -> [Int] { model.predict(validation.features) }
+  public func predictions(of model: C) -> [Int] { model.predict(validationFeatures) }
+
+  /// The classifier trained on a bootstrap bag (ascending, with repeats). A family with a
+  /// weighted fit trains on the bag's distinct rows weighted by their multiplicities, the same
+  /// optimum as the repeated rows at about 63 % of the rows (Data-OOB's bags); the others train
+  /// on the repeated rows (`fit(bag, warmStart: warmStart)`).
+  public func fitBag(_ bag: [Int], warmStart: C?) -> C? {
+    guard let weightedFitter else { return fit(bag, warmStart: warmStart) }
+    guard let first = bag.first else { return nil }
+    if !fitsSingleClass {
+      let label = training.labels[first]
+      guard bag.contains(where: { training.labels[$0] != label }) else { return nil }
+    }
+    var points: [Int] = []
+    var counts: [Double] = []
+    for point in bag {
+      if points.last == point {
+        counts[counts.count - 1] += 1
+      } else {
+        precondition(points.last.map { $0 < point } ?? true, "a bag lists its points ascending")
+        points.append(point)
+        counts.append(1)
+      }
+    }
+    return try? weightedFitter(training.subset(points), counts, warmStart)
+  }
 }
 
 extension ClassifierLearner where C == LogisticRegression {
@@ -87,11 +130,16 @@ extension ClassifierLearner where C == LogisticRegression {
     training: Dataset, validation: Dataset,
     hyperparameters: LogisticRegression.Hyperparameters = .init()
   ) -> Self {
-    ClassifierLearner(training: training, validation: validation) { data, warm in
+    var learner = ClassifierLearner(training: training, validation: validation) { data, warm in
       // A class the warm start never saw starts at zero (see `LogisticRegression.fit`).
       try LogisticRegression.fit(
         data, hyperparameters: hyperparameters, warmStart: warm, progress: { _ in })
     }
+    learner.weightedFitter = { data, weights, warm in
+      try LogisticRegression.fit(
+        data, sampleWeights: weights, hyperparameters: hyperparameters, warmStart: warm)
+    }
+    return learner
   }
 }
 

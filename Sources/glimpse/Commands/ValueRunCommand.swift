@@ -28,11 +28,18 @@ struct ValueRunCommand: ParsableCommand {
       continues it, and a budgeted run gives the same values however often it was resumed. \
       --shard k/n computes every n-th sample; `glimpse value merge` adds the shards' \
       checkpoints up to exactly the single-process values.
+      --embed MODEL values images on a CNN's embeddings (the penultimate activations, as glimpse \
+      embed writes them), computed in memory for every set: `value FOLDER --valid VFOLDER \
+      --embed cnn.glimpse --method knn` is `glimpse embed` twice and `value` in one command, \
+      with the same values. --flipped FILE names the training points known to be mislabelled \
+      (one source or file name a line), so the detection ROC AUC is printed.
       Output: a CSV with index,source,label,value,stderr,samples (index = row among the \
       valued points).
       """)
 
   @OptionGroup var data: ValuationDataOptions
+
+  @OptionGroup var embedding: ValuationEmbedOptions
 
   @Option(help: "tmc, beta, loo, knn, classwise, banzhaf, data-oob or exact.")
   var method: ValuationMethod = .tmc
@@ -162,7 +169,9 @@ struct ValueRunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let sets = try data.load(needValidation: true)
+    let images = try data.load(needValidation: true)
+    let (sets, embeddingLine) = try embedding.apply(to: images, dataPath: data.dataOptions.data)
+    if let embeddingLine { print(embeddingLine) }
     let training = sets.training
     print(
       "valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")"
@@ -249,8 +258,9 @@ struct ValueRunCommand: ParsableCommand {
     ValuesFile.printSummary(result, training: training, seconds: elapsed, flipped: sets.flipped)
     print("  wrote \(out)")
     if let sheet {
+      // The sheet draws the images, also when the values came from their embeddings.
       let png = try ValueFigures.sheet(
-        result, training: training, dataPath: data.dataOptions.data, flipped: sets.flipped,
+        result, training: images.training, dataPath: data.dataOptions.data, flipped: sets.flipped,
         cleanLabels: sets.cleanLabels, count: sheetCount,
         title: "Training data by value: \(data.dataOptions.stem)")
       try AtomicFile.write(png, to: sheet)

@@ -34,11 +34,20 @@ struct ValuationDataOptions: ParsableArguments {
   @Flag(help: "With --split: use the split's noisy training labels (its \"noisy\" entry).")
   var noisy = false
 
+  @Option(
+    help: ArgumentHelp(
+      "A text file naming the training points known to be mislabelled, one a line (a row's source, or its file name); detection quality is then reported, as with --noisy.",
+      valueName: "file"))
+  var flipped: String?
+
   func validate() throws {
     if split != nil && (valid != nil || test != nil) {
       throw ValidationError("--split replaces --valid and --test")
     }
     if noisy && split == nil { throw ValidationError("--noisy needs --split") }
+    if noisy && flipped != nil {
+      throw ValidationError("--noisy already knows the flipped points; drop --flipped")
+    }
     if let validationRows, validationRows < 1 {
       throw ValidationError("--validation-rows must be at least 1")
     }
@@ -46,6 +55,41 @@ struct ValuationDataOptions: ParsableArguments {
 
   /// Reads the sets. A command that needs a validation set (value) or a test set (clean) says so.
   func load(needValidation: Bool, needTest: Bool = false) throws -> ValuationSets {
+    var sets = try loadSets(needValidation: needValidation, needTest: needTest)
+    if let flipped { sets.flipped = try readFlipped(flipped, training: sets.training) }
+    return sets
+  }
+
+  /// The training points a `--flipped` file names: a line names a point when it is the point's
+  /// source or the source's last path components (`3/17.png`, `17.png`). A line that names no
+  /// point is an error, so that a typo is not counted as a clean label.
+  private func readFlipped(_ path: String, training: Dataset) throws -> [Bool] {
+    let text = String(decoding: try FileBytes.readRaw(path), as: UTF8.self)
+    var rowsBySuffix: [String: [Int]] = [:]
+    for (row, source) in training.sources.enumerated() {
+      let parts = source.split(separator: "/", omittingEmptySubsequences: false)
+      for start in parts.indices {
+        rowsBySuffix[parts[start...].joined(separator: "/"), default: []].append(row)
+      }
+    }
+    var marks = [Bool](repeating: false, count: training.count)
+    // `\r\n` is one Character, so `isNewline` splits CRLF files into their lines too.
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    for (number, line) in lines.enumerated() {
+      let name = line.trimming(" \t")
+      if name.isEmpty { continue }
+      guard let rows = rowsBySuffix[name] else {
+        throw CommandFailure(
+          message:
+            "\(path):\(number + 1): '\(name)' names no training point of \(dataOptions.data)",
+          status: ExitStatus.badInput)
+      }
+      for row in rows { marks[row] = true }
+    }
+    return marks
+  }
+
+  private func loadSets(needValidation: Bool, needTest: Bool) throws -> ValuationSets {
     let data = try dataOptions.load().dataset
     guard let path = split else {
       guard let valid = valid ?? (needValidation ? nil : test) else {

@@ -1,0 +1,58 @@
+import ArgumentParser
+import GlimpseCore
+import GlimpseData
+import GlimpseModels
+import GlimpseValuation
+
+/// `glimpse value DATA --embed MODEL`: value the points on a CNN's embeddings instead of their
+/// pixels, in one command (issue #21, item 4).
+///
+/// The embeddings are what `glimpse embed MODEL` writes (the penultimate activations, the input
+/// of the network's last dense layer), computed in memory for the training, validation and
+/// held-out sets alike; `glimpse embed` followed by `glimpse value` on its tables gives the same
+/// values bit for bit.
+struct ValuationEmbedOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Value the points on this CNN's embeddings (what glimpse embed writes: the input of its last dense layer) instead of their pixels; DATA and the other sets are images the model reads.",
+      valueName: "model"))
+  var embed: String?
+
+  /// The sets with every row replaced by its embedding (labels, class names and sources kept),
+  /// and a line that says which layer of which model gave them; the sets unchanged and `nil`
+  /// without `--embed`.
+  func apply(to sets: ValuationSets, dataPath: String) throws -> (ValuationSets, String?) {
+    guard let path = embed else { return (sets, nil) }
+    let (model, archive) = try loadModel(path)
+    guard let cnn = model as? CNNClassifier else {
+      throw CommandFailure(
+        message:
+          "\(path): a '\(type(of: model).kind)' model has no embedding; --embed takes a CNN (glimpse train --model cnn)",
+        status: ExitStatus.badInput)
+    }
+    guard sets.training.featureCount == cnn.featureCount else {
+      let shape =
+        archive.imageShape.map { "\($0.height)×\($0.width)×\($0.channels) images; " } ?? ""
+      throw CommandFailure(
+        message:
+          "\(dataPath): rows have \(sets.training.featureCount) features, but \(path) was trained on \(cnn.featureCount) (\(shape)read the images alike with --size HxW or --gray)",
+        status: ExitStatus.badInput)
+    }
+    let started = monotonicSeconds()
+    func embedded(_ data: Dataset) -> Dataset {
+      Dataset(
+        features: cnn.embed(data), labels: data.labels, classNames: data.classNames,
+        sources: data.sources)
+    }
+    var result = sets
+    result.training = embedded(sets.training)
+    result.validation = embedded(sets.validation)
+    result.heldOut = sets.heldOut.map(embedded)
+    let layers = cnn.network.layers
+    let lastDense = layers.lastIndex { if case .dense = $0 { true } else { false } } ?? layers.count
+    let rows = sets.training.count + sets.validation.count + (sets.heldOut?.count ?? 0)
+    let line =
+      "embedding: \(path), penultimate layer: the output of layer \(lastDense) of \(layers.count), the input of the last dense layer; \(cnn.embeddingSize) dimensions, \(rows) rows in \(formatDuration(monotonicSeconds() - started))"
+    return (result, line)
+  }
+}
