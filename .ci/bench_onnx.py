@@ -65,16 +65,16 @@ def models(folder):
             return torch.relu(y + (x if self.down is None else self.down(x)))
 
     class ResNet18(nn.Module):
-        def __init__(self):
+        def __init__(self, width, classes):
             super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64),
-                                      nn.ReLU(), nn.MaxPool2d(3, 2, 1))
-            layers, cin = [], 64
-            for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+            self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False),
+                                      nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+            layers, cin = [], width
+            for cout, stride in [(width, 1), (2 * width, 2), (4 * width, 2), (8 * width, 2)]:
                 layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
                 cin = cout
             self.layers = nn.Sequential(*layers)
-            self.fc = nn.Linear(512, 1000)
+            self.fc = nn.Linear(8 * width, classes)
 
         def forward(self, x):
             x = self.layers(self.stem(x))
@@ -83,7 +83,9 @@ def models(folder):
     small = nn.Sequential(nn.Conv2d(3, 16, 5, 4, 2), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1),
                           nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
-    for name, model in [("resnet18", ResNet18()), ("small", small)]:
+    networks = [("resnet18", ResNet18(64, 1000)), ("resnet18-w16", ResNet18(16, 1000)),
+                ("small", small)]
+    for name, model in networks:
         model.eval()
         for m in model.modules():  # non-trivial running statistics
             if isinstance(m, nn.BatchNorm2d):
