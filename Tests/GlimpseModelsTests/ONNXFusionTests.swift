@@ -51,7 +51,8 @@ struct ONNXFusionTests {
       "Conv", [input, weights] + (bias.map { [$0] } ?? []), output,
       [
         ints("kernel_shape", [Int64(kernel), Int64(kernel)]),
-        ints("strides", [Int64(stride), Int64(stride)]), ints("pads", Array(repeating: Int64(pad), count: 4)),
+        ints("strides", [Int64(stride), Int64(stride)]),
+        ints("pads", Array(repeating: Int64(pad), count: 4)),
       ])
   }
 
@@ -110,7 +111,8 @@ struct ONNXFusionTests {
   static func images(_ count: Int, seed: UInt64) -> Tensor<Float> {
     var rng = SeededGenerator(seed: seed)
     return Tensor(
-      shape: [count, 3, 20, 20], values: (0..<(count * 1200)).map { _ in Float(rng.nextUnitDouble()) })
+      shape: [count, 3, 20, 20],
+      values: (0..<(count * 1200)).map { _ in Float(rng.nextUnitDouble()) })
   }
 
   @Test(

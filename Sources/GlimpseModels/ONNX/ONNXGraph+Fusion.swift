@@ -142,8 +142,7 @@ extension ONNXGraph {
   }
 
   /// Note 1b.
-  private static func fuseActivations(_ steps: inout [Step], slots: [ONNXValue?], outputs: [Int])
-  {
+  private static func fuseActivations(_ steps: inout [Step], slots: [ONNXValue?], outputs: [Int]) {
     var k = 0
     while k < steps.count {
       defer { k += 1 }

@@ -236,7 +236,8 @@ extension ONNXKernels {
             } else {
               // The in-range outputs are first..<last; the loop between has no bounds test.
               let first = offset >= 0 ? 0 : Swift.min(ow, (-offset + sx - 1) / sx)
-              let last = Swift.max(first, Swift.min(ow, w - offset > 0 ? (w - offset - 1) / sx + 1 : 0))
+              let last = Swift.max(
+                first, Swift.min(ow, w - offset > 0 ? (w - offset - 1) / sx + 1 : 0))
               if first > 0 { target.update(repeating: 0, count: first) }
               var ix = first * sx + offset
               for ox in first..<last {
