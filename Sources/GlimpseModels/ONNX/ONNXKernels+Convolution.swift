@@ -7,9 +7,10 @@ import GlimpseCore
 //    (im2col) [C/G·kh·kw, OH·OW]. A 1×1 stride-1 unpadded convolution reads the input in place.
 //    Depthwise convolutions (one input channel per group) are direct loops: a GEMM with one
 //    row would be a dot product per output channel.
-//    GlimpseModels' own `Conv2D` is not reused: it works on `[channels, count, height, width]`
-//    maps with square kernels, one stride and symmetric padding, where ONNX graphs are NCHW
-//    with per-axis strides, asymmetric pads, dilations and groups.
+//    GlimpseModels' own `Conv2D` works on `[channels, count, height, width]` maps with square
+//    kernels, one stride and symmetric padding, where ONNX graphs are NCHW with per-axis
+//    strides, asymmetric pads, dilations and groups; it is reused only for the 3×3 stride-1
+//    convolutions its Winograd kernels compute (`ONNXGraph+Fusion`, `ONNXKernels+Fused`).
 // 3. Output sizes and auto_pad follow the ONNX Conv/MaxPool specification; ceil_mode drops a
 //    last window that would start in the end padding, as onnxruntime and PyTorch do.
 
