@@ -4,11 +4,14 @@
 # - onnx-forward-tN: a ResNet-18 (torchvision's layout, 224x224, 1000 classes), one batch of 32
 #   images, Glimpse's Float32 runner (`glimpse-bench onnx-forward-tN`: GLIMPSE_THREADS=N,
 #   OpenBLAS 1) against onnxruntime with intra_op_num_threads N. The bar: >= 0.5x.
-# - onnx-lime: `glimpse explain small.onnx --image image.png --samples 1000` with the six
+# - onnx-lime: `glimpse explain resnet18-w16.onnx --image image.png --samples 1000` with the six
 #   segmenters given below (whole process, wall: the in-memory import included) against
 #   `.ci/bench_onnx.py lime` (lime_image calling onnxruntime, 2 threads; the six
-#   explain_instance calls only). The bar: >= 3x faster.
-if wanted onnx-forward-t1 || wanted onnx-forward-t2 || wanted onnx-lime; then
+#   explain_instance calls only), on ResNet-18's topology at base width 16 (16-32-64-128
+#   channels, 1000 classes). The bar: >= 3x faster.
+# - onnx-lime-full: the same on the full-width ResNet-18 (64-128-256-512), one round by default
+#   (ONNX_LIME_FULL_ROUNDS): both sides spend nearly all their time in the network.
+if wanted onnx-forward-t1 || wanted onnx-forward-t2 || wanted onnx-lime || wanted onnx-lime-full; then
   TORCH_VENV="${TORCH_VENV:-$HOME/.cache/glimpse-torch-venv}"
   OPY=$(reference_python "$TORCH_VENV/bin/python" onnx-python)
   onnx_tmp=$(mktemp -d)
@@ -25,26 +28,35 @@ if wanted onnx-forward-t1 || wanted onnx-forward-t2 || wanted onnx-lime; then
         bench_row "$stage" "ResNet-18, 32 images 224x224, Float32 forward, seconds per batch, $threads thread(s)" \
         "$OPY" .ci/bench_onnx.py forward "$onnx_tmp/resnet18.onnx" --threads "$threads" --repeats "$REPEATS"
     done
-    if wanted onnx-lime; then
-      specs=(slic:50:0.3:0:10:0 slic:100:0.3:0:10:0 felzenszwalb:200:0.8:100 quickshift:4:200:0.2 grid:6 grid:12)
-      segmenter_args=()
-      for spec in "${specs[@]}"; do segmenter_args+=(--segmenter "$spec"); done
-      ours="n/a" ref="n/a" ratio="n/a"
-      for _ in $(seq "${ONNX_LIME_ROUNDS:-2}"); do
+    specs=(slic:50:0.3:0:10:0 slic:100:0.3:0:10:0 felzenszwalb:200:0.8:100 quickshift:4:200:0.2 grid:6 grid:12)
+    segmenter_args=()
+    for spec in "${specs[@]}"; do segmenter_args+=(--segmenter "$spec"); done
+    # lime_row STAGE MODEL ROUNDS DESCRIPTION: the best of ROUNDS alternating runs on each side.
+    lime_row() {
+      local stage=$1 model=$2 rounds=$3 description=$4 ours="n/a" ref="n/a" ratio="n/a" t started
+      for _ in $(seq "$rounds"); do
         started=$(date +%s.%N)
-        if "$GLIMPSE" explain "$onnx_tmp/small.onnx" --image "$onnx_tmp/image.png" --samples 1000 \
+        if "$GLIMPSE" explain "$model" --image "$onnx_tmp/image.png" --samples 1000 \
           "${segmenter_args[@]}" --segment-cache off --out "$onnx_tmp/explain.png" >/dev/null 2>&1; then
           t=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
           ours=$(awk -v a="$ours" -v b="$t" 'BEGIN { print (a == "n/a" || b < a) ? b : a }')
         fi
-        t=$("$OPY" .ci/bench_onnx.py lime "$onnx_tmp/small.onnx" --image "$onnx_tmp/image.png" 2>/dev/null | tail -1 | cut -f2 || true)
+        t=$("$OPY" .ci/bench_onnx.py lime "$model" --image "$onnx_tmp/image.png" 2>/dev/null | tail -1 | cut -f2 || true)
         [ -n "$t" ] && ref=$(awk -v a="$ref" -v b="$t" 'BEGIN { print (a == "n/a" || b < a) ? b : a }')
       done
       [ "$ours" != "n/a" ] && ours=$(awk -v v="$ours" 'BEGIN { printf "%.3f", v }')
       [ "$ref" != "n/a" ] && ref=$(awk -v v="$ref" 'BEGIN { printf "%.3f", v }')
       [ "$ours" != "n/a" ] && [ "$ref" != "n/a" ] && ratio=$(awk -v r="$ref" -v o="$ours" 'BEGIN { printf "%.2f", r / o }')
-      printf '| %-22s | %-10s | %-10s | %-6s | %s\n' onnx-lime "$ours" "$ref" "$ratio" \
-        "LIME, 6 segmenters x 1000 samples, one 224x224 RGB image, small CNN: glimpse explain of the .onnx (whole process) vs lime_image + onnxruntime (2 threads)"
+      printf '| %-22s | %-10s | %-10s | %-6s | %s\n' "$stage" "$ours" "$ref" "$ratio" "$description"
+    }
+    lime_what="LIME, 6 segmenters x 1000 samples, one 224x224 RGB image: glimpse explain of the .onnx (whole process, GLIMPSE_THREADS=${GLIMPSE_THREADS:-all cores}) vs lime_image + onnxruntime (2 threads)"
+    if wanted onnx-lime; then
+      lime_row onnx-lime "$onnx_tmp/resnet18-w16.onnx" "${ONNX_LIME_ROUNDS:-2}" \
+        "$lime_what; ResNet-18 at base width 16 (16-32-64-128, 1000 classes)"
+    fi
+    if wanted onnx-lime-full; then
+      lime_row onnx-lime-full "$onnx_tmp/resnet18.onnx" "${ONNX_LIME_FULL_ROUNDS:-1}" \
+        "$lime_what; ResNet-18 at full width (64-128-256-512, 1000 classes)"
     fi
   fi
   rm -rf "$onnx_tmp"

@@ -3,15 +3,15 @@
 
     python .ci/bench_onnx.py models DIR
     python .ci/bench_onnx.py forward DIR/resnet18.onnx --threads N [--batch 32] [--repeats 7]
-    python .ci/bench_onnx.py lime DIR/small.onnx --image DIR/image.png [--threads 2] [--samples 1000]
+    python .ci/bench_onnx.py lime DIR/resnet18-w16.onnx --image DIR/image.png [--threads 2] [--samples 1000]
 
 `models` writes, from seeded random weights (nothing is downloaded, nothing large committed):
   DIR/resnet18.onnx  ResNet-18 in torchvision's layout (7x7/2 stem, max-pool, BasicBlocks
                      [2, 2, 2, 2] at 64/128/256/512, global average pool, 1000 classes; 11.7 M
                      parameters), eval mode, exported as the README says (dynamic batch)
-  DIR/small.onnx     a small 224x224 RGB network for the LIME bar (conv 5x5/4 16, conv 3x3/2 32,
-                     conv 3x3/2 64, each ReLU, global average pool, 10 classes), so that the bar
-                     measures LIME's own work rather than one network's convolutions
+  DIR/resnet18-w16.onnx  the same topology at base width 16 (16/32/64/128, 1000 classes;
+                     0.83 M parameters), for the LIME bar: a ResNet-18-shaped network whose
+                     convolutions cost less, so that LIME's own work weighs more
   DIR/image.png      scikit-image's astronaut photo (CC0) resized to 224x224
 `forward`: onnxruntime (intra_op_num_threads N, inter_op 1, sequential) on a seeded random
 batch of 32 224x224 images; one warm-up run, then the median of the repeats. Prints
@@ -65,25 +65,23 @@ def models(folder):
             return torch.relu(y + (x if self.down is None else self.down(x)))
 
     class ResNet18(nn.Module):
-        def __init__(self):
+        def __init__(self, width, classes):
             super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64),
-                                      nn.ReLU(), nn.MaxPool2d(3, 2, 1))
-            layers, cin = [], 64
-            for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+            self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False),
+                                      nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+            layers, cin = [], width
+            for cout, stride in [(width, 1), (2 * width, 2), (4 * width, 2), (8 * width, 2)]:
                 layers += [Block(cin, cout, stride), Block(cout, cout, 1)]
                 cin = cout
             self.layers = nn.Sequential(*layers)
-            self.fc = nn.Linear(512, 1000)
+            self.fc = nn.Linear(8 * width, classes)
 
         def forward(self, x):
             x = self.layers(self.stem(x))
             return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
-    small = nn.Sequential(nn.Conv2d(3, 16, 5, 4, 2), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1),
-                          nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
-    for name, model in [("resnet18", ResNet18()), ("small", small)]:
+    networks = [("resnet18", ResNet18(64, 1000)), ("resnet18-w16", ResNet18(16, 1000))]
+    for name, model in networks:
         model.eval()
         for m in model.modules():  # non-trivial running statistics
             if isinstance(m, nn.BatchNorm2d):

@@ -59,7 +59,9 @@ public struct ONNXGraph: Sendable {
   /// - Throws: `ONNXError.unsupportedOperators` listing every op type Glimpse lacks with the
   ///   nodes that use it; `.invalidModel` for an unusable opset, initializer or attribute;
   ///   `.invalidGraph` for a cycle, a missing input or a value produced twice.
-  public init(model: ONNX.Model) throws(ONNXError) {
+  /// - Parameter optimizing: whether to fold, fuse and prepare convolutions
+  ///   (`fused(_:slots:outputs:)`); `false` runs every node as the file has it (tests compare).
+  public init(model: ONNX.Model, optimizing: Bool = true) throws(ONNXError) {
     self.model = model
     let graph = model.graph
     guard let opset = model.defaultOpsetVersion else {
@@ -220,19 +222,20 @@ public struct ONNXGraph: Sendable {
       )
     }
     let outputSlots = graph.outputs.map { slot($0.name) }
+    var slots = [ONNXValue?](repeating: nil, count: slotOf.count)
+    for (slot, value) in initial { slots[slot] = value }
+    self.opTypes = steps.map(\.opType)
+    if optimizing { steps = Self.fused(steps, slots: &slots, outputs: outputSlots) }
     var lastReader: [Int: Int] = [:]
     for (position, step) in steps.enumerated() {
       for case let input? in step.inputs { lastReader[input] = position }
     }
     for output in outputSlots { lastReader[output] = nil }
     for (slot, position) in lastReader { steps[position].releases.append(slot) }
-    var slots = [ONNXValue?](repeating: nil, count: slotOf.count)
-    for (slot, value) in initial { slots[slot] = value }
     self.steps = steps
     self.initialSlots = slots
     self.inputSlots = inputs.map { slot($0.name) }
     self.outputSlots = outputSlots
-    self.opTypes = steps.map(\.opType)
   }
 
   /// How many nodes of each op type the graph has.

@@ -7,9 +7,10 @@ import GlimpseCore
 //    (im2col) [C/G·kh·kw, OH·OW]. A 1×1 stride-1 unpadded convolution reads the input in place.
 //    Depthwise convolutions (one input channel per group) are direct loops: a GEMM with one
 //    row would be a dot product per output channel.
-//    GlimpseModels' own `Conv2D` is not reused: it works on `[channels, count, height, width]`
-//    maps with square kernels, one stride and symmetric padding, where ONNX graphs are NCHW
-//    with per-axis strides, asymmetric pads, dilations and groups.
+//    GlimpseModels' own `Conv2D` works on `[channels, count, height, width]` maps with square
+//    kernels, one stride and symmetric padding, where ONNX graphs are NCHW with per-axis
+//    strides, asymmetric pads, dilations and groups; it is reused only for the 3×3 stride-1
+//    convolutions its Winograd kernels compute (`ONNXGraph+Fusion`, `ONNXKernels+Fused`).
 // 3. Output sizes and auto_pad follow the ONNX Conv/MaxPool specification; ceil_mode drops a
 //    last window that would start in the end padding, as onnxruntime and PyTorch do.
 
@@ -69,7 +70,7 @@ extension ONNXKernels {
   /// ONNX Conv on NCHW maps.
   static func conv(
     _ x: Tensor<Float>, weights w: Tensor<Float>, bias: Tensor<Float>?, window: WindowSettings,
-    group: Int
+    group: Int, activation: ONNXActivation? = nil
   ) throws(KernelError) -> Tensor<Float> {
     guard x.rank == 4, w.rank == 4 else {
       throw KernelError(
@@ -96,7 +97,10 @@ extension ONNXKernels {
     let plane = oh * ow
     let patch = cg * kh * kw
     _ = try elementCount([patch, plane])
-    var out = [Float](repeating: 0, count: total)
+    // Every path below writes every output value (GEMMs with beta 0), so no zero-fill first.
+    var out = [Float](unsafeUninitializedCapacity: total) { _, initialized in
+      initialized = total
+    }
     let pointwise =
       kh == 1 && kw == 1 && axes.allSatisfy { $0.stride == 1 && $0.padBegin == 0 }
       && oh == h && ow == wd
@@ -141,13 +145,19 @@ extension ONNXKernels {
         }
       }
     }
-    if let bias {
+    if bias != nil || activation != nil {
+      // Bias and activation in one pass over the output.
+      let biases = bias?.values ?? [Float](repeating: 0, count: m)
       out.withUnsafeMutableBufferPointer { ob in
         for image in 0..<n {
           for channel in 0..<m {
-            let b = bias.values[channel]
+            let b = biases[channel]
             let start = (image * m + channel) * plane
-            for k in start..<(start + plane) { ob[k] += b }
+            if let activation {
+              for k in start..<(start + plane) { ob[k] = activation(ob[k] + b) }
+            } else {
+              for k in start..<(start + plane) { ob[k] += b }
+            }
           }
         }
       }
@@ -225,10 +235,17 @@ extension ONNXKernels {
                 (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0))
               }
             } else {
-              for ox in 0..<ow {
-                let ix = ox * sx + offset
-                target[ox] = ix >= 0 && ix < w ? line[ix] : 0
+              // The in-range outputs are first..<last; the loop between has no bounds test.
+              let first = offset >= 0 ? 0 : Swift.min(ow, (-offset + sx - 1) / sx)
+              let last = Swift.max(
+                first, Swift.min(ow, w - offset > 0 ? (w - offset - 1) / sx + 1 : 0))
+              if first > 0 { target.update(repeating: 0, count: first) }
+              var ix = first * sx + offset
+              for ox in first..<last {
+                target[ox] = line[ix]
+                ix += sx
               }
+              if last < ow { (target + last).update(repeating: 0, count: ow - last) }
             }
           }
           row += rowStride ?? oh * ow
@@ -273,99 +290,5 @@ extension ONNXKernels {
         }
       }
     }
-  }
-
-  /// MaxPool over NCHW maps (padding never wins: it is −∞).
-  static func maxPool(_ x: Tensor<Float>, window: WindowSettings) throws(KernelError) -> Tensor<
-    Float
-  > {
-    try pool(x, window: window) { map, ys, xs, w, _, _ in
-      var best = -Float.infinity
-      for iy in ys {
-        for ix in xs { best = Swift.max(best, map[iy * w + ix]) }
-      }
-      return best
-    }
-  }
-
-  /// AveragePool over NCHW maps; the divisor counts the padding when `countIncludePad`
-  /// (but never the part of a ceil-mode window past the end padding, as onnxruntime).
-  static func averagePool(_ x: Tensor<Float>, window: WindowSettings, countIncludePad: Bool)
-    throws(KernelError) -> Tensor<Float>
-  {
-    try pool(x, window: window) { map, ys, xs, w, padded, inBounds in
-      var sum: Float = 0
-      for iy in ys {
-        for ix in xs { sum += map[iy * w + ix] }
-      }
-      let count = countIncludePad ? padded : inBounds
-      return count > 0 ? sum / Float(count) : 0
-    }
-  }
-
-  /// A pooling window's reduction at every output position; `reduce` gets the map, the
-  /// in-bounds rows and columns, the map width, the window's size within the padding and its
-  /// number of in-bounds taps.
-  static func pool(
-    _ x: Tensor<Float>, window: WindowSettings,
-    _ reduce: (UnsafePointer<Float>, StrideTo<Int>, StrideTo<Int>, Int, Int, Int) -> Float
-  ) throws(KernelError) -> Tensor<Float> {
-    guard x.rank == 4 else { throw KernelError("input \(x.shape) is not 4-D (NCHW)") }
-    guard let kernel = window.kernel else { throw KernelError("kernel_shape is missing") }
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let axes = try windowAxes(window, input: [h, w], kernel: kernel)
-    let (oh, ow) = (axes[0].output, axes[1].output)
-    let shape = [n, c, oh, ow]
-    var out = [Float](repeating: 0, count: try elementCount(shape))
-    x.values.withUnsafeBufferPointer { xb in
-      guard let xp = xb.baseAddress else { return }
-      for plane in 0..<(n * c) {
-        let map = xp + plane * h * w
-        for oy in 0..<oh {
-          let (ys, ny, py) = taps(oy, axes[0])
-          for ox in 0..<ow {
-            let (xs, nx, px) = taps(ox, axes[1])
-            out[(plane * oh + oy) * ow + ox] = reduce(map, ys, xs, w, py * px, ny * nx)
-          }
-        }
-      }
-    }
-    return Tensor(shape: shape, values: out)
-  }
-
-  /// The in-bounds taps of output position `o` along one axis, and the window's size within
-  /// the padded input (onnxruntime's `pool_size` for count_include_pad: a ceil-mode window
-  /// reaching past the end padding counts only up to it).
-  private static func taps(_ o: Int, _ axis: AxisWindow) -> (StrideTo<Int>, Int, Int) {
-    let start = o * axis.stride - axis.padBegin
-    let extent = (axis.kernel - 1) * axis.dilation + 1
-    let paddedSize = Swift.min(start + extent, axis.input + axis.padEnd) - start
-    var first = start
-    while first < 0 { first += axis.dilation }
-    let end = Swift.min(start + extent, axis.input)
-    let count = end > first ? (end - first + axis.dilation - 1) / axis.dilation : 0
-    return (stride(from: first, to: Swift.max(first, end), by: axis.dilation), count, paddedSize)
-  }
-
-  /// GlobalAveragePool / GlobalMaxPool: every spatial axis reduced to 1.
-  static func globalPool(_ x: Tensor<Float>, max: Bool) throws(KernelError) -> Tensor<Float> {
-    guard x.rank >= 3 else { throw KernelError("input \(x.shape) has no spatial axes") }
-    let planes = x.shape[0] * x.shape[1]
-    let size = x.count / Swift.max(planes, 1)
-    var out = [Float](repeating: 0, count: planes)
-    x.values.withUnsafeBufferPointer { xb in
-      for p in 0..<planes {
-        let values = xb[(p * size)..<((p + 1) * size)]
-        if max {
-          out[p] = values.max() ?? 0
-        } else {
-          var sum: Float = 0
-          for v in values { sum += v }
-          out[p] = size > 0 ? sum / Float(size) : 0
-        }
-      }
-    }
-    return Tensor(
-      shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2), values: out)
   }
 }

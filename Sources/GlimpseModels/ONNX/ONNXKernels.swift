@@ -24,6 +24,15 @@ enum ONNXKernels {
             try args.float(0), weights: try args.float(1), bias: bias, window: window, group: group)
         )
       ]
+    case .convolution(let prepared):
+      return [
+        .float(
+          try convolution(
+            try args.float(0), weights: try args.float(1), bias: try args.optionalFloat(2),
+            prepared: prepared))
+      ]
+    case .addActivation(let activation):
+      return [.float(try addActivation(try args.float(0), try args.float(1), activation))]
     case .batchNormalization(let epsilon):
       return [
         .float(

@@ -64,6 +64,11 @@ enum ONNXOperator: Sendable, Equatable {
   case reduceMean(axes: [Int]?, keepDims: Bool, noopWithEmptyAxes: Bool)
   /// Cast to float (`true`) or to an integer type.
   case cast(toFloat: Bool)
+  /// A Conv prepared when the graph is built (`ONNXGraph.fused`): a fused activation, a
+  /// Winograd layer; never read from a file.
+  case convolution(PreparedConvolution)
+  /// An Add with an activation fused into its output (`ONNXGraph.fused`); never read from a file.
+  case addActivation(ONNXActivation)
 
   /// The op types Glimpse implements (default domain).
   static let supportedTypes: Set<String> = [
