@@ -101,6 +101,31 @@ struct ValueEmbedCommandTests {
     #expect(!FileManager.default.fileExists(atPath: d + "/v.csv"))
   }
 
+  @Test(
+    "an imported network (.onnx) embeds too: value --embed model.onnx equals embed model.onnx followed by value, bit for bit"
+  )
+  func importedNetwork() throws {
+    let d = makeTemporaryDirectory()
+    let onnx = TestPaths.fixtures("GlimpseModelsTests") + "/onnx/seed.onnx"
+    let digits = TestPaths.samples + "/digits"
+    #expect(run(["embed", onnx, digits, "--out", d + "/emb.csv"]).status == 0)
+    let embedded = try DatasetReader.read(d + "/emb.csv").dataset
+    #expect(embedded.featureCount > 0 && embedded.featureCount != 784)
+    let method = ["--method", "knn", "--k", "3"]
+    #expect(
+      run(["value", d + "/emb.csv", "--valid", d + "/emb.csv", "--out", d + "/two.csv"] + method)
+        .status == 0)
+    #expect(
+      run(
+        ["value", digits, "--valid", digits, "--embed", onnx, "--out", d + "/one.csv"] + method
+      )
+      .status == 0)
+    let (one, two) = (try Self.table(d + "/one.csv"), try Self.table(d + "/two.csv"))
+    #expect(one.values.count == embedded.count)
+    #expect(one.values == two.values)
+    #expect(Set(one.values).count > 1)
+  }
+
   @Test("--flipped names points by source suffix; a name that matches no point is an error")
   func flippedFile() throws {
     let d = makeTemporaryDirectory()

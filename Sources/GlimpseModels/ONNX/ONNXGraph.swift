@@ -264,6 +264,31 @@ public struct ONNXGraph: Sendable {
   /// - Throws: `ONNXError.inputMismatch` when an input's type, rank or a fixed size differs from
   ///   the graph's declaration; `.nodeFailed` when a node's inputs do not fit it.
   public func run(_ inputs: [ONNXValue]) throws(ONNXError) -> [ONNXValue] {
+    let slots = try execute(inputs, keeping: nil)
+    var results: [ONNXValue] = []
+    for (slot, info) in zip(outputSlots, outputs) {
+      guard let value = slots[slot] else {
+        throw .nodeFailed(
+          node: info.name, opType: "output", reason: "the graph output has no value")
+      }
+      results.append(value)
+    }
+    return results
+  }
+
+  /// Runs the graph and returns the value of one inner slot (kept past its last reader), as
+  /// `run(_:)` computes it.
+  func run(_ inputs: [ONNXValue], keeping kept: Int) throws(ONNXError) -> ONNXValue {
+    guard let value = try execute(inputs, keeping: kept)[kept] else {
+      throw .nodeFailed(node: "#\(kept)", opType: "value", reason: "the value was not computed")
+    }
+    return value
+  }
+
+  /// Runs every step; returns the slots (graph outputs and `kept` filled, the rest released).
+  private func execute(_ inputs: [ONNXValue], keeping kept: Int?) throws(ONNXError)
+    -> [ONNXValue?]
+  {
     guard inputs.count == self.inputs.count else {
       throw .inputMismatch("the graph takes \(self.inputs.count) inputs, \(inputs.count) given")
     }
@@ -285,7 +310,7 @@ public struct ONNXGraph: Sendable {
         }
         arguments.append(value)
       }
-      for slot in step.releases { slots[slot] = nil }
+      for slot in step.releases where slot != kept { slots[slot] = nil }
       let results: [ONNXValue]
       do {
         results = try ONNXKernels.run(step.op, arguments, opset: opset)
@@ -294,15 +319,7 @@ public struct ONNXGraph: Sendable {
       }
       for (slot, value) in zip(step.outputs, results) where slot >= 0 { slots[slot] = value }
     }
-    var results: [ONNXValue] = []
-    for (slot, info) in zip(outputSlots, outputs) {
-      guard let value = slots[slot] else {
-        throw .nodeFailed(
-          node: info.name, opType: "output", reason: "the graph output has no value")
-      }
-      results.append(value)
-    }
-    return results
+    return slots
   }
 
   /// Runs the graph on named inputs and returns its outputs by name.

@@ -14,7 +14,7 @@ import GlimpseValuation
 struct ValuationEmbedOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "Value the points on this CNN's embeddings (what glimpse embed writes: the input of its last dense layer) instead of their pixels; DATA and the other sets are images the model reads.",
+      "Value the points on this CNN's or imported network's embeddings (what glimpse embed writes: the input of its last fully connected layer) instead of their pixels; DATA and the other sets are images the model reads.",
       valueName: "model"))
   var embed: String?
 
@@ -24,35 +24,28 @@ struct ValuationEmbedOptions: ParsableArguments {
   func apply(to sets: ValuationSets, dataPath: String) throws -> (ValuationSets, String?) {
     guard let path = embed else { return (sets, nil) }
     let (model, archive) = try loadModel(path)
-    guard let cnn = model as? CNNClassifier else {
-      throw CommandFailure(
-        message:
-          "\(path): a '\(type(of: model).kind)' model has no embedding; --embed takes a CNN (glimpse train --model cnn)",
-        status: ExitStatus.badInput)
-    }
-    guard sets.training.featureCount == cnn.featureCount else {
+    let embedder = try imageEmbedder(model, path: path)
+    guard sets.training.featureCount == embedder.featureCount else {
       let shape =
         archive.imageShape.map { "\($0.height)×\($0.width)×\($0.channels) images; " } ?? ""
       throw CommandFailure(
         message:
-          "\(dataPath): rows have \(sets.training.featureCount) features, but \(path) was trained on \(cnn.featureCount) (\(shape)read the images alike with --size HxW or --gray)",
+          "\(dataPath): rows have \(sets.training.featureCount) features, but \(path) was trained on \(embedder.featureCount) (\(shape)read the images alike with --size HxW or --gray)",
         status: ExitStatus.badInput)
     }
     let started = monotonicSeconds()
     func embedded(_ data: Dataset) -> Dataset {
       Dataset(
-        features: cnn.embed(data), labels: data.labels, classNames: data.classNames,
+        features: embedder.embed(data), labels: data.labels, classNames: data.classNames,
         sources: data.sources)
     }
     var result = sets
     result.training = embedded(sets.training)
     result.validation = embedded(sets.validation)
     result.heldOut = sets.heldOut.map(embedded)
-    let layers = cnn.network.layers
-    let lastDense = layers.lastIndex { if case .dense = $0 { true } else { false } } ?? layers.count
     let rows = sets.training.count + sets.validation.count + (sets.heldOut?.count ?? 0)
     let line =
-      "embedding: \(path), penultimate layer: the output of layer \(lastDense) of \(layers.count), the input of the last dense layer; \(cnn.embeddingSize) dimensions, \(rows) rows in \(formatDuration(monotonicSeconds() - started))"
+      "embedding: \(path), penultimate layer: \(embedder.embeddingLayer)\(embedder is CNNClassifier ? "" : "; \(result.training.featureCount) dimensions"), \(rows) rows in \(formatDuration(monotonicSeconds() - started))"
     return (result, line)
   }
 }
