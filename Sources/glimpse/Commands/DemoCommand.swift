@@ -134,7 +134,9 @@ struct DemoCommand: ParsableCommand {
   /// Step 6b: `glimpse audit` of the 5000 digits, with the anchor split's noisy labels (10 %
   /// of the 1000 training digits flipped) as a second annotator.
   private func audit(_ digits: Dataset, split: SplitFile, mnist: String) throws {
-    print("6b. Audit of the 5000 digits: the noisy anchor labels as annotator B, duplicates")
+    print(
+      "6b. Audit of the 5000 digits: the noisy anchor labels as annotator B, duplicates, label issues from 5-fold logistic regression"
+    )
     guard let noisy = split.noisy else { return }
     var second = digits.labels.map { digits.classNames[$0] }
     for (position, row) in split.train.enumerated() {
@@ -147,7 +149,9 @@ struct DemoCommand: ParsableCommand {
       to: labelsB)
     let command = try AuditCommand.parse([
       mnist, "--labels", "\(samples)/mnist/mnist-lbls-mini.csv.bz2", "--labels-b", labelsB,
-      "--out", "\(output)/audit",
+      // Out-of-fold probabilities, so the review queue fuses confident learning's ranking
+      // with the annotators' disagreement instead of listing disagreements in row order.
+      "--folds", "5", "--model", "logistic", "--out", "\(output)/audit",
     ])
     try command.run()
   }
