@@ -77,7 +77,9 @@ struct ValueEmbedCommandTests {
     #expect(embedded.training.imageShape == nil)
   }
 
-  @Test("--embed with a model that has no embedding, or rows of another size: one error line")
+  @Test(
+    "--embed with a model that has no embedding, or rows that are not images of any size: one error line; images of another size are resized"
+  )
   func embedErrors() throws {
     let d = makeTemporaryDirectory()
     try Self.makeFolders(d)
@@ -90,15 +92,24 @@ struct ValueEmbedCommandTests {
     #expect(notCNN.status == ExitStatus.badInput)
     #expect(notCNN.errors.count == 1)
     #expect(notCNN.errors.first?.contains("has no embedding") == true)
-    try FlowsImages.writeFolder(d + "/big", perClass: 3, seed: 3, size: { _ in (24, 24) })
-    let otherSize = run([
-      "value", d + "/big", "--valid", d + "/big", "--embed", d + "/cnn.glimpse", "--method", "knn",
-      "--out", d + "/v.csv",
+    // Rows that are not images the model can take (a table without an image shape).
+    #expect(run(["embed", d + "/cnn.glimpse", d + "/train", "--out", d + "/emb.csv"]) == (0, []))
+    let notImages = run([
+      "value", d + "/emb.csv", "--valid", d + "/emb.csv", "--embed", d + "/cnn.glimpse",
+      "--method", "knn", "--out", d + "/v.csv",
     ])
-    #expect(otherSize.status == ExitStatus.badInput)
-    #expect(otherSize.errors.count == 1)
-    #expect(otherSize.errors.first?.contains("features, but") == true)
+    #expect(notImages.status == ExitStatus.badInput)
+    #expect(notImages.errors.count == 1)
+    #expect(notImages.errors.first?.contains("features, but") == true)
     #expect(!FileManager.default.fileExists(atPath: d + "/v.csv"))
+    // Images of another size are resized to the model's input, as embed resizes them.
+    try FlowsImages.writeFolder(d + "/big", perClass: 3, seed: 3, size: { _ in (24, 24) })
+    #expect(
+      run([
+        "value", d + "/big", "--valid", d + "/big", "--embed", d + "/cnn.glimpse", "--method",
+        "knn", "--out", d + "/v.csv",
+      ]) == (0, []))
+    #expect(try Self.table(d + "/v.csv").values.count == 9)
   }
 
   @Test(

@@ -25,6 +25,19 @@ struct ValuationEmbedOptions: ParsableArguments {
     guard let path = embed else { return (sets, nil) }
     let (model, archive) = try loadModel(path)
     let embedder = try imageEmbedder(model, path: path)
+    var sets = sets
+    // Images of another size or channel count are brought to the model's input, as `embed`
+    // and `predict` bring them.
+    if let target = archive.imageShape, let shape = sets.training.imageShape, shape != target {
+      sets.training = ModelInput.conform(sets.training, to: target)
+      sets.validation = ModelInput.conform(sets.validation, to: target)
+      sets.heldOut = sets.heldOut.map { ModelInput.conform($0, to: target) }
+      if sets.training.featureCount == embedder.featureCount {
+        print(
+          "\(dataPath): resized (antialiased) \(shape.height)×\(shape.width)×\(shape.channels) images to \(path)'s input \(target.height)×\(target.width)×\(target.channels)"
+        )
+      }
+    }
     guard sets.training.featureCount == embedder.featureCount else {
       let shape =
         archive.imageShape.map { "\($0.height)×\($0.width)×\($0.channels) images; " } ?? ""
