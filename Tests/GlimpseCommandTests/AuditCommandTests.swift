@@ -94,6 +94,40 @@ struct AuditCommandTests {
     }
   }
 
+  @Test(
+    "--num-to-remove-per-class with prune_by_class flags that many rows of each given class (the least self-confident); a wrong count of counts is one error line"
+  )
+  func removePerClass() throws {
+    let folder = makeTemporaryDirectory("audit")
+    try writeAuditTables(folder)
+    let given = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 3]
+    var lines = ["row,source,p_0,p_1,p_2,p_3,p_4,predicted"]
+    for (row, label) in given.enumerated() {
+      var p = [Double](repeating: 0.025, count: 5)
+      let top = row == 6 ? 3 : label
+      p[top] = 0.9
+      lines.append("\(row),r\(row)," + p.map { "\($0)" }.joined(separator: ",") + ",\(top)")
+    }
+    try writeFile(lines.joined(separator: "\n") + "\n", to: folder + "/probs.csv")
+    let out = folder + "/out"
+    let result = run([
+      "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/probs.csv",
+      "--num-to-remove-per-class", "0,1,0,0,0", "--filter-by", "prune_by_class", "--out", out,
+    ])
+    #expect(result.status == 0, "\(result.errors)")
+    let bytes = try #require(FileManager.default.contents(atPath: out + "/report.json"))
+    let issues = try #require(try AuditReport.decoded(Array(bytes)).labelIssues)
+    #expect(issues.indices == [6])
+    for (counts, status) in [("1,2", 65), ("1,x,0,0,0", 64)] {
+      let bad = run([
+        "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/probs.csv",
+        "--num-to-remove-per-class", counts, "--out", folder + "/bad",
+      ])
+      #expect(bad.status == Int32(status), "\(counts): \(bad)")
+      #expect(bad.errors.count == 1, "\(counts): \(bad.errors)")
+    }
+  }
+
   @Test("--folds 2 with a k-NN model computes out-of-fold probabilities for every row")
   func folds() throws {
     let folder = makeTemporaryDirectory("audit")

@@ -104,6 +104,12 @@ struct AuditCommand: ParsableCommand {
   @Option(help: "Leave at least this many rows in each class (cleanlab's min_examples_per_class).")
   var minExamplesPerClass = 1
 
+  @Option(
+    help: ArgumentHelp(
+      "Flag exactly this many rows per given class, comma-separated in the classes' order (cleanlab's num_to_remove_per_class; pruning filters only).",
+      valueName: "n,n,…"))
+  var numToRemovePerClass: String?
+
   @Option(help: "Data values of DATA's rows for the review queue (glimpse value's CSV).")
   var values: String?
 
@@ -129,6 +135,15 @@ struct AuditCommand: ParsableCommand {
       throw ValidationError("--frac-noise applies to prune_by_noise_rate, prune_by_class, both")
     }
     if minExamplesPerClass < 0 { throw ValidationError("--min-examples-per-class must be ≥ 0") }
+    if numToRemovePerClass != nil {
+      guard removePerClass != nil else {
+        throw ValidationError("--num-to-remove-per-class takes counts ≥ 0, e.g. 5,0,3")
+      }
+      guard filterBy.prunes else {
+        throw ValidationError(
+          "--num-to-remove-per-class applies to prune_by_noise_rate, prune_by_class and both")
+      }
+    }
     if let queueLength, queueLength < 1 { throw ValidationError("--queue-length must be ≥ 1") }
   }
 
@@ -204,6 +219,15 @@ struct AuditCommand: ParsableCommand {
     print("report: \(out)/index.html")
   }
 
+  /// `--num-to-remove-per-class` as counts, or `nil` when absent or not counts ≥ 0.
+  var removePerClass: [Int]? {
+    guard let numToRemovePerClass else { return nil }
+    let counts = numToRemovePerClass.split(separator: ",", omittingEmptySubsequences: false)
+      .map { Int($0.trimming(" ")) }
+    guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+    return counts.compactMap { $0 }
+  }
+
   /// The probabilities confident learning starts from: read from --pred-probs, or computed
   /// with --folds; nil with neither.
   func labelIssueInput(_ data: Dataset) throws -> AuditResults.LabelIssueInput? {
@@ -211,6 +235,7 @@ struct AuditCommand: ParsableCommand {
     learning.filter = filterBy
     learning.fractionOfNoise = fracNoise
     learning.minimumPerClass = minExamplesPerClass
+    learning.removePerClass = removePerClass
     if let predProbs {
       let probabilities = try ClassProbabilities.readPredictions(
         predProbs, rows: data.count, limits: dataOptions.readOptions.limits)
