@@ -139,6 +139,9 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
   public var numFeatures: Int?
   /// LIME's `feature_selection` when `numFeatures` is set.
   public var featureSelection: String?
+  /// The region of interest's file (`explain --mask`) when one was given: only the segments
+  /// inside it were perturbed and weighed, and the faithfulness curves moved only those.
+  public var mask: String?
 
   /// A sidecar from its fields.
   public init(

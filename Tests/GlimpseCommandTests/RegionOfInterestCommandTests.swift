@@ -20,7 +20,9 @@ struct RegionOfInterestCommandTests {
     return path
   }
 
-  @Test("explain --mask: SLIC only inside, the outside one segment that weighs 0")
+  @Test(
+    "explain --mask: SLIC only inside, the outside one segment that weighs 0 and that the faithfulness curves leave shown; the sidecar names the mask"
+  )
   func explainWithMask() throws {
     let d = makeTemporaryDirectory()
     let model = d + "/svm.glimpse"
@@ -40,7 +42,10 @@ struct RegionOfInterestCommandTests {
       for p in 0..<784 where p % 28 >= 14 { #expect(segmenter.segments[p] == outside) }
       for p in 0..<784 where p % 28 < 14 { #expect(segmenter.segments[p] != outside) }
       #expect(segmenter.weights.allSatisfy { $0[Int(outside)] == 0 })
+      // The curves move the segments inside only: M − 1 features give M points.
+      #expect(segmenter.faithfulness?.fractions.count == segmenter.segmentCount)
     }
+    #expect(sidecar.mask == mask)
   }
 
   @Test("a mask of the wrong size or with nothing inside is one error line, exit 65")

@@ -20,6 +20,8 @@ struct ExplanationJob {
   /// The model file's archive (class names, image shape).
   let archive: ModelArchive
   let modelPath: String
+  /// The region of interest's file (`--mask`), recorded in the sidecars.
+  let maskPath: String?
   /// The SHA-256 of the model file (of the command for `cmd:` models).
   let modelSHA256: String
   let segmenters: [any Segmenter]
@@ -43,6 +45,7 @@ struct ExplanationJob {
     let sha256: String
     (model, archive, sha256) = try loadModelWithDigest(modelPath, external: external)
     self.modelPath = modelPath
+    maskPath = options.mask
     modelSHA256 = sha256
     // Images are explained at the model's input shape: the default segmenters fit that size.
     var segmenters = try options.segmenters(for: archive.imageShape)
@@ -110,6 +113,7 @@ struct ExplanationJob {
   ) {
     var sidecar = output.sidecar
     sidecar.png = AtomicFile.lastComponent(of: pngPath)
+    sidecar.mask = maskPath
     return (output.png, try sidecar.encoded())
   }
 
