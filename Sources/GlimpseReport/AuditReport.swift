@@ -160,16 +160,7 @@ public struct AuditReport: Codable, Sendable, Equatable {
 
   /// The JSON bytes, keys sorted.
   public func encoded() throws(EncodingError) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    do {
-      return Array(try encoder.encode(self))
-    } catch let error as EncodingError {
-      throw error
-    } catch {
-      throw EncodingError.invalidValue(
-        self, EncodingError.Context(codingPath: [], debugDescription: "\(error)"))
-    }
+    try sortedKeysJSON(self)
   }
 
   /// A report decoded from JSON bytes (as `encoded()` writes them).

@@ -61,16 +61,7 @@ public struct ExplainerComparisonSidecar: Codable, Sendable, Equatable {
 
   /// The sidecar as JSON, keys sorted. Throws when a number cannot be written as JSON.
   public func encoded() throws(EncodingError) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    do {
-      return Array(try encoder.encode(self))
-    } catch let error as EncodingError {
-      throw error
-    } catch {
-      throw EncodingError.invalidValue(
-        self, EncodingError.Context(codingPath: [], debugDescription: "\(error)"))
-    }
+    try sortedKeysJSON(self)
   }
 
   /// The console lines of the ranking: a heading, then one line per method by deletion AUC,

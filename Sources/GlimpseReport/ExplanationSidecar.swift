@@ -171,17 +171,7 @@ public struct ExplanationSidecar: Codable, Sendable, Equatable {
   /// The sidecar as JSON, keys sorted. Throws when a number cannot be written as JSON (a NaN
   /// or infinite weight from a broken model).
   public func encoded() throws(EncodingError) -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    do {
-      return Array(try encoder.encode(self))
-    } catch let error as EncodingError {
-      throw error
-    } catch {
-      // JSONEncoder reports its failures as EncodingError; anything else is kept as its text.
-      throw EncodingError.invalidValue(
-        self, EncodingError.Context(codingPath: [], debugDescription: "\(error)"))
-    }
+    try sortedKeysJSON(self)
   }
 
   /// The sidecar decoded from JSON bytes (as `encoded()` writes them).

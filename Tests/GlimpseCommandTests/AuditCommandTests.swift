@@ -24,6 +24,20 @@ private func writeAuditTables(_ folder: String) throws {
     ",label\n" + second.enumerated().map { "\($0),\($1)\n" }.joined(), to: folder + "/b.csv")
 }
 
+/// `glimpse predict`'s CSV for the audit tables: the model is sure of each row's label (0.9)
+/// except row 6 (labelled 1, predicted 3 at 0.9).
+private func writeConfidentPredictions(to path: String) throws {
+  let given = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 3]
+  var lines = ["row,source,p_0,p_1,p_2,p_3,p_4,predicted"]
+  for (row, label) in given.enumerated() {
+    var p = [Double](repeating: 0.025, count: 5)
+    let top = row == 6 ? 3 : label
+    p[top] = 0.9
+    lines.append("\(row),r\(row)," + p.map { "\($0)" }.joined(separator: ",") + ",\(top)")
+  }
+  try writeFile(lines.joined(separator: "\n") + "\n", to: path)
+}
+
 @Suite("glimpse audit")
 struct AuditCommandTests {
   @Test("writes report.json with duplicates, conflicts, leaks and the annotators' table and kappas")
@@ -61,16 +75,7 @@ struct AuditCommandTests {
   func labelIssuesFromPredictions() throws {
     let folder = makeTemporaryDirectory("audit")
     try writeAuditTables(folder)
-    // The model is sure of each row's label except row 6 (labelled 1, predicted 3 at 0.9).
-    let given = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 3]
-    var lines = ["row,source,p_0,p_1,p_2,p_3,p_4,predicted"]
-    for (row, label) in given.enumerated() {
-      var p = [Double](repeating: 0.025, count: 5)
-      let top = row == 6 ? 3 : label
-      p[top] = 0.9
-      lines.append("\(row),r\(row)," + p.map { "\($0)" }.joined(separator: ",") + ",\(top)")
-    }
-    try writeFile(lines.joined(separator: "\n") + "\n", to: folder + "/probs.csv")
+    try writeConfidentPredictions(to: folder + "/probs.csv")
     let out = folder + "/out"
     let result = run([
       "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/probs.csv",
@@ -100,15 +105,7 @@ struct AuditCommandTests {
   func removePerClass() throws {
     let folder = makeTemporaryDirectory("audit")
     try writeAuditTables(folder)
-    let given = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 3]
-    var lines = ["row,source,p_0,p_1,p_2,p_3,p_4,predicted"]
-    for (row, label) in given.enumerated() {
-      var p = [Double](repeating: 0.025, count: 5)
-      let top = row == 6 ? 3 : label
-      p[top] = 0.9
-      lines.append("\(row),r\(row)," + p.map { "\($0)" }.joined(separator: ",") + ",\(top)")
-    }
-    try writeFile(lines.joined(separator: "\n") + "\n", to: folder + "/probs.csv")
+    try writeConfidentPredictions(to: folder + "/probs.csv")
     let out = folder + "/out"
     let result = run([
       "audit", folder + "/data.csv", "--shape", "4x4", "--pred-probs", folder + "/probs.csv",

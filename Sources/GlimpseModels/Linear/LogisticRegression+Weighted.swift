@@ -31,16 +31,7 @@ extension LogisticRegression {
       throw .unsuitableData("sample weights must be finite and positive")
     }
     try hyperparameters.validate()
-    if let warmStart {
-      guard warmStart.featureCount == data.featureCount, warmStart.classNames == data.classNames
-      else {
-        throw .invalidHyperparameter(
-          name: "warmStart",
-          value:
-            "a model of \(warmStart.featureCount) features and classes \(warmStart.classNames)",
-          expected: "\(data.featureCount) features and classes \(data.classNames)")
-      }
-    }
+    try checkWarmStart(warmStart, for: data)
     let model = fitPresentClasses(
       data, hyperparameters: hyperparameters, warmStart: warmStart, sampleWeights: sampleWeights,
       progress: progress)

@@ -163,6 +163,17 @@ public struct LogisticRegression: Classifier {
   ) throws(ModelError) -> LogisticRegression {
     guard data.count > 0 else { throw .unsuitableData("the dataset has no rows") }
     try hyperparameters.validate()
+    try checkWarmStart(warmStart, for: data)
+    let model = fitPresentClasses(
+      data, hyperparameters: hyperparameters, warmStart: warmStart, progress: progress)
+    progress(1)
+    return model
+  }
+
+  /// Refuses a warm start whose features or classes differ from `data`'s.
+  static func checkWarmStart(_ warmStart: LogisticRegression?, for data: Dataset)
+    throws(ModelError)
+  {
     if let warmStart {
       guard warmStart.featureCount == data.featureCount, warmStart.classNames == data.classNames
       else {
@@ -173,10 +184,6 @@ public struct LogisticRegression: Classifier {
           expected: "\(data.featureCount) features and classes \(data.classNames)")
       }
     }
-    let model = fitPresentClasses(
-      data, hyperparameters: hyperparameters, warmStart: warmStart, progress: progress)
-    progress(1)
-    return model
   }
 
   /// Class probabilities: one GEMM for all rows, then a softmax per row.

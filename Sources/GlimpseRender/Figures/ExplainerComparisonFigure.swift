@@ -164,15 +164,8 @@ public struct ExplainerComparisonFigure: Sendable {
     }
     let keyWidth = min(260.0, Double(width) - 2 * margin)
     let keyY = panelsBottom + 10
-    canvas.colorKey(
-      x: margin, y: keyY, width: keyWidth, height: 10,
-      color: { t in
-        let w = 2 * t - 1
-        let (r, g, b) = Overlays.hsvToRGB(
-          hue: w >= 0 ? 1.0 / 3 : 0, saturation: abs(w), value: min(0.5 + 0.5 * abs(w), 1))
-        return RGB(r, g, b)
-      },
-      labels: ["against −1", "0", "supports +1"])
+    canvas.weightColorKey(
+      x: margin, y: keyY, width: keyWidth, labels: ["against −1", "0", "supports +1"])
     for (line, text) in noteLines.enumerated() {
       canvas.text(
         text, centerX: Double(width) / 2, baseline: keyY + 42 + 14 * Double(line), size: 11,

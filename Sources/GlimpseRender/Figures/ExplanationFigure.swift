@@ -353,14 +353,8 @@ public struct ExplanationFigure: Sendable {
     // Footer: colour key and agreement.
     let keyWidth = min(260.0, Double(width) - 2 * margin)
     let keyY = Double(height) - footer + 10
-    canvas.colorKey(
-      x: margin, y: keyY, width: keyWidth, height: 10,
-      color: { t in
-        let w = 2 * t - 1
-        let (r, g, b) = Overlays.hsvToRGB(
-          hue: w >= 0 ? 1.0 / 3 : 0, saturation: abs(w), value: min(0.5 + 0.5 * abs(w), 1))
-        return RGB(r, g, b)
-      },
+    canvas.weightColorKey(
+      x: margin, y: keyY, width: keyWidth,
       labels: ["against −\(Self.fixed(weightScale))", "0", "supports +\(Self.fixed(weightScale))"])
     for (line, text) in noteLines.enumerated() {
       canvas.text(
