@@ -1,11 +1,27 @@
 import GlimpseCore
 
 extension ONNXClassifier: ImageEmbedder {
-  /// `nil` when the graph ends in a Gemm or MatMul layer (`ONNXGraph.embeddingSource`).
+  /// `nil` when the graph ends in a Gemm or MatMul layer (`ONNXGraph.embeddingSource`) whose
+  /// input is one Float32 row per image; checked on a blank batch, so that `embed` never meets
+  /// a value it cannot read (a file is input: its graph may reshape the batch away).
   public var embeddingProblem: String? {
-    graph.embeddingSource == nil
-      ? "its graph does not end in a fully connected (Gemm or MatMul) layer whose input could be the embedding"
-      : nil
+    guard let source = graph.embeddingSource else {
+      return
+        "its graph does not end in a fully connected (Gemm or MatMul) layer whose input could be the embedding"
+    }
+    let blank = Self.input(hyperparameters, count: batchSize) { _, _ in 0 }
+    let value: ONNXValue
+    do {
+      value = try graph.run([.float(blank)], keeping: source.slot)
+    } catch {
+      return "\(source.description) could not be computed: \(error)"
+    }
+    guard case .float(let tensor) = value, tensor.shape.first == batchSize, tensor.count > 0
+    else {
+      return
+        "\(source.description) is not one Float32 row per image (shape \(value.shape) for \(batchSize) images)"
+    }
+    return nil
   }
 
   /// `the input of node 'fc' (Gemm)`.
