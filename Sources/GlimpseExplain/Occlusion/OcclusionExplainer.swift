@@ -32,10 +32,7 @@ public struct OcclusionExplainer: Sendable {
       case .constant(let value):
         return [Double](repeating: value, count: image.channels)
       case .imageMean:
-        var sums = [Double](repeating: 0, count: image.channels)
-        for (index, value) in image.pixels.enumerated() { sums[index % image.channels] += value }
-        let count = Double(max(image.width * image.height, 1))
-        return sums.map { $0 / count }
+        return image.channelMeans
       }
     }
   }

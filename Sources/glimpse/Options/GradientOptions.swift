@@ -40,13 +40,9 @@ struct GradientOptions: ParsableArguments {
     switch igBaseline {
     case "black": explainer.baseline = .zero
     case "mean":
-      let channels = image.shape.channels
-      let pixelCount = image.width * image.height
-      var means = [Double](repeating: 0, count: channels)
-      for (i, value) in image.pixels.enumerated() { means[i % channels] += value }
-      means = means.map { $0 / Double(max(pixelCount, 1)) }
+      let means = image.channelMeans
       var mean = image
-      for i in mean.pixels.indices { mean.pixels[i] = means[i % channels] }
+      for i in mean.pixels.indices { mean.pixels[i] = means[i % image.channels] }
       explainer.baseline = .image(mean)
     default: explainer.baseline = .constant(Double(igBaseline) ?? 0)
     }
