@@ -178,6 +178,25 @@ struct LogisticRegressionTests {
   }
 
   @Test(
+    "a fit that starts on single-precision products still meets the criterion in Double and predicts as the Double-only fit"
+  )
+  func singlePrecisionStartMeetsTheCriterion() throws {
+    // Tolerance 1e-5 takes the Float start (`singlePrecisionTolerance`); sparse pixel rows.
+    let data = try LogisticFixture.load("logistic_multiclass").train
+    #expect(LogisticRegression.singlePrecisionTolerance <= 1e-5)
+    let model = try fit(data, H(tolerance: 1e-5))
+    #expect(model.converged)
+    #expect(scaledGradientMax(model, data) <= 1e-5)
+    // The Double-only optimum, far inside the tolerance: the two fits are close in
+    // probability (both within the tolerance of the same optimum) and predict alike.
+    let exact = try fit(data, H(tolerance: 1e-10))
+    let p = model.predictProbabilities(data.features)
+    let q = exact.predictProbabilities(data.features)
+    #expect(maxAbsoluteDifference(p.storage, q.storage) < 1e-3)
+    #expect(model.predict(data.features) == exact.predict(data.features))
+  }
+
+  @Test(
     "the default tolerance is scikit-learn's: its scaled max-abs gradient is at most 1e-4 at the returned fit"
   )
   func defaultToleranceBoundsScaledGradient() throws {

@@ -85,4 +85,44 @@ struct SparseRowsTests {
       #expect(maxAbsoluteDifference(gradients[0], gradients[1]) <= 1e-12 * scale)
     }
   }
+
+  @Test(
+    "the single-precision product equals the dense Double product to Float rounding (lanes 2 to 18)",
+    arguments: [2, 4, 6, 8, 10, 12, 14, 18])
+  func singlePrecisionProductMatchesDense(lanes: Int) {
+    // Integers below 2²⁴ are exact in Float: the single-precision product must give the same
+    // values as the definition, bit for bit once converted.
+    let source = (0..<(5 * lanes)).map { Double(($0 * 7) % 11) - 5 }
+    let single = source.map { Float($0) }
+    var target = [Float](repeating: .nan, count: 4 * lanes)
+    single.withUnsafeBufferPointer { s in
+      target.withUnsafeMutableBufferPointer { t in
+        guard let s = s.baseAddress, let t = t.baseAddress else { return }
+        SparseRows(Self.matrix).multiply(s, lanes: lanes, into: t)
+      }
+    }
+    #expect(target.map { Double($0) } == Self.denseProduct(source, lanes: lanes))
+  }
+
+  @Test(
+    "the objective on single-precision products is within Float rounding of the Double one (digit pixels, 1e-5)"
+  )
+  func singlePrecisionObjectiveIsClose() throws {
+    let data = try LogisticFixture.load("logistic_multiclass").train
+    let objective = SoftmaxObjective(
+      features: data.features, labels: data.labels, classCount: data.classNames.count, c: 0.7,
+      fitIntercept: true, sparse: true)
+    let theta = randomValues(objective.parameterCount, seed: 9).map { 0.2 * $0 - 0.1 }
+    var gradients = [[Double]](
+      repeating: [Double](repeating: 0, count: theta.count), count: 2)
+    let double = objective.evaluate(theta, &gradients[0])
+    objective.singlePrecisionProducts = true
+    let single = objective.evaluate(theta, &gradients[1])
+    #expect(abs(single - double) <= 1e-5 * abs(double))
+    let scale = gradients[0].map(abs).max() ?? 1
+    let difference = maxAbsoluteDifference(gradients[0], gradients[1])
+    #expect(difference <= 1e-5 * scale)
+    // Not the same bits: the Float path really ran.
+    #expect(difference > 0)
+  }
 }

@@ -71,7 +71,9 @@ public enum MonteCarloRunner {
     }
 
     // A stop may already hold (a resumed job that had finished).
-    let stopped = shared.withLock { s in s.monitor.check(snapshot(s.state, elapsed: baseElapsed)) }
+    let stopped = shared.withLock { s in
+      s.monitor.check(snapshot(s.state, elapsed: baseElapsed, rule: options.stopping))
+    }
     if let status = stopped {
       var finished = state
       finished.status = status
@@ -120,7 +122,8 @@ public enum MonteCarloRunner {
             }
             s.state.completed.insert(index)
             if s.state.status == nil,
-              let status = s.monitor.check(snapshot(s.state, elapsed: s.state.elapsedSeconds))
+              let status = s.monitor.check(
+                snapshot(s.state, elapsed: s.state.elapsedSeconds, rule: options.stopping))
             {
               s.state.status = status
             }
@@ -153,8 +156,16 @@ public enum MonteCarloRunner {
     return final
   }
 
-  static func snapshot(_ state: MonteCarloState, elapsed: Double) -> StoppingSnapshot {
-    StoppingSnapshot(
+  /// What `rule` needs to decide: the estimates only when it reads them (empty otherwise).
+  static func snapshot(_ state: MonteCarloState, elapsed: Double, rule: StoppingRule)
+    -> StoppingSnapshot
+  {
+    guard rule.readsEstimates else {
+      return StoppingSnapshot(
+        samples: state.completed.count, elapsedSeconds: elapsed, values: [], standardErrors: [],
+        counts: [])
+    }
+    return StoppingSnapshot(
       samples: state.completed.count, elapsedSeconds: elapsed, values: state.accumulator.values,
       standardErrors: state.accumulator.standardErrors, counts: state.accumulator.counts)
   }
