@@ -142,4 +142,22 @@ struct CompareExplainersCommandTests {
     #expect(mixed.methods[0].failure == nil && mixed.methods[1].failure != nil)
     #expect(mixed.deletionRanking == ["lime"])
   }
+
+  @Test(
+    "compare-explainers refuses --explainer and --no-faithfulness in one line each (it would ignore them) and writes nothing"
+  )
+  func refusesIgnoredOptions() {
+    let d = makeTemporaryDirectory()
+    let image = TestPaths.samples + "/digits/3/1500.png"
+    for (flags, word) in [
+      (["--explainer", "kernelshap"], "--methods"), (["--no-faithfulness"], "curves"),
+    ] {
+      let outcome = run(
+        ["compare-explainers", d + "/none.glimpse", "--image", image, "--out", d + "/c.png"] + flags
+      )
+      #expect(outcome.status != 0)
+      #expect(outcome.errors.count == 1 && outcome.errors.first?.contains(word) == true)
+      #expect(!FileManager.default.fileExists(atPath: d + "/c.png"))
+    }
+  }
 }

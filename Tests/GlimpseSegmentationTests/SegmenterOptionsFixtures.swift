@@ -40,10 +40,14 @@ struct SegmenterOptionFixtures: Decodable {
     var mask: [Int]?
     /// quickshift's density noise.
     var noise: [Double]?
+    /// felzenszwalb at scale 0: run lengths of scikit-image's labels with `np.argsort` made
+    /// stable (its equal-weight edges then come in edge order, as ours do).
+    var stableSortLabels: [Int]?
 
     enum CodingKeys: String, CodingKey {
       case name, kind, spec, call, labels, image, mask, noise
       case imageRef = "image_ref"
+      case stableSortLabels = "labels_stable_sort"
     }
 
     var testDescription: String { "\(name): \(spec)" }

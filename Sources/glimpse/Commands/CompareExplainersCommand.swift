@@ -53,6 +53,17 @@ struct CompareExplainersCommand: ParsableCommand {
     guard explanation.mask == nil else {
       throw ValidationError("--mask is an explain (LIME) option, not one of compare-explainers")
     }
+    // Both would be silently ignored: the methods come from --methods, and the ranking is the
+    // faithfulness curves.
+    guard explanation.explainer == .lime else {
+      throw ValidationError(
+        "--explainer is an explain option; compare-explainers runs the methods --methods lists")
+    }
+    guard explanation.faithfulness else {
+      throw ValidationError(
+        "--no-faithfulness: compare-explainers ranks the methods by their deletion and insertion curves"
+      )
+    }
     guard let methods else { return try validateStability() }
     let names = methods.split(separator: ",").map(String.init)
     guard !names.isEmpty else { throw ValidationError("--methods needs at least one method") }

@@ -21,8 +21,12 @@ Two parts, both with scikit-image's full label maps so the Swift tests can compa
            felzenszwalb with scale=0; quickshift on the 2-D grey array with its tie-breaking
            noise.
 
+felzenszwalb at scale=0 also gets labels_stable_sort: the same call with np.argsort made
+stable (see with_stable_argsort), the order our edges are taken in.
+
 Also NumPy's RandomState(123).permutation(20), the draw maskSLIC's seeds start from.
 """
+import functools
 import json
 import os
 
@@ -65,8 +69,22 @@ mask_record = run_lengths
 cases = []
 
 
-def case(name, kind, img, spec, call, seg, mask=None, noise=None, image_ref=None):
+def with_stable_argsort(call):
+    """Runs call() with np.argsort forced to a stable sort. felzenszwalb orders its edges with
+    np.argsort(costs), NumPy's unstable quicksort, whose order among equal weights depends on
+    NumPy's sort kernels (and so on the CPU); with a stable sort ties keep edge order."""
+    unstable = np.argsort
+    np.argsort = functools.partial(unstable, kind="stable")
+    try:
+        return call()
+    finally:
+        np.argsort = unstable
+
+
+def case(name, kind, img, spec, call, seg, mask=None, noise=None, image_ref=None, stable=None):
     record = {"name": name, "kind": kind, "spec": spec, "call": call, "labels": labels(seg)}
+    if stable is not None:
+        record["labels_stable_sort"] = labels(stable)
     if image_ref is not None:
         record["image_ref"] = image_ref
     else:
@@ -214,7 +232,8 @@ img[10:, 10:] = 0.6
 case("felzenszwalb test_grey", "felzenszwalb", img, "felzenszwalb:1:0:gray2rgb=0",
      "felzenszwalb(img, sigma=0)", felzenszwalb(img, sigma=0, channel_axis=None))
 case("felzenszwalb test_grey scale=0", "felzenszwalb", img, "felzenszwalb:0:0:gray2rgb=0",
-     "felzenszwalb(img, scale=0, sigma=0)", felzenszwalb(img, scale=0, sigma=0, channel_axis=None))
+     "felzenszwalb(img, scale=0, sigma=0)", felzenszwalb(img, scale=0, sigma=0, channel_axis=None),
+     stable=with_stable_argsort(lambda: felzenszwalb(img, scale=0, sigma=0, channel_axis=None)))
 img = np.zeros((20, 21, 3))
 img[:10, :10, 0] = 1
 img[10:, :10, 1] = 1
@@ -257,6 +276,12 @@ case("photo sigma per axis", "slic", None, "slic:30:sigma=2,0.5",
      image_ref=ref)
 case("photo lab default", "slic", None, "slic:30:10",
      "slic(crop, 30, 10)", slic(crop, 30, 10), image_ref=ref)
+case("photo felzenszwalb scale 0", "felzenszwalb", None, "felzenszwalb:0",
+     "felzenszwalb(crop, scale=0)", felzenszwalb(crop, scale=0), image_ref=ref,
+     stable=with_stable_argsort(lambda: felzenszwalb(crop, scale=0)))
+case("photo felzenszwalb scale 0 min_size 5", "felzenszwalb", None, "felzenszwalb:0:0.8:5",
+     "felzenszwalb(crop, scale=0, min_size=5)", felzenszwalb(crop, scale=0, min_size=5),
+     image_ref=ref, stable=with_stable_argsort(lambda: felzenszwalb(crop, scale=0, min_size=5)))
 big = photo[100:228, 150:278] / 255.0
 yy, xx = np.mgrid[:128, :128]
 big_disc = ((yy - 64) ** 2 + (xx - 60) ** 2 < 50 ** 2).astype(float)
@@ -280,7 +305,7 @@ case("digit mask gray2d", "slic", None, "slic:25:0.1:gray2rgb=0",
      mask=dmask, image_ref=ref)
 case("digit felzenszwalb scale 0", "felzenszwalb", None, "felzenszwalb:0",
      "felzenszwalb(gray2rgb(digit), scale=0)", felzenszwalb(gray2rgb(digit), scale=0),
-     image_ref=ref)
+     image_ref=ref, stable=with_stable_argsort(lambda: felzenszwalb(gray2rgb(digit), scale=0)))
 case("digit quickshift gray2d", "quickshift", None, "quickshift:3:6:0.5:convert2lab=0:gray2rgb=0",
      "quickshift(digit, kernel_size=3, max_dist=6, ratio=0.5, convert2lab=False)  # (28, 28, 1)",
      quickshift(digit, kernel_size=3, max_dist=6, ratio=0.5, convert2lab=False),
