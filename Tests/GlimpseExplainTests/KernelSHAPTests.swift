@@ -188,4 +188,47 @@ struct KernelSHAPTests {
     let all = ShapleyCoalitions.sampled(playerCount: 6, budget: 1000, using: &rng)
     #expect(all.count == 62 && all.isExhaustive)
   }
+
+  @Test(
+    "segments that hiding leaves unchanged are dummies: value exactly 0, and the others' values are the full game's Shapley values (brute force over all 18 segments, 1e-9) from the 2^12 coalitions of the 12 players"
+  )
+  func unchangedSegmentsAreDummies() {
+    // 18 one-pixel segments; 6 of them are 0, the constant fill, so hiding them changes
+    // nothing; the game reads every segment but can only see the 12 others.
+    let m = 18
+    let dummies: Set<Int> = [0, 4, 5, 9, 13, 17]
+    let players = (0..<m).filter { !dummies.contains($0) }
+    let inner = Self.nonlinearGame(m: players.count, seed: 21)
+    let game = CoalitionGame(m: m) { z in inner.value(players.map { z[$0] }) }
+    let image = Image(
+      shape: ImageShape(height: 1, width: m),
+      pixels: (0..<m).map { dummies.contains($0) ? 0 : 1 })
+    var explainer = KernelSHAPExplainer()
+    explainer.hideColor = .constant(0)
+    explainer.coalitionCount = 100
+    var rng = SeededGenerator(seed: 4)
+    let e = explainer.explain(
+      image, segments: game.segments, labels: [0], using: &rng, predict: game.predict)
+    let exact = game.bruteForceShapley()
+    #expect(maxAbsoluteDifference(e.weights[0], exact) < 1e-9)
+    #expect(dummies.allSatisfy { e.weights[0][$0] == 0 })
+    #expect(e.sampleCount == 1 << 12)
+
+    // Played as shap plays them (every segment), 18 > 14 segments are sampled: the dummies'
+    // values are no longer exactly 0 and the others are estimates.
+    explainer.skipsUnchangedSegments = false
+    var again = SeededGenerator(seed: 4)
+    let sampled = explainer.explain(
+      image, segments: game.segments, labels: [0], using: &again, predict: game.predict)
+    #expect(sampled.sampleCount == 102)
+    #expect(maxAbsoluteDifference(sampled.weights[0], exact) > 1e-6)
+
+    // Nothing changes when every segment is its fill: every value 0, two rows scored.
+    var flat = SeededGenerator(seed: 4)
+    explainer.skipsUnchangedSegments = true
+    let none = explainer.explain(
+      Image(shape: ImageShape(height: 1, width: m), pixels: .init(repeating: 0, count: m)),
+      segments: game.segments, labels: [0], using: &flat, predict: game.predict)
+    #expect(none.weights[0] == [Double](repeating: 0, count: m) && none.sampleCount == 2)
+  }
 }

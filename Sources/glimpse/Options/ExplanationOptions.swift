@@ -14,7 +14,7 @@ struct ExplanationOptions: ParsableArguments {
 
   @Option(
     help:
-      "How the image is explained: lime (a weighted ridge on random masks), kernelshap (Shapley values; every coalition for up to 14 segments); explain only: occlusion (a sliding window of fill, see --window), and for Glimpse CNNs gradcam, integrated-gradients (see --ig-steps) or saliency."
+      "How the image is explained: lime (a weighted ridge on random masks), kernelshap (Shapley values; a segment that hiding leaves unchanged gets 0, and every coalition of the others is scored when they are at most 14); explain only: occlusion (a sliding window of fill, see --window), and for Glimpse CNNs gradcam, integrated-gradients (see --ig-steps) or saliency."
   )
   var explainer = ExplainerName.lime
 
