@@ -63,6 +63,18 @@ extension LogisticRegression {
     let objective = SoftmaxObjective(
       features: features, labels: labels, classCount: present.count, c: c,
       fitIntercept: h.fitIntercept, sparse: nil, sampleWeights: sampleWeights)
+    return solve(
+      objective, present: present, usedColumns: used, featureCount: d,
+      classNames: data.classNames, hyperparameters: h, warmStart: warmStart, progress: progress)
+  }
+
+  /// Minimises `objective` (over the `present` classes and the `usedColumns` of
+  /// `featureCount`) from zero or `warmStart`, and returns the model it gives.
+  static func solve(
+    _ objective: SoftmaxObjective, present: [Int], usedColumns used: [Int], featureCount d: Int,
+    classNames: [String], hyperparameters h: Hyperparameters, warmStart: LogisticRegression?,
+    progress: (Double) -> Void
+  ) -> LogisticRegression {
     var start = [Double](repeating: 0, count: objective.parameterCount)
     if let warmStart {
       let (w, b) = warmStartRows(warmStart, present: present, columns: used)
@@ -99,7 +111,7 @@ extension LogisticRegression {
       for (compact, column) in used.enumerated() { weights[k, column] = compactWeights[k, compact] }
     }
     return LogisticRegression(
-      hyperparameters: h, classNames: data.classNames, featureCount: d, fittedClasses: present,
+      hyperparameters: h, classNames: classNames, featureCount: d, fittedClasses: present,
       weights: weights, intercepts: intercepts, iterations: result.iterations,
       converged: result.outcome == .converged || result.outcome == .stalled)
   }
@@ -177,7 +189,12 @@ extension LogisticRegression {
 ///
 /// Holds the scratch matrices of one fit, so an evaluation allocates nothing large.
 final class SoftmaxObjective {
-  let features: Matrix
+  /// X, `[rowCount, columnCount]`; `nil` for an objective built from sparse rows alone
+  /// (`init(sparseRows:...)`), which always multiplies sparsely.
+  let dense: Matrix?
+  /// Rows n and columns d of X.
+  let rowCount: Int
+  let columnCount: Int
   let labels: [Int]
   let classCount: Int
   let c: Double
@@ -186,7 +203,7 @@ final class SoftmaxObjective {
   let means: [Double]
 
   /// Each row's weight in the loss (`nil`: 1 each, the unweighted code path), and their sum,
-  /// the number of rows the weighted problem stands for (`features.rows` without weights).
+  /// the number of rows the weighted problem stands for (`rowCount` without weights).
   let sampleWeights: [Double]?
   let weightSum: Double
 
@@ -233,20 +250,13 @@ final class SoftmaxObjective {
   ///   - sparse: Whether to multiply sparsely; `nil` decides from the density.
   ///   - sampleWeights: A positive weight per row, `C · Σᵢ wᵢ CE(yᵢ, pᵢ) + ½‖W‖²`: a row of
   ///     weight m is m copies of it (a bootstrap bag's unique rows with their multiplicities).
-  init(
+  convenience init(
     features: Matrix, labels: [Int], classCount: Int, c: Double, fitIntercept: Bool, sparse: Bool?,
     sampleWeights: [Double]? = nil
   ) {
-    self.features = features
-    self.labels = labels
-    self.classCount = classCount
-    self.c = c
-    self.fitIntercept = fitIntercept
     let (n, d) = (features.rows, features.columns)
     precondition(sampleWeights.map { $0.count == n } ?? true, "one sample weight per row")
-    self.sampleWeights = sampleWeights
     let weightSum = sampleWeights.map { $0.reduce(0, +) } ?? Double(n)
-    self.weightSum = weightSum
     var means = [Double](repeating: 0, count: d)
     if fitIntercept {
       // μ = Σᵢ wᵢ xᵢ / Σᵢ wᵢ: the mean of the rows the weights stand for.
@@ -255,11 +265,58 @@ final class SoftmaxObjective {
         ?? [Double](repeating: 1 / Double(n), count: n)
       Matrix.multiply(features, transposeA: true, vector: scaled, into: &means)
     }
-    self.means = means
     let rows = SparseRows(features)
     let useSparse =
       sparse ?? (Double(rows.values.count) <= Self.sparseDensity * Double(max(n * d, 1)))
-    sparseFeatures = useSparse ? (rows, rows.transposed(columns: d)) : nil
+    self.init(
+      dense: features, rowCount: n, columnCount: d,
+      sparse: useSparse ? (rows, rows.transposed(columns: d)) : nil, labels: labels,
+      classCount: classCount, c: c, fitIntercept: fitIntercept, means: means,
+      sampleWeights: sampleWeights, weightSum: weightSum)
+  }
+
+  /// The objective on X given by its sparse rows alone, `columns` wide (`SparseRows.selecting`).
+  /// The means are taken over the non-zeros, in row order.
+  convenience init(
+    sparseRows rows: SparseRows, columns d: Int, labels: [Int], classCount: Int, c: Double,
+    fitIntercept: Bool, sampleWeights: [Double]? = nil
+  ) {
+    let n = rows.rows
+    precondition(sampleWeights.map { $0.count == n } ?? true, "one sample weight per row")
+    let weightSum = sampleWeights.map { $0.reduce(0, +) } ?? Double(n)
+    var means = [Double](repeating: 0, count: d)
+    if fitIntercept {
+      for i in 0..<n {
+        let scale = (sampleWeights?[i] ?? 1) / weightSum
+        for p in rows.starts[i]..<rows.starts[i + 1] {
+          means[Int(rows.columns[p])] += scale * rows.values[p]
+        }
+      }
+    }
+    self.init(
+      dense: nil, rowCount: n, columnCount: d, sparse: (rows, rows.transposed(columns: d)),
+      labels: labels, classCount: classCount, c: c, fitIntercept: fitIntercept, means: means,
+      sampleWeights: sampleWeights, weightSum: weightSum)
+  }
+
+  private init(
+    dense: Matrix?, rowCount n: Int, columnCount d: Int,
+    sparse: (rows: SparseRows, columns: SparseRows)?, labels: [Int], classCount: Int, c: Double,
+    fitIntercept: Bool, means: [Double], sampleWeights: [Double]?, weightSum: Double
+  ) {
+    precondition(dense != nil || sparse != nil, "an objective needs X, dense or sparse")
+    self.dense = dense
+    rowCount = n
+    columnCount = d
+    self.labels = labels
+    self.classCount = classCount
+    self.c = c
+    self.fitIntercept = fitIntercept
+    self.sampleWeights = sampleWeights
+    self.weightSum = weightSum
+    self.means = means
+    sparseFeatures = sparse
+    let useSparse = sparse != nil
     weights = Matrix(rows: classCount, columns: d)
     intercepts = [Double](repeating: 0, count: classCount)
     logits = Matrix(rows: n, columns: classCount)
@@ -274,7 +331,7 @@ final class SoftmaxObjective {
   }
 
   /// Length of θ.
-  var parameterCount: Int { classCount * features.columns + (fitIntercept ? classCount : 0) }
+  var parameterCount: Int { classCount * columnCount + (fitIntercept ? classCount : 0) }
 
   /// θ for the original parameters.
   func parameters(weights w: Matrix, intercepts b: [Double]) -> [Double] {
@@ -286,8 +343,8 @@ final class SoftmaxObjective {
 
   /// The original W (`[classes, features]`) and b for θ.
   func originalParameters(_ theta: [Double]) -> (Matrix, [Double]) {
-    let size = classCount * features.columns
-    let w = Matrix(rows: classCount, columns: features.columns, storage: Array(theta[0..<size]))
+    let size = classCount * columnCount
+    let w = Matrix(rows: classCount, columns: columnCount, storage: Array(theta[0..<size]))
     guard fitIntercept else { return (w, [Double](repeating: 0, count: classCount)) }
     var b = Array(theta[size...])
     Matrix.multiply(w, vector: means, alpha: -1, beta: 1, into: &b)
@@ -296,7 +353,7 @@ final class SoftmaxObjective {
 
   /// The objective at θ; writes ∇_θ into `gradient`.
   func evaluate(_ theta: [Double], _ gradient: inout [Double]) -> Double {
-    let (n, d, classes) = (features.rows, features.columns, classCount)
+    let (n, d, classes) = (rowCount, columnCount, classCount)
     let size = classes * d
     precondition(theta.count == parameterCount && gradient.count == parameterCount)
     theta.withUnsafeBufferPointer { source in
@@ -311,8 +368,8 @@ final class SoftmaxObjective {
     }
     if let sparseFeatures {
       sparseLogits(sparseFeatures.rows)
-    } else {
-      Matrix.multiply(features, weights, transposeB: true, into: &logits)
+    } else if let dense {
+      Matrix.multiply(dense, weights, transposeB: true, into: &logits)
     }
     let loss = softmaxGradientInPlace()
 
@@ -327,7 +384,9 @@ final class SoftmaxObjective {
           t.update(from: s, count: size)
         }
       }
-      Matrix.multiply(logits, transposeA: true, features, alpha: c, beta: 1, into: &weightGradient)
+      if let dense {
+        Matrix.multiply(logits, transposeA: true, dense, alpha: c, beta: 1, into: &weightGradient)
+      }
     }
     var penalty = 0.0
     weights.storage.withUnsafeBufferPointer { w in
@@ -364,7 +423,7 @@ final class SoftmaxObjective {
   /// Turns `logits` (X Wᵀ, `[n, classes]`) into P − Y in place, adding the intercepts first, and
   /// returns Σᵢ CE(yᵢ, pᵢ) = Σᵢ (log Σₖ exp zᵢₖ − z_{i yᵢ}).
   private func softmaxGradientInPlace() -> Double {
-    let (n, classes) = (features.rows, classCount)
+    let (n, classes) = (rowCount, classCount)
     var loss = 0.0
     logits.storage.withUnsafeMutableBufferPointer { zBuffer in
       labels.withUnsafeBufferPointer { yBuffer in
@@ -415,7 +474,7 @@ final class SoftmaxObjective {
 
   /// `logits = X Wᵀ` from the rows of X: row i sums x_ij · W[:, j] over its non-zeros.
   private func sparseLogits(_ x: SparseRows) {
-    let (n, d, classes, lanes) = (features.rows, features.columns, classCount, lanes)
+    let (n, d, classes, lanes) = (rowCount, columnCount, classCount, lanes)
     if singlePrecisionProducts {
       weights.storage.withUnsafeBufferPointer { wBuffer in
         singleFeatureRows.withUnsafeMutableBufferPointer { tBuffer in
@@ -461,7 +520,7 @@ final class SoftmaxObjective {
   /// `weightGradient = C · (P − Y)ᵀ X + W`, with `logits` holding P − Y, from the columns of X
   /// (`xt`, the rows of Xᵀ): column j sums x_ij · (P − Y)[i, :] over its non-zeros.
   private func sparseWeightGradient(_ xt: SparseRows) {
-    let (n, d, classes, lanes) = (features.rows, features.columns, classCount, lanes)
+    let (n, d, classes, lanes) = (rowCount, columnCount, classCount, lanes)
     let c = c
     if singlePrecisionProducts {
       logits.storage.withUnsafeBufferPointer { lBuffer in
@@ -515,7 +574,7 @@ final class SoftmaxObjective {
   /// max |∂f/∂(W, b)| / (C·n): the gradient scikit-learn's L-BFGS-B tests against `tol`, of its
   /// objective (mean loss + ½‖W‖²/(C·n)) with respect to the original W and b, from ∇_θ.
   func scaledGradientSize(_ theta: [Double], _ gradient: [Double]) -> Double {
-    let (d, classes) = (features.columns, classCount)
+    let (d, classes) = (columnCount, classCount)
     let size = classes * d
     var largest = 0.0
     gradient.withUnsafeBufferPointer { g in
@@ -530,7 +589,7 @@ final class SoftmaxObjective {
         }
       }
     }
-    // With weights the problem stands for Σᵢ wᵢ rows (`weightSum`, `features.rows` without).
+    // With weights the problem stands for Σᵢ wᵢ rows (`weightSum`, `rowCount` without).
     return largest / (c * weightSum)
   }
 }

@@ -77,6 +77,35 @@ struct SparseRows: Sendable {
     return SparseRows(starts: starts, columns: rowIndex, values: transposedValues)
   }
 
+  /// The columns with a non-zero value in one of `rows`, ascending, for a matrix `width` wide.
+  func usedColumns(inRows rows: [Int], width: Int) -> [Int] {
+    var used = [Bool](repeating: false, count: width)
+    for r in rows {
+      for p in starts[r]..<starts[r + 1] { used[Int(columns[p])] = true }
+    }
+    return used.indices.filter { used[$0] }
+  }
+
+  /// The rows `rows`, in that order (a row may repeat), with column j renamed `columnMap[j]`.
+  /// The map must send every column these rows use to a new index, keeping their order, so
+  /// each row's columns stay ascending.
+  func selecting(rows: [Int], columnMap: [Int32]) -> SparseRows {
+    var newStarts = [Int](repeating: 0, count: rows.count + 1)
+    for (i, r) in rows.enumerated() { newStarts[i + 1] = newStarts[i] + starts[r + 1] - starts[r] }
+    let total = newStarts[rows.count]
+    var newColumns = [Int32](repeating: 0, count: total)
+    var newValues = [Double](repeating: 0, count: total)
+    for (i, r) in rows.enumerated() {
+      var q = newStarts[i]
+      for p in starts[r]..<starts[r + 1] {
+        newColumns[q] = columnMap[Int(columns[p])]
+        newValues[q] = values[p]
+        q += 1
+      }
+    }
+    return SparseRows(starts: newStarts, columns: newColumns, values: newValues)
+  }
+
   /// The row length for `count` values: `count` rounded up to an even number (≥ 2).
   static func lanes(for count: Int) -> Int { max(2, (count + 1) / 2 * 2) }
 

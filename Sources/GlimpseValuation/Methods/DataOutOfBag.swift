@@ -46,28 +46,13 @@ public struct DataOutOfBag: Sendable {
 
   /// The sample function for `MonteCarloRunner`: 1 for each out-of-bag point that the model
   /// of bag `j` classifies correctly, 0 for the others (none when the bag cannot be fitted).
-  /// `seed` also drives the SVM's probability folds.
+  /// `seed` also drives the SVM's probability folds. The learner (and, for logistic
+  /// regression, the fit on every point that each bag starts from) is made once, here.
   public func samples(model: LearnerFamily, training: Dataset) -> @Sendable (Int) -> [SampleUpdate]
   {
-    let n = training.count
-    // Note 3: logistic regression's bags start from the fit on every point.
-    let start: SendableModel? =
-      model.kind == .logistic
-      ? model.withLearner(training: training, validation: training, seed: seed, FullFit()) : nil
-    return { [self] index in
-      let bag = self.bag(index, count: n)
-      let outside = outOfBag(index, count: n)
-      guard !outside.isEmpty else { return [] }
-      let predictions = model.withLearner(
-        training: training, validation: training.subset(outside), seed: seed,
-        BagPredictions(bag: bag, start: start))
-      guard let predictions else { return [] }
-      return outside.indices.map { position in
-        let point = outside[position]
-        return SampleUpdate(
-          point: point, value: predictions[position] == training.labels[point] ? 1 : 0)
-      }
-    }
+    model.withLearner(
+      training: training, validation: training, seed: seed,
+      BagSampler(method: self, warmStarts: model.kind == .logistic))
   }
 
   /// Runs (or resumes from `state`) the estimate; returns the values and the final state.
@@ -93,25 +78,26 @@ public struct DataOutOfBag: Sendable {
       totalSamples: state.completed.count)
   }
 
-  /// The predictions on the out-of-bag points (the learner's validation set) of the model
-  /// trained on the bag, or `nil` when the bag cannot be fitted.
-  private struct BagPredictions: LearnerBody {
-    let bag: [Int]
-    let start: SendableModel?
-    func run<L: Learner>(_ learner: L) -> [Int]? {
-      learner.fitBag(bag, warmStart: start?.model as? L.Model).map { learner.predictions(of: $0) }
-    }
-  }
+  /// Each bag's 0/1 updates, from one learner whose validation set is the training set.
+  private struct BagSampler: LearnerBody {
+    let method: DataOutOfBag
+    /// Whether each bag starts from the fit on every point (note 3).
+    let warmStarts: Bool
 
-  /// A model of any family, to hand the fit on every point to the bags' learners.
-  private struct SendableModel: Sendable {
-    let model: any Sendable
-  }
-
-  /// The fit on every training point, or `nil` when the family cannot fit them.
-  private struct FullFit: LearnerBody {
-    func run<L: Learner>(_ learner: L) -> SendableModel? {
-      learner.fit(Array(0..<learner.trainingCount), warmStart: nil).map { SendableModel(model: $0) }
+    func run<L: Learner>(_ learner: L) -> @Sendable (Int) -> [SampleUpdate] {
+      let (method, n, labels) = (method, learner.trainingCount, learner.trainingLabels)
+      let start = warmStarts ? learner.fit(Array(0..<n), warmStart: nil) : nil
+      return { index in
+        let outside = method.outOfBag(index, count: n)
+        guard !outside.isEmpty,
+          let model = learner.fitBag(method.bag(index, count: n), warmStart: start)
+        else { return [] }
+        let predictions = learner.predictions(of: model, rows: outside)
+        return outside.indices.map { position in
+          let point = outside[position]
+          return SampleUpdate(point: point, value: predictions[position] == labels[point] ? 1 : 0)
+        }
+      }
     }
   }
 }

@@ -20,6 +20,10 @@ public protocol Learner: Sendable {
   /// The predicted class index of every validation point.
   func predictions(of model: Model) -> [Int]
 
+  /// The predicted class index of the validation points `rows` (indices into the validation
+  /// set), in that order.
+  func predictions(of model: Model, rows: [Int]) -> [Int]
+
   /// A model trained on a bootstrap bag: `bag` lists training points with repeats, ascending,
   /// and a repeated point weighs as often as it is drawn. `nil` and `warmStart` as for
   /// `fit(_:warmStart:)` (a warm start need not be trained on a subset of the bag: it changes
@@ -30,6 +34,12 @@ public protocol Learner: Sendable {
 extension Learner {
   /// Trains on the bag's rows, repeats included (`fit(bag, warmStart:)`).
   public func fitBag(_ bag: [Int], warmStart: Model?) -> Model? { fit(bag, warmStart: warmStart) }
+
+  /// Picks `rows` out of every validation point's prediction.
+  public func predictions(of model: Model, rows: [Int]) -> [Int] {
+    let all = predictions(of: model)
+    return rows.map { all[$0] }
+  }
 }
 
 /// A `Classifier` trained on subsets of a dataset and scored on a validation dataset.
@@ -50,9 +60,10 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   /// scored as untrainable (logistic regression, SVM: one class has no decision boundary).
   public let fitsSingleClass: Bool
   let fitter: @Sendable (Dataset, C?) throws -> C
-  /// Trains on distinct rows with weights (multiplicities), when the family can: a bag then
-  /// trains on its unique rows (logistic regression; see `fitBag`).
-  var weightedFitter: (@Sendable (Dataset, [Double], C?) throws -> C)?
+  /// Trains on training rows given by index, with optional weights, when the family can do so
+  /// without copying them out (logistic regression's `SubsetTrainer`); a bag then trains on its
+  /// unique rows weighted by multiplicity (see `fitBag`).
+  var subsetFitter: (@Sendable ([Int], [Double]?, C?) throws -> C)?
   /// `validation.features`, converted once: 8-bit rows give a new `Double` matrix each time,
   /// and every fit of a valuation is scored on them.
   let validationFeatures: Matrix
@@ -92,18 +103,24 @@ public struct ClassifierLearner<C: Classifier>: Learner {
       let label = training.labels[first]
       guard subset.contains(where: { training.labels[$0] != label }) else { return nil }
     }
+    if let subsetFitter { return try? subsetFitter(subset, nil, warmStart) }
     return try? fitter(training.subset(subset), warmStart)
   }
 
   /// The predicted class of every validation point.
   public func predictions(of model: C) -> [Int] { model.predict(validationFeatures) }
 
+  /// The predicted class of the validation points `rows`: those rows alone are scored.
+  public func predictions(of model: C, rows: [Int]) -> [Int] {
+    model.predict(validationFeatures.selectingRows(rows))
+  }
+
   /// The classifier trained on a bootstrap bag (ascending, with repeats). A family with a
   /// weighted fit trains on the bag's distinct rows weighted by their multiplicities, the same
   /// optimum as the repeated rows at about 63 % of the rows (Data-OOB's bags); the others train
   /// on the repeated rows (`fit(bag, warmStart: warmStart)`).
   public func fitBag(_ bag: [Int], warmStart: C?) -> C? {
-    guard let weightedFitter else { return fit(bag, warmStart: warmStart) }
+    guard let subsetFitter else { return fit(bag, warmStart: warmStart) }
     guard let first = bag.first else { return nil }
     if !fitsSingleClass {
       let label = training.labels[first]
@@ -120,7 +137,7 @@ public struct ClassifierLearner<C: Classifier>: Learner {
         counts.append(1)
       }
     }
-    return try? weightedFitter(training.subset(points), counts, warmStart)
+    return try? subsetFitter(points, counts, warmStart)
   }
 }
 
@@ -135,9 +152,10 @@ extension ClassifierLearner where C == LogisticRegression {
       try LogisticRegression.fit(
         data, hyperparameters: hyperparameters, warmStart: warm, progress: { _ in })
     }
-    learner.weightedFitter = { data, weights, warm in
-      try LogisticRegression.fit(
-        data, sampleWeights: weights, hyperparameters: hyperparameters, warmStart: warm)
+    let trainer = LogisticRegression.SubsetTrainer(training)
+    learner.subsetFitter = { rows, weights, warm in
+      try trainer.fit(
+        rows: rows, sampleWeights: weights, hyperparameters: hyperparameters, warmStart: warm)
     }
     return learner
   }
