@@ -96,6 +96,20 @@ struct ValueMethodsCommandTests {
     let oob = try Self.values(
       d, ["--method", "data-oob", "--model", "knn", "--k", "1", "--bags", "40"])
     #expect(oob.allSatisfy { (0...1).contains($0) })
+    // Data-OOB needs no validation set: the same values without --valid; a removal curve,
+    // which does, is refused in one line.
+    let alone = run([
+      "value", d + "/train.csv", "--method", "data-oob", "--model", "knn", "--k", "1", "--bags",
+      "40", "--out", d + "/alone.csv",
+    ])
+    #expect(alone.status == 0, "\(alone.errors)")
+    #expect(try ValueCommandTests.values(d + "/alone.csv") == oob)
+    let curve = run([
+      "value", d + "/train.csv", "--method", "data-oob", "--bags", "5", "--removal-curve",
+      d + "/curve.png", "--out", d + "/c.csv",
+    ])
+    #expect(curve.status == 64 && curve.errors.count == 1)
+    #expect(!FileManager.default.fileExists(atPath: d + "/c.csv"))
     let base = ["value", d + "/train.csv", "--valid", d + "/valid.csv", "--out", d + "/x.csv"]
     for flags in [
       ["--method", "tmc", "--bags", "5"],

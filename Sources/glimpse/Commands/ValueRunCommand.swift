@@ -169,12 +169,24 @@ struct ValueRunCommand: ParsableCommand {
   }
 
   func run() throws {
-    let images = try data.load(needValidation: true)
+    // Data-OOB scores each bag's model on the points it missed: no validation set enters it.
+    let needsValidation = method != .dataOOB
+    if !needsValidation && !data.givesValidation && removalCurve != nil {
+      throw CommandFailure(
+        message:
+          "--removal-curve scores the retrained models on held-out points: give --valid, --test or --split",
+        status: 64)
+    }
+    let images = try data.load(needValidation: needsValidation)
     let (sets, embeddingLine) = try embedding.apply(to: images, dataPath: data.dataOptions.data)
     if let embeddingLine { print(embeddingLine) }
     let training = sets.training
+    let against =
+      needsValidation || data.givesValidation
+      ? "against \(sets.validation.count) validation points"
+      : "out of bag (no validation set)"
     print(
-      "valuing \(training.count) training points against \(sets.validation.count) validation points: \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")"
+      "valuing \(training.count) training points \(against): \(method.rawValue), \(method.retrainsModels ? "\(modelOptions.model.rawValue) model" : "k=\(modelOptions.k)")"
     )
     let started = monotonicSeconds()
     let job = self.job

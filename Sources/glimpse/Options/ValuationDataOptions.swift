@@ -13,7 +13,8 @@ import GlimpseValuation
 struct ValuationDataOptions: ParsableArguments {
   @OptionGroup var dataOptions: DataOptions
 
-  @Option(help: "The validation set the utility scores on (read like DATA).")
+  @Option(
+    help: "The validation set the utility scores on (read like DATA); data-oob needs none.")
   var valid: String?
 
   @Option(help: "The validation set's label table, when it has one.")
@@ -89,8 +90,15 @@ struct ValuationDataOptions: ParsableArguments {
     return marks
   }
 
+  /// Whether a validation (or test) set was given, by `--valid`, `--test` or `--split`.
+  var givesValidation: Bool { valid != nil || test != nil || split != nil }
+
   private func loadSets(needValidation: Bool, needTest: Bool) throws -> ValuationSets {
     let data = try dataOptions.load().dataset
+    if !needValidation && !needTest && !givesValidation {
+      // A method that needs none (Data-OOB): the training set stands in, and is never scored.
+      return ValuationSets(training: data, validation: data, heldOut: nil)
+    }
     guard let path = split else {
       guard let valid = valid ?? (needValidation ? nil : test) else {
         throw CommandFailure(
