@@ -474,42 +474,33 @@ final class SoftmaxObjective {
 
   /// `logits = X Wᵀ` from the rows of X: row i sums x_ij · W[:, j] over its non-zeros.
   private func sparseLogits(_ x: SparseRows) {
-    let (n, d, classes, lanes) = (rowCount, columnCount, classCount, lanes)
     if singlePrecisionProducts {
-      weights.storage.withUnsafeBufferPointer { wBuffer in
-        singleFeatureRows.withUnsafeMutableBufferPointer { tBuffer in
-          singleSampleRows.withUnsafeMutableBufferPointer { zBuffer in
-            logits.storage.withUnsafeMutableBufferPointer { lBuffer in
-              guard let w = wBuffer.baseAddress, let wt = tBuffer.baseAddress,
-                let z = zBuffer.baseAddress, let logits = lBuffer.baseAddress
-              else { return }
-              for k in 0..<classes {
-                for j in 0..<d { wt[j * lanes + k] = Float(w[k * d + j]) }
-              }
-              x.multiply(wt, lanes: lanes, into: z)
-              for i in 0..<n {
-                for k in 0..<classes { logits[i * classes + k] = Double(z[i * lanes + k]) }
-              }
-            }
-          }
-        }
-      }
-      return
+      sparseLogits(x, featureRows: &singleFeatureRows, sampleRows: &singleSampleRows)
+    } else {
+      sparseLogits(x, featureRows: &paddedFeatureRows, sampleRows: &paddedSampleRows)
     }
+  }
+
+  /// `sparseLogits` with the products in `S`: Wᵀ padded into `featureRows`, Z into
+  /// `sampleRows`.
+  private func sparseLogits<S: SparseScalar>(
+    _ x: SparseRows, featureRows: inout [S], sampleRows: inout [S]
+  ) {
+    let (n, d, classes, lanes) = (rowCount, columnCount, classCount, lanes)
     weights.storage.withUnsafeBufferPointer { wBuffer in
-      paddedFeatureRows.withUnsafeMutableBufferPointer { tBuffer in
-        paddedSampleRows.withUnsafeMutableBufferPointer { zBuffer in
+      featureRows.withUnsafeMutableBufferPointer { tBuffer in
+        sampleRows.withUnsafeMutableBufferPointer { zBuffer in
           logits.storage.withUnsafeMutableBufferPointer { lBuffer in
             guard let w = wBuffer.baseAddress, let wt = tBuffer.baseAddress,
               let z = zBuffer.baseAddress, let logits = lBuffer.baseAddress
             else { return }
             // Wᵀ, so that W[:, j] is a contiguous run (its padding stays 0).
             for k in 0..<classes {
-              for j in 0..<d { wt[j * lanes + k] = w[k * d + j] }
+              for j in 0..<d { wt[j * lanes + k] = S(w[k * d + j]) }
             }
             x.multiply(wt, lanes: lanes, into: z)
             for i in 0..<n {
-              (logits + i * classes).update(from: z + i * lanes, count: classes)
+              for k in 0..<classes { logits[i * classes + k] = Double(z[i * lanes + k]) }
             }
           }
         }
@@ -520,35 +511,23 @@ final class SoftmaxObjective {
   /// `weightGradient = C · (P − Y)ᵀ X + W`, with `logits` holding P − Y, from the columns of X
   /// (`xt`, the rows of Xᵀ): column j sums x_ij · (P − Y)[i, :] over its non-zeros.
   private func sparseWeightGradient(_ xt: SparseRows) {
+    if singlePrecisionProducts {
+      sparseWeightGradient(xt, featureRows: &singleFeatureRows, sampleRows: &singleSampleRows)
+    } else {
+      sparseWeightGradient(xt, featureRows: &paddedFeatureRows, sampleRows: &paddedSampleRows)
+    }
+  }
+
+  /// `sparseWeightGradient` with the products in `S`: P − Y padded into `sampleRows`, the
+  /// product into `featureRows`.
+  private func sparseWeightGradient<S: SparseScalar>(
+    _ xt: SparseRows, featureRows: inout [S], sampleRows: inout [S]
+  ) {
     let (n, d, classes, lanes) = (rowCount, columnCount, classCount, lanes)
     let c = c
-    if singlePrecisionProducts {
-      logits.storage.withUnsafeBufferPointer { lBuffer in
-        singleSampleRows.withUnsafeMutableBufferPointer { gBuffer in
-          singleFeatureRows.withUnsafeMutableBufferPointer { tBuffer in
-            weights.storage.withUnsafeBufferPointer { wBuffer in
-              weightGradient.storage.withUnsafeMutableBufferPointer { dBuffer in
-                guard let logits = lBuffer.baseAddress, let g = gBuffer.baseAddress,
-                  let t = tBuffer.baseAddress, let w = wBuffer.baseAddress,
-                  let dw = dBuffer.baseAddress
-                else { return }
-                for i in 0..<n {
-                  for k in 0..<classes { g[i * lanes + k] = Float(logits[i * classes + k]) }
-                }
-                xt.multiply(g, lanes: lanes, into: t)
-                for k in 0..<classes {
-                  for j in 0..<d { dw[k * d + j] = c * Double(t[j * lanes + k]) + w[k * d + j] }
-                }
-              }
-            }
-          }
-        }
-      }
-      return
-    }
     logits.storage.withUnsafeBufferPointer { lBuffer in
-      paddedSampleRows.withUnsafeMutableBufferPointer { gBuffer in
-        paddedFeatureRows.withUnsafeMutableBufferPointer { tBuffer in
+      sampleRows.withUnsafeMutableBufferPointer { gBuffer in
+        featureRows.withUnsafeMutableBufferPointer { tBuffer in
           weights.storage.withUnsafeBufferPointer { wBuffer in
             weightGradient.storage.withUnsafeMutableBufferPointer { dBuffer in
               guard let logits = lBuffer.baseAddress, let g = gBuffer.baseAddress,
@@ -558,11 +537,11 @@ final class SoftmaxObjective {
               // P − Y in padded rows. Padding lanes are 0 in both padded buffers and stay 0:
               // a sparse product of rows whose padding is 0 has padding 0.
               for i in 0..<n {
-                (g + i * lanes).update(from: logits + i * classes, count: classes)
+                for k in 0..<classes { g[i * lanes + k] = S(logits[i * classes + k]) }
               }
               xt.multiply(g, lanes: lanes, into: t)
               for k in 0..<classes {
-                for j in 0..<d { dw[k * d + j] = c * t[j * lanes + k] + w[k * d + j] }
+                for j in 0..<d { dw[k * d + j] = c * Double(t[j * lanes + k]) + w[k * d + j] }
               }
             }
           }

@@ -110,25 +110,18 @@ struct SparseRows: Sendable {
   static func lanes(for count: Int) -> Int { max(2, (count + 1) / 2 * 2) }
 
   /// `target = self · source`: row r of `target` is Σ values[p] · source row columns[p], over the
-  /// non-zeros p of row r.
+  /// non-zeros p of row r, in `S`: `Double`, or `Float` with the values rounded to `Float`
+  /// (relative error ≤ 2⁻²⁴ each) and every sum accumulated in `Float`, half the bytes per loaded
+  /// row and twice the lanes per SIMD register (~1.7 times as fast).
   ///
   /// - Parameters:
   ///   - source: `[columns of self, lanes]`, row-major.
   ///   - lanes: The row length of `source` and `target`, even (`lanes(for:)`).
   ///   - target: `[rows, lanes]`, every value written.
-  func multiply(
-    _ source: UnsafePointer<Double>, lanes: Int, into target: UnsafeMutablePointer<Double>
+  func multiply<S: SparseScalar>(
+    _ source: UnsafePointer<S>, lanes: Int, into target: UnsafeMutablePointer<S>
   ) {
-    product(values, source, lanes: lanes, into: target)
-  }
-
-  /// `target = self · source` in single precision: the values rounded to `Float` (relative
-  /// error ≤ 2⁻²⁴ each) and every sum accumulated in `Float`. Half the bytes per loaded row and
-  /// twice the lanes per SIMD register make it ~1.7 times as fast as the `Double` product.
-  func multiply(
-    _ source: UnsafePointer<Float>, lanes: Int, into target: UnsafeMutablePointer<Float>
-  ) {
-    product(singleValues, source, lanes: lanes, into: target)
+    product(S.values(of: self), source, lanes: lanes, into: target)
   }
 
   private func product<S: SIMDScalar & BinaryFloatingPoint>(
@@ -255,4 +248,18 @@ private struct SparseKernel<S: SIMDScalar & BinaryFloatingPoint>: @unchecked Sen
         as: W.self)
     }
   }
+}
+
+/// The scalars sparse products run in: each picks its copy of a matrix's non-zero values.
+protocol SparseScalar: SIMDScalar & BinaryFloatingPoint {
+  /// `rows`' non-zero values in this type.
+  static func values(of rows: SparseRows) -> [Self]
+}
+
+extension Double: SparseScalar {
+  static func values(of rows: SparseRows) -> [Double] { rows.values }
+}
+
+extension Float: SparseScalar {
+  static func values(of rows: SparseRows) -> [Float] { rows.singleValues }
 }
