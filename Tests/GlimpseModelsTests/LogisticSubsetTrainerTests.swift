@@ -91,4 +91,20 @@ struct LogisticSubsetTrainerTests {
     #expect(picked.values == [1, -2, 4, 7, 2, -1, 2, -1])
     #expect(picked.singleValues == picked.values.map { Float($0) })
   }
+
+  @Test("predictions of training rows from the non-zeros equal the model's predict on those rows")
+  func predictionsFromNonZeros() throws {
+    let data = try LogisticFixture.load("logistic_multiclass").train
+    let trainer = LogisticRegression.SubsetTrainer(data)
+    let model = try trainer.fit(rows: Array(0..<(data.count / 2)), hyperparameters: H())
+    let rows = Self.subset.filter { $0 < data.count } + Array(0..<data.count)
+    #expect(
+      trainer.predictions(of: model, rows: rows)
+        == model.predict(data.features.selectingRows(rows)))
+    // One fitted class: every row is that class.
+    let label = data.labels[0]
+    let one = try trainer.fit(
+      rows: (0..<data.count).filter { data.labels[$0] == label }, hyperparameters: H())
+    #expect(trainer.predictions(of: one, rows: rows).allSatisfy { $0 == label })
+  }
 }

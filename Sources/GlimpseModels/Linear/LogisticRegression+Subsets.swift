@@ -89,5 +89,32 @@ extension LogisticRegression {
         objective, present: present, usedColumns: used, featureCount: d,
         classNames: data.classNames, hyperparameters: h, warmStart: warmStart, progress: { _ in })
     }
+
+    /// `model.predict` on the rows `rows` of the training set, from their non-zeros (no copy
+    /// of the rows): the fitted class of largest logit, the first on ties. Logits order
+    /// classes as the probabilities do, so this is `predict`'s answer but where two
+    /// probabilities tie after rounding while their logits do not.
+    public func predictions(of model: LogisticRegression, rows subset: [Int]) -> [Int] {
+      guard let rows else { return model.predict(data.features.selectingRows(subset)) }
+      let (d, fitted) = (data.featureCount, model.fittedClasses.count)
+      precondition(
+        model.featureCount == d, "the model has \(model.featureCount) features, not \(d)")
+      // Wᵀ, so that a non-zero's weights for every class are one contiguous run.
+      var transposed = [Double](repeating: 0, count: d * fitted)
+      for k in 0..<fitted {
+        for j in 0..<d { transposed[j * fitted + k] = model.weights[k, j] }
+      }
+      var logits = [Double](repeating: 0, count: fitted)
+      return subset.map { r in
+        for k in 0..<fitted { logits[k] = model.intercepts[k] }
+        for p in rows.starts[r]..<rows.starts[r + 1] {
+          let (x, base) = (rows.values[p], Int(rows.columns[p]) * fitted)
+          for k in 0..<fitted { logits[k] += x * transposed[base + k] }
+        }
+        var best = 0
+        for k in 1..<max(fitted, 1) where logits[k] > logits[best] { best = k }
+        return model.fittedClasses[best]
+      }
+    }
   }
 }

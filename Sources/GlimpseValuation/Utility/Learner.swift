@@ -64,6 +64,9 @@ public struct ClassifierLearner<C: Classifier>: Learner {
   /// without copying them out (logistic regression's `SubsetTrainer`); a bag then trains on its
   /// unique rows weighted by multiplicity (see `fitBag`).
   var subsetFitter: (@Sendable ([Int], [Double]?, C?) throws -> C)?
+  /// Predicts validation rows given by index without copying them out, when the family can
+  /// (logistic regression, from the validation set's non-zeros).
+  var rowPredictor: (@Sendable (C, [Int]) -> [Int])?
   /// `validation.features`, converted once: 8-bit rows give a new `Double` matrix each time,
   /// and every fit of a valuation is scored on them.
   let validationFeatures: Matrix
@@ -112,7 +115,8 @@ public struct ClassifierLearner<C: Classifier>: Learner {
 
   /// The predicted class of the validation points `rows`: those rows alone are scored.
   public func predictions(of model: C, rows: [Int]) -> [Int] {
-    model.predict(validationFeatures.selectingRows(rows))
+    if let rowPredictor { return rowPredictor(model, rows) }
+    return model.predict(validationFeatures.selectingRows(rows))
   }
 
   /// The classifier trained on a bootstrap bag (ascending, with repeats). A family with a
@@ -157,6 +161,8 @@ extension ClassifierLearner where C == LogisticRegression {
       try trainer.fit(
         rows: rows, sampleWeights: weights, hyperparameters: hyperparameters, warmStart: warm)
     }
+    let validationRows = LogisticRegression.SubsetTrainer(validation)
+    learner.rowPredictor = { model, rows in validationRows.predictions(of: model, rows: rows) }
     return learner
   }
 }
