@@ -20,6 +20,11 @@ import GlimpseCore
 //    cost 1.6× more (release build, one thread): both passes went to memory, and OpenBLAS runs
 //    slower on a B operand far larger than its caches (measured alone: 15 GFLOP/s on the whole
 //    stem, 30–36 on chunks of 448–1792 columns). Chunks of 32–128 K values measured alike.
+// 5. A column stride s > 1 made every unfolded row a strided gather, value by value (147 rows
+//    × 12544 values an image at the stem, where the GEMM then ran at ~100 GFLOP/s on an idle
+//    core and the gather took twice as long). The input's rows are first split into their s
+//    column phases (one pass over the input); the taps of one phase then read consecutive
+//    values of it, and each unfolded row is one copy as at stride 1.
 
 /// The geometry of a window over one spatial axis.
 struct AxisWindow {
@@ -151,10 +156,19 @@ extension ONNXKernels {
               pointwise
               ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * chunkRows * ow)
             defer { columns?.deallocate() }
+            let sx = axes[1].stride
+            let phases =
+              !pointwise && sx > 1
+              ? UnsafeMutablePointer<Float>.allocate(
+                capacity: phaseCount(channels: cg, h: h, w: wd, stride: sx)) : nil
+            defer { phases?.deallocate() }
             for image in 0..<n {
               for g in 0..<group {
                 let input = xp + (image * c + g * cg) * h * wd
                 let target = op + (image * m + g * mg) * plane
+                if let phases {
+                  splitPhases(input, into: phases, channels: cg, h: h, w: wd, stride: sx)
+                }
                 var first = 0
                 while first < oh {
                   let rows = Swift.min(chunkRows, oh - first)
@@ -162,7 +176,7 @@ extension ONNXKernels {
                   if let columns {
                     unfold(
                       input, into: columns, channels: cg, h: h, w: wd, kh: kh, kw: kw, axes: axes,
-                      outputRows: first..<(first + rows))
+                      outputRows: first..<(first + rows), phases: phases.map { UnsafePointer($0) })
                     source = UnsafePointer(columns)
                   } else {
                     source = input + first * ow
@@ -228,11 +242,19 @@ extension ONNXKernels {
     defer { columns.deallocate() }
     let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * width)
     defer { product.deallocate() }
+    let sx = axes[1].stride
+    let phases =
+      sx > 1
+      ? UnsafeMutablePointer<Float>.allocate(
+        capacity: phaseCount(channels: cg, h: h, w: w, stride: sx)) : nil
+    defer { phases?.deallocate() }
     for g in 0..<group {
       for image in 0..<n {
+        let input = x + (image * c + g * cg) * h * w
+        if let phases { splitPhases(input, into: phases, channels: cg, h: h, w: w, stride: sx) }
         unfold(
-          x + (image * c + g * cg) * h * w, into: columns + image * plane, channels: cg, h: h, w: w,
-          kh: kh, kw: kw, axes: axes, rowStride: width)
+          input, into: columns + image * plane, channels: cg, h: h, w: w, kh: kh, kw: kw,
+          axes: axes, rowStride: width, phases: phases.map { UnsafePointer($0) })
       }
       Float.gemm(
         transposeA: false, transposeB: false, m: mg, n: width, k: patch, alpha: 1,
@@ -247,13 +269,41 @@ extension ONNXKernels {
     }
   }
 
+  /// Values `(w + stride − 1) / stride · stride · h · channels` that `splitPhases` writes.
+  static func phaseCount(channels: Int, h: Int, w: Int, stride: Int) -> Int {
+    channels * h * stride * ((w + stride - 1) / stride)
+  }
+
+  /// The column phases of every input row (note 5): phase p of row iy of channel c, at
+  /// `((c·h + iy)·stride + p)·⌈w / stride⌉`, holds x[c, iy, p + stride·j] for every j in range.
+  static func splitPhases(
+    _ input: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>, channels: Int, h: Int,
+    w: Int, stride: Int
+  ) {
+    let phaseWidth = (w + stride - 1) / stride
+    for line in 0..<(channels * h) {
+      let source = input + line * w
+      let target = phases + line * stride * phaseWidth
+      for phase in 0..<stride {
+        let row = target + phase * phaseWidth
+        var (ix, j) = (phase, 0)
+        while ix < w {
+          row[j] = source[ix]
+          ix += stride
+          j += 1
+        }
+      }
+    }
+  }
+
   /// im2col: row `(c·kh + ky)·kw + kx` (at `rowStride` values from the previous one) holds the
   /// input value under kernel tap (ky, kx) for every output position of `outputRows` (all when
-  /// `nil`), 0 in the padding.
+  /// `nil`), 0 in the padding. With a column stride above 1, `phases` (the input's
+  /// `splitPhases`, when given) makes every row one contiguous copy instead of a strided gather.
   static func unfold(
     _ input: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, channels: Int,
     h: Int, w: Int, kh: Int, kw: Int, axes: [AxisWindow], rowStride: Int? = nil,
-    outputRows: Range<Int>? = nil
+    outputRows: Range<Int>? = nil, phases: UnsafePointer<Float>? = nil
   ) {
     let ow = axes[1].output
     let outputRows = outputRows ?? 0..<axes[0].output
@@ -272,15 +322,23 @@ extension ONNXKernels {
               target.update(repeating: 0, count: ow)
               continue
             }
-            let line = map + iy * w
             let offset = kx * dx - px
-            if sx == 1 {
-              // Contiguous: the in-range part is one copy.
-              let first = Swift.max(0, -offset)
-              let last = Swift.min(ow, w - offset)
+            if sx == 1 || phases != nil {
+              // Contiguous: the in-range part is one copy, from the row itself at stride 1,
+              // else from the column phase holding input columns ≡ offset (mod sx) (note 5).
+              var (line, width, shift) = (map + iy * w, w, offset)
+              if sx > 1, let phases {
+                let phase = (offset % sx + sx) % sx
+                let phaseWidth = (w + sx - 1) / sx
+                line = phases + ((channel * h + iy) * sx + phase) * phaseWidth
+                width = Swift.max(0, (w - phase + sx - 1) / sx)
+                shift = (offset - phase) / sx
+              }
+              let first = Swift.max(0, -shift)
+              let last = Swift.min(ow, width - shift)
               if first > 0 { target.update(repeating: 0, count: Swift.min(first, ow)) }
               if last > first {
-                (target + first).update(from: line + first + offset, count: last - first)
+                (target + first).update(from: line + first + shift, count: last - first)
               }
               if last < ow {
                 (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0))
@@ -290,6 +348,7 @@ extension ONNXKernels {
               let first = offset >= 0 ? 0 : Swift.min(ow, (-offset + sx - 1) / sx)
               let last = Swift.max(
                 first, Swift.min(ow, w - offset > 0 ? (w - offset - 1) / sx + 1 : 0))
+              let line = map + iy * w
               if first > 0 { target.update(repeating: 0, count: first) }
               var ix = first * sx + offset
               for ox in first..<last {
