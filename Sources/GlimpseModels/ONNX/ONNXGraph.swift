@@ -62,6 +62,7 @@ public struct ONNXGraph: Sendable {
   /// - Parameter optimizing: whether to fold, fuse and prepare convolutions
   ///   (`fused(_:slots:outputs:)`); `false` runs every node as the file has it (tests compare).
   public init(model: ONNX.Model, optimizing: Bool = true) throws(ONNXError) {
+    _ = Self.allocatorTuned
     self.model = model
     let graph = model.graph
     guard let opset = model.defaultOpsetVersion else {

@@ -13,6 +13,14 @@ import GlimpseCore
 //    convolutions its Winograd kernels compute (`ONNXGraph+Fusion`, `ONNXKernels+Fused`).
 // 3. Output sizes and auto_pad follow the ONNX Conv/MaxPool specification; ceil_mode drops a
 //    last window that would start in the end padding, as onnxruntime and PyTorch do.
+// 4. The per-image path unfolds a chunk of output rows at a time (at most `chunkValues` column
+//    values, 256 KiB) and multiplies it straight into those rows of the output (ldc = OH·OW),
+//    then adds bias and activation to the chunk while it is in the cache. Unfolding a whole
+//    224×224 stem (7×7/2, 147 rows × 12544 columns, 7.4 MB an image) and multiplying it after
+//    cost 1.6× more (release build, one thread): both passes went to memory, and OpenBLAS runs
+//    slower on a B operand far larger than its caches (measured alone: 15 GFLOP/s on the whole
+//    stem, 30–36 on chunks of 448–1792 columns). Chunks of 32–128 K values measured alike.
+// 5. Strided unfolding reads column phases: `ONNXKernels+Unfolding`, note 1.
 
 /// The geometry of a window over one spatial axis.
 struct AxisWindow {
@@ -104,65 +112,118 @@ extension ONNXKernels {
     let pointwise =
       kh == 1 && kw == 1 && axes.allSatisfy { $0.stride == 1 && $0.padBegin == 0 }
       && oh == h && ow == wd
+    let biases = bias?.values ?? []
     x.values.withUnsafeBufferPointer { xb in
       w.values.withUnsafeBufferPointer { wb in
-        out.withUnsafeMutableBufferPointer { ob in
-          guard let xp = xb.baseAddress, let wp = wb.baseAddress, let op = ob.baseAddress else {
-            return
-          }
-          if cg == 1 && mg <= 4 {
-            depthwise(
-              xp, wp, op, n: n, c: c, h: h, w: wd, multiplier: mg, kh: kh, kw: kw, axes: axes)
-            return
-          }
-          // Small maps (the last stages of a ResNet: 7×7 at 224) make GEMMs of a few dozen
-          // columns, where BLAS runs far below its peak: the whole batch is unfolded side by
-          // side into one product of N·OH·OW columns, then scattered back to NCHW.
-          if !pointwise, n > 1, plane < 1024, patch * n * plane <= 1 << 22 {
-            stackedConv(
-              xp, wp, op, n: n, c: c, h: h, w: wd, m: m, group: group, kh: kh, kw: kw, axes: axes)
-            return
-          }
-          let columns =
-            pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
-          defer { columns?.deallocate() }
-          for image in 0..<n {
-            for g in 0..<group {
-              let input = xp + (image * c + g * cg) * h * wd
-              let source: UnsafePointer<Float>
-              if let columns {
-                unfold(input, into: columns, channels: cg, h: h, w: wd, kh: kh, kw: kw, axes: axes)
-                source = UnsafePointer(columns)
-              } else {
-                source = input
-              }
-              Float.gemm(
-                transposeA: false, transposeB: false, m: mg, n: plane, k: patch, alpha: 1,
-                a: wp + g * mg * patch, lda: patch, b: source, ldb: plane, beta: 0,
-                c: op + (image * m + g * mg) * plane, ldc: plane)
+        biases.withUnsafeBufferPointer { bb in
+          out.withUnsafeMutableBufferPointer { ob in
+            guard let xp = xb.baseAddress, let wp = wb.baseAddress, let op = ob.baseAddress else {
+              return
             }
-          }
-        }
-      }
-    }
-    if bias != nil || activation != nil {
-      // Bias and activation in one pass over the output.
-      let biases = bias?.values ?? [Float](repeating: 0, count: m)
-      out.withUnsafeMutableBufferPointer { ob in
-        for image in 0..<n {
-          for channel in 0..<m {
-            let b = biases[channel]
-            let start = (image * m + channel) * plane
-            if let activation {
-              for k in start..<(start + plane) { ob[k] = activation(ob[k] + b) }
-            } else {
-              for k in start..<(start + plane) { ob[k] += b }
+            let biasPointer = bias == nil ? nil : bb.baseAddress
+            // Bias and activation over the whole output, after the depthwise and stacked paths.
+            func wholeEpilogue() {
+              for image in 0..<n {
+                epilogue(
+                  op + image * m * plane, rows: m, count: plane, stride: plane, bias: biasPointer,
+                  activation: activation)
+              }
+            }
+            if cg == 1 && mg <= 4 {
+              depthwise(
+                xp, wp, op, n: n, c: c, h: h, w: wd, multiplier: mg, kh: kh, kw: kw, axes: axes)
+              wholeEpilogue()
+              return
+            }
+            // Tiny maps (7×7 at a ResNet's last stage) make GEMMs of a few dozen columns: the
+            // whole batch is unfolded side by side into one product of N·OH·OW columns, then
+            // scattered back to NCHW. Up to 32×32 maps went this way before the chunked path;
+            // measured since (ResNet-18 at width 16, batches of 6), 28×28 maps ran 1.1–1.7×
+            // faster per image (the unfolded batch no longer fitting the cache, the scatter
+            // gone), 14×14 and 7×7 within noise.
+            if !pointwise, n > 1, plane < 64, patch * n * plane <= 1 << 22 {
+              stackedConv(
+                xp, wp, op, n: n, c: c, h: h, w: wd, m: m, group: group, kh: kh, kw: kw, axes: axes)
+              wholeEpilogue()
+              return
+            }
+            // Otherwise one image and group at a time, its output rows in chunks whose unfolded
+            // columns stay in the cache (note 4); bias and activation applied to each chunk while
+            // it is still there.
+            let chunkRows = pointwise ? oh : Swift.max(1, Swift.min(oh, chunkValues / (patch * ow)))
+            let columns =
+              pointwise
+              ? nil : UnsafeMutablePointer<Float>.allocate(capacity: patch * chunkRows * ow)
+            defer { columns?.deallocate() }
+            let sx = axes[1].stride
+            let phases =
+              !pointwise && sx > 1
+              ? UnsafeMutablePointer<Float>.allocate(
+                capacity: phaseCount(channels: cg, h: h, w: wd, stride: sx)) : nil
+            defer { phases?.deallocate() }
+            for image in 0..<n {
+              for g in 0..<group {
+                let input = xp + (image * c + g * cg) * h * wd
+                let target = op + (image * m + g * mg) * plane
+                if let phases {
+                  splitPhases(input, into: phases, channels: cg, h: h, w: wd, stride: sx)
+                }
+                var first = 0
+                while first < oh {
+                  let rows = Swift.min(chunkRows, oh - first)
+                  let source: UnsafePointer<Float>
+                  if let columns {
+                    unfold(
+                      input, into: columns, channels: cg, h: h, w: wd, kh: kh, kw: kw, axes: axes,
+                      outputRows: first..<(first + rows), phases: phases.map { UnsafePointer($0) })
+                    source = UnsafePointer(columns)
+                  } else {
+                    source = input + first * ow
+                  }
+                  Float.gemm(
+                    transposeA: false, transposeB: false, m: mg, n: rows * ow, k: patch, alpha: 1,
+                    a: wp + g * mg * patch, lda: patch, b: source,
+                    ldb: pointwise ? plane : rows * ow,
+                    beta: 0, c: target + first * ow, ldc: plane)
+                  epilogue(
+                    target + first * ow, rows: mg, count: rows * ow, stride: plane,
+                    bias: biasPointer.map { $0 + g * mg }, activation: activation)
+                  first += rows
+                }
+              }
             }
           }
         }
       }
     }
     return Tensor(shape: outShape, values: out)
+  }
+
+  /// The most values the unfolded columns of one chunk hold (note 4): 256 KiB of Float, well
+  /// inside a core's L2 cache, so the GEMM reads back what the unfolding just wrote from the
+  /// cache instead of memory (a 224×224 stem unfolded whole is 7.4 MB an image).
+  static let chunkValues = 1 << 16
+
+  /// Bias and activation on `rows` runs of `count` values, `stride` apart (one run per output
+  /// channel), in place; nothing when both are absent.
+  @inline(__always)
+  static func epilogue(
+    _ values: UnsafeMutablePointer<Float>, rows: Int, count: Int, stride: Int,
+    bias: UnsafePointer<Float>?, activation: ONNXActivation?
+  ) {
+    guard bias != nil || activation != nil else { return }
+    for row in 0..<rows {
+      let run = values + row * stride
+      let b = bias?[row] ?? 0
+      switch activation {
+      case .relu?:
+        for k in 0..<count { run[k] = Swift.max(run[k] + b, 0) }
+      case .clip(let low, let high)?:
+        for k in 0..<count { run[k] = Swift.min(Swift.max(run[k] + b, low), high) }
+      case nil:
+        for k in 0..<count { run[k] += b }
+      }
+    }
   }
 
   /// A convolution of a whole batch as one GEMM per group: every image unfolded into its own
@@ -180,11 +241,19 @@ extension ONNXKernels {
     defer { columns.deallocate() }
     let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * width)
     defer { product.deallocate() }
+    let sx = axes[1].stride
+    let phases =
+      sx > 1
+      ? UnsafeMutablePointer<Float>.allocate(
+        capacity: phaseCount(channels: cg, h: h, w: w, stride: sx)) : nil
+    defer { phases?.deallocate() }
     for g in 0..<group {
       for image in 0..<n {
+        let input = x + (image * c + g * cg) * h * w
+        if let phases { splitPhases(input, into: phases, channels: cg, h: h, w: w, stride: sx) }
         unfold(
-          x + (image * c + g * cg) * h * w, into: columns + image * plane, channels: cg, h: h, w: w,
-          kh: kh, kw: kw, axes: axes, rowStride: width)
+          input, into: columns + image * plane, channels: cg, h: h, w: w, kh: kh, kw: kw,
+          axes: axes, rowStride: width, phases: phases.map { UnsafePointer($0) })
       }
       Float.gemm(
         transposeA: false, transposeB: false, m: mg, n: width, k: patch, alpha: 1,
@@ -194,61 +263,6 @@ extension ONNXKernels {
         for image in 0..<n {
           (out + (image * m + g * mg + i) * plane).update(
             from: product + i * width + image * plane, count: plane)
-        }
-      }
-    }
-  }
-
-  /// im2col: row `(c·kh + ky)·kw + kx` (at `rowStride` values from the previous one) holds the
-  /// input value under kernel tap (ky, kx) for every output position, 0 in the padding.
-  static func unfold(
-    _ input: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, channels: Int,
-    h: Int, w: Int, kh: Int, kw: Int, axes: [AxisWindow], rowStride: Int? = nil
-  ) {
-    let (oh, ow) = (axes[0].output, axes[1].output)
-    let (sy, sx) = (axes[0].stride, axes[1].stride)
-    let (dy, dx) = (axes[0].dilation, axes[1].dilation)
-    let (py, px) = (axes[0].padBegin, axes[1].padBegin)
-    var row = columns
-    for channel in 0..<channels {
-      let map = input + channel * h * w
-      for ky in 0..<kh {
-        for kx in 0..<kw {
-          for oy in 0..<oh {
-            let iy = oy * sy - py + ky * dy
-            let target = row + oy * ow
-            guard iy >= 0, iy < h else {
-              target.update(repeating: 0, count: ow)
-              continue
-            }
-            let line = map + iy * w
-            let offset = kx * dx - px
-            if sx == 1 {
-              // Contiguous: the in-range part is one copy.
-              let first = Swift.max(0, -offset)
-              let last = Swift.min(ow, w - offset)
-              if first > 0 { target.update(repeating: 0, count: Swift.min(first, ow)) }
-              if last > first {
-                (target + first).update(from: line + first + offset, count: last - first)
-              }
-              if last < ow {
-                (target + Swift.max(last, 0)).update(repeating: 0, count: ow - Swift.max(last, 0))
-              }
-            } else {
-              // The in-range outputs are first..<last; the loop between has no bounds test.
-              let first = offset >= 0 ? 0 : Swift.min(ow, (-offset + sx - 1) / sx)
-              let last = Swift.max(
-                first, Swift.min(ow, w - offset > 0 ? (w - offset - 1) / sx + 1 : 0))
-              if first > 0 { target.update(repeating: 0, count: first) }
-              var ix = first * sx + offset
-              for ox in first..<last {
-                target[ox] = line[ix]
-                ix += sx
-              }
-              if last < ow { (target + last).update(repeating: 0, count: ow - last) }
-            }
-          }
-          row += rowStride ?? oh * ow
         }
       }
     }

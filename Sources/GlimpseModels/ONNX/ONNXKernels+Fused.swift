@@ -4,14 +4,26 @@
 // 2. The Winograd path copies the NCHW batch into `FeatureMaps`' `[C, N, H, W]` (whole planes,
 //    one copy each), runs `Conv2D` (its bias included), and copies back with the activation
 //    applied on the way: two plane copies against im2col's nine-fold unfolding.
+// 3. Winograd or im2col, by measured cost (release build, one thread, ResNet-18's 3×3 stride-1
+//    convolutions at base widths 16 and 64, batches of 6, 2026-12-07): below 64 input channels
+//    the chunked im2col GEMM (`ONNXKernels+Convolution`, note 4) was 1.2–3× faster than the
+//    Winograd path (its transforms and the copies to and from the channel-major layout cost
+//    more than the multiplications they save on products only 16–32 deep); at 64 the two were
+//    within noise; from 128 Winograd was 1.3–1.6× faster. The layer is still prepared from 8
+//    channels (its transformed kernels are small there), so the choice is made here, per run.
 
 extension ONNXKernels {
-  /// A prepared Conv: by Winograd when it has a layer and the input fits it, else as `conv`.
+  /// The fewest input channels for which a prepared Conv runs by Winograd (note 3).
+  static let winogradMinimumChannels = 96
+
+  /// A prepared Conv: by Winograd when it has a layer, enough input channels (note 3) and the
+  /// input fits it, else as `conv`.
   static func convolution(
     _ x: Tensor<Float>, weights: Tensor<Float>, bias: Tensor<Float>?,
     prepared: PreparedConvolution
   ) throws(KernelError) -> Tensor<Float> {
-    if let layer = prepared.winograd, x.rank == 4, x.shape[1] == layer.inputChannels,
+    if let layer = prepared.winograd, layer.inputChannels >= winogradMinimumChannels, x.rank == 4,
+      x.shape[1] == layer.inputChannels,
       let output = layer.outputShape(
         MapShape(channels: x.shape[1], count: x.shape[0], height: x.shape[2], width: x.shape[3]))
     {
