@@ -251,7 +251,7 @@ private struct SparseKernel<S: SIMDScalar & BinaryFloatingPoint>: @unchecked Sen
 }
 
 /// The scalars sparse products run in: each picks its copy of a matrix's non-zero values.
-protocol SparseScalar: SIMDScalar & BinaryFloatingPoint {
+protocol SparseScalar: SIMDScalar, BinaryFloatingPoint, Codable {
   /// `rows`' non-zero values in this type.
   static func values(of rows: SparseRows) -> [Self]
 }
