@@ -12,8 +12,26 @@ struct ExplanationMethodReportTests {
   )
   func kernelSHAPReport() throws {
     var reporter = try ExplanationReporterTests.reporter(seed: 1)
-    reporter.kernelSHAP = KernelSHAPExplainer()
     let image = ExplanationReporterTests.image(brightLeft: true, level: 0.8)
+    // A grid cell of one grey level is its own mean fill: by default it is a dummy player
+    // (value 0) and the others play alone, every coalition of them scored (2^players images;
+    // just the full and the empty one when none is left).
+    reporter.kernelSHAP = KernelSHAPExplainer()
+    let dummies = try reporter.report(image, source: "tiny.png", shortName: "tiny", truth: nil)
+    for s in dummies.sidecar.segmenters {
+      let segments = try SegmenterSpec(parsing: s.spec).makeSegmenter().segment(image)
+      var levels = [Set<Double>](repeating: [], count: segments.count)
+      for (p, label) in segments.labels.enumerated() { levels[Int(label)].insert(image.pixels[p]) }
+      let flat = levels.indices.filter { levels[$0].count == 1 }
+      let players = segments.count - flat.count
+      #expect(s.scoredImages == (players == 0 ? 2 : 1 << players), "\(s.spec)")
+      #expect(flat.allSatisfy { s.weights[0][$0] == 0 })
+    }
+    #expect(dummies.sidecar.segmenters.contains { $0.scoredImages == 2 })
+    // Played as shap plays them, every cell takes part.
+    var everySegment = KernelSHAPExplainer()
+    everySegment.skipsUnchangedSegments = false
+    reporter.kernelSHAP = everySegment
     let report = try reporter.report(image, source: "tiny.png", shortName: "tiny", truth: nil)
     #expect(report.sidecar.explainer == "kernelshap")
     for s in report.sidecar.segmenters {

@@ -61,15 +61,32 @@ extension LimeImageExplainer.HideColor {
     case .constant(let value):
       return [Double](repeating: value, count: segments.count * channels)
     case .segmentMean:
-      var sums = [Double](repeating: 0, count: segments.count * channels)
+      // A segment of one value per channel gets exactly that value: a sum of k equal values
+      // divided by k can miss it by an ulp, and then hiding the segment would change its
+      // pixels, so KernelSHAP could not see it as a dummy.
+      let size = segments.count * channels
+      var sums = [Double](repeating: 0, count: size)
+      var first = [Double](repeating: .nan, count: size)
+      var uniform = [Bool](repeating: true, count: size)
       let sizes = segments.sizes
       for (pixel, label) in segments.labels.enumerated() {
         for c in 0..<channels {
-          sums[Int(label) * channels + c] += image.pixels[pixel * channels + c]
+          let (slot, value) = (Int(label) * channels + c, image.pixels[pixel * channels + c])
+          sums[slot] += value
+          if first[slot].isNaN {
+            first[slot] = value
+          } else if value != first[slot] {
+            uniform[slot] = false
+          }
         }
       }
       for s in 0..<segments.count {
-        for c in 0..<channels { sums[s * channels + c] /= Double(max(sizes[s], 1)) }
+        for c in 0..<channels {
+          let slot = s * channels + c
+          sums[slot] =
+            uniform[slot] && !first[slot].isNaN
+            ? first[slot] : sums[slot] / Double(max(sizes[s], 1))
+        }
       }
       return sums
     }
