@@ -66,26 +66,22 @@ extension LimeImageExplainer.HideColor {
       // pixels, so KernelSHAP could not see it as a dummy.
       let size = segments.count * channels
       var sums = [Double](repeating: 0, count: size)
-      var first = [Double](repeating: .nan, count: size)
-      var uniform = [Bool](repeating: true, count: size)
+      var lowest = [Double](repeating: .infinity, count: size)
+      var highest = [Double](repeating: -.infinity, count: size)
       let sizes = segments.sizes
       for (pixel, label) in segments.labels.enumerated() {
         for c in 0..<channels {
           let (slot, value) = (Int(label) * channels + c, image.pixels[pixel * channels + c])
           sums[slot] += value
-          if first[slot].isNaN {
-            first[slot] = value
-          } else if value != first[slot] {
-            uniform[slot] = false
-          }
+          lowest[slot] = min(lowest[slot], value)
+          highest[slot] = max(highest[slot], value)
         }
       }
       for s in 0..<segments.count {
         for c in 0..<channels {
           let slot = s * channels + c
           sums[slot] =
-            uniform[slot] && !first[slot].isNaN
-            ? first[slot] : sums[slot] / Double(max(sizes[s], 1))
+            lowest[slot] == highest[slot] ? lowest[slot] : sums[slot] / Double(max(sizes[s], 1))
         }
       }
       return sums

@@ -57,7 +57,6 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
     }
   }
 
-  /// Whether the rule only counts samples or time (its stop is a budget, not convergence).
   /// Whether checking the rule reads the running estimates (values, standard errors, counts).
   /// Budget rules read only the sample count and the clock, so the runner skips computing the
   /// estimates after every sample for them (an O(points) pass under the shared lock: 7 % of a
@@ -70,6 +69,7 @@ public indirect enum StoppingRule: Sendable, Equatable, Codable {
     }
   }
 
+  /// Whether the rule only counts samples or time (its stop is a budget, not convergence).
   var isBudget: Bool {
     switch self {
     case .maxSamples, .wallClock: return true
