@@ -31,6 +31,9 @@ let package = Package(
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CBZ2", providers: [.apt(["libbz2-dev"])]),
     .systemLibrary(name: "CZLib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // Layer 0: the few hot loops written in C, each with a baseline and an AVX2 + FMA variant
+    // chosen at run time from the CPU (a function attribute, no build flag).
+    .target(name: "CKernels"),
 
     // Layer 1: value types, BLAS/LAPACK, seeded randomness.
     .target(name: "GlimpseCore", dependencies: ["CBLAS"]),
@@ -38,7 +41,7 @@ let package = Package(
     .target(
       name: "GlimpseData", dependencies: ["GlimpseCore", "CPNG", "CJPEG", "CZLib", "CBZ2"]),
     .target(name: "GlimpseRender", dependencies: ["GlimpseCore", "CCairo"]),
-    .target(name: "GlimpseModels", dependencies: ["GlimpseCore"]),
+    .target(name: "GlimpseModels", dependencies: ["GlimpseCore", "CKernels"]),
     .target(name: "GlimpseSegmentation", dependencies: ["GlimpseCore"]),
     // Layer 3: explanations.
     .target(name: "GlimpseExplain", dependencies: ["GlimpseModels", "GlimpseSegmentation"]),
@@ -84,7 +87,8 @@ let package = Package(
 
     // Tests.
     .target(
-      name: "GlimpseTestSupport", dependencies: ["GlimpseCore", "GlimpseModels"], path: "Tests/GlimpseTestSupport"),
+      name: "GlimpseTestSupport", dependencies: ["GlimpseCore", "GlimpseModels"],
+      path: "Tests/GlimpseTestSupport"),
     .testTarget(name: "GlimpseCoreTests", dependencies: ["GlimpseCore", "GlimpseTestSupport"]),
     .testTarget(
       name: "GlimpseDataTests",

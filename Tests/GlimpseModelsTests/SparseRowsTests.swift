@@ -1,8 +1,13 @@
+import CKernels
 import GlimpseCore
 import GlimpseTestSupport
 import Testing
 
 @testable import GlimpseModels
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 @Suite("Sparse rows (logistic regression's products)")
 struct SparseRowsTests {
@@ -25,6 +30,11 @@ struct SparseRowsTests {
     return result
   }
 
+  /// The kernel variants this CPU runs: the baseline, and AVX2 with FMA where supported.
+  static let variants: [glimpse_kernel_variant] =
+    glimpse_kernel_avx2_fma_supported() != 0
+    ? [glimpse_kernel_baseline, glimpse_kernel_avx2_fma] : [glimpse_kernel_baseline]
+
   @Test("the rows hold exactly the non-zero values, in column order, with row offsets")
   func storesNonZeros() {
     let rows = SparseRows(Self.matrix)
@@ -42,19 +52,72 @@ struct SparseRowsTests {
   }
 
   @Test(
-    "the product equals the dense product for every SIMD pass (lanes 2 to 18)",
+    "the product equals the dense product for every SIMD pass and kernel variant (lanes 2 to 18)",
     arguments: [2, 4, 6, 8, 10, 12, 14, 18])
   func productMatchesDense(lanes: Int) {
-    // Small integers: every product and sum is exact, so any order gives the same bits.
+    // Small integers: every product and sum is exact (fused or not), so any order gives the
+    // same bits.
     let source = (0..<(5 * lanes)).map { Double(($0 * 7) % 11) - 5 }
-    var target = [Double](repeating: .nan, count: 4 * lanes)
-    source.withUnsafeBufferPointer { s in
-      target.withUnsafeMutableBufferPointer { t in
-        guard let s = s.baseAddress, let t = t.baseAddress else { return }
-        SparseRows(Self.matrix).multiply(s, lanes: lanes, into: t)
+    for variant in Self.variants {
+      var target = [Double](repeating: .nan, count: 4 * lanes)
+      source.withUnsafeBufferPointer { s in
+        target.withUnsafeMutableBufferPointer { t in
+          guard let s = s.baseAddress, let t = t.baseAddress else { return }
+          SparseRows(Self.matrix).multiply(s, lanes: lanes, into: t, variant: variant)
+        }
+      }
+      #expect(target == Self.denseProduct(source, lanes: lanes), "variant \(variant.rawValue)")
+    }
+  }
+
+  @Test(
+    "both kernel variants give the product of random sparse rows to rounding (Float 1e-5, Double 1e-13)",
+    arguments: [2, 10, 12, 18])
+  func variantsAgreeOnRandomRows(lanes: Int) {
+    // 37 rows of 50 columns, ~30 % non-zero, values in [-1, 1): sums of ~15 terms, where
+    // multiply-then-add and fused multiply-add differ only in rounding.
+    let (rows, columns) = (37, 50)
+    let entries = randomValues(rows * columns, seed: 4)
+    let mask = randomValues(rows * columns, seed: 5)
+    var matrix = Matrix(rows: rows, columns: columns)
+    for i in 0..<(rows * columns) where mask[i] < 0.3 { matrix.storage[i] = 2 * entries[i] - 1 }
+    let sparse = SparseRows(matrix)
+    let source = randomValues(columns * lanes, seed: 6).map { 2 * $0 - 1 }
+    var exact = [Double](repeating: 0, count: rows * lanes)
+    for r in 0..<rows {
+      for j in 0..<columns {
+        for k in 0..<lanes { exact[r * lanes + k] += matrix[r, j] * source[j * lanes + k] }
       }
     }
-    #expect(target == Self.denseProduct(source, lanes: lanes))
+    let scale = exact.map(abs).max() ?? 1
+    for variant in Self.variants {
+      var double = [Double](repeating: .nan, count: rows * lanes)
+      var single = [Float](repeating: .nan, count: rows * lanes)
+      let singleSource = source.map { Float($0) }
+      source.withUnsafeBufferPointer { s in
+        double.withUnsafeMutableBufferPointer { t in
+          sparse.multiply(s.baseAddress!, lanes: lanes, into: t.baseAddress!, variant: variant)
+        }
+      }
+      singleSource.withUnsafeBufferPointer { s in
+        single.withUnsafeMutableBufferPointer { t in
+          sparse.multiply(s.baseAddress!, lanes: lanes, into: t.baseAddress!, variant: variant)
+        }
+      }
+      #expect(maxAbsoluteDifference(double, exact) <= 1e-13 * scale, "variant \(variant.rawValue)")
+      #expect(
+        maxAbsoluteDifference(single.map { Double($0) }, exact) <= 1e-5 * scale,
+        "variant \(variant.rawValue)")
+    }
+  }
+
+  @Test("products use AVX2 with FMA exactly when the CPU has them (unless GLIMPSE_SIMD=baseline)")
+  func defaultVariantFollowsTheCPU() {
+    let forced = getenv("GLIMPSE_SIMD").map { String(cString: $0) } == "baseline"
+    let expected =
+      glimpse_kernel_avx2_fma_supported() != 0 && !forced
+      ? glimpse_kernel_avx2_fma : glimpse_kernel_baseline
+    #expect(SparseRows.kernelVariant == expected)
   }
 
   @Test("row lengths are the class count rounded up to an even number, at least 2")
@@ -94,14 +157,18 @@ struct SparseRowsTests {
     // values as the definition, bit for bit once converted.
     let source = (0..<(5 * lanes)).map { Double(($0 * 7) % 11) - 5 }
     let single = source.map { Float($0) }
-    var target = [Float](repeating: .nan, count: 4 * lanes)
-    single.withUnsafeBufferPointer { s in
-      target.withUnsafeMutableBufferPointer { t in
-        guard let s = s.baseAddress, let t = t.baseAddress else { return }
-        SparseRows(Self.matrix).multiply(s, lanes: lanes, into: t)
+    for variant in Self.variants {
+      var target = [Float](repeating: .nan, count: 4 * lanes)
+      single.withUnsafeBufferPointer { s in
+        target.withUnsafeMutableBufferPointer { t in
+          guard let s = s.baseAddress, let t = t.baseAddress else { return }
+          SparseRows(Self.matrix).multiply(s, lanes: lanes, into: t, variant: variant)
+        }
       }
+      #expect(
+        target.map { Double($0) } == Self.denseProduct(source, lanes: lanes),
+        "variant \(variant.rawValue)")
     }
-    #expect(target.map { Double($0) } == Self.denseProduct(source, lanes: lanes))
   }
 
   @Test(

@@ -1,0 +1,43 @@
+// Glimpse's few hand-written hot loops in C, each compiled twice: for baseline x86-64 (SSE2) and,
+// through a function attribute (no build flag), for AVX2 with FMA. Which one runs is chosen once
+// per process from the CPU (CPUID and XGETBV), so the binary runs on any x86-64 processor and uses
+// the wider registers where it can. Other architectures get the baseline variant only.
+#ifndef GLIMPSE_CKERNELS_H
+#define GLIMPSE_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The variants a kernel comes in.
+typedef enum {
+  /// Portable C for the baseline instruction set (SSE2 on x86-64).
+  glimpse_kernel_baseline = 0,
+  /// AVX2 and FMA (x86-64 only): wider registers and fused multiply-adds.
+  glimpse_kernel_avx2_fma = 1,
+} glimpse_kernel_variant;
+
+/// Whether this CPU (and the operating system, which must save the YMM registers) runs the AVX2
+/// and FMA variant.
+int glimpse_kernel_avx2_fma_supported(void);
+
+/// The variant kernels use unless told otherwise: AVX2 with FMA where supported, unless the
+/// environment variable GLIMPSE_SIMD is "baseline".
+glimpse_kernel_variant glimpse_kernel_default_variant(void);
+
+/// Rows `row_start..<row_end` of `target = A · source`, A in compressed sparse rows (`starts`,
+/// `columns`, `values`), `source` and `target` row-major with `lanes` values per row (even, ≥ 2).
+/// Each target row is Σ values[p] · source row columns[p] over the row's non-zeros, summed in
+/// two interleaved chains (even and odd non-zeros) added at the end. A variant the CPU lacks
+/// falls back to the baseline.
+void glimpse_sparse_product_f32(
+  const int64_t *starts, const int32_t *columns, const float *values, const float *source,
+  ptrdiff_t lanes, float *target, ptrdiff_t row_start, ptrdiff_t row_end,
+  glimpse_kernel_variant variant);
+
+/// `glimpse_sparse_product_f32` in double precision.
+void glimpse_sparse_product_f64(
+  const int64_t *starts, const int32_t *columns, const double *values, const double *source,
+  ptrdiff_t lanes, double *target, ptrdiff_t row_start, ptrdiff_t row_end,
+  glimpse_kernel_variant variant);
+
+#endif
