@@ -40,4 +40,13 @@ void glimpse_sparse_product_f64(
   ptrdiff_t lanes, double *target, ptrdiff_t row_start, ptrdiff_t row_end,
   glimpse_kernel_variant variant);
 
+/// `values[i] = exp(values[i])` for i in 0..<count, in single precision: relative error within
+/// 3 ulp (2⁻²² relative) of the exact value for arguments in [−87, 88]; arguments outside are
+/// clamped to it (exp(−87) ≈ 1.6e-38, the smallest normal range; exp(88) ≈ 1.7e38).
+void glimpse_exp_f32(float *values, ptrdiff_t count, glimpse_kernel_variant variant);
+
+/// `values[i] = log(values[i])` for i in 0..<count, in single precision, for positive normal
+/// arguments: absolute error within 2⁻²³ · max(1, |log x|).
+void glimpse_log_f32(float *values, ptrdiff_t count, glimpse_kernel_variant variant);
+
 #endif
