@@ -64,7 +64,7 @@ typedef double f64x2 __attribute__((ext_vector_type(2)));
           even_tail = MADD(VB, even_tail, values[p], xb);                                      \
         }                                                                                      \
       }                                                                                        \
-      T *row = target + r * lanes + offset;                                                    \
+      T *row = target + (r - r0) * lanes + offset;                                                    \
       VA sum = even + odd;                                                                     \
       memcpy(row, &sum, sizeof sum);                                                           \
       if (NB > 0) {                                                                            \

@@ -120,6 +120,19 @@ struct SparseRowsTests {
     #expect(SparseRows.kernelVariant == expected)
   }
 
+  @Test("one row's product into a buffer of its own equals that row of the whole product")
+  func singleRowProduct() {
+    let lanes = 6
+    let source = (0..<(5 * lanes)).map { Double(($0 * 5) % 13) - 6 }
+    let whole = Self.denseProduct(source, lanes: lanes)
+    let rows = SparseRows(Self.matrix)
+    for r in 0..<Self.matrix.rows {
+      var row = [Double](repeating: .nan, count: lanes)
+      rows.multiply(source, lanes: lanes, row: r, into: &row)
+      #expect(row == Array(whole[(r * lanes)..<((r + 1) * lanes)]), "row \(r)")
+    }
+  }
+
   @Test("row lengths are the class count rounded up to an even number, at least 2")
   func lanesAreEven() {
     #expect([1, 2, 3, 9, 10, 11].map(SparseRows.lanes(for:)) == [2, 2, 4, 10, 10, 12])

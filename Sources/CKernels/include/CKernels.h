@@ -24,8 +24,9 @@ int glimpse_kernel_avx2_fma_supported(void);
 /// environment variable GLIMPSE_SIMD is "baseline".
 glimpse_kernel_variant glimpse_kernel_default_variant(void);
 
-/// Rows `row_start..<row_end` of `target = A · source`, A in compressed sparse rows (`starts`,
-/// `columns`, `values`), `source` and `target` row-major with `lanes` values per row (even, ≥ 2).
+/// Rows `row_start..<row_end` of `A · source` into `target` (row r at `target[(r − row_start) ·
+/// lanes]`), A in compressed sparse rows (`starts`, `columns`, `values`), `source` and `target`
+/// row-major with `lanes` values per row (even, ≥ 2).
 /// Each target row is Σ values[p] · source row columns[p] over the row's non-zeros, summed in
 /// two interleaved chains (even and odd non-zeros) added at the end. A variant the CPU lacks
 /// falls back to the baseline.

@@ -99,18 +99,17 @@ extension LogisticRegression {
       let (d, fitted) = (data.featureCount, model.fittedClasses.count)
       precondition(
         model.featureCount == d, "the model has \(model.featureCount) features, not \(d)")
-      // Wᵀ, so that a non-zero's weights for every class are one contiguous run.
-      var transposed = [Double](repeating: 0, count: d * fitted)
+      // Wᵀ in padded rows, so that a non-zero's weights for every class are one contiguous run
+      // of `lanes` values, multiplied by the sparse product's kernel one row at a time.
+      let lanes = SparseRows.lanes(for: fitted)
+      var transposed = [Double](repeating: 0, count: d * lanes)
       for k in 0..<fitted {
-        for j in 0..<d { transposed[j * fitted + k] = model.weights[k, j] }
+        for j in 0..<d { transposed[j * lanes + k] = model.weights[k, j] }
       }
-      var logits = [Double](repeating: 0, count: fitted)
+      var logits = [Double](repeating: 0, count: lanes)
       return subset.map { r in
-        for k in 0..<fitted { logits[k] = model.intercepts[k] }
-        for p in rows.starts[r]..<rows.starts[r + 1] {
-          let (x, base) = (rows.values[p], Int(rows.columns[p]) * fitted)
-          for k in 0..<fitted { logits[k] += x * transposed[base + k] }
-        }
+        rows.multiply(transposed, lanes: lanes, row: r, into: &logits)
+        for k in 0..<fitted { logits[k] += model.intercepts[k] }
         var best = 0
         for k in 1..<max(fitted, 1) where logits[k] > logits[best] { best = k }
         return model.fittedClasses[best]

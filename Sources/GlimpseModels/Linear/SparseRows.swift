@@ -138,8 +138,35 @@ struct SparseRows: Sendable {
           forEachRange(rows, costPerItem: max(1, work / max(rows, 1))) { range in
             let (s, c, v, source, target) = pointers.value
             S.sparseProduct(
-              starts: s, columns: c, values: v, source: source, lanes: lanes, target: target,
-              rows: range, variant: variant)
+              starts: s, columns: c, values: v, source: source, lanes: lanes,
+              target: target + range.lowerBound * lanes, rows: range, variant: variant)
+          }
+        }
+      }
+    }
+  }
+
+  /// Row `row` of `self · source` (`source` `[columns of self, lanes]`, row-major) into
+  /// `target`'s first `lanes` values, as `multiply` computes it, in Double on this thread.
+  func multiply(_ source: [Double], lanes: Int, row: Int, into target: inout [Double]) {
+    precondition(lanes >= 2 && lanes % 2 == 0 && target.count >= lanes, "lanes (\(lanes))")
+    precondition((0..<rows).contains(row), "row \(row) of \(rows)")
+    starts.withUnsafeBufferPointer { s in
+      columns.withUnsafeBufferPointer { c in
+        values.withUnsafeBufferPointer { v in
+          source.withUnsafeBufferPointer { x in
+            target.withUnsafeMutableBufferPointer { t in
+              guard let s = s.baseAddress, let x = x.baseAddress, let t = t.baseAddress else {
+                return
+              }
+              guard let c = c.baseAddress, let v = v.baseAddress else {
+                t.update(repeating: 0, count: lanes)
+                return
+              }
+              Double.sparseProduct(
+                starts: s, columns: c, values: v, source: x, lanes: lanes, target: t,
+                rows: row..<(row + 1), variant: Self.kernelVariant)
+            }
           }
         }
       }
@@ -156,7 +183,8 @@ protocol SparseScalar: SIMDScalar, BinaryFloatingPoint, Codable {
   /// `rows`' non-zero values in this type.
   static func values(of rows: SparseRows) -> [Self]
 
-  /// Rows `rows` of the product (`glimpse_sparse_product_f32` or `_f64`).
+  /// Rows `rows` of the product into `target`, row `rows.lowerBound` first
+  /// (`glimpse_sparse_product_f32` or `_f64`).
   static func sparseProduct(
     starts: UnsafePointer<Int>, columns: UnsafePointer<Int32>, values: UnsafePointer<Self>,
     source: UnsafePointer<Self>, lanes: Int, target: UnsafeMutablePointer<Self>,
