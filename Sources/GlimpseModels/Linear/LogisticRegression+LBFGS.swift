@@ -447,9 +447,7 @@ final class SoftmaxObjective {
             else { return }
             for i in 0..<n {
               let row = z + i * classes
-              for k in 0..<classes { row[k] += b[k] }
-              var largest = row[0]
-              for k in 1..<classes where row[k] > largest { largest = row[k] }
+              let largest = Self.addIntercepts(b, to: row, classes: classes)
               if let w = sampleWeights {
                 loss += w[i] * (largest - row[y[i]])
               } else {
@@ -485,6 +483,17 @@ final class SoftmaxObjective {
     return loss
   }
 
+  /// Adds the intercepts `b` to a row of logits and returns the row's largest value.
+  @inline(__always)
+  private static func addIntercepts(
+    _ b: UnsafePointer<Double>, to row: UnsafeMutablePointer<Double>, classes: Int
+  ) -> Double {
+    for k in 0..<classes { row[k] += b[k] }
+    var largest = row[0]
+    for k in 1..<classes where row[k] > largest { largest = row[k] }
+    return largest
+  }
+
   /// `softmaxGradientInPlace()` with the exponentials and logarithms in `Float`, eight at a
   /// time (`glimpse_exp_f32`, `glimpse_log_f32`; within 2 ulp of Float): the logits come from
   /// Float products already, so this adds error of the same size (note 7).
@@ -502,9 +511,7 @@ final class SoftmaxObjective {
               else { return }
               for i in 0..<n {
                 let row = z + i * classes
-                for k in 0..<classes { row[k] += b[k] }
-                var largest = row[0]
-                for k in 1..<classes where row[k] > largest { largest = row[k] }
+                let largest = Self.addIntercepts(b, to: row, classes: classes)
                 loss += (sampleWeights?[i] ?? 1) * (largest - row[y[i]])
                 for k in 0..<classes { e[i * classes + k] = Float(row[k] - largest) }
               }
