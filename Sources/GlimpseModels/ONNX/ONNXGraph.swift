@@ -34,6 +34,8 @@ public struct ONNXGraph: Sendable {
   let initialSlots: [ONNXValue?]
   let inputSlots: [Int]
   let outputSlots: [Int]
+  /// The first convolution when the image input feeds it alone (`ONNXGraph+Stem`).
+  let stem: ONNXStem?
 
   /// A node ready to run: its operator and the slots it reads and writes.
   struct Step: Sendable {
@@ -237,6 +239,7 @@ public struct ONNXGraph: Sendable {
     self.initialSlots = slots
     self.inputSlots = inputs.map { slot($0.name) }
     self.outputSlots = outputSlots
+    self.stem = Self.stem(steps, slots: slots, inputs: inputSlots, outputs: outputSlots)
   }
 
   /// How many nodes of each op type the graph has.
@@ -287,18 +290,25 @@ public struct ONNXGraph: Sendable {
   }
 
   /// Runs every step; returns the slots (graph outputs and `kept` filled, the rest released).
-  private func execute(_ inputs: [ONNXValue], keeping kept: Int?) throws(ONNXError)
-    -> [ONNXValue?]
-  {
-    guard inputs.count == self.inputs.count else {
-      throw .inputMismatch("the graph takes \(self.inputs.count) inputs, \(inputs.count) given")
-    }
+  /// With `start`, the graph runs from the stem's output instead of its inputs (`inputs` empty):
+  /// the stem's slot is filled and the steps it replaces are skipped.
+  func execute(
+    _ inputs: [ONNXValue], keeping kept: Int?, from start: (ONNXStem, ONNXValue)? = nil
+  ) throws(ONNXError) -> [ONNXValue?] {
     var slots = initialSlots
-    for (k, (value, info)) in zip(inputs, self.inputs).enumerated() {
-      try Self.check(value, against: info)
-      slots[inputSlots[k]] = value
+    if let (stem, value) = start {
+      slots[stem.output] = value
+    } else {
+      guard inputs.count == self.inputs.count else {
+        throw .inputMismatch("the graph takes \(self.inputs.count) inputs, \(inputs.count) given")
+      }
+      for (k, (value, info)) in zip(inputs, self.inputs).enumerated() {
+        try Self.check(value, against: info)
+        slots[inputSlots[k]] = value
+      }
     }
-    for step in steps {
+    for (position, step) in steps.enumerated() {
+      if let (stem, _) = start, stem.replaced.contains(position) { continue }
       var arguments: [ONNXValue?] = []
       arguments.reserveCapacity(step.inputs.count)
       for input in step.inputs {
