@@ -106,6 +106,16 @@ struct LargeImageTests {
     #expect(sampled.count == 2 && sampled.labels == [0, 1])
   }
 
+  @Test("probabilities below 1 % keep one decimal, then read <0.1% (1000-class models)")
+  func smallProbabilitiesKeepADecimal() {
+    // 0 stays "0%"; from 0.95 % on, whole percents as before.
+    #expect(ExplanationFigure.percent(0.0031, "321") == "0.3% 321")
+    #expect(ExplanationFigure.percent(0.0094, "a") == "0.9% a")
+    #expect(ExplanationFigure.percent(0.0096, "a") == "1% a")
+    #expect(ExplanationFigure.percent(0.0001, "a") == "<0.1% a")
+    #expect(ExplanationFigure.percent(0, "a") == "0% a")
+  }
+
   @Test("number labels are total: NaN, infinite and huge values print without a trap")
   func labelsAreTotal() {
     #expect(ExplanationFigure.percent(.nan, "a") == "?% a")

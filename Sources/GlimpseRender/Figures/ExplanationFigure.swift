@@ -136,11 +136,15 @@ public struct ExplanationFigure: Sendable {
     return max(min(1, largest / (weakEvidence * weightScale)), 1e-6)
   }
 
-  /// `62% 4`: a probability and a class, the seed's panel title. Total: a probability that is
-  /// not a number (a model file with NaN weights) prints as `?%`, not a trap.
+  /// `62% 4`: a probability and a class, the seed's panel title. Below 1 % one decimal
+  /// (`0.3% 321`), and `<0.1%` below that, so a model spread over 1000 classes does not read
+  /// `0% 321 or 0% 181`. Total: a probability that is not a number (a model file with NaN
+  /// weights) prints as `?%`, not a trap.
   public static func percent(_ p: Double, _ name: String) -> String {
     let scaled = (p * 100).rounded()
     guard scaled.isFinite, abs(scaled) < 1e15 else { return "?% \(name)" }
+    if p > 0 && p < 0.0005 { return "<0.1% \(name)" }
+    if p > 0 && p < 0.0095 { return "\(formatFixed(p * 100, digits: 1))% \(name)" }
     return "\(Int(scaled))% \(name)"
   }
 
