@@ -2,6 +2,8 @@ import CKernels
 import GlimpseCore
 import Testing
 
+@testable import GlimpseModels
+
 /// One convolution to check: sizes, stride and what the epilogue adds.
 private struct ConvCase: CustomStringConvertible {
   var images: Int
@@ -187,5 +189,52 @@ struct CKernelsConvolutionTests {
     }
     #expect(status == 0)
     #expect(out == [4, 6, 4, 6, 9, 6, 4, 6, 4])
+  }
+
+  @Test(
+    "the ONNX runner takes the direct kernel for a 3×3 stride-1 pad-1 Conv of 32 output channels (Relu, Clip, no bias), within 1e-5 relative of im2col; 16 channels, stride 2, pads 0 and groups keep im2col"
+  )
+  func runnerRoutesToDirect() throws {
+    var rng = SeededGenerator(seed: 42)
+    func tensor(_ shape: [Int], scale: Float) -> Tensor<Float> {
+      Tensor(
+        shape: shape,
+        values: (0..<shape.reduce(1, *)).map { _ in scale * Float(rng.nextUnitDouble() * 2 - 1) })
+    }
+    func window(stride: Int, pad: Int) -> WindowSettings {
+      WindowSettings(
+        kernel: [3, 3], strides: [stride, stride], dilations: [1, 1],
+        pads: Array(repeating: pad, count: 4), autoPad: "NOTSET", ceilMode: false)
+    }
+    let x = tensor([3, 32, 11, 13], scale: 1)
+    let w = tensor([32, 32, 3, 3], scale: 0.1)
+    let b = tensor([32], scale: 0.5)
+    for (bias, activation) in [
+      (b, ONNXActivation.relu), (nil, .clip(min: 0, max: 6)), (b, nil),
+    ] as [(Tensor<Float>?, ONNXActivation?)] {
+      let prepared = PreparedConvolution(
+        window: window(stride: 1, pad: 1), group: 1, activation: activation, winograd: nil)
+      #expect(ONNXKernels.takesDirectPath(x, weights: w, bias: bias, prepared: prepared))
+      let chosen = try ONNXKernels.convolution(x, weights: w, bias: bias, prepared: prepared)
+      let im2col = try ONNXKernels.conv(
+        x, weights: w, bias: bias, window: prepared.window, group: 1, activation: activation)
+      let direct = ONNXKernels.directConv(x, weights: w, bias: bias, activation: activation)
+      #expect(chosen.shape == im2col.shape && chosen.values == direct?.values)
+      let scale = im2col.values.map(abs).max() ?? 1
+      let error = zip(chosen.values, im2col.values).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(error <= 1e-5 * scale, "\(String(describing: activation)): \(error / scale)")
+    }
+    // Shapes the direct kernel was not measured faster on, or does not compute.
+    let narrow = tensor([16, 32, 3, 3], scale: 0.1)
+    let grouped = tensor([32, 16, 3, 3], scale: 0.1)
+    let others: [(Tensor<Float>, PreparedConvolution)] = [
+      (narrow, PreparedConvolution(window: window(stride: 1, pad: 1), group: 1)),
+      (w, PreparedConvolution(window: window(stride: 2, pad: 1), group: 1)),
+      (w, PreparedConvolution(window: window(stride: 1, pad: 0), group: 1)),
+      (grouped, PreparedConvolution(window: window(stride: 1, pad: 1), group: 2)),
+    ]
+    for (weights, prepared) in others {
+      #expect(!ONNXKernels.takesDirectPath(x, weights: weights, bias: nil, prepared: prepared))
+    }
   }
 }
