@@ -12,6 +12,9 @@ import GlimpseModels
 // ResNet-18 at base width 16 (`c16-56`: 16 channels on 56×56, … `c128-7`), its stride-2 first
 // convolutions (`c16-56-s2`: 16 → 32 channels, 56×56 → 28×28, …), and the full-width 64-channel
 // 56×56 layer (`c64-56`). Every stage first checks the two paths agree within 1e-4 relative.
+// The runner sends some of these shapes to the direct kernel itself (`ONNXKernels+Direct`), but
+// only with the AVX2 variant: run the `runner` stages with GLIMPSE_SIMD=baseline to time the
+// im2col/Winograd path they replaced (GLIMPSE_SIMD touches CKernels alone, not OpenBLAS).
 
 /// One 3×3 convolution layer to time.
 struct ConvolutionLayer {

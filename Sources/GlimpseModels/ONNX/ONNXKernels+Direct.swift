@@ -13,6 +13,9 @@ import CKernels
 //    below Winograd's 96 input channels.
 // 2. Only the geometry the kernel computes: 3×3 weights, stride 1, dilation 1, one group, pads
 //    of 1 on every side with auto_pad NOTSET. Anything else keeps the previous paths.
+// 3. Only with the AVX2 + FMA variant: the baseline one measured 2–3.5× slower than im2col
+//    (`conv3x3-direct-baseline-…`), so without AVX2, or with GLIMPSE_SIMD=baseline, every Conv
+//    keeps its previous path (which is how `glimpse-bench conv3x3-runner-…` times that path).
 
 extension ONNXKernels {
   /// The output channels for which a 3×3 stride-1 Conv runs by the direct kernel (note 1).
@@ -21,13 +24,14 @@ extension ONNXKernels {
   /// The variant direct convolutions use: `glimpse_kernel_default_variant()`, read once.
   static let directVariant = glimpse_kernel_default_variant()
 
-  /// Whether a Conv of weights `w` on `x` with this window runs by the direct kernel (notes 1, 2).
+  /// Whether a Conv of weights `w` on `x` with this window runs by the direct kernel (notes 1–3).
   static func takesDirectPath(
     _ x: Tensor<Float>, weights w: Tensor<Float>, bias: Tensor<Float>?,
     prepared: PreparedConvolution
   ) -> Bool {
     let window = prepared.window
-    return prepared.group == 1 && x.rank == 4 && w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3
+    return directVariant == glimpse_kernel_avx2_fma && prepared.group == 1 && x.rank == 4
+      && w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3
       && x.shape[1] == w.shape[1] && x.shape[1] < winogradMinimumChannels
       && directOutputChannels.contains(w.shape[0]) && x.shape[2] >= 1 && x.shape[3] >= 1
       && (window.kernel == nil || window.kernel == [3, 3]) && window.strides == [1, 1]
