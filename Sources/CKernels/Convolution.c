@@ -41,9 +41,11 @@ typedef struct {
 
 // acc + w · x: multiplied then added, or fused (a macro: vectors passed by value to a function
 // compiled for the baseline would change the calling convention).
-#define MULTIPLY_ADD(acc, w, x, fused) ((fused) ? __builtin_elementwise_fma((w), (x), (acc)) : (acc) + (w) * (x))
+#define MULTIPLY_ADD(acc, w, x, fused) \
+  ((fused) ? __builtin_elementwise_fma((w), (x), (acc)) : (acc) + (w) * (x))
 
-// One register tile (note 2): output channels mb·4 …, rows oy ..< oy + R, columns x0 ..< x0 + 8·NV.
+// One register tile (note 2): output channels mb·4 …, rows oy ..< oy + R, columns
+// x0 ..< x0 + 8·NV.
 INLINE void conv_tile(
   const conv_geometry *g, const float *padded, const float *residual, float *output,
   ptrdiff_t mb, ptrdiff_t oy, ptrdiff_t x0, const int S, const int R, const int NV,
@@ -67,7 +69,8 @@ INLINE void conv_tile(
         for (int j = 0; j < block_m; j++) {
           const f32x8 wj = (f32x8)wt[j];
           for (int r = 0; r < R; r++)
-            for (int v = 0; v < NV; v++) acc[r][v][j] = MULTIPLY_ADD(acc[r][v][j], wj, in[r][v], fused);
+            for (int v = 0; v < NV; v++)
+              acc[r][v][j] = MULTIPLY_ADD(acc[r][v][j], wj, in[r][v], fused);
         }
       }
     }
@@ -91,7 +94,8 @@ INLINE void conv_tile(
           y = y + add;
         }
         if (g->clamp) {
-          y = __builtin_elementwise_min(__builtin_elementwise_max(y, (f32x8)g->low), (f32x8)g->high);
+          y = __builtin_elementwise_min(
+            __builtin_elementwise_max(y, (f32x8)g->low), (f32x8)g->high);
         }
         memcpy(output + at, &y, (size_t)count * sizeof(float));
       }
@@ -198,7 +202,8 @@ int glimpse_conv3x3_f32(
   g.padded_height = height + 2;
   const ptrdiff_t rounded = (g.out_width + 7) / 8 * 8;
   g.padded_width = rounded + 8;
-  if ((width + 2 + stride - 1) / stride > g.padded_width) g.padded_width = (width + 2 + stride - 1) / stride;
+  const ptrdiff_t phase_width = (width + 2 + stride - 1) / stride;
+  if (phase_width > g.padded_width) g.padded_width = phase_width;
   g.bias = bias;
   g.clamp = clamp;
   g.low = low;

@@ -52,8 +52,8 @@ void glimpse_log_f32(float *values, ptrdiff_t count, glimpse_kernel_variant vari
 
 /// A 3×3 convolution with padding 1 on each side, stride 1 or 2, one group, over `images` NCHW
 /// Float32 maps of `channels` × `height` × `width`, into `out_channels` × OH × OW maps (OH =
-/// (height − 1) / stride + 1, likewise OW) at `output`. `weights` are [out_channels][channels][3][3]
-/// (ONNX's OIHW), taken as cross-correlation; `bias` ([out_channels]) and `residual` (the
+/// (height − 1) / stride + 1, likewise OW) at `output`. `weights` are
+/// [out_channels][channels][3][3] (ONNX's OIHW), taken as cross-correlation; `bias` ([out_channels]) and `residual` (the
 /// output's shape, added after the bias) may be NULL; with `clamp` non-zero every output is
 /// then clamped to [low, high] (ReLU: 0, +∞). Computed directly, without unfolding, summing
 /// over input channels then taps. Returns 0, or −1 for a bad stride or size or a failed

@@ -5,15 +5,16 @@ import CKernels
 //    vectorised, 4 output channels × up to 3 vectors of 8 per register tile, bias and activation
 //    in the epilogue; AVX2 + FMA where the CPU has them) replaces im2col + sgemm only where it
 //    measured ≥ 1.3× faster, repeatedly: one thread, batches of 6, 2026-12-07, `glimpse-bench
-//    conv3x3-runner-…` against `conv3x3-direct-…` (docs/onnx.md, "Direct 3×3 convolution"). At
-//    32 channels on 28×28 it was 1.31–1.48× faster; at 16 channels on 56×56 1.22–1.38×, at 64 on
-//    14×14 1.1–1.31× (below the bar), at 64 on 56×56 (full-width ResNet-18) 0.7–0.9× (slower:
-//    OpenBLAS's AVX-512 GEMM wins on wide products), and at stride 2 1.0–1.4×. Hence stride 1
-//    with 32–48 output channels (measured at 32; 48 lies between it and the 64 that fell short),
-//    below Winograd's 96 input channels.
+//    conv3x3-runner-…` (under GLIMPSE_SIMD=baseline, note 3) against `conv3x3-direct-…`
+//    (docs/onnx.md, "Direct 3×3 convolution"). At 32 channels on 28×28 it was 1.33–1.48× faster
+//    in 7 of 8 runs; at 16 channels on 56×56 1.05–1.52× (median 1.25), at 64 on 14×14
+//    1.04–1.64× (7 of 16 runs below 1.3), at 64 on 56×56 (full-width ResNet-18) 0.73–0.88×
+//    (OpenBLAS's AVX-512 GEMM wins on wide products), at stride 2 0.71–1.38×, and Winograd's
+//    128 channels on 7×7 twice as fast. Hence stride 1 with 32–48 output channels (measured at
+//    32; 48 lies between it and the 64 that fell short), below Winograd's 96 input channels.
 // 2. Only the geometry the kernel computes: 3×3 weights, stride 1, dilation 1, one group, pads
 //    of 1 on every side with auto_pad NOTSET. Anything else keeps the previous paths.
-// 3. Only with the AVX2 + FMA variant: the baseline one measured 2–3.5× slower than im2col
+// 3. Only with the AVX2 + FMA variant: the baseline one measured 1.6–3.4× slower than im2col
 //    (`conv3x3-direct-baseline-…`), so without AVX2, or with GLIMPSE_SIMD=baseline, every Conv
 //    keeps its previous path (which is how `glimpse-bench conv3x3-runner-…` times that path).
 
