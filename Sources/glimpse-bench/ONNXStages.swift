@@ -41,6 +41,8 @@ enum ONNXStages {
         return try ONNXStages.maskedSeconds(context, materialised: materialised)
       }
     }
+    // The per-layer 3×3 convolution comparisons (`ConvolutionStages`).
+    stages.merge(ConvolutionStages.all) { first, _ in first }
     return stages
   }
 

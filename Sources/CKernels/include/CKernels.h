@@ -50,4 +50,18 @@ void glimpse_exp_f32(float *values, ptrdiff_t count, glimpse_kernel_variant vari
 /// arguments: absolute error within 2⁻²³ · max(1, |log x|).
 void glimpse_log_f32(float *values, ptrdiff_t count, glimpse_kernel_variant variant);
 
+/// A 3×3 convolution with padding 1 on each side, stride 1 or 2, one group, over `images` NCHW
+/// Float32 maps of `channels` × `height` × `width`, into `out_channels` × OH × OW maps (OH =
+/// (height − 1) / stride + 1, likewise OW) at `output`. `weights` are
+/// [out_channels][channels][3][3] (ONNX's OIHW), taken as cross-correlation; `bias` ([out_channels]) and `residual` (the
+/// output's shape, added after the bias) may be NULL; with `clamp` non-zero every output is
+/// then clamped to [low, high] (ReLU: 0, +∞). Computed directly, without unfolding, summing
+/// over input channels then taps. Returns 0, or −1 for a bad stride or size or a failed
+/// allocation (output untouched). A variant the CPU lacks falls back to the baseline.
+int glimpse_conv3x3_f32(
+  const float *input, ptrdiff_t images, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
+  const float *weights, const float *bias, ptrdiff_t out_channels, ptrdiff_t stride,
+  const float *residual, int clamp, float low, float high, float *output,
+  glimpse_kernel_variant variant);
+
 #endif

@@ -16,12 +16,18 @@ extension ONNXKernels {
   /// The fewest input channels for which a prepared Conv runs by Winograd (note 3).
   static let winogradMinimumChannels = 96
 
-  /// A prepared Conv: by Winograd when it has a layer, enough input channels (note 3) and the
-  /// input fits it, else as `conv`.
+  /// A prepared Conv: by the direct kernel where it measured faster (`ONNXKernels+Direct`), by
+  /// Winograd when it has a layer, enough input channels (note 3) and the input fits it, else as
+  /// `conv`.
   static func convolution(
     _ x: Tensor<Float>, weights: Tensor<Float>, bias: Tensor<Float>?,
     prepared: PreparedConvolution
   ) throws(KernelError) -> Tensor<Float> {
+    if takesDirectPath(x, weights: weights, bias: bias, prepared: prepared),
+      let output = directConv(x, weights: weights, bias: bias, activation: prepared.activation)
+    {
+      return output
+    }
     if let layer = prepared.winograd, layer.inputChannels >= winogradMinimumChannels, x.rank == 4,
       x.shape[1] == layer.inputChannels,
       let output = layer.outputShape(
