@@ -94,15 +94,6 @@ extension ONNXGraph {
     guard let stem else {
       throw .nodeFailed(node: "stem", opType: "Conv", reason: "the graph has no stem")
     }
-    let slots = try execute([], keeping: nil, from: (stem, .float(stemOutput)))
-    var results: [ONNXValue] = []
-    for (slot, info) in zip(outputSlots, outputs) {
-      guard let value = slots[slot] else {
-        throw .nodeFailed(
-          node: info.name, opType: "output", reason: "the graph output has no value")
-      }
-      results.append(value)
-    }
-    return results
+    return try outputValues(of: execute([], keeping: nil, from: (stem, .float(stemOutput))))
   }
 }

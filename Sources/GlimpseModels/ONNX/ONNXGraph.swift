@@ -268,7 +268,11 @@ public struct ONNXGraph: Sendable {
   /// - Throws: `ONNXError.inputMismatch` when an input's type, rank or a fixed size differs from
   ///   the graph's declaration; `.nodeFailed` when a node's inputs do not fit it.
   public func run(_ inputs: [ONNXValue]) throws(ONNXError) -> [ONNXValue] {
-    let slots = try execute(inputs, keeping: nil)
+    try outputValues(of: execute(inputs, keeping: nil))
+  }
+
+  /// The graph outputs' values, in `outputs` order, from a run's slots.
+  func outputValues(of slots: [ONNXValue?]) throws(ONNXError) -> [ONNXValue] {
     var results: [ONNXValue] = []
     for (slot, info) in zip(outputSlots, outputs) {
       guard let value = slots[slot] else {
