@@ -19,14 +19,38 @@ public enum TestPaths {
   }
 }
 
-/// A new empty directory under the system's temporary directory.
+/// A new empty directory for one test, inside this test process's own temporary folder, which
+/// is removed when the process exits (a test run made hundreds of directories and left them
+/// all in /tmp). A run that crashes leaves its folder for inspection.
 public func makeTemporaryDirectory(_ label: String = "glimpse-test") -> String {
-  let template = FileManager.default.temporaryDirectory.path + "/\(label)-XXXXXX"
+  makeDirectory(template: TestProcessFolder.path + "/\(label)-XXXXXX")
+}
+
+/// `mkdtemp` on `template` (ending in XXXXXX).
+private func makeDirectory(template: String) -> String {
   var bytes = Array(template.utf8CString)
   guard let created = mkdtemp(&bytes) else {
     preconditionFailure("mkdtemp failed for \(template)")
   }
   return String(cString: created)
+}
+
+/// The folder that holds this test process's temporary directories.
+private enum TestProcessFolder {
+  static let path: String = {
+    let folder = makeDirectory(
+      template: FileManager.default.temporaryDirectory.path + "/glimpse-tests-XXXXXX")
+    removedAtExit = folder
+    atexit {
+      if let folder = TestProcessFolder.removedAtExit {
+        try? FileManager.default.removeItem(atPath: folder)
+      }
+    }
+    return folder
+  }()
+
+  /// The folder the exit handler removes (set once, before the handler is registered).
+  nonisolated(unsafe) static var removedAtExit: String?
 }
 
 /// Writes bytes to a file, creating parent directories (test set-up only).
