@@ -515,7 +515,7 @@ final class SoftmaxObjective {
                 loss += (sampleWeights?[i] ?? 1) * (largest - row[y[i]])
                 for k in 0..<classes { e[i * classes + k] = Float(row[k] - largest) }
               }
-              glimpse_exp_f32(e, n * classes, SparseRows.kernelVariant)
+              glimpse_exp_f32(e, n * classes, KernelVariant.current)
               for i in 0..<n {
                 let row = z + i * classes
                 var sum = 0.0
@@ -528,7 +528,7 @@ final class SoftmaxObjective {
                   for k in 0..<classes { row[k] *= w[i] }
                 }
               }
-              glimpse_log_f32(sums, n, SparseRows.kernelVariant)
+              glimpse_log_f32(sums, n, KernelVariant.current)
               // The logarithms after all the margins, in sample order, as in Double.
               for i in 0..<n { loss += (sampleWeights?[i] ?? 1) * Double(sums[i]) }
             }

@@ -173,8 +173,8 @@ struct SparseRows: Sendable {
     }
   }
 
-  /// The variant sparse products use: `glimpse_kernel_default_variant()`, read once.
-  static let kernelVariant = glimpse_kernel_default_variant()
+  /// The variant sparse products use: the process's (`KernelVariant.current`).
+  static var kernelVariant: glimpse_kernel_variant { KernelVariant.current }
 }
 
 /// The scalars sparse products run in: each picks its copy of a matrix's non-zero values and

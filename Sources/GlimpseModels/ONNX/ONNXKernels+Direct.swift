@@ -22,8 +22,8 @@ extension ONNXKernels {
   /// The output channels for which a 3×3 stride-1 Conv runs by the direct kernel (note 1).
   static let directOutputChannels = 32...48
 
-  /// The variant direct convolutions use: `glimpse_kernel_default_variant()`, read once.
-  static let directVariant = glimpse_kernel_default_variant()
+  /// The variant direct convolutions use: the process's (`KernelVariant.current`).
+  static var directVariant: glimpse_kernel_variant { KernelVariant.current }
 
   /// Whether a Conv of weights `w` on `x` with this window runs by the direct kernel (notes 1–3).
   static func takesDirectPath(
