@@ -64,4 +64,15 @@ int glimpse_conv3x3_f32(
   const float *residual, int clamp, float low, float high, float *output,
   glimpse_kernel_variant variant);
 
+/// An indirect convolution over channel vectors: for each of `items` outputs i and each output
+/// channel m, `output[i·out_channels + m]` = bias[m] + Σ_t Σ_c taps[i·tap_count + t][c] ·
+/// weights[(t·channels + c)·out_channels + m], then with `clamp` non-zero clamped to
+/// [low, high]. Each tap pointer addresses `channels` floats (a padding tap points at zeros);
+/// `bias` may be NULL. Summed over taps, then channels. Returns 0, or −1 for a bad size. A
+/// variant the CPU lacks falls back to the baseline.
+int glimpse_indirect_conv_f32(
+  const float *const *taps, ptrdiff_t items, ptrdiff_t tap_count, ptrdiff_t channels,
+  const float *weights, const float *bias, ptrdiff_t out_channels, int clamp, float low,
+  float high, float *output, glimpse_kernel_variant variant);
+
 #endif

@@ -17,14 +17,20 @@ extension ONNXClassifier {
   ///
   /// When the graph's first convolution reads the image alone (`ONNXGraph+Stem`) and it pays,
   /// that convolution is computed once per superpixel and summed per row
-  /// (`ONNXClassifier+StemSum`), within 1e-5 of scoring the materialised rows; otherwise each
+  /// (`ONNXClassifier+StemSum`), within 1e-5 of scoring the materialised rows; with 0/1
+  /// coefficients the maps after it are then computed once per position and distinct pattern
+  /// of the superpixels their receptive field reaches, as long as that pays (`SampleReuse`);
+  /// otherwise each
   /// image is built straight into the graph's Float32 input, in Double as `materialized()`
   /// computes it, and the result is the bits of scoring the materialised rows.
   public func predictProbabilities(_ batch: MaskedBatch) -> Matrix {
     precondition(
       batch.base.count == featureCount,
       "masked images have \(batch.base.count) values, the model \(featureCount)")
-    if let sum = stemSum(batch) { return scored(batch, stem: sum) }
+    if let sum = stemSum(batch) {
+      if let reuse = sampleReuse(batch, sum: sum) { return scored(batch, reuse: reuse) }
+      return scored(batch, stem: sum)
+    }
     let groupCount = batch.groupCount
     return batch.base.withUnsafeBufferPointer { base in
       batch.delta.withUnsafeBufferPointer { delta in
@@ -55,6 +61,26 @@ extension ONNXClassifier {
     } catch {
       // The stem ran on this image size when the classifier was made.
       preconditionFailure("the ONNX stem convolution failed on its own image size: \(error)")
+    }
+  }
+
+  /// The first maps of `batch` computed once per position and class of rows (`SampleReuse`),
+  /// when the coefficients are 0 or 1 and it pays.
+  func sampleReuse(_ batch: MaskedBatch, sum: StemSum) -> SampleReuse? {
+    withSingleThreadedBLAS { SampleReuse(graph: graph, sum: sum, batch: batch) }
+  }
+
+  /// Scores a masked batch from the items of its first maps: each graph batch's exit maps
+  /// written out from the items, the rest of the graph run on them.
+  func scored(_ batch: MaskedBatch, reuse: SampleReuse) -> Matrix {
+    let size = batchSize
+    return scored(rowCount: batch.rows) { start, count throws(ONNXError) in
+      var filled: [Int: ONNXValue] = [:]
+      for exit in reuse.exits {
+        filled[exit.slot] = .float(
+          SampleReuse.tensor(exit.map, start: start, count: count, size: size))
+      }
+      return try graph.run(filled: filled, skipping: reuse.skipped)
     }
   }
 

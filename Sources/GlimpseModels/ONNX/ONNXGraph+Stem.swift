@@ -94,6 +94,6 @@ extension ONNXGraph {
     guard let stem else {
       throw .nodeFailed(node: "stem", opType: "Conv", reason: "the graph has no stem")
     }
-    return try outputValues(of: execute([], keeping: nil, from: (stem, .float(stemOutput))))
+    return try run(filled: [stem.output: .float(stemOutput)], skipping: Set(stem.replaced))
   }
 }

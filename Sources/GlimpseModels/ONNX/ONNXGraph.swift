@@ -294,14 +294,16 @@ public struct ONNXGraph: Sendable {
   }
 
   /// Runs every step; returns the slots (graph outputs and `kept` filled, the rest released).
-  /// With `start`, the graph runs from the stem's output instead of its inputs (`inputs` empty):
-  /// the stem's slot is filled and the steps it replaces are skipped.
+  /// With `start`, the graph runs from inner values instead of its inputs (`inputs` empty): the
+  /// `filled` slots are given and the steps at `skipped` (those that would compute them) do not
+  /// run.
   func execute(
-    _ inputs: [ONNXValue], keeping kept: Int?, from start: (ONNXStem, ONNXValue)? = nil
+    _ inputs: [ONNXValue], keeping kept: Int?,
+    from start: (filled: [Int: ONNXValue], skipped: Set<Int>)? = nil
   ) throws(ONNXError) -> [ONNXValue?] {
     var slots = initialSlots
-    if let (stem, value) = start {
-      slots[stem.output] = value
+    if let start {
+      for (slot, value) in start.filled { slots[slot] = value }
     } else {
       guard inputs.count == self.inputs.count else {
         throw .inputMismatch("the graph takes \(self.inputs.count) inputs, \(inputs.count) given")
@@ -312,7 +314,7 @@ public struct ONNXGraph: Sendable {
       }
     }
     for (position, step) in steps.enumerated() {
-      if let (stem, _) = start, stem.replaced.contains(position) { continue }
+      if let start, start.skipped.contains(position) { continue }
       var arguments: [ONNXValue?] = []
       arguments.reserveCapacity(step.inputs.count)
       for input in step.inputs {

@@ -11,7 +11,12 @@ import CKernels
 //    1.04–1.64× (7 of 16 runs below 1.3), at 64 on 56×56 (full-width ResNet-18) 0.73–0.88×
 //    (OpenBLAS's AVX-512 GEMM wins on wide products), at stride 2 0.71–1.38×, and Winograd's
 //    128 channels on 7×7 twice as fast. Hence stride 1 with 32–48 output channels (measured at
-//    32; 48 lies between it and the 64 that fell short), below Winograd's 96 input channels.
+//    32; 48 lies between it and the 64 that fell short), below Winograd's 96 input channels;
+//    and 64 output channels on maps of at most 14×14, where the per-layer median was 1.31×: once
+//    `SampleReuse` had taken the first stage out of LIME's scoring, whole LIME runs through the
+//    width-16 ResNet-18 (6 segmenters × 1000 samples, alternated, load about 1) took 9.9 and
+//    11.5 s with it against 10.5 and 12.0 s without (user time 16.6 and 18.0 s against 17.9 and
+//    20.0 s), so the 14×14 layers of the third stage take it too.
 // 2. Only the geometry the kernel computes: 3×3 weights, stride 1, dilation 1, one group, pads
 //    of 1 on every side with auto_pad NOTSET. Anything else keeps the previous paths.
 // 3. Only with the AVX2 + FMA variant: the baseline one measured 1.6–3.4× slower than im2col
@@ -21,6 +26,10 @@ import CKernels
 extension ONNXKernels {
   /// The output channels for which a 3×3 stride-1 Conv runs by the direct kernel (note 1).
   static let directOutputChannels = 32...48
+
+  /// Wider outputs (up to 64 channels) run by the direct kernel on maps of at most this many
+  /// positions (note 1).
+  static let directWideMaximumPositions = 14 * 14
 
   /// The variant direct convolutions use: the process's (`KernelVariant.current`).
   static var directVariant: glimpse_kernel_variant { KernelVariant.current }
@@ -34,7 +43,10 @@ extension ONNXKernels {
     return directVariant == glimpse_kernel_avx2_fma && prepared.group == 1 && x.rank == 4
       && w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3
       && x.shape[1] == w.shape[1] && x.shape[1] < winogradMinimumChannels
-      && directOutputChannels.contains(w.shape[0]) && x.shape[2] >= 1 && x.shape[3] >= 1
+      && (directOutputChannels.contains(w.shape[0])
+        || (w.shape[0] > directOutputChannels.upperBound && w.shape[0] <= 64
+          && x.shape[2] * x.shape[3] <= directWideMaximumPositions))
+      && x.shape[2] >= 1 && x.shape[3] >= 1
       && (window.kernel == nil || window.kernel == [3, 3]) && window.strides == [1, 1]
       && window.dilations == [1, 1] && window.pads == [1, 1, 1, 1]
       && (window.autoPad.isEmpty || window.autoPad == "NOTSET")
