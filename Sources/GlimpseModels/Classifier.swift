@@ -47,6 +47,11 @@ public protocol Classifier: Sendable {
   /// images never sit in memory at once (1.2 GB as doubles).
   var scoresMaskedBatchesWithoutImages: Bool { get }
 
+  /// Whether one call of `predictProbabilities(_: MaskedBatch)` already keeps every model
+  /// thread busy, so that a caller with several batches (one per segmenter) does better
+  /// scoring them one after another than side by side. By default false.
+  var scoresMaskedBatchesOnEveryThread: Bool { get }
+
   /// Class probabilities of 8-bit image rows (value `Double(k) / 255`). By default the rows
   /// are turned into `Double` and scored (callers pass a chunk of rows at a time, see
   /// `predictProbabilities(_: Dataset)`); the CNN reads the codes directly.
@@ -77,6 +82,9 @@ extension Classifier {
 
   /// By default, false: the model needs the masked images themselves.
   public var scoresMaskedBatchesWithoutImages: Bool { false }
+
+  /// By default, false: callers score several masked batches side by side.
+  public var scoresMaskedBatchesOnEveryThread: Bool { false }
 
   /// By default, the 8-bit rows converted to `Double` (k / 255) and scored.
   public func predictProbabilities(_ rows: PixelRows) -> Matrix {

@@ -32,7 +32,10 @@ public struct CombinedExplanation: Sendable {
     _ image: Image, segmenters: [any Segmenter], labels: [Int], explainer: LimeImageExplainer,
     seed: UInt64, classifier: any Classifier
   ) -> CombinedExplanation {
-    combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
+    combine(
+      image, segmenters: segmenters, labels: labels, seed: seed,
+      oneAtATime: classifier.scoresMaskedBatchesOnEveryThread
+    ) { segments, spec, rng in
       explainer.explain(
         image, segments: segments, segmenter: spec, labels: labels, classifier: classifier,
         using: &rng)
@@ -46,7 +49,10 @@ public struct CombinedExplanation: Sendable {
     _ image: Image, segmenters: [any Segmenter], labels: [Int], method: ExplanationMethod,
     seed: UInt64, classifier: any Classifier, faithfulness: Bool = false
   ) -> CombinedExplanation {
-    combine(image, segmenters: segmenters, labels: labels, seed: seed) { segments, spec, rng in
+    combine(
+      image, segmenters: segmenters, labels: labels, seed: seed,
+      oneAtATime: classifier.scoresMaskedBatchesOnEveryThread
+    ) { segments, spec, rng in
       var explanation = method.explain(
         image, segments: segments, segmenter: spec, labels: labels, classifier: classifier,
         using: &rng)
@@ -65,17 +71,31 @@ public struct CombinedExplanation: Sendable {
     }
   }
 
+  /// The explanations of every segmenter, side by side on the threads; with `oneAtATime` (a
+  /// classifier whose scoring keeps every thread busy) the segmentations side by side, then the
+  /// explanations one after another.
   static func combine(
     _ image: Image, segmenters: [any Segmenter], labels: [Int], seed: UInt64,
+    oneAtATime: Bool = false,
     explain: (SegmentMap, SegmenterSpec, inout SeededGenerator) -> ImageExplanation
   ) -> CombinedExplanation {
     precondition(!segmenters.isEmpty, "at least one segmenter is needed")
     let root = SeededGenerator(seed: seed)
-    // Each segmenter's explanation depends only on its own stream: the same on any core count.
-    let explanations = parallelMap(segmenters.count) { index -> ImageExplanation in
-      var rng = root.stream(UInt64(index))
-      let segmenter = segmenters[index]
-      return explain(segmenter.segment(image), segmenter.spec, &rng)
+    // Each segmenter's explanation depends only on its own stream: the same on any core count
+    // and in either order.
+    let explanations: [ImageExplanation]
+    if oneAtATime {
+      let segmentations = parallelMap(segmenters.count) { segmenters[$0].segment(image) }
+      explanations = segmenters.indices.map { index in
+        var rng = root.stream(UInt64(index))
+        return explain(segmentations[index], segmenters[index].spec, &rng)
+      }
+    } else {
+      explanations = parallelMap(segmenters.count) { index -> ImageExplanation in
+        var rng = root.stream(UInt64(index))
+        let segmenter = segmenters[index]
+        return explain(segmenter.segment(image), segmenter.spec, &rng)
+      }
     }
     let maps = labels.indices.map { k in explanations.map { WeightMap($0, label: k) } }
     return CombinedExplanation(

@@ -6,9 +6,9 @@ import GlimpseCore
 //    in chunks of 1024: per item and tap t = ky·kw + kx, a pointer to the owner's input item at
 //    the position the tap reads, or to zeros in the padding; nothing is gathered. Chunks (and the
 //    other steps' items) are spread over the model's threads; each writes its own items.
-// 3. Each step first lists its inputs' items of every row at every position
-//    (`ItemMap.itemTable`, a row at a time along the positions, where the lookups stay in one
-//    stretch of memory), so that reading an input costs one load: found item by item, the
+// 3. Each map lists its items of every row at every position once (`ItemMap.table`, built a row
+//    at a time along the positions, where the lookups stay in one stretch of memory), so that
+//    reading an input costs one load: found item by item, the
 //    lookups of `item(row:position:)` jumped across tables of megabytes and made the steps
 //    memory-bound (an Add of 1.4 M items took 0.17 s).
 // 2. The items' values differ from the dense runner's in rounding only: the sum runs over taps,
@@ -20,9 +20,7 @@ extension SampleReuse {
     let count = map.itemCount
     let channels = step.channels
     guard let input = maps[step.inputs[0]] else { return [] }
-    // Note 3.
-    let rows = Int(map.itemOwner.max() ?? 0) + 1
-    let table = input.itemTable(rows: rows)
+    let table = input.table
     let plane = input.height * input.width
     switch step.kind {
     case .conv(let weights, let bias, let kernel, let activation):
@@ -54,7 +52,7 @@ extension SampleReuse {
       }
     case .add(let activation):
       guard let other = maps[step.inputs[1]] else { return [] }
-      let otherTable = other.itemTable(rows: rows)
+      let otherTable = other.table
       return input.values.withUnsafeBufferPointer { a in
         other.values.withUnsafeBufferPointer { b in
           filled(count, channels) { range, out in

@@ -59,6 +59,8 @@ struct SampleReuse: @unchecked Sendable {
     var itemOwner: [Int32]
     /// `[items, channels]`.
     var values: [Float]
+    /// Every row's item at every position, `[rows, positions]` (`itemTable(rows:)`).
+    var table: [Int32] = []
     /// Per set: its groups as a bitset.
     var setBits: [[UInt64]]
 
@@ -71,8 +73,8 @@ struct SampleReuse: @unchecked Sendable {
 
     var itemCount: Int { itemPosition.count }
 
-    /// Every row's item at every position, `[rows, positions]`: one load per lookup where a
-    /// step reads more windows than the map has values (`SampleReuse+Steps` note 3).
+    /// Every row's item at every position, `[rows, positions]`, so that a lookup is one load
+    /// (`SampleReuse+Steps` note 3).
     func itemTable(rows: Int) -> [Int32] {
       let plane = height * width
       return [Int32](unsafeUninitializedCapacity: rows * plane) { out, initialized in
@@ -175,9 +177,9 @@ struct SampleReuse: @unchecked Sendable {
         let convBits = Self.bits(of: step, maps: maps, words: words)
         if other != step.output, let residual = maps[other], addBits == convBits {
           map.values = Self.convolved(
-            map: map, input: input, table: input.itemTable(rows: rows), axes: step.axes ?? [],
+            map: map, input: input, table: input.table, axes: step.axes ?? [],
             weights: weights, bias: bias, kernel: kernel, outputChannels: step.channels,
-            activation: activation, residual: (residual, residual.itemTable(rows: rows)))
+            activation: activation, residual: (residual, residual.table))
           maps[add.output] = map
           ran += [step, add]
           shares += [share, share]
@@ -300,7 +302,7 @@ struct SampleReuse: @unchecked Sendable {
             for first in stride(from: 0, to: plane, by: block) {
               let width = min(block, plane - first)
               for k in 0..<width {
-                let source = map.item(row: row, position: first + k) * channels
+                let source = Int(map.table[row * plane + first + k]) * channels
                 (tile + k * channels).update(from: items + source, count: channels)
               }
               for c in 0..<channels {
@@ -408,10 +410,12 @@ struct ClassFinder {
         itemOf[firstItem[p] + k] = Int32(item)
       }
     }
-    return SampleReuse.ItemMap(
+    var map = SampleReuse.ItemMap(
       channels: channels, height: height, width: width, setIndex: setIndex,
       firstItem: firstItem, itemOf: itemOf, setCount: setCount, classes: classes, itemPosition: itemPosition, itemOwner: itemOwner,
       values: [], setBits: setBits)
+    map.table = map.itemTable(rows: rows)
+    return map
   }
 
   /// Each row's class on the groups of `set`, and each class's first row; `nil` classes when
