@@ -25,7 +25,9 @@ struct CKernelsIndirectConvolutionTests {
     var rng = SeededGenerator(seed: 7)
     for variant in Self.variants {
       for (index, shape) in Self.shapes.enumerated() {
-        for clamp in [nil, (Float(0), Float.infinity), (Float(-0.2), Float(0.3))] as [(Float, Float)?] {
+        for clamp in [nil, (Float(0), Float.infinity), (Float(-0.2), Float(0.3))]
+          as [(Float, Float)?]
+        {
           let (t, c, m) = (shape.taps, shape.channels, shape.outputs)
           // A pool of vectors the taps point into, and a zero vector for the padding.
           let pool = (0..<(40 * c)).map { _ in Float(rng.nextUnitDouble() * 2 - 1) }
@@ -77,10 +79,12 @@ struct CKernelsIndirectConvolutionTests {
     let weights: [Float] = [1]
     let taps: [UnsafePointer<Float>?] = []
     #expect(
-      glimpse_indirect_conv_f32(taps, -1, 1, 1, weights, nil, 1, 0, 0, 0, &output, glimpse_kernel_baseline)
+      glimpse_indirect_conv_f32(
+        taps, -1, 1, 1, weights, nil, 1, 0, 0, 0, &output, glimpse_kernel_baseline)
         == -1)
     #expect(
-      glimpse_indirect_conv_f32(taps, 1, 0, 1, weights, nil, 1, 0, 0, 0, &output, glimpse_kernel_baseline)
+      glimpse_indirect_conv_f32(
+        taps, 1, 0, 1, weights, nil, 1, 0, 0, 0, &output, glimpse_kernel_baseline)
         == -1)
     #expect(output == [7])
   }

@@ -152,7 +152,9 @@ struct SampleReuseTests {
     #expect((spread ?? 0) > 1e-4)
   }
 
-  @Test("each exit map, written out for a batch of rows, equals the dense graph's map there within 1e-5 relative")
+  @Test(
+    "each exit map, written out for a batch of rows, equals the dense graph's map there within 1e-5 relative"
+  )
   func exitMapsMatchDense() throws {
     let (h, w) = (40, 36)
     let classifier = try Self.classifier(Self.model(width: 8, seed: 5), height: h, width: w)

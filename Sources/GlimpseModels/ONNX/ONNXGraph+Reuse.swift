@@ -62,7 +62,8 @@ extension ONNXGraph {
         else { return result }
         reuse = built
       case .conv(let window, let group):
-        guard group == 1, let built = convStep(step, position, window: window, activation: nil, shape)
+        guard group == 1,
+          let built = convStep(step, position, window: window, activation: nil, shape)
         else {
           return result
         }

@@ -100,7 +100,8 @@ extension SampleReuse {
 
   /// A Conv's items (note 1).
   static func convolved(
-    map: ItemMap, input: ItemMap, table: [Int32], axes: [AxisWindow], weights: [Float], bias: [Float]?,
+    map: ItemMap, input: ItemMap, table: [Int32], axes: [AxisWindow], weights: [Float],
+    bias: [Float]?,
     kernel: (rows: Int, columns: Int), outputChannels m: Int, activation: ONNXActivation?,
     residual: (map: ItemMap, table: [Int32])? = nil
   ) -> [Float] {

@@ -82,7 +82,9 @@ struct SampleReuse: @unchecked Sendable {
           let target = UncheckedSendable(base)
           SampleReuse.forEachRange(rows, size: 16) { range in
             for row in range {
-              for p in 0..<plane { target.value[row * plane + p] = Int32(item(row: row, position: p)) }
+              for p in 0..<plane {
+                target.value[row * plane + p] = Int32(item(row: row, position: p))
+              }
             }
           }
         }
@@ -94,6 +96,11 @@ struct SampleReuse: @unchecked Sendable {
   /// The largest share of rows × positions a step's items may have for the step to run on
   /// items (note 5); measured on the width-16 ResNet-18.
   static let maximumItemShare = 0.7
+
+  /// The most values one map's items may hold (256 MB of Float32): a wider network's first
+  /// maps (64 channels at 56×56 for the full-width ResNet-18) stop the prefix there rather than
+  /// hold gigabytes for a thousand rows.
+  static let maximumItemValues = 1 << 26
 
   /// The maps the rest of the graph reads, with their items.
   var exits: [(slot: Int, map: ItemMap)]
@@ -164,7 +171,8 @@ struct SampleReuse: @unchecked Sendable {
         bits: Self.bits(of: step, maps: maps, words: words), words: words,
         channels: step.channels, height: step.height, width: step.width)
       let share = Double(map.itemCount) / Double(rows * step.height * step.width)
-      guard share <= maximumShare else { break }
+      guard share <= maximumShare, map.itemCount * step.channels <= Self.maximumItemValues
+      else { break }
       // Note 7: a Conv whose one reader is the next step, an Add, and whose items the Add's are.
       if case .conv(let weights, let bias, let kernel, nil) = step.kind, k + 1 < candidates.count,
         case .add(let activation) = candidates[k + 1].kind,
@@ -350,7 +358,9 @@ struct ClassFinder {
     var setIndex = [Int32](repeating: 0, count: plane)
     for p in 0..<plane {
       // Neighbours mostly share their set: compared first, hashed only when they differ.
-      if p > 0, bits[(p * words)..<((p + 1) * words)].elementsEqual(bits[((p - 1) * words)..<(p * words)]) {
+      if p > 0,
+        bits[(p * words)..<((p + 1) * words)].elementsEqual(bits[((p - 1) * words)..<(p * words)])
+      {
         setIndex[p] = setIndex[p - 1]
         continue
       }
@@ -412,7 +422,8 @@ struct ClassFinder {
     }
     var map = SampleReuse.ItemMap(
       channels: channels, height: height, width: width, setIndex: setIndex,
-      firstItem: firstItem, itemOf: itemOf, setCount: setCount, classes: classes, itemPosition: itemPosition, itemOwner: itemOwner,
+      firstItem: firstItem, itemOf: itemOf, setCount: setCount, classes: classes,
+      itemPosition: itemPosition, itemOwner: itemOwner,
       values: [], setBits: setBits)
     map.table = map.itemTable(rows: rows)
     return map
