@@ -113,6 +113,20 @@ struct SampleReuseTests {
       groupCount: groupCount, coefficients: coefficients)
   }
 
+  /// A 40×36 classifier of `model`, a masked batch over it, its stem and its stem sum.
+  static func setup(
+    _ model: ONNX.Model, groupCount: Int, cell: Int, rows: Int, seed: UInt64
+  ) throws -> (ONNXClassifier, MaskedBatch, ONNXStem, StemSum) {
+    let (h, w) = (40, 36)
+    let classifier = try Self.classifier(model, height: h, width: w)
+    let batch = Self.batch(
+      height: h, width: w, groupCount: groupCount, cell: cell, rows: rows, seed: seed)
+    let stem = try #require(classifier.graph.stem)
+    let sum = try #require(
+      try StemSum(stem: stem, settings: classifier.hyperparameters, batch: batch, always: true))
+    return (classifier, batch, stem, sum)
+  }
+
   static func maxDifference<A: Collection<Double>, B: Collection<Double>>(_ a: A, _ b: B) -> Double
   {
     zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
@@ -122,13 +136,9 @@ struct SampleReuseTests {
     "scores from the reused maps equal the stem sum's dense scores within 1e-5 (8, 12 and 16 channels, Relu and Clip; the prefix through both blocks, or ending after the third step)",
     arguments: [(8, false), (12, true), (16, false)])
   func scoresMatchDense(width: Int, clip: Bool) throws {
-    let (h, w) = (40, 36)
-    let classifier = try Self.classifier(
-      Self.model(width: width, clip: clip, seed: UInt64(width)), height: h, width: w)
-    let batch = Self.batch(height: h, width: w, groupCount: 9, cell: 8, rows: 37, seed: 3)
-    let stem = try #require(classifier.graph.stem)
-    let sum = try #require(
-      try StemSum(stem: stem, settings: classifier.hyperparameters, batch: batch, always: true))
+    let (classifier, batch, _, sum) = try Self.setup(
+      Self.model(width: width, clip: clip, seed: UInt64(width)), groupCount: 9, cell: 8,
+      rows: 37, seed: 3)
     let full = try #require(
       SampleReuse(graph: classifier.graph, sum: sum, batch: batch, maximumShare: 1))
     // Every step from the max-pool to the second block's Add (the Relus fused): 8 of them, and
@@ -156,12 +166,8 @@ struct SampleReuseTests {
     "each exit map, written out for a batch of rows, equals the dense graph's map there within 1e-5 relative"
   )
   func exitMapsMatchDense() throws {
-    let (h, w) = (40, 36)
-    let classifier = try Self.classifier(Self.model(width: 8, seed: 5), height: h, width: w)
-    let batch = Self.batch(height: h, width: w, groupCount: 6, cell: 10, rows: 21, seed: 9)
-    let stem = try #require(classifier.graph.stem)
-    let sum = try #require(
-      try StemSum(stem: stem, settings: classifier.hyperparameters, batch: batch, always: true))
+    let (classifier, batch, stem, sum) = try Self.setup(
+      Self.model(width: 8, seed: 5), groupCount: 6, cell: 10, rows: 21, seed: 9)
     let full = try #require(
       SampleReuse(graph: classifier.graph, sum: sum, batch: batch, maximumShare: 1))
     for share in [1.0, full.shares[1]] {
@@ -245,11 +251,9 @@ struct SampleReuseTests {
   )
   func appliesToLIMEMasksOnly() throws {
     let (h, w) = (40, 36)
-    let classifier = try Self.classifier(Self.model(width: 8, seed: 2), height: h, width: w)
-    var batch = Self.batch(height: h, width: w, groupCount: 7, cell: 9, rows: 30, seed: 4)
-    let stem = try #require(classifier.graph.stem)
-    let sum = try #require(
-      try StemSum(stem: stem, settings: classifier.hyperparameters, batch: batch, always: true))
+    let (classifier, masked, stem, sum) = try Self.setup(
+      Self.model(width: 8, seed: 2), groupCount: 7, cell: 9, rows: 30, seed: 4)
+    var batch = masked
     #expect(classifier.sampleReuse(batch, sum: sum) != nil)
     let p = classifier.predictProbabilities(batch)
     let reference = classifier.predictProbabilities(batch.materialized())

@@ -27,7 +27,7 @@ extension SampleReuse {
       return convolved(
         map: map, input: input, table: table, axes: step.axes ?? [], weights: weights, bias: bias,
         kernel: kernel, outputChannels: channels, activation: activation)
-    case .maxPool(let kernel):
+    case .maxPool:
       guard let axes = step.axes else { return [] }
       return input.values.withUnsafeBufferPointer { source in
         filled(count, channels) { range, out in
@@ -37,15 +37,9 @@ extension SampleReuse {
             let (oy, ox) = (p / step.width, p % step.width)
             let target = item * channels
             for c in 0..<channels { out[target + c] = -.infinity }
-            for ky in 0..<kernel.rows {
-              let iy = oy * axes[0].stride - axes[0].padBegin + ky * axes[0].dilation
-              guard iy >= 0, iy < input.height else { continue }
-              for kx in 0..<kernel.columns {
-                let ix = ox * axes[1].stride - axes[1].padBegin + kx * axes[1].dilation
-                guard ix >= 0, ix < input.width else { continue }
-                let from = Int(table[owner * plane + iy * input.width + ix]) * channels
-                for c in 0..<channels { out[target + c] = max(out[target + c], source[from + c]) }
-              }
+            forEachTap(axes, oy, ox, height: input.height, width: input.width) { _, position in
+              let from = Int(table[owner * plane + position]) * channels
+              for c in 0..<channels { out[target + c] = max(out[target + c], source[from + c]) }
             }
           }
         }
@@ -80,6 +74,26 @@ extension SampleReuse {
             for c in 0..<channels { out[item * channels + c] = activation(a[x + c]) }
           }
         }
+      }
+    }
+  }
+
+  /// Calls `body(tap, position)` for each tap of output (oy, ox)'s window (`axes`: rows, then
+  /// columns) that falls inside a `height × width` input: tap = ky·kw + kx, position = iy·width
+  /// + ix (`ONNXGraph+Reuse` note 2).
+  @inline(__always)
+  static func forEachTap(
+    _ axes: [AxisWindow], _ oy: Int, _ ox: Int, height: Int, width: Int,
+    _ body: (_ tap: Int, _ position: Int) -> Void
+  ) {
+    let (rows, columns) = (axes[0], axes[1])
+    for ky in 0..<rows.kernel {
+      let iy = oy * rows.stride - rows.padBegin + ky * rows.dilation
+      guard iy >= 0, iy < height else { continue }
+      for kx in 0..<columns.kernel {
+        let ix = ox * columns.stride - columns.padBegin + kx * columns.dilation
+        guard ix >= 0, ix < width else { continue }
+        body(ky * columns.kernel + kx, iy * width + ix)
       }
     }
   }
@@ -136,16 +150,10 @@ extension SampleReuse {
                   let p = Int(map.itemPosition[item])
                   let owner = Int(map.itemOwner[item])
                   let (oy, ox) = (p / width, p % width)
-                  for ky in 0..<kernel.rows {
-                    let iy = oy * axes[0].stride - axes[0].padBegin + ky * axes[0].dilation
-                    guard iy >= 0, iy < input.height else { continue }
-                    for kx in 0..<kernel.columns {
-                      let ix = ox * axes[1].stride - axes[1].padBegin + kx * axes[1].dilation
-                      guard ix >= 0, ix < input.width else { continue }
-                      let position = iy * input.width + ix
-                      let from = Int(table[owner * inputPlane + position])
-                      taps[i * tapCount + ky * kernel.columns + kx] = source + from * c
-                    }
+                  forEachTap(axes, oy, ox, height: input.height, width: input.width) {
+                    tap, position in
+                    let from = Int(table[owner * inputPlane + position])
+                    taps[i * tapCount + tap] = source + from * c
                   }
                 }
                 let status = glimpse_indirect_conv_f32(

@@ -227,19 +227,12 @@ struct SampleReuse: @unchecked Sendable {
     for slot in step.inputs {
       guard let input = maps[slot] else { continue }
       if let axes = step.axes {
-        let (rows, columns) = (axes[0], axes[1])
         for oy in 0..<step.height {
           for ox in 0..<step.width {
             let target = (oy * step.width + ox) * words
-            for ky in 0..<rows.kernel {
-              let iy = oy * rows.stride - rows.padBegin + ky * rows.dilation
-              guard iy >= 0, iy < input.height else { continue }
-              for kx in 0..<columns.kernel {
-                let ix = ox * columns.stride - columns.padBegin + kx * columns.dilation
-                guard ix >= 0, ix < input.width else { continue }
-                let source = Int(input.setIndex[iy * input.width + ix])
-                for w in 0..<words { bits[target + w] |= input.setBits[source][w] }
-              }
+            forEachTap(axes, oy, ox, height: input.height, width: input.width) { _, position in
+              let source = Int(input.setIndex[position])
+              for w in 0..<words { bits[target + w] |= input.setBits[source][w] }
             }
           }
         }
