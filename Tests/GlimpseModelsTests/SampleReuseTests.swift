@@ -163,6 +163,21 @@ struct SampleReuseTests {
   }
 
   @Test(
+    "a masked batch over the row limit is scored in parts (16, 16 and 5 rows) whose scores equal the dense ones within 1e-5"
+  )
+  func largeBatchesGoInParts() throws {
+    let (classifier, batch, _, sum) = try Self.setup(
+      Self.model(width: 8, seed: 6), groupCount: 9, cell: 8, rows: 37, seed: 8)
+    let parts = classifier.scored(batch, stem: sum, reusing: true, maximumRows: 16)
+    let whole = classifier.scored(batch, stem: sum)
+    #expect(parts.rows == 37 && parts.columns == whole.columns)
+    #expect(Self.maxDifference(parts.storage, whole.storage) <= 1e-5)
+    // Each part's rows land in their place: the last part's first row is row 32's.
+    #expect(Self.maxDifference(parts.row(32), whole.row(32)) <= 1e-5)
+    #expect(Self.maxDifference(parts.row(32), whole.row(31)) > 1e-6)
+  }
+
+  @Test(
     "each exit map, written out for a batch of rows, equals the dense graph's map there within 1e-5 relative"
   )
   func exitMapsMatchDense() throws {

@@ -27,10 +27,7 @@ extension ONNXClassifier {
     precondition(
       batch.base.count == featureCount,
       "masked images have \(batch.base.count) values, the model \(featureCount)")
-    if let sum = stemSum(batch) {
-      if let reuse = sampleReuse(batch, sum: sum) { return scored(batch, reuse: reuse) }
-      return scored(batch, stem: sum)
-    }
+    if let sum = stemSum(batch) { return scored(batch, stem: sum, reusing: true) }
     let groupCount = batch.groupCount
     return batch.base.withUnsafeBufferPointer { base in
       batch.delta.withUnsafeBufferPointer { delta in
@@ -69,6 +66,34 @@ extension ONNXClassifier {
       // The stem ran on this image size when the classifier was made.
       preconditionFailure("the ONNX stem convolution failed on its own image size: \(error)")
     }
+  }
+
+  /// Scores a masked batch through its stem sum; with `reusing`, parts of at most `maximumRows`
+  /// rows through `SampleReuse` where it applies (its tables hold rows × positions entries per
+  /// map: 1000 rows of a 112×112 stem output take 50 MB, so 10 000 samples go in ten parts).
+  func scored(
+    _ batch: MaskedBatch, stem sum: StemSum, reusing: Bool,
+    maximumRows: Int = SampleReuse.maximumRows
+  ) -> Matrix {
+    guard reusing else { return scored(batch, stem: sum) }
+    guard batch.rows > maximumRows else {
+      if let reuse = sampleReuse(batch, sum: sum) { return scored(batch, reuse: reuse) }
+      return scored(batch, stem: sum)
+    }
+    var result = Matrix(rows: batch.rows, columns: classNames.count)
+    let columns = batch.groupCount
+    for start in stride(from: 0, to: batch.rows, by: maximumRows) {
+      let count = min(maximumRows, batch.rows - start)
+      var part = batch
+      part.coefficients = Matrix(rows: count, columns: columns) { r, g in
+        batch.coefficients[start + r, g]
+      }
+      let scores = scored(part, stem: sum, reusing: true, maximumRows: maximumRows)
+      let width = result.columns
+      result.storage.replaceSubrange(
+        (start * width)..<((start + count) * width), with: scores.storage)
+    }
+    return result
   }
 
   /// The first maps of `batch` computed once per position and class of rows (`SampleReuse`),

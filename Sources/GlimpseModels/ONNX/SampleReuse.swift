@@ -102,6 +102,10 @@ struct SampleReuse: @unchecked Sendable {
   /// hold gigabytes for a thousand rows.
   static let maximumItemValues = 1 << 26
 
+  /// The most rows one `SampleReuse` covers; larger masked batches are scored in parts
+  /// (`ONNXClassifier.scored(_:stem:reusing:maximumRows:)`), which bounds its tables.
+  static let maximumRows = 1024
+
   /// The maps the rest of the graph reads, with their items.
   var exits: [(slot: Int, map: ItemMap)]
   /// Graph steps that do not run (the stem's and the prefix's).
