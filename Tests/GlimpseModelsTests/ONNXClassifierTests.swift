@@ -125,7 +125,7 @@ struct ONNXClassifierTests {
   /// are rounded before the sum instead of after, so the contract is agreement within 1e-5 in
   /// probability, no longer the bits (which the fallback path keeps, `ONNXStemSumTests`).
   @Test(
-    "LIME's masked batches score within 1e-5 of their materialised images (the stem sum runs on the ResNet's 7×7/2 stem and the Keras NHWC 3×3)",
+    "LIME's masked batches score within 1e-5 of their materialised images (the stem sum runs on the ResNet's 7×7/2 stem and the Keras NHWC 3×3; sample reuse on the ResNet)",
     arguments: ["resnet", "keras"])
   func maskedBatchMatchesMaterialised(name: String) throws {
     let (_, reference, classifier) = try model(name)
@@ -146,7 +146,12 @@ struct ONNXClassifierTests {
     #expect(classifier.scoresMaskedBatchesWithoutImages)
     let p = classifier.predictProbabilities(batch)
     let q = classifier.predictProbabilities(batch.materialized())
-    #expect(classifier.stemSum(batch) != nil, "\(name): the stem sum did not run")
+    let sum = try #require(classifier.stemSum(batch), "\(name): the stem sum did not run")
     #expect(maxAbsoluteDifference(p.storage, q.storage) <= 1e-5, "\(name)")
+    // On the PyTorch export the 0/1 masks also take `SampleReuse` (its max-pool and blocks).
+    if name == "resnet" {
+      let reuse = try #require(classifier.sampleReuse(batch, sum: sum))
+      #expect(!reuse.shares.isEmpty)
+    }
   }
 }
