@@ -8,22 +8,23 @@ import GlimpseCore
 //    the union of its inputs' sets over the positions its window reads (`ONNXGraph+Reuse`).
 //    Rows with equal coefficients on G_s(p) have equal values there, so each map is computed
 //    once per position and *class* of rows (an item), not once per position and row. With
-//    LIME's 0/1 coefficients and 1000 samples, a 3×3 convolution after the ResNet stem sees 2–6
-//    superpixels per position, so 4–64 classes instead of 1000 rows (measured on the six
-//    segmenters of the benchmark: 1–10 % of the rows in the first stage, 40–90 % in the second).
+//    LIME's 0/1 coefficients and 1000 samples, measured on the benchmark's six segmenters
+//    through the width-16 ResNet-18: items are 0.3–3 % of rows × positions after the max-pool,
+//    1–30 % in the first stage, 10–60 % in the second.
 // 2. An item is computed from its class's first row (its owner): that row's items of the input
 //    maps at the positions the window reads. Rows of one class at (s, p) are in one class at
 //    every input position read, because G_s(p) contains those positions' sets; so the item is
 //    the value for every row of the class. Classes are found per distinct set: the rows' bits on
 //    the set's groups, looked up in a table of 2^k entries (k ≤ 16); above 16 groups every row
 //    is its own class (1000 rows over 2^17 patterns leave almost no equal pair).
-// 3. Items are channel vectors. A Conv gathers each item's window from its input's items (one
-//    copy of C values per tap, zeros for the padding) into rows of [kh·kw·C] and multiplies a
-//    chunk of rows by the weights in one GEMM (`ReuseStep`'s layout), then adds the bias and
-//    applies the activation; a MaxPool, an Add and an activation work item by item. The chunks
-//    are shared among the model's threads.
+// 3. Items are channel vectors. A Conv is CKernels' indirect convolution over pointers to its
+//    input's items (`SampleReuse+Steps`); a MaxPool, an Add and an activation work item by
+//    item. Each is spread over the model's threads.
 // 4. The maps the rest of the graph reads (exits) are written out per graph batch in NCHW from
 //    their items, and the graph runs on from them (`ONNXGraph.run(filled:skipping:)`).
+// 5. The prefix ends at the first step whose items would exceed `maximumItemShare` of its rows
+//    × positions (from there on the dense graph is as fast) or `maximumItemValues` values.
+//    Batches of more than `maximumRows` rows are scored in parts, each with its own reuse.
 // 6. Items are stored grouped by owner row, each row's in position order: where most rows own
 //    their items (the later steps), a row's items then lie together as an image's map would, and
 //    the windows of consecutive items read neighbouring items instead of items 1000 rows apart
@@ -33,11 +34,9 @@ import GlimpseCore
 //    applied to each chunk of the Conv's items as it leaves the kernel, when the two maps have
 //    the same group sets (they do in a ResNet: the Conv's window holds the shortcut's), so one
 //    pass over the items is saved. The arithmetic is the Add's.
-// 5. The prefix ends at the first step whose items would exceed `maximumItemShare` of its rows
-//    × positions: from there on, the dense graph is faster than gathering.
 
 /// The distinct values of the first maps of a graph over the rows of one masked batch (note 1).
-struct SampleReuse: @unchecked Sendable {
+struct SampleReuse: Sendable {
   /// One map's items and how rows find them.
   struct ItemMap {
     var channels: Int
@@ -110,7 +109,7 @@ struct SampleReuse: @unchecked Sendable {
   var exits: [(slot: Int, map: ItemMap)]
   /// Graph steps that do not run (the stem's and the prefix's).
   var skipped: Set<Int>
-  /// The prefix steps run on items, and their share of items (for tests and the benchmark).
+  /// The share of items (of rows × positions) of each prefix step run on items, in order.
   var shares: [Double]
 
   /// The items of `graph`'s first maps for `batch`, or `nil` when the coefficients are not all
@@ -126,7 +125,7 @@ struct SampleReuse: @unchecked Sendable {
     let rows = batch.rows
     let groupCount = batch.groupCount
     let words = (groupCount + 63) / 64
-    var classifier = ClassFinder(batch: batch)
+    var finder = ClassFinder(batch: batch)
 
     // The stem's sets: the groups whose box holds each position.
     let plane = sum.height * sum.width
@@ -140,7 +139,7 @@ struct SampleReuse: @unchecked Sendable {
       }
     }
     var maps: [Int: ItemMap] = [:]
-    var stemMap = classifier.map(
+    var stemMap = finder.map(
       bits: stemBits, words: words, channels: sum.channels, height: sum.height, width: sum.width)
     stemMap.values = Self.stemValues(stemMap, sum: sum, batch: batch)
     maps[stem.output] = stemMap
@@ -171,7 +170,7 @@ struct SampleReuse: @unchecked Sendable {
     var k = 0
     while k < candidates.count {
       let step = candidates[k]
-      var map = classifier.map(
+      var map = finder.map(
         bits: Self.bits(of: step, maps: maps, words: words), words: words,
         channels: step.channels, height: step.height, width: step.width)
       let share = Double(map.itemCount) / Double(rows * step.height * step.width)
