@@ -31,6 +31,18 @@ struct ONNXFusionTests {
     return attribute
   }
 
+  /// A model of opset 17 with no node yet, one input "x" and one output "y" (shapes left open).
+  static func emptyModel() -> ONNX.Model {
+    var model = ONNX.Model()
+    model.opsetImports = [ONNX.OperatorSet(domain: "", version: 17)]
+    var input = ONNX.ValueInfo()
+    input.name = "x"
+    var output = ONNX.ValueInfo()
+    output.name = "y"
+    (model.graph.inputs, model.graph.outputs) = ([input], [output])
+    return model
+  }
+
   static func node(
     _ op: String, _ inputs: [String], _ output: String, _ attributes: [ONNX.Attribute] = []
   ) -> ONNX.Node {
@@ -61,14 +73,7 @@ struct ONNXFusionTests {
   /// with bias + Clip(0, 6) whose bounds are initializers (opset 11+).
   static func model(seed: UInt64) -> ONNX.Model {
     var rng = SeededGenerator(seed: seed)
-    var model = ONNX.Model()
-    model.opsetImports = [ONNX.OperatorSet(domain: "", version: 17)]
-    var input = ONNX.ValueInfo()
-    input.name = "x"
-    var output = ONNX.ValueInfo()
-    output.name = "y"
-    model.graph.inputs = [input]
-    model.graph.outputs = [output]
+    var model = emptyModel()
     var initializers = [
       weights("w1", [16, 3, 5, 5], scale: 0.25, using: &rng),
       weights("b1", [16], scale: 0.1, using: &rng),

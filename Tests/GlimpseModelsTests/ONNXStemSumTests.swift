@@ -65,13 +65,7 @@ struct ONNXStemSumTests {
   static func model(_ c: Case, seed: UInt64) -> ONNX.Model {
     typealias F = ONNXFusionTests
     var rng = SeededGenerator(seed: seed)
-    var model = ONNX.Model()
-    model.opsetImports = [ONNX.OperatorSet(domain: "", version: 17)]
-    var input = ONNX.ValueInfo()
-    input.name = "x"
-    var output = ONNX.ValueInfo()
-    output.name = "y"
-    (model.graph.inputs, model.graph.outputs) = ([input], [output])
+    var model = F.emptyModel()
     let m = c.filters
     var initializers = [
       F.weights(

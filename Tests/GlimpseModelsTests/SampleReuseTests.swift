@@ -16,13 +16,7 @@ struct SampleReuseTests {
   /// stage, `2·width` in the second; Clip(0, 6) instead of Relu when `clip`.
   static func model(width: Int, clip: Bool = false, seed: UInt64) -> ONNX.Model {
     var rng = SeededGenerator(seed: seed)
-    var model = ONNX.Model()
-    model.opsetImports = [ONNX.OperatorSet(domain: "", version: 17)]
-    var input = ONNX.ValueInfo()
-    input.name = "x"
-    var output = ONNX.ValueInfo()
-    output.name = "y"
-    (model.graph.inputs, model.graph.outputs) = ([input], [output])
+    var model = F.emptyModel()
     let (a, b) = (width, 2 * width)
     var low = ONNX.TensorProto()
     (low.name, low.dataType, low.floatData) = ("low", ONNX.DataType.float.rawValue, [0])
@@ -168,7 +162,7 @@ struct SampleReuseTests {
   func largeBatchesGoInParts() throws {
     let (classifier, batch, _, sum) = try Self.setup(
       Self.model(width: 8, seed: 6), groupCount: 9, cell: 8, rows: 37, seed: 8)
-    let parts = classifier.scored(batch, stem: sum, reusing: true, maximumRows: 16)
+    let parts = classifier.scoredReusing(batch, stem: sum, maximumRows: 16)
     let whole = classifier.scored(batch, stem: sum)
     #expect(parts.rows == 37 && parts.columns == whole.columns)
     #expect(Self.maxDifference(parts.storage, whole.storage) <= 1e-5)

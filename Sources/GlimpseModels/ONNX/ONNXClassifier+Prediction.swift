@@ -27,7 +27,7 @@ extension ONNXClassifier {
     precondition(
       batch.base.count == featureCount,
       "masked images have \(batch.base.count) values, the model \(featureCount)")
-    if let sum = stemSum(batch) { return scored(batch, stem: sum, reusing: true) }
+    if let sum = stemSum(batch) { return scoredReusing(batch, stem: sum) }
     let groupCount = batch.groupCount
     return batch.base.withUnsafeBufferPointer { base in
       batch.delta.withUnsafeBufferPointer { delta in
@@ -68,14 +68,12 @@ extension ONNXClassifier {
     }
   }
 
-  /// Scores a masked batch through its stem sum; with `reusing`, parts of at most `maximumRows`
-  /// rows through `SampleReuse` where it applies (its tables hold rows × positions entries per
+  /// Scores a masked batch through its stem sum, in parts of at most `maximumRows` rows each
+  /// through `SampleReuse` where it applies (its tables hold rows × positions entries per
   /// map: 1000 rows of a 112×112 stem output take 50 MB, so 10 000 samples go in ten parts).
-  func scored(
-    _ batch: MaskedBatch, stem sum: StemSum, reusing: Bool,
-    maximumRows: Int = SampleReuse.maximumRows
+  func scoredReusing(
+    _ batch: MaskedBatch, stem sum: StemSum, maximumRows: Int = SampleReuse.maximumRows
   ) -> Matrix {
-    guard reusing else { return scored(batch, stem: sum) }
     guard batch.rows > maximumRows else {
       if let reuse = sampleReuse(batch, sum: sum) { return scored(batch, reuse: reuse) }
       return scored(batch, stem: sum)
@@ -88,7 +86,7 @@ extension ONNXClassifier {
       part.coefficients = Matrix(rows: count, columns: columns) { r, g in
         batch.coefficients[start + r, g]
       }
-      let scores = scored(part, stem: sum, reusing: true, maximumRows: maximumRows)
+      let scores = scoredReusing(part, stem: sum, maximumRows: maximumRows)
       let width = result.columns
       result.storage.replaceSubrange(
         (start * width)..<((start + count) * width), with: scores.storage)

@@ -13,12 +13,10 @@ struct ReuseStep {
   /// What the step computes on one position's channel vector.
   enum Kind {
     /// A convolution: the weights laid out `[kh·kw·C, M]` (tap-major, then input channel),
-    /// the bias (`M`) and the fused activation.
-    case conv(
-      weights: [Float], bias: [Float]?, kernel: (rows: Int, columns: Int),
-      activation: ONNXActivation?)
+    /// the bias (`M`) and the fused activation; the kernel's size is the step's `axes`'.
+    case conv(weights: [Float], bias: [Float]?, activation: ONNXActivation?)
     /// The maximum over the window's in-range positions.
-    case maxPool(kernel: (rows: Int, columns: Int))
+    case maxPool
     /// The sum of two maps of one shape, then the activation.
     case add(ONNXActivation?)
     /// An activation alone.
@@ -75,7 +73,7 @@ extension ONNXGraph {
             window, input: [shape.height, shape.width], kernel: kernel)
         else { return result }
         reuse = ReuseStep(
-          position: position, kind: .maxPool(kernel: (kernel[0], kernel[1])), inputs: [data],
+          position: position, kind: .maxPool, inputs: [data],
           output: step.outputs[0], channels: shape.channels, height: axes[0].output,
           width: axes[1].output, axes: axes)
       case .relu:
@@ -139,7 +137,7 @@ extension ONNXGraph {
     }
     return ReuseStep(
       position: position,
-      kind: .conv(weights: laidOut, bias: bias, kernel: (kh, kw), activation: activation),
+      kind: .conv(weights: laidOut, bias: bias, activation: activation),
       inputs: [step.inputs[0] ?? 0], output: step.outputs[0], channels: m,
       height: axes[0].output, width: axes[1].output, axes: axes)
   }

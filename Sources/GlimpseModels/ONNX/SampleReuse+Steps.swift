@@ -23,10 +23,10 @@ extension SampleReuse {
     let table = input.table
     let plane = input.height * input.width
     switch step.kind {
-    case .conv(let weights, let bias, let kernel, let activation):
+    case .conv(let weights, let bias, let activation):
       return convolved(
         map: map, input: input, table: table, axes: step.axes ?? [], weights: weights, bias: bias,
-        kernel: kernel, outputChannels: channels, activation: activation)
+        outputChannels: channels, activation: activation)
     case .maxPool:
       guard let axes = step.axes else { return [] }
       return input.values.withUnsafeBufferPointer { source in
@@ -116,12 +116,12 @@ extension SampleReuse {
   static func convolved(
     map: ItemMap, input: ItemMap, table: [Int32], axes: [AxisWindow], weights: [Float],
     bias: [Float]?,
-    kernel: (rows: Int, columns: Int), outputChannels m: Int, activation: ONNXActivation?,
+    outputChannels m: Int, activation: ONNXActivation?,
     residual: (map: ItemMap, table: [Int32])? = nil
   ) -> [Float] {
     let count = map.itemCount
     let c = input.channels
-    let tapCount = kernel.rows * kernel.columns
+    let tapCount = axes[0].kernel * axes[1].kernel
     let (clamp, low, high): (Int32, Float, Float) =
       switch residual == nil ? activation : nil {
       case .relu?: (1, 0, .infinity)

@@ -102,7 +102,7 @@ struct SampleReuse: Sendable {
   static let maximumItemValues = 1 << 26
 
   /// The most rows one `SampleReuse` covers; larger masked batches are scored in parts
-  /// (`ONNXClassifier.scored(_:stem:reusing:maximumRows:)`), which bounds its tables.
+  /// (`ONNXClassifier.scoredReusing(_:stem:maximumRows:)`), which bounds its tables.
   static let maximumRows = 1024
 
   /// The maps the rest of the graph reads, with their items.
@@ -170,26 +170,27 @@ struct SampleReuse: Sendable {
     var k = 0
     while k < candidates.count {
       let step = candidates[k]
+      let bits = Self.bits(of: step, maps: maps, words: words)
       var map = finder.map(
-        bits: Self.bits(of: step, maps: maps, words: words), words: words,
-        channels: step.channels, height: step.height, width: step.width)
+        bits: bits, words: words, channels: step.channels, height: step.height,
+        width: step.width)
       let share = Double(map.itemCount) / Double(rows * step.height * step.width)
       guard share <= maximumShare, map.itemCount * step.channels <= Self.maximumItemValues
       else { break }
       // Note 7: a Conv whose one reader is the next step, an Add, and whose items the Add's are.
-      if case .conv(let weights, let bias, let kernel, nil) = step.kind, k + 1 < candidates.count,
+      if case .conv(let weights, let bias, nil) = step.kind, k + 1 < candidates.count,
         case .add(let activation) = candidates[k + 1].kind,
         candidates[k + 1].inputs.contains(step.output), readers[step.output] == 1,
         !graph.outputSlots.contains(step.output), let input = maps[step.inputs[0]]
       {
         let add = candidates[k + 1]
         let other = add.inputs[0] == step.output ? add.inputs[1] : add.inputs[0]
-        let addBits = Self.bits(of: add, maps: maps, words: words)
-        let convBits = Self.bits(of: step, maps: maps, words: words)
-        if other != step.output, let residual = maps[other], addBits == convBits {
+        if other != step.output, let residual = maps[other],
+          Self.bits(of: add, maps: maps, words: words) == bits
+        {
           map.values = Self.convolved(
             map: map, input: input, table: input.table, axes: step.axes ?? [],
-            weights: weights, bias: bias, kernel: kernel, outputChannels: step.channels,
+            weights: weights, bias: bias, outputChannels: step.channels,
             activation: activation, residual: (residual, residual.table))
           maps[add.output] = map
           ran += [step, add]
