@@ -4,8 +4,9 @@ import Testing
 
 @testable import GlimpseModels
 
-/// One convolution to check: sizes, stride and what the epilogue adds.
-private struct ConvCase: CustomStringConvertible {
+/// One convolution to check: sizes, stride and what the epilogue adds (the direct and Winograd
+/// kernel tests).
+struct ConvCase: CustomStringConvertible {
   var images: Int
   var channels: Int
   var outChannels: Int
@@ -35,7 +36,7 @@ struct CKernelsConvolutionTests {
 
   /// The ONNX Conv definition term by term (3×3, padding 1, cross-correlation), in Double, then
   /// the bias, the residual and the clamp.
-  private static func naive(
+  static func naive(
     _ c: ConvCase, x: [Float], w: [Float], b: [Float], residual: [Float]
   ) -> [Double] {
     let (oh, ow) = (c.outHeight, c.outWidth)

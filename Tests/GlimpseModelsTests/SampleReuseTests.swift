@@ -261,7 +261,7 @@ struct SampleReuseTests {
   func appliesToLIMEMasksOnly() throws {
     let (h, w) = (40, 36)
     let (classifier, masked, stem, sum) = try Self.setup(
-      Self.model(width: 8, seed: 2), groupCount: 7, cell: 9, rows: 30, seed: 4)
+      Self.model(width: 8, seed: 2), groupCount: 7, cell: 9, rows: 300, seed: 4)
     var batch = masked
     #expect(classifier.sampleReuse(batch, sum: sum) != nil)
     let p = classifier.predictProbabilities(batch)

@@ -75,4 +75,37 @@ int glimpse_indirect_conv_f32(
   const float *weights, const float *bias, ptrdiff_t out_channels, int clamp, float low,
   float high, float *output, glimpse_kernel_variant variant);
 
+/// The channels a Winograd F(4×4, 3×3) operand holds for `channels`: rounded up to 8 (the
+/// extra ones are zeros).
+ptrdiff_t glimpse_winograd_f4_padded_channels(ptrdiff_t channels);
+
+/// The transformed kernels U = G g Gᵀ of a 3×3 convolution for Winograd F(4×4, 3×3) (Lavin &
+/// Gray 2016, §4.1), computed in double precision: `weights` [out_channels][channels][3][3]
+/// (OIHW, cross-correlation) into `transformed` [36][Cp][Mp], Cp and Mp the padded channel
+/// counts (`glimpse_winograd_f4_padded_channels`; padding rows and columns are zeros). Returns
+/// 0, or −1 for a bad size.
+int glimpse_winograd_f4_kernels_f32(
+  const float *weights, ptrdiff_t out_channels, ptrdiff_t channels, float *transformed);
+
+/// The transformed input tiles V = Bᵀ d B of `images` NCHW maps for a Winograd F(4×4, 3×3)
+/// convolution with padding 1: tile t (image-major, then tile row, then tile column of the
+/// ⌈height/4⌉ × ⌈width/4⌉ tiles of 4×4 outputs) goes to `transformed[ξ · position_stride + t ·
+/// Cp + c]` for each transform-domain position ξ < 36 and channel c < Cp (zeros past
+/// `channels`). Returns 0, or −1 for a bad size, a `position_stride` below tiles · Cp, or a
+/// failed allocation. A variant the CPU lacks falls back to the baseline.
+int glimpse_winograd_f4_input_f32(
+  const float *input, ptrdiff_t images, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
+  float *transformed, ptrdiff_t position_stride, glimpse_kernel_variant variant);
+
+/// The output Aᵀ P A of a Winograd F(4×4, 3×3) convolution from its products `products[ξ ·
+/// position_stride + t · Mp + m]` (tiles numbered as in `glimpse_winograd_f4_input_f32`), into
+/// `images` NCHW maps of `out_channels` × `height` × `width` at `output`, plus `bias`
+/// ([out_channels]) and `residual` (the output's shape) where not NULL, then clamped to [low,
+/// high] when `clamp` is non-zero. Returns 0, or −1 for a bad size. A variant the CPU lacks
+/// falls back to the baseline.
+int glimpse_winograd_f4_output_f32(
+  const float *products, ptrdiff_t position_stride, ptrdiff_t images, ptrdiff_t out_channels,
+  ptrdiff_t height, ptrdiff_t width, const float *bias, const float *residual, int clamp,
+  float low, float high, float *output, glimpse_kernel_variant variant);
+
 #endif

@@ -13,6 +13,8 @@
 //       initializer weights runs through the CNN module's `Conv2D` with its Winograd kernels
 //       transformed once (F(4×4, 3×3), Lavin & Gray 2016: 36 multiplications per 16 outputs
 //       instead of 144), the maps copied to its channel-major layout and back.
+//    d. The same Conv with pads of 1 also gets its kernels transformed for CKernels' NCHW
+//       Winograd (`ONNXKernels+Winograd`), which runs it in place of 1c where present.
 // 2. Folding and Winograd change rounding only: the tests compare the rewritten graph with the
 //    plain one on seeded random weights (ONNXFusionTests), and the onnxruntime fixtures keep
 //    their 1e-4 bar.
@@ -45,6 +47,9 @@ struct PreparedConvolution: Sendable, Equatable {
   var activation: ONNXActivation?
   /// The layer that computes it by Winograd, with its kernels transformed.
   var winograd: Conv2D<Float>?
+  /// Its kernels transformed for CKernels' NCHW Winograd F(4×4, 3×3), for a 3×3 stride-1 Conv
+  /// with padding 1 (`ONNXKernels+Winograd`).
+  var winogradKernels: WinogradKernels? = nil
 }
 
 extension ONNXGraph {
@@ -58,7 +63,8 @@ extension ONNXGraph {
       steps[k].op = .convolution(
         PreparedConvolution(
           window: window, group: group, activation: nil,
-          winograd: winogradLayer(steps[k], window: window, group: group, slots: slots)))
+          winograd: winogradLayer(steps[k], window: window, group: group, slots: slots),
+          winogradKernels: winogradKernels(steps[k], window: window, group: group, slots: slots)))
     }
     return steps
   }
@@ -162,7 +168,9 @@ extension ONNXGraph {
         steps[k].op = .convolution(
           PreparedConvolution(
             window: window, group: group, activation: activation,
-            winograd: winogradLayer(steps[k], window: window, group: group, slots: slots)))
+            winograd: winogradLayer(steps[k], window: window, group: group, slots: slots),
+            winogradKernels: winogradKernels(
+              steps[k], window: window, group: group, slots: slots)))
       default:
         steps[k].op = .addActivation(activation)
       }
@@ -188,6 +196,20 @@ extension ONNXGraph {
     default:
       return nil
     }
+  }
+
+  /// The NCHW Winograd kernels of a 3×3 stride-1 group-1 Conv with padding 1 and initializer
+  /// weights, else `nil`.
+  static func winogradKernels(
+    _ step: Step, window: WindowSettings, group: Int, slots: [ONNXValue?]
+  ) -> WinogradKernels? {
+    guard group == 1, step.inputs.count >= 2, let w = constant(step.inputs[1], slots),
+      w.rank == 4, w.shape[2] == 3, w.shape[3] == 3,
+      window.kernel == nil || window.kernel == [3, 3], window.strides == [1, 1],
+      window.dilations == [1, 1], window.autoPad == "NOTSET" || window.autoPad.isEmpty,
+      window.pads == [1, 1, 1, 1]
+    else { return nil }
+    return WinogradKernels(weights: w)
   }
 
   /// The Winograd layer of a Conv step that qualifies (note 1c), else `nil`.

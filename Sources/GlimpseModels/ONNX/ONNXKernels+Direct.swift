@@ -17,6 +17,9 @@ import CKernels
 //    width-16 ResNet-18 (6 segmenters × 1000 samples, alternated, load about 1) took 9.9 and
 //    11.5 s with it against 10.5 and 12.0 s without (user time 16.6 and 18.0 s against 17.9 and
 //    20.0 s), so the 14×14 layers of the third stage take it too.
+//    Since NCHW Winograd (`ONNXKernels+Winograd`, note 4) took every 3×3 stride-1 pad-1 Conv
+//    with initializer weights, the direct kernel computes only those whose weights are computed
+//    in the graph.
 // 2. Only the geometry the kernel computes: 3×3 weights, stride 1, dilation 1, one group, pads
 //    of 1 on every side with auto_pad NOTSET. Anything else keeps the previous paths.
 // 3. Only with the AVX2 + FMA variant: the baseline one measured 1.6–3.4× slower than im2col
@@ -84,13 +87,5 @@ extension ONNXKernels {
       initialized = count
     }
     return status == 0 ? Tensor(shape: [n, m, h, width], values: values) : nil
-  }
-
-  /// `body` with the array's base address, or `nil` without an array.
-  private static func withOptionalPointer<R>(
-    _ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R
-  ) -> R {
-    guard let values else { return body(nil) }
-    return values.withUnsafeBufferPointer { body($0.baseAddress) }
   }
 }

@@ -11,18 +11,28 @@
 //    more than the multiplications they save on products only 16–32 deep); at 64 the two were
 //    within noise; from 128 Winograd was 1.3–1.6× faster. The layer is still prepared from 8
 //    channels (its transformed kernels are small there), so the choice is made here, per run.
+//    Both now serve only Convs NCHW Winograd does not take (pads other than 1: note 1d of
+//    `ONNXGraph+Fusion`).
 
 extension ONNXKernels {
   /// The fewest input channels for which a prepared Conv runs by Winograd (note 3).
   static let winogradMinimumChannels = 96
 
-  /// A prepared Conv: by the direct kernel where it measured faster (`ONNXKernels+Direct`), by
+  /// A prepared Conv: by NCHW Winograd when it has kernels for it (`ONNXKernels+Winograd`), by
+  /// the direct kernel where it measured faster (`ONNXKernels+Direct`), by
   /// Winograd when it has a layer, enough input channels (note 3) and the input fits it, else as
   /// `conv`.
   static func convolution(
     _ x: Tensor<Float>, weights: Tensor<Float>, bias: Tensor<Float>?,
     prepared: PreparedConvolution
   ) throws(KernelError) -> Tensor<Float> {
+    if let kernels = prepared.winogradKernels, takesWinogradF4Path(x, kernels: kernels),
+      bias == nil || bias?.shape == [kernels.outChannels],
+      let output = winogradF4Conv(
+        x, kernels: kernels, bias: bias, activation: prepared.activation)
+    {
+      return output
+    }
     if takesDirectPath(x, weights: weights, bias: bias, prepared: prepared),
       let output = directConv(x, weights: weights, bias: bias, activation: prepared.activation)
     {
