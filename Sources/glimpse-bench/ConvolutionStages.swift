@@ -3,8 +3,8 @@ import GlimpseCore
 import GlimpseModels
 
 // The 3×3 convolution stages compare, one layer at a time, the ONNX runner's path for a 3×3
-// Conv + bias + Relu (chunked im2col + OpenBLAS sgemm below 96 input channels, Winograd from 96:
-// `ONNXKernels+Fused`, note 3) with CKernels' direct convolution (`glimpse_conv3x3_f32`) on the
+// Conv + bias + Relu (stride 1: NCHW Winograd, `ONNXKernels+Winograd`; stride 2: chunked im2col
+// + OpenBLAS sgemm) with CKernels' direct convolution (`glimpse_conv3x3_f32`) on the
 // same seeded batch of 6 images (the classifier's graph batch), one thread, OpenBLAS at one
 // thread. Each returns the median seconds per image of `repeats` calls. Stage names:
 // `conv3x3-PATH-LAYER` with PATH `runner`, `direct` (the process's default variant: AVX2 + FMA
@@ -12,9 +12,8 @@ import GlimpseModels
 // ResNet-18 at base width 16 (`c16-56`: 16 channels on 56×56, … `c128-7`), its stride-2 first
 // convolutions (`c16-56-s2`: 16 → 32 channels, 56×56 → 28×28, …), and the full-width 64-channel
 // 56×56 layer (`c64-56`). Every stage first checks the two paths agree within 1e-4 relative.
-// The runner sends some of these shapes to the direct kernel itself (`ONNXKernels+Direct`), but
-// only with the AVX2 variant: run the `runner` stages with GLIMPSE_SIMD=baseline to time the
-// im2col/Winograd path they replaced (GLIMPSE_SIMD touches CKernels alone, not OpenBLAS).
+// GLIMPSE_SIMD=baseline times the runner's Winograd with its baseline transforms (GLIMPSE_SIMD
+// touches CKernels alone, not OpenBLAS).
 
 /// One 3×3 convolution layer to time.
 struct ConvolutionLayer {

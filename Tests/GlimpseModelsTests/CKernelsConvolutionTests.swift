@@ -115,12 +115,11 @@ struct CKernelsConvolutionTests {
     return worst
   }
 
-  @Test(
-    "stride 1 equals the naive convolution within 1e-5 relative: 1×1, 7×7, 14×14, 28×28, 56×56, 5×9, 13×3 maps; 1–64 channels; bias, ReLU, Clip, residual; batches of 1 and 3"
-  )
-  func strideOne() {
+  /// Stride-1 shapes both kernels are checked on: 1×1 to 56×56 and odd maps, 1–64 channels,
+  /// every epilogue.
+  static var strideOneCases: [ConvCase] {
     let relu: (low: Float, high: Float) = (0, .infinity)
-    let cases = [
+    return [
       ConvCase(images: 1, channels: 3, outChannels: 8, height: 1, width: 1, clamp: relu),
       ConvCase(images: 3, channels: 1, outChannels: 1, height: 1, width: 1, bias: false),
       ConvCase(
@@ -138,6 +137,13 @@ struct CKernelsConvolutionTests {
       ConvCase(images: 1, channels: 1, outChannels: 3, height: 13, width: 3, residual: true),
       ConvCase(images: 3, channels: 8, outChannels: 5, height: 13, width: 3),
     ]
+  }
+
+  @Test(
+    "stride 1 equals the naive convolution within 1e-5 relative: 1×1, 7×7, 14×14, 28×28, 56×56, 5×9, 13×3 maps; 1–64 channels; bias, ReLU, Clip, residual; batches of 1 and 3"
+  )
+  func strideOne() {
+    let cases = Self.strideOneCases
     for (k, c) in cases.enumerated() {
       let error = Self.worstError(c, seed: UInt64(k))
       #expect(error <= 1e-5, "\(c): \(error)")
@@ -192,20 +198,27 @@ struct CKernelsConvolutionTests {
     #expect(out == [4, 6, 4, 6, 9, 6, 4, 6, 4])
   }
 
+  /// A tensor of uniform values in [−scale, scale].
+  static func tensor(_ shape: [Int], scale: Float, rng: inout SeededGenerator) -> Tensor<Float> {
+    Tensor(
+      shape: shape,
+      values: (0..<shape.reduce(1, *)).map { _ in scale * Float(rng.nextUnitDouble() * 2 - 1) })
+  }
+
+  /// A 3×3 window with one stride and one pad on every side.
+  static func window(stride: Int, pad: Int) -> WindowSettings {
+    WindowSettings(
+      kernel: [3, 3], strides: [stride, stride], dilations: [1, 1],
+      pads: Array(repeating: pad, count: 4), autoPad: "NOTSET", ceilMode: false)
+  }
+
   @Test(
     "the ONNX runner takes the direct kernel for a 3×3 stride-1 pad-1 Conv of 32 output channels (Relu, Clip, no bias), within 1e-5 relative of im2col; 16 channels, stride 2, pads 0 and groups keep im2col"
   )
   func runnerRoutesToDirect() throws {
     var rng = SeededGenerator(seed: 42)
     func tensor(_ shape: [Int], scale: Float) -> Tensor<Float> {
-      Tensor(
-        shape: shape,
-        values: (0..<shape.reduce(1, *)).map { _ in scale * Float(rng.nextUnitDouble() * 2 - 1) })
-    }
-    func window(stride: Int, pad: Int) -> WindowSettings {
-      WindowSettings(
-        kernel: [3, 3], strides: [stride, stride], dilations: [1, 1],
-        pads: Array(repeating: pad, count: 4), autoPad: "NOTSET", ceilMode: false)
+      CKernelsConvolutionTests.tensor(shape, scale: scale, rng: &rng)
     }
     let x = tensor([3, 32, 11, 13], scale: 1)
     let w = tensor([32, 32, 3, 3], scale: 0.1)
@@ -214,7 +227,7 @@ struct CKernelsConvolutionTests {
       (b, ONNXActivation.relu), (nil, .clip(min: 0, max: 6)), (b, nil),
     ] as [(Tensor<Float>?, ONNXActivation?)] {
       let prepared = PreparedConvolution(
-        window: window(stride: 1, pad: 1), group: 1, activation: activation, winograd: nil)
+        window: Self.window(stride: 1, pad: 1), group: 1, activation: activation, winograd: nil)
       // Only the AVX2 + FMA variant is routed (the baseline one is slower than im2col).
       let routed = ONNXKernels.directVariant == glimpse_kernel_avx2_fma
       #expect(
@@ -233,10 +246,10 @@ struct CKernelsConvolutionTests {
     let narrow = tensor([16, 32, 3, 3], scale: 0.1)
     let grouped = tensor([32, 16, 3, 3], scale: 0.1)
     let others: [(Tensor<Float>, PreparedConvolution)] = [
-      (narrow, PreparedConvolution(window: window(stride: 1, pad: 1), group: 1)),
-      (w, PreparedConvolution(window: window(stride: 2, pad: 1), group: 1)),
-      (w, PreparedConvolution(window: window(stride: 1, pad: 0), group: 1)),
-      (grouped, PreparedConvolution(window: window(stride: 1, pad: 1), group: 2)),
+      (narrow, PreparedConvolution(window: Self.window(stride: 1, pad: 1), group: 1)),
+      (w, PreparedConvolution(window: Self.window(stride: 2, pad: 1), group: 1)),
+      (w, PreparedConvolution(window: Self.window(stride: 1, pad: 0), group: 1)),
+      (grouped, PreparedConvolution(window: Self.window(stride: 1, pad: 1), group: 2)),
     ]
     for (weights, prepared) in others {
       #expect(!ONNXKernels.takesDirectPath(x, weights: weights, bias: nil, prepared: prepared))

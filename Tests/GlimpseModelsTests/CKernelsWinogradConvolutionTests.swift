@@ -47,25 +47,17 @@ struct CKernelsWinogradConvolutionTests {
     "equals the naive convolution within 3e-5 relative: 1×1 to 56×56 maps, sizes not multiples of 4 (5×9, 13×3, 7×7), 1–128 channels (not multiples of 8: 3, 5, 17), bias, ReLU, Clip, residual, batches of 1–20 (several blocks)"
   )
   func equalsNaive() {
+    // The direct kernel's shapes, then larger batches (several blocks), 128 channels and a
+    // 2×6 map.
     let relu: (low: Float, high: Float) = (0, .infinity)
-    let cases = [
-      ConvCase(images: 1, channels: 3, outChannels: 8, height: 1, width: 1, clamp: relu),
-      ConvCase(images: 3, channels: 1, outChannels: 1, height: 1, width: 1, bias: false),
-      ConvCase(
-        images: 3, channels: 64, outChannels: 64, height: 7, width: 7, residual: true,
-        clamp: relu),
-      ConvCase(images: 20, channels: 17, outChannels: 17, height: 7, width: 7, bias: false),
-      ConvCase(images: 1, channels: 32, outChannels: 64, height: 14, width: 14, clamp: (0, 6)),
-      ConvCase(images: 7, channels: 8, outChannels: 16, height: 14, width: 14, residual: true),
-      ConvCase(images: 2, channels: 32, outChannels: 32, height: 28, width: 28, clamp: relu),
-      ConvCase(
-        images: 1, channels: 16, outChannels: 16, height: 56, width: 56, residual: true,
-        clamp: relu),
-      ConvCase(images: 1, channels: 128, outChannels: 128, height: 7, width: 7, clamp: relu),
-      ConvCase(images: 3, channels: 17, outChannels: 5, height: 5, width: 9, clamp: relu),
-      ConvCase(images: 1, channels: 1, outChannels: 3, height: 13, width: 3, residual: true),
-      ConvCase(images: 4, channels: 5, outChannels: 9, height: 2, width: 6),
-    ]
+    let cases =
+      CKernelsConvolutionTests.strideOneCases + [
+        ConvCase(images: 20, channels: 17, outChannels: 17, height: 7, width: 7, bias: false),
+        ConvCase(images: 7, channels: 8, outChannels: 16, height: 14, width: 14, residual: true),
+        ConvCase(images: 2, channels: 32, outChannels: 32, height: 28, width: 28, clamp: relu),
+        ConvCase(images: 1, channels: 128, outChannels: 128, height: 7, width: 7, clamp: relu),
+        ConvCase(images: 4, channels: 5, outChannels: 9, height: 2, width: 6),
+      ]
     for (k, c) in cases.enumerated() {
       let error = Self.worstError(c, seed: UInt64(300 + k))
       #expect(error <= 3e-5, "\(c): \(error)")
@@ -119,30 +111,26 @@ struct CKernelsWinogradConvolutionTests {
   func runnerRoutesToWinograd() throws {
     var rng = SeededGenerator(seed: 43)
     func tensor(_ shape: [Int], scale: Float) -> Tensor<Float> {
-      Tensor(
-        shape: shape,
-        values: (0..<shape.reduce(1, *)).map { _ in scale * Float(rng.nextUnitDouble() * 2 - 1) })
-    }
-    func window(stride: Int, pad: Int) -> WindowSettings {
-      WindowSettings(
-        kernel: [3, 3], strides: [stride, stride], dilations: [1, 1],
-        pads: Array(repeating: pad, count: 4), autoPad: "NOTSET", ceilMode: false)
+      CKernelsConvolutionTests.tensor(shape, scale: scale, rng: &rng)
     }
     let x = tensor([3, 24, 11, 13], scale: 1)
     let w = tensor([40, 24, 3, 3], scale: 0.1)
     let b = tensor([40], scale: 0.5)
     var step = ONNXGraph.Step(
-      name: "conv", opType: "Conv", op: .conv(window(stride: 1, pad: 1), group: 1),
+      name: "conv", opType: "Conv",
+      op: .conv(CKernelsConvolutionTests.window(stride: 1, pad: 1), group: 1),
       inputs: [0, 1, 2], outputs: [3], releases: [])
     let slots: [ONNXValue?] = [nil, .float(w), .float(b), nil]
     let kernels = try #require(
-      ONNXGraph.winogradKernels(step, window: window(stride: 1, pad: 1), group: 1, slots: slots))
+      ONNXGraph.winogradKernels(
+        step, window: CKernelsConvolutionTests.window(stride: 1, pad: 1), group: 1, slots: slots))
     #expect(ONNXKernels.takesWinogradF4Path(x, kernels: kernels))
     for (bias, activation) in [(b, ONNXActivation.relu), (nil, .clip(min: 0, max: 6)), (b, nil)]
       as [(Tensor<Float>?, ONNXActivation?)]
     {
       let prepared = PreparedConvolution(
-        window: window(stride: 1, pad: 1), group: 1, activation: activation, winograd: nil,
+        window: CKernelsConvolutionTests.window(stride: 1, pad: 1), group: 1,
+        activation: activation, winograd: nil,
         winogradKernels: kernels)
       let chosen = try ONNXKernels.convolution(x, weights: w, bias: bias, prepared: prepared)
       let winograd = try #require(
@@ -155,10 +143,11 @@ struct CKernelsWinogradConvolutionTests {
       #expect(error <= 2e-5 * scale, "\(String(describing: activation)): \(error / scale)")
     }
     for (stride, pad, group) in [(2, 1, 1), (1, 0, 1), (1, 1, 2)] {
-      step.op = .conv(window(stride: stride, pad: pad), group: group)
+      step.op = .conv(CKernelsConvolutionTests.window(stride: stride, pad: pad), group: group)
       #expect(
         ONNXGraph.winogradKernels(
-          step, window: window(stride: stride, pad: pad), group: group, slots: slots) == nil)
+          step, window: CKernelsConvolutionTests.window(stride: stride, pad: pad), group: group,
+          slots: slots) == nil)
     }
   }
 }
