@@ -113,6 +113,20 @@ struct GalleryPageTests {
     #expect(!html.contains("http://") && !html.contains("https://"))
   }
 
+  @Test(
+    "a card's probabilities read as in its figure: one decimal below 1 %, <0.1% below 0.05 % (a 1000-class model's)"
+  )
+  func smallProbabilitiesAsInTheFigure() throws {
+    let d = makeTemporaryDirectory()
+    try writeFile(
+      Self.sidecar(
+        source: "photo.png", first: "808", second: "372", p1: 0.0031, p2: 0.0001, truth: nil,
+        agreement: nil, png: "a.png"), to: d + "/a.json")
+    try writeFile(Self.pngHeader(width: 100, height: 100), to: d + "/a.png")
+    let html = try Self.gallery(d)
+    #expect(html.contains("<b>0.3% 808</b> vs &lt;0.1% 372"))
+  }
+
   @Test("sources, class names and PNG names from sidecars are escaped, in text and in attributes")
   func hostileTextIsEscaped() throws {
     let d = makeTemporaryDirectory()

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import GlimpseCore
 import GlimpseData
+import GlimpseRender
 
 /// The index.html of an explanation folder, built from the sidecars it holds.
 ///
@@ -123,7 +124,8 @@ enum Gallery {
       let dimensions = size.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
       let style = size.map { " style=\"--w:\($0.width)px;--h:\($0.height)px\"" } ?? ""
       var caption =
-        "<span class=\"pair\"><b>\(formatPercent(p1)) \(e(first))</b> vs \(formatPercent(p2)) \(e(second))</span>"
+        "<span class=\"pair\"><b>\(e(ExplanationFigure.percent(p1, first)))</b> vs "
+        + "\(e(ExplanationFigure.percent(p2, second)))</span>"
       if let truth {
         caption += " <span class=\"truth\">truth <b>\(e(truth))</b></span>"
         if isWrong { caption += " <span class=\"tag\">wrong</span>" }
