@@ -16,6 +16,8 @@
 // 3. Kernels are transformed once, in double precision, rounded once to Float32.
 // 4. Baseline (multiply, then add) and AVX2 + FMA variants come from one source, as in
 //    Convolution.c.
+// 5. Each call covers a band of tile rows of every image it is given (all of them for small
+//    maps), so that a large map is transformed a few rows at a time and the operands stay small.
 #include "CKernels.h"
 
 #include <stdlib.h>
@@ -93,19 +95,24 @@ int glimpse_winograd_f4_kernels_f32(
     (y)[3 * (ys)] = (t12 + 8.0f * t34) + d5;                               \
   } while (0)
 
+// A band of tile rows `first_row ..< first_row + tile_rows` of each image (note 5).
 typedef struct {
-  ptrdiff_t channels, height, width, tile_rows, tile_columns;
+  ptrdiff_t channels, height, width, first_row, tile_rows, tile_columns;
   ptrdiff_t padded_channels, padded_rows, padded_columns;
 } input_geometry;
 
-// Copies one NCHW image channel-last into the zero-padded buffer of note 2.
+// Copies the input rows of one NCHW image's band channel-last into the zero-padded buffer of
+// note 2: buffer row i holds input row 4 · first_row − 1 + i.
 static void pad_channel_last(const input_geometry *g, const float *image, float *padded) {
   const ptrdiff_t cp = g->padded_channels, pc = g->padded_columns;
   memset(padded, 0, (size_t)(g->padded_rows * pc * cp) * sizeof(float));
+  const ptrdiff_t top = 4 * g->first_row - 1;
+  const ptrdiff_t begin = top < 0 ? 0 : top;
+  const ptrdiff_t end = top + g->padded_rows < g->height ? top + g->padded_rows : g->height;
   for (ptrdiff_t c = 0; c < g->channels; c++) {
     const float *plane = image + c * g->height * g->width;
-    for (ptrdiff_t y = 0; y < g->height; y++) {
-      float *row = padded + ((y + 1) * pc + 1) * cp + c;
+    for (ptrdiff_t y = begin; y < end; y++) {
+      float *row = padded + ((y - top) * pc + 1) * cp + c;
       const float *source = plane + y * g->width;
       for (ptrdiff_t x = 0; x < g->width; x++) row[x * cp] = source[x];
     }
@@ -137,7 +144,7 @@ INLINE void input_image(
 }
 
 typedef struct {
-  ptrdiff_t out_channels, height, width, tile_rows, tile_columns, padded_out;
+  ptrdiff_t out_channels, height, width, first_row, tile_rows, tile_columns, padded_out;
   const float *bias;
   int clamp;
   float low, high;
@@ -199,7 +206,7 @@ INLINE void output_image(
   const float *residual, float *output) {
   const ptrdiff_t mp = g->padded_out, plane = g->height * g->width;
   ptrdiff_t tile = first_tile;
-  for (ptrdiff_t ty = 0; ty < g->tile_rows; ty++) {
+  for (ptrdiff_t ty = g->first_row; ty < g->first_row + g->tile_rows; ty++) {
     const ptrdiff_t rows = g->height - 4 * ty < 4 ? g->height - 4 * ty : 4;
     for (ptrdiff_t tx = 0; tx < g->tile_columns; tx++, tile++) {
       const ptrdiff_t columns = g->width - 4 * tx < 4 ? g->width - 4 * tx : 4;
@@ -254,20 +261,29 @@ WINOGRAD_VARIANTS(input_baseline, output_baseline, )
 WINOGRAD_VARIANTS(input_avx2, output_avx2, __attribute__((target("avx2,fma"))))
 #endif
 
+// Whether tile rows first_row ..< first_row + row_count lie in a map of `height` rows.
+static int valid_band(ptrdiff_t height, ptrdiff_t first_row, ptrdiff_t row_count) {
+  return first_row >= 0 && row_count >= 1 && first_row + row_count <= (height + 3) / 4;
+}
+
 int glimpse_winograd_f4_input_f32(
   const float *input, ptrdiff_t images, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
-  float *transformed, ptrdiff_t position_stride, glimpse_kernel_variant variant) {
-  if (images < 0 || channels < 1 || height < 1 || width < 1) return -1;
+  ptrdiff_t first_row, ptrdiff_t row_count, float *transformed, ptrdiff_t position_stride,
+  glimpse_kernel_variant variant) {
+  if (images < 0 || channels < 1 || height < 1 || width < 1 ||
+      !valid_band(height, first_row, row_count))
+    return -1;
   input_geometry g;
   g.channels = channels;
   g.height = height;
   g.width = width;
-  g.tile_rows = (height + 3) / 4;
+  g.first_row = first_row;
+  g.tile_rows = row_count;
   g.tile_columns = (width + 3) / 4;
   g.padded_channels = rounded_up(channels);
-  g.padded_rows = 4 * g.tile_rows + 2;
+  g.padded_rows = 4 * row_count + 2;
   g.padded_columns = 4 * g.tile_columns + 2;
-  if (position_stride < images * g.tile_rows * g.tile_columns * g.padded_channels) return -1;
+  if (position_stride < images * row_count * g.tile_columns * g.padded_channels) return -1;
   if (images == 0) return 0;
   float *padded =
     malloc((size_t)(g.padded_rows * g.padded_columns * g.padded_channels) * sizeof(float));
@@ -287,21 +303,18 @@ int glimpse_winograd_f4_input_f32(
 
 int glimpse_winograd_f4_output_f32(
   const float *products, ptrdiff_t position_stride, ptrdiff_t images, ptrdiff_t out_channels,
-  ptrdiff_t height, ptrdiff_t width, const float *bias, const float *residual, int clamp,
-  float low, float high, float *output, glimpse_kernel_variant variant) {
-  if (images < 0 || out_channels < 1 || height < 1 || width < 1) return -1;
-  output_geometry g;
-  g.out_channels = out_channels;
-  g.height = height;
-  g.width = width;
-  g.tile_rows = (height + 3) / 4;
-  g.tile_columns = (width + 3) / 4;
-  g.padded_out = rounded_up(out_channels);
-  g.bias = bias;
-  g.clamp = clamp;
-  g.low = low;
-  g.high = high;
-  if (position_stride < images * g.tile_rows * g.tile_columns * g.padded_out) return -1;
+  ptrdiff_t height, ptrdiff_t width, ptrdiff_t first_row, ptrdiff_t row_count, const float *bias,
+  const float *residual, int clamp, float low, float high, float *output,
+  glimpse_kernel_variant variant) {
+  if (images < 0 || out_channels < 1 || height < 1 || width < 1 ||
+      !valid_band(height, first_row, row_count))
+    return -1;
+  output_geometry g = {
+    .out_channels = out_channels, .height = height, .width = width, .first_row = first_row,
+    .tile_rows = row_count, .tile_columns = (width + 3) / 4,
+    .padded_out = rounded_up(out_channels), .bias = bias, .clamp = clamp, .low = low,
+    .high = high};
+  if (position_stride < images * row_count * g.tile_columns * g.padded_out) return -1;
   if (images == 0) return 0;
 #if defined(__x86_64__)
   if (variant == glimpse_kernel_avx2_fma && glimpse_kernel_avx2_fma_supported()) {

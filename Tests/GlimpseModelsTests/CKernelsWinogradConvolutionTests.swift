@@ -47,8 +47,8 @@ struct CKernelsWinogradConvolutionTests {
     "equals the naive convolution within 3e-5 relative: 1×1 to 56×56 maps, sizes not multiples of 4 (5×9, 13×3, 7×7), 1–128 channels (not multiples of 8: 3, 5, 17), bias, ReLU, Clip, residual, batches of 1–20 (several blocks)"
   )
   func equalsNaive() {
-    // The direct kernel's shapes, then larger batches (several blocks), 128 channels and a
-    // 2×6 map.
+    // The direct kernel's shapes (56×56 runs in bands), then larger batches (several blocks),
+    // 128 channels, a 2×6 map and more bands.
     let relu: (low: Float, high: Float) = (0, .infinity)
     let cases =
       CKernelsConvolutionTests.strideOneCases + [
@@ -57,6 +57,10 @@ struct CKernelsWinogradConvolutionTests {
         ConvCase(images: 2, channels: 32, outChannels: 32, height: 28, width: 28, clamp: relu),
         ConvCase(images: 1, channels: 128, outChannels: 128, height: 7, width: 7, clamp: relu),
         ConvCase(images: 4, channels: 5, outChannels: 9, height: 2, width: 6),
+        // Bands of tile rows: 15 × 10 tiles in bands of 4 rows (the last of 3), and 58 tile
+        // columns (more than a block) in bands of one row.
+        ConvCase(images: 2, channels: 3, outChannels: 8, height: 60, width: 40, residual: true),
+        ConvCase(images: 1, channels: 8, outChannels: 4, height: 9, width: 230, clamp: relu),
       ]
     for (k, c) in cases.enumerated() {
       let error = Self.worstError(c, seed: UInt64(300 + k))
@@ -84,23 +88,31 @@ struct CKernelsWinogradConvolutionTests {
     }
   }
 
-  @Test("a bad size or a short position stride returns −1 and writes nothing")
+  @Test(
+    "a bad size, a band outside the map or a short position stride returns −1 and writes nothing")
   func rejectsBadArguments() {
     let x = [Float](repeating: 1, count: 16)
     var transformed = [Float](repeating: 7, count: 36 * 8)
-    for (channels, height, stride) in [(0, 4, 8), (1, 0, 8), (1, 4, 7)] {
+    // A 4×4 map is one tile row: bands other than (0, 1) are outside it.
+    for (channels, height, stride, first, rows) in [
+      (0, 4, 8, 0, 1), (1, 0, 8, 0, 1), (1, 4, 7, 0, 1), (1, 4, 8, 1, 1), (1, 4, 8, 0, 2),
+      (1, 4, 8, -1, 1), (1, 4, 8, 0, 0),
+    ] {
       let status = transformed.withUnsafeMutableBufferPointer { tp in
         glimpse_winograd_f4_input_f32(
-          x, 1, channels, height, 4, tp.baseAddress, stride, glimpse_kernel_baseline)
+          x, 1, channels, height, 4, first, rows, tp.baseAddress, stride, glimpse_kernel_baseline)
       }
-      #expect(status == -1)
+      #expect(status == -1, "\(channels), \(height), \(stride), \(first), \(rows)")
     }
     var output = [Float](repeating: 7, count: 16)
-    let status = output.withUnsafeMutableBufferPointer { op in
-      glimpse_winograd_f4_output_f32(
-        transformed, 7, 1, 1, 4, 4, nil, nil, 0, 0, 0, op.baseAddress, glimpse_kernel_baseline)
+    for (stride, first, rows) in [(7, 0, 1), (8, 1, 1), (8, 0, 2)] {
+      let status = output.withUnsafeMutableBufferPointer { op in
+        glimpse_winograd_f4_output_f32(
+          transformed, stride, 1, 1, 4, 4, first, rows, nil, nil, 0, 0, 0, op.baseAddress,
+          glimpse_kernel_baseline)
+      }
+      #expect(status == -1, "\(stride), \(first), \(rows)")
     }
-    #expect(status == -1)
     #expect(transformed.allSatisfy { $0 == 7 } && output.allSatisfy { $0 == 7 })
     #expect(glimpse_winograd_f4_kernels_f32(x, 0, 1, &transformed) == -1)
   }

@@ -88,24 +88,27 @@ int glimpse_winograd_f4_kernels_f32(
   const float *weights, ptrdiff_t out_channels, ptrdiff_t channels, float *transformed);
 
 /// The transformed input tiles V = Bᵀ d B of `images` NCHW maps for a Winograd F(4×4, 3×3)
-/// convolution with padding 1: tile t (image-major, then tile row, then tile column of the
-/// ⌈height/4⌉ × ⌈width/4⌉ tiles of 4×4 outputs) goes to `transformed[ξ · position_stride + t ·
-/// Cp + c]` for each transform-domain position ξ < 36 and channel c < Cp (zeros past
-/// `channels`). Returns 0, or −1 for a bad size, a `position_stride` below tiles · Cp, or a
-/// failed allocation. A variant the CPU lacks falls back to the baseline.
+/// convolution with padding 1, for the band of tile rows `first_row ..< first_row + row_count`
+/// of the ⌈height/4⌉ × ⌈width/4⌉ tiles of 4×4 outputs: tile t of the band (image-major, then
+/// tile row, then tile column) goes to `transformed[ξ · position_stride + t · Cp + c]` for each
+/// transform-domain position ξ < 36 and channel c < Cp (zeros past `channels`). Returns 0, or −1
+/// for a bad size or band, a `position_stride` below tiles · Cp, or a failed allocation. A
+/// variant the CPU lacks falls back to the baseline.
 int glimpse_winograd_f4_input_f32(
   const float *input, ptrdiff_t images, ptrdiff_t channels, ptrdiff_t height, ptrdiff_t width,
-  float *transformed, ptrdiff_t position_stride, glimpse_kernel_variant variant);
+  ptrdiff_t first_row, ptrdiff_t row_count, float *transformed, ptrdiff_t position_stride,
+  glimpse_kernel_variant variant);
 
 /// The output Aᵀ P A of a Winograd F(4×4, 3×3) convolution from its products `products[ξ ·
-/// position_stride + t · Mp + m]` (tiles numbered as in `glimpse_winograd_f4_input_f32`), into
-/// `images` NCHW maps of `out_channels` × `height` × `width` at `output`, plus `bias`
-/// ([out_channels]) and `residual` (the output's shape) where not NULL, then clamped to [low,
-/// high] when `clamp` is non-zero. Returns 0, or −1 for a bad size. A variant the CPU lacks
-/// falls back to the baseline.
+/// position_stride + t · Mp + m]` (the band's tiles numbered as in
+/// `glimpse_winograd_f4_input_f32`), into the band's rows of `images` NCHW maps of
+/// `out_channels` × `height` × `width` at `output`, plus `bias` ([out_channels]) and `residual`
+/// (the output's shape) where not NULL, then clamped to [low, high] when `clamp` is non-zero.
+/// Returns 0, or −1 for a bad size or band. A variant the CPU lacks falls back to the baseline.
 int glimpse_winograd_f4_output_f32(
   const float *products, ptrdiff_t position_stride, ptrdiff_t images, ptrdiff_t out_channels,
-  ptrdiff_t height, ptrdiff_t width, const float *bias, const float *residual, int clamp,
-  float low, float high, float *output, glimpse_kernel_variant variant);
+  ptrdiff_t height, ptrdiff_t width, ptrdiff_t first_row, ptrdiff_t row_count, const float *bias,
+  const float *residual, int clamp, float low, float high, float *output,
+  glimpse_kernel_variant variant);
 
 #endif

@@ -8,9 +8,11 @@ import GlimpseCore
 //    P[ξ] (tiles × Mp) = V[ξ] (tiles × Cp) · U[ξ] (Cp × Mp). The CNN module's `Conv2D` path
 //    (`ONNXKernels+Fused`, note 2) copies the batch to its channel-major layout and back, and
 //    its transforms are generic Swift.
-// 2. Blocks of whole images of about `winogradBlockTiles` tiles, so that one block's V and P
-//    (36 · tiles · channels values each) stay near the 1 MB L2 cache while the products still
-//    have a few dozen rows.
+// 2. Blocks of about `winogradBlockTiles` tiles, so that one block's V and P (36 · tiles ·
+//    channels values each) stay near the 1 MB L2 cache while the products still have a few
+//    dozen rows: whole images where an image has fewer tiles, else bands of tile rows of one
+//    image (a 1024 × 1024 map is transformed 48 tiles at a time, not 65 536, which at 64
+//    channels would be 600 MB per operand).
 // 3. Each position's rows are padded by one cache line when their length is an even number of
 //    lines (as `WinogradPlan.positionStride`): 36 operands at a power-of-two stride would share
 //    cache sets.
@@ -77,10 +79,17 @@ extension ONNXKernels {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let m = kernels.outChannels
     let (cp, mp) = (kernels.paddedChannels, kernels.paddedOutChannels)
-    let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
-    let blockImages = Swift.min(n, Swift.max(1, winogradBlockTiles / tilesPerImage))
-    let inputStride = paddedStride(blockImages * tilesPerImage * cp)
-    let productStride = paddedStride(blockImages * tilesPerImage * mp)
+    let (tileRows, tileColumns) = ((h + 3) / 4, (w + 3) / 4)
+    // Whole images when one has at most a block's tiles, else bands of tile rows (note 2).
+    let bandRows =
+      tileRows * tileColumns <= winogradBlockTiles
+      ? tileRows : Swift.max(1, winogradBlockTiles / tileColumns)
+    let blockImages =
+      bandRows == tileRows
+      ? Swift.min(n, Swift.max(1, winogradBlockTiles / (tileRows * tileColumns))) : 1
+    let blockTiles = blockImages * bandRows * tileColumns
+    let inputStride = paddedStride(blockTiles * cp)
+    let productStride = paddedStride(blockTiles * mp)
     let (clamp, low, high): (Int32, Float, Float) =
       switch activation {
       case nil: (0, 0, 0)
@@ -103,28 +112,35 @@ extension ONNXKernels {
               var first = 0
               while first < n, !failed {
                 let images = Swift.min(blockImages, n - first)
-                let tiles = images * tilesPerImage
-                if glimpse_winograd_f4_input_f32(
-                  xb + first * c * h * w, images, c, h, w, transformedInput, inputStride, variant)
-                  != 0
-                {
-                  failed = true
-                  break
-                }
-                for position in 0..<36 {
-                  Float.gemm(
-                    transposeA: false, transposeB: false, m: tiles, n: mp, k: cp, alpha: 1,
-                    a: transformedInput + position * inputStride, lda: cp,
-                    b: ub + position * cp * mp, ldb: mp, beta: 0,
-                    c: products + position * productStride, ldc: mp)
-                }
-                let offset = first * m * h * w
-                if glimpse_winograd_f4_output_f32(
-                  products, productStride, images, m, h, w, bp, rp.map { $0 + offset }, clamp,
-                  low, high, ob + offset, variant) != 0
-                {
-                  failed = true
-                  break
+                let (input, offset) = (xb + first * c * h * w, first * m * h * w)
+                var row = 0
+                while row < tileRows {
+                  let rows = Swift.min(bandRows, tileRows - row)
+                  let tiles = images * rows * tileColumns
+                  guard
+                    glimpse_winograd_f4_input_f32(
+                      input, images, c, h, w, row, rows, transformedInput, inputStride, variant)
+                      == 0
+                  else {
+                    failed = true
+                    return
+                  }
+                  for position in 0..<36 {
+                    Float.gemm(
+                      transposeA: false, transposeB: false, m: tiles, n: mp, k: cp, alpha: 1,
+                      a: transformedInput + position * inputStride, lda: cp,
+                      b: ub + position * cp * mp, ldb: mp, beta: 0,
+                      c: products + position * productStride, ldc: mp)
+                  }
+                  guard
+                    glimpse_winograd_f4_output_f32(
+                      products, productStride, images, m, h, w, row, rows, bp,
+                      rp.map { $0 + offset }, clamp, low, high, ob + offset, variant) == 0
+                  else {
+                    failed = true
+                    return
+                  }
+                  row += rows
                 }
                 first += images
               }
