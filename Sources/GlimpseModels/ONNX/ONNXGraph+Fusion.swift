@@ -61,10 +61,7 @@ extension ONNXGraph {
     for k in steps.indices {
       guard case .conv(let window, let group) = steps[k].op else { continue }
       steps[k].op = .convolution(
-        PreparedConvolution(
-          window: window, group: group, activation: nil,
-          winograd: winogradLayer(steps[k], window: window, group: group, slots: slots),
-          winogradKernels: winogradKernels(steps[k], window: window, group: group, slots: slots)))
+        prepared(steps[k], window: window, group: group, activation: nil, slots: slots))
     }
     return steps
   }
@@ -166,11 +163,7 @@ extension ONNXGraph {
       switch steps[k].op {
       case .conv(let window, let group):
         steps[k].op = .convolution(
-          PreparedConvolution(
-            window: window, group: group, activation: activation,
-            winograd: winogradLayer(steps[k], window: window, group: group, slots: slots),
-            winogradKernels: winogradKernels(
-              steps[k], window: window, group: group, slots: slots)))
+          prepared(steps[k], window: window, group: group, activation: activation, slots: slots))
       default:
         steps[k].op = .addActivation(activation)
       }
@@ -196,6 +189,21 @@ extension ONNXGraph {
     default:
       return nil
     }
+  }
+
+  /// A Conv step prepared: NCHW Winograd kernels where it qualifies (note 1d), else the
+  /// `Conv2D` layer where that qualifies (note 1c): never both, since the first takes
+  /// precedence and each holds 4× the weights (36 values per 3×3 kernel).
+  static func prepared(
+    _ step: Step, window: WindowSettings, group: Int, activation: ONNXActivation?,
+    slots: [ONNXValue?]
+  ) -> PreparedConvolution {
+    let kernels = winogradKernels(step, window: window, group: group, slots: slots)
+    return PreparedConvolution(
+      window: window, group: group, activation: activation,
+      winograd: kernels == nil
+        ? winogradLayer(step, window: window, group: group, slots: slots) : nil,
+      winogradKernels: kernels)
   }
 
   /// The NCHW Winograd kernels of a 3×3 stride-1 group-1 Conv with padding 1 and initializer
