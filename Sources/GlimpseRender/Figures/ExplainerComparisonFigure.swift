@@ -129,7 +129,7 @@ public struct ExplainerComparisonFigure: Sendable {
     let top = heading + titleBand
     canvas.text(
       caption, centerX: left + size / 2, baseline: heading + 13, size: 11.5, gray: 0.1,
-      maxWidth: size + gap - 2)
+      maxWidth: size)
     try canvas.draw(image, invert: invert, x: left, y: top, width: size, height: size)
     canvas.strokeRectangle(
       x: left - 0.5, y: top - 0.5, width: size + 1, height: size + 1, gray: 0.8)
@@ -138,7 +138,7 @@ public struct ExplainerComparisonFigure: Sendable {
       canvas.text(
         panel.name, centerX: x + size / 2, baseline: heading + 13, size: 11.5,
         bold: index == bestDeletion || index == bestInsertion, gray: 0.1,
-        maxWidth: size + gap - 2)
+        maxWidth: size)
       if let weights = panel.weights {
         let scale = weights.reduce(0) { max($0, abs($1)) }
         try canvas.draw(

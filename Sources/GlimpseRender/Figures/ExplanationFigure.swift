@@ -318,9 +318,11 @@ public struct ExplanationFigure: Sendable {
       for (c, cell) in row.enumerated() {
         let x = margin + Double(c) * (size + gap)
         let y = heading + Double(r) * (titleBand + size + gap)
+        // Within the panel's own width: two long titles side by side keep the gap between
+        // them (at size + gap they ran together, "…(15)quickshift…").
         canvas.text(
           cell.title, centerX: x + size / 2, baseline: y + 13, size: 11.5, bold: false, gray: 0.1,
-          maxWidth: size + gap - 2)
+          maxWidth: size)
         let top = y + titleBand
         switch cell.panel {
         case let .picture(picture, invert):
