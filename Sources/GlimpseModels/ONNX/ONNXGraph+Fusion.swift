@@ -34,6 +34,18 @@ enum ONNXActivation: Sendable, Equatable {
     case .clip(let low, let high): Swift.min(Swift.max(x, low), high)
     }
   }
+
+  /// The clamp arguments of CKernels' convolutions for `activation`: (0, 0, 0) for none, ReLU as
+  /// [0, +∞].
+  static func clampArguments(_ activation: ONNXActivation?) -> (
+    clamp: Int32, low: Float, high: Float
+  ) {
+    switch activation {
+    case nil: (0, 0, 0)
+    case .relu: (1, 0, .infinity)
+    case .clip(let low, let high): (1, low, high)
+    }
+  }
 }
 
 /// A Conv prepared when the graph is built: its activation, and the Winograd layer when the

@@ -65,12 +65,7 @@ extension ONNXKernels {
     let (n, c, h, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let m = w.shape[0]
     let count = n * m * h * width
-    let (clamp, low, high): (Int32, Float, Float) =
-      switch activation {
-      case nil: (0, 0, 0)
-      case .relu: (1, 0, .infinity)
-      case .clip(let low, let high): (1, low, high)
-      }
+    let (clamp, low, high) = ONNXActivation.clampArguments(activation)
     var status: Int32 = 0
     let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
       x.values.withUnsafeBufferPointer { xp in

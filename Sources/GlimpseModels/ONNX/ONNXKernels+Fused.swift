@@ -19,8 +19,8 @@ extension ONNXKernels {
   static let winogradMinimumChannels = 96
 
   /// A prepared Conv: by NCHW Winograd when it has kernels for it (`ONNXKernels+Winograd`), by
-  /// the direct kernel where it measured faster (`ONNXKernels+Direct`), by
-  /// Winograd when it has a layer, enough input channels (note 3) and the input fits it, else as
+  /// the direct kernel where it measured faster (`ONNXKernels+Direct`), by the CNN module's
+  /// Winograd when it has that layer, enough input channels (note 3) and the input fits it, else as
   /// `conv`.
   static func convolution(
     _ x: Tensor<Float>, weights: Tensor<Float>, bias: Tensor<Float>?,

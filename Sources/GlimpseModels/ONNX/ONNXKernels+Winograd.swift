@@ -14,7 +14,7 @@ import GlimpseCore
 //    image (a 1024 × 1024 map is transformed 48 tiles at a time, not 65 536, which at 64
 //    channels would be 600 MB per operand).
 // 3. Each position's rows are padded by one cache line when their length is an even number of
-//    lines (as `WinogradPlan.positionStride`): 36 operands at a power-of-two stride would share
+//    lines (`WinogradPlan.paddedStride`): 36 operands at a power-of-two stride would share
 //    cache sets.
 // 4. It takes every 3×3 stride-1 pad-1 group-1 Conv with initializer weights, ahead of the
 //    direct kernel, im2col and the `Conv2D` path, because it measured faster on every ResNet-18
@@ -88,14 +88,9 @@ extension ONNXKernels {
       bandRows == tileRows
       ? Swift.min(n, Swift.max(1, winogradBlockTiles / (tileRows * tileColumns))) : 1
     let blockTiles = blockImages * bandRows * tileColumns
-    let inputStride = paddedStride(blockTiles * cp)
-    let productStride = paddedStride(blockTiles * mp)
-    let (clamp, low, high): (Int32, Float, Float) =
-      switch activation {
-      case nil: (0, 0, 0)
-      case .relu: (1, 0, .infinity)
-      case .clip(let low, let high): (1, low, high)
-      }
+    let inputStride = WinogradPlan.paddedStride(values: blockTiles * cp, Float.self)
+    let productStride = WinogradPlan.paddedStride(values: blockTiles * mp, Float.self)
+    let (clamp, low, high) = ONNXActivation.clampArguments(activation)
     let count = n * m * h * w
     let transformedInput = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inputStride)
     defer { transformedInput.deallocate() }
@@ -152,12 +147,6 @@ extension ONNXKernels {
       initialized = count
     }
     return failed ? nil : Tensor(shape: [n, m, h, w], values: values)
-  }
-
-  /// `values` rounded up to whole cache lines, plus one when that is an even number (note 3).
-  private static func paddedStride(_ values: Int) -> Int {
-    let lines = (values + 15) / 16
-    return (lines % 2 == 0 ? lines + 1 : lines) * 16
   }
 
   /// `body` with the array's base address, or `nil` without an array.

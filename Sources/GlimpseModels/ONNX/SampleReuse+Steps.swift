@@ -122,12 +122,7 @@ extension SampleReuse {
     let count = map.itemCount
     let c = input.channels
     let tapCount = axes[0].kernel * axes[1].kernel
-    let (clamp, low, high): (Int32, Float, Float) =
-      switch residual == nil ? activation : nil {
-      case .relu?: (1, 0, .infinity)
-      case .clip(let low, let high)?: (1, low, high)
-      case nil: (0, 0, 0)
-      }
+    let (clamp, low, high) = ONNXActivation.clampArguments(residual == nil ? activation : nil)
     let zeros = [Float](repeating: 0, count: c)
     let biasValues = bias ?? []
     let width = map.width

@@ -52,7 +52,12 @@ struct WinogradPlan {
   /// The distance between two transform-domain positions of an operand `[α², rows, tiles]`:
   /// `rows · tiles` values, plus one cache line when that is an even number of lines (note 7).
   func positionStride<Scalar>(rows: Int, _: Scalar.Type) -> Int {
-    let values = rows * tiles
+    Self.paddedStride(values: rows * tiles, Scalar.self)
+  }
+
+  /// `values` rounded up to whole cache lines, plus one line when that is an even number of
+  /// lines (note 7; also the ONNX runner's NCHW Winograd operands).
+  static func paddedStride<Scalar>(values: Int, _: Scalar.Type) -> Int {
     let line = max(1, 64 / MemoryLayout<Scalar>.stride)
     let lines = (values + line - 1) / line
     return lines % 2 == 0 ? lines * line + line : lines * line
